@@ -1,0 +1,373 @@
+//! Reading a JSON AST file into a [`Model`] and checking it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Fault, LoadError};
+use crate::shape::{Member, Shape, ShapeId, ShapeKind};
+use crate::traits::{EnumValue, Paginated, Traits};
+use crate::{Model, pattern};
+
+impl Model {
+    /// Reads and checks the model at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, LoadError> {
+        let path = path.as_ref();
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+            source: source.clone(),
+            shape: None,
+            fault: Fault::Io(e.to_string()),
+        })?;
+        Model::from_json_str(&text, &source)
+    }
+
+    /// Parses and checks a model; `source` names it in errors.
+    pub fn from_json_str(text: &str, source: &str) -> Result<Model, LoadError> {
+        let fail = |shape: Option<&str>, fault: Fault| LoadError {
+            source: source.to_owned(),
+            shape: shape.map(str::to_owned),
+            fault,
+        };
+        let root: Value =
+            serde_json::from_str(text).map_err(|e| fail(None, Fault::Json(e.to_string())))?;
+        let root = root.as_object().ok_or_else(|| {
+            fail(
+                None,
+                Fault::NotAModel("the top level is not an object".into()),
+            )
+        })?;
+        let version = root.get("smithy").and_then(Value::as_str).ok_or_else(|| {
+            fail(
+                None,
+                Fault::NotAModel("missing the `smithy` version string".into()),
+            )
+        })?;
+        if !matches!(version, "2" | "2.0") {
+            return Err(fail(None, Fault::UnsupportedVersion(version.to_owned())));
+        }
+        let empty = Map::new();
+        let shapes_json = match root.get("shapes") {
+            None => &empty,
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                return Err(fail(
+                    None,
+                    Fault::NotAModel("`shapes` is not an object".into()),
+                ));
+            }
+        };
+        let mut shapes = BTreeMap::new();
+        for (id, json) in shapes_json {
+            let shape = parse_shape(id, json).map_err(|fault| fail(Some(id), fault))?;
+            shapes.insert(shape.id.clone(), shape);
+        }
+        let model = Model {
+            version: version.to_owned(),
+            metadata: root
+                .get("metadata")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new())),
+            shapes,
+        };
+        for shape in model.shapes.values() {
+            model
+                .check_shape(shape)
+                .map_err(|fault| fail(Some(shape.id.as_str()), fault))?;
+        }
+        Ok(model)
+    }
+
+    fn check_shape(&self, shape: &Shape) -> Result<(), Fault> {
+        let resolve = |place: String, target: &ShapeId| {
+            if self.shape(target).is_some() {
+                Ok(())
+            } else {
+                Err(Fault::UnresolvedTarget {
+                    place,
+                    target: target.to_string(),
+                })
+            }
+        };
+        for member in &shape.members {
+            resolve(format!("member `{}`", member.name), &member.target)?;
+            check_constraints(&format!("member `{}`", member.name), &member.traits)?;
+        }
+        for (role, target) in [("input", &shape.input), ("output", &shape.output)] {
+            if let Some(target) = target {
+                resolve(role.to_owned(), target)?;
+            }
+        }
+        for target in &shape.errors {
+            resolve("error".to_owned(), target)?;
+        }
+        for target in shape.operations.iter().chain(&shape.resources) {
+            resolve("binding".to_owned(), target)?;
+        }
+        check_constraints("the shape", &shape.traits)?;
+        if matches!(shape.kind, ShapeKind::Enum | ShapeKind::IntEnum) {
+            let mut values: BTreeMap<String, &str> = BTreeMap::new();
+            for member in &shape.members {
+                let value = match member.traits.enum_value() {
+                    Some(EnumValue::String(s)) => s,
+                    Some(EnumValue::Int(i)) => i.to_string(),
+                    None => member.name.clone(),
+                };
+                if let Some(first) = values.insert(value.clone(), &member.name) {
+                    return Err(Fault::DuplicateEnumValue {
+                        first: first.to_owned(),
+                        second: member.name.clone(),
+                        value,
+                    });
+                }
+            }
+        }
+        if shape.kind == ShapeKind::Operation {
+            if let Some(paginated) = self.paginated(shape) {
+                self.check_paginated(shape, &paginated)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The operation's `@paginated`, completed from the service's when the service has one.
+    pub(crate) fn paginated(&self, operation: &Shape) -> Option<Paginated> {
+        let own = operation.traits.paginated()?;
+        let service_defaults = self
+            .services()
+            .filter(|s| s.operations.contains(&operation.id))
+            .find_map(|s| s.traits.paginated());
+        Some(match service_defaults {
+            Some(defaults) => own.merged_over(&defaults),
+            None => own,
+        })
+    }
+
+    fn check_paginated(&self, operation: &Shape, paginated: &Paginated) -> Result<(), Fault> {
+        let input = operation.input.as_ref().and_then(|id| self.shape(id));
+        let output = operation.output.as_ref().and_then(|id| self.shape(id));
+        let checks = [
+            ("inputToken", &paginated.input_token, input),
+            ("pageSize", &paginated.page_size, input),
+            ("outputToken", &paginated.output_token, output),
+            ("items", &paginated.items, output),
+        ];
+        for (role, member, container) in checks {
+            let Some(member) = member else { continue };
+            let found = container.is_some_and(|c| self.member_path(c, member).is_some());
+            if !found {
+                return Err(Fault::PaginatedMemberMissing {
+                    role,
+                    member: member.clone(),
+                    shape: container
+                        .map_or_else(|| "smithy.api#Unit".to_owned(), |c| c.id.to_string()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows a dotted member path (`a.b.c`) from `shape`.
+    pub fn member_path<'a>(&'a self, shape: &'a Shape, path: &str) -> Option<&'a Member> {
+        let mut current = shape;
+        let mut found = None;
+        for part in path.split('.') {
+            let member = current.member(part)?;
+            current = self.shape(&member.target)?;
+            found = Some(member);
+        }
+        found
+    }
+}
+
+fn check_constraints(place: &str, traits: &Traits) -> Result<(), Fault> {
+    if let Some(length) = traits.length() {
+        if let (Some(min), Some(max)) = (length.min, length.max) {
+            if min > max {
+                return Err(Fault::MinGreaterThanMax {
+                    place: place.to_owned(),
+                    trait_name: "length",
+                    min: min.to_string(),
+                    max: max.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(range) = traits.range() {
+        if let (Some(min), Some(max)) = (&range.min, &range.max) {
+            if min.as_f64() > max.as_f64() {
+                return Err(Fault::MinGreaterThanMax {
+                    place: place.to_owned(),
+                    trait_name: "range",
+                    min: min.to_string(),
+                    max: max.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(p) = traits.pattern() {
+        pattern::compile(p).map_err(|e| Fault::BadPattern {
+            place: place.to_owned(),
+            pattern: p.to_owned(),
+            reason: e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        })?;
+    }
+    Ok(())
+}
+
+fn parse_id(id: &str) -> Result<ShapeId, Fault> {
+    ShapeId::parse(id).ok_or_else(|| Fault::InvalidShapeId(id.to_owned()))
+}
+
+fn parse_traits(json: &Value) -> Result<Traits, Fault> {
+    match json.get("traits") {
+        None => Ok(Traits::default()),
+        Some(Value::Object(map)) => Ok(Traits::new(
+            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )),
+        Some(_) => Err(Fault::Malformed("`traits` is not an object".into())),
+    }
+}
+
+fn parse_target(json: &Value, what: &str) -> Result<ShapeId, Fault> {
+    let target = json
+        .get("target")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Fault::Malformed(format!("{what} has no `target`")))?;
+    parse_id(target)
+}
+
+fn parse_member(name: &str, json: &Value) -> Result<Member, Fault> {
+    Ok(Member {
+        name: name.to_owned(),
+        target: parse_target(json, &format!("member `{name}`"))?,
+        traits: parse_traits(json)?,
+    })
+}
+
+fn parse_targets(json: &Value, key: &str) -> Result<Vec<ShapeId>, Fault> {
+    match json.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter().map(|item| parse_target(item, key)).collect(),
+        Some(_) => Err(Fault::Malformed(format!("`{key}` is not an array"))),
+    }
+}
+
+fn parse_shape(id: &str, json: &Value) -> Result<Shape, Fault> {
+    let id = parse_id(id)?;
+    let type_name = json
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Fault::Malformed("missing `type`".into()))?;
+    let kind =
+        ShapeKind::parse(type_name).ok_or_else(|| Fault::UnknownType(type_name.to_owned()))?;
+    let mut members = Vec::new();
+    match kind {
+        ShapeKind::List | ShapeKind::Set => {
+            let member = json
+                .get("member")
+                .ok_or_else(|| Fault::Malformed("a list needs a `member`".into()))?;
+            members.push(parse_member("member", member)?);
+        }
+        ShapeKind::Map => {
+            for name in ["key", "value"] {
+                let member = json
+                    .get(name)
+                    .ok_or_else(|| Fault::Malformed(format!("a map needs a `{name}`")))?;
+                members.push(parse_member(name, member)?);
+            }
+        }
+        _ if kind.has_members() => match json.get("members") {
+            None => {}
+            Some(Value::Object(map)) => {
+                for (name, member) in map {
+                    members.push(parse_member(name, member)?);
+                }
+            }
+            Some(_) => return Err(Fault::Malformed("`members` is not an object".into())),
+        },
+        _ => {}
+    }
+    let optional_target = |key: &str| json.get(key).map(|v| parse_target(v, key)).transpose();
+    Ok(Shape {
+        id,
+        kind,
+        members,
+        traits: parse_traits(json)?,
+        input: optional_target("input")?,
+        output: optional_target("output")?,
+        errors: parse_targets(json, "errors")?,
+        operations: parse_targets(json, "operations")?,
+        resources: parse_targets(json, "resources")?,
+        version: json
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+static PRELUDE: LazyLock<BTreeMap<ShapeId, Shape>> = LazyLock::new(|| {
+    let simple = [
+        ("String", "string"),
+        ("Blob", "blob"),
+        ("Boolean", "boolean"),
+        ("Byte", "byte"),
+        ("Short", "short"),
+        ("Integer", "integer"),
+        ("Long", "long"),
+        ("Float", "float"),
+        ("Double", "double"),
+        ("BigInteger", "bigInteger"),
+        ("BigDecimal", "bigDecimal"),
+        ("Timestamp", "timestamp"),
+        ("Document", "document"),
+        ("Unit", "structure"),
+        ("PrimitiveBoolean", "boolean"),
+        ("PrimitiveByte", "byte"),
+        ("PrimitiveShort", "short"),
+        ("PrimitiveInteger", "integer"),
+        ("PrimitiveLong", "long"),
+        ("PrimitiveFloat", "float"),
+        ("PrimitiveDouble", "double"),
+    ];
+    simple
+        .into_iter()
+        .map(|(name, kind)| {
+            let id = format!("{}#{name}", crate::PRELUDE_NAMESPACE);
+            let mut traits = BTreeMap::new();
+            if name.starts_with("Primitive") {
+                let zero = if kind == "boolean" {
+                    Value::Bool(false)
+                } else {
+                    Value::from(0)
+                };
+                traits.insert(crate::traits::DEFAULT.to_owned(), zero);
+            }
+            let shape = Shape {
+                id: ShapeId::parse(&id).expect("prelude ids are well formed"),
+                kind: ShapeKind::parse(kind).expect("prelude kinds are known"),
+                members: Vec::new(),
+                traits: Traits::new(traits),
+                input: None,
+                output: None,
+                errors: Vec::new(),
+                operations: Vec::new(),
+                resources: Vec::new(),
+                version: None,
+            };
+            (shape.id.clone(), shape)
+        })
+        .collect()
+});
+
+pub(crate) fn prelude_shape(id: &ShapeId) -> Option<&'static Shape> {
+    PRELUDE.get(id)
+}

@@ -1,0 +1,149 @@
+//! The operation-centric view of a model that a generator walks.
+
+use serde_json::Value;
+
+use crate::Model;
+use crate::error::{Fault, LoadError};
+use crate::shape::{Member, Shape, ShapeId, ShapeKind};
+use crate::traits::{Length, Paginated, Range};
+
+/// A service and its operations, ordered by operation name.
+#[derive(Debug, Clone)]
+pub struct ServiceView<'m> {
+    pub model: &'m Model,
+    pub shape: &'m Shape,
+    pub operations: Vec<OperationView<'m>>,
+    /// Every shape the operations reach (inputs, outputs, errors, transitively), ordered by id.
+    pub shapes: Vec<&'m Shape>,
+}
+
+/// One operation with its input, output and errors resolved.
+#[derive(Debug, Clone)]
+pub struct OperationView<'m> {
+    pub shape: &'m Shape,
+    pub input: &'m Shape,
+    pub output: &'m Shape,
+    pub errors: Vec<&'m Shape>,
+    /// `@paginated`, completed from the service's defaults.
+    pub paginated: Option<Paginated>,
+}
+
+/// The constraints in force on a member: its own traits, else its target's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    pub required: bool,
+    pub default: Option<Value>,
+    pub length: Option<Length>,
+    pub range: Option<Range>,
+    pub pattern: Option<String>,
+    pub sensitive: bool,
+}
+
+impl ServiceView<'_> {
+    /// The service's signing name (`aws.auth#sigv4`), else its `aws.api#service` endpoint prefix.
+    pub fn signing_name(&self) -> Option<String> {
+        let traits = &self.shape.traits;
+        traits
+            .sigv4()
+            .map(str::to_owned)
+            .or_else(|| traits.aws_service().and_then(|s| s.endpoint_prefix))
+    }
+
+    /// The protocol trait id, when the service declares one this toolkit speaks.
+    pub fn protocol(&self) -> Option<&'static str> {
+        self.shape
+            .traits
+            .aws_json_1_1()
+            .then_some(crate::traits::AWS_JSON_1_1)
+    }
+}
+
+impl Model {
+    /// Resolves the service `id`, or the model's only service when `id` is `None`.
+    pub fn service(&self, id: Option<&str>) -> Result<ServiceView<'_>, LoadError> {
+        let fail = |shape: Option<&str>, fault| LoadError {
+            source: "model".into(),
+            shape: shape.map(str::to_owned),
+            fault,
+        };
+        let shape = match id {
+            Some(id) => self
+                .shape_by_name(id)
+                .filter(|s| s.kind == ShapeKind::Service)
+                .ok_or_else(|| fail(None, Fault::UnknownShape(id.to_owned())))?,
+            None => {
+                let mut services = self.services();
+                match (services.next(), services.next()) {
+                    (Some(only), None) => only,
+                    (None, _) => {
+                        return Err(fail(None, Fault::UnknownShape("<a service shape>".into())));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(fail(
+                            None,
+                            Fault::Malformed("several services: name the one to use".into()),
+                        ));
+                    }
+                }
+            }
+        };
+        let unit = self
+            .shape_by_name("smithy.api#Unit")
+            .expect("the prelude defines Unit");
+        let resolve =
+            |id: &Option<ShapeId>| id.as_ref().and_then(|id| self.shape(id)).unwrap_or(unit);
+        let mut operations: Vec<OperationView<'_>> = shape
+            .operations
+            .iter()
+            .filter_map(|id| self.shape(id))
+            .filter(|op| op.kind == ShapeKind::Operation)
+            .map(|op| OperationView {
+                shape: op,
+                input: resolve(&op.input),
+                output: resolve(&op.output),
+                errors: op
+                    .errors
+                    .iter()
+                    .chain(&shape.errors)
+                    .filter_map(|id| self.shape(id))
+                    .collect(),
+                paginated: self.paginated(op),
+            })
+            .collect();
+        operations.sort_by(|a, b| a.shape.id.name().cmp(b.shape.id.name()));
+        let shapes = self
+            .closure(&shape.operations)
+            .into_iter()
+            .chain(self.closure(&shape.errors))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|id| self.shapes.get(&id))
+            .collect();
+        Ok(ServiceView {
+            model: self,
+            shape,
+            operations,
+            shapes,
+        })
+    }
+
+    /// The constraints in force on `member`: its own traits win over its target's.
+    pub fn constraints(&self, member: &Member) -> Constraints {
+        let own = &member.traits;
+        let target = &self.target(member).traits;
+        Constraints {
+            required: own.required(),
+            default: own
+                .default_value()
+                .or_else(|| target.default_value())
+                .cloned(),
+            length: own.length().or_else(|| target.length()),
+            range: own.range().or_else(|| target.range()),
+            pattern: own
+                .pattern()
+                .or_else(|| target.pattern())
+                .map(str::to_owned),
+            sensitive: own.sensitive() || target.sensitive(),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `cargo xtask import`: extract the closure of some operations from a full model.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use kms_spec::{Model, ShapeId, ShapeKind};
+use serde_json::{Map, Value};
+
+/// Extracts `operations` and every shape they reach from the model at `model_path`,
+/// plus the service that binds them (its `operations` reduced to those), and returns
+/// the deterministic JSON text: sorted keys, 4-space indent, trailing newline.
+pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
+    let model = Model::load(model_path)?;
+    let text = std::fs::read_to_string(model_path)
+        .with_context(|| format!("reading {}", model_path.display()))?;
+    let raw: Value = serde_json::from_str(&text)?;
+    let raw_shapes = raw["shapes"]
+        .as_object()
+        .context("the model has no `shapes`")?;
+
+    let mut ids = Vec::new();
+    for op in operations {
+        let id = ShapeId::parse(op)
+            .with_context(|| format!("`{op}` is not an absolute shape id (namespace#Name)"))?;
+        match model.shape(&id) {
+            Some(shape) if shape.kind == ShapeKind::Operation => ids.push(id),
+            Some(shape) => bail!("`{op}` is a {:?} shape, not an operation", shape.kind),
+            None => bail!("no shape `{op}` in {}", model_path.display()),
+        }
+    }
+    if ids.is_empty() {
+        bail!("name at least one --operation");
+    }
+
+    let mut shapes = Map::new();
+    for id in model.closure(&ids) {
+        shapes.insert(id.to_string(), raw_shapes[id.as_str()].clone());
+    }
+    for service in model
+        .services()
+        .filter(|s| ids.iter().any(|id| s.operations.contains(id)))
+    {
+        let mut json = raw_shapes[service.id.as_str()].clone();
+        let kept: Vec<Value> = service
+            .operations
+            .iter()
+            .filter(|op| ids.contains(op))
+            .map(|op| serde_json::json!({ "target": op.as_str() }))
+            .collect();
+        json["operations"] = Value::Array(kept);
+        if let Some(obj) = json.as_object_mut() {
+            obj.remove("resources");
+        }
+        shapes.insert(service.id.to_string(), json);
+    }
+
+    let mut out = Map::new();
+    out.insert("smithy".into(), raw["smithy"].clone());
+    if let Some(metadata) = raw.get("metadata") {
+        out.insert("metadata".into(), metadata.clone());
+    }
+    out.insert("shapes".into(), Value::Object(shapes));
+    let text = to_canonical_json(&Value::Object(out));
+    // What we write must itself load.
+    Model::from_json_str(&text, "extracted model")?;
+    Ok(text)
+}
+
+/// Writes [`extract`]'s result to `out`, only once it is complete.
+pub fn run(model: &Path, operations: &[String], out: &Path) -> Result<()> {
+    let text = extract(model, operations)?;
+    crate::write_file(out, &text)?;
+    println!("wrote {} ({} operations)", out.display(), operations.len());
+    Ok(())
+}
+
+/// Serializes with sorted keys, 4-space indentation and a trailing newline.
+pub fn to_canonical_json(value: &Value) -> String {
+    let sorted = sort_keys(value);
+    let mut buf = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+    serde::Serialize::serialize(&sorted, &mut ser).expect("serializing a JSON value cannot fail");
+    let mut text = String::from_utf8(buf).expect("serde_json writes UTF-8");
+    text.push('\n');
+    text
+}
+
+fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The default output path for a set of operations.
+pub fn default_out(root: &Path, operations: &[String]) -> PathBuf {
+    let name = operations
+        .first()
+        .and_then(|op| ShapeId::parse(op))
+        .map(|id| id.name().to_owned())
+        .unwrap_or_default();
+    root.join("spec")
+        .join(format!("kms.{}.json", heck_kebab(&name)))
+}
+
+fn heck_kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}

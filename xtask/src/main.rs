@@ -1,0 +1,63 @@
+//! Maintainer tasks: `cargo xtask import | codegen | check | bench`.
+
+mod import;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Maintainer tasks for the KMS toolkit")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract operations and every shape they reach from a full Smithy JSON model into spec/.
+    Import {
+        /// The full Smithy 2.0 JSON AST model (e.g. ../shared/models/kms.json).
+        #[arg(long)]
+        model: PathBuf,
+        /// An operation shape id to extract; repeat for several.
+        #[arg(long = "operation", required = true)]
+        operations: Vec<String>,
+        /// Where to write the extracted model (default: spec/kms.<operation>.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Import {
+            model,
+            operations,
+            out,
+        } => {
+            let out = out.unwrap_or_else(|| import::default_out(&workspace_root(), &operations));
+            import::run(&model, &operations, &out)
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+/// Writes `text` to `path` atomically: a temporary file renamed into place.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+}
