@@ -1,1 +1,96 @@
-//! placeholder
+//! Smithy awsJson model → Rust: the one generator behind the `generate!` proc-macro,
+//! `cargo xtask codegen` and the snapshot tests.
+//!
+//! [`generate`] returns a [`TokenStream`] of plain items: structures with builders and
+//! validators, enums that keep unknown values, error types, one error enum and one
+//! marker type with its [`Operation`](https://docs.rs/kms-types) descriptor per operation.
+//! Generated code refers to its runtime through `::kms_types`.
+
+mod docs;
+mod enums;
+mod names;
+mod operations;
+mod structures;
+mod types;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use kms_spec::{Model, ServiceView, ShapeKind};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub use docs::html_to_markdown;
+
+/// Why code could not be generated for a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<kms_spec::LoadError> for Error {
+    fn from(e: kms_spec::LoadError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// Generates the items for the model's service (its only service).
+pub fn generate(model: &Model) -> Result<TokenStream, Error> {
+    let service = model.service(None)?;
+    Generator::new(&service).generate()
+}
+
+/// [`generate`], formatted with prettyplease, as a file `cargo xtask codegen` or a
+/// snapshot can hold.
+pub fn render(model: &Model) -> Result<String, Error> {
+    let tokens = generate(model)?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| Error(format!("generated code does not parse: {e}")))?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// The state of one generation: the service and the pattern statics met so far.
+pub(crate) struct Generator<'m> {
+    service: &'m ServiceView<'m>,
+    model: &'m Model,
+    /// Pattern statics by name: (ECMA pattern, owner description).
+    patterns: std::cell::RefCell<BTreeMap<String, (String, String)>>,
+}
+
+impl<'m> Generator<'m> {
+    fn new(service: &'m ServiceView<'m>) -> Self {
+        Self {
+            service,
+            model: service.model,
+            patterns: Default::default(),
+        }
+    }
+
+    fn generate(&self) -> Result<TokenStream, Error> {
+        let mut items = Vec::new();
+        for shape in &self.service.shapes {
+            let item = match shape.kind {
+                ShapeKind::Structure => self.structure(shape),
+                ShapeKind::Union => self.union(shape),
+                ShapeKind::Enum | ShapeKind::IntEnum => self.enumeration(shape),
+                _ => continue,
+            };
+            items.push(item);
+        }
+        for operation in &self.service.operations {
+            items.push(self.operation(operation));
+        }
+        items.push(self.operation_list());
+        let patterns = self.pattern_statics();
+        Ok(quote! {
+            #(#items)*
+            #patterns
+        })
+    }
+}

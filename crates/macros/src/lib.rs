@@ -1,1 +1,66 @@
-//! placeholder
+//! `generate!("spec/model.json")`: the proc-macro shell over `kms-codegen`.
+//!
+//! The path is resolved against the invoking crate's `CARGO_MANIFEST_DIR`, then against
+//! each of its parent directories up to the workspace root. The expansion includes the
+//! model with `include_bytes!`, so editing the spec rebuilds the crate. Every model
+//! error becomes a compile error pointing at the path literal.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{LitStr, parse_macro_input};
+
+/// Generates the types, validators, errors and operation descriptors of a Smithy
+/// JSON AST model. Generated code refers to the `kms_types` crate.
+#[proc_macro]
+pub fn generate(input: TokenStream) -> TokenStream {
+    let path = parse_macro_input!(input as LitStr);
+    expand(&path)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+fn expand(literal: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
+    let relative = literal.value();
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
+        syn::Error::new(
+            literal.span(),
+            "CARGO_MANIFEST_DIR is not set: build with cargo",
+        )
+    })?;
+    let path = resolve(Path::new(&manifest_dir), &relative).ok_or_else(|| {
+        syn::Error::new(
+            literal.span(),
+            format!("model file `{relative}` not found in {manifest_dir} or any parent directory up to the workspace root"),
+        )
+    })?;
+    let model =
+        kms_spec::Model::load(&path).map_err(|e| syn::Error::new(literal.span(), e.to_string()))?;
+    let items = kms_codegen::generate(&model)
+        .map_err(|e| syn::Error::new(literal.span(), e.to_string()))?;
+    let absolute = path.to_string_lossy().into_owned();
+    Ok(quote! {
+        const _: &[u8] = include_bytes!(#absolute);
+        #items
+    })
+}
+
+/// `relative` below `start` or one of its ancestors; stops after the directory that
+/// holds the workspace's `Cargo.lock`.
+fn resolve(start: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative);
+    if relative.is_absolute() {
+        return relative.is_file().then(|| relative.to_path_buf());
+    }
+    for dir in start.ancestors() {
+        let candidate = dir.join(relative);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join("Cargo.lock").is_file() {
+            break;
+        }
+    }
+    None
+}

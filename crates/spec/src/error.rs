@@ -8,7 +8,7 @@ pub struct LoadError {
     /// The shape at fault, when the fault belongs to one.
     pub shape: Option<String>,
     /// What is wrong.
-    pub fault: Fault,
+    pub fault: Box<Fault>,
 }
 
 /// What is wrong with a model.

@@ -19,7 +19,7 @@ impl Model {
         let text = std::fs::read_to_string(path).map_err(|e| LoadError {
             source: source.clone(),
             shape: None,
-            fault: Fault::Io(e.to_string()),
+            fault: Box::new(Fault::Io(e.to_string())),
         })?;
         Model::from_json_str(&text, &source)
     }
@@ -29,7 +29,7 @@ impl Model {
         let fail = |shape: Option<&str>, fault: Fault| LoadError {
             source: source.to_owned(),
             shape: shape.map(str::to_owned),
-            fault,
+            fault: Box::new(fault),
         };
         let root: Value =
             serde_json::from_str(text).map_err(|e| fail(None, Fault::Json(e.to_string())))?;
@@ -124,10 +124,10 @@ impl Model {
                 }
             }
         }
-        if shape.kind == ShapeKind::Operation {
-            if let Some(paginated) = self.paginated(shape) {
-                self.check_paginated(shape, &paginated)?;
-            }
+        if shape.kind == ShapeKind::Operation
+            && let Some(paginated) = self.paginated(shape)
+        {
+            self.check_paginated(shape, &paginated)?;
         }
         Ok(())
     }
@@ -183,29 +183,27 @@ impl Model {
 }
 
 fn check_constraints(place: &str, traits: &Traits) -> Result<(), Fault> {
-    if let Some(length) = traits.length() {
-        if let (Some(min), Some(max)) = (length.min, length.max) {
-            if min > max {
-                return Err(Fault::MinGreaterThanMax {
-                    place: place.to_owned(),
-                    trait_name: "length",
-                    min: min.to_string(),
-                    max: max.to_string(),
-                });
-            }
-        }
+    if let Some(length) = traits.length()
+        && let (Some(min), Some(max)) = (length.min, length.max)
+        && min > max
+    {
+        return Err(Fault::MinGreaterThanMax {
+            place: place.to_owned(),
+            trait_name: "length",
+            min: min.to_string(),
+            max: max.to_string(),
+        });
     }
-    if let Some(range) = traits.range() {
-        if let (Some(min), Some(max)) = (&range.min, &range.max) {
-            if min.as_f64() > max.as_f64() {
-                return Err(Fault::MinGreaterThanMax {
-                    place: place.to_owned(),
-                    trait_name: "range",
-                    min: min.to_string(),
-                    max: max.to_string(),
-                });
-            }
-        }
+    if let Some(range) = traits.range()
+        && let (Some(min), Some(max)) = (&range.min, &range.max)
+        && min.as_f64() > max.as_f64()
+    {
+        return Err(Fault::MinGreaterThanMax {
+            place: place.to_owned(),
+            trait_name: "range",
+            min: min.to_string(),
+            max: max.to_string(),
+        });
     }
     if let Some(p) = traits.pattern() {
         pattern::compile(p).map_err(|e| Fault::BadPattern {

@@ -64,7 +64,7 @@ impl Model {
         let fail = |shape: Option<&str>, fault| LoadError {
             source: "model".into(),
             shape: shape.map(str::to_owned),
-            fault,
+            fault: Box::new(fault),
         };
         let shape = match id {
             Some(id) => self

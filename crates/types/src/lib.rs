@@ -1,1 +1,83 @@
-//! placeholder
+//! Typed, validated request and response types for AWS KMS custom key stores,
+//! generated at compile time from the Smithy model in `spec/`, and the small runtime
+//! they need — shared by `kms-server` and `kms-client`.
+//!
+//! ```
+//! use kms_types::{DescribeCustomKeyStoresRequest, Validate};
+//!
+//! let request = DescribeCustomKeyStoresRequest::builder().limit(10).build();
+//! assert!(request.validate().is_ok());
+//! let bad = DescribeCustomKeyStoresRequest::builder().limit(0).build();
+//! assert_eq!(
+//!     bad.validate().unwrap_err().to_string(),
+//!     "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
+//!      Member must have value greater than or equal to 1",
+//! );
+//! ```
+
+extern crate self as kms_types;
+
+pub mod aws_json;
+mod blob;
+pub mod operation;
+mod timestamp;
+pub mod validation;
+
+pub use blob::Blob;
+pub use operation::{Operation, OperationError, OperationShape, Paginated, Pagination};
+pub use timestamp::{Timestamp, TimestampError};
+pub use validation::{Validate, ValidationError};
+
+/// The types generated from `spec/kms.describe-custom-key-stores.json`.
+pub mod model {
+    kms_macros::generate!("spec/kms.describe-custom-key-stores.json");
+}
+
+pub use model::*;
+
+/// A missing required member found when building a structure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{shape}: required member `{member}` was not set")]
+pub struct BuildError {
+    /// The structure being built.
+    pub shape: &'static str,
+    /// The member that was not set.
+    pub member: &'static str,
+}
+
+/// Prints as `*** Sensitive Data Redacted ***` in place of a `@sensitive` value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("*** Sensitive Data Redacted ***")
+    }
+}
+
+/// The Smithy `Unit` shape: an empty structure, `{}` on the wire.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct Unit {}
+
+impl Validate for Unit {
+    fn validate_at(&self, _at: &str, _violations: &mut validation::Violations) {}
+}
+
+/// What generated code refers to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use regex;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+}

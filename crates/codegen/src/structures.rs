@@ -1,0 +1,359 @@
+//! Structures and unions: the types, their builders, `Debug` that redacts
+//! `@sensitive` members, and the `std::error::Error` side of `@error` structures.
+
+use kms_spec::{Member, Shape, ShapeKind};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::Generator;
+use crate::names;
+
+/// How a member is held in its structure.
+pub(crate) enum Presence {
+    /// `Option<T>`, omitted on the wire when absent.
+    Optional,
+    /// `T` with a zero-like `@default`, always written.
+    Defaulted,
+    /// `T`, `@required`.
+    Required,
+}
+
+impl Generator<'_> {
+    /// `#[doc = "..."]` lines from a shape's or member's documentation, else `fallback`.
+    pub(crate) fn docs(&self, html: Option<&str>, fallback: &str) -> TokenStream {
+        let text = html
+            .map(crate::docs::html_to_markdown)
+            .filter(|t| !t.trim().is_empty());
+        let text = text.unwrap_or_else(|| fallback.to_owned());
+        let lines = text.lines().map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!(" {line}")
+            }
+        });
+        quote! { #(#[doc = #lines])* }
+    }
+
+    pub(crate) fn presence(&self, member: &Member) -> Presence {
+        let constraints = self.model.constraints(member);
+        if constraints.required {
+            Presence::Required
+        } else if constraints.default.as_ref().is_some_and(is_zero_like) {
+            Presence::Defaulted
+        } else {
+            Presence::Optional
+        }
+    }
+
+    fn is_sensitive(&self, shape: &Shape, member: &Member) -> bool {
+        shape.traits.sensitive() || self.model.constraints(member).sensitive
+    }
+
+    pub(crate) fn structure(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let docs = self.docs(
+            shape.traits.documentation(),
+            &self.structure_fallback_doc(shape),
+        );
+        let fields = shape.members.iter().map(|member| self.field(shape, member));
+        let has_required = shape
+            .members
+            .iter()
+            .any(|m| matches!(self.presence(m), Presence::Required));
+        let redacts =
+            shape.traits.sensitive() || shape.members.iter().any(|m| self.is_sensitive(shape, m));
+        let debug_derive = (!redacts).then(|| quote!(Debug,));
+        let default_derive = (!has_required).then(|| quote!(Default,));
+        let debug_impl = redacts.then(|| self.redacting_debug(shape));
+        let builder = self.builder(shape);
+        let error = shape.traits.error().map(|_| self.error_impls(shape));
+        let validate = self.validate_impl(shape);
+        let deprecated = deprecated_attr(shape);
+        quote! {
+            #docs
+            #deprecated
+            #[derive(Clone, PartialEq, #debug_derive #default_derive
+                ::kms_types::__private::serde::Serialize,
+                ::kms_types::__private::serde::Deserialize,
+                ::kms_types::__private::schemars::JsonSchema)]
+            #[serde(crate = "::kms_types::__private::serde")]
+            #[schemars(crate = "::kms_types::__private::schemars")]
+            pub struct #name {
+                #(#fields)*
+            }
+            #debug_impl
+            #builder
+            #error
+            #validate
+        }
+    }
+
+    /// What to say of a structure the model does not document: its role.
+    fn structure_fallback_doc(&self, shape: &Shape) -> String {
+        let name = shape.id.name();
+        for op in &self.service.operations {
+            let op_name = op.shape.id.name();
+            if op.input.id == shape.id {
+                return format!("The input of [`{op_name}`]; see its documentation.");
+            }
+            if op.output.id == shape.id {
+                return format!("The output of [`{op_name}`]; see its documentation.");
+            }
+        }
+        format!("The `{name}` structure.")
+    }
+
+    fn field(&self, shape: &Shape, member: &Member) -> TokenStream {
+        let field = names::field_name(&member.name);
+        let wire = &member.name;
+        let target = self.model.target(member);
+        let ty = self.rust_type(shape, target);
+        let docs = self.docs(
+            member
+                .traits
+                .documentation()
+                .or_else(|| target.traits.documentation()),
+            &format!("The `{wire}` member."),
+        );
+        let alias = (shape.traits.error().is_some() && wire == "message")
+            .then(|| quote!(alias = "Message",));
+        let deprecated = member.traits.deprecated().map(|_| quote!(#[deprecated]));
+        match self.presence(member) {
+            Presence::Optional => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire, #alias default, skip_serializing_if = "Option::is_none")]
+                pub #field: Option<#ty>,
+            },
+            Presence::Defaulted => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire, #alias default)]
+                pub #field: #ty,
+            },
+            Presence::Required => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire, #alias)]
+                pub #field: #ty,
+            },
+        }
+    }
+
+    fn redacting_debug(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let label = name.to_string();
+        let fields = shape.members.iter().map(|member| {
+            let field = names::field_name(&member.name);
+            let label = field.to_string().trim_start_matches("r#").to_owned();
+            if self.is_sensitive(shape, member) {
+                quote!(.field(#label, &::kms_types::Redacted))
+            } else {
+                quote!(.field(#label, &self.#field))
+            }
+        });
+        quote! {
+            impl std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(#label) #(#fields)* .finish()
+                }
+            }
+        }
+    }
+
+    fn builder(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let builder = format_ident!("{}Builder", name);
+        let builder_doc = format!(" Builds a [`{name}`]; start with [`{name}::builder`].");
+        let shape_name = shape.id.name();
+        let mut fields = Vec::new();
+        let mut setters = Vec::new();
+        let mut inits = Vec::new();
+        let mut has_required = false;
+        for member in &shape.members {
+            let field = names::field_name(&member.name);
+            let setter = names::setter_name(&member.name);
+            let target = self.model.target(member);
+            let ty = self.rust_type(shape, target);
+            let wire = &member.name;
+            fields.push(quote!(#field: Option<#ty>,));
+            let (param, convert) = if target.kind == ShapeKind::String {
+                (quote!(impl Into<String>), quote!(value.into()))
+            } else {
+                (quote!(#ty), quote!(value))
+            };
+            let set_doc = format!(" Sets `{wire}`.");
+            let set_opt_doc = format!(" Sets or clears `{wire}`.");
+            setters.push(quote! {
+                #[doc = #set_doc]
+                pub fn #field(mut self, value: #param) -> Self {
+                    self.#field = Some(#convert);
+                    self
+                }
+                #[doc = #set_opt_doc]
+                pub fn #setter(mut self, value: Option<#ty>) -> Self {
+                    self.#field = value;
+                    self
+                }
+            });
+            inits.push(match self.presence(member) {
+                Presence::Optional => quote!(#field: self.#field,),
+                Presence::Defaulted => quote!(#field: self.#field.unwrap_or_default(),),
+                Presence::Required => {
+                    has_required = true;
+                    quote! {
+                        #field: self.#field.ok_or(::kms_types::BuildError { shape: #shape_name, member: #wire })?,
+                    }
+                }
+            });
+        }
+        let build = if has_required {
+            quote! {
+                /// Builds the structure, or names the first required member left unset.
+                pub fn build(self) -> Result<#name, ::kms_types::BuildError> {
+                    Ok(#name { #(#inits)* })
+                }
+            }
+        } else {
+            quote! {
+                /// Builds the structure.
+                pub fn build(self) -> #name {
+                    #name { #(#inits)* }
+                }
+            }
+        };
+        let builder_label = builder.to_string();
+        let builder_fn_doc = format!(" A builder for [`{name}`].");
+        quote! {
+            impl #name {
+                #[doc = #builder_fn_doc]
+                pub fn builder() -> #builder {
+                    #builder::default()
+                }
+            }
+
+            #[doc = #builder_doc]
+            #[derive(Clone, Default)]
+            pub struct #builder {
+                #(#fields)*
+            }
+
+            impl std::fmt::Debug for #builder {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(#builder_label).finish_non_exhaustive()
+                }
+            }
+
+            impl #builder {
+                #(#setters)*
+                #build
+            }
+        }
+    }
+
+    fn error_impls(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let code = shape.id.name();
+        let fault = shape.traits.error().expect("called for @error structures");
+        let status = shape.traits.http_error().unwrap_or(match fault {
+            kms_spec::traits::Fault::Client => 400,
+            kms_spec::traits::Fault::Server => 500,
+        });
+        let retryable =
+            fault == kms_spec::traits::Fault::Server || shape.traits.has("smithy.api#retryable");
+        let message = shape
+            .member("message")
+            .map(|m| (names::field_name(&m.name), self.presence(m)));
+        let message_fn = match message {
+            Some((field, Presence::Optional)) => quote!(self.#field.as_deref()),
+            Some((field, _)) => quote!(Some(self.#field.as_str())),
+            None => quote!(None),
+        };
+        let code_doc = format!(" The error code, `__type` on the wire: `{code}`.");
+        let status_doc = format!(" The HTTP status it is sent with: {status}.");
+        let retry_doc = format!(" Whether clients retry it: {retryable}.");
+        quote! {
+            impl #name {
+                #[doc = #code_doc]
+                pub const CODE: &'static str = #code;
+                #[doc = #status_doc]
+                pub const HTTP_STATUS: u16 = #status;
+                #[doc = #retry_doc]
+                pub const RETRYABLE: bool = #retryable;
+
+                /// The error's message, when it has one.
+                pub fn message(&self) -> Option<&str> {
+                    #message_fn
+                }
+            }
+
+            impl std::fmt::Display for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    match self.message() {
+                        Some(message) => write!(f, "{}: {}", Self::CODE, message),
+                        None => f.write_str(Self::CODE),
+                    }
+                }
+            }
+
+            impl std::error::Error for #name {}
+        }
+    }
+
+    pub(crate) fn union(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let docs = self.docs(
+            shape.traits.documentation(),
+            &format!("The `{}` union.", shape.id.name()),
+        );
+        let variants = shape.members.iter().map(|member| {
+            let variant = names::variant_name(&member.name);
+            let wire = &member.name;
+            let ty = self.rust_type(shape, self.model.target(member));
+            let docs = self.docs(
+                member.traits.documentation(),
+                &format!("The `{wire}` member."),
+            );
+            quote! {
+                #docs
+                #[serde(rename = #wire)]
+                #variant(#ty),
+            }
+        });
+        let validate = self.validate_impl(shape);
+        quote! {
+            #docs
+            #[derive(Clone, Debug, PartialEq,
+                ::kms_types::__private::serde::Serialize,
+                ::kms_types::__private::serde::Deserialize,
+                ::kms_types::__private::schemars::JsonSchema)]
+            #[serde(crate = "::kms_types::__private::serde")]
+            #[schemars(crate = "::kms_types::__private::schemars")]
+            pub enum #name {
+                #(#variants)*
+            }
+            #validate
+        }
+    }
+}
+
+fn deprecated_attr(shape: &Shape) -> Option<TokenStream> {
+    shape.traits.deprecated().map(|d| match d.message {
+        Some(note) => quote!(#[deprecated(note = #note)]),
+        None => quote!(#[deprecated]),
+    })
+}
+
+/// Whether a `@default` value is what `Default::default()` gives, so `#[serde(default)]` fits.
+fn is_zero_like(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Null => false,
+    }
+}

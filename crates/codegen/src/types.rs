@@ -1,0 +1,73 @@
+//! The Rust type of a member's target.
+
+use kms_spec::{Shape, ShapeKind};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::Generator;
+use crate::names;
+
+impl Generator<'_> {
+    /// The Rust type for values of `target`, seen from a member of `container`.
+    pub(crate) fn rust_type(&self, container: &Shape, target: &Shape) -> TokenStream {
+        match target.kind {
+            ShapeKind::String => quote!(String),
+            ShapeKind::Boolean => quote!(bool),
+            ShapeKind::Byte => quote!(i8),
+            ShapeKind::Short => quote!(i16),
+            ShapeKind::Integer => quote!(i32),
+            ShapeKind::Long => quote!(i64),
+            ShapeKind::Float => quote!(f32),
+            ShapeKind::Double | ShapeKind::BigDecimal => quote!(f64),
+            ShapeKind::BigInteger => quote!(i128),
+            ShapeKind::Blob => quote!(::kms_types::Blob),
+            ShapeKind::Timestamp => quote!(::kms_types::Timestamp),
+            ShapeKind::Document => quote!(::kms_types::__private::serde_json::Value),
+            ShapeKind::List | ShapeKind::Set => {
+                let item = self
+                    .model
+                    .target(target.list_member().expect("lists have a member"));
+                let item = self.rust_type(target, item);
+                quote!(Vec<#item>)
+            }
+            ShapeKind::Map => {
+                let (_, value) = target.map_members().expect("maps have a key and a value");
+                let value = self.rust_type(target, self.model.target(value));
+                quote!(std::collections::BTreeMap<String, #value>)
+            }
+            ShapeKind::Structure if target.id.as_str() == "smithy.api#Unit" => {
+                quote!(::kms_types::Unit)
+            }
+            ShapeKind::Structure | ShapeKind::Union | ShapeKind::Enum | ShapeKind::IntEnum => {
+                let name = names::type_name(target.id.name());
+                if self.reaches(target, container) {
+                    quote!(Box<#name>)
+                } else {
+                    quote!(#name)
+                }
+            }
+            ShapeKind::Operation | ShapeKind::Service | ShapeKind::Resource => {
+                quote!(::kms_types::Unit)
+            }
+        }
+    }
+
+    /// Whether `from` contains `to` by value (through structure and union members, not
+    /// through lists or maps), so that a member of `to` targeting `from` must be boxed.
+    fn reaches(&self, from: &Shape, to: &Shape) -> bool {
+        let mut stack = vec![from];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(shape) = stack.pop() {
+            if shape.id == to.id {
+                return true;
+            }
+            if !seen.insert(&shape.id)
+                || !matches!(shape.kind, ShapeKind::Structure | ShapeKind::Union)
+            {
+                continue;
+            }
+            stack.extend(shape.members.iter().map(|m| self.model.target(m)));
+        }
+        false
+    }
+}

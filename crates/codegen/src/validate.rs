@@ -1,0 +1,254 @@
+//! Validators: `impl Validate` for every structure and union, checking each member's
+//! length, range, pattern and enum constraints, recursively, in member order.
+
+use std::collections::BTreeSet;
+
+use kms_spec::{Member, Shape, ShapeId, ShapeKind};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use crate::Generator;
+use crate::names;
+use crate::structures::Presence;
+
+impl Generator<'_> {
+    pub(crate) fn validate_impl(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let body: Vec<TokenStream> = match shape.kind {
+            ShapeKind::Union => {
+                let arms = shape.members.iter().map(|member| {
+                    let variant = names::variant_name(&member.name);
+                    let checks = self.value_checks(shape, member, &member.name, quote!(value));
+                    quote!(Self::#variant(value) => { #checks })
+                });
+                vec![quote!(match self { #(#arms)* })]
+            }
+            _ => shape
+                .members
+                .iter()
+                .filter_map(|member| self.member_checks(shape, member))
+                .collect(),
+        };
+        let (at, violations) = if body.iter().all(TokenStream::is_empty) {
+            (quote!(_at), quote!(_violations))
+        } else {
+            (quote!(at), quote!(violations))
+        };
+        quote! {
+            impl ::kms_types::Validate for #name {
+                fn validate_at(&self, #at: &str, #violations: &mut ::kms_types::validation::Violations) {
+                    #(#body)*
+                }
+            }
+        }
+    }
+
+    /// The checks of one structure member, or `None` when it has no constraints.
+    fn member_checks(&self, shape: &Shape, member: &Member) -> Option<TokenStream> {
+        let checks = self.value_checks(shape, member, &member.name, quote!(value));
+        if checks.is_empty() {
+            return None;
+        }
+        let field = names::field_name(&member.name);
+        Some(match self.presence(member) {
+            Presence::Optional => quote! {
+                if let Some(value) = &self.#field {
+                    #checks
+                }
+            },
+            Presence::Defaulted | Presence::Required => quote! {
+                {
+                    let value = &self.#field;
+                    #checks
+                }
+            },
+        })
+    }
+
+    /// Checks of `value` (a reference to a value of `member`'s target), reported as
+    /// member `name` at `at`.
+    fn value_checks(
+        &self,
+        container: &Shape,
+        member: &Member,
+        name: &str,
+        value: TokenStream,
+    ) -> TokenStream {
+        let target = self.model.target(member);
+        let constraints = self.model.constraints(member);
+        let sensitive = constraints.sensitive;
+        let mut checks = Vec::new();
+        let length = constraints.length.map_or_else(TokenStream::new, |l| {
+            let (min, max) = (option_u64(l.min), option_u64(l.max));
+            quote!(::kms_types::validation::Bounds::new(#min, #max))
+        });
+        let has_length = constraints.length.is_some();
+        match target.kind {
+            ShapeKind::String => {
+                if has_length {
+                    checks.push(
+                        quote!(violations.string_length(at, #name, #value, #length, #sensitive);),
+                    );
+                }
+                if let Some(pattern) = &constraints.pattern {
+                    let regex = self.pattern_static(container, member, pattern);
+                    checks.push(quote!(violations.pattern(at, #name, #value, &#regex, #pattern, #sensitive);));
+                }
+            }
+            ShapeKind::Enum => {
+                let ty = names::type_name(target.id.name());
+                checks.push(quote! {
+                    violations.enum_value(at, #name, #value.as_str(), !#value.is_unknown(), #ty::values(), #sensitive);
+                });
+            }
+            ShapeKind::IntEnum => {
+                let ty = names::type_name(target.id.name());
+                checks.push(quote! {
+                    violations.enum_value(at, #name, &#value.to_string(), !#value.is_unknown(), #ty::value_strs(), #sensitive);
+                });
+            }
+            ShapeKind::Byte
+            | ShapeKind::Short
+            | ShapeKind::Integer
+            | ShapeKind::Long
+            | ShapeKind::BigInteger
+            | ShapeKind::Float
+            | ShapeKind::Double
+            | ShapeKind::BigDecimal => {
+                if let Some(range) = &constraints.range {
+                    let float = matches!(
+                        target.kind,
+                        ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal
+                    );
+                    let bound = |n: &Option<serde_json::Number>| match n {
+                        None => quote!(None),
+                        Some(n) if float => {
+                            let lit = Literal::f64_unsuffixed(n.as_f64().unwrap_or_default());
+                            quote!(Some(#lit))
+                        }
+                        Some(n) => {
+                            let lit = Literal::i128_unsuffixed(n.as_i64().map_or_else(
+                                || n.as_f64().unwrap_or_default() as i128,
+                                i128::from,
+                            ));
+                            quote!(Some(#lit))
+                        }
+                    };
+                    let (min, max) = (bound(&range.min), bound(&range.max));
+                    let bounds = quote!(::kms_types::validation::Bounds::new(#min, #max));
+                    checks.push(quote!(violations.range(at, #name, *#value, #bounds, #sensitive);));
+                }
+            }
+            ShapeKind::Blob if has_length => {
+                checks.push(quote! {
+                        violations.count_length(at, #name, #value.len(), #length, || format!("{:?}", #value), #sensitive);
+                    });
+            }
+            ShapeKind::List | ShapeKind::Set => {
+                if has_length {
+                    checks.push(quote! {
+                        violations.count_length(at, #name, #value.len(), #length, || format!("{:?}", #value), #sensitive);
+                    });
+                }
+                let item = target.list_member().expect("lists have a member");
+                let item_checks = self.value_checks(target, item, "member", quote!(item));
+                if !item_checks.is_empty() {
+                    checks.push(quote! {
+                        let path = ::kms_types::validation::member_path(at, #name);
+                        for (index, item) in #value.iter().enumerate() {
+                            let at: &str = &::kms_types::validation::item_path(&path, index);
+                            #item_checks
+                        }
+                    });
+                }
+            }
+            ShapeKind::Map => {
+                if has_length {
+                    checks.push(quote! {
+                        violations.count_length(at, #name, #value.len(), #length, || format!("{:?}", #value), #sensitive);
+                    });
+                }
+                let (key, entry) = target.map_members().expect("maps have a key and a value");
+                let key_checks = self.value_checks(target, key, "key", quote!(key));
+                let value_checks = self.value_checks(target, entry, "value", quote!(entry));
+                if !key_checks.is_empty() || !value_checks.is_empty() {
+                    checks.push(quote! {
+                        let path = ::kms_types::validation::member_path(at, #name);
+                        for (key, entry) in #value.iter() {
+                            let at: &str = &format!("{path}.{key}");
+                            #key_checks
+                            #value_checks
+                        }
+                    });
+                }
+            }
+            ShapeKind::Structure | ShapeKind::Union
+                if self.needs_validation(target, &mut BTreeSet::new()) =>
+            {
+                checks.push(quote! {
+                        ::kms_types::Validate::validate_at(#value, &::kms_types::validation::member_path(at, #name), violations);
+                    });
+            }
+            _ => {}
+        }
+        quote!(#(#checks)*)
+    }
+
+    /// Whether values of `shape` can violate anything.
+    fn needs_validation<'a>(&'a self, shape: &'a Shape, seen: &mut BTreeSet<&'a ShapeId>) -> bool {
+        if !seen.insert(&shape.id) {
+            return false;
+        }
+        shape.members.iter().any(|member| {
+            let target = self.model.target(member);
+            let c = self.model.constraints(member);
+            c.length.is_some()
+                || c.range.is_some()
+                || c.pattern.is_some()
+                || matches!(target.kind, ShapeKind::Enum | ShapeKind::IntEnum)
+                || self.needs_validation(target, seen)
+        })
+    }
+
+    /// The static holding the compiled `pattern` of `member` (or of its target).
+    fn pattern_static(&self, container: &Shape, member: &Member, pattern: &str) -> TokenStream {
+        let target = self.model.target(member);
+        let owner = if member.traits.pattern().is_some() {
+            format!("{}{}", container.id.name(), member.name)
+        } else {
+            target.id.name().to_owned()
+        };
+        let name = format!("{}_PATTERN", names::const_name(&owner));
+        self.patterns
+            .borrow_mut()
+            .insert(name.clone(), (pattern.to_owned(), owner));
+        let ident = names::raw(&name);
+        quote!(#ident)
+    }
+
+    pub(crate) fn pattern_statics(&self) -> TokenStream {
+        let patterns = self.patterns.borrow();
+        let statics = patterns.iter().map(|(name, (pattern, owner))| {
+            let ident = names::raw(name);
+            let translated = kms_spec::pattern::ecma_to_regex(pattern);
+            let doc = format!(" The `@pattern` of `{owner}`: `{pattern}`.");
+            quote! {
+                #[doc = #doc]
+                static #ident: std::sync::LazyLock<::kms_types::__private::regex::Regex> = std::sync::LazyLock::new(|| {
+                    ::kms_types::__private::regex::Regex::new(#translated).expect("kms-spec checked this pattern when the model loaded")
+                });
+            }
+        });
+        quote!(#(#statics)*)
+    }
+}
+
+fn option_u64(n: Option<u64>) -> TokenStream {
+    match n {
+        Some(n) => {
+            let lit = Literal::u64_unsuffixed(n);
+            quote!(Some(#lit))
+        }
+        None => quote!(None),
+    }
+}

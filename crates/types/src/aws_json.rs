@@ -1,0 +1,268 @@
+//! The awsJson 1.1 protocol pieces shared by server and client: content type, body
+//! decoding with typed failures, and error bodies (encoding, decoding, code sanitizing).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::validation::ValidationError;
+
+/// The content type of awsJson 1.1 requests and responses.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Why a body could not become a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON, not an object, or a member of the wrong JSON type: `SerializationException`.
+    #[error("{0}")]
+    Serialization(String),
+    /// A required member is missing: `ValidationException`.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+}
+
+impl DecodeError {
+    /// The awsJson error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Serialization(_) => "SerializationException",
+            Self::Validation(_) => ValidationError::CODE,
+        }
+    }
+}
+
+/// Decodes an awsJson body. An empty body means `{}`; unknown members are ignored.
+/// A missing required member is reported as a validation error at its member path.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DecodeError::Serialization(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match missing_field(&inner.to_string()) {
+            Some(member) => DecodeError::Validation(ValidationError::missing(
+                &wire_path_to_member_path(&path),
+                member,
+            )),
+            None => DecodeError::Serialization(describe(&path, &inner)),
+        }
+    })?;
+    de.end()
+        .map_err(|e| DecodeError::Serialization(e.to_string()))?;
+    Ok(value)
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+fn describe(path: &str, error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    if path == "." || path.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{message} at '{}'", wire_path_to_member_path(path))
+    }
+}
+
+/// `CustomKeyStores[0].XksProxyConfiguration` → `customKeyStores.1.member.xksProxyConfiguration`.
+fn wire_path_to_member_path(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    let mut out = String::new();
+    for segment in path.split('.') {
+        let (name, indexes) = segment
+            .split_once('[')
+            .map_or((segment, ""), |(n, rest)| (n, rest));
+        out = crate::validation::member_path(&out, name);
+        for index in indexes.split('[').filter(|s| !s.is_empty()) {
+            let index: usize = index.trim_end_matches(']').parse().unwrap_or_default();
+            out = format!("{}.member", crate::validation::item_path(&out, index));
+        }
+    }
+    out
+}
+
+/// The body of an awsJson error: `{"__type": "<ShapeName>", "message": "<text>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The short shape name of the error.
+    #[serde(rename = "__type")]
+    pub code: String,
+    /// What happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl ErrorBody {
+    /// An error body with a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: Some(message.into()),
+        }
+    }
+
+    /// The JSON bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an error body always serializes")
+    }
+}
+
+/// The awsJson body of a modeled error: `__type` first, then the error's own members.
+pub fn error_body<E: Serialize>(code: &str, error: &E) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("__type".into(), code.into());
+    if let Ok(serde_json::Value::Object(members)) = serde_json::to_value(error) {
+        body.extend(members);
+    }
+    serde_json::to_vec(&body).expect("a JSON map always serializes")
+}
+
+/// An error response's code, message and request id, as the SDKs read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorParts {
+    /// The sanitized error code (`CustomKeyStoreNotFoundException`).
+    pub code: Option<String>,
+    /// The message.
+    pub message: Option<String>,
+}
+
+/// Reads an error response: code from the `X-Amzn-ErrorType` header first, else the
+/// body's `code`, else its `__type`, sanitized; message from `message`, `Message` or
+/// `errorMessage`.
+pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> ErrorParts {
+    let json: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok();
+    let field = |names: &[&str]| {
+        let json = json.as_ref()?;
+        names
+            .iter()
+            .find_map(|n| json.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
+    };
+    let code = error_type_header
+        .filter(|h| !h.trim().is_empty())
+        .map(str::to_owned)
+        .or_else(|| field(&["code", "__type"]))
+        .map(|raw| sanitize_error_code(&raw).to_owned())
+        .filter(|c| !c.is_empty());
+    ErrorParts {
+        code,
+        message: field(&["message", "Message", "errorMessage"]),
+    }
+}
+
+/// Sanitizes an error code as the SDKs do: cut at the first `:`, then keep what follows
+/// the last `#` (`aws.protocoltests#FooError:http://...` → `FooError`).
+pub fn sanitize_error_code(raw: &str) -> &str {
+    let raw = raw.split(':').next().unwrap_or(raw);
+    raw.rsplit('#').next().unwrap_or(raw).trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Inner {
+        #[serde(rename = "UriPath")]
+        uri_path: String,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Outer {
+        #[serde(rename = "Limit")]
+        limit: Option<i32>,
+        #[serde(rename = "Items", default)]
+        items: Vec<Inner>,
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object() {
+        assert_eq!(
+            decode::<Outer>(b"").unwrap(),
+            Outer {
+                limit: None,
+                items: vec![]
+            }
+        );
+        assert_eq!(decode::<Outer>(b"{\"Unknown\": 1}").unwrap().limit, None);
+    }
+
+    #[test]
+    fn serialization_errors() {
+        for body in [
+            &b"nope"[..],
+            b"[]",
+            b"\"x\"",
+            b"{\"Limit\": \"ten\"}",
+            b"{\"Limit\": 1} trailing",
+        ] {
+            let err = decode::<Outer>(body).unwrap_err();
+            assert_eq!(err.code(), "SerializationException", "{body:?}: {err}");
+        }
+        let err = decode::<Outer>(b"{\"Limit\": \"ten\"}").unwrap_err();
+        assert!(err.to_string().contains("at 'limit'"), "{err}");
+    }
+
+    #[test]
+    fn missing_required_member_is_a_validation_error_at_its_path() {
+        let err = decode::<Outer>(b"{\"Items\": [{\"UriPath\": \"/a\"}, {}]}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "1 validation error detected: Value null at 'items.2.member.uriPath' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn sanitizes_codes() {
+        assert_eq!(
+            sanitize_error_code("aws.protocoltests#FooError:http://internal.amazon.com/"),
+            "FooError"
+        );
+        assert_eq!(sanitize_error_code("FooError"), "FooError");
+        assert_eq!(
+            sanitize_error_code("com.amazonaws.kms#InvalidMarkerException"),
+            "InvalidMarkerException"
+        );
+    }
+
+    #[test]
+    fn parses_error_parts_header_first() {
+        let body = br#"{"__type":"com.amazonaws.kms#KMSInternalException","message":"boom"}"#;
+        let parts = parse_error(None, body);
+        assert_eq!(parts.code.as_deref(), Some("KMSInternalException"));
+        assert_eq!(parts.message.as_deref(), Some("boom"));
+        let parts = parse_error(
+            Some("ThrottlingException:http://x"),
+            br#"{"code":"Other","Message":"slow"}"#,
+        );
+        assert_eq!(parts.code.as_deref(), Some("ThrottlingException"));
+        assert_eq!(parts.message.as_deref(), Some("slow"));
+        let parts = parse_error(None, br#"{"code":"A#B","errorMessage":"m"}"#);
+        assert_eq!(
+            (parts.code.as_deref(), parts.message.as_deref()),
+            (Some("B"), Some("m"))
+        );
+        assert_eq!(parse_error(None, b"<html>"), ErrorParts::default());
+    }
+
+    #[test]
+    fn error_body_shape() {
+        assert_eq!(
+            String::from_utf8(ErrorBody::new("InvalidMarkerException", "bad").to_vec()).unwrap(),
+            r#"{"__type":"InvalidMarkerException","message":"bad"}"#
+        );
+    }
+}

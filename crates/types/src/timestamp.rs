@@ -1,0 +1,288 @@
+//! Timestamps as awsJson writes them: epoch seconds, a JSON number with a fraction where needed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+const NANOS_PER_SEC: u32 = 1_000_000_000;
+
+/// A point in time with nanosecond precision, written on the wire as epoch seconds
+/// (`1551129207.775`) and read from any finite JSON number (`1.499288695918E9` too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    secs: i64,
+    nanos: u32,
+}
+
+/// A number that is not a finite timestamp.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{0}` is not a finite epoch-seconds timestamp")]
+pub struct TimestampError(String);
+
+impl Timestamp {
+    /// `secs` seconds and `nanos` nanoseconds after the Unix epoch (`nanos` < 10⁹, else carried).
+    pub const fn new(secs: i64, nanos: u32) -> Self {
+        Self {
+            secs: secs + (nanos / NANOS_PER_SEC) as i64,
+            nanos: nanos % NANOS_PER_SEC,
+        }
+    }
+
+    /// Whole seconds after the epoch.
+    pub const fn from_secs(secs: i64) -> Self {
+        Self { secs, nanos: 0 }
+    }
+
+    /// Milliseconds after the epoch.
+    pub const fn from_millis(millis: i64) -> Self {
+        Self {
+            secs: millis.div_euclid(1000),
+            nanos: (millis.rem_euclid(1000) as u32) * 1_000_000,
+        }
+    }
+
+    /// The current time.
+    pub fn now() -> Self {
+        Self::from(SystemTime::now())
+    }
+
+    /// Parses epoch seconds from a finite `f64`, keeping the fraction as written
+    /// in its shortest decimal form (so `1551129207.775` stays `.775`).
+    pub fn from_epoch_seconds(value: f64) -> Result<Self, TimestampError> {
+        if !value.is_finite() || value.abs() > 1e17 {
+            return Err(TimestampError(value.to_string()));
+        }
+        let text = format!("{value}");
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.as_str()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let whole: i64 = whole.parse().map_err(|_| TimestampError(text.clone()))?;
+        let mut nanos: u64 = 0;
+        for (i, d) in fraction
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(10)
+            .enumerate()
+        {
+            let d = u64::from(d - b'0');
+            if i < 9 {
+                nanos = nanos * 10 + d;
+            } else if d >= 5 {
+                nanos += 1;
+            }
+        }
+        let total = i128::from(whole) * i128::from(NANOS_PER_SEC) + i128::from(nanos);
+        let total = if negative { -total } else { total };
+        let secs = total.div_euclid(i128::from(NANOS_PER_SEC));
+        let nanos = total.rem_euclid(i128::from(NANOS_PER_SEC));
+        Ok(Self {
+            secs: secs as i64,
+            nanos: nanos as u32,
+        })
+    }
+
+    /// Whole seconds after the epoch (rounded towards negative infinity).
+    pub const fn secs(&self) -> i64 {
+        self.secs
+    }
+
+    /// The nanoseconds past [`Timestamp::secs`].
+    pub const fn subsec_nanos(&self) -> u32 {
+        self.nanos
+    }
+
+    /// Epoch seconds as an `f64`, the wire form.
+    pub fn as_epoch_seconds(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / f64::from(NANOS_PER_SEC)
+    }
+
+    /// ISO 8601 / RFC 3339 in UTC, as the AWS CLI prints timestamps:
+    /// `2019-02-25T21:13:27.775000+00:00` style is the CLI's; this writes
+    /// `2019-02-25T21:13:27.775Z`, with the fraction only when present.
+    pub fn to_rfc3339(&self) -> String {
+        let days = self.secs.div_euclid(86_400);
+        let secs_of_day = self.secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let (h, m, s) = (
+            secs_of_day / 3600,
+            secs_of_day % 3600 / 60,
+            secs_of_day % 60,
+        );
+        let mut out = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}");
+        if self.nanos != 0 {
+            let fraction = format!("{:09}", self.nanos);
+            out.push('.');
+            out.push_str(fraction.trim_end_matches('0'));
+        }
+        out.push('Z');
+        out
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(time: SystemTime) -> Self {
+        match time.duration_since(UNIX_EPOCH) {
+            Ok(d) => Self::new(d.as_secs() as i64, d.subsec_nanos()),
+            Err(before) => {
+                let d = before.duration();
+                let total =
+                    -(i128::from(d.as_secs()) * 1_000_000_000 + i128::from(d.subsec_nanos()));
+                Self {
+                    secs: total.div_euclid(1_000_000_000) as i64,
+                    nanos: total.rem_euclid(1_000_000_000) as u32,
+                }
+            }
+        }
+    }
+}
+
+impl From<Timestamp> for SystemTime {
+    fn from(t: Timestamp) -> Self {
+        if t.secs >= 0 {
+            UNIX_EPOCH + Duration::new(t.secs as u64, t.nanos)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(t.secs.unsigned_abs())
+                + Duration::from_nanos(u64::from(t.nanos))
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.nanos == 0 {
+            serializer.serialize_i64(self.secs)
+        } else {
+            serializer.serialize_f64(self.as_epoch_seconds())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EpochSeconds;
+        impl Visitor<'_> for EpochSeconds {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch seconds as a JSON number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp::from_secs(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp::from_secs)
+                    .map_err(|_| E::custom(TimestampError(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
+                Timestamp::from_epoch_seconds(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(EpochSeconds)
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "description": "Epoch seconds, with a fraction where needed (e.g. 1551129207.775)."
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Timestamp {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn reads_every_finite_number_form() {
+        assert_eq!(parse("1551129207"), Timestamp::from_secs(1_551_129_207));
+        assert_eq!(
+            parse("1551129207.775"),
+            Timestamp::new(1_551_129_207, 775_000_000)
+        );
+        assert_eq!(
+            parse("1.499288695918E9"),
+            Timestamp::new(1_499_288_695, 918_000_000)
+        );
+        assert_eq!(parse("-1.5"), Timestamp::new(-2, 500_000_000));
+        assert!(serde_json::from_str::<Timestamp>("\"1551129207\"").is_err());
+        assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
+        assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
+        assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn writes_epoch_seconds_keeping_the_fraction() {
+        assert_eq!(
+            serde_json::to_string(&parse("1551129207.775")).unwrap(),
+            "1551129207.775"
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_secs(1_551_129_207)).unwrap(),
+            "1551129207"
+        );
+        assert_eq!(
+            serde_json::to_string(&parse("1.499288695918E9")).unwrap(),
+            "1499288695.918"
+        );
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(Timestamp::from_secs(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            parse("1551129207.775").to_rfc3339(),
+            "2019-02-25T21:13:27.775Z"
+        );
+        assert_eq!(
+            Timestamp::from_secs(951_782_400).to_rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_secs(-1).to_rfc3339(),
+            "1969-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn system_time_round_trip() {
+        let t = Timestamp::new(1_700_000_000, 123_456_789);
+        assert_eq!(Timestamp::from(SystemTime::from(t)), t);
+        let before = Timestamp::new(-5, 250_000_000);
+        assert_eq!(Timestamp::from(SystemTime::from(before)), before);
+    }
+}

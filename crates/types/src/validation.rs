@@ -1,0 +1,390 @@
+//! The validation runtime: constraint checks the generated validators call, and the
+//! error that reports every violation in AWS's ValidationException wording.
+
+use std::fmt;
+
+/// A constraint a member failed to satisfy, worded as AWS words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// `@length(min: N)`
+    MinLength(u64),
+    /// `@length(max: N)`
+    MaxLength(u64),
+    /// `@range(min: N)`
+    MinValue(String),
+    /// `@range(max: N)`
+    MaxValue(String),
+    /// `@pattern(P)`, P as written in the model.
+    Pattern(&'static str),
+    /// A value outside the enum's value set.
+    EnumValue(&'static [&'static str]),
+    /// `@required`
+    Required,
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MinLength(n) => write!(f, "Member must have length greater than or equal to {n}"),
+            Self::MaxLength(n) => write!(f, "Member must have length less than or equal to {n}"),
+            Self::MinValue(n) => write!(f, "Member must have value greater than or equal to {n}"),
+            Self::MaxValue(n) => write!(f, "Member must have value less than or equal to {n}"),
+            Self::Pattern(p) => write!(f, "Member must satisfy regular expression pattern: {p}"),
+            Self::EnumValue(values) => write!(
+                f,
+                "Member must satisfy enum value set: [{}]",
+                values.join(", ")
+            ),
+            Self::Required => f.write_str("Member must not be null"),
+        }
+    }
+}
+
+/// What the message shows of the offending value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// The value, as text.
+    Value(String),
+    /// A missing required member.
+    Null,
+    /// A `@sensitive` value: never echoed.
+    Redacted,
+}
+
+impl fmt::Debug for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Self::Null => f.write_str("Null"),
+            Self::Redacted => f.write_str("Redacted"),
+        }
+    }
+}
+
+/// One constraint violation: where, what value, which constraint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The lowerCamel member path: `limit`, `xksProxyConfiguration.uriPath`, `customKeyStores.1.member.uriPath`.
+    pub path: String,
+    /// The value as the message shows it.
+    pub value: Shown,
+    /// The constraint it failed.
+    pub constraint: Constraint,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Shown::Value(v) => write!(f, "Value '{v}' at '{}'", self.path)?,
+            Shown::Null => write!(f, "Value null at '{}'", self.path)?,
+            Shown::Redacted => write!(f, "Value at '{}'", self.path)?,
+        }
+        write!(f, " failed to satisfy constraint: {}", self.constraint)
+    }
+}
+
+/// Every violation found in one value, in member order. Its `Display` is the
+/// ValidationException message: `2 validation errors detected: <first>; <second>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationError {
+    violations: Vec<Violation>,
+}
+
+impl ValidationError {
+    /// Wraps violations; `None` when there are none.
+    pub fn new(violations: Vec<Violation>) -> Option<Self> {
+        (!violations.is_empty()).then_some(Self { violations })
+    }
+
+    /// The violations, in member order.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// A single missing required member `member` at `at`.
+    pub fn missing(at: &str, member: &str) -> Self {
+        let mut violations = Violations::default();
+        violations.required(at, member);
+        Self {
+            violations: violations.0,
+        }
+    }
+
+    /// The awsJson error code: `ValidationException`.
+    pub const CODE: &'static str = "ValidationException";
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.violations.len();
+        write!(
+            f,
+            "{n} validation error{} detected: ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Types with generated validators: every structure of the model.
+pub trait Validate {
+    /// Records the violations of `self`, found at member path `at` (empty at the top), into `violations`.
+    fn validate_at(&self, at: &str, violations: &mut Violations);
+
+    /// Checks every constraint, recursively, and reports all violations at once.
+    fn validate(&self) -> Result<(), ValidationError> {
+        let mut violations = Violations::default();
+        self.validate_at("", &mut violations);
+        violations.into_result()
+    }
+}
+
+impl<T: Validate + ?Sized> Validate for Box<T> {
+    fn validate_at(&self, at: &str, violations: &mut Violations) {
+        (**self).validate_at(at, violations);
+    }
+}
+
+/// Inclusive bounds of `@length` or `@range`; `None` is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds<T> {
+    /// The least allowed value.
+    pub min: Option<T>,
+    /// The greatest allowed value.
+    pub max: Option<T>,
+}
+
+impl<T> Bounds<T> {
+    /// Bounds from `min` to `max`.
+    pub const fn new(min: Option<T>, max: Option<T>) -> Self {
+        Self { min, max }
+    }
+}
+
+/// The collector the generated validators write into.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+/// The path of `member` (a model member name) below `at`, in lowerCamel: `a.b`.
+pub fn member_path(at: &str, member: &str) -> String {
+    let mut path = String::with_capacity(at.len() + member.len() + 1);
+    if !at.is_empty() {
+        path.push_str(at);
+        path.push('.');
+    }
+    let mut chars = member.chars();
+    if let Some(first) = chars.next() {
+        path.extend(first.to_lowercase());
+        path.push_str(chars.as_str());
+    }
+    path
+}
+
+/// The path of item `index` (0-based) of the list at `path`: `path.<index+1>`. Checks on the
+/// item then name it `member`, giving AWS's `path.<index+1>.member`.
+pub fn item_path(path: &str, index: usize) -> String {
+    format!("{path}.{}", index + 1)
+}
+
+impl Violations {
+    /// The violations so far.
+    pub fn as_slice(&self) -> &[Violation] {
+        &self.0
+    }
+
+    /// `Ok` when nothing was recorded.
+    pub fn into_result(self) -> Result<(), ValidationError> {
+        ValidationError::new(self.0).map_or(Ok(()), Err)
+    }
+
+    /// Records a violation of `constraint` by member `member` at `at`.
+    pub fn push(&mut self, at: &str, member: &str, value: Shown, constraint: Constraint) {
+        self.0.push(Violation {
+            path: member_path(at, member),
+            value,
+            constraint,
+        });
+    }
+
+    fn shown(value: impl FnOnce() -> String, sensitive: bool) -> Shown {
+        if sensitive {
+            Shown::Redacted
+        } else {
+            Shown::Value(value())
+        }
+    }
+
+    /// A missing required member.
+    pub fn required(&mut self, at: &str, member: &str) {
+        self.push(at, member, Shown::Null, Constraint::Required);
+    }
+
+    /// `@length` on a string: counts Unicode scalar values.
+    pub fn string_length(
+        &mut self,
+        at: &str,
+        member: &str,
+        value: &str,
+        bounds: Bounds<u64>,
+        sensitive: bool,
+    ) {
+        let len = value.chars().count() as u64;
+        self.length(at, member, len, bounds, || value.to_owned(), sensitive);
+    }
+
+    /// `@length` on a list, map or blob: counts items or bytes; `shown` renders the value.
+    pub fn count_length(
+        &mut self,
+        at: &str,
+        member: &str,
+        len: usize,
+        bounds: Bounds<u64>,
+        shown: impl FnOnce() -> String,
+        sensitive: bool,
+    ) {
+        self.length(at, member, len as u64, bounds, shown, sensitive);
+    }
+
+    fn length(
+        &mut self,
+        at: &str,
+        member: &str,
+        len: u64,
+        bounds: Bounds<u64>,
+        shown: impl FnOnce() -> String,
+        sensitive: bool,
+    ) {
+        let constraint = match bounds {
+            Bounds { min: Some(min), .. } if len < min => Constraint::MinLength(min),
+            Bounds { max: Some(max), .. } if len > max => Constraint::MaxLength(max),
+            _ => return,
+        };
+        self.push(at, member, Self::shown(shown, sensitive), constraint);
+    }
+
+    /// `@range`: inclusive bounds on a number.
+    pub fn range<T: PartialOrd + fmt::Display + Copy>(
+        &mut self,
+        at: &str,
+        member: &str,
+        value: T,
+        bounds: Bounds<T>,
+        sensitive: bool,
+    ) {
+        let constraint = match bounds {
+            Bounds { min: Some(min), .. } if value < min => Constraint::MinValue(min.to_string()),
+            Bounds { max: Some(max), .. } if value > max => Constraint::MaxValue(max.to_string()),
+            _ => return,
+        };
+        self.push(
+            at,
+            member,
+            Self::shown(|| value.to_string(), sensitive),
+            constraint,
+        );
+    }
+
+    /// `@pattern`: `regex` is the compiled form of `pattern` (ECMA-262, as written in the model).
+    pub fn pattern(
+        &mut self,
+        at: &str,
+        member: &str,
+        value: &str,
+        regex: &regex::Regex,
+        pattern: &'static str,
+        sensitive: bool,
+    ) {
+        if !regex.is_match(value) {
+            self.push(
+                at,
+                member,
+                Self::shown(|| value.to_owned(), sensitive),
+                Constraint::Pattern(pattern),
+            );
+        }
+    }
+
+    /// Enum membership: `known` is false for a value outside `values`.
+    pub fn enum_value(
+        &mut self,
+        at: &str,
+        member: &str,
+        value: &str,
+        known: bool,
+        values: &'static [&'static str],
+        sensitive: bool,
+    ) {
+        if !known {
+            self.push(
+                at,
+                member,
+                Self::shown(|| value.to_owned(), sensitive),
+                Constraint::EnumValue(values),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_wording() {
+        let mut v = Violations::default();
+        v.range("", "Limit", 0, Bounds::new(Some(1), Some(1000)), false);
+        assert_eq!(
+            v.into_result().unwrap_err().to_string(),
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        );
+        let mut v = Violations::default();
+        v.string_length(
+            "",
+            "CustomKeyStoreId",
+            "",
+            Bounds::new(Some(1), Some(64)),
+            false,
+        );
+        v.string_length(
+            "xksProxyConfiguration",
+            "AccessKeyId",
+            "SECRET",
+            Bounds::new(Some(20), None),
+            true,
+        );
+        v.required("", "Name");
+        assert_eq!(
+            v.into_result().unwrap_err().to_string(),
+            "3 validation errors detected: Value '' at 'customKeyStoreId' failed to satisfy constraint: Member must have length greater than or equal to 1; \
+             Value at 'xksProxyConfiguration.accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 20; \
+             Value null at 'name' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn lengths_count_scalar_values() {
+        let mut v = Violations::default();
+        v.string_length("", "x", "ééé", Bounds::new(Some(1), Some(3)), false);
+        v.string_length("", "x", "😀😀😀", Bounds::new(Some(1), Some(3)), false);
+        assert!(v.as_slice().is_empty());
+        v.string_length("", "x", "😀😀😀😀", Bounds::new(Some(1), Some(3)), false);
+        assert_eq!(v.as_slice()[0].constraint, Constraint::MaxLength(3));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(member_path("", "Limit"), "limit");
+        assert_eq!(
+            member_path(&item_path("customKeyStores", 0), "member"),
+            "customKeyStores.1.member"
+        );
+    }
+}
