@@ -1,5 +1,6 @@
 //! Maintainer tasks: `cargo xtask import | codegen | check | bench`.
 
+mod bench;
 mod import;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Benchmark server, client and codec against baselines measured in the same run; writes bench/REPORT.md.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -41,6 +44,7 @@ fn main() -> Result<()> {
             let out = out.unwrap_or_else(|| import::default_out(&workspace_root(), &operations));
             import::run(&model, &operations, &out)
         }
+        Command::Bench(args) => bench::run(&args),
     }
 }
 
