@@ -1,1 +1,39 @@
-//! placeholder
+//! A client for AWS KMS `DescribeCustomKeyStores` — against real KMS
+//! (`https://kms.{region}.amazonaws.com`) or the local `kms-server` — and the output
+//! formats of the `kms` CLI.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), kms_client::Error> {
+//! use futures::TryStreamExt;
+//! let client = kms_client::Client::new(
+//!     kms_client::Config::builder()
+//!         .endpoint("http://127.0.0.1:8080")
+//!         .region("us-east-1")
+//!         .credentials(kms_client::Credentials::new("AKID", "SECRET", None))
+//!         .build()?,
+//! );
+//! let page = client.describe_custom_key_stores().limit(10).send().await?;
+//! println!("{} stores", page.custom_key_stores.unwrap_or_default().len());
+//! let all: Vec<_> = client
+//!     .describe_custom_key_stores()
+//!     .into_paginator()
+//!     .items()
+//!     .try_collect()
+//!     .await?;
+//! # let _ = all; Ok(()) }
+//! ```
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod operation;
+pub mod output;
+pub mod retry;
+
+pub use client::Client;
+pub use config::{Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
+pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
+pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
+pub use retry::RetryConfig;
+
+pub use kms_types;

@@ -1,0 +1,431 @@
+//! The client: one pooled HTTP(S) connection manager, SigV4 signing per attempt, and a
+//! request layer generic over [`kms_types::OperationShape`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
+use http::{Method, Request, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kms_types::{OperationError, OperationShape, Validate, aws_json};
+
+use crate::config::{Config, ConfigError, Overrides};
+use crate::error::{Error, ErrorMeta, ModeledError, chain};
+use crate::retry;
+
+/// Responses larger than this are refused (a full DescribeCustomKeyStores page is far smaller).
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+const SDK_NAME: &str = "kms-client-rust";
+const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Receives the text of every signed request (with secrets masked) when `--debug` is on.
+pub type DebugSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A KMS client. Cheap to clone: clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    uri: Uri,
+    host: HeaderValue,
+    identity: aws_credential_types::Credentials,
+    user_agent: HeaderValue,
+    x_amz_user_agent: HeaderValue,
+    debug: Option<DebugSink>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("debug", &self.inner.debug.is_some())
+            .finish()
+    }
+}
+
+fn https_connector(connect_timeout: Duration) -> HttpsConnector<HttpConnector> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        .expect("the ring provider supports the safe default protocol versions");
+    builder.https_or_http().enable_http1().wrap_connector(http)
+}
+
+/// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
+/// the port when it is not the scheme's default.
+fn host_header(uri: &Uri) -> Option<String> {
+    let host = uri.host()?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    Some(match uri.port_u16() {
+        Some(p) if p != default_port => format!("{host}:{p}"),
+        _ => host.to_owned(),
+    })
+}
+
+impl Client {
+    /// A client for `config`.
+    pub fn new(config: Config) -> Self {
+        Self::try_new(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A client for `config`, failing with a typed error when the endpoint cannot be used
+    /// (`Config`'s builder already checks it, so this only fails for hand-built configs).
+    pub fn try_new(config: Config) -> Result<Self, Error> {
+        let invalid = || {
+            Error::Config(ConfigError::InvalidEndpoint {
+                value: config.endpoint.clone(),
+                origin: "Config.endpoint".to_owned(),
+            })
+        };
+        let mut uri: Uri = config.endpoint.parse().map_err(|_| invalid())?;
+        if uri.path().is_empty() || uri.path_and_query().is_none() {
+            let mut parts = uri.into_parts();
+            parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+            uri = Uri::from_parts(parts).map_err(|_| invalid())?;
+        }
+        let host = host_header(&uri)
+            .and_then(|h| HeaderValue::from_str(&h).ok())
+            .ok_or_else(invalid)?;
+        let creds = &config.credentials;
+        let identity = aws_credential_types::Credentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.clone(),
+            creds.session_token.clone(),
+            None,
+            "kms-client",
+        );
+        let os = std::env::consts::OS;
+        let user_agent =
+            HeaderValue::from_str(&format!("{SDK_NAME}/{SDK_VERSION} os/{os} lang/rust"))
+                .expect("ASCII");
+        let x_amz_user_agent = HeaderValue::from_str(&format!(
+            "{SDK_NAME}/{SDK_VERSION} api/kms/{SDK_VERSION} os/{os} lang/rust"
+        ))
+        .expect("ASCII");
+        let http = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(https_connector(config.timeouts.connect));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                uri,
+                host,
+                identity,
+                user_agent,
+                x_amz_user_agent,
+                debug: None,
+            }),
+        })
+    }
+
+    /// A client configured from the environment and the shared AWS files
+    /// (see [`Config::from_env`]).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::try_new(Config::from_env()?)
+    }
+
+    /// Like [`Client::from_env`], with command-line overrides (profile, region, endpoint).
+    pub fn from_env_with(overrides: &Overrides) -> Result<Self, Error> {
+        Self::try_new(Config::from_env_with(
+            &|k| std::env::var(k).ok(),
+            overrides,
+        )?)
+    }
+
+    /// Sends the text of every signed request to `sink` (signature and session token
+    /// masked, the secret key is never part of a request).
+    pub fn with_debug_sink(self, sink: DebugSink) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            config: shared.config.clone(),
+            http: shared.http.clone(),
+            uri: shared.uri.clone(),
+            host: shared.host.clone(),
+            identity: shared.identity.clone(),
+            user_agent: shared.user_agent.clone(),
+            x_amz_user_agent: shared.x_amz_user_agent.clone(),
+            debug: None,
+        });
+        Self {
+            inner: Arc::new(Inner {
+                debug: Some(sink),
+                ..inner
+            }),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Calls `Op` with `input`: validates it (unless turned off), then sends it signed,
+    /// retrying what may be retried, within the configured timeouts.
+    pub async fn call<Op>(&self, input: &Op::Input) -> Result<Op::Output, Error>
+    where
+        Op: OperationShape,
+        Op::Error: ModeledError,
+    {
+        let op = Op::OPERATION;
+        if self.inner.config.validate_input {
+            input.validate().map_err(|error| Error::InvalidInput {
+                operation: op.name,
+                error,
+            })?;
+        }
+        let body = Bytes::from(
+            serde_json::to_vec(input).map_err(|e| Error::Signing(format!("encoding: {e}")))?,
+        );
+        let invocation_id = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+            .expect("a uuid is a valid header value");
+        let cfg = &self.inner.config;
+        let total = cfg.timeouts.total;
+        let start = tokio::time::Instant::now();
+        let max = cfg.retry.max_attempts.max(1);
+        let mut last_attempt = 0;
+        let result = retry::run(
+            &cfg.retry,
+            total,
+            |attempt| {
+                last_attempt = attempt;
+                let body = body.clone();
+                let invocation_id = invocation_id.clone();
+                async move {
+                    let remaining = total.saturating_sub(start.elapsed());
+                    let (limit, is_total) = if remaining < cfg.timeouts.attempt {
+                        (remaining, true)
+                    } else {
+                        (cfg.timeouts.attempt, false)
+                    };
+                    let fut = self.attempt::<Op>(body, invocation_id, attempt, max);
+                    match tokio::time::timeout(limit, fut).await {
+                        Ok(r) => r,
+                        Err(_) => Err(Error::Timeout {
+                            endpoint: cfg.endpoint.clone(),
+                            limit: if is_total { total } else { limit },
+                            total: is_total,
+                        }),
+                    }
+                }
+            },
+            Error::is_retryable,
+        )
+        .await;
+        result.map_err(|e| match e {
+            Error::Throttling { meta, .. } => Error::Throttling {
+                meta,
+                attempts: last_attempt,
+            },
+            other => other,
+        })
+    }
+
+    /// One signed HTTP exchange.
+    async fn attempt<Op>(
+        &self,
+        body: Bytes,
+        invocation_id: HeaderValue,
+        attempt: u32,
+        max: u32,
+    ) -> Result<Op::Output, Error>
+    where
+        Op: OperationShape,
+        Op::Error: ModeledError,
+    {
+        let inner = &*self.inner;
+        let op = Op::OPERATION;
+        let request = self.build_signed::<Op>(body.clone(), invocation_id, attempt, max)?;
+        if let Some(sink) = &inner.debug {
+            sink(&format_debug_request(&request, &body, attempt));
+        }
+        drop(body);
+        let response = inner
+            .http
+            .request(request)
+            .await
+            .map_err(|e| self.transport(e))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| Error::Transport {
+                endpoint: inner.config.endpoint.clone(),
+                message: format!("reading the response body: {e}"),
+                source: Some(e),
+            })?
+            .to_bytes();
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let request_id = header("x-amzn-requestid")
+            .or_else(|| header("x-amz-request-id"))
+            .map(str::to_owned);
+        let status = parts.status.as_u16();
+        if parts.status.is_success() {
+            return aws_json::decode::<Op::Output>(&body).map_err(|e| Error::InvalidResponse {
+                operation: op.name,
+                status,
+                message: e.to_string(),
+                request_id,
+            });
+        }
+        let error_parts = aws_json::parse_error(header("x-amzn-errortype"), &body);
+        let modeled = error_parts
+            .code
+            .as_deref()
+            .and_then(|code| Op::Error::from_wire(code, &body));
+        let meta = ErrorMeta {
+            operation: op.name,
+            status,
+            code: error_parts.code,
+            message: error_parts.message,
+            request_id,
+        };
+        let modeled = modeled.map(|m| m.into_error(meta.clone()));
+        Err(Error::from_response(meta, modeled))
+    }
+
+    fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
+        let message = chain(&e);
+        Error::Transport {
+            endpoint: self.inner.config.endpoint.clone(),
+            message,
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// Builds the request of one attempt and signs it (fresh `X-Amz-Date`).
+    fn build_signed<Op: OperationShape>(
+        &self,
+        body: Bytes,
+        invocation_id: HeaderValue,
+        attempt: u32,
+        max: u32,
+    ) -> Result<Request<Full<Bytes>>, Error> {
+        let inner = &*self.inner;
+        let op = Op::OPERATION;
+        let sdk_request = HeaderValue::from_str(&format!("attempt={attempt}; max={max}"))
+            .expect("ASCII header value");
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(inner.uri.clone());
+        {
+            let h = builder.headers_mut().expect("builder has no error yet");
+            h.insert(HOST, inner.host.clone());
+            h.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(aws_json::CONTENT_TYPE),
+            );
+            h.insert(
+                HeaderName::from_static("x-amz-target"),
+                HeaderValue::from_static(op.target),
+            );
+            h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            h.insert(USER_AGENT, inner.user_agent.clone());
+            h.insert(
+                HeaderName::from_static("x-amz-user-agent"),
+                inner.x_amz_user_agent.clone(),
+            );
+            h.insert(
+                HeaderName::from_static("amz-sdk-invocation-id"),
+                invocation_id,
+            );
+            h.insert(HeaderName::from_static("amz-sdk-request"), sdk_request);
+        }
+        let mut request = builder
+            .body(Full::new(body.clone()))
+            .map_err(|e| Error::Signing(e.to_string()))?;
+
+        let identity = inner.identity.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&inner.config.region)
+            .name(op.signing_name)
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| Error::Signing(e.to_string()))?
+            .into();
+        let uri = inner.uri.to_string();
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+        let signable = SignableRequest::new("POST", uri, headers, SignableBody::Bytes(&body))
+            .map_err(|e| Error::Signing(e.to_string()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| Error::Signing(e.to_string()))?
+            .into_parts();
+        let (signed_headers, _params) = instructions.into_parts();
+        for header in signed_headers {
+            let name = header.name();
+            let value = HeaderValue::from_str(header.value()).map_err(|_| {
+                Error::Signing(format!(
+                    "the {name} header would not be a valid header value"
+                ))
+            })?;
+            request
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+        Ok(request)
+    }
+
+    /// `DescribeCustomKeyStores`: set filters and paging, then `send()` or `into_paginator()`.
+    pub fn describe_custom_key_stores(&self) -> crate::operation::DescribeCustomKeyStoresFluent {
+        crate::operation::DescribeCustomKeyStoresFluent::new(self.clone())
+    }
+}
+
+/// The signed request as text for `--debug`: method, URI, headers, body; the
+/// signature and session token are masked (the secret key is never in a request).
+pub fn format_debug_request<B>(request: &Request<B>, body: &[u8], attempt: u32) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "DEBUG attempt {attempt}: {} {}",
+        request.method(),
+        request.uri()
+    );
+    for (name, value) in request.headers() {
+        let value = value.to_str().unwrap_or("<non-ASCII>");
+        let shown = match name.as_str() {
+            "authorization" => mask_authorization(value),
+            "x-amz-security-token" => "****".to_owned(),
+            _ => value.to_owned(),
+        };
+        let _ = writeln!(out, "  {name}: {shown}");
+    }
+    let _ = writeln!(out, "  body: {}", String::from_utf8_lossy(body));
+    out
+}
+
+/// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=abc` → `Signature=****`.
+pub fn mask_authorization(value: &str) -> String {
+    match value.find("Signature=") {
+        Some(i) => {
+            let after = &value[i + "Signature=".len()..];
+            let end = after.find([',', ' ']).unwrap_or(after.len());
+            format!("{}Signature=****{}", &value[..i], &after[end..])
+        }
+        None => "****".to_owned(),
+    }
+}

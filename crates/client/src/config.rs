@@ -1,0 +1,1657 @@
+//! Client configuration: endpoint, region, credentials, retry policy and
+//! timeouts, resolved from the environment and the shared AWS files the way
+//! the AWS CLI and SDKs do.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::retry::RetryConfig;
+
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+
+const REDACTED: &str = "** redacted **";
+
+/// Static AWS credentials. `Debug` never prints the secret or the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl Credentials {
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &REDACTED)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+/// Network timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection (TCP + TLS).
+    pub connect: Duration,
+    /// One HTTP attempt, from sending the request to the end of the response.
+    pub attempt: Duration,
+    /// The whole operation, including all retries and backoff sleeps.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(20),
+            total: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Fully resolved client configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// e.g. `https://kms.us-east-1.amazonaws.com` (no trailing slash).
+    pub endpoint: String,
+    pub region: String,
+    pub credentials: Credentials,
+    pub retry: RetryConfig,
+    pub timeouts: Timeouts,
+    /// Validate request parameters client-side before sending (default `true`).
+    pub validate_input: bool,
+}
+
+/// Values given on the command line; they beat everything else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--profile`: also makes the profile win over `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`.
+    pub profile: Option<String>,
+    /// `--region`
+    pub region: Option<String>,
+    /// `--endpoint-url`
+    pub endpoint_url: Option<String>,
+}
+
+/// The public KMS endpoint for `region`: `https://kms.{region}.amazonaws.com`
+/// (with the partition's DNS suffix for China and the ISO partitions).
+pub fn default_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else if region.starts_with("us-isob-") {
+        "sc2s.sgov.gov"
+    } else if region.starts_with("us-iso-") {
+        "c2s.ic.gov"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://kms.{region}.{suffix}")
+}
+
+/// Everything that can go wrong while building a [`Config`]. Each message
+/// says what to set to fix it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("{}", missing_credentials_message(profile, credentials_file, *profile_from_flag, *env_secret_without_key))]
+    MissingCredentials {
+        profile: String,
+        credentials_file: PathBuf,
+        /// The profile came from `--profile`, so environment credentials were not consulted.
+        profile_from_flag: bool,
+        /// `AWS_SECRET_ACCESS_KEY` was set without `AWS_ACCESS_KEY_ID`.
+        env_secret_without_key: bool,
+    },
+
+    #[error(
+        "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set AWS_SECRET_ACCESS_KEY as well, \
+         or unset AWS_ACCESS_KEY_ID to use the shared credentials file"
+    )]
+    IncompleteEnvCredentials,
+
+    #[error(
+        "profile '{profile}' sets {present} ({}, line {line}) but not {missing}: \
+         add {missing} = ... to that profile",
+        path.display()
+    )]
+    IncompleteProfileCredentials {
+        profile: String,
+        present: &'static str,
+        missing: &'static str,
+        path: PathBuf,
+        line: usize,
+    },
+
+    #[error(
+        "profile '{profile}' uses `{setting}` ({}, line {line}), which this client does not support: \
+         export static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, \
+         e.g. from `aws configure export-credentials --profile {profile} --format env`) instead",
+        path.display()
+    )]
+    UnsupportedCredentialSource {
+        profile: String,
+        setting: String,
+        path: PathBuf,
+        line: usize,
+    },
+
+    #[error(
+        "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION), pass --region, \
+         or add region = ... to profile '{profile}' in {} (AWS_CONFIG_FILE)",
+        config_file.display()
+    )]
+    MissingRegion {
+        profile: String,
+        config_file: PathBuf,
+    },
+
+    #[error(
+        "AWS profile '{profile}' (from {origin}) not found in {} (AWS_SHARED_CREDENTIALS_FILE) \
+         or {} (AWS_CONFIG_FILE): add a [{profile}] section to the credentials file or a \
+         [profile {profile}] section to the config file{}",
+        credentials_file.display(),
+        config_file.display(),
+        hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    ProfileNotFound {
+        profile: String,
+        /// `--profile` or `AWS_PROFILE`.
+        origin: &'static str,
+        credentials_file: PathBuf,
+        config_file: PathBuf,
+        hint: Option<String>,
+    },
+
+    #[error("malformed AWS config file {}, line {line}: {message}", path.display())]
+    MalformedFile {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error("cannot read AWS config file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "invalid AWS region {value:?} from {origin}: use a region name such as us-east-1 \
+         (letters, digits and '-')"
+    )]
+    InvalidRegion { value: String, origin: String },
+
+    #[error(
+        "invalid endpoint URL {value:?} from {origin}: it must start with https:// (or http://) \
+         followed by a host, e.g. https://kms.us-east-1.amazonaws.com"
+    )]
+    InvalidEndpoint { value: String, origin: String },
+
+    #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
+    InvalidMaxAttempts { value: String, origin: String },
+
+    #[error("ConfigBuilder: {field} is required; call .{field}(...) before .build()")]
+    BuilderMissing { field: &'static str },
+}
+
+fn missing_credentials_message(
+    profile: &str,
+    file: &Path,
+    profile_from_flag: bool,
+    env_secret_without_key: bool,
+) -> String {
+    let mut msg = if profile_from_flag {
+        format!(
+            "no AWS credentials found for profile '{profile}' (selected with --profile, so \
+             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not used): add \
+             aws_access_key_id/aws_secret_access_key for profile '{profile}' to {} \
+             (AWS_SHARED_CREDENTIALS_FILE)",
+            file.display()
+        )
+    } else {
+        format!(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add \
+             aws_access_key_id/aws_secret_access_key for profile '{profile}' to {} \
+             (AWS_SHARED_CREDENTIALS_FILE)",
+            file.display()
+        )
+    };
+    if env_secret_without_key {
+        msg.push_str(" (note: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not)");
+    }
+    msg
+}
+
+// ---------------------------------------------------------------------------
+// Builder
+// ---------------------------------------------------------------------------
+
+/// Programmatic construction of a [`Config`]; region and credentials are required.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigBuilder {
+    endpoint: Option<String>,
+    region: Option<String>,
+    credentials: Option<Credentials>,
+    retry: Option<RetryConfig>,
+    timeouts: Option<Timeouts>,
+    validate_input: Option<bool>,
+}
+
+impl ConfigBuilder {
+    /// Endpoint URL; defaults to [`default_endpoint`] of the region.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+    pub fn validate_input(mut self, validate_input: bool) -> Self {
+        self.validate_input = Some(validate_input);
+        self
+    }
+
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let region = self
+            .region
+            .ok_or(ConfigError::BuilderMissing { field: "region" })?;
+        let region = check_region(&region, "ConfigBuilder::region")?;
+        let credentials = self.credentials.ok_or(ConfigError::BuilderMissing {
+            field: "credentials",
+        })?;
+        let endpoint = match self.endpoint {
+            Some(e) => check_endpoint(&e, "ConfigBuilder::endpoint")?,
+            None => default_endpoint(&region),
+        };
+        Ok(Config {
+            endpoint,
+            region,
+            credentials,
+            retry: self.retry.unwrap_or_default(),
+            timeouts: self.timeouts.unwrap_or_default(),
+            validate_input: self.validate_input.unwrap_or(true),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A variable that is unset, empty or only whitespace counts as unset (as in the SDKs).
+fn var(env: Env<'_>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}
+
+fn nonblank(v: &Option<String>) -> Option<String> {
+    v.as_ref().filter(|v| !v.trim().is_empty()).cloned()
+}
+
+fn home_dir(env: Env<'_>) -> Option<PathBuf> {
+    var(env, "HOME")
+        .or_else(|| var(env, "USERPROFILE"))
+        .map(PathBuf::from)
+}
+
+/// Location of a shared file. `readable` is false when it could not be
+/// determined (no HOME); the path is then only used in messages.
+struct FileLoc {
+    path: PathBuf,
+    readable: bool,
+}
+
+fn shared_file(env: Env<'_>, env_var: &str, default_name: &str) -> FileLoc {
+    let home = home_dir(env);
+    if let Some(p) = var(env, env_var) {
+        // expand a leading "~" like the CLI does
+        let expanded = match (p.strip_prefix('~'), &home) {
+            (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+                h.join(rest.trim_start_matches(['/', '\\']))
+            }
+            _ => PathBuf::from(p),
+        };
+        return FileLoc {
+            path: expanded,
+            readable: true,
+        };
+    }
+    match home {
+        Some(h) => FileLoc {
+            path: h.join(".aws").join(default_name),
+            readable: true,
+        },
+        None => FileLoc {
+            path: PathBuf::from(format!("~/.aws/{default_name}")),
+            readable: false,
+        },
+    }
+}
+
+fn load_ini(loc: &FileLoc) -> Result<Ini, ConfigError> {
+    if !loc.readable {
+        return Ok(Ini::default());
+    }
+    match std::fs::read_to_string(&loc.path) {
+        Ok(text) => parse_ini(&text, &loc.path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ini::default()),
+        Err(source) => Err(ConfigError::Io {
+            path: loc.path.clone(),
+            source,
+        }),
+    }
+}
+
+impl Config {
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Resolve from the process environment and the shared AWS files.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_env_with(&|k| std::env::var(k).ok(), &Overrides::default())
+    }
+
+    /// Resolve from `env` (a stand-in for the process environment, also used
+    /// for `HOME`) and the shared AWS files, with command-line `overrides`.
+    pub fn from_env_with(
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let creds_loc = shared_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
+        let config_loc = shared_file(env, "AWS_CONFIG_FILE", "config");
+        let creds_ini = load_ini(&creds_loc)?;
+        let config_ini = load_ini(&config_loc)?;
+
+        // --- profile selection ------------------------------------------------
+        let flag_profile = nonblank(&overrides.profile);
+        let (profile_name, origin) = match (&flag_profile, var(env, "AWS_PROFILE")) {
+            (Some(p), _) => (p.trim().to_string(), Some("--profile")),
+            (None, Some(p)) => (p.trim().to_string(), Some("AWS_PROFILE")),
+            (None, None) => ("default".to_string(), None),
+        };
+        let profile = Profile::merge(&profile_name, &config_ini, &creds_ini);
+        if let (Some(origin), false) = (origin, profile.exists) {
+            let hint = config_ini.sections.contains_key(&profile_name).then(|| {
+                format!(
+                    "the config file has [{profile_name}], but there profiles must be written \
+                     [profile {profile_name}]"
+                )
+            });
+            return Err(ConfigError::ProfileNotFound {
+                profile: profile_name,
+                origin,
+                credentials_file: creds_loc.path,
+                config_file: config_loc.path,
+                hint,
+            });
+        }
+
+        // --- credentials --------------------------------------------------------
+        let mut env_secret_without_key = false;
+        let env_creds = if flag_profile.is_some() {
+            None
+        } else {
+            match (
+                var(env, "AWS_ACCESS_KEY_ID"),
+                var(env, "AWS_SECRET_ACCESS_KEY"),
+            ) {
+                (Some(key), Some(secret)) => Some(Credentials {
+                    access_key_id: key,
+                    secret_access_key: secret,
+                    session_token: var(env, "AWS_SESSION_TOKEN"),
+                }),
+                (Some(_), None) => return Err(ConfigError::IncompleteEnvCredentials),
+                (None, secret) => {
+                    env_secret_without_key = secret.is_some();
+                    None
+                }
+            }
+        };
+        let credentials = match env_creds {
+            Some(c) => c,
+            None => profile
+                .credentials()?
+                .ok_or_else(|| ConfigError::MissingCredentials {
+                    profile: profile_name.clone(),
+                    credentials_file: creds_loc.path.clone(),
+                    profile_from_flag: flag_profile.is_some(),
+                    env_secret_without_key,
+                })?,
+        };
+
+        // --- region -------------------------------------------------------------
+        let region = if let Some(r) = nonblank(&overrides.region) {
+            check_region(&r, "--region")?
+        } else if let Some(r) = var(env, "AWS_REGION") {
+            check_region(&r, "AWS_REGION")?
+        } else if let Some(r) = var(env, "AWS_DEFAULT_REGION") {
+            check_region(&r, "AWS_DEFAULT_REGION")?
+        } else if let Some(p) = profile.get("region").filter(|p| !p.value.is_empty()) {
+            check_region(&p.value, &p.origin("region"))?
+        } else {
+            return Err(ConfigError::MissingRegion {
+                profile: profile_name,
+                config_file: config_loc.path,
+            });
+        };
+
+        // --- endpoint -----------------------------------------------------------
+        let endpoint = if let Some(e) = nonblank(&overrides.endpoint_url) {
+            check_endpoint(&e, "--endpoint-url")?
+        } else if ignore_configured_endpoints(env, &profile) {
+            default_endpoint(&region)
+        } else if let Some(e) = var(env, "AWS_ENDPOINT_URL_KMS") {
+            check_endpoint(&e, "AWS_ENDPOINT_URL_KMS")?
+        } else if let Some(e) = var(env, "AWS_ENDPOINT_URL") {
+            check_endpoint(&e, "AWS_ENDPOINT_URL")?
+        } else if let Some((value, origin)) = profile.kms_endpoint(&config_ini) {
+            check_endpoint(&value, &origin)?
+        } else if let Some(p) = profile.get("endpoint_url").filter(|p| !p.value.is_empty()) {
+            check_endpoint(&p.value, &p.origin("endpoint_url"))?
+        } else {
+            default_endpoint(&region)
+        };
+
+        // --- retry --------------------------------------------------------------
+        let mut retry = RetryConfig::default();
+        if let Some(v) = var(env, "AWS_MAX_ATTEMPTS") {
+            retry.max_attempts = parse_max_attempts(&v, "AWS_MAX_ATTEMPTS")?;
+        } else if let Some(p) = profile.get("max_attempts").filter(|p| !p.value.is_empty()) {
+            retry.max_attempts = parse_max_attempts(&p.value, &p.origin("max_attempts"))?;
+        }
+
+        Ok(Config {
+            endpoint,
+            region,
+            credentials,
+            retry,
+            timeouts: Timeouts::default(),
+            validate_input: true,
+        })
+    }
+}
+
+fn is_true(v: &str) -> bool {
+    v.trim().eq_ignore_ascii_case("true")
+}
+
+fn ignore_configured_endpoints(env: Env<'_>, profile: &Profile) -> bool {
+    match var(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+        Some(v) => is_true(&v),
+        None => profile
+            .get("ignore_configured_endpoint_urls")
+            .is_some_and(|p| is_true(&p.value)),
+    }
+}
+
+fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 63
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(ConfigError::InvalidRegion {
+            value: value.to_string(),
+            origin: origin.to_string(),
+        })
+    }
+}
+
+fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !host.contains(char::is_whitespace)
+    });
+    if host_ok {
+        Ok(v.trim_end_matches('/').to_string())
+    } else {
+        Err(ConfigError::InvalidEndpoint {
+            value: value.to_string(),
+            origin: origin.to_string(),
+        })
+    }
+}
+
+fn parse_max_attempts(value: &str, origin: &str) -> Result<u32, ConfigError> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(ConfigError::InvalidMaxAttempts {
+            value: value.to_string(),
+            origin: origin.to_string(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Profiles
+// ---------------------------------------------------------------------------
+
+/// A profile's properties merged from both files; the credentials file wins
+/// for keys present in both (as in botocore and the Rust SDK).
+struct Profile {
+    name: String,
+    exists: bool,
+    props: BTreeMap<String, Sourced>,
+}
+
+struct Sourced {
+    value: String,
+    sub: BTreeMap<String, String>,
+    path: PathBuf,
+    line: usize,
+}
+
+impl Sourced {
+    fn origin(&self, key: &str) -> String {
+        format!("{key} in {} line {}", self.path.display(), self.line)
+    }
+}
+
+/// Settings that mean "get credentials some other way"; botocore consults them
+/// before static keys in the same profile, so using the keys instead would
+/// silently pick the wrong identity.
+const ROLE_SETTINGS: &[&str] = &[
+    "role_arn",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+];
+
+impl Profile {
+    fn merge(name: &str, config: &Ini, creds: &Ini) -> Profile {
+        let mut props = BTreeMap::new();
+        let mut exists = false;
+        // In the config file: [profile NAME], and [default] for the default profile
+        // ([profile default] wins over [default] when both exist).
+        let config_section = config.sections.get(&format!("profile {name}")).or_else(|| {
+            (name == "default")
+                .then(|| config.sections.get("default"))
+                .flatten()
+        });
+        for (ini, section) in [(config, config_section), (creds, creds.sections.get(name))] {
+            if let Some(section) = section {
+                exists = true;
+                for (k, p) in &section.props {
+                    props.insert(
+                        k.clone(),
+                        Sourced {
+                            value: p.value.clone(),
+                            sub: p.sub.clone(),
+                            path: ini.path.clone(),
+                            line: p.line,
+                        },
+                    );
+                }
+            }
+        }
+        Profile {
+            name: name.to_string(),
+            exists,
+            props,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Sourced> {
+        self.props.get(key)
+    }
+
+    fn credentials(&self) -> Result<Option<Credentials>, ConfigError> {
+        let unsupported = |setting: &str, p: &Sourced| ConfigError::UnsupportedCredentialSource {
+            profile: self.name.clone(),
+            setting: setting.to_string(),
+            path: p.path.clone(),
+            line: p.line,
+        };
+        for setting in ROLE_SETTINGS {
+            if let Some(p) = self.get(setting).filter(|p| !p.value.is_empty()) {
+                return Err(unsupported(setting, p));
+            }
+        }
+        let key = self
+            .get("aws_access_key_id")
+            .filter(|p| !p.value.is_empty());
+        let secret = self
+            .get("aws_secret_access_key")
+            .filter(|p| !p.value.is_empty());
+        match (key, secret) {
+            (Some(k), Some(s)) => Ok(Some(Credentials {
+                access_key_id: k.value.clone(),
+                secret_access_key: s.value.clone(),
+                session_token: self
+                    .get("aws_session_token")
+                    .map(|t| t.value.clone())
+                    .filter(|t| !t.is_empty()),
+            })),
+            (Some(k), None) => Err(ConfigError::IncompleteProfileCredentials {
+                profile: self.name.clone(),
+                present: "aws_access_key_id",
+                missing: "aws_secret_access_key",
+                path: k.path.clone(),
+                line: k.line,
+            }),
+            (None, Some(s)) => Err(ConfigError::IncompleteProfileCredentials {
+                profile: self.name.clone(),
+                present: "aws_secret_access_key",
+                missing: "aws_access_key_id",
+                path: s.path.clone(),
+                line: s.line,
+            }),
+            (None, None) => match self.get("credential_process") {
+                Some(p) if !p.value.is_empty() => Err(unsupported("credential_process", p)),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// KMS-specific endpoint from the config file: the `[services NAME]`
+    /// section the profile points to (`services = NAME`), then a `kms`
+    /// sub-section inside the profile itself.
+    fn kms_endpoint(&self, config: &Ini) -> Option<(String, String)> {
+        if let Some(services) = self.get("services").filter(|p| !p.value.is_empty()) {
+            let section_name = format!("services {}", services.value);
+            if let Some(prop) = config
+                .sections
+                .get(&section_name)
+                .and_then(|s| s.props.get("kms"))
+                && let Some(url) = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())
+            {
+                let origin = format!(
+                    "kms.endpoint_url in [{section_name}] of {} line {}",
+                    config.path.display(),
+                    prop.line
+                );
+                return Some((url.clone(), origin));
+            }
+        }
+        let prop = self.get("kms")?;
+        let url = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())?;
+        Some((url.clone(), prop.origin("kms.endpoint_url")))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// INI parser
+// ---------------------------------------------------------------------------
+
+/// A parsed AWS-style INI file. Repeated sections are merged, later keys win.
+#[derive(Debug, Default)]
+struct Ini {
+    path: PathBuf,
+    sections: BTreeMap<String, Section>,
+}
+
+#[derive(Debug, Default)]
+struct Section {
+    props: BTreeMap<String, Prop>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Prop {
+    /// The value; continuation lines are joined with '\n'. Empty for a sub-section.
+    value: String,
+    /// `key =` followed by indented `k = v` lines.
+    sub: BTreeMap<String, String>,
+    line: usize,
+}
+
+/// Cut a trailing comment: `#` or `;` preceded by whitespace (so secrets that
+/// contain `#` or `;` survive).
+fn strip_inline_comment(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if (b == b'#' || b == b';') && i > 0 && bytes[i - 1].is_ascii_whitespace() {
+            return &s[..i];
+        }
+    }
+    s
+}
+
+fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
+    let mut ini = Ini {
+        path: path.to_path_buf(),
+        sections: BTreeMap::new(),
+    };
+    let err = |line: usize, message: &str| ConfigError::MalformedFile {
+        path: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut section: Option<String> = None;
+    // current property: (key, indentation of its line, is sub-section)
+    let mut current: Option<(String, usize, bool)> = None;
+
+    for (idx, raw) in text.lines().enumerate() {
+        let lineno = idx + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        let indent = raw.len() - raw.trim_start().len();
+
+        // continuation of the current property
+        if let (Some((key, key_indent, is_sub)), Some(sec)) = (&current, &section)
+            && indent > *key_indent
+        {
+            let prop = ini
+                .sections
+                .get_mut(sec)
+                .and_then(|s| s.props.get_mut(key))
+                .expect("current property exists");
+            if *is_sub {
+                let content = strip_inline_comment(trimmed).trim_end();
+                let Some((k, v)) = content.split_once('=') else {
+                    return Err(err(
+                        lineno,
+                        &format!("expected `name = value` inside the `{key} =` sub-section"),
+                    ));
+                };
+                let k = k.trim();
+                if k.is_empty() {
+                    return Err(err(lineno, "missing name before '=' in sub-section"));
+                }
+                prop.sub.insert(k.to_string(), v.trim().to_string());
+            } else {
+                prop.value.push('\n');
+                prop.value.push_str(trimmed);
+            }
+            continue;
+        }
+
+        if let Some(rest) = trimmed.strip_prefix('[') {
+            let Some((name, after)) = rest.split_once(']') else {
+                return Err(err(lineno, "section header is missing its closing ']'"));
+            };
+            let after = after.trim();
+            if !(after.is_empty() || after.starts_with('#') || after.starts_with(';')) {
+                return Err(err(lineno, "unexpected text after section header"));
+            }
+            let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            if name.is_empty() {
+                return Err(err(lineno, "empty section name"));
+            }
+            ini.sections.entry(name.clone()).or_default();
+            section = Some(name);
+            current = None;
+            continue;
+        }
+
+        let Some(sec) = &section else {
+            return Err(err(
+                lineno,
+                "expected a [section] header before the first setting",
+            ));
+        };
+        let Some((key, value)) = trimmed.split_once('=') else {
+            return Err(err(
+                lineno,
+                "expected `name = value`, a [section] header or a comment",
+            ));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(err(lineno, "missing name before '='"));
+        }
+        let value = strip_inline_comment(value).trim();
+        let prop = Prop {
+            value: value.to_string(),
+            sub: BTreeMap::new(),
+            line: lineno,
+        };
+        ini.sections
+            .get_mut(sec)
+            .expect("section exists")
+            .props
+            .insert(key.to_string(), prop);
+        current = Some((key.to_string(), indent, value.is_empty()));
+    }
+    Ok(ini)
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::fs;
+
+    struct Fixture {
+        dir: tempfile::TempDir,
+        vars: HashMap<String, String>,
+    }
+
+    impl Fixture {
+        /// A fake HOME with no files and no variables besides HOME.
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let mut vars = HashMap::new();
+            vars.insert("HOME".to_string(), dir.path().display().to_string());
+            Fixture { dir, vars }
+        }
+        fn set(&mut self, k: &str, v: &str) -> &mut Self {
+            self.vars.insert(k.to_string(), v.to_string());
+            self
+        }
+        fn home_file(&self, name: &str, text: &str) -> PathBuf {
+            let aws = self.dir.path().join(".aws");
+            fs::create_dir_all(&aws).unwrap();
+            let p = aws.join(name);
+            fs::write(&p, text).unwrap();
+            p
+        }
+        fn file(&self, name: &str, text: &str) -> PathBuf {
+            let p = self.dir.path().join(name);
+            fs::write(&p, text).unwrap();
+            p
+        }
+        fn credentials(&self, text: &str) -> PathBuf {
+            self.home_file("credentials", text)
+        }
+        fn config(&self, text: &str) -> PathBuf {
+            self.home_file("config", text)
+        }
+        fn resolve_with(&self, o: &Overrides) -> Result<Config, ConfigError> {
+            let vars = self.vars.clone();
+            Config::from_env_with(&move |k| vars.get(k).cloned(), o)
+        }
+        fn resolve(&self) -> Result<Config, ConfigError> {
+            self.resolve_with(&Overrides::default())
+        }
+        fn home(&self) -> &Path {
+            self.dir.path()
+        }
+    }
+
+    fn profile(p: &str) -> Overrides {
+        Overrides {
+            profile: Some(p.to_string()),
+            ..Default::default()
+        }
+    }
+
+    const CREDS: &str = "\
+[default]
+aws_access_key_id = AKIDDEFAULT
+aws_secret_access_key = secretdefault
+
+[work]
+aws_access_key_id=AKIDWORK
+aws_secret_access_key=secretwork
+aws_session_token = tokenwork
+";
+
+    const CONFIG: &str = "\
+[default]
+region = eu-west-1
+
+[profile work]
+region = ap-southeast-2
+";
+
+    fn env_creds(f: &mut Fixture) {
+        f.set("AWS_ACCESS_KEY_ID", "AKIDENV")
+            .set("AWS_SECRET_ACCESS_KEY", "secretenv");
+    }
+
+    // --- credentials ----------------------------------------------------------
+
+    #[test]
+    fn env_credentials_win_over_files() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        env_creds(&mut f);
+        f.set("AWS_SESSION_TOKEN", "tokenenv");
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials,
+            Credentials::new("AKIDENV", "secretenv", Some("tokenenv".into()))
+        );
+        assert_eq!(c.region, "eu-west-1");
+    }
+
+    #[test]
+    fn env_credentials_win_over_aws_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        env_creds(&mut f);
+        f.set("AWS_PROFILE", "work");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDENV");
+        assert_eq!(c.credentials.session_token, None);
+        // ... but the profile still supplies the region
+        assert_eq!(c.region, "ap-southeast-2");
+    }
+
+    #[test]
+    fn profile_flag_beats_env_credentials() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        env_creds(&mut f);
+        let c = f.resolve_with(&profile("work")).unwrap();
+        assert_eq!(
+            c.credentials,
+            Credentials::new("AKIDWORK", "secretwork", Some("tokenwork".into()))
+        );
+        assert_eq!(c.region, "ap-southeast-2");
+    }
+
+    #[test]
+    fn profile_flag_beats_aws_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_PROFILE", "nonexistent");
+        let c = f.resolve_with(&profile("work")).unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDWORK");
+    }
+
+    #[test]
+    fn aws_profile_selects_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_PROFILE", "work");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDWORK");
+        assert_eq!(c.region, "ap-southeast-2");
+    }
+
+    #[test]
+    fn default_profile_used_without_selection() {
+        let f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials,
+            Credentials::new("AKIDDEFAULT", "secretdefault", None)
+        );
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.endpoint, "https://kms.eu-west-1.amazonaws.com");
+        assert_eq!(c.retry, RetryConfig::default());
+        assert_eq!(c.timeouts, Timeouts::default());
+        assert!(c.validate_input);
+    }
+
+    #[test]
+    fn credentials_in_config_file_profile_section() {
+        let mut f = Fixture::new();
+        f.config(
+            "[profile x]\nregion = us-west-2\naws_access_key_id = AKIDX\naws_secret_access_key = secretx\naws_session_token = tokx\n",
+        );
+        f.set("AWS_PROFILE", "x");
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials,
+            Credentials::new("AKIDX", "secretx", Some("tokx".into()))
+        );
+        assert_eq!(c.region, "us-west-2");
+    }
+
+    #[test]
+    fn credentials_in_config_file_default_section() {
+        let f = Fixture::new();
+        f.config(
+            "[default]\nregion = us-west-2\naws_access_key_id = AKIDC\naws_secret_access_key = secretc\n",
+        );
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDC");
+    }
+
+    #[test]
+    fn credentials_file_beats_config_file() {
+        let f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(
+            "[default]\nregion = us-west-2\naws_access_key_id = AKIDC\naws_secret_access_key = secretc\n",
+        );
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDDEFAULT");
+        assert_eq!(c.credentials.secret_access_key, "secretdefault");
+    }
+
+    #[test]
+    fn config_file_section_without_profile_prefix_is_not_a_profile() {
+        let mut f = Fixture::new();
+        f.config("[x]\nregion = us-west-2\naws_access_key_id = A\naws_secret_access_key = B\n");
+        f.set("AWS_PROFILE", "x");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::ProfileNotFound { .. }), "{e}");
+        assert!(e.to_string().contains("[profile x]"), "{e}");
+    }
+
+    #[test]
+    fn credentials_file_profile_prefix_is_literal() {
+        // In the credentials file sections are bare profile names.
+        let mut f = Fixture::new();
+        f.credentials("[profile y]\naws_access_key_id = A\naws_secret_access_key = B\n");
+        f.set("AWS_PROFILE", "y").set("AWS_REGION", "us-east-1");
+        assert!(matches!(
+            f.resolve().unwrap_err(),
+            ConfigError::ProfileNotFound { .. }
+        ));
+    }
+
+    #[test]
+    fn profile_default_section_in_config_file() {
+        let f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[default]\nregion = eu-west-1\n[profile default]\nregion = eu-north-1\n");
+        assert_eq!(f.resolve().unwrap().region, "eu-north-1");
+    }
+
+    #[test]
+    fn shared_file_locations_from_env() {
+        let mut f = Fixture::new();
+        // decoys in ~/.aws must be ignored
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        let creds = f.file(
+            "my-creds",
+            "[default]\naws_access_key_id = AKIDALT\naws_secret_access_key = secretalt\n",
+        );
+        let config = f.file("my-config", "[default]\nregion = sa-east-1\n");
+        f.set("AWS_SHARED_CREDENTIALS_FILE", &creds.display().to_string())
+            .set("AWS_CONFIG_FILE", &config.display().to_string());
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDALT");
+        assert_eq!(c.region, "sa-east-1");
+    }
+
+    #[test]
+    fn shared_file_location_tilde_expansion() {
+        let mut f = Fixture::new();
+        f.file(
+            "alt-creds",
+            "[default]\naws_access_key_id = AKIDT\naws_secret_access_key = secrett\n",
+        );
+        f.set("AWS_SHARED_CREDENTIALS_FILE", "~/alt-creds")
+            .set("AWS_REGION", "us-east-2");
+        assert_eq!(f.resolve().unwrap().credentials.access_key_id, "AKIDT");
+    }
+
+    #[test]
+    fn missing_files_are_fine_with_env_only() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDENV");
+        assert_eq!(c.endpoint, "https://kms.us-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn no_home_and_env_only() {
+        let vars: HashMap<&str, &str> = [
+            ("AWS_ACCESS_KEY_ID", "A"),
+            ("AWS_SECRET_ACCESS_KEY", "B"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ]
+        .into();
+        let c = Config::from_env_with(
+            &|k| vars.get(k).map(|s| s.to_string()),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.region, "us-east-1");
+        let e = Config::from_env_with(&|_| None, &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("~/.aws/credentials"), "{e}");
+    }
+
+    #[test]
+    fn empty_env_vars_count_as_unset() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_ACCESS_KEY_ID", "")
+            .set("AWS_SECRET_ACCESS_KEY", " ")
+            .set("AWS_REGION", "")
+            .set("AWS_PROFILE", "");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.access_key_id, "AKIDDEFAULT");
+        assert_eq!(c.region, "eu-west-1");
+    }
+
+    #[test]
+    fn missing_credentials_message() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::MissingCredentials { .. }));
+        let expected = format!(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add \
+             aws_access_key_id/aws_secret_access_key for profile 'default' to {} \
+             (AWS_SHARED_CREDENTIALS_FILE)",
+            f.home().join(".aws/credentials").display()
+        );
+        assert_eq!(e.to_string(), expected);
+    }
+
+    #[test]
+    fn missing_credentials_message_names_selected_profile_and_file() {
+        let mut f = Fixture::new();
+        let creds = f.file(
+            "c",
+            "[other]\naws_access_key_id = A\naws_secret_access_key = B\n",
+        );
+        f.config("[profile x]\nregion = us-east-1\n");
+        f.set("AWS_SHARED_CREDENTIALS_FILE", &creds.display().to_string())
+            .set("AWS_PROFILE", "x");
+        let msg = f.resolve().unwrap_err().to_string();
+        assert!(msg.contains("for profile 'x' to "), "{msg}");
+        assert!(msg.contains(&creds.display().to_string()), "{msg}");
+
+        // with --profile the env vars are not suggested as the fix
+        env_creds(&mut f);
+        let msg = f.resolve_with(&profile("x")).unwrap_err().to_string();
+        assert!(msg.contains("selected with --profile"), "{msg}");
+    }
+
+    #[test]
+    fn secret_without_key_in_env_falls_through_to_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_SECRET_ACCESS_KEY", "secretenv");
+        assert_eq!(
+            f.resolve().unwrap().credentials.access_key_id,
+            "AKIDDEFAULT"
+        );
+
+        let mut g = Fixture::new();
+        g.set("AWS_SECRET_ACCESS_KEY", "s")
+            .set("AWS_REGION", "us-east-1");
+        let msg = g.resolve().unwrap_err().to_string();
+        assert!(msg.contains("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"));
+    }
+
+    #[test]
+    fn access_key_without_secret_is_its_own_error() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_ACCESS_KEY_ID", "AKIDENV");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::IncompleteEnvCredentials), "{e}");
+        assert!(e.to_string().contains("set AWS_SECRET_ACCESS_KEY"));
+        // not consulted at all under --profile
+        assert!(f.resolve_with(&profile("work")).is_ok());
+    }
+
+    #[test]
+    fn incomplete_profile_credentials() {
+        let f = Fixture::new();
+        let p = f.credentials("[default]\n# c\naws_access_key_id = A\n");
+        f.config(CONFIG);
+        let e = f.resolve().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::IncompleteProfileCredentials {
+                    line: 3,
+                    missing: "aws_secret_access_key",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&p.display().to_string()) && msg.contains("line 3"),
+            "{msg}"
+        );
+        assert!(msg.contains("add aws_secret_access_key = ..."), "{msg}");
+    }
+
+    #[test]
+    fn role_profiles_are_reported_not_silently_ignored() {
+        let mut f = Fixture::new();
+        f.config("[profile r]\nregion = us-east-1\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n");
+        f.credentials(CREDS);
+        f.set("AWS_PROFILE", "r");
+        let e = f.resolve().unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::UnsupportedCredentialSource { setting, line: 3, .. } if setting == "role_arn"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn explicit_profile_not_found_names_both_files() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        let e = f.resolve_with(&profile("nope")).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(
+            e,
+            ConfigError::ProfileNotFound {
+                origin: "--profile",
+                ..
+            }
+        ));
+        assert!(
+            msg.contains(&f.home().join(".aws/credentials").display().to_string()),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&f.home().join(".aws/config").display().to_string()),
+            "{msg}"
+        );
+        assert!(msg.contains("'nope'"), "{msg}");
+
+        env_creds(&mut f);
+        f.set("AWS_PROFILE", "nope2");
+        let e = f.resolve().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::ProfileNotFound {
+                    origin: "AWS_PROFILE",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_default_profile_is_not_profile_not_found() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1");
+        f.config("[profile other]\nregion = eu-west-1\n");
+        assert!(f.resolve().is_ok());
+    }
+
+    #[test]
+    fn debug_redacts_secret_and_token() {
+        let c = Credentials::new("AKIDVISIBLE", "supersecret", Some("sessiontok".into()));
+        let d = format!("{c:?}");
+        assert!(d.contains("AKIDVISIBLE"));
+        assert!(
+            !d.contains("supersecret") && !d.contains("sessiontok"),
+            "{d}"
+        );
+        assert!(d.contains("** redacted **"));
+        let cfg = Config::builder()
+            .region("us-east-1")
+            .credentials(c)
+            .build()
+            .unwrap();
+        let d = format!("{cfg:?}");
+        assert!(
+            !d.contains("supersecret") && !d.contains("sessiontok"),
+            "{d}"
+        );
+        let none = format!("{:?}", Credentials::new("A", "B", None));
+        assert!(none.contains("session_token: None"), "{none}");
+    }
+
+    // --- region -----------------------------------------------------------------
+
+    #[test]
+    fn region_precedence() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        assert_eq!(f.resolve().unwrap().region, "eu-west-1");
+        f.set("AWS_DEFAULT_REGION", "us-west-1");
+        assert_eq!(f.resolve().unwrap().region, "us-west-1");
+        f.set("AWS_REGION", "us-west-2");
+        assert_eq!(f.resolve().unwrap().region, "us-west-2");
+        let o = Overrides {
+            region: Some("ca-central-1".into()),
+            ..Default::default()
+        };
+        assert_eq!(f.resolve_with(&o).unwrap().region, "ca-central-1");
+    }
+
+    #[test]
+    fn region_from_credentials_file_profile() {
+        // botocore and the Rust SDK merge the credentials file into the profile
+        let f = Fixture::new();
+        f.credentials(
+            "[default]\naws_access_key_id = A\naws_secret_access_key = B\nregion = me-south-1\n",
+        );
+        assert_eq!(f.resolve().unwrap().region, "me-south-1");
+    }
+
+    #[test]
+    fn missing_region_message() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[profile x]\noutput = json\n");
+        f.set("AWS_PROFILE", "x");
+        env_creds(&mut f);
+        let e = f.resolve().unwrap_err();
+        let expected = format!(
+            "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION), pass --region, \
+             or add region = ... to profile 'x' in {} (AWS_CONFIG_FILE)",
+            f.home().join(".aws/config").display()
+        );
+        assert_eq!(e.to_string(), expected);
+    }
+
+    #[test]
+    fn invalid_region_names_its_source() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1/evil");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidRegion { .. }));
+        assert!(e.to_string().contains("AWS_REGION"), "{e}");
+    }
+
+    // --- endpoint ---------------------------------------------------------------
+
+    #[test]
+    fn endpoint_precedence() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(
+            "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\nservices = local\n\
+             [services local]\nkms =\n  endpoint_url = http://localhost:4566\n",
+        );
+        assert_eq!(f.resolve().unwrap().endpoint, "http://localhost:4566");
+        f.set("AWS_ENDPOINT_URL", "https://global.example/");
+        assert_eq!(f.resolve().unwrap().endpoint, "https://global.example");
+        f.set("AWS_ENDPOINT_URL_KMS", "https://kms.example");
+        assert_eq!(f.resolve().unwrap().endpoint, "https://kms.example");
+        let o = Overrides {
+            endpoint_url: Some("https://flag.example".into()),
+            ..Default::default()
+        };
+        assert_eq!(f.resolve_with(&o).unwrap().endpoint, "https://flag.example");
+    }
+
+    #[test]
+    fn endpoint_from_profile_and_kms_subsection() {
+        let f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n");
+        assert_eq!(f.resolve().unwrap().endpoint, "https://profile.example");
+        f.config(
+            "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n\
+             s3 =\n  addressing_style = path\nkms =\n  endpoint_url = https://kms-sub.example ; comment\n",
+        );
+        assert_eq!(f.resolve().unwrap().endpoint, "https://kms-sub.example");
+    }
+
+    #[test]
+    fn endpoint_default_from_region() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "cn-north-1");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            default_endpoint("us-east-1"),
+            "https://kms.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            default_endpoint("eu-central-2"),
+            "https://kms.eu-central-2.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn ignore_configured_endpoint_urls() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n");
+        f.set("AWS_ENDPOINT_URL", "https://global.example")
+            .set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms.eu-west-1.amazonaws.com"
+        );
+        let o = Overrides {
+            endpoint_url: Some("https://flag.example".into()),
+            ..Default::default()
+        };
+        assert_eq!(f.resolve_with(&o).unwrap().endpoint, "https://flag.example");
+    }
+
+    #[test]
+    fn invalid_endpoint_names_its_source() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "us-east-1")
+            .set("AWS_ENDPOINT_URL_KMS", "localhost:4566");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL_KMS"), "{e}");
+    }
+
+    // --- retry ------------------------------------------------------------------
+
+    #[test]
+    fn max_attempts_from_env_and_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[default]\nregion = eu-west-1\nmax_attempts = 5\n");
+        assert_eq!(f.resolve().unwrap().retry.max_attempts, 5);
+        f.set("AWS_MAX_ATTEMPTS", "7");
+        assert_eq!(f.resolve().unwrap().retry.max_attempts, 7);
+        f.set("AWS_MAX_ATTEMPTS", "0");
+        assert!(matches!(
+            f.resolve().unwrap_err(),
+            ConfigError::InvalidMaxAttempts { .. }
+        ));
+    }
+
+    // --- INI parser -------------------------------------------------------------
+
+    fn parse(text: &str) -> Result<Ini, ConfigError> {
+        parse_ini(text, Path::new("/x/config"))
+    }
+
+    #[test]
+    fn ini_syntax() {
+        let ini = parse(
+            "\u{feff}# top comment\n; another\n\n[default] ; trailing\n  region=us-east-1   \n\
+             Key = Value # inline\nsecret = abc#def;ghi\nmulti = first\n  second\n\n\
+             [  profile   spaced  ]\nempty =\n\r\n[default]\nlater = yes\n",
+        )
+        .unwrap();
+        let d = &ini.sections["default"].props;
+        assert_eq!(d["region"].value, "us-east-1");
+        assert_eq!(d["Key"].value, "Value");
+        assert!(!d.contains_key("key"), "keys are case-sensitive");
+        assert_eq!(d["secret"].value, "abc#def;ghi");
+        assert_eq!(d["multi"].value, "first\nsecond");
+        assert_eq!(d["later"].value, "yes");
+        assert_eq!(d["region"].line, 5);
+        let s = &ini.sections["profile spaced"].props;
+        assert_eq!(s["empty"].value, "");
+        assert!(s["empty"].sub.is_empty());
+    }
+
+    #[test]
+    fn ini_subsections() {
+        let ini = parse(
+            "[profile a]\ns3 =\n  addressing_style = path\n\tmax_concurrent_requests=20\nregion = x\n",
+        )
+        .unwrap();
+        let a = &ini.sections["profile a"].props;
+        assert_eq!(a["s3"].sub["addressing_style"], "path");
+        assert_eq!(a["s3"].sub["max_concurrent_requests"], "20");
+        assert_eq!(a["region"].value, "x");
+    }
+
+    #[test]
+    fn ini_indented_properties_are_not_continuations_of_nothing() {
+        let ini = parse("[default]\n  a = 1\n  b = 2\n").unwrap();
+        let d = &ini.sections["default"].props;
+        assert_eq!(d["a"].value, "1");
+        assert_eq!(d["b"].value, "2");
+    }
+
+    #[test]
+    fn ini_errors_name_file_and_line() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("region = x\n", 1, "[section]"),
+            ("[default]\n\nthis is not a setting\n", 3, "name = value"),
+            ("[default\nregion = x\n", 1, "']'"),
+            ("[]\n", 1, "empty section"),
+            ("[default] junk\n", 1, "after section header"),
+            ("[default]\n = x\n", 2, "missing name"),
+            ("[default]\nkms =\n  endpoint_url\n", 3, "sub-section"),
+        ];
+        for (text, line, needle) in cases {
+            let e = parse(text).unwrap_err();
+            match &e {
+                ConfigError::MalformedFile {
+                    path,
+                    line: l,
+                    message,
+                } => {
+                    assert_eq!(path, Path::new("/x/config"));
+                    assert_eq!(l, line, "{text:?}: {message}");
+                }
+                other => panic!("{other:?}"),
+            }
+            let msg = e.to_string();
+            assert!(
+                msg.contains("/x/config") && msg.contains(&format!("line {line}")),
+                "{msg}"
+            );
+            assert!(msg.contains(needle), "{text:?}: {msg}");
+        }
+    }
+
+    #[test]
+    fn malformed_shared_file_fails_resolution() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1");
+        let p = f.config("[default]\nregion us-east-1\n");
+        let e = f.resolve().unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&p.display().to_string()) && msg.contains("line 2"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unreadable_shared_file_is_an_io_error() {
+        let mut f = Fixture::new();
+        let dir = f.dir.path().join("a-directory");
+        fs::create_dir(&dir).unwrap();
+        f.set("AWS_CONFIG_FILE", &dir.display().to_string());
+        assert!(matches!(f.resolve().unwrap_err(), ConfigError::Io { .. }));
+    }
+
+    // --- builder ----------------------------------------------------------------
+
+    #[test]
+    fn builder() {
+        let creds = Credentials::new("A", "B", None);
+        let c = Config::builder()
+            .region("eu-west-3")
+            .credentials(creds.clone())
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint, "https://kms.eu-west-3.amazonaws.com");
+        assert_eq!(c.retry, RetryConfig::default());
+        assert_eq!(c.timeouts.connect, Duration::from_secs(3));
+        assert_eq!(c.timeouts.attempt, Duration::from_secs(20));
+        assert_eq!(c.timeouts.total, Duration::from_secs(60));
+        assert!(c.validate_input);
+
+        let t = Timeouts {
+            connect: Duration::from_secs(1),
+            ..Default::default()
+        };
+        let c = Config::builder()
+            .region("eu-west-3")
+            .credentials(creds.clone())
+            .endpoint("http://localhost:8080/")
+            .retry(RetryConfig::disabled())
+            .timeouts(t)
+            .validate_input(false)
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint, "http://localhost:8080");
+        assert_eq!(c.retry.max_attempts, 1);
+        assert_eq!(c.timeouts, t);
+        assert!(!c.validate_input);
+
+        let e = Config::builder()
+            .credentials(creds.clone())
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ConfigError::BuilderMissing { field: "region" }));
+        assert!(e.to_string().contains(".region("));
+        let e = Config::builder().region("us-east-1").build().unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::BuilderMissing {
+                field: "credentials"
+            }
+        ));
+        let e = Config::builder()
+            .region("us-east-1")
+            .credentials(creds)
+            .endpoint("kms.local")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
+    }
+}

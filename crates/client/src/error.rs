@@ -1,0 +1,459 @@
+//! The one error type of the client: modeled operation errors, validation,
+//! throttling, authentication/authorization, unknown service errors, transport
+//! failures and timeouts. Each `Display` says what happened and what to do.
+
+use std::fmt;
+use std::time::Duration;
+
+use kms_types::{DescribeCustomKeyStoresError, OperationError, ValidationError};
+
+use crate::config::ConfigError;
+use crate::retry::{RetryKind, classify};
+
+/// What the service said about a failed call: operation, HTTP status, error code,
+/// message and request id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorMeta {
+    /// The operation that failed, e.g. `DescribeCustomKeyStores`.
+    pub operation: &'static str,
+    /// The HTTP status of the response.
+    pub status: u16,
+    /// The sanitized error code (`X-Amzn-ErrorType`, else the body's `code`/`__type`).
+    pub code: Option<String>,
+    /// The message from the error body.
+    pub message: Option<String>,
+    /// `x-amzn-RequestId`, else `x-amz-request-id`.
+    pub request_id: Option<String>,
+}
+
+impl ErrorMeta {
+    /// The code, or the HTTP status as text when the response carried none
+    /// (as botocore reports it).
+    pub fn code_or_status(&self) -> String {
+        self.code.clone().unwrap_or_else(|| self.status.to_string())
+    }
+
+    fn message_or_default(&self) -> &str {
+        self.message.as_deref().unwrap_or("(no message)")
+    }
+
+    fn fmt_tail(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " (HTTP {}", self.status)?;
+        if let Some(id) = &self.request_id {
+            write!(f, ", request id {id}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Which kind of authentication or authorization failure the service reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthErrorKind {
+    /// The request carried no signature (`MissingAuthenticationTokenException`).
+    MissingAuthentication,
+    /// The signature was malformed or incomplete (`IncompleteSignatureException`).
+    IncompleteSignature,
+    /// The signature did not match, was expired or was scoped wrongly (`InvalidSignatureException`).
+    InvalidSignature,
+    /// The access key or session token is unknown or expired (`UnrecognizedClientException`, ...).
+    UnrecognizedClient,
+    /// The principal may not call the operation (`AccessDeniedException`).
+    AccessDenied,
+}
+
+impl AuthErrorKind {
+    /// The kind for an error code, when it is an authentication/authorization code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "MissingAuthenticationTokenException" | "MissingAuthenticationToken" => {
+                Self::MissingAuthentication
+            }
+            "IncompleteSignatureException" | "IncompleteSignature" => Self::IncompleteSignature,
+            "InvalidSignatureException" | "SignatureDoesNotMatch" | "RequestExpired" => {
+                Self::InvalidSignature
+            }
+            "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "ExpiredTokenException"
+            | "ExpiredToken"
+            | "InvalidAccessKeyId" => Self::UnrecognizedClient,
+            "AccessDeniedException" | "AccessDenied" | "NotAuthorized" => Self::AccessDenied,
+            _ => return None,
+        })
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Self::MissingAuthentication | Self::IncompleteSignature => {
+                "the request was not signed correctly: check that the endpoint URL points at a KMS \
+                 endpoint and that credentials are configured (AWS_ACCESS_KEY_ID / \
+                 AWS_SECRET_ACCESS_KEY or a profile in ~/.aws/credentials)"
+            }
+            Self::InvalidSignature => {
+                "check AWS_SECRET_ACCESS_KEY (or aws_secret_access_key in your profile), that the \
+                 region matches the endpoint, and that the system clock is correct"
+            }
+            Self::UnrecognizedClient => {
+                "check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN (or the credentials of the profile \
+                 selected by AWS_PROFILE / --profile); temporary credentials may have expired"
+            }
+            Self::AccessDenied => {
+                "the credentials are valid but not allowed to do this: grant the principal the \
+                 IAM permission for this action, or use another profile (AWS_PROFILE / --profile)"
+            }
+        }
+    }
+}
+
+/// Every way a call can fail.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A modeled error of `DescribeCustomKeyStores` (not found, invalid marker, internal error).
+    DescribeCustomKeyStores {
+        /// The typed error, decoded from the response body.
+        error: DescribeCustomKeyStoresError,
+        /// Status, code and request id of the response.
+        meta: ErrorMeta,
+    },
+    /// The input failed client-side validation; nothing was sent.
+    InvalidInput {
+        /// The operation whose input was invalid.
+        operation: &'static str,
+        /// Every violation, in AWS's ValidationException wording.
+        error: ValidationError,
+    },
+    /// The service rejected the input (`ValidationException`).
+    Validation(ErrorMeta),
+    /// The service throttled the call (retried until attempts ran out).
+    Throttling {
+        /// The last throttling response.
+        meta: ErrorMeta,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// Authentication or authorization failed (never retried).
+    Auth {
+        /// Which failure.
+        kind: AuthErrorKind,
+        /// The response.
+        meta: ErrorMeta,
+    },
+    /// Any other error response: the service's code, message, status and request id.
+    Service(ErrorMeta),
+    /// A success response whose body could not be read as the operation's output.
+    InvalidResponse {
+        /// The operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        message: String,
+        /// The request id, when sent.
+        request_id: Option<String>,
+    },
+    /// The request could not be sent or the response not received.
+    Transport {
+        /// The endpoint the client tried to reach.
+        endpoint: String,
+        /// The error chain, as text.
+        message: String,
+        /// The underlying error.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// An attempt or the whole call ran out of time.
+    Timeout {
+        /// The endpoint.
+        endpoint: String,
+        /// Which limit was hit: the per-attempt or the total timeout.
+        limit: Duration,
+        /// Whether it was the total deadline (else one attempt's).
+        total: bool,
+    },
+    /// The service returned the same pagination marker twice; pagination stopped.
+    RepeatedMarker {
+        /// The operation.
+        operation: &'static str,
+        /// The repeated marker.
+        marker: String,
+    },
+    /// The configuration could not be resolved.
+    Config(ConfigError),
+    /// The request could not be built or signed (e.g. credentials unusable in a header).
+    Signing(String),
+}
+
+impl Error {
+    /// The service's metadata, for errors that came from a response.
+    pub fn meta(&self) -> Option<&ErrorMeta> {
+        match self {
+            Self::DescribeCustomKeyStores { meta, .. }
+            | Self::Throttling { meta, .. }
+            | Self::Auth { meta, .. } => Some(meta),
+            Self::Validation(meta) | Self::Service(meta) => Some(meta),
+            _ => None,
+        }
+    }
+
+    /// The error code as AWS names it: the service's code, `ValidationException` for
+    /// client-side validation, `None` for local failures (transport, timeout, ...).
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Self::DescribeCustomKeyStores { error, .. } => Some(error.code().to_owned()),
+            Self::InvalidInput { .. } => Some(ValidationError::CODE.to_owned()),
+            other => other.meta().map(ErrorMeta::code_or_status),
+        }
+    }
+
+    /// The error message (service message, or the validation message).
+    pub fn message(&self) -> Option<String> {
+        match self {
+            Self::DescribeCustomKeyStores { error, meta } => error
+                .message()
+                .map(str::to_owned)
+                .or_else(|| meta.message.clone()),
+            Self::InvalidInput { error, .. } => Some(error.to_string()),
+            other => other.meta().and_then(|m| m.message.clone()),
+        }
+    }
+
+    /// The HTTP status, for errors that came from a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::InvalidResponse { status, .. } => Some(*status),
+            other => other.meta().map(|m| m.status),
+        }
+    }
+
+    /// The request id, when the service sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::InvalidResponse { request_id, .. } => request_id.as_deref(),
+            other => other.meta().and_then(|m| m.request_id.as_deref()),
+        }
+    }
+
+    /// Whether the error is a service-side error response (modeled or not).
+    pub fn is_service_error(&self) -> bool {
+        self.meta().is_some()
+    }
+
+    /// Whether another attempt may succeed: throttling, server faults, transport
+    /// failures and timeouts. Validation and auth errors never are.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::InvalidInput { .. } | Self::Validation(_) | Self::Auth { .. } => false,
+            Self::DescribeCustomKeyStores { error, .. } => error.is_retryable(),
+            Self::Throttling { .. } => true,
+            Self::Service(meta) => classify(meta.status, meta.code.as_deref()).is_some(),
+            Self::InvalidResponse { status, .. } => *status >= 500,
+            Self::Transport { .. } | Self::Timeout { .. } => true,
+            Self::RepeatedMarker { .. } | Self::Config(_) | Self::Signing(_) => false,
+        }
+    }
+
+    /// Builds the error for an error response of `operation`. `modeled` decodes the
+    /// operation's own errors (see [`ModeledError`]).
+    pub(crate) fn from_response(meta: ErrorMeta, modeled: Option<Error>) -> Error {
+        if let Some(e) = modeled {
+            return e;
+        }
+        let code = meta.code.as_deref().unwrap_or("");
+        if code == ValidationError::CODE {
+            return Self::Validation(meta);
+        }
+        if let Some(kind) = AuthErrorKind::from_code(code) {
+            return Self::Auth { kind, meta };
+        }
+        if classify(meta.status, meta.code.as_deref()) == Some(RetryKind::Throttling) {
+            return Self::Throttling { meta, attempts: 1 };
+        }
+        Self::Service(meta)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DescribeCustomKeyStores { error, meta } => {
+                let message = error.message().unwrap_or(meta.message_or_default());
+                write!(
+                    f,
+                    "{} failed with {}: {message}",
+                    meta.operation,
+                    error.code()
+                )?;
+                meta.fmt_tail(f)?;
+                let hint = match error {
+                    DescribeCustomKeyStoresError::CustomKeyStoreNotFoundException(_) => {
+                        "; check the custom key store id or name, and that the account and \
+                         region are the ones the store was created in"
+                    }
+                    DescribeCustomKeyStoresError::InvalidMarkerException(_) => {
+                        "; pass a marker exactly as returned in NextMarker by a previous call \
+                         with the same filter, account and region, or start without a marker"
+                    }
+                    DescribeCustomKeyStoresError::KmsInternalException(_) => {
+                        "; this is a service-side failure: retry later or raise the maximum \
+                         number of attempts (AWS_MAX_ATTEMPTS)"
+                    }
+                };
+                f.write_str(hint)
+            }
+            Self::InvalidInput { operation, error } => write!(
+                f,
+                "invalid {operation} input (not sent): {error}; fix the parameters, or disable \
+                 client-side validation with Config.validate_input = false"
+            ),
+            Self::Validation(meta) => {
+                write!(
+                    f,
+                    "{} was rejected by the service as invalid (ValidationException): {}",
+                    meta.operation,
+                    meta.message_or_default()
+                )?;
+                meta.fmt_tail(f)?;
+                f.write_str("; fix the parameters named in the message")
+            }
+            Self::Throttling { meta, attempts } => {
+                write!(
+                    f,
+                    "{} was throttled ({}): {}",
+                    meta.operation,
+                    meta.code_or_status(),
+                    meta.message_or_default()
+                )?;
+                meta.fmt_tail(f)?;
+                write!(
+                    f,
+                    " after {attempts} attempt{}; retry later, reduce the request rate or raise \
+                     the maximum number of attempts (AWS_MAX_ATTEMPTS / RetryConfig::max_attempts)",
+                    if *attempts == 1 { "" } else { "s" }
+                )
+            }
+            Self::Auth { kind, meta } => {
+                write!(
+                    f,
+                    "{} was not authorized ({}): {}",
+                    meta.operation,
+                    meta.code_or_status(),
+                    meta.message_or_default()
+                )?;
+                meta.fmt_tail(f)?;
+                write!(f, "; {}", kind.hint())
+            }
+            Self::Service(meta) => {
+                write!(
+                    f,
+                    "{} failed with {}: {}",
+                    meta.operation,
+                    meta.code_or_status(),
+                    meta.message_or_default()
+                )?;
+                meta.fmt_tail(f)?;
+                if meta.status >= 500 {
+                    f.write_str("; the service failed: retry later")
+                } else {
+                    Ok(())
+                }
+            }
+            Self::InvalidResponse {
+                operation,
+                status,
+                message,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "{operation} returned a response that is not a valid {operation} output \
+                     (HTTP {status}"
+                )?;
+                if let Some(id) = request_id {
+                    write!(f, ", request id {id}")?;
+                }
+                write!(
+                    f,
+                    "): {message}; check that the endpoint URL points at a KMS endpoint"
+                )
+            }
+            Self::Transport {
+                endpoint, message, ..
+            } => write!(
+                f,
+                "could not reach {endpoint}: {message}; check the endpoint URL (--endpoint-url, \
+                 AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
+            ),
+            Self::Timeout {
+                endpoint,
+                limit,
+                total,
+            } => write!(
+                f,
+                "{} to {endpoint} timed out after {limit:?}; check the endpoint and network, or \
+                 raise the timeout (Config.timeouts.{})",
+                if *total { "the call" } else { "a request" },
+                if *total { "total" } else { "attempt" }
+            ),
+            Self::RepeatedMarker { operation, marker } => write!(
+                f,
+                "{operation} pagination stopped: the service returned the marker {marker:?} a \
+                 second time, which would repeat pages forever; report this to the service \
+                 operator, or page manually with Marker"
+            ),
+            Self::Config(e) => fmt::Display::fmt(e, f),
+            Self::Signing(m) => write!(
+                f,
+                "could not sign the request: {m}; check that the credentials contain only \
+                 printable ASCII characters"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::DescribeCustomKeyStores { error, .. } => Some(error),
+            Self::InvalidInput { error, .. } => Some(error),
+            Self::Transport { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Self::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+/// An operation's modeled error enum that [`Error`] has a variant for. Implementing it
+/// for the error of another operation is all the request layer needs.
+pub trait ModeledError: OperationError {
+    /// Wraps the decoded error with its response metadata.
+    fn into_error(self, meta: ErrorMeta) -> Error;
+}
+
+impl ModeledError for DescribeCustomKeyStoresError {
+    fn into_error(self, meta: ErrorMeta) -> Error {
+        Error::DescribeCustomKeyStores { error: self, meta }
+    }
+}
+
+/// Joins an error and its sources: `a: b: c`.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! Fluent builders and the paginator.
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
+use kms_types::{
+    CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresRequest,
+    DescribeCustomKeyStoresResponse, OperationShape, Paginated,
+};
+
+use crate::client::Client;
+use crate::error::{Error, ModeledError};
+
+/// What the paginator needs beyond [`Paginated`]: whether the service says more
+/// results remain. (The generated `Pagination` descriptor does not name the
+/// `Truncated` member, so it is stated here per operation.)
+pub trait MoreResults: Paginated {
+    /// `Some(false)` when the service said this is the last page; `None` when the
+    /// operation has no such member.
+    fn more_results(output: &Self::Output) -> Option<bool>;
+}
+
+impl MoreResults for DescribeCustomKeyStores {
+    fn more_results(output: &Self::Output) -> Option<bool> {
+        Some(output.truncated)
+    }
+}
+
+/// A fluent call of `DescribeCustomKeyStores`.
+#[derive(Debug, Clone)]
+pub struct DescribeCustomKeyStoresFluent {
+    client: Client,
+    input: DescribeCustomKeyStoresRequest,
+}
+
+impl DescribeCustomKeyStoresFluent {
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            input: DescribeCustomKeyStoresRequest::default(),
+        }
+    }
+
+    /// Only the store with this id (`cks-` + 17 hex digits).
+    pub fn custom_key_store_id(mut self, id: impl Into<String>) -> Self {
+        self.input.custom_key_store_id = Some(id.into());
+        self
+    }
+    /// Sets or clears the id filter.
+    pub fn set_custom_key_store_id(mut self, id: Option<String>) -> Self {
+        self.input.custom_key_store_id = id;
+        self
+    }
+    /// Only the store with this friendly name.
+    pub fn custom_key_store_name(mut self, name: impl Into<String>) -> Self {
+        self.input.custom_key_store_name = Some(name.into());
+        self
+    }
+    /// Sets or clears the name filter.
+    pub fn set_custom_key_store_name(mut self, name: Option<String>) -> Self {
+        self.input.custom_key_store_name = name;
+        self
+    }
+    /// At most this many stores per page (1..=1000).
+    pub fn limit(mut self, limit: i32) -> Self {
+        self.input.limit = Some(limit);
+        self
+    }
+    /// Sets or clears the page size.
+    pub fn set_limit(mut self, limit: Option<i32>) -> Self {
+        self.input.limit = limit;
+        self
+    }
+    /// Start at this marker (a `NextMarker` from a previous page).
+    pub fn marker(mut self, marker: impl Into<String>) -> Self {
+        self.input.marker = Some(marker.into());
+        self
+    }
+    /// Sets or clears the marker.
+    pub fn set_marker(mut self, marker: Option<String>) -> Self {
+        self.input.marker = marker;
+        self
+    }
+    /// The input as built so far.
+    pub fn as_input(&self) -> &DescribeCustomKeyStoresRequest {
+        &self.input
+    }
+
+    /// Sends one request.
+    pub async fn send(self) -> Result<DescribeCustomKeyStoresResponse, Error> {
+        self.client
+            .call::<DescribeCustomKeyStores>(&self.input)
+            .await
+    }
+
+    /// Pages through all results, starting at the marker set (if any).
+    pub fn into_paginator(self) -> Paginator<DescribeCustomKeyStores> {
+        Paginator::new(self.client, self.input)
+    }
+}
+
+/// A stream of pages of a paginated operation. It stops after a page with
+/// `Truncated == false` or without a (non-empty) next marker, and ends with
+/// [`Error::RepeatedMarker`] when the service hands out a marker it already gave.
+pub struct Paginator<Op: Paginated> {
+    pages: BoxStream<'static, Result<Op::Output, Error>>,
+}
+
+impl<Op: Paginated> std::fmt::Debug for Paginator<Op> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paginator")
+            .field("operation", &Op::OPERATION.name)
+            .finish_non_exhaustive()
+    }
+}
+
+struct PageState<Op: OperationShape> {
+    client: Client,
+    input: Op::Input,
+    seen: HashSet<String>,
+    pending_error: Option<Error>,
+    done: bool,
+}
+
+impl<Op> Paginator<Op>
+where
+    Op: MoreResults + Send + 'static,
+    Op::Error: ModeledError,
+    Op::Item: Send + 'static,
+{
+    /// Pages of `Op` starting from `input` (its token, if set, is the first marker).
+    pub fn new(client: Client, input: Op::Input) -> Self {
+        let mut seen = HashSet::new();
+        if let Some(t) = Op::input_token(&input) {
+            seen.insert(t.to_owned());
+        }
+        let state = PageState::<Op> {
+            client,
+            input,
+            seen,
+            pending_error: None,
+            done: false,
+        };
+        let pages = stream::unfold(state, |mut st| async move {
+            if let Some(e) = st.pending_error.take() {
+                st.done = true;
+                return Some((Err(e), st));
+            }
+            if st.done {
+                return None;
+            }
+            match st.client.call::<Op>(&st.input).await {
+                Err(e) => {
+                    st.done = true;
+                    Some((Err(e), st))
+                }
+                Ok(page) => {
+                    let next = Op::output_token(&page).filter(|t| !t.is_empty());
+                    match (Op::more_results(&page), next) {
+                        (Some(false), _) | (_, None) => st.done = true,
+                        (_, Some(token)) => {
+                            if st.seen.insert(token.to_owned()) {
+                                Op::set_input_token(&mut st.input, Some(token.to_owned()));
+                            } else {
+                                st.pending_error = Some(Error::RepeatedMarker {
+                                    operation: Op::OPERATION.name,
+                                    marker: token.to_owned(),
+                                });
+                            }
+                        }
+                    }
+                    Some((Ok(page), st))
+                }
+            }
+        })
+        .boxed();
+        Self { pages }
+    }
+
+    /// The entries of every page, in order.
+    pub fn items(self) -> BoxStream<'static, Result<Op::Item, Error>> {
+        self.pages
+            .map_ok(|page| stream::iter(Op::into_items(page).into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+
+    /// The pages (the paginator is itself a stream of pages; this is for symmetry
+    /// with the AWS SDK's `send()`).
+    pub fn send(self) -> Self {
+        self
+    }
+}
+
+impl<Op: Paginated> Stream for Paginator<Op> {
+    type Item = Result<Op::Output, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.pages.poll_next_unpin(cx)
+    }
+}
+
+/// The entry type of `DescribeCustomKeyStores` pages, for readers of [`Paginator::items`].
+pub type CustomKeyStoreItem = CustomKeyStoresListEntry;

@@ -1,0 +1,555 @@
+//! Retry policy for KMS calls: AWS-SDK-style error classification, capped
+//! exponential backoff with full jitter, and a deadline-aware retry loop.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How many times to try a request and how long to wait between tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Total number of attempts, *including* the first one. `0` is treated as `1`.
+    pub max_attempts: u32,
+    /// Upper bound of the first backoff (before attempt 2).
+    pub initial_backoff: Duration,
+    /// No single backoff ever exceeds this.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// A policy that makes exactly one attempt.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The cap used for the backoff after failed attempt number `attempt`
+    /// (1-based; `0` is treated as `1`): `min(max_backoff, initial_backoff * 2^(attempt-1))`.
+    pub fn backoff_cap(&self, attempt: u32) -> Duration {
+        let exp = attempt.max(1) - 1;
+        let grown = 2u32
+            .checked_pow(exp)
+            .and_then(|factor| self.initial_backoff.checked_mul(factor))
+            .unwrap_or(Duration::MAX);
+        grown.min(self.max_backoff)
+    }
+
+    /// Full jitter: a uniformly random duration in
+    /// `[0, min(max_backoff, initial_backoff * 2^(attempt-1))]`, where `attempt`
+    /// is the 1-based number of the attempt that just failed.
+    pub fn backoff(&self, attempt: u32, rng: &mut impl rand::Rng) -> Duration {
+        let cap = self.backoff_cap(attempt);
+        let cap_nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        if cap_nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(rng.random_range(0..=cap_nanos))
+    }
+}
+
+/// Why a failed request may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RetryKind {
+    /// The service asked us to slow down.
+    Throttling,
+    /// The service failed (5xx or `KMSInternalException`).
+    ServerFault,
+    /// Connection problems and timeouts.
+    Transient,
+}
+
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+const TRANSIENT_CODES: &[&str] = &["RequestTimeout", "RequestTimeoutException", "InternalError"];
+
+/// Strip the namespace / suffix decorations AWS JSON protocols may put on an
+/// error code: `com.amazonaws.kms#ThrottlingException:http://...` → `ThrottlingException`.
+fn sanitize_code(code: &str) -> &str {
+    let code = code.rsplit('#').next().unwrap_or(code);
+    let code = code.split(':').next().unwrap_or(code);
+    code.trim()
+}
+
+/// Classify a failed response like the AWS SDKs do.
+///
+/// The error code (from `__type` / `x-amzn-ErrorType`, namespace prefixes are
+/// tolerated) is checked first, so e.g. `SlowDown` on a 503 is `Throttling`
+/// and `InternalError` on a 500 is `Transient`; then `KMSInternalException`
+/// or any status `>= 500` is `ServerFault`. Everything else (validation,
+/// authentication, not-found, ...) is not retryable.
+pub fn classify(status: u16, code: Option<&str>) -> Option<RetryKind> {
+    if let Some(code) = code.map(sanitize_code) {
+        if THROTTLING_CODES.contains(&code) {
+            return Some(RetryKind::Throttling);
+        }
+        if TRANSIENT_CODES.contains(&code) {
+            return Some(RetryKind::Transient);
+        }
+        if code == "KMSInternalException" {
+            return Some(RetryKind::ServerFault);
+        }
+    }
+    if status >= 500 {
+        return Some(RetryKind::ServerFault);
+    }
+    None
+}
+
+/// Run `attempt_fn` up to `cfg.max_attempts` times (it receives the 1-based
+/// attempt number), sleeping a jittered backoff between attempts.
+///
+/// Stops at the first success, at the first error for which `is_retryable`
+/// is false, or after the last attempt; in each failure case the error of the
+/// last attempt is returned. The whole loop never runs past `total` (measured
+/// from the call): if the backoff sleep would reach the deadline, no further
+/// attempt could start in time, so the last error is returned immediately
+/// instead of sleeping. An attempt already in flight is not cancelled; bound
+/// each attempt yourself (e.g. `tokio::time::timeout`) if it can hang.
+///
+/// The returned future is `Send` when `F`, `Fut`, `T`, `E` and the predicate are.
+pub async fn run<T, E, F, Fut>(
+    cfg: &RetryConfig,
+    total: Duration,
+    mut attempt_fn: F,
+    is_retryable: impl Fn(&E) -> bool,
+) -> Result<T, E>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let start = tokio::time::Instant::now();
+    let deadline = start.checked_add(total);
+    let max_attempts = cfg.max_attempts.max(1);
+    let mut attempt = 1u32;
+    loop {
+        let err = match attempt_fn(attempt).await {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        if attempt >= max_attempts || !is_retryable(&err) {
+            return Err(err);
+        }
+        // The thread-local RNG is a temporary so it is never held across an await.
+        let delay = cfg.backoff(attempt, &mut rand::rng());
+        if let Some(deadline) = deadline {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if delay >= remaining {
+                return Err(err);
+            }
+        }
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    #[test]
+    fn defaults_and_disabled() {
+        let d = RetryConfig::default();
+        assert_eq!(d.max_attempts, 3);
+        assert_eq!(d.initial_backoff, Duration::from_millis(100));
+        assert_eq!(d.max_backoff, Duration::from_secs(20));
+        assert_eq!(RetryConfig::disabled().max_attempts, 1);
+    }
+
+    #[test]
+    fn backoff_cap_grows_then_saturates() {
+        let c = RetryConfig::default();
+        assert_eq!(c.backoff_cap(0), Duration::from_millis(100));
+        assert_eq!(c.backoff_cap(1), Duration::from_millis(100));
+        assert_eq!(c.backoff_cap(2), Duration::from_millis(200));
+        assert_eq!(c.backoff_cap(3), Duration::from_millis(400));
+        assert_eq!(c.backoff_cap(8), Duration::from_millis(12_800));
+        assert_eq!(c.backoff_cap(9), Duration::from_secs(20));
+        assert_eq!(c.backoff_cap(40), Duration::from_secs(20));
+        assert_eq!(c.backoff_cap(u32::MAX), Duration::from_secs(20));
+        let huge = RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::MAX,
+        };
+        assert_eq!(huge.backoff_cap(200), Duration::MAX);
+        let mut rng = StdRng::seed_from_u64(1);
+        let _ = huge.backoff(200, &mut rng); // must not panic
+    }
+
+    #[test]
+    fn backoff_bounds_growth_and_full_range() {
+        let c = RetryConfig::default();
+        let mut rng = StdRng::seed_from_u64(42);
+        const N: usize = 20_000;
+        let mut prev_mean = 0.0f64;
+        for attempt in 1..=12u32 {
+            let cap = c.backoff_cap(attempt);
+            let samples: Vec<Duration> = (0..N).map(|_| c.backoff(attempt, &mut rng)).collect();
+            assert!(
+                samples.iter().all(|s| *s <= cap),
+                "attempt {attempt} above cap"
+            );
+            assert!(samples.iter().all(|s| *s <= c.max_backoff));
+            let mean = samples.iter().map(|s| s.as_secs_f64()).sum::<f64>() / N as f64;
+            let expected = cap.as_secs_f64() / 2.0;
+            assert!(
+                (mean - expected).abs() < expected * 0.05,
+                "attempt {attempt}: mean {mean} vs {expected}"
+            );
+            if cap < c.max_backoff {
+                assert!(mean > prev_mean * 1.8, "attempt {attempt} did not grow");
+            } else {
+                assert!(mean >= prev_mean * 0.95);
+            }
+            prev_mean = mean;
+            // full range: every tenth of [0, cap] is hit, including both ends
+            let mut buckets = [0usize; 10];
+            for s in &samples {
+                let b = ((s.as_secs_f64() / cap.as_secs_f64()) * 10.0) as usize;
+                buckets[b.min(9)] += 1;
+            }
+            assert!(buckets.iter().all(|&n| n > N / 20), "{buckets:?}");
+            let min = samples.iter().min().unwrap().as_secs_f64();
+            let max = samples.iter().max().unwrap().as_secs_f64();
+            assert!(min < cap.as_secs_f64() * 0.001);
+            assert!(max > cap.as_secs_f64() * 0.999);
+        }
+    }
+
+    #[test]
+    fn zero_backoff_is_zero() {
+        let c = RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::from_secs(1),
+        };
+        let mut rng = StdRng::seed_from_u64(7);
+        assert_eq!(c.backoff(5, &mut rng), Duration::ZERO);
+    }
+
+    #[test]
+    fn classify_table() {
+        use RetryKind::*;
+        for code in THROTTLING_CODES {
+            assert_eq!(classify(400, Some(code)), Some(Throttling), "{code}");
+        }
+        let cases: &[(u16, Option<&str>, Option<RetryKind>)] = &[
+            (400, Some("ThrottlingException"), Some(Throttling)),
+            (503, Some("SlowDown"), Some(Throttling)),
+            (429, Some("TooManyRequestsException"), Some(Throttling)),
+            (
+                400,
+                Some("com.amazonaws.kms#ThrottlingException"),
+                Some(Throttling),
+            ),
+            (
+                400,
+                Some("ThrottlingException:http://internal.amazon.com/"),
+                Some(Throttling),
+            ),
+            (500, Some("KMSInternalException"), Some(ServerFault)),
+            (400, Some("KMSInternalException"), Some(ServerFault)),
+            (500, None, Some(ServerFault)),
+            (502, None, Some(ServerFault)),
+            (503, Some("ServiceUnavailable"), Some(ServerFault)),
+            (504, None, Some(ServerFault)),
+            (599, Some("Whatever"), Some(ServerFault)),
+            (408, Some("RequestTimeout"), Some(Transient)),
+            (400, Some("RequestTimeoutException"), Some(Transient)),
+            (500, Some("InternalError"), Some(Transient)),
+            (400, Some("ValidationException"), None),
+            (400, Some("InvalidCiphertextException"), None),
+            (400, Some("NotFoundException"), None),
+            (400, Some("DisabledException"), None),
+            (400, Some("KMSInvalidStateException"), None),
+            (403, Some("AccessDeniedException"), None),
+            (400, Some("UnrecognizedClientException"), None),
+            (400, Some("IncompleteSignature"), None),
+            (400, Some("throttlingexception"), None), // codes are case-sensitive
+            (400, None, None),
+            (404, None, None),
+            (499, None, None),
+            (200, None, None),
+        ];
+        for (status, code, want) in cases {
+            assert_eq!(classify(*status, *code), *want, "{status} {code:?}");
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum TestErr {
+        Throttled(u32),
+        Fault(u32),
+        Invalid(u32),
+    }
+
+    fn retryable(e: &TestErr) -> bool {
+        !matches!(e, TestErr::Invalid(_))
+    }
+
+    fn cfg(max_attempts: u32) -> RetryConfig {
+        RetryConfig {
+            max_attempts,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn succeeds_after_two_throttles() {
+        let calls = Rc::new(Cell::new(Vec::new()));
+        let c = calls.clone();
+        let start = tokio::time::Instant::now();
+        let out = run(
+            &cfg(3),
+            Duration::from_secs(60),
+            move |n| {
+                let c = c.clone();
+                async move {
+                    let mut v = c.take();
+                    v.push(n);
+                    c.set(v);
+                    if n < 3 {
+                        Err(TestErr::Throttled(n))
+                    } else {
+                        Ok("done")
+                    }
+                }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Ok("done"));
+        assert_eq!(calls.take(), vec![1, 2, 3]);
+        // slept at most 100ms + 200ms
+        assert!(start.elapsed() <= Duration::from_millis(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_after_three_server_faults_with_last_error() {
+        let count = Cell::new(0u32);
+        let out: Result<(), _> = run(
+            &cfg(3),
+            Duration::from_secs(60),
+            |n| {
+                count.set(count.get() + 1);
+                async move { Err(TestErr::Fault(n)) }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Err(TestErr::Fault(3)));
+        assert_eq!(count.get(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_retries_non_retryable() {
+        let count = Cell::new(0u32);
+        let start = tokio::time::Instant::now();
+        let out: Result<(), _> = run(
+            &cfg(5),
+            Duration::from_secs(60),
+            |n| {
+                count.set(count.get() + 1);
+                async move { Err(TestErr::Invalid(n)) }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Err(TestErr::Invalid(1)));
+        assert_eq!(count.get(), 1);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn non_retryable_after_retryable_stops() {
+        let out: Result<(), _> = run(
+            &cfg(5),
+            Duration::from_secs(60),
+            |n| async move {
+                if n == 1 {
+                    Err(TestErr::Throttled(n))
+                } else {
+                    Err(TestErr::Invalid(n))
+                }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Err(TestErr::Invalid(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn disabled_makes_one_attempt() {
+        let count = Cell::new(0u32);
+        let out: Result<(), _> = run(
+            &RetryConfig::disabled(),
+            Duration::from_secs(60),
+            |n| {
+                count.set(count.get() + 1);
+                async move { Err(TestErr::Fault(n)) }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Err(TestErr::Fault(1)));
+        assert_eq!(count.get(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn respects_total_deadline() {
+        // Instant failures, backoff up to 2s, deadline 5s, plenty of attempts allowed:
+        // the loop must give up before the deadline rather than sleep past it.
+        let c = RetryConfig {
+            max_attempts: 1000,
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(2),
+        };
+        let total = Duration::from_secs(5);
+        for _ in 0..50 {
+            let start = tokio::time::Instant::now();
+            let count = Cell::new(0u32);
+            let out: Result<(), _> = run(
+                &c,
+                total,
+                |n| {
+                    count.set(count.get() + 1);
+                    async move { Err(TestErr::Throttled(n)) }
+                },
+                retryable,
+            )
+            .await;
+            let elapsed = start.elapsed();
+            assert!(elapsed < total, "elapsed {elapsed:?}");
+            let n = count.get();
+            assert!((3..1000).contains(&n), "attempts {n}"); // sleeps <= 2s each
+            assert_eq!(out, Err(TestErr::Throttled(n))); // the last error
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_attempt_starts_after_deadline() {
+        // Slow attempts (1s each): every attempt starts before the deadline, and
+        // the loop ends at most one in-flight attempt after it.
+        let c = RetryConfig {
+            max_attempts: 1000,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_millis(500),
+        };
+        let total = Duration::from_secs(5);
+        let start = tokio::time::Instant::now();
+        let starts = Rc::new(Cell::new(Vec::new()));
+        let s = starts.clone();
+        let out: Result<(), _> = run(
+            &c,
+            total,
+            move |n| {
+                let s = s.clone();
+                async move {
+                    let mut v = s.take();
+                    v.push(start.elapsed());
+                    s.set(v);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Err(TestErr::Fault(n))
+                }
+            },
+            retryable,
+        )
+        .await;
+        let starts = starts.take();
+        assert!(starts.iter().all(|t| *t < total), "{starts:?}");
+        assert!(start.elapsed() <= total + Duration::from_secs(1));
+        assert_eq!(out, Err(TestErr::Fault(starts.len() as u32)));
+        assert!(starts.len() >= 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_deadline_means_single_attempt() {
+        let count = Cell::new(0u32);
+        let out: Result<(), _> = run(
+            &cfg(3),
+            Duration::ZERO,
+            |n| {
+                count.set(count.get() + 1);
+                async move { Err(TestErr::Throttled(n)) }
+            },
+            retryable,
+        )
+        .await;
+        assert_eq!(out, Err(TestErr::Throttled(1)));
+        assert_eq!(count.get(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sleeps_happen_between_attempts() {
+        // With a deadline far away the sleeps are the only passage of time and
+        // each is bounded by the per-attempt cap.
+        let times = Rc::new(Cell::new(Vec::new()));
+        let t = times.clone();
+        let start = tokio::time::Instant::now();
+        let _: Result<(), _> = run(
+            &cfg(4),
+            Duration::from_secs(3600),
+            move |n| {
+                let t = t.clone();
+                async move {
+                    let mut v = t.take();
+                    v.push(start.elapsed());
+                    t.set(v);
+                    Err(TestErr::Fault(n))
+                }
+            },
+            retryable,
+        )
+        .await;
+        let v = times.take();
+        assert_eq!(v.len(), 4);
+        let c = cfg(4);
+        for i in 1..v.len() {
+            let gap = v[i] - v[i - 1];
+            assert!(gap <= c.backoff_cap(i as u32), "gap {i}: {gap:?}");
+        }
+    }
+
+    #[test]
+    fn run_future_is_send() {
+        fn assert_send<T: Send>(_: T) {}
+        let c = RetryConfig::default();
+        assert_send(run(
+            &c,
+            Duration::from_secs(1),
+            |_n| async { Ok::<u8, String>(1) },
+            |_e: &String| true,
+        ));
+    }
+}
