@@ -1,1 +1,304 @@
-fn main() {}
+//! `kms`: the AWS CLI's `aws kms describe-custom-key-stores`, against real KMS or kms-server.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
+use kms_client::output::{self, Format, ResumeToken};
+use kms_client::{Client, Config, Error, Overrides};
+use kms_types::CustomKeyStoresListEntry;
+
+/// Exit code of a service error (the AWS CLI's).
+const EXIT_SERVICE: u8 = 254;
+/// Exit code of a usage or parameter error.
+const EXIT_USAGE: u8 = 252;
+/// Exit code of a configuration error (credentials, region, profile, endpoint).
+const EXIT_CONFIG: u8 = 253;
+/// Exit code of any other failure (connection, timeout, unreadable response).
+const EXIT_OTHER: u8 = 255;
+
+const OPERATION: &str = "DescribeCustomKeyStores";
+
+/// Call AWS KMS (or a local kms-server) the way the AWS CLI does.
+///
+/// Configuration comes, as for the AWS CLI, from the command line, then the
+/// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+/// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
+/// AWS_PROFILE, AWS_MAX_ATTEMPTS), then ~/.aws/credentials and ~/.aws/config
+/// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE).
+///
+/// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,
+/// 254 the service returned an error, 255 any other failure (e.g. connection).
+#[derive(Debug, Parser)]
+#[command(name = "kms", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten, next_help_heading = "Global options")]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Send requests to this URL instead of https://kms.{region}.amazonaws.com,
+    /// e.g. http://127.0.0.1:8080 for a local kms-server.
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+
+    /// The AWS region to sign for and call (overrides AWS_REGION, AWS_DEFAULT_REGION
+    /// and the profile's region).
+    #[arg(long, global = true, value_name = "REGION")]
+    region: Option<String>,
+
+    /// Use this profile from ~/.aws/credentials and ~/.aws/config (overrides AWS_PROFILE
+    /// and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Output format: json (like the AWS CLI's), table (bordered), or text
+    /// (tab-separated, like the AWS CLI's text format).
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "json",
+          value_parser = ["json", "table", "text"])]
+    output: String,
+
+    /// Print each signed HTTP request to stderr (the Signature and the session token
+    /// are masked; the secret key is never sent).
+    #[arg(long, global = true)]
+    debug: bool,
+
+    /// Make a single call and print the raw response (with NextMarker and Truncated)
+    /// instead of fetching every page.
+    #[arg(long, global = true)]
+    no_paginate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Get information about the custom key stores in the account and region.
+    ///
+    /// By default every page is fetched and the stores are printed as one list
+    /// ({"CustomKeyStores": [...]}). Use --max-items to stop early (a NextToken is
+    /// then printed, to pass to --starting-token), --page-size to set how many stores
+    /// each call asks for, or --no-paginate for a single call.
+    DescribeCustomKeyStores(DescribeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DescribeArgs {
+    /// Only the custom key store with this id (cks- followed by 17 hex digits).
+    /// Cannot be combined with --custom-key-store-name.
+    #[arg(long, value_name = "ID")]
+    custom_key_store_id: Option<String>,
+
+    /// Only the custom key store with this friendly name. Cannot be combined with
+    /// --custom-key-store-id.
+    #[arg(long, value_name = "NAME")]
+    custom_key_store_name: Option<String>,
+
+    /// How many stores each service call returns at most (the Limit parameter,
+    /// 1-1000). It does not limit the total printed; see --max-items.
+    #[arg(long, visible_alias = "limit", value_name = "N",
+          value_parser = clap::value_parser!(i32))]
+    page_size: Option<i32>,
+
+    /// Print at most this many stores in total; if more remain, a NextToken is
+    /// printed to resume with --starting-token.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_items: Option<u64>,
+
+    /// Resume where a previous run stopped: the NextToken it printed (a raw NextMarker
+    /// is accepted too).
+    #[arg(long, value_name = "TOKEN")]
+    starting_token: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kms: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_OTHER);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(code)
+}
+
+/// The stderr line and exit code for a failed call.
+fn report(e: &Error) -> ExitCode {
+    match e {
+        Error::InvalidInput { error, .. } => {
+            fail(EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
+        }
+        Error::Config(c) => fail(EXIT_CONFIG, c),
+        e if e.is_service_error() => fail(
+            EXIT_SERVICE,
+            format!(
+                "An error occurred ({}) when calling the {OPERATION} operation: {}",
+                e.code().unwrap_or_default(),
+                e.message().unwrap_or_default()
+            ),
+        ),
+        other => fail(EXIT_OTHER, other),
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let Command::DescribeCustomKeyStores(args) = cli.command;
+    let g = cli.global;
+    let format: Format = match g.output.parse() {
+        Ok(f) => f,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    if g.no_paginate && args.max_items.is_some() {
+        return fail(
+            EXIT_USAGE,
+            "--max-items cannot be used with --no-paginate: drop one of them",
+        );
+    }
+    let start = match args.starting_token.as_deref().map(ResumeToken::decode) {
+        None => ResumeToken {
+            marker: None,
+            skip: 0,
+        },
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return fail(EXIT_USAGE, e),
+    };
+    let overrides = Overrides {
+        profile: g.profile.clone(),
+        region: g.region.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+    };
+    let config = match Config::from_env_with(&|k| std::env::var(k).ok(), &overrides) {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_CONFIG, e),
+    };
+    let mut client = match Client::try_new(config) {
+        Ok(c) => c,
+        Err(e) => return report(&e),
+    };
+    if g.debug {
+        client = client.with_debug_sink(Arc::new(|text: &str| eprint!("{text}")));
+    }
+    let request = client
+        .describe_custom_key_stores()
+        .set_custom_key_store_id(args.custom_key_store_id)
+        .set_custom_key_store_name(args.custom_key_store_name)
+        .set_limit(args.page_size)
+        .set_marker(start.marker.clone());
+
+    let text = if g.no_paginate {
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return report(&e),
+        };
+        let value = output::response_to_json(&response);
+        match format {
+            Format::Json => output::render_json(&value),
+            Format::Text => output::render_text(&value),
+            Format::Table => output::render_table(OPERATION, &value),
+        }
+    } else {
+        let (pages, next_token) =
+            match collect_pages(request.into_paginator(), start, args.max_items).await {
+                Ok(r) => r,
+                Err(e) => return report(&e),
+            };
+        match format {
+            Format::Text => output::render_text_pages(&pages, next_token.as_deref()),
+            Format::Json | Format::Table => {
+                let all: Vec<CustomKeyStoresListEntry> = pages.into_iter().flatten().collect();
+                let value = output::paginated_to_json(&all, next_token.as_deref());
+                if format == Format::Json {
+                    output::render_json(&value)
+                } else {
+                    output::render_table(OPERATION, &value)
+                }
+            }
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        // e.g. `kms ... | head`: the reader went away; nothing more to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
+    }
+}
+
+/// Fetches pages until the end or until `max_items` entries were taken; returns the
+/// entries page by page and the NextToken to resume from when stopped early.
+async fn collect_pages(
+    mut pages: kms_client::Paginator<kms_types::DescribeCustomKeyStores>,
+    start: ResumeToken,
+    max_items: Option<u64>,
+) -> Result<(Vec<Vec<CustomKeyStoresListEntry>>, Option<String>), Error> {
+    let max = max_items.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+    let mut out: Vec<Vec<CustomKeyStoresListEntry>> = Vec::new();
+    let mut taken = 0usize;
+    let mut page_marker = start.marker;
+    let mut skip = start.skip;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        let next_marker = page.next_marker.clone().filter(|m| !m.is_empty());
+        let more_pages = page.truncated && next_marker.is_some();
+        let mut items = page.custom_key_stores.unwrap_or_default();
+        let available = items.len().saturating_sub(skip);
+        let mut kept: Vec<CustomKeyStoresListEntry> =
+            items.drain(skip.min(items.len())..).collect();
+        if let Some(max) = max {
+            let room = max - taken;
+            if available > room {
+                kept.truncate(room);
+                out.push(kept);
+                let token = ResumeToken {
+                    marker: page_marker,
+                    skip: skip + room,
+                };
+                return Ok((out, Some(token.encode())));
+            }
+            taken += available;
+            out.push(kept);
+            if taken == max {
+                let token = more_pages.then(|| {
+                    ResumeToken {
+                        marker: next_marker,
+                        skip: 0,
+                    }
+                    .encode()
+                });
+                return Ok((out, token));
+            }
+        } else {
+            out.push(kept);
+        }
+        skip = 0;
+        page_marker = next_marker;
+    }
+    Ok((out, None))
+}
