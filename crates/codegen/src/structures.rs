@@ -265,6 +265,7 @@ impl Generator<'_> {
             fault == kms_spec::traits::Fault::Server || shape.traits.has("smithy.api#retryable");
         let message = shape
             .member("message")
+            .or_else(|| shape.member("Message"))
             .map(|m| (names::field_name(&m.name), self.presence(m)));
         let message_fn = match message {
             Some((field, Presence::Optional)) => quote!(self.#field.as_deref()),

@@ -1,7 +1,7 @@
 //! `generate!("spec/model.json")`: the proc-macro shell over `kms-codegen`.
 //!
 //! The path is resolved against the invoking crate's `CARGO_MANIFEST_DIR`, then against
-//! each of its parent directories up to the workspace root. The expansion includes the
+//! each of its parent directories, the workspace root among them. The expansion includes the
 //! model with `include_bytes!`, so editing the spec rebuilds the crate. Every model
 //! error becomes a compile error pointing at the path literal.
 
@@ -32,7 +32,9 @@ fn expand(literal: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
     let path = resolve(Path::new(&manifest_dir), &relative).ok_or_else(|| {
         syn::Error::new(
             literal.span(),
-            format!("model file `{relative}` not found in {manifest_dir} or any parent directory up to the workspace root"),
+            format!(
+                "model file `{relative}` not found in this crate's directory or any of its parents"
+            ),
         )
     })?;
     let model =
@@ -46,8 +48,8 @@ fn expand(literal: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
     })
 }
 
-/// `relative` below `start` or one of its ancestors; stops after the directory that
-/// holds the workspace's `Cargo.lock`.
+/// `relative` below `start` or the nearest of its ancestors (the workspace root among them)
+/// that has it.
 fn resolve(start: &Path, relative: &str) -> Option<PathBuf> {
     let relative = Path::new(relative);
     if relative.is_absolute() {
@@ -57,9 +59,6 @@ fn resolve(start: &Path, relative: &str) -> Option<PathBuf> {
         let candidate = dir.join(relative);
         if candidate.is_file() {
             return Some(candidate);
-        }
-        if dir.join("Cargo.lock").is_file() {
-            break;
         }
     }
     None

@@ -30,14 +30,14 @@ pub enum Fault {
     Malformed(String),
     #[error("{place} targets `{target}`, which is not defined in the model or the prelude")]
     UnresolvedTarget { place: String, target: String },
-    #[error("{place}: @{trait_name} min {min} is greater than max {max}")]
+    #[error("{place}@{trait_name} min {min} is greater than max {max}")]
     MinGreaterThanMax {
         place: String,
         trait_name: &'static str,
         min: String,
         max: String,
     },
-    #[error("{place}: @pattern `{pattern}` is not a valid regular expression: {reason}")]
+    #[error("{place}@pattern `{pattern}` is not a valid regular expression: {reason}")]
     BadPattern {
         place: String,
         pattern: String,

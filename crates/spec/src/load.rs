@@ -93,7 +93,7 @@ impl Model {
         };
         for member in &shape.members {
             resolve(format!("member `{}`", member.name), &member.target)?;
-            check_constraints(&format!("member `{}`", member.name), &member.traits)?;
+            check_constraints(&format!("member `{}`: ", member.name), &member.traits)?;
         }
         for (role, target) in [("input", &shape.input), ("output", &shape.output)] {
             if let Some(target) = target {
@@ -106,7 +106,7 @@ impl Model {
         for target in shape.operations.iter().chain(&shape.resources) {
             resolve("binding".to_owned(), target)?;
         }
-        check_constraints("the shape", &shape.traits)?;
+        check_constraints("", &shape.traits)?;
         if matches!(shape.kind, ShapeKind::Enum | ShapeKind::IntEnum) {
             let mut values: BTreeMap<String, &str> = BTreeMap::new();
             for member in &shape.members {

@@ -4,14 +4,19 @@
 use kms_spec::{Model, ShapeKind};
 use kms_types::aws_json::decode;
 use kms_types::{
-    ConnectionStateType, CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresError,
-    DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse, KmsInternalException, OperationError,
-    OperationShape, Timestamp, Validate, XksProxyConfigurationType,
+    ConnectionStateType, CustomKeyStoresListEntry, DescribeCustomKeyStores,
+    DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
+    KmsInternalException, OperationError, OperationShape, Timestamp, Validate,
+    XksProxyConfigurationType,
 };
 use serde_json::{Value, json};
 
 fn model() -> Model {
-    Model::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/kms.describe-custom-key-stores.json")).unwrap()
+    Model::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/kms.describe-custom-key-stores.json"
+    ))
+    .unwrap()
 }
 
 fn messages(request: &Value) -> Vec<String> {
@@ -25,24 +30,38 @@ fn messages(request: &Value) -> Vec<String> {
 #[test]
 fn examples_round_trip() {
     let model = model();
-    let op = model.shape_by_name("com.amazonaws.kms#DescribeCustomKeyStores").unwrap();
+    let op = model
+        .shape_by_name("com.amazonaws.kms#DescribeCustomKeyStores")
+        .unwrap();
     let examples = op.traits.examples();
     assert!(!examples.is_empty());
     let output_shape = model.shape(op.output.as_ref().unwrap()).unwrap();
     for example in examples {
         if let Some(input) = &example.input {
-            let parsed: DescribeCustomKeyStoresRequest = decode(input.to_string().as_bytes()).unwrap();
-            assert_eq!(&serde_json::to_value(&parsed).unwrap(), input, "{}", example.title);
+            let parsed: DescribeCustomKeyStoresRequest =
+                decode(input.to_string().as_bytes()).unwrap();
+            assert_eq!(
+                &serde_json::to_value(&parsed).unwrap(),
+                input,
+                "{}",
+                example.title
+            );
         }
         if let Some(output) = &example.output {
-            let parsed: DescribeCustomKeyStoresResponse = decode(output.to_string().as_bytes()).unwrap();
+            let parsed: DescribeCustomKeyStoresResponse =
+                decode(output.to_string().as_bytes()).unwrap();
             let mut reserialized = serde_json::to_value(&parsed).unwrap();
             // Members with a @default are always written; drop those the example leaves out,
             // after checking they carry the model's default.
             for member in &output_shape.members {
                 let default = model.constraints(member).default;
                 if output.get(&member.name).is_none() && default.is_some() {
-                    assert_eq!(reserialized.get(&member.name), default.as_ref(), "{}", member.name);
+                    assert_eq!(
+                        reserialized.get(&member.name),
+                        default.as_ref(),
+                        "{}",
+                        member.name
+                    );
                     reserialized.as_object_mut().unwrap().remove(&member.name);
                 }
             }
@@ -66,20 +85,37 @@ fn every_input_constraint_at_its_boundaries() {
                 p[..1].make_ascii_lowercase();
                 p
             };
-            let pattern = c.pattern.as_deref().map(|p| kms_spec::pattern::compile(p).unwrap());
+            let pattern = c
+                .pattern
+                .as_deref()
+                .map(|p| kms_spec::pattern::compile(p).unwrap());
             if let Some(length) = c.length {
                 // The widest filler the pattern accepts: 4-byte emoji, 2-byte é, else ASCII.
                 let filler = ['😀', 'é', 'a']
                     .into_iter()
-                    .find(|ch| pattern.as_ref().is_none_or(|re| re.is_match(&ch.to_string())))
+                    .find(|ch| {
+                        pattern
+                            .as_ref()
+                            .is_none_or(|re| re.is_match(&ch.to_string()))
+                    })
                     .unwrap();
                 let min = length.min.unwrap_or(0);
                 let max = length.max.unwrap();
                 for (len, expect) in [
-                    (min.checked_sub(1), Some(format!("Member must have length greater than or equal to {min}"))),
+                    (
+                        min.checked_sub(1),
+                        Some(format!(
+                            "Member must have length greater than or equal to {min}"
+                        )),
+                    ),
                     (Some(min), None),
                     (Some(max), None),
-                    (Some(max + 1), Some(format!("Member must have length less than or equal to {max}"))),
+                    (
+                        Some(max + 1),
+                        Some(format!(
+                            "Member must have length less than or equal to {max}"
+                        )),
+                    ),
                 ] {
                     let Some(len) = len else { continue };
                     let value: String = std::iter::repeat_n(filler, len as usize).collect();
@@ -88,7 +124,11 @@ fn every_input_constraint_at_its_boundaries() {
                         None => assert!(got.is_empty(), "{path} len {len}: {got:?}"),
                         Some(phrase) => {
                             assert_eq!(got.len(), 1, "{path} len {len}: {got:?}");
-                            assert!(got[0].starts_with(&format!("Value '{value}' at '{path}'")), "{}", got[0]);
+                            assert!(
+                                got[0].starts_with(&format!("Value '{value}' at '{path}'")),
+                                "{}",
+                                got[0]
+                            );
                             assert!(got[0].ends_with(phrase), "{}", got[0]);
                         }
                     }
@@ -99,28 +139,49 @@ fn every_input_constraint_at_its_boundaries() {
                 let min = range.min.unwrap().as_i64().unwrap();
                 let max = range.max.unwrap().as_i64().unwrap();
                 for (value, expect) in [
-                    (min - 1, Some(format!("Member must have value greater than or equal to {min}"))),
+                    (
+                        min - 1,
+                        Some(format!(
+                            "Member must have value greater than or equal to {min}"
+                        )),
+                    ),
                     (min, None),
                     (max, None),
-                    (max + 1, Some(format!("Member must have value less than or equal to {max}"))),
+                    (
+                        max + 1,
+                        Some(format!(
+                            "Member must have value less than or equal to {max}"
+                        )),
+                    ),
                 ] {
                     let got = messages(&json!({ &member.name: value }));
                     match &expect {
                         None => assert!(got.is_empty(), "{path} = {value}: {got:?}"),
                         Some(phrase) => {
-                            assert_eq!(got, vec![format!("Value '{value}' at '{path}' failed to satisfy constraint: {phrase}")]);
+                            assert_eq!(
+                                got,
+                                vec![format!(
+                                    "Value '{value}' at '{path}' failed to satisfy constraint: {phrase}"
+                                )]
+                            );
                         }
                     }
                     checked += 1;
                 }
             }
             assert!(
-                !matches!(model.target(member).kind, ShapeKind::Structure | ShapeKind::List),
+                !matches!(
+                    model.target(member).kind,
+                    ShapeKind::Structure | ShapeKind::List
+                ),
                 "extend this test for nested input members"
             );
         }
     }
-    assert_eq!(checked, 16, "4 boundaries × (CustomKeyStoreId, CustomKeyStoreName, Limit, Marker)");
+    assert_eq!(
+        checked, 16,
+        "4 boundaries × (CustomKeyStoreId, CustomKeyStoreName, Limit, Marker)"
+    );
 }
 
 #[test]
@@ -130,7 +191,12 @@ fn marker_pattern_hits_and_misses() {
         assert!(messages(&json!({ "Marker": ok })).is_empty(), "{ok:?}");
     }
     for bad in ["\t", "a\nb", "\u{100}", "😀", "\u{7F}\u{1F}"] {
-        assert_eq!(messages(&json!({ "Marker": bad })), vec![format!("Value '{bad}' at 'marker' failed to satisfy constraint: {rule}")]);
+        assert_eq!(
+            messages(&json!({ "Marker": bad })),
+            vec![format!(
+                "Value '{bad}' at 'marker' failed to satisfy constraint: {rule}"
+            )]
+        );
     }
 }
 
@@ -168,11 +234,17 @@ fn xks_entry(access_key_id: &str) -> CustomKeyStoresListEntry {
 #[test]
 fn sensitive_values_are_redacted_and_never_echoed() {
     let debug = format!("{:?}", xks_entry("ABCDE23456ABCDE23456"));
-    assert!(debug.contains("access_key_id: *** Sensitive Data Redacted ***"), "{debug}");
+    assert!(
+        debug.contains("access_key_id: *** Sensitive Data Redacted ***"),
+        "{debug}"
+    );
     assert!(!debug.contains("ABCDE23456"), "{debug}");
     assert!(debug.contains("uri_path: Some(\"/kms/xks/v1\")"), "{debug}");
 
-    let err = xks_entry("lowercase-secret-key").validate().unwrap_err().to_string();
+    let err = xks_entry("lowercase-secret-key")
+        .validate()
+        .unwrap_err()
+        .to_string();
     assert!(!err.contains("lowercase-secret-key"), "{err}");
     assert!(
         err.contains("Value at 'xksProxyConfiguration.accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[A-Z2-7]+$"),
@@ -184,21 +256,41 @@ fn sensitive_values_are_redacted_and_never_echoed() {
 fn nested_and_list_paths() {
     let mut entry = xks_entry("ABCDE23456ABCDE23456");
     entry.xks_proxy_configuration.as_mut().unwrap().uri_path = Some("/kms/xks/v123".into());
-    let response = DescribeCustomKeyStoresResponse::builder().custom_key_stores(vec![xks_entry("ABCDE23456ABCDE23456"), entry]).build();
+    let response = DescribeCustomKeyStoresResponse::builder()
+        .custom_key_stores(vec![xks_entry("ABCDE23456ABCDE23456"), entry])
+        .build();
     let err = response.validate().unwrap_err();
     assert_eq!(err.violations().len(), 1);
-    assert_eq!(err.violations()[0].path, "customKeyStores.2.member.xksProxyConfiguration.uriPath");
+    assert_eq!(
+        err.violations()[0].path,
+        "customKeyStores.2.member.xksProxyConfiguration.uriPath"
+    );
 }
 
 #[test]
 fn unknown_enum_values_round_trip() {
     let json = r#"{"ConnectionState":"HIBERNATING","CustomKeyStoreType":"AWS_CLOUDHSM"}"#;
     let entry: CustomKeyStoresListEntry = serde_json::from_str(json).unwrap();
-    assert_eq!(entry.connection_state, Some(ConnectionStateType::Unknown("HIBERNATING".into())));
+    assert_eq!(
+        entry.connection_state,
+        Some(ConnectionStateType::Unknown("HIBERNATING".into()))
+    );
     assert_eq!(serde_json::to_string(&entry).unwrap(), json);
-    assert_eq!("FAILED".parse::<ConnectionStateType>().unwrap(), ConnectionStateType::Failed);
+    assert_eq!(
+        "FAILED".parse::<ConnectionStateType>().unwrap(),
+        ConnectionStateType::Failed
+    );
     assert_eq!(ConnectionStateType::Failed.as_str(), "FAILED");
-    assert_eq!(ConnectionStateType::values(), ["CONNECTED", "CONNECTING", "DISCONNECTED", "DISCONNECTING", "FAILED"]);
+    assert_eq!(
+        ConnectionStateType::values(),
+        [
+            "CONNECTED",
+            "CONNECTING",
+            "DISCONNECTED",
+            "DISCONNECTING",
+            "FAILED"
+        ]
+    );
     // A server rejects what a client keeps.
     assert_eq!(
         entry.validate().unwrap_err().to_string(),
@@ -209,39 +301,83 @@ fn unknown_enum_values_round_trip() {
 
 #[test]
 fn absent_members_are_omitted_and_defaults_written() {
-    assert_eq!(serde_json::to_string(&DescribeCustomKeyStoresRequest::builder().build()).unwrap(), "{}");
     assert_eq!(
-        serde_json::to_string(&DescribeCustomKeyStoresRequest::builder().limit(10).build()).unwrap(),
+        serde_json::to_string(&DescribeCustomKeyStoresRequest::builder().build()).unwrap(),
+        "{}"
+    );
+    assert_eq!(
+        serde_json::to_string(&DescribeCustomKeyStoresRequest::builder().limit(10).build())
+            .unwrap(),
         r#"{"Limit":10}"#
     );
-    assert_eq!(serde_json::to_string(&DescribeCustomKeyStoresResponse::default()).unwrap(), r#"{"Truncated":false}"#);
+    assert_eq!(
+        serde_json::to_string(&DescribeCustomKeyStoresResponse::default()).unwrap(),
+        r#"{"Truncated":false}"#
+    );
     let parsed: DescribeCustomKeyStoresResponse = decode(br#"{"NextMarker":null}"#).unwrap();
     assert_eq!(parsed.next_marker, None);
 }
 
 #[test]
 fn timestamps_on_the_wire() {
-    let entry: CustomKeyStoresListEntry = serde_json::from_str(r#"{"CreationDate":1.499288695918E9}"#).unwrap();
-    assert_eq!(entry.creation_date, Some(Timestamp::new(1_499_288_695, 918_000_000)));
-    assert_eq!(serde_json::to_string(&entry).unwrap(), r#"{"CreationDate":1499288695.918}"#);
+    let entry: CustomKeyStoresListEntry =
+        serde_json::from_str(r#"{"CreationDate":1.499288695918E9}"#).unwrap();
+    assert_eq!(
+        entry.creation_date,
+        Some(Timestamp::new(1_499_288_695, 918_000_000))
+    );
+    assert_eq!(
+        serde_json::to_string(&entry).unwrap(),
+        r#"{"CreationDate":1499288695.918}"#
+    );
 }
 
 #[test]
 fn operation_descriptor_and_errors() {
     let op = DescribeCustomKeyStores::OPERATION;
     assert_eq!(op.target, "TrentService.DescribeCustomKeyStores");
-    assert_eq!((op.service, op.signing_name), ("com.amazonaws.kms#TrentService", "kms"));
+    assert_eq!(
+        (op.service, op.signing_name),
+        ("com.amazonaws.kms#TrentService", "kms")
+    );
     assert_eq!(op.protocol, "aws.protocols#awsJson1_1");
     let p = op.pagination.unwrap();
-    assert_eq!((p.input_token, p.output_token, p.page_size, p.items), ("Marker", "NextMarker", Some("Limit"), Some("CustomKeyStores")));
+    assert_eq!(
+        (p.input_token, p.output_token, p.page_size, p.items),
+        (
+            "Marker",
+            "NextMarker",
+            Some("Limit"),
+            Some("CustomKeyStores")
+        )
+    );
     assert_eq!(kms_types::OPERATIONS, &[op]);
 
-    let err = DescribeCustomKeyStoresError::from(KmsInternalException::builder().message("boom").build());
-    assert_eq!((err.code(), err.http_status(), err.is_retryable()), ("KMSInternalException", 500, true));
+    let err =
+        DescribeCustomKeyStoresError::from(KmsInternalException::builder().message("boom").build());
+    assert_eq!(
+        (err.code(), err.http_status(), err.is_retryable()),
+        ("KMSInternalException", 500, true)
+    );
     assert_eq!(err.to_string(), "KMSInternalException: boom");
     let body: Value = serde_json::from_slice(&err.to_body()).unwrap();
-    assert_eq!(body, json!({ "__type": "KMSInternalException", "message": "boom" }));
-    let back = DescribeCustomKeyStoresError::from_wire("InvalidMarkerException", br#"{"Message":"bad marker"}"#).unwrap();
-    assert_eq!((back.code(), back.http_status(), back.is_retryable(), back.message()), ("InvalidMarkerException", 400, false, Some("bad marker")));
+    assert_eq!(
+        body,
+        json!({ "__type": "KMSInternalException", "message": "boom" })
+    );
+    let back = DescribeCustomKeyStoresError::from_wire(
+        "InvalidMarkerException",
+        br#"{"Message":"bad marker"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            back.code(),
+            back.http_status(),
+            back.is_retryable(),
+            back.message()
+        ),
+        ("InvalidMarkerException", 400, false, Some("bad marker"))
+    );
     assert!(DescribeCustomKeyStoresError::from_wire("ThrottlingException", b"{}").is_none());
 }

@@ -1,0 +1,356 @@
+//! Every codegen fixture model compiles through `generate!` (and so passes clippy with
+//! the rest of the workspace), and behaves as its feature says. Fixture files keep their
+//! keys sorted (as `cargo xtask import` writes specs), so member order is alphabetical.
+
+use kms_types::{OperationError, OperationShape, Paginated, Validate};
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod blob {
+    kms_macros::generate!("crates/codegen/tests/fixtures/blob.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod documentation {
+    kms_macros::generate!("crates/codegen/tests/fixtures/documentation.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod r#enum {
+    kms_macros::generate!("crates/codegen/tests/fixtures/enum.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod error {
+    kms_macros::generate!("crates/codegen/tests/fixtures/error.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod length {
+    kms_macros::generate!("crates/codegen/tests/fixtures/length.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod list {
+    kms_macros::generate!("crates/codegen/tests/fixtures/list.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod map {
+    kms_macros::generate!("crates/codegen/tests/fixtures/map.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod nested {
+    kms_macros::generate!("crates/codegen/tests/fixtures/nested.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod paginated {
+    kms_macros::generate!("crates/codegen/tests/fixtures/paginated.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod pattern {
+    kms_macros::generate!("crates/codegen/tests/fixtures/pattern.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod range {
+    kms_macros::generate!("crates/codegen/tests/fixtures/range.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod required_default {
+    kms_macros::generate!("crates/codegen/tests/fixtures/required_default.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod sensitive {
+    kms_macros::generate!("crates/codegen/tests/fixtures/sensitive.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod timestamp {
+    kms_macros::generate!("crates/codegen/tests/fixtures/timestamp.json");
+}
+
+fn violations(value: &impl Validate) -> Vec<String> {
+    value
+        .validate()
+        .err()
+        .map(|e| e.violations().iter().map(ToString::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn length_counts_chars_and_items() {
+    let ok = length::RunRequest::builder()
+        .name("éé")
+        .tags(vec!["a".into(); 3])
+        .build();
+    assert!(violations(&ok).is_empty());
+    let bad = length::RunRequest::builder()
+        .name("é")
+        .tags(vec!["a".into(); 4])
+        .nick("")
+        .build();
+    assert_eq!(
+        violations(&bad),
+        [
+            "Value 'é' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2",
+            "Value '' at 'nick' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            "Value '[\"a\", \"a\", \"a\", \"a\"]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 3",
+        ]
+    );
+}
+
+#[test]
+fn range_on_integers_and_doubles() {
+    let bad = range::RunRequest::builder()
+        .count(101)
+        .ratio(-0.5)
+        .big(-6)
+        .build();
+    assert_eq!(
+        violations(&bad),
+        [
+            "Value '-6' at 'big' failed to satisfy constraint: Member must have value greater than or equal to -5",
+            "Value '101' at 'count' failed to satisfy constraint: Member must have value less than or equal to 100",
+            "Value '-0.5' at 'ratio' failed to satisfy constraint: Member must have value greater than or equal to 0",
+        ]
+    );
+    assert!(
+        violations(
+            &range::RunRequest::builder()
+                .count(1)
+                .ratio(1.0)
+                .big(i64::MAX)
+                .build()
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn patterns_use_ecma_classes() {
+    assert!(
+        violations(
+            &pattern::RunRequest::builder()
+                .arn("arn:kms:123456789012")
+                .word("a_1")
+                .build()
+        )
+        .is_empty()
+    );
+    let bad = pattern::RunRequest::builder()
+        .arn("arn:kms:١٢٣٤٥٦٧٨٩٠١٢")
+        .word("é")
+        .build();
+    assert_eq!(violations(&bad).len(), 2);
+}
+
+#[test]
+fn enums_keep_unknown_values() {
+    let request: r#enum::RunRequest =
+        serde_json::from_str(r#"{"Color":"dark-blue","Level":10}"#).unwrap();
+    assert_eq!(request.color, Some(r#enum::Color::DarkBlue));
+    assert_eq!(request.level, Some(r#enum::Level::High));
+    let unknown: r#enum::RunRequest =
+        serde_json::from_str(r#"{"Color":"green","Level":7}"#).unwrap();
+    assert_eq!(
+        serde_json::to_string(&unknown).unwrap(),
+        r#"{"Color":"green","Level":7}"#
+    );
+    assert_eq!(
+        violations(&unknown),
+        [
+            "Value 'green' at 'color' failed to satisfy constraint: Member must satisfy enum value set: [dark-blue, red]",
+            "Value '7' at 'level' failed to satisfy constraint: Member must satisfy enum value set: [10, 1]",
+        ]
+    );
+}
+
+#[test]
+fn sensitive_members_are_redacted() {
+    let request = sensitive::RunRequest::builder()
+        .user("alice")
+        .password("hunter2")
+        .build();
+    assert_eq!(
+        format!("{request:?}"),
+        r#"RunRequest { password: *** Sensitive Data Redacted ***, user: Some("alice") }"#
+    );
+    assert_eq!(
+        violations(&request),
+        [
+            "Value at 'password' failed to satisfy constraint: Member must have length greater than or equal to 8"
+        ]
+    );
+}
+
+#[test]
+fn errors_know_their_wire_form() {
+    use error::{Broken, Busy, NotFound, RunError};
+    let not_found = RunError::from(NotFound::builder().message("no such thing").build());
+    assert_eq!(
+        (
+            not_found.code(),
+            not_found.http_status(),
+            not_found.is_retryable()
+        ),
+        ("NotFound", 404, false)
+    );
+    assert_eq!(not_found.to_string(), "NotFound: no such thing");
+    let broken = RunError::from_wire("Broken", br#"{"Message":"down","Reason":"disk"}"#).unwrap();
+    assert_eq!(
+        (
+            broken.http_status(),
+            broken.is_retryable(),
+            broken.message()
+        ),
+        (500, true, Some("down"))
+    );
+    let RunError::Broken(Broken { reason, .. }) = &broken else {
+        panic!("{broken:?}")
+    };
+    assert_eq!(reason.as_deref(), Some("disk"));
+    assert!(RunError::from(Busy::builder().build()).is_retryable());
+    let std_error: &dyn std::error::Error = &not_found;
+    assert!(std_error.source().is_some());
+}
+
+#[test]
+fn paginated_descriptor_and_access() {
+    use paginated::{Run, RunRequest, RunResponse};
+    let pagination = Run::OPERATION.pagination.unwrap();
+    assert_eq!(
+        (pagination.input_token, pagination.page_size),
+        ("NextToken", Some("MaxResults"))
+    );
+    assert_eq!(Run::OPERATION.target, "FixtureService.Run");
+    let mut input = RunRequest::builder().max_results(5).build();
+    Run::set_input_token(&mut input, Some("t1".into()));
+    assert_eq!(Run::input_token(&input), Some("t1"));
+    let output = RunResponse::builder()
+        .next_token("t2")
+        .items(vec!["a".into()])
+        .build();
+    assert_eq!(
+        (Run::output_token(&output), Run::items(&output)),
+        (Some("t2"), &["a".to_string()][..])
+    );
+}
+
+#[test]
+fn maps_and_blobs() {
+    let mut context = std::collections::BTreeMap::new();
+    context.insert("k1".to_string(), String::new());
+    context.insert("k2".to_string(), "v".to_string());
+    context.insert("k3".to_string(), "v".to_string());
+    let request = map::RunRequest::builder().context(context).build();
+    let got = violations(&request);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[0].ends_with("Member must have length less than or equal to 2"),
+        "{got:?}"
+    );
+    assert_eq!(
+        got[1],
+        "Value '' at 'context.k1.value' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+
+    let request = blob::RunRequest::builder()
+        .payload(kms_types::Blob::new(b"hi".to_vec()))
+        .build()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&request).unwrap(),
+        r#"{"Payload":"aGk="}"#
+    );
+    assert!(
+        violations(
+            &blob::RunRequest::builder()
+                .payload(kms_types::Blob::default())
+                .build()
+                .unwrap()
+        )
+        .len()
+            == 1
+    );
+    assert_eq!(
+        blob::RunRequest::builder().build().unwrap_err().to_string(),
+        "RunRequest: required member `Payload` was not set"
+    );
+}
+
+#[test]
+fn nested_structures_lists_and_recursion() {
+    let outer = nested::Outer::builder()
+        .inner(nested::Inner::builder().path("relative").build().unwrap())
+        .build();
+    let tree = nested::Node::builder()
+        .child(Box::new(nested::Node::builder().value(1).build()))
+        .build();
+    let request = nested::RunRequest::builder()
+        .outer(outer)
+        .tree(tree)
+        .build();
+    assert_eq!(
+        violations(&request),
+        [
+            "Value 'relative' at 'outer.inner.path' failed to satisfy constraint: Member must satisfy regular expression pattern: ^/"
+        ]
+    );
+    let missing = kms_types::aws_json::decode::<nested::RunRequest>(br#"{"Outer":{"Inner":{}}}"#)
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "1 validation error detected: Value null at 'outer.inner.path' failed to satisfy constraint: Member must not be null"
+    );
+
+    let request: list::RunRequest = serde_json::from_str(
+        r#"{"Names":["ok","toolong"],"Entries":[{"Id":"a"},{"Id":"abcdef"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        violations(&request),
+        [
+            "Value 'abcdef' at 'entries.2.member.id' failed to satisfy constraint: Member must have length less than or equal to 5",
+            "Value 'toolong' at 'names.2.member' failed to satisfy constraint: Member must have length less than or equal to 5",
+        ]
+    );
+}
+
+#[test]
+fn required_and_defaulted_members() {
+    let request = required_default::RunRequest::builder()
+        .id("x")
+        .build()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&request).unwrap(),
+        r#"{"Force":false,"Id":"x","Retries":0}"#
+    );
+    let parsed: required_default::RunRequest = serde_json::from_str(r#"{"Id":"x"}"#).unwrap();
+    assert_eq!(parsed, request);
+}
+
+#[test]
+fn timestamps() {
+    let output: timestamp::RunResponse =
+        serde_json::from_str(r#"{"CreatedAt":1551129207.775,"DeletedAt":0}"#).unwrap();
+    assert_eq!(
+        output.created_at.unwrap().to_rfc3339(),
+        "2019-02-25T21:13:27.775Z"
+    );
+    assert_eq!(
+        serde_json::to_string(&output).unwrap(),
+        r#"{"CreatedAt":1551129207.775,"DeletedAt":0}"#
+    );
+}
+
+#[test]
+fn documentation_is_kept() {
+    let thing = documentation::Thing::builder().id("t").build();
+    assert!(violations(&thing).is_empty());
+}

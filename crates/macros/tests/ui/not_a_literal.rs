@@ -1,0 +1,5 @@
+mod model {
+    kms_macros::generate!(spec / model.json);
+}
+
+fn main() {}
