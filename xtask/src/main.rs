@@ -1,6 +1,7 @@
 //! Maintainer tasks: `cargo xtask import | codegen | check | bench`.
 
 mod bench;
+mod codegen;
 mod import;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Rewrite every committed file derived from spec/ (the JSON Schemas under spec/schema/).
+    Codegen,
+    /// Fail, naming the command to run, when a derived file is stale or a snapshot is pending.
+    Check,
     /// Benchmark server, client and codec against baselines measured in the same run; writes bench/REPORT.md.
     Bench(bench::BenchArgs),
 }
@@ -44,6 +49,8 @@ fn main() -> Result<()> {
             let out = out.unwrap_or_else(|| import::default_out(&workspace_root(), &operations));
             import::run(&model, &operations, &out)
         }
+        Command::Codegen => codegen::run(&workspace_root()),
+        Command::Check => codegen::check(&workspace_root()),
         Command::Bench(args) => bench::run(&args),
     }
 }

@@ -103,3 +103,15 @@ pub trait Paginated: OperationShape {
     /// Takes the page's items out of the output.
     fn into_items(output: Self::Output) -> Vec<Self::Item>;
 }
+
+/// The JSON Schemas of one operation's input and output (what `cargo xtask codegen` writes
+/// under `spec/schema/`).
+#[derive(Debug, Clone)]
+pub struct OperationSchemas {
+    /// The operation.
+    pub operation: Operation,
+    /// The schema of its input structure.
+    pub input: schemars::Schema,
+    /// The schema of its output structure.
+    pub output: schemars::Schema,
+}
