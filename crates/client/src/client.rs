@@ -91,10 +91,10 @@ impl Client {
     /// (`Config`'s builder already checks it, so this only fails for hand-built configs).
     pub fn try_new(config: Config) -> Result<Self, Error> {
         let invalid = || {
-            Error::Config(ConfigError::InvalidEndpoint {
+            Error::Config(Box::new(ConfigError::InvalidEndpoint {
                 value: config.endpoint.clone(),
                 origin: "Config.endpoint".to_owned(),
-            })
+            }))
         };
         let mut uri: Uri = config.endpoint.parse().map_err(|_| invalid())?;
         if uri.path().is_empty() || uri.path_and_query().is_none() {

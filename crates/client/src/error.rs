@@ -114,7 +114,7 @@ pub enum Error {
         /// The typed error, decoded from the response body.
         error: DescribeCustomKeyStoresError,
         /// Status, code and request id of the response.
-        meta: ErrorMeta,
+        meta: Box<ErrorMeta>,
     },
     /// The input failed client-side validation; nothing was sent.
     InvalidInput {
@@ -124,11 +124,11 @@ pub enum Error {
         error: ValidationError,
     },
     /// The service rejected the input (`ValidationException`).
-    Validation(ErrorMeta),
+    Validation(Box<ErrorMeta>),
     /// The service throttled the call (retried until attempts ran out).
     Throttling {
         /// The last throttling response.
-        meta: ErrorMeta,
+        meta: Box<ErrorMeta>,
         /// How many attempts were made.
         attempts: u32,
     },
@@ -137,10 +137,10 @@ pub enum Error {
         /// Which failure.
         kind: AuthErrorKind,
         /// The response.
-        meta: ErrorMeta,
+        meta: Box<ErrorMeta>,
     },
     /// Any other error response: the service's code, message, status and request id.
-    Service(ErrorMeta),
+    Service(Box<ErrorMeta>),
     /// A success response whose body could not be read as the operation's output.
     InvalidResponse {
         /// The operation.
@@ -178,7 +178,7 @@ pub enum Error {
         marker: String,
     },
     /// The configuration could not be resolved.
-    Config(ConfigError),
+    Config(Box<ConfigError>),
     /// The request could not be built or signed (e.g. credentials unusable in a header).
     Signing(String),
 }
@@ -258,6 +258,7 @@ impl Error {
         if let Some(e) = modeled {
             return e;
         }
+        let meta = Box::new(meta);
         let code = meta.code.as_deref().unwrap_or("");
         if code == ValidationError::CODE {
             return Self::Validation(meta);
@@ -418,7 +419,7 @@ impl std::error::Error for Error {
             Self::Transport { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
-            Self::Config(e) => Some(e),
+            Self::Config(e) => Some(&**e),
             _ => None,
         }
     }
@@ -426,7 +427,7 @@ impl std::error::Error for Error {
 
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
-        Self::Config(e)
+        Self::Config(Box::new(e))
     }
 }
 
@@ -439,7 +440,10 @@ pub trait ModeledError: OperationError {
 
 impl ModeledError for DescribeCustomKeyStoresError {
     fn into_error(self, meta: ErrorMeta) -> Error {
-        Error::DescribeCustomKeyStores { error: self, meta }
+        Error::DescribeCustomKeyStores {
+            error: self,
+            meta: Box::new(meta),
+        }
     }
 }
 

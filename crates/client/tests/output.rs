@@ -1,0 +1,168 @@
+//! Snapshots of the CLI output formats, from fixed data.
+
+use kms_client::output::{self, ResumeToken};
+use kms_types::{
+    ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
+    DescribeCustomKeyStoresResponse, Timestamp, XksProxyConfigurationType,
+    XksProxyConnectivityType,
+};
+
+fn stores() -> Vec<CustomKeyStoresListEntry> {
+    vec![
+        CustomKeyStoresListEntry::builder()
+            .custom_key_store_id("cks-1234567890abcdef0")
+            .custom_key_store_name("ExampleKeyStore")
+            .cloud_hsm_cluster_id("cluster-1a23b4cdefg")
+            .trust_anchor_certificate(
+                "-----BEGIN CERTIFICATE-----\nMIIC...\n-----END CERTIFICATE-----",
+            )
+            .connection_state(ConnectionStateType::Connected)
+            .creation_date(Timestamp::from_millis(1_499_288_695_918))
+            .custom_key_store_type(CustomKeyStoreType::AwsCloudhsm)
+            .build(),
+        CustomKeyStoresListEntry::builder()
+            .custom_key_store_id("cks-9876543210fedcba9")
+            .custom_key_store_name("ExampleXksVpc")
+            .connection_state(ConnectionStateType::Failed)
+            .connection_error_code(ConnectionErrorCodeType::XksProxyTimedOut)
+            .creation_date(Timestamp::from_secs(1_670_000_000))
+            .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+            .xks_proxy_configuration(
+                XksProxyConfigurationType::builder()
+                    .connectivity(XksProxyConnectivityType::VpcEndpointService)
+                    .access_key_id("ABCDE12345670EXAMPLE")
+                    .uri_endpoint("https://myproxy-private.xks.example.com")
+                    .uri_path("/example-prefix/kms/xks/v1")
+                    .vpc_endpoint_service_name("com.amazonaws.vpce.us-east-1.vpce-svc-example1")
+                    .vpc_endpoint_service_owner("123456789012")
+                    .build(),
+            )
+            .build(),
+        CustomKeyStoresListEntry::builder()
+            .custom_key_store_id("cks-00000000000000001")
+            .custom_key_store_name("store-000001")
+            .connection_state(ConnectionStateType::Disconnected)
+            .creation_date(Timestamp::new(1_700_000_000, 123_456_789))
+            .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+            .xks_proxy_configuration(
+                XksProxyConfigurationType::builder()
+                    .connectivity(XksProxyConnectivityType::PublicEndpoint)
+                    .access_key_id("ABCDE98765432EXAMPLE")
+                    .uri_endpoint("https://myproxy.xks.example.com")
+                    .uri_path("/kms/xks/v1")
+                    .build(),
+            )
+            .build(),
+    ]
+}
+
+#[test]
+fn cli_timestamps() {
+    assert_eq!(
+        output::cli_timestamp(Timestamp::from_millis(1_499_288_695_918)),
+        "2017-07-05T21:04:55.918000+00:00"
+    );
+    assert_eq!(
+        output::cli_timestamp(Timestamp::from_secs(1_670_000_000)),
+        "2022-12-02T16:53:20+00:00"
+    );
+    assert_eq!(
+        output::cli_timestamp(Timestamp::new(1_700_000_000, 999_999_600)),
+        "2023-11-14T22:13:21+00:00"
+    );
+}
+
+#[test]
+fn json_paginated() {
+    let v = output::paginated_to_json(&stores(), None);
+    insta::assert_snapshot!(output::render_json(&v));
+}
+
+#[test]
+fn json_with_next_token() {
+    let token = ResumeToken {
+        marker: Some("m-2".into()),
+        skip: 1,
+    }
+    .encode();
+    let v = output::paginated_to_json(&stores()[..1], Some(&token));
+    insta::assert_snapshot!(output::render_json(&v));
+}
+
+#[test]
+fn json_no_paginate() {
+    let r = DescribeCustomKeyStoresResponse::builder()
+        .custom_key_stores(stores()[..1].to_vec())
+        .next_marker("m-1")
+        .truncated(true)
+        .build();
+    insta::assert_snapshot!(output::render_json(&output::response_to_json(&r)));
+}
+
+#[test]
+fn json_empty() {
+    assert_eq!(
+        output::render_json(&output::paginated_to_json(&[], None)),
+        "{\n    \"CustomKeyStores\": []\n}\n"
+    );
+}
+
+#[test]
+fn text_pages() {
+    let s = stores();
+    let pages = vec![s[..2].to_vec(), s[2..].to_vec()];
+    insta::assert_snapshot!(output::render_text_pages(&pages, Some("TOKEN")));
+}
+
+#[test]
+fn table() {
+    let v = output::paginated_to_json(&stores(), None);
+    insta::assert_snapshot!(output::render_table("DescribeCustomKeyStores", &v));
+}
+
+#[test]
+fn table_without_nested() {
+    let v = output::paginated_to_json(&stores()[..1], Some("TOKEN"));
+    insta::assert_snapshot!(output::render_table("DescribeCustomKeyStores", &v));
+}
+
+#[test]
+fn resume_tokens_round_trip() {
+    for t in [
+        ResumeToken {
+            marker: None,
+            skip: 3,
+        },
+        ResumeToken {
+            marker: Some("abc\"é".into()),
+            skip: 0,
+        },
+        ResumeToken {
+            marker: Some("x".into()),
+            skip: 7,
+        },
+    ] {
+        assert_eq!(ResumeToken::decode(&t.encode()).unwrap(), t);
+    }
+    // the AWS CLI's own form
+    let cli = "eyJNYXJrZXIiOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAyfQ==";
+    assert_eq!(
+        ResumeToken::decode(cli).unwrap(),
+        ResumeToken {
+            marker: None,
+            skip: 2
+        }
+    );
+    assert_eq!(
+        ResumeToken::decode("m-5___3").unwrap(),
+        ResumeToken {
+            marker: Some("m-5".into()),
+            skip: 3
+        }
+    );
+    assert_eq!(
+        ResumeToken::decode("raw-marker").unwrap().marker.as_deref(),
+        Some("raw-marker")
+    );
+    assert!(ResumeToken::decode("").is_err());
+}
