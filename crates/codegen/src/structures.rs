@@ -70,7 +70,7 @@ impl Generator<'_> {
         let builder = self.builder(shape);
         let error = shape.traits.error().map(|_| self.error_impls(shape));
         let validate = self.validate_impl(shape);
-        let deprecated = deprecated_attr(shape);
+        let deprecated = deprecation_doc(shape.traits.deprecated());
         quote! {
             #docs
             #deprecated
@@ -119,7 +119,7 @@ impl Generator<'_> {
         );
         let alias = (shape.traits.error().is_some() && wire == "message")
             .then(|| quote!(alias = "Message",));
-        let deprecated = member.traits.deprecated().map(|_| quote!(#[deprecated]));
+        let deprecated = deprecation_doc(member.traits.deprecated());
         match self.presence(member) {
             Presence::Optional => quote! {
                 #docs
@@ -340,10 +340,22 @@ impl Generator<'_> {
     }
 }
 
-fn deprecated_attr(shape: &Shape) -> Option<TokenStream> {
-    shape.traits.deprecated().map(|d| match d.message {
-        Some(note) => quote!(#[deprecated(note = #note)]),
-        None => quote!(#[deprecated]),
+/// `@deprecated` as a rustdoc paragraph. Not `#[deprecated]`: the generated builders,
+/// serde impls and validators must go on using the member without warnings.
+fn deprecation_doc(deprecated: Option<kms_spec::traits::Deprecated>) -> Option<TokenStream> {
+    let deprecated = deprecated?;
+    let since = deprecated
+        .since
+        .map(|s| format!(" (since {s})"))
+        .unwrap_or_default();
+    let message = deprecated
+        .message
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    let line = format!(" **Deprecated**{since}{message}");
+    Some(quote! {
+        #[doc = ""]
+        #[doc = #line]
     })
 }
 

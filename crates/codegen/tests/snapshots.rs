@@ -36,3 +36,26 @@ fn fixtures() {
         insta::assert_snapshot!(format!("fixture_{name}"), render(path));
     }
 }
+
+/// The generator is general: it runs over the whole KMS model (54 operations, maps, blobs).
+#[test]
+fn whole_kms_model() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models/kms.json");
+    if !path.exists() {
+        println!("SKIP: {} not found", path.display());
+        return;
+    }
+    let code = render(&path);
+    let file = syn::parse_file(&code).unwrap();
+    let markers = file
+        .items
+        .iter()
+        .filter(|item| matches!(item, syn::Item::Impl(i) if i.trait_.as_ref().is_some_and(|(_, p, _)| p.segments.last().unwrap().ident == "OperationShape")))
+        .count();
+    assert_eq!(markers, 54);
+    assert!(
+        code.contains("pub encryption_context: Option<std::collections::BTreeMap<String, String>>")
+    );
+    assert!(code.contains("pub ciphertext_blob: Option<::kms_types::Blob>"));
+    assert!(code.contains("pub struct EncryptRequest"));
+}

@@ -1,0 +1,262 @@
+//! Loading: every fault names the file, the shape and what is wrong; good models resolve.
+
+use kms_spec::{Fault, Model, ShapeKind};
+use serde_json::json;
+
+fn load(shapes: serde_json::Value) -> Result<Model, kms_spec::LoadError> {
+    Model::from_json_str(
+        &json!({ "smithy": "2.0", "shapes": shapes }).to_string(),
+        "fixture.json",
+    )
+}
+
+fn load_fault(shapes: serde_json::Value) -> (String, Option<String>, Fault) {
+    let err = load(shapes).unwrap_err();
+    let text = err.to_string();
+    (text, err.shape, *err.fault)
+}
+
+#[test]
+fn the_spec_loads_and_resolves() {
+    let model = Model::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/kms.describe-custom-key-stores.json"
+    ))
+    .unwrap();
+    let service = model.service(None).unwrap();
+    assert_eq!(service.shape.id.as_str(), "com.amazonaws.kms#TrentService");
+    assert_eq!(service.signing_name().as_deref(), Some("kms"));
+    assert_eq!(service.protocol(), Some("aws.protocols#awsJson1_1"));
+    assert_eq!(service.operations.len(), 1);
+    let op = &service.operations[0];
+    assert_eq!(op.input.id.name(), "DescribeCustomKeyStoresRequest");
+    assert_eq!(op.output.id.name(), "DescribeCustomKeyStoresResponse");
+    let errors: Vec<_> = op.errors.iter().map(|e| e.id.name()).collect();
+    assert_eq!(
+        errors,
+        [
+            "CustomKeyStoreNotFoundException",
+            "InvalidMarkerException",
+            "KMSInternalException"
+        ]
+    );
+    let paginated = op.paginated.clone().unwrap();
+    assert_eq!(paginated.input_token.as_deref(), Some("Marker"));
+    assert_eq!(paginated.items.as_deref(), Some("CustomKeyStores"));
+    // 27 shapes of the operation's closure; the service is not part of it.
+    assert_eq!(service.shapes.len(), 27);
+    let names: Vec<_> = service.shapes.iter().map(|s| s.id.name()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "stable order");
+    // Typed traits.
+    let marker = model.shape_by_name("com.amazonaws.kms#MarkerType").unwrap();
+    assert_eq!(marker.traits.length().unwrap().max, Some(1024));
+    assert_eq!(marker.traits.pattern(), Some("^[\\u0020-\\u00FF]*$"));
+    let response = model
+        .shape_by_name("com.amazonaws.kms#DescribeCustomKeyStoresResponse")
+        .unwrap();
+    let truncated = response.member("Truncated").unwrap();
+    assert_eq!(model.constraints(truncated).default, Some(json!(false)));
+    assert!(
+        model
+            .target(response.member("CustomKeyStores").unwrap())
+            .kind
+            == ShapeKind::List
+    );
+    let xks = model
+        .shape_by_name("com.amazonaws.kms#XksProxyAuthenticationAccessKeyIdType")
+        .unwrap();
+    assert!(xks.traits.sensitive());
+    let err = model
+        .shape_by_name("com.amazonaws.kms#KMSInternalException")
+        .unwrap();
+    assert_eq!(
+        (err.traits.error(), err.traits.http_error()),
+        (Some(kms_spec::traits::Fault::Server), Some(500))
+    );
+    // Other traits are kept as JSON.
+    assert!(err.traits.get("aws.protocols#awsQueryError").is_some());
+}
+
+#[test]
+fn the_whole_kms_model_loads() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/models/kms.json"
+    );
+    if !std::path::Path::new(path).exists() {
+        println!("SKIP: {path} not found");
+        return;
+    }
+    let model = Model::load(path).unwrap();
+    let service = model
+        .service(Some("com.amazonaws.kms#TrentService"))
+        .unwrap();
+    assert_eq!(service.operations.len(), 54);
+    assert!(service.shapes.iter().any(|s| s.kind == ShapeKind::Map));
+    assert!(service.shapes.iter().any(|s| s.kind == ShapeKind::Blob));
+}
+
+#[test]
+fn prelude_targets_resolve() {
+    let model = load(json!({
+        "a.b#S": { "type": "structure", "members": {
+            "Name": { "target": "smithy.api#String" },
+            "Nothing": { "target": "smithy.api#Unit" },
+            "Flag": { "target": "smithy.api#PrimitiveBoolean" }
+        }}
+    }))
+    .unwrap();
+    let s = model.shape_by_name("a.b#S").unwrap();
+    assert_eq!(model.target(&s.members[0]).kind, ShapeKind::String);
+    assert_eq!(model.constraints(&s.members[2]).default, Some(json!(false)));
+}
+
+#[test]
+fn invalid_json_names_the_file_and_position() {
+    let err = Model::from_json_str("{\"smithy\": \"2.0\",", "broken.json").unwrap_err();
+    assert!(matches!(*err.fault, Fault::Json(_)));
+    assert!(
+        err.to_string().starts_with("broken.json: invalid JSON: "),
+        "{err}"
+    );
+    assert!(err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn unsupported_version() {
+    let err = Model::from_json_str(r#"{"smithy": "1.0", "shapes": {}}"#, "old.json").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "old.json: unsupported smithy version `1.0` (expected 2.0)"
+    );
+    let err = Model::from_json_str(r#"{"shapes": {}}"#, "none.json").unwrap_err();
+    assert!(matches!(*err.fault, Fault::NotAModel(_)), "{err}");
+}
+
+#[test]
+fn unresolved_targets() {
+    let (text, shape, fault) = load_fault(json!({
+        "a.b#S": { "type": "structure", "members": { "X": { "target": "a.b#Missing" } } }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#S"));
+    assert!(matches!(fault, Fault::UnresolvedTarget { .. }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: member `X` targets `a.b#Missing`, which is not defined in the model or the prelude"
+    );
+    let (_, shape, _) = load_fault(json!({
+        "a.b#Op": { "type": "operation", "input": { "target": "a.b#In" } }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#Op"));
+}
+
+#[test]
+fn min_greater_than_max() {
+    let (text, _, _) = load_fault(
+        json!({ "a.b#S": { "type": "string", "traits": { "smithy.api#length": { "min": 5, "max": 2 } } } }),
+    );
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: @length min 5 is greater than max 2"
+    );
+    let (text, _, _) = load_fault(json!({
+        "a.b#S": { "type": "structure", "members": {
+            "N": { "target": "smithy.api#Integer", "traits": { "smithy.api#range": { "min": 10, "max": 1 } } }
+        }}
+    }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: member `N`: @range min 10 is greater than max 1"
+    );
+}
+
+#[test]
+fn patterns_the_regex_engine_rejects() {
+    let (text, shape, fault) = load_fault(
+        json!({ "a.b#S": { "type": "string", "traits": { "smithy.api#pattern": "^(ab$" } } }),
+    );
+    assert_eq!(shape.as_deref(), Some("a.b#S"));
+    assert!(matches!(fault, Fault::BadPattern { .. }));
+    assert!(
+        text.starts_with(
+            "fixture.json: shape `a.b#S`: @pattern `^(ab$` is not a valid regular expression"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn duplicate_enum_values() {
+    let (text, _, _) = load_fault(json!({
+        "a.b#E": { "type": "enum", "members": {
+            "A": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": "x" } },
+            "B": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": "x" } }
+        }}
+    }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#E`: enum members `A` and `B` have the same value `x`"
+    );
+}
+
+#[test]
+fn paginated_members_must_exist() {
+    let shapes = |output_token: &str| {
+        json!({
+            "a.b#Op": {
+                "type": "operation",
+                "input": { "target": "a.b#In" },
+                "output": { "target": "a.b#Out" },
+                "traits": { "smithy.api#paginated": { "inputToken": "Token", "outputToken": output_token, "items": "Items" } }
+            },
+            "a.b#In": { "type": "structure", "members": { "Token": { "target": "smithy.api#String" } } },
+            "a.b#Out": { "type": "structure", "members": {
+                "Next": { "target": "smithy.api#String" },
+                "Items": { "target": "a.b#List" }
+            }},
+            "a.b#List": { "type": "list", "member": { "target": "smithy.api#String" } }
+        })
+    };
+    assert!(load(shapes("Next")).is_ok());
+    let (text, shape, _) = load_fault(shapes("NextToken"));
+    assert_eq!(shape.as_deref(), Some("a.b#Op"));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#Op`: @paginated outputToken `NextToken` is not a member of `a.b#Out`"
+    );
+}
+
+#[test]
+fn unknown_shape_types_and_ids() {
+    let (text, _, _) = load_fault(json!({ "a.b#S": { "type": "strang" } }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: unknown shape type `strang`"
+    );
+    let (text, _, _) = load_fault(json!({ "NoNamespace": { "type": "string" } }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `NoNamespace`: invalid shape id `NoNamespace`"
+    );
+}
+
+#[test]
+fn every_shape_type_loads() {
+    let model = load(json!({
+        "a.b#Svc": { "type": "service", "version": "1", "operations": [{ "target": "a.b#Op" }], "resources": [{ "target": "a.b#R" }] },
+        "a.b#R": { "type": "resource", "operations": [] },
+        "a.b#Op": { "type": "operation" },
+        "a.b#U": { "type": "union", "members": { "A": { "target": "smithy.api#String" } } },
+        "a.b#IE": { "type": "intEnum", "members": { "ONE": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": 1 } } } },
+        "a.b#M": { "type": "map", "key": { "target": "smithy.api#String" }, "value": { "target": "smithy.api#Blob" } },
+        "a.b#D": { "type": "document" },
+        "a.b#T": { "type": "timestamp" },
+        "a.b#BD": { "type": "bigDecimal" }
+    }))
+    .unwrap();
+    assert_eq!(model.shapes().count(), 9);
+    let service = model.service(None).unwrap();
+    assert_eq!(service.operations[0].input.id.as_str(), "smithy.api#Unit");
+}
