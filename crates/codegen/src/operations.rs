@@ -264,16 +264,6 @@ impl Generator<'_> {
             " Every operation of `{}` in this model, ordered by name.",
             self.service.shape.id.name()
         );
-        let schemas = self.service.operations.iter().map(|op| {
-            let marker = names::type_name(op.shape.id.name());
-            quote! {
-                ::kms_types::OperationSchemas {
-                    operation: <#marker as ::kms_types::OperationShape>::OPERATION,
-                    input: ::kms_types::__private::schemars::schema_for!(<#marker as ::kms_types::OperationShape>::Input),
-                    output: ::kms_types::__private::schemars::schema_for!(<#marker as ::kms_types::OperationShape>::Output),
-                }
-            }
-        });
         let markers: Vec<_> = markers.collect();
         quote! {
             #[doc = #doc]
@@ -283,7 +273,7 @@ impl Generator<'_> {
 
             /// The JSON Schema of every operation's input and output, ordered by operation name.
             pub fn operation_schemas() -> Vec<::kms_types::OperationSchemas> {
-                vec![#(#schemas),*]
+                Vec::from([#(::kms_types::OperationSchemas::of::<#markers>()),*])
             }
         }
     }

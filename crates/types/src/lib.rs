@@ -24,7 +24,9 @@ mod timestamp;
 pub mod validation;
 
 pub use blob::Blob;
-pub use operation::{Operation, OperationError, OperationSchemas, OperationShape, Paginated, Pagination};
+pub use operation::{
+    Operation, OperationError, OperationSchemas, OperationShape, Paginated, Pagination,
+};
 pub use timestamp::{Timestamp, TimestampError};
 pub use validation::{Validate, ValidationError};
 

@@ -115,3 +115,14 @@ pub struct OperationSchemas {
     /// The schema of its output structure.
     pub output: schemars::Schema,
 }
+
+impl OperationSchemas {
+    /// The schemas of operation `Op`.
+    pub fn of<Op: OperationShape>() -> Self {
+        Self {
+            operation: Op::OPERATION,
+            input: schemars::SchemaGenerator::default().into_root_schema_for::<Op::Input>(),
+            output: schemars::SchemaGenerator::default().into_root_schema_for::<Op::Output>(),
+        }
+    }
+}
