@@ -70,6 +70,7 @@ pub trait OperationShape {
     type Input: Serialize
         + DeserializeOwned
         + Validate
+        + schemars::JsonSchema
         + Clone
         + std::fmt::Debug
         + Send
@@ -79,6 +80,7 @@ pub trait OperationShape {
     type Output: Serialize
         + DeserializeOwned
         + Validate
+        + schemars::JsonSchema
         + Clone
         + std::fmt::Debug
         + Send
