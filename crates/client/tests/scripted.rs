@@ -61,6 +61,7 @@ const EMPTY_OK: &str = r#"{"CustomKeyStores":[],"Truncated":false}"#;
 struct Scripted {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Recorded>>>,
+    connections: Arc<Mutex<usize>>,
 }
 
 impl Scripted {
@@ -72,11 +73,14 @@ impl Scripted {
         let replies = Arc::new(replies);
         let counter = Arc::new(Mutex::new(0usize));
         let seen2 = seen.clone();
+        let connections = Arc::new(Mutex::new(0usize));
+        let connections2 = connections.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
+                *connections2.lock().unwrap() += 1;
                 let seen = seen2.clone();
                 let replies = replies.clone();
                 let counter = counter.clone();
@@ -158,7 +162,11 @@ impl Scripted {
                 });
             }
         });
-        Scripted { addr, seen }
+        Scripted {
+            addr,
+            seen,
+            connections,
+        }
     }
 
     fn endpoint(&self) -> String {
@@ -755,4 +763,21 @@ async fn debug_sink_masks_signature_and_token() {
     assert!(!text.contains("FwoGZXIvYXdzEXAMPLESESSIONTOKEN"), "{text}");
     assert!(!text.contains("SessionSecretKeyEXAMPLEKEY"), "{text}");
     assert!(text.contains("Credential=ASIAIOSFODNN7SESSION/"), "{text}");
+}
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_pooled_connection() {
+    let s = Scripted::start(vec![json(200, EMPTY_OK)]).await;
+    let client = client_for(&s, demo_creds());
+    for _ in 0..5 {
+        client.describe_custom_key_stores().send().await.unwrap();
+    }
+    assert_eq!(s.requests().len(), 5);
+    assert_eq!(*s.connections.lock().unwrap(), 1);
+    let ids: std::collections::HashSet<String> = s
+        .requests()
+        .iter()
+        .map(|r| r.header("amz-sdk-invocation-id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 5, "each call has its own invocation id");
 }

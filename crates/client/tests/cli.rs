@@ -1,0 +1,355 @@
+//! The built `kms` binary against kms-server on 127.0.0.1: output, pagination flags,
+//! exit codes and stderr wording.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kms_server::{ServerConfig, demo};
+
+const KMS: &str = env!("CARGO_BIN_EXE_kms");
+
+/// A `kms` command with a clean environment: HOME in `home`, nothing else set.
+fn kms(home: &Path) -> Command {
+    let mut c = Command::new(KMS);
+    c.env_clear().env("HOME", home);
+    if let Ok(path) = std::env::var("PATH") {
+        c.env("PATH", path);
+    }
+    c
+}
+
+fn with_demo_env(c: &mut Command, endpoint: &str) {
+    c.env("AWS_ACCESS_KEY_ID", demo::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", demo::SECRET_ACCESS_KEY)
+        .env("AWS_REGION", demo::REGION)
+        .env("AWS_ENDPOINT_URL", endpoint);
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+async fn start(n: usize) -> kms_server::RunningServer {
+    kms_server::serve(
+        ServerConfig::demo().with_generated_stores(n),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+fn store_ids(json: &serde_json::Value) -> Vec<String> {
+    json["CustomKeyStores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["CustomKeyStoreId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_auto_paginates_and_max_items_resumes() {
+    let srv = start(30).await;
+    let home = tempfile::tempdir().unwrap();
+    let ep = srv.endpoint();
+
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args(["describe-custom-key-stores", "--page-size", "7"]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let full: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let all = store_ids(&full);
+    assert!(all.len() >= 30);
+    assert!(full.get("NextToken").is_none());
+    assert!(full.get("Truncated").is_none() && full.get("NextMarker").is_none());
+    assert!(out.starts_with("{\n    \"CustomKeyStores\": ["), "{out}");
+    // ISO 8601 timestamps as the AWS CLI prints them
+    let date = full["CustomKeyStores"][0]["CreationDate"].as_str().unwrap();
+    assert!(date.ends_with("+00:00") && date.contains('T'), "{date}");
+
+    // --max-items stops mid-page, and --starting-token resumes exactly there
+    let mut got = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut c = kms(home.path());
+        with_demo_env(&mut c, &ep);
+        c.args([
+            "describe-custom-key-stores",
+            "--limit",
+            "4",
+            "--max-items",
+            "10",
+        ]);
+        if let Some(t) = &token {
+            c.args(["--starting-token", t]);
+        }
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let ids = store_ids(&v);
+        assert!(ids.len() <= 10);
+        got.extend(ids);
+        match v.get("NextToken").and_then(|t| t.as_str()) {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(got, all);
+
+    // --no-paginate: one call, raw response
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args([
+        "describe-custom-key-stores",
+        "--no-paginate",
+        "--page-size",
+        "5",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v).len(), 5);
+    assert_eq!(v["Truncated"], true);
+    assert!(v["NextMarker"].is_string());
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_text_and_table_output() {
+    let srv = start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &srv.endpoint());
+    c.args([
+        "describe-custom-key-stores",
+        "--custom-key-store-name",
+        "store-000002",
+        "--output",
+        "text",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().unwrap();
+    assert!(first.starts_with("CUSTOMKEYSTORES\t"), "{out}");
+    assert!(first.contains("\tstore-000002\t"), "{out}");
+    let id = first
+        .split('\t')
+        .find(|f| f.starts_with("cks-"))
+        .unwrap()
+        .to_owned();
+
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &srv.endpoint());
+    c.args([
+        "describe-custom-key-stores",
+        "--custom-key-store-id",
+        &id,
+        "--output",
+        "table",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("DescribeCustomKeyStores"), "{out}");
+    assert!(out.contains(&id) && out.contains("store-000002"), "{out}");
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_and_error_wording() {
+    let srv = start(0).await;
+    let home = tempfile::tempdir().unwrap();
+    let ep = srv.endpoint();
+
+    // service error: 254 and the AWS CLI's sentence
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args([
+        "describe-custom-key-stores",
+        "--custom-key-store-name",
+        "nope",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 254, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with(
+            "An error occurred (CustomKeyStoreNotFoundException) when calling the DescribeCustomKeyStores operation: "
+        ),
+        "{err}"
+    );
+
+    // authorization
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.env("AWS_ACCESS_KEY_ID", demo::DENIED_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", demo::DENIED_SECRET_ACCESS_KEY)
+        .arg("describe-custom-key-stores");
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 254, "{err}");
+    assert!(
+        err.starts_with("An error occurred (AccessDeniedException) when calling the DescribeCustomKeyStores operation: User: arn:aws:iam::111122223333:user/no-kms is not authorized"),
+        "{err}"
+    );
+
+    // server-side validation (both filters)
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args([
+        "describe-custom-key-stores",
+        "--custom-key-store-name",
+        "a",
+        "--custom-key-store-id",
+        "cks-1234567890abcdef0",
+    ]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 254, "{err}");
+    assert!(
+        err.starts_with("An error occurred (ValidationException)"),
+        "{err}"
+    );
+
+    // parameter validation before sending: 252
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args(["describe-custom-key-stores", "--page-size", "0"]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 252, "{err}");
+    assert!(err.contains("Parameter validation failed"), "{err}");
+    assert!(err.contains("at 'limit'"), "{err}");
+
+    // usage errors: 252
+    for args in [
+        &["describe-custom-key-stores", "--no-such-flag"][..],
+        &["describe-custom-key-stores", "--output", "yaml"][..],
+        &["describe-custom-key-stores", "--max-items", "0"][..],
+        &["no-such-command"][..],
+    ] {
+        let mut c = kms(home.path());
+        with_demo_env(&mut c, &ep);
+        c.args(args);
+        let (code, _, err) = run(&mut c);
+        assert_eq!(code, 252, "{args:?}: {err}");
+    }
+
+    // configuration errors: 253, naming what to set
+    let mut c = kms(home.path());
+    c.env("AWS_REGION", "us-east-1")
+        .args(["describe-custom-key-stores", "--endpoint-url", &ep]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 253, "{err}");
+    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    let mut c = kms(home.path());
+    c.env("AWS_ACCESS_KEY_ID", demo::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", demo::SECRET_ACCESS_KEY)
+        .args(["describe-custom-key-stores", "--endpoint-url", &ep]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 253, "{err}");
+    assert!(err.contains("AWS_REGION"), "{err}");
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args(["describe-custom-key-stores", "--profile", "missing"]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 253, "{err}");
+    assert!(err.contains("'missing'"), "{err}");
+    srv.shutdown().await;
+
+    // nothing listening: 255
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &dead);
+    c.env("AWS_MAX_ATTEMPTS", "1")
+        .arg("describe-custom-key-stores");
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("could not reach"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_flag_and_debug_output() {
+    let srv = start(2).await;
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[local]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            demo::SESSION_ACCESS_KEY_ID,
+            demo::SESSION_SECRET_ACCESS_KEY,
+            demo::SESSION_TOKEN
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile local]\nregion = us-east-1\nendpoint_url = {}\n",
+            srv.endpoint()
+        ),
+    )
+    .unwrap();
+    let mut c = kms(home.path());
+    c.args([
+        "describe-custom-key-stores",
+        "--profile",
+        "local",
+        "--debug",
+        "--max-items",
+        "1",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v).len(), 1);
+    assert!(v["NextToken"].is_string());
+    assert!(
+        err.contains("x-amz-target: TrentService.DescribeCustomKeyStores"),
+        "{err}"
+    );
+    assert!(err.contains("Signature=****"), "{err}");
+    assert!(err.contains("x-amz-security-token: ****"), "{err}");
+    assert!(!err.contains(demo::SESSION_TOKEN), "{err}");
+    assert!(!err.contains(demo::SESSION_SECRET_ACCESS_KEY), "{err}");
+    srv.shutdown().await;
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(kms(home.path()).args(["describe-custom-key-stores", "--help"]));
+    assert_eq!(code, 0);
+    for flag in [
+        "--custom-key-store-id",
+        "--custom-key-store-name",
+        "--page-size",
+        "--limit",
+        "--max-items",
+        "--starting-token",
+        "--no-paginate",
+        "--endpoint-url",
+        "--region",
+        "--profile",
+        "--output",
+        "--debug",
+    ] {
+        assert!(out.contains(flag), "{flag} missing from:\n{out}");
+    }
+    let (code, out, _) = run(kms(home.path()).arg("--help"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("describe-custom-key-stores") && out.contains("254"),
+        "{out}"
+    );
+}
