@@ -39,7 +39,9 @@ fn derived_files(root: &Path) -> Vec<Derived> {
         let name = schemas.operation.name;
         for (role, schema) in [("input", &schemas.input), ("output", &schemas.output)] {
             files.push(Derived {
-                path: root.join(SCHEMA_DIR).join(format!("{name}.{role}.schema.json")),
+                path: root
+                    .join(SCHEMA_DIR)
+                    .join(format!("{name}.{role}.schema.json")),
                 text: to_canonical_json(&marked(schema)),
             });
         }
@@ -83,23 +85,47 @@ pub fn run(root: &Path) -> Result<()> {
 /// `cargo xtask check`: every derived file fresh, specs canonical (and equal to a fresh
 /// import when the upstream model is present), no snapshot awaiting review.
 pub fn check(root: &Path) -> Result<()> {
+    let problems = problems(root)?;
+    if problems.is_empty() {
+        println!("check: derived files, specs and snapshots are up to date");
+        Ok(())
+    } else {
+        for problem in &problems {
+            eprintln!("error: {problem}");
+        }
+        bail!("{} problem(s) found", problems.len())
+    }
+}
+
+/// Everything `check` objects to, each naming the command that fixes it.
+fn problems(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
 
     let derived = derived_files(root);
     for file in &derived {
         match std::fs::read_to_string(&file.path) {
             Ok(current) if current == file.text => {}
-            Ok(_) => problems.push(format!("{} is stale: run `cargo xtask codegen`", relative(root, &file.path))),
-            Err(_) => problems.push(format!("{} is missing: run `cargo xtask codegen`", relative(root, &file.path))),
+            Ok(_) => problems.push(format!(
+                "{} is stale: run `cargo xtask codegen`",
+                relative(root, &file.path)
+            )),
+            Err(_) => problems.push(format!(
+                "{} is missing: run `cargo xtask codegen`",
+                relative(root, &file.path)
+            )),
         }
     }
     for stray in stray_files(root, &derived)? {
-        problems.push(format!("{} is not derived from the spec: run `cargo xtask codegen`", relative(root, &stray)));
+        problems.push(format!(
+            "{} is not derived from the spec: run `cargo xtask codegen`",
+            relative(root, &stray)
+        ));
     }
 
     for spec in spec_files(root)? {
         let text = std::fs::read_to_string(&spec)?;
-        let value: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", spec.display()))?;
+        let value: Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", spec.display()))?;
         if to_canonical_json(&value) != text {
             problems.push(format!(
                 "{} is not in canonical form (sorted keys, 4-space indent): re-run `cargo xtask import`",
@@ -124,18 +150,13 @@ pub fn check(root: &Path) -> Result<()> {
     }
 
     for pending in pending_snapshots(root)? {
-        problems.push(format!("{} awaits review: run `cargo insta review`", relative(root, &pending)));
+        problems.push(format!(
+            "{} awaits review: run `cargo insta review`",
+            relative(root, &pending)
+        ));
     }
 
-    if problems.is_empty() {
-        println!("check: derived files, specs and snapshots are up to date");
-        Ok(())
-    } else {
-        for problem in &problems {
-            eprintln!("error: {problem}");
-        }
-        bail!("{} problem(s) found", problems.len())
-    }
+    Ok(problems)
 }
 
 fn spec_files(root: &Path) -> Result<Vec<PathBuf>> {
@@ -184,5 +205,82 @@ fn pending_snapshots(root: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch copy of the workspace's `spec/` in a fresh directory.
+    fn scratch_root(name: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("spec")).unwrap();
+        let spec = crate::workspace_root().join(SPEC);
+        std::fs::copy(&spec, root.join(SPEC)).unwrap();
+        root
+    }
+
+    #[test]
+    fn codegen_then_check_is_clean_and_stale_files_name_the_command() {
+        let root = scratch_root("stale");
+        let missing = problems(&root).unwrap();
+        assert!(
+            missing
+                .iter()
+                .any(|p| p.contains("is missing: run `cargo xtask codegen`")),
+            "{missing:?}"
+        );
+
+        run(&root).unwrap();
+        assert_eq!(problems(&root).unwrap(), Vec::<String>::new());
+        let schema = root
+            .join(SCHEMA_DIR)
+            .join("DescribeCustomKeyStores.input.schema.json");
+        assert!(
+            std::fs::read_to_string(&schema)
+                .unwrap()
+                .contains("generated by `cargo xtask codegen`")
+        );
+
+        std::fs::write(&schema, "{}\n").unwrap();
+        std::fs::write(root.join(SCHEMA_DIR).join("Old.input.schema.json"), "{}\n").unwrap();
+        let stale = problems(&root).unwrap();
+        assert_eq!(stale.len(), 2, "{stale:?}");
+        assert!(stale[0].contains(
+            "DescribeCustomKeyStores.input.schema.json is stale: run `cargo xtask codegen`"
+        ));
+        assert!(stale[1].contains(
+            "Old.input.schema.json is not derived from the spec: run `cargo xtask codegen`"
+        ));
+        run(&root).unwrap();
+        assert!(problems(&root).unwrap().is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn pending_snapshots_and_non_canonical_specs_are_problems() {
+        let root = scratch_root("pending");
+        run(&root).unwrap();
+        std::fs::create_dir_all(root.join("crates/x/tests/snapshots")).unwrap();
+        std::fs::write(root.join("crates/x/tests/snapshots/a.snap.new"), "").unwrap();
+        let text = std::fs::read_to_string(root.join(SPEC)).unwrap();
+        std::fs::write(root.join(SPEC), text.replace("    ", "  ")).unwrap();
+        let found = problems(&root).unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.ends_with("a.snap.new awaits review: run `cargo insta review`")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains("not in canonical form")),
+            "{found:?}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

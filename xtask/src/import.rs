@@ -124,3 +124,82 @@ fn heck_kebab(name: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OP: &str = "com.amazonaws.kms#DescribeCustomKeyStores";
+
+    /// The upstream model when present, else the committed spec (itself a valid model).
+    fn model_path() -> PathBuf {
+        let upstream = crate::workspace_root().join("../shared/models/kms.json");
+        if upstream.is_file() {
+            upstream
+        } else {
+            crate::workspace_root().join("spec/kms.describe-custom-key-stores.json")
+        }
+    }
+
+    #[test]
+    fn extraction_is_deterministic_and_complete() {
+        let first = extract(&model_path(), &[OP.to_owned()]).unwrap();
+        let second = extract(&model_path(), &[OP.to_owned()]).unwrap();
+        assert_eq!(first, second);
+        assert!(first.ends_with("}\n"));
+        let value: Value = serde_json::from_str(&first).unwrap();
+        let shapes = value["shapes"].as_object().unwrap();
+        assert_eq!(shapes.len(), 28, "27 shapes of the closure + the service");
+        let service = &shapes["com.amazonaws.kms#TrentService"];
+        assert_eq!(service["operations"], serde_json::json!([{ "target": OP }]));
+        assert!(service["traits"]["aws.protocols#awsJson1_1"].is_object());
+        assert_eq!(to_canonical_json(&value), first);
+    }
+
+    #[test]
+    fn the_committed_spec_is_a_fresh_import() {
+        let upstream = crate::workspace_root().join("../shared/models/kms.json");
+        if !upstream.is_file() {
+            println!("SKIP: {} not found", upstream.display());
+            return;
+        }
+        let committed = std::fs::read_to_string(
+            crate::workspace_root().join("spec/kms.describe-custom-key-stores.json"),
+        )
+        .unwrap();
+        assert_eq!(extract(&upstream, &[OP.to_owned()]).unwrap(), committed);
+    }
+
+    #[test]
+    fn unknown_operations_and_bad_models_write_nothing() {
+        let out = std::env::temp_dir().join(format!("xtask-import-{}.json", std::process::id()));
+        let err = run(&model_path(), &["com.amazonaws.kms#Nope".to_owned()], &out).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no shape `com.amazonaws.kms#Nope` in {}",
+                model_path().display()
+            )
+        );
+        let err = run(
+            &model_path(),
+            &["com.amazonaws.kms#MarkerType".to_owned()],
+            &out,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not an operation"), "{err}");
+        let bad = std::env::temp_dir().join(format!("xtask-bad-model-{}.json", std::process::id()));
+        std::fs::write(
+            &bad,
+            "{\"smithy\": \"2.0\", \"shapes\": {\"a#B\": {\"type\": \"nope\"}}}",
+        )
+        .unwrap();
+        let err = run(&bad, &[OP.to_owned()], &out).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown shape type `nope`"),
+            "{err}"
+        );
+        assert!(!out.exists(), "no file is written on error");
+        std::fs::remove_file(&bad).unwrap();
+    }
+}
