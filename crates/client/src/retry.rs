@@ -88,13 +88,9 @@ const THROTTLING_CODES: &[&str] = &[
 
 const TRANSIENT_CODES: &[&str] = &["RequestTimeout", "RequestTimeoutException", "InternalError"];
 
-/// Strip the namespace / suffix decorations AWS JSON protocols may put on an
-/// error code: `com.amazonaws.kms#ThrottlingException:http://...` → `ThrottlingException`.
-fn sanitize_code(code: &str) -> &str {
-    let code = code.rsplit('#').next().unwrap_or(code);
-    let code = code.split(':').next().unwrap_or(code);
-    code.trim()
-}
+/// Error codes are sanitized as PROTOCOL.md says, by the shared helper in kms-types:
+/// `com.amazonaws.kms#ThrottlingException:http://...` → `ThrottlingException`.
+use kms_types::aws_json::sanitize_error_code as sanitize_code;
 
 /// Classify a failed response like the AWS SDKs do.
 ///

@@ -70,6 +70,12 @@ async fn json_output_auto_paginates_and_max_items_resumes() {
     let full: serde_json::Value = serde_json::from_str(&out).unwrap();
     let all = store_ids(&full);
     assert!(all.len() >= 30);
+    let unique: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(
+        unique.len(),
+        all.len(),
+        "the server repeated stores across pages (NextMarker must be exclusive)"
+    );
     assert!(full.get("NextToken").is_none());
     assert!(full.get("Truncated").is_none() && full.get("NextMarker").is_none());
     assert!(out.starts_with("{\n    \"CustomKeyStores\": ["), "{out}");
