@@ -100,16 +100,20 @@ impl Generator<'_> {
                 }
             }
         });
-        let arms = |body: &dyn Fn(&proc_macro2::Ident) -> TokenStream| {
+        // `match self` with one arm per error; `binding` is `error` or `_`.
+        let arms = |binding: TokenStream, body: &dyn Fn(&proc_macro2::Ident) -> TokenStream| {
             let arms = variants.iter().map(|(ty, _)| {
                 let body = body(ty);
-                quote!(Self::#ty(error) => #body,)
+                quote!(Self::#ty(#binding) => #body,)
             });
             quote!(match self { #(#arms)* })
         };
-        let code = arms(&|ty| quote!({ let _ = error; #ty::CODE }));
-        let status = arms(&|ty| quote!({ let _ = error; #ty::HTTP_STATUS }));
-        let retryable = arms(&|ty| quote!({ let _ = error; #ty::RETRYABLE }));
+        let arms_on_type =
+            |body: &dyn Fn(&proc_macro2::Ident) -> TokenStream| arms(quote!(_), body);
+        let arms = |body: &dyn Fn(&proc_macro2::Ident) -> TokenStream| arms(quote!(error), body);
+        let code = arms_on_type(&|ty| quote!(#ty::CODE));
+        let status = arms_on_type(&|ty| quote!(#ty::HTTP_STATUS));
+        let retryable = arms_on_type(&|ty| quote!(#ty::RETRYABLE));
         let message = arms(&|_| quote!(error.message()));
         let display = arms(&|_| quote!(std::fmt::Display::fmt(error, f)));
         let source = arms(&|_| quote!(Some(error)));
