@@ -1,1 +1,295 @@
-//! placeholder
+//! `kms-server`: a local AWS KMS endpoint for custom key stores
+//! (`DescribeCustomKeyStores`) that the AWS SDKs and CLI call unchanged —
+//! awsJson 1.1 over HTTP/1.1, SigV4-signed, with accounts and permissions from a
+//! TOML file.
+//!
+//! As a library: [`serve`] a [`ServerConfig`], or plug your own backend by
+//! implementing [`handler::Handler`] for an operation and serving a [`Router`] with
+//! [`serve_router`].
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let server = kms_server::serve(kms_server::ServerConfig::demo(), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("{}", server.endpoint());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod data;
+pub mod demo;
+pub mod handler;
+pub mod marker;
+pub mod router;
+pub mod service;
+pub mod sigv4;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use kms_types::DescribeCustomKeyStores;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::{ConfigError, Directory, FileConfig};
+pub use data::DataError;
+pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
+pub use router::Router;
+pub use service::KmsService;
+
+use marker::MarkerKey;
+use store::{MemoryStore, Owner};
+
+/// Default listen address of the `kms-server` binary.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4599";
+/// Default time a client has to send a request's headers.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for in-flight requests on shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What a server serves: accounts and keys, regions, stores, marker key, faults.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    file: FileConfig,
+    stores: Arc<Vec<(Owner, KeyStore)>>,
+    generated: u64,
+    fail_rate: f64,
+    marker_key: Option<String>,
+    header_read_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Accounts, keys and regions from `file`, no stores.
+    pub fn new(file: FileConfig) -> Self {
+        Self {
+            file,
+            stores: Arc::new(Vec::new()),
+            generated: 0,
+            fail_rate: 0.0,
+            marker_key: None,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+        }
+    }
+
+    /// The demo: the accounts of [`demo`], regions us-east-1 and us-west-2, and the
+    /// compiled-in demo stores.
+    pub fn demo() -> Self {
+        let stores = demo::all_stores()
+            .into_iter()
+            .map(|(owner, entry)| {
+                (
+                    owner,
+                    KeyStore::new(entry).expect("demo stores have ids and names"),
+                )
+            })
+            .collect();
+        Self::new(FileConfig::demo()).with_key_stores(stores)
+    }
+
+    /// Replaces the stores (e.g. with those of [`data::load`]).
+    pub fn with_key_stores(mut self, stores: Vec<(Owner, KeyStore)>) -> Self {
+        self.stores = Arc::new(stores);
+        self
+    }
+
+    /// Replaces the stores with those of a `--data` file, refusing stores in a region
+    /// this configuration does not serve.
+    pub fn with_data_file(self, path: &Path) -> Result<Self, DataError> {
+        let stores = data::load(path)?;
+        if let Some((owner, _)) = stores
+            .iter()
+            .find(|(o, _)| !self.file.regions.contains(&o.region))
+        {
+            return Err(DataError(format!(
+                "{}: stores of account {} are in region {}, which is not served (regions: {})",
+                path.display(),
+                owner.account,
+                owner.region,
+                self.file.regions.join(", ")
+            )));
+        }
+        Ok(self.with_key_stores(stores))
+    }
+
+    /// Adds `n` generated valid stores in the demo account and region
+    /// (ids `cks-<17 hex>`, names `store-000001`...).
+    pub fn with_generated_stores(mut self, n: usize) -> Self {
+        let start = self.generated + 1;
+        let end = self.generated + n as u64;
+        let stores = Arc::make_mut(&mut self.stores);
+        stores.reserve(n);
+        for i in start..=end {
+            stores.push((
+                Owner::new(demo::ACCOUNT_ID, demo::REGION),
+                KeyStore::new(demo::generated_store(i))
+                    .expect("generated stores have ids and names"),
+            ));
+        }
+        self.generated = end;
+        self
+    }
+
+    /// Answers this fraction (0 to 1) of authenticated requests with
+    /// `KMSInternalException` (500) or `ThrottlingException` (400), half each.
+    pub fn with_fail_rate(mut self, p: f64) -> Self {
+        self.fail_rate = if p.is_finite() {
+            p.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self
+    }
+
+    /// Derives the marker key from this passphrase (overrides the config file's).
+    pub fn with_marker_key(mut self, passphrase: impl Into<String>) -> Self {
+        self.marker_key = Some(passphrase.into());
+        self
+    }
+
+    /// How long a client may take to send a request's headers.
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// The accounts configuration.
+    pub fn file_config(&self) -> &FileConfig {
+        &self.file
+    }
+
+    /// The stores served, with their owners.
+    pub fn stores(&self) -> &[(Owner, KeyStore)] {
+        &self.stores
+    }
+
+    /// The fault injection rate.
+    pub fn fail_rate(&self) -> f64 {
+        self.fail_rate
+    }
+
+    /// The marker key: from [`Self::with_marker_key`], else the config file's
+    /// `marker_key`, else a fresh random key.
+    pub fn marker_key(&self) -> MarkerKey {
+        match self
+            .marker_key
+            .as_deref()
+            .or(self.file.marker_key.as_deref())
+        {
+            Some(passphrase) => MarkerKey::from_passphrase(passphrase),
+            None => MarkerKey::random(),
+        }
+    }
+
+    /// An in-memory store holding [`Self::stores`].
+    pub fn memory_store(&self) -> std::io::Result<MemoryStore<KeyStore>> {
+        let store = MemoryStore::new();
+        store.bulk_load(self.stores.iter().cloned()).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("stores: {e}"))
+        })?;
+        Ok(store)
+    }
+
+    /// The router of the built-in backend: `DescribeCustomKeyStores` over
+    /// [`Self::memory_store`].
+    pub fn router(&self) -> std::io::Result<Router> {
+        let handler = StoreHandler::new(Arc::new(self.memory_store()?), self.marker_key());
+        Ok(Router::new().operation::<DescribeCustomKeyStores, _>(handler))
+    }
+}
+
+/// Serves `config` (the built-in in-memory backend) on `addr`.
+pub async fn serve(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    let router = config.router()?;
+    serve_router(&config, router, addr).await
+}
+
+/// Serves `router` (any backend) with the accounts, regions, fault rate and timeouts
+/// of `config`.
+pub async fn serve_router(
+    config: &ServerConfig,
+    router: Router,
+    addr: SocketAddr,
+) -> std::io::Result<RunningServer> {
+    let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate);
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let (stop, mut stopped) = watch::channel(());
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nodelay(true);
+                        let connection = builder.serve_connection(
+                            TokioIo::new(stream),
+                            TowerToHyperService::new(service.clone()),
+                        );
+                        let connection = graceful.watch(connection);
+                        tokio::spawn(async move {
+                            if let Err(e) = connection.await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = stopped.changed() => break,
+            }
+        }
+        drop(listener);
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+    });
+    Ok(RunningServer {
+        local_addr,
+        stop,
+        task,
+    })
+}
+
+/// A server running in the background.
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    stop: watch::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://IP:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to
+    /// [`SHUTDOWN_GRACE`]) and closes idle connections.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,447 @@
+//! Accounts, principals, access keys and permissions, read from a TOML file
+//! (`--config FILE`).
+//!
+//! ```toml
+//! # Regions this endpoint serves: the SigV4 credential scope must name one.
+//! regions = ["us-east-1", "us-west-2"]
+//! # Passphrase for the HMAC key of pagination markers (optional; without it a
+//! # random key is drawn at every start, so markers do not survive a restart).
+//! marker_key = "a long random passphrase"
+//!
+//! [[accounts]]
+//! id = "111122223333"
+//!
+//! [[accounts.principals]]
+//! arn = "arn:aws:iam::111122223333:user/demo"
+//! actions = ["kms:*"]            # or ["kms:DescribeCustomKeyStores"]
+//!
+//! [[accounts.principals.access_keys]]
+//! id = "AKIAIOSFODNN7EXAMPLE"
+//! secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+//! # session_token = "..."        # set for temporary (ASIA...) credentials
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::demo;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Regions served; a request signed for another region is refused.
+    pub regions: Vec<String>,
+    /// Passphrase the marker HMAC key is derived from (SHA-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker_key: Option<String>,
+    /// The accounts and their principals.
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// One AWS account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// 12-digit account id.
+    pub id: String,
+    /// IAM principals of this account.
+    #[serde(default)]
+    pub principals: Vec<PrincipalConfig>,
+}
+
+/// An IAM principal (user or role) with its access keys and allowed actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalConfig {
+    /// `arn:aws:iam::<account>:user/<name>` (or `role/...`).
+    pub arn: String,
+    /// Allowed actions: `kms:DescribeCustomKeyStores`, `kms:*` or `*`.
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// The principal's access keys.
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyConfig>,
+}
+
+/// An access key. A key with a `session_token` is temporary: requests must carry
+/// exactly that `X-Amz-Security-Token`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    /// Access key id, e.g. `AKIAIOSFODNN7EXAMPLE`.
+    pub id: String,
+    /// Secret access key.
+    pub secret: String,
+    /// Session token of temporary credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for AccessKeyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKeyConfig")
+            .field("id", &self.id)
+            .field("secret", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// Not valid TOML, or not this structure.
+    #[error("invalid config: {0}")]
+    Syntax(String),
+    /// Well-formed but inconsistent.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` looks like an AWS region name (`us-east-1`, `eu-central-2`, `us-gov-west-1`).
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn is_action(s: &str) -> bool {
+    if s == "*" {
+        return true;
+    }
+    match s.split_once(':') {
+        Some((service, name)) => {
+            service.eq_ignore_ascii_case("kms")
+                && !name.is_empty()
+                && (name == "*" || name.bytes().all(|b| b.is_ascii_alphanumeric()))
+        }
+        None => false,
+    }
+}
+
+impl FileConfig {
+    /// Parses and checks a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and checks a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// The demo configuration: the accounts and keys of [`crate::demo`], regions
+    /// `us-east-1` and `us-west-2`. `examples/config.toml` is this, as TOML.
+    pub fn demo() -> Self {
+        let key = |id: &str, secret: &str, token: Option<&str>| AccessKeyConfig {
+            id: id.into(),
+            secret: secret.into(),
+            session_token: token.map(Into::into),
+        };
+        Self {
+            regions: vec![demo::REGION.into(), demo::SECOND_REGION.into()],
+            marker_key: Some(demo::MARKER_KEY.into()),
+            accounts: vec![
+                AccountConfig {
+                    id: demo::ACCOUNT_ID.into(),
+                    principals: vec![
+                        PrincipalConfig {
+                            arn: demo::PRINCIPAL_ARN.into(),
+                            actions: vec!["kms:*".into()],
+                            access_keys: vec![
+                                key(demo::ACCESS_KEY_ID, demo::SECRET_ACCESS_KEY, None),
+                                key(
+                                    demo::SESSION_ACCESS_KEY_ID,
+                                    demo::SESSION_SECRET_ACCESS_KEY,
+                                    Some(demo::SESSION_TOKEN),
+                                ),
+                            ],
+                        },
+                        PrincipalConfig {
+                            arn: demo::DENIED_PRINCIPAL_ARN.into(),
+                            actions: vec![],
+                            access_keys: vec![key(
+                                demo::DENIED_ACCESS_KEY_ID,
+                                demo::DENIED_SECRET_ACCESS_KEY,
+                                None,
+                            )],
+                        },
+                    ],
+                },
+                AccountConfig {
+                    id: demo::OTHER_ACCOUNT_ID.into(),
+                    principals: vec![PrincipalConfig {
+                        arn: demo::OTHER_PRINCIPAL_ARN.into(),
+                        actions: vec!["kms:DescribeCustomKeyStores".into()],
+                        access_keys: vec![key(
+                            demo::OTHER_ACCESS_KEY_ID,
+                            demo::OTHER_SECRET_ACCESS_KEY,
+                            None,
+                        )],
+                    }],
+                },
+            ],
+        }
+    }
+
+    /// Checks consistency: region names, 12-digit unique account ids, principal ARNs
+    /// in their account, well-formed actions, unique non-empty access keys.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.regions.is_empty() {
+            return invalid("`regions` must name at least one region".into());
+        }
+        for r in &self.regions {
+            if !is_region(r) {
+                return invalid(format!("`{r}` is not a region name (like us-east-1)"));
+            }
+        }
+        if let Some(k) = &self.marker_key
+            && k.is_empty()
+        {
+            return invalid("`marker_key` must not be empty".into());
+        }
+        let mut accounts = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for account in &self.accounts {
+            if !is_account_id(&account.id) {
+                return invalid(format!("account id `{}` is not 12 digits", account.id));
+            }
+            if !accounts.insert(account.id.as_str()) {
+                return invalid(format!("account `{}` is listed twice", account.id));
+            }
+            let prefix = format!("arn:aws:iam::{}:", account.id);
+            for p in &account.principals {
+                match p.arn.strip_prefix(&prefix) {
+                    Some(rest) if rest.contains('/') && !rest.ends_with('/') => {}
+                    _ => {
+                        return invalid(format!(
+                            "principal `{}` must look like {prefix}user/NAME",
+                            p.arn
+                        ));
+                    }
+                }
+                for a in &p.actions {
+                    if !is_action(a) {
+                        return invalid(format!(
+                            "action `{a}` of `{}` is not `kms:<Operation>`, `kms:*` or `*`",
+                            p.arn
+                        ));
+                    }
+                }
+                for k in &p.access_keys {
+                    if k.id.len() < 16
+                        || k.id.len() > 128
+                        || !k.id.bytes().all(|b| b.is_ascii_alphanumeric())
+                    {
+                        return invalid(format!(
+                            "access key id `{}` must be 16 to 128 letters and digits",
+                            k.id
+                        ));
+                    }
+                    if !keys.insert(k.id.as_str()) {
+                        return invalid(format!("access key `{}` is listed twice", k.id));
+                    }
+                    if k.secret.is_empty() {
+                        return invalid(format!("access key `{}` has an empty secret", k.id));
+                    }
+                    if k.session_token.as_deref() == Some("") {
+                        return invalid(format!(
+                            "access key `{}` has an empty session token",
+                            k.id
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A principal as the server knows it at run time.
+#[derive(Debug)]
+pub struct Principal {
+    /// The principal's ARN.
+    pub arn: Arc<str>,
+    /// Its account id.
+    pub account: Arc<str>,
+    actions: Vec<String>,
+}
+
+impl Principal {
+    /// Whether an identity policy allows `action` (`kms:DescribeCustomKeyStores`).
+    /// Action names compare case-insensitively, as IAM's do.
+    pub fn allows(&self, action: &str) -> bool {
+        self.actions.iter().any(|a| {
+            a == "*"
+                || a.eq_ignore_ascii_case(action)
+                || (a.len() >= 2
+                    && a.ends_with(":*")
+                    && action.len() > a.len() - 1
+                    && action.is_char_boundary(a.len() - 1)
+                    && a[..a.len() - 1].eq_ignore_ascii_case(&action[..a.len() - 1]))
+        })
+    }
+}
+
+/// An access key as the server knows it at run time.
+pub struct AccessKey {
+    /// The secret access key.
+    pub secret: String,
+    /// The session token, for temporary credentials.
+    pub session_token: Option<String>,
+    /// Whose key it is.
+    pub principal: Arc<Principal>,
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("principal", &self.principal.arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Access keys by id, and the regions served: what authentication needs.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    keys: Arc<HashMap<String, Arc<AccessKey>>>,
+    regions: Arc<Vec<String>>,
+}
+
+impl Directory {
+    /// Indexes a checked configuration.
+    pub fn new(config: &FileConfig) -> Self {
+        let mut keys = HashMap::new();
+        for account in &config.accounts {
+            let account_id: Arc<str> = account.id.as_str().into();
+            for p in &account.principals {
+                let principal = Arc::new(Principal {
+                    arn: p.arn.as_str().into(),
+                    account: Arc::clone(&account_id),
+                    actions: p.actions.clone(),
+                });
+                for k in &p.access_keys {
+                    keys.insert(
+                        k.id.clone(),
+                        Arc::new(AccessKey {
+                            secret: k.secret.clone(),
+                            session_token: k.session_token.clone(),
+                            principal: Arc::clone(&principal),
+                        }),
+                    );
+                }
+            }
+        }
+        Self {
+            keys: Arc::new(keys),
+            regions: Arc::new(config.regions.clone()),
+        }
+    }
+
+    /// The access key `id`.
+    pub fn key(&self, id: &str) -> Option<&Arc<AccessKey>> {
+        self.keys.get(id)
+    }
+
+    /// The regions served.
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_equals_the_demo_config() {
+        let text = include_str!("../examples/config.toml");
+        let parsed = FileConfig::from_toml(text).expect("the example config parses");
+        assert_eq!(parsed, FileConfig::demo());
+        FileConfig::demo().check().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_configs_with_a_reason() {
+        let cases = [
+            ("regions = []", "at least one region"),
+            ("regions = [\"moon\"]", "not a region"),
+            ("regions = [\"us-east-1\"]\nbogus = 1", "unknown field"),
+            (
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"12\"",
+                "not 12 digits",
+            ),
+            (
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"111122223333\"\n[[accounts.principals]]\narn = \"arn:aws:iam::444455556666:user/x\"",
+                "must look like",
+            ),
+            (
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"111122223333\"\n[[accounts.principals]]\narn = \"arn:aws:iam::111122223333:user/x\"\nactions = [\"s3:Get Object\"]",
+                "action",
+            ),
+            (
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"111122223333\"\n[[accounts.principals]]\narn = \"arn:aws:iam::111122223333:user/x\"\n[[accounts.principals.access_keys]]\nid = \"AKIAIOSFODNN7EXAMPLE\"\nsecret = \"s\"\n[[accounts.principals.access_keys]]\nid = \"AKIAIOSFODNN7EXAMPLE\"\nsecret = \"t\"",
+                "listed twice",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = FileConfig::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn permissions() {
+        let p = |actions: &[&str]| Principal {
+            arn: "arn:aws:iam::111122223333:user/x".into(),
+            account: "111122223333".into(),
+            actions: actions.iter().map(|s| s.to_string()).collect(),
+        };
+        let action = "kms:DescribeCustomKeyStores";
+        assert!(p(&["kms:*"]).allows(action));
+        assert!(p(&["*"]).allows(action));
+        assert!(p(&["kms:describecustomkeystores"]).allows(action));
+        assert!(!p(&[]).allows(action));
+        assert!(!p(&["kms:ListKeys"]).allows(action));
+        assert!(!p(&["s3:*"]).allows(action));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let text = format!("{:?}", FileConfig::demo());
+        assert!(!text.contains(demo::SECRET_ACCESS_KEY));
+        assert!(!text.contains(demo::SESSION_TOKEN));
+    }
+}

@@ -1,0 +1,449 @@
+//! Operation handlers: the trait a backend implements, and the built-in
+//! `DescribeCustomKeyStores` handler over a [`Storage`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use kms_types::{
+    CustomKeyStoreNotFoundException, CustomKeyStoresListEntry, DescribeCustomKeyStores,
+    DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
+    InvalidMarkerException, OperationShape,
+};
+
+use crate::marker::{self, MarkerKey, MarkerScope};
+use crate::store::{Filter, Owner, Record, Storage, StoreError};
+
+/// Page size when a request gives no `Limit`. (`Limit` may be 1 to 1000.)
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// The largest `Limit` accepted (the model's `@range(max: 1000)`).
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Who is calling: filled in by the server after SigV4 verification and the
+/// permission check, before the handler runs.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The caller's account id.
+    pub account_id: Arc<str>,
+    /// The region of the SigV4 credential scope.
+    pub region: String,
+    /// The caller's principal ARN.
+    pub principal_arn: Arc<str>,
+    /// The request id sent back in `x-amzn-RequestId`.
+    pub request_id: String,
+}
+
+/// Handles one operation `Op`. The input has passed the generated validators
+/// (and the operation's own rules, such as "id or name, not both") before a
+/// handler sees it.
+///
+/// ```
+/// use kms_server::handler::{Context, Handler};
+/// use kms_types::{DescribeCustomKeyStores, DescribeCustomKeyStoresError,
+///                 DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse};
+///
+/// struct Empty;
+/// impl Handler<DescribeCustomKeyStores> for Empty {
+///     async fn handle(&self, _ctx: &Context, _input: DescribeCustomKeyStoresRequest)
+///         -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+///         Ok(DescribeCustomKeyStoresResponse::builder().custom_key_stores(vec![]).truncated(false).build())
+///     }
+/// }
+/// let router = kms_server::Router::new().operation::<DescribeCustomKeyStores, _>(Empty);
+/// assert_eq!(router.targets().collect::<Vec<_>>(), ["TrentService.DescribeCustomKeyStores"]);
+/// ```
+pub trait Handler<Op: OperationShape>: Send + Sync + 'static {
+    /// Answers one validated request.
+    fn handle(
+        &self,
+        ctx: &Context,
+        input: Op::Input,
+    ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send;
+}
+
+/// A stored custom key store: a list entry that is known to have an id and a name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyStore(CustomKeyStoresListEntry);
+
+/// A list entry without `CustomKeyStoreId` or `CustomKeyStoreName`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a stored custom key store needs `{0}`")]
+pub struct MissingMember(pub &'static str);
+
+impl KeyStore {
+    /// Wraps an entry; it must have an id and a name.
+    pub fn new(entry: CustomKeyStoresListEntry) -> Result<Self, MissingMember> {
+        if entry.custom_key_store_id.is_none() {
+            return Err(MissingMember("CustomKeyStoreId"));
+        }
+        if entry.custom_key_store_name.is_none() {
+            return Err(MissingMember("CustomKeyStoreName"));
+        }
+        Ok(Self(entry))
+    }
+
+    /// The entry, as listed.
+    pub fn entry(&self) -> &CustomKeyStoresListEntry {
+        &self.0
+    }
+}
+
+impl Record for KeyStore {
+    fn id(&self) -> &str {
+        self.0.custom_key_store_id.as_deref().unwrap_or_default()
+    }
+    fn name(&self) -> &str {
+        self.0.custom_key_store_name.as_deref().unwrap_or_default()
+    }
+}
+
+/// `DescribeCustomKeyStores` over any [`Storage`]: the stores of the caller's
+/// account in the request's region, ordered by id, in pages of `Limit`
+/// ([`DEFAULT_PAGE_SIZE`] by default), continued by HMAC-protected markers.
+pub struct StoreHandler<S: ?Sized> {
+    storage: Arc<S>,
+    marker_key: MarkerKey,
+}
+
+impl<S: ?Sized> std::fmt::Debug for StoreHandler<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreHandler").finish_non_exhaustive()
+    }
+}
+
+impl<S: Storage<KeyStore> + ?Sized> StoreHandler<S> {
+    /// A handler over `storage`, signing markers with `marker_key`.
+    pub fn new(storage: Arc<S>, marker_key: MarkerKey) -> Self {
+        Self {
+            storage,
+            marker_key,
+        }
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<S> {
+        &self.storage
+    }
+
+    /// The answer to `input` from `ctx`'s account and region (what
+    /// [`Handler::handle`] does, without the future).
+    pub fn describe(
+        &self,
+        ctx: &Context,
+        input: &DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        let (filter, filter_scope) =
+            match (&input.custom_key_store_id, &input.custom_key_store_name) {
+                (Some(id), _) => (Filter::Id(id), format!("id:{id}")),
+                (None, Some(name)) => (Filter::Name(name), format!("name:{name}")),
+                (None, None) => (Filter::All, String::new()),
+            };
+        let scope = MarkerScope {
+            account: &ctx.account_id,
+            region: &ctx.region,
+            filter: &filter_scope,
+        };
+        let after = match &input.marker {
+            Some(m) => Some(marker::open(&self.marker_key, &scope, m).map_err(|_| {
+                InvalidMarkerException::builder()
+                    .message("The marker is not valid for this request: pass the NextMarker of the previous response unchanged, with the same filters.")
+                    .build()
+            })?),
+            None => None,
+        };
+        let limit = input
+            .limit
+            .map_or(DEFAULT_PAGE_SIZE, |l| usize::try_from(l).unwrap_or(1))
+            .clamp(1, MAX_PAGE_SIZE);
+        let owner = Owner::new(&*ctx.account_id, ctx.region.as_str());
+        let page = self
+            .storage
+            .page(&owner, filter, after.as_deref(), limit)
+            .map_err(|e| match e {
+                StoreError::NotFound | StoreError::NameTaken => {
+                    let what = match filter {
+                        Filter::Id(id) => format!("ID '{id}'"),
+                        Filter::Name(name) => format!("name '{name}'"),
+                        Filter::All => "the filter".to_owned(),
+                    };
+                    CustomKeyStoreNotFoundException::builder()
+                        .message(format!(
+                            "No custom key store with {what} exists in account {} in {}.",
+                            ctx.account_id, ctx.region
+                        ))
+                        .build()
+                }
+            })?;
+        let next_marker = page
+            .next
+            .as_deref()
+            .map(|position| marker::issue(&self.marker_key, &scope, position));
+        let items = page.items.iter().map(|s| s.0.clone()).collect();
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(items)
+            .truncated(next_marker.is_some())
+            .set_next_marker(next_marker)
+            .build())
+    }
+}
+
+impl<S: Storage<KeyStore> + ?Sized> Handler<DescribeCustomKeyStores> for StoreHandler<S> {
+    async fn handle(
+        &self,
+        ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        self.describe(ctx, &input)
+    }
+}
+
+impl<Op: OperationShape, H: Handler<Op>> Handler<Op> for Arc<H> {
+    fn handle(
+        &self,
+        ctx: &Context,
+        input: Op::Input,
+    ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send {
+        (**self).handle(ctx, input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use crate::store::MemoryStore;
+    use kms_types::OperationError;
+
+    fn ctx(account: &str, region: &str) -> Context {
+        Context {
+            account_id: account.into(),
+            region: region.into(),
+            principal_arn: "arn:aws:iam::111122223333:user/t".into(),
+            request_id: "r".into(),
+        }
+    }
+
+    fn handler(n: u64) -> StoreHandler<MemoryStore<KeyStore>> {
+        let store = MemoryStore::new();
+        store
+            .bulk_load((1..=n).map(|i| {
+                (
+                    Owner::new(demo::ACCOUNT_ID, demo::REGION),
+                    KeyStore::new(demo::generated_store(i)).unwrap(),
+                )
+            }))
+            .unwrap();
+        StoreHandler::new(Arc::new(store), MarkerKey::from_passphrase("test key"))
+    }
+
+    fn all(
+        h: &StoreHandler<MemoryStore<KeyStore>>,
+        c: &Context,
+        limit: Option<i32>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut marker = None;
+        loop {
+            let r = h
+                .describe(
+                    c,
+                    &DescribeCustomKeyStoresRequest::builder()
+                        .set_limit(limit)
+                        .set_marker(marker.take())
+                        .build(),
+                )
+                .unwrap();
+            let items = r.custom_key_stores.unwrap();
+            out.extend(items.into_iter().map(|s| s.custom_key_store_id.unwrap()));
+            assert_eq!(r.truncated, r.next_marker.is_some());
+            match r.next_marker {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn default_page_size_is_100_and_pages_cover_everything_once() {
+        let h = handler(250);
+        let c = ctx(demo::ACCOUNT_ID, demo::REGION);
+        let first = h
+            .describe(&c, &DescribeCustomKeyStoresRequest::default())
+            .unwrap();
+        assert_eq!(first.custom_key_stores.unwrap().len(), DEFAULT_PAGE_SIZE);
+        assert!(first.truncated);
+        let ids = all(&h, &c, Some(7));
+        assert_eq!(ids.len(), 250);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn markers_are_bound_to_account_region_and_filter() {
+        let h = handler(5);
+        let c = ctx(demo::ACCOUNT_ID, demo::REGION);
+        let r = h
+            .describe(
+                &c,
+                &DescribeCustomKeyStoresRequest::builder().limit(2).build(),
+            )
+            .unwrap();
+        let m = r.next_marker.unwrap();
+        for (other, req) in [
+            (
+                ctx(demo::OTHER_ACCOUNT_ID, demo::REGION),
+                DescribeCustomKeyStoresRequest::builder().marker(&m).build(),
+            ),
+            (
+                ctx(demo::ACCOUNT_ID, "us-west-2"),
+                DescribeCustomKeyStoresRequest::builder().marker(&m).build(),
+            ),
+            (
+                c.clone(),
+                DescribeCustomKeyStoresRequest::builder()
+                    .marker(&m)
+                    .custom_key_store_name("store-000001")
+                    .build(),
+            ),
+            (
+                c.clone(),
+                DescribeCustomKeyStoresRequest::builder()
+                    .marker(format!("{m}A"))
+                    .build(),
+            ),
+            (
+                c.clone(),
+                DescribeCustomKeyStoresRequest::builder()
+                    .marker("garbage")
+                    .build(),
+            ),
+        ] {
+            let err = h.describe(&other, &req).unwrap_err();
+            assert_eq!(err.code(), "InvalidMarkerException");
+        }
+        let other_key = StoreHandler::new(
+            Arc::clone(h.storage()),
+            MarkerKey::from_passphrase("another key"),
+        );
+        let err = other_key
+            .describe(
+                &c,
+                &DescribeCustomKeyStoresRequest::builder().marker(&m).build(),
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "InvalidMarkerException");
+    }
+
+    #[test]
+    fn filters_and_not_found() {
+        let h = handler(5);
+        let c = ctx(demo::ACCOUNT_ID, demo::REGION);
+        let id = demo::generated_store(3).custom_key_store_id.unwrap();
+        let r = h
+            .describe(
+                &c,
+                &DescribeCustomKeyStoresRequest::builder()
+                    .custom_key_store_id(&id)
+                    .build(),
+            )
+            .unwrap();
+        assert_eq!(
+            r.custom_key_stores.unwrap()[0]
+                .custom_key_store_id
+                .as_deref(),
+            Some(id.as_str())
+        );
+        assert!(!r.truncated && r.next_marker.is_none());
+        let r = h
+            .describe(
+                &c,
+                &DescribeCustomKeyStoresRequest::builder()
+                    .custom_key_store_name("store-000004")
+                    .build(),
+            )
+            .unwrap();
+        assert_eq!(
+            r.custom_key_stores.unwrap()[0]
+                .custom_key_store_name
+                .as_deref(),
+            Some("store-000004")
+        );
+        for req in [
+            DescribeCustomKeyStoresRequest::builder()
+                .custom_key_store_id("cks-00000000000000fff")
+                .build(),
+            DescribeCustomKeyStoresRequest::builder()
+                .custom_key_store_name("nope")
+                .build(),
+        ] {
+            assert_eq!(
+                h.describe(&c, &req).unwrap_err().code(),
+                "CustomKeyStoreNotFoundException"
+            );
+        }
+        // Another account's store is not found by id either.
+        let other = ctx(demo::OTHER_ACCOUNT_ID, demo::REGION);
+        let req = DescribeCustomKeyStoresRequest::builder()
+            .custom_key_store_id(&id)
+            .build();
+        assert_eq!(
+            h.describe(&other, &req).unwrap_err().code(),
+            "CustomKeyStoreNotFoundException"
+        );
+        assert_eq!(all(&h, &other, None), Vec::<String>::new());
+    }
+
+    #[test]
+    fn paging_survives_adds_and_removes_between_pages() {
+        let h = handler(30);
+        let c = ctx(demo::ACCOUNT_ID, demo::REGION);
+        let owner = Owner::new(demo::ACCOUNT_ID, demo::REGION);
+        let r = h
+            .describe(
+                &c,
+                &DescribeCustomKeyStoresRequest::builder().limit(10).build(),
+            )
+            .unwrap();
+        let seen: Vec<String> = r
+            .custom_key_stores
+            .unwrap()
+            .into_iter()
+            .map(|s| s.custom_key_store_id.unwrap())
+            .collect();
+        // Remove the last item shown and one not yet shown; add one after the cursor.
+        assert!(h.storage().remove(&owner, &seen[9]));
+        let gone = demo::generated_store(20).custom_key_store_id.unwrap();
+        assert!(h.storage().remove(&owner, &gone));
+        h.storage()
+            .put(
+                owner.clone(),
+                KeyStore::new(demo::generated_store(40)).unwrap(),
+            )
+            .unwrap();
+        let mut marker = r.next_marker;
+        let mut rest = Vec::new();
+        while let Some(m) = marker.take() {
+            let r = h
+                .describe(
+                    &c,
+                    &DescribeCustomKeyStoresRequest::builder()
+                        .limit(10)
+                        .marker(m)
+                        .build(),
+                )
+                .unwrap();
+            rest.extend(
+                r.custom_key_stores
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| s.custom_key_store_id.unwrap()),
+            );
+            marker = r.next_marker;
+        }
+        let expected: Vec<String> = (11..=30)
+            .chain([40])
+            .filter(|&i| i != 20)
+            .map(|i| demo::generated_store(i).custom_key_store_id.unwrap())
+            .collect();
+        assert_eq!(rest, expected);
+    }
+}

@@ -1,0 +1,177 @@
+//! `kms-server`: a local AWS KMS endpoint for custom key stores.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, ServerConfig, demo};
+
+/// A local AWS KMS endpoint (DescribeCustomKeyStores) that the AWS CLI, boto3 and
+/// aws-sdk-kms call unchanged.
+#[derive(Debug, Parser)]
+#[command(name = "kms-server", version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = kms_server::DEFAULT_LISTEN, env = "KMS_SERVER_LISTEN")]
+    listen: SocketAddr,
+    /// TOML file with regions, accounts, principals, access keys and allowed actions
+    /// (default: the demo configuration, see crates/server/examples/config.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// JSON file of custom key stores to serve instead of the compiled-in demo stores.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Answer this fraction (0 to 1) of authenticated requests with
+    /// KMSInternalException (500) or ThrottlingException (400).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    fail_rate: f64,
+    /// Passphrase for the marker HMAC key (overrides the config file's marker_key).
+    #[arg(
+        long,
+        value_name = "PASSPHRASE",
+        env = "KMS_SERVER_MARKER_KEY",
+        hide_env_values = true
+    )]
+    marker_key: Option<String>,
+    /// Add N generated stores (store-000001...) to the demo account in us-east-1.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    generate_stores: usize,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not between 0 and 1"))
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("kms-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let mut config = match &args.config {
+        Some(path) => ServerConfig::new(FileConfig::load(path).map_err(|e| e.to_string())?)
+            .with_key_stores(ServerConfig::demo().stores().to_vec()),
+        None => ServerConfig::demo(),
+    };
+    if let Some(path) = &args.data {
+        config = config.with_data_file(path).map_err(|e| e.to_string())?;
+    }
+    if args.generate_stores > 0 {
+        config = config.with_generated_stores(args.generate_stores);
+    }
+    if let Some(key) = args.marker_key {
+        if key.is_empty() {
+            return Err("--marker-key must not be empty".into());
+        }
+        config = config.with_marker_key(key);
+    }
+    config = config.with_fail_rate(args.fail_rate);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let server = kms_server::serve(config.clone(), args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        print_banner(&config, &server.endpoint(), args.config.is_none());
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        server.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
+    let file = config.file_config();
+    let region = file.regions.first().map_or(demo::REGION, String::as_str);
+    let (akid, secret) = if demo_config {
+        (
+            demo::ACCESS_KEY_ID.to_owned(),
+            demo::SECRET_ACCESS_KEY.to_owned(),
+        )
+    } else {
+        let akid = file
+            .accounts
+            .iter()
+            .flat_map(|a| &a.principals)
+            .flat_map(|p| &p.access_keys)
+            .find(|k| k.session_token.is_none())
+            .map_or_else(|| "<access key id>".to_owned(), |k| k.id.clone());
+        (
+            akid.clone(),
+            format!("<secret of {akid} from the config file>"),
+        )
+    };
+    println!("kms-server listening on {endpoint}");
+    println!(
+        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}",
+        file.regions.join(", "),
+        config.stores().len(),
+        config.fail_rate()
+    );
+    println!();
+    println!("AWS CLI:");
+    println!(
+        "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region}"
+    );
+    println!("  aws --endpoint-url {endpoint} kms describe-custom-key-stores");
+    println!();
+    println!("boto3:");
+    println!(
+        "  boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}', aws_access_key_id='{akid}', aws_secret_access_key='{secret}').describe_custom_key_stores()"
+    );
+    println!();
+    println!(
+        "aws-sdk-kms (Rust), with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION above exported:"
+    );
+    println!("  AWS_ENDPOINT_URL={endpoint} cargo run ...   # or:");
+    println!(
+        "  let conf = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(\"{endpoint}\").region(Region::new(\"{region}\")).load().await;"
+    );
+    println!("  aws_sdk_kms::Client::new(&conf).describe_custom_key_stores().send().await?");
+    println!();
+    println!("Stop with Ctrl-C (in-flight requests finish first).");
+}

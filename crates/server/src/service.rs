@@ -1,0 +1,278 @@
+//! The HTTP service: method/path/target checks, body limit, SigV4, permissions,
+//! fault injection, the routed operation, and the awsJson response with its
+//! request id. A `tower::Service`, served by hyper.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Body;
+use kms_types::KmsInternalException;
+
+use crate::auth;
+use crate::config::Directory;
+use crate::handler::Context;
+use crate::router::{Reply, Router};
+use crate::sigv4::SigningInput;
+
+/// Largest request body accepted (1 MiB); larger ones get `413`.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The `ThrottlingException` message AWS sends.
+pub const THROTTLING_MESSAGE: &str =
+    "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
+
+const JSON: HeaderValue = HeaderValue::from_static(kms_types::aws_json::CONTENT_TYPE);
+
+/// Everything a request needs, shared by all connections.
+#[derive(Debug)]
+pub struct Shared {
+    pub(crate) router: Router,
+    pub(crate) directory: Directory,
+    pub(crate) fail_rate: f64,
+    pub(crate) body_limit: usize,
+}
+
+/// The KMS endpoint as a `tower::Service` (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct KmsService {
+    shared: Arc<Shared>,
+}
+
+impl KmsService {
+    /// A service routing to `router`, authenticating against `directory`, failing
+    /// `fail_rate` of authenticated requests on purpose.
+    pub fn new(router: Router, directory: Directory, fail_rate: f64) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                router,
+                directory,
+                fail_rate: if fail_rate.is_finite() {
+                    fail_rate.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                },
+                body_limit: MAX_BODY_BYTES,
+            }),
+        }
+    }
+
+    /// Answers one request (never fails: every problem is a JSON error response).
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let mut outcome = Outcome::default();
+        let reply = self.process(request, &request_id, &mut outcome).await;
+        let status = reply.status;
+        let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+        *response.status_mut() =
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, JSON);
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-amzn-requestid", v);
+        }
+        if let Some(code) = reply.error_code {
+            headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
+        }
+        if outcome.close {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if status == 405 {
+            headers.insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        tracing::info!(
+            request_id = %request_id,
+            operation = outcome.operation.unwrap_or("-"),
+            account = outcome.account.as_deref().unwrap_or("-"),
+            status,
+            error = reply.error_code.unwrap_or("-"),
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        response
+    }
+
+    async fn process<B>(
+        &self,
+        request: Request<B>,
+        request_id: &str,
+        outcome: &mut Outcome,
+    ) -> Reply
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let shared = &*self.shared;
+        let (parts, body) = request.into_parts();
+        if parts.uri.path() != "/" {
+            return Reply::error(
+                404,
+                "UnknownOperationException",
+                format!(
+                    "No such resource: {}. Send POST / with an X-Amz-Target header.",
+                    parts.uri.path()
+                ),
+            );
+        }
+        if parts.method != Method::POST {
+            return Reply::error(
+                405,
+                "UnknownOperationException",
+                format!(
+                    "Method {} is not allowed: send POST / with an X-Amz-Target header.",
+                    parts.method
+                ),
+            );
+        }
+        let Some(route) = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|t| t.to_str().ok())
+            .and_then(|t| shared.router.route(t))
+        else {
+            let message = match parts.headers.get("x-amz-target") {
+                None => "Missing X-Amz-Target header".to_owned(),
+                Some(t) => format!(
+                    "Unknown operation: {}",
+                    String::from_utf8_lossy(t.as_bytes())
+                        .chars()
+                        .take(128)
+                        .collect::<String>()
+                ),
+            };
+            return Reply::error(400, "UnknownOperationException", message);
+        };
+        let operation = route.descriptor();
+        outcome.operation = Some(operation.name);
+        if let Some(ct) = parts.headers.get(CONTENT_TYPE) {
+            let media = ct
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if !media.eq_ignore_ascii_case(kms_types::aws_json::CONTENT_TYPE)
+                && !media.eq_ignore_ascii_case("application/json")
+            {
+                return Reply::error(
+                    400,
+                    "SerializationException",
+                    format!(
+                        "Unsupported Content-Type '{}': send application/x-amz-json-1.1",
+                        media.chars().take(128).collect::<String>()
+                    ),
+                );
+            }
+        }
+        let too_large = || {
+            Reply::error(
+                413,
+                "RequestEntityTooLargeException",
+                format!("Request body is larger than {} bytes", shared.body_limit),
+            )
+        };
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > shared.body_limit as u64) {
+            outcome.close = true;
+            return too_large();
+        }
+        let body = match Limited::new(body, shared.body_limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<LengthLimitError>() => {
+                outcome.close = true;
+                return too_large();
+            }
+            Err(e) => {
+                outcome.close = true;
+                return Reply::error(
+                    400,
+                    "SerializationException",
+                    format!("could not read the request body: {e}"),
+                );
+            }
+        };
+
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let input = SigningInput {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &body,
+        };
+        let caller =
+            match auth::authenticate(&shared.directory, &input, operation.signing_name, now) {
+                Ok(caller) => caller,
+                Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
+            };
+        outcome.account = Some(Arc::clone(&caller.principal.account));
+        if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
+            return Reply::error(400, refusal.code, refusal.message);
+        }
+        if shared.fail_rate > 0.0 && rand::random::<f64>() < shared.fail_rate {
+            return if rand::random::<bool>() {
+                Reply::error(
+                    500,
+                    KmsInternalException::CODE,
+                    "Injected failure (--fail-rate): the request was not processed.",
+                )
+            } else {
+                Reply::error(400, "ThrottlingException", THROTTLING_MESSAGE)
+            };
+        }
+        let ctx = Context {
+            account_id: Arc::clone(&caller.principal.account),
+            region: caller.region,
+            principal_arn: Arc::clone(&caller.principal.arn),
+            request_id: request_id.to_owned(),
+        };
+        route.call(ctx, &body, parts.uri.query()).await
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    operation: Option<&'static str>,
+    account: Option<Arc<str>>,
+    close: bool,
+}
+
+impl<B> tower::Service<Request<B>> for KmsService
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(request).await) })
+    }
+}

@@ -1,0 +1,320 @@
+//! Shared helpers of the loopback tests: start a server on 127.0.0.1:0, sign requests
+//! with the `aws-sigv4` crate, send them with hyper-util's client.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kms_server::{RunningServer, ServerConfig, demo};
+
+pub const TARGET: &str = "TrentService.DescribeCustomKeyStores";
+
+pub async fn start(config: ServerConfig) -> RunningServer {
+    kms_server::serve(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Credentials to sign with.
+#[derive(Debug, Clone, Copy)]
+pub struct Creds {
+    pub akid: &'static str,
+    pub secret: &'static str,
+    pub token: Option<&'static str>,
+}
+
+pub const DEMO: Creds = Creds {
+    akid: demo::ACCESS_KEY_ID,
+    secret: demo::SECRET_ACCESS_KEY,
+    token: None,
+};
+pub const DENIED: Creds = Creds {
+    akid: demo::DENIED_ACCESS_KEY_ID,
+    secret: demo::DENIED_SECRET_ACCESS_KEY,
+    token: None,
+};
+pub const OTHER: Creds = Creds {
+    akid: demo::OTHER_ACCESS_KEY_ID,
+    secret: demo::OTHER_SECRET_ACCESS_KEY,
+    token: None,
+};
+pub const SESSION: Creds = Creds {
+    akid: demo::SESSION_ACCESS_KEY_ID,
+    secret: demo::SESSION_SECRET_ACCESS_KEY,
+    token: Some(demo::SESSION_TOKEN),
+};
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: &'static str,
+    pub path: String,
+    /// Without `?`.
+    pub query: Option<String>,
+    pub target: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// `None`: unsigned.
+    pub creds: Option<Creds>,
+    pub region: String,
+    pub service: String,
+    /// Signing time offset from now, seconds.
+    pub skew: i64,
+    pub presigned: bool,
+    /// Headers removed after signing.
+    pub strip: Vec<&'static str>,
+    /// Headers set after signing.
+    pub set: Vec<(&'static str, String)>,
+    /// Body sent instead of the signed one.
+    pub replace_body: Option<Vec<u8>>,
+}
+
+impl Call {
+    pub fn new(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            method: "POST",
+            path: "/".into(),
+            query: None,
+            target: Some(TARGET.into()),
+            content_type: Some("application/x-amz-json-1.1".into()),
+            body: body.into(),
+            creds: Some(DEMO),
+            region: demo::REGION.into(),
+            service: "kms".into(),
+            skew: 0,
+            presigned: false,
+            strip: vec![],
+            set: vec![],
+            replace_body: None,
+        }
+    }
+    pub fn creds(mut self, c: Creds) -> Self {
+        self.creds = Some(c);
+        self
+    }
+    pub fn region(mut self, r: &str) -> Self {
+        self.region = r.into();
+        self
+    }
+    pub fn query(mut self, q: impl Into<String>) -> Self {
+        self.query = Some(q.into());
+        self
+    }
+}
+
+/// A response, body parsed as JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: serde_json::Value,
+    pub raw: Bytes,
+}
+
+impl Answer {
+    pub fn error_type(&self) -> &str {
+        self.json["__type"].as_str().unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.json["message"].as_str().unwrap_or("")
+    }
+    /// Asserts an error response: status, `__type`, `X-Amzn-ErrorType`, request id.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}: {:?}", code, self.json);
+        assert_eq!(self.error_type(), code, "{:?}", self.json);
+        assert_eq!(self.headers.get("x-amzn-errortype").unwrap(), code);
+        self.assert_request_id();
+    }
+    pub fn assert_request_id(&self) -> String {
+        let id = self
+            .headers
+            .get("x-amzn-requestid")
+            .expect("x-amzn-RequestId")
+            .to_str()
+            .unwrap();
+        assert!(uuid_like(id), "{id}");
+        assert_eq!(
+            self.headers.get("content-type").unwrap(),
+            "application/x-amz-json-1.1"
+        );
+        id.to_owned()
+    }
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| {
+            if [8, 13, 18, 23].contains(&i) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
+}
+
+pub fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Signs and sends `call` to `addr`.
+pub async fn send(addr: SocketAddr, call: Call) -> Answer {
+    send_with(&client(), addr, call).await
+}
+
+pub async fn send_with(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    addr: SocketAddr,
+    call: Call,
+) -> Answer {
+    let uri = match &call.query {
+        Some(q) => format!("http://{addr}{}?{q}", call.path),
+        None => format!("http://{addr}{}", call.path),
+    };
+    let mut builder = http::Request::builder()
+        .method(call.method)
+        .uri(&uri)
+        .header("host", addr.to_string());
+    if let Some(ct) = &call.content_type {
+        builder = builder.header("content-type", ct);
+    }
+    if let Some(t) = &call.target {
+        builder = builder.header("x-amz-target", t);
+    }
+    let mut req = builder.body(call.body.clone()).unwrap();
+    if let Some(c) = call.creds {
+        let identity =
+            Credentials::new(c.akid, c.secret, c.token.map(str::to_owned), None, "test").into();
+        let mut settings = SigningSettings::default();
+        if call.presigned {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(Duration::from_secs(300));
+        }
+        let time = if call.skew >= 0 {
+            SystemTime::now() + Duration::from_secs(call.skew as u64)
+        } else {
+            SystemTime::now() - Duration::from_secs((-call.skew) as u64)
+        };
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&call.region)
+            .name(&call.service)
+            .time(time)
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            call.method,
+            req.uri().to_string(),
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+            SignableBody::Bytes(&call.body),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        instructions.apply_to_request_http1x(&mut req);
+    }
+    for h in &call.strip {
+        req.headers_mut().remove(*h);
+    }
+    for (h, v) in &call.set {
+        req.headers_mut().insert(*h, v.parse().unwrap());
+    }
+    if let Some(b) = &call.replace_body {
+        *req.body_mut() = b.clone();
+    }
+    let req = req.map(|b| Full::new(Bytes::from(b)));
+    let response = client.request(req).await.expect("request sent");
+    let (parts, body) = response.into_parts();
+    let raw = body.collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        json,
+        raw,
+    }
+}
+
+/// Every id over all pages, following NextMarker; checks Truncated on each page.
+pub async fn list_all(
+    addr: SocketAddr,
+    limit: Option<i32>,
+    via_query: bool,
+    creds: Creds,
+    region: &str,
+) -> Vec<String> {
+    let client = client();
+    let mut ids = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let call = if via_query {
+            let mut q = Vec::new();
+            if let Some(l) = limit {
+                q.push(format!("Limit={l}"));
+            }
+            if let Some(m) = &marker {
+                q.push(format!(
+                    "Marker={}",
+                    percent_encoding::utf8_percent_encode(m, percent_encoding::NON_ALPHANUMERIC)
+                ));
+            }
+            let call = Call::new("{}");
+            if q.is_empty() {
+                call
+            } else {
+                call.query(q.join("&"))
+            }
+        } else {
+            let mut body = serde_json::Map::new();
+            if let Some(l) = limit {
+                body.insert("Limit".into(), l.into());
+            }
+            if let Some(m) = &marker {
+                body.insert("Marker".into(), m.clone().into());
+            }
+            Call::new(serde_json::to_vec(&body).unwrap())
+        };
+        let a = send_with(&client, addr, call.creds(creds).region(region)).await;
+        assert_eq!(a.status, 200, "{:?}", a.json);
+        let page = a.json["CustomKeyStores"]
+            .as_array()
+            .expect("CustomKeyStores")
+            .clone();
+        if let Some(l) = limit {
+            assert!(page.len() <= l as usize);
+        }
+        ids.extend(
+            page.iter()
+                .map(|s| s["CustomKeyStoreId"].as_str().unwrap().to_owned()),
+        );
+        let truncated = a.json["Truncated"]
+            .as_bool()
+            .expect("Truncated always present");
+        match a.json.get("NextMarker") {
+            Some(m) => {
+                assert!(truncated);
+                let m = m.as_str().unwrap().to_owned();
+                assert_ne!(Some(&m), marker.as_ref(), "repeated marker");
+                marker = Some(m);
+            }
+            None => {
+                assert!(!truncated);
+                break;
+            }
+        }
+    }
+    ids
+}
