@@ -1,0 +1,205 @@
+//! Item 5: clean release build time of a minimal program calling DescribeCustomKeyStores
+//! with kms-client, against the same program written with aws-sdk-kms.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::Ctx;
+use super::report::{Section, Target};
+use super::util::{Summary, paired_ratios, tail};
+
+const OURS_MAIN: &str = r#"//! Lists the custom key stores with kms-client.
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let endpoint = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:4599".into());
+    let config = kms_client::Config::builder()
+        .endpoint(endpoint)
+        .region("us-east-1")
+        .credentials(kms_client::Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+        ))
+        .build()?;
+    let client = kms_client::Client::new(config);
+    let page = client.describe_custom_key_stores().send().await?;
+    println!("{} stores", page.custom_key_stores.map_or(0, |s| s.len()));
+    Ok(())
+}
+"#;
+
+const SDK_MAIN: &str = r#"//! Lists the custom key stores with aws-sdk-kms.
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let endpoint = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:4599".into());
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "example",
+        ))
+        .http_client(http)
+        .build();
+    let client = aws_sdk_kms::Client::from_conf(config);
+    let page = client.describe_custom_key_stores().send().await?;
+    println!("{} stores", page.custom_key_stores().len());
+    Ok(())
+}
+"#;
+
+fn manifest(name: &str, deps: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{deps}tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n\
+         # Not part of any enclosing workspace.\n[workspace]\n"
+    )
+}
+
+/// Writes the program into `dir` (with the workspace's Cargo.lock, so that both resolve
+/// to the versions already in the registry cache).
+fn write_program(ctx: &Ctx, dir: &Path, name: &str, deps: &str, main: &str) -> Result<()> {
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("Cargo.toml"), manifest(name, deps))?;
+    std::fs::write(dir.join("src").join("main.rs"), main)?;
+    std::fs::copy(ctx.root.join("Cargo.lock"), dir.join("Cargo.lock"))
+        .context("copying the workspace Cargo.lock")?;
+    Ok(())
+}
+
+/// A clean release build of the program in `dir` with its own fresh target dir; seconds.
+fn clean_build(ctx: &Ctx, dir: &Path, target: &Path, label: &str) -> Result<f64> {
+    if target.exists() {
+        std::fs::remove_dir_all(target)
+            .with_context(|| format!("removing {}", target.display()))?;
+    }
+    // Resolve first (not timed): the registry is local, but resolution is not build time.
+    let fetch = ctx
+        .cargo()
+        .current_dir(dir)
+        .args(["fetch"])
+        .stdin(Stdio::null())
+        .output()
+        .context("cargo fetch")?;
+    if !fetch.status.success() {
+        bail!(
+            "cargo fetch for the {label} program failed: {}",
+            tail(&String::from_utf8_lossy(&fetch.stderr), 1500)
+        );
+    }
+    let started = Instant::now();
+    let output = ctx
+        .cargo()
+        .current_dir(dir)
+        .args(["build", "--release", "--offline"])
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("CARGO_BUILD_RUSTC_WRAPPER")
+        .stdin(Stdio::null())
+        .output()
+        .context("cargo build --release")?;
+    let took = started.elapsed().as_secs_f64();
+    let log = ctx.out.join(format!("build-{label}.log"));
+    std::fs::write(&log, &output.stderr)?;
+    if !output.status.success() {
+        bail!(
+            "the {label} program did not build ({}); end of {}:\n{}",
+            output.status,
+            log.display(),
+            tail(&String::from_utf8_lossy(&output.stderr), 1500)
+        );
+    }
+    Ok(took)
+}
+
+pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
+    let base: PathBuf =
+        std::env::temp_dir().join(format!("kms-bench-build-{}", std::process::id()));
+    let ours_dir = base.join("with-kms-client");
+    let sdk_dir = base.join("with-aws-sdk-kms");
+    let client_path = ctx.root.join("crates").join("client");
+    write_program(
+        ctx,
+        &ours_dir,
+        "with-kms-client",
+        &format!(
+            "kms-client = {{ path = {:?} }}\n",
+            client_path.to_string_lossy()
+        ),
+        OURS_MAIN,
+    )?;
+    write_program(
+        ctx,
+        &sdk_dir,
+        "with-aws-sdk-kms",
+        "aws-sdk-kms = { version = \"1\", default-features = false, features = [\"rt-tokio\", \"behavior-version-latest\"] }\n\
+         aws-smithy-http-client = { version = \"1\", features = [\"rustls-ring\"] }\n",
+        SDK_MAIN,
+    )?;
+    let runs = 1;
+    let mut ours = Vec::new();
+    let mut sdk = Vec::new();
+    let result = (|| -> Result<()> {
+        for round in 0..runs {
+            let order: [bool; 2] = if round % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            for is_ours in order {
+                let (dir, label) = if is_ours {
+                    (&ours_dir, "kms-client")
+                } else {
+                    (&sdk_dir, "aws-sdk-kms")
+                };
+                eprintln!("bench:   clean release build of the {label} program");
+                let seconds = clean_build(ctx, dir, &base.join(format!("target-{label}")), label)?;
+                if is_ours {
+                    ours.push(seconds)
+                } else {
+                    sdk.push(seconds)
+                }
+            }
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&base);
+    result?;
+
+    let ratio = Summary::of(&paired_ratios(&ours, &sdk));
+    let mut section = Section::new("5. Build cost");
+    section.note(format!(
+        "A minimal program that builds a client (endpoint, region, static credentials) and calls \
+         DescribeCustomKeyStores once, written twice: with `kms-client` (path dependency on this workspace) \
+         and with `aws-sdk-kms` (default features off, `rt-tokio` + `behavior-version-latest`, and \
+         `aws-smithy-http-client` with rustls on ring — the same TLS stack kms-client uses). Both with \
+         `tokio` (macros, rt-multi-thread) and this workspace's Cargo.lock; each `cargo build --release \
+         --offline` starts from an empty CARGO_TARGET_DIR (dependencies fetched beforehand, not timed). \
+         {runs} build(s) each, on {} cores.",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    ));
+    section.table(&["program", "clean release build (s)"]);
+    let show = |v: &[f64]| Summary::of(v).map_or_else(|| "—".into(), |s| s.show(1));
+    section.row(&["with kms-client".into(), show(&ours)]);
+    section.row(&["with aws-sdk-kms".into(), show(&sdk)]);
+    section.target(
+        "clean build time kms-client ÷ aws-sdk-kms",
+        ratio,
+        Target::AtMost(0.3),
+        "",
+    );
+    Ok(vec![section])
+}

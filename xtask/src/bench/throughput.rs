@@ -1,0 +1,327 @@
+//! Item 1: kms-server throughput under wrk against a no-work hyper baseline, alternated.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, ensure};
+
+use super::Ctx;
+use super::report::{Section, Target};
+use super::util::{Service, Summary, output_of, paired_ratios};
+
+const CONNECTIONS: usize = 64;
+
+/// One wrk run's figures.
+#[derive(Debug, Clone)]
+struct WrkRun {
+    requests: u64,
+    duration_s: f64,
+    non_2xx: u64,
+    socket_errors: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl WrkRun {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.duration_s
+    }
+}
+
+/// Makes sure `wrk` is on PATH, installing Debian's package when it is missing.
+pub fn ensure_wrk() -> Result<PathBuf> {
+    if let Some(path) = which("wrk") {
+        return Ok(path);
+    }
+    eprintln!("bench: wrk is missing; installing Debian's wrk package");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+    };
+    if !install().map(|s| s.success()).unwrap_or(false) {
+        let updated = Command::new("apt-get")
+            .args(["update", "-q"])
+            .status()
+            .context("running apt-get update")?;
+        ensure!(updated.success(), "apt-get update failed ({updated})");
+        let status = install().context("running apt-get install wrk")?;
+        ensure!(status.success(), "apt-get install -y wrk failed ({status})");
+    }
+    which("wrk").ok_or_else(|| anyhow!("wrk is still not on PATH after apt-get install wrk"))
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Signs a fresh request for `endpoint` and writes the wrk script; returns the response
+/// bytes the endpoint answered the signed request with.
+fn prepare(ctx: &Ctx, endpoint: &str, name: &str) -> Result<(PathBuf, Vec<u8>)> {
+    let lua = ctx.out.join(format!("wrk-{name}.lua"));
+    let body = ctx.out.join(format!("response-{name}.json"));
+    output_of(ctx.harness().args([
+        "prepare",
+        "--endpoint",
+        endpoint,
+        "--lua",
+        &lua.to_string_lossy(),
+        "--body-out",
+        &body.to_string_lossy(),
+    ]))
+    .with_context(|| format!("preparing the signed wrk request for {name}"))?;
+    let bytes = std::fs::read(&body).with_context(|| format!("reading {}", body.display()))?;
+    Ok((lua, bytes))
+}
+
+fn run_wrk(wrk: &Path, lua: &Path, endpoint: &str, seconds: u64, threads: usize) -> Result<WrkRun> {
+    let text = output_of(Command::new(wrk).args([
+        "-t",
+        &threads.to_string(),
+        "-c",
+        &CONNECTIONS.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--timeout",
+        "5s",
+        "-s",
+        &lua.to_string_lossy(),
+        &format!("{endpoint}/"),
+    ]))?;
+    parse_wrk(&text)
+}
+
+fn parse_wrk(text: &str) -> Result<WrkRun> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("WRK_RESULT "))
+        .ok_or_else(|| anyhow!("wrk printed no WRK_RESULT line:\n{text}"))?;
+    let fields: BTreeMap<&str, f64> = line
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| v.parse().ok().map(|v| (k, v)))
+        .collect();
+    let get = |k: &str| {
+        fields
+            .get(k)
+            .copied()
+            .ok_or_else(|| anyhow!("WRK_RESULT has no {k}: {line}"))
+    };
+    let run = WrkRun {
+        requests: get("requests")? as u64,
+        duration_s: get("duration_us")? / 1e6,
+        non_2xx: get("status")? as u64,
+        socket_errors: (get("connect")? + get("read")? + get("write")? + get("timeout")?) as u64,
+        p50_ms: get("p50_us")? / 1e3,
+        p99_ms: get("p99_us")? / 1e3,
+    };
+    ensure!(run.duration_s > 0.0, "wrk ran for no time: {line}");
+    Ok(run)
+}
+
+fn start_server(ctx: &Ctx, name: &str, quiet_logs: bool) -> Result<Service> {
+    let mut command = Command::new(&ctx.server_bin);
+    command.args(["--listen", "127.0.0.1:0"]);
+    if quiet_logs {
+        command.env("RUST_LOG", "warn");
+    } else {
+        command.env_remove("RUST_LOG");
+    }
+    Service::start(
+        name,
+        command,
+        &ctx.out.join(format!("{name}.log")),
+        "kms-server listening on",
+        Duration::from_secs(60),
+    )
+}
+
+pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
+    let wrk = ensure_wrk()?;
+    let wrk_version = Command::new(&wrk)
+        .arg("-v")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default();
+    let seconds = if ctx.quick { 3 } else { 10 };
+    let threads = num_threads();
+
+    let server = start_server(ctx, "kms-server", false)?;
+    let (_, server_body) = prepare(ctx, &server.endpoint, "kms-server")?;
+    let body_file = ctx.out.join("baseline-body.json");
+    std::fs::write(&body_file, &server_body)?;
+    let baseline = Service::start(
+        "baseline",
+        {
+            let mut c = ctx.harness();
+            c.args(["baseline", "--body", &body_file.to_string_lossy()]);
+            c
+        },
+        &ctx.out.join("baseline.log"),
+        "READY",
+        Duration::from_secs(30),
+    )?;
+    let (_, baseline_body) = prepare(ctx, &baseline.endpoint, "baseline")?;
+    ensure!(
+        baseline_body == server_body,
+        "the baseline does not answer the same bytes as kms-server"
+    );
+
+    let mut server_runs = Vec::new();
+    let mut baseline_runs = Vec::new();
+    for round in 0..ctx.rounds {
+        let order: [(&Service, &str); 2] = if round % 2 == 0 {
+            [(&server, "kms-server"), (&baseline, "baseline")]
+        } else {
+            [(&baseline, "baseline"), (&server, "kms-server")]
+        };
+        for (service, name) in order {
+            // A fresh X-Amz-Date for every run keeps it well inside the ±5 min window.
+            let (lua, _) = prepare(ctx, &service.endpoint, name)?;
+            eprintln!("bench:   round {} {name}: wrk {seconds}s", round + 1);
+            let run = run_wrk(&wrk, &lua, &service.endpoint, seconds, threads)
+                .with_context(|| format!("wrk against {name}"))?;
+            if name == "kms-server" {
+                server_runs.push(run);
+            } else {
+                baseline_runs.push(run);
+            }
+        }
+    }
+    drop(baseline);
+    drop(server);
+
+    // Diagnostic: the same binary with per-request logs off, to show what logging costs.
+    let quiet = start_server(ctx, "kms-server-quiet", true)
+        .and_then(|quiet| {
+            let (lua, _) = prepare(ctx, &quiet.endpoint, "kms-server-quiet")?;
+            run_wrk(&wrk, &lua, &quiet.endpoint, seconds, threads)
+        })
+        .map_err(|e| format!("{e:#}"));
+
+    let mut section = Section::new("1. Server throughput");
+    section.note(format!(
+        "`{wrk_version}` — {threads} threads, {CONNECTIONS} connections, {seconds} s per run, \
+         `POST /` DescribeCustomKeyStores (demo data, default page, {} response bytes) signed once per run \
+         with a fresh X-Amz-Date (aws-sigv4). Server: the `kms-server` binary (bench profile = release + \
+         debuginfo), default settings (`RUST_LOG` unset → info, one log line per request, to a file). \
+         Baseline: a minimal hyper 1 HTTP/1 server (`bench-harness baseline`, same tokio multi-thread runtime, \
+         TCP_NODELAY like kms-server) that reads the body and answers the same bytes with no work. \
+         {} alternated rounds (server first in odd rounds, baseline first in even ones).",
+        server_body.len(),
+        ctx.rounds
+    ));
+    section.table(&[
+        "target",
+        "requests/s",
+        "p50 latency (ms)",
+        "p99 latency (ms)",
+        "non-2xx",
+        "socket errors",
+    ]);
+    for (name, runs) in [
+        ("kms-server", &server_runs),
+        ("baseline (hyper, no work)", &baseline_runs),
+    ] {
+        section.row(&figure_row(name, runs));
+    }
+    match &quiet {
+        Ok(run) => section.row(&figure_row(
+            "kms-server, RUST_LOG=warn (diagnostic, 1 run)",
+            std::slice::from_ref(run),
+        )),
+        Err(e) => section.note(format!(
+            "Diagnostic run with RUST_LOG=warn: not measured: {e}"
+        )),
+    }
+    let bad: u64 = server_runs
+        .iter()
+        .chain(&baseline_runs)
+        .map(|r| r.non_2xx + r.socket_errors)
+        .sum();
+    let ratios = paired_ratios(
+        &server_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
+        &baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
+    );
+    let note = if bad > 0 {
+        format!("{bad} failed requests (non-2xx or socket errors): figures are suspect")
+    } else {
+        "every response 2xx".to_owned()
+    };
+    section.target(
+        "requests/s kms-server ÷ baseline (paired by round)",
+        Summary::of(&ratios),
+        Target::AtLeast(0.8),
+        note,
+    );
+    if let Ok(run) = &quiet {
+        if let Some(base) = Summary::of(&baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>())
+        {
+            section.note(format!(
+                "Diagnostic: with `RUST_LOG=warn` kms-server does {:.0} requests/s = {:.2}× the baseline median \
+                 (not alternated, 1 run; for locating the cost, not for the verdict).",
+                run.rps(),
+                run.rps() / base.median
+            ));
+        }
+    }
+    Ok(vec![section])
+}
+
+fn figure_row(name: &str, runs: &[WrkRun]) -> Vec<String> {
+    let show = |values: Vec<f64>, digits| {
+        Summary::of(&values).map_or_else(|| "—".into(), |s| s.show(digits))
+    };
+    vec![
+        name.to_owned(),
+        show(runs.iter().map(WrkRun::rps).collect(), 0),
+        show(runs.iter().map(|r| r.p50_ms).collect(), 2),
+        show(runs.iter().map(|r| r.p99_ms).collect(), 2),
+        runs.iter().map(|r| r.non_2xx).sum::<u64>().to_string(),
+        runs.iter()
+            .map(|r| r.socket_errors)
+            .sum::<u64>()
+            .to_string(),
+    ]
+}
+
+fn num_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_done_line() {
+        let text = "Running 3s test\nWRK_RESULT requests=3000 duration_us=3000000 bytes=1 connect=0 read=1 write=0 status=2 timeout=0 p50_us=1500 p90_us=2000 p99_us=4000 max_us=9000 mean_us=1600.5\n";
+        let run = parse_wrk(text).unwrap();
+        assert_eq!(run.requests, 3000);
+        assert_eq!(run.rps(), 1000.0);
+        assert_eq!((run.non_2xx, run.socket_errors), (2, 1));
+        assert_eq!((run.p50_ms, run.p99_ms), (1.5, 4.0));
+    }
+
+    #[test]
+    fn a_missing_line_is_an_error() {
+        assert!(parse_wrk("Running 3s test\n").is_err());
+    }
+}
