@@ -279,7 +279,7 @@ pub fn generated_store(n: u64) -> CustomKeyStoresListEntry {
         .custom_key_store_name(name)
         .connection_state(state)
         .creation_date(created);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         builder
             .custom_key_store_type(CustomKeyStoreType::AwsCloudhsm)
             .cloud_hsm_cluster_id(format!("cluster-{tail}"))

@@ -1,0 +1,155 @@
+//! A custom backend plugged in through the `Handler` trait, graceful shutdown with a
+//! request in flight, and the header read timeout.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use kms_server::{Context, Handler, Router, ServerConfig, demo};
+use kms_types::{
+    CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresError,
+    DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse, KmsInternalException,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Answers after a pause with one store named after the caller; counts calls.
+struct Slow {
+    calls: Arc<AtomicUsize>,
+    pause: Duration,
+}
+
+impl Handler<DescribeCustomKeyStores> for Slow {
+    async fn handle(
+        &self,
+        ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.pause).await;
+        if input.custom_key_store_name.as_deref() == Some("boom") {
+            return Err(KmsInternalException::builder()
+                .message("backend down")
+                .build()
+                .into());
+        }
+        let entry = CustomKeyStoresListEntry::builder()
+            .custom_key_store_id("cks-00000000000000001")
+            .custom_key_store_name(format!("{}@{}", ctx.principal_arn, ctx.region))
+            .build();
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(vec![entry])
+            .truncated(false)
+            .build())
+    }
+}
+
+#[tokio::test]
+async fn custom_backend_sees_only_validated_input_and_its_errors_are_encoded() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(Slow {
+        calls: Arc::clone(&calls),
+        pause: Duration::ZERO,
+    });
+    let config = ServerConfig::demo();
+    let server = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let a = send(addr, Call::new("{}")).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.json["CustomKeyStores"][0]["CustomKeyStoreName"],
+        format!("{}@{}", demo::PRINCIPAL_ARN, demo::REGION)
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // Invalid input, bad auth and denied callers never reach the handler.
+    send(addr, Call::new(r#"{"Limit": 0}"#))
+        .await
+        .assert_error(400, "ValidationException");
+    send(
+        addr,
+        Call::new(r#"{"CustomKeyStoreId": "a", "CustomKeyStoreName": "b"}"#),
+    )
+    .await
+    .assert_error(400, "ValidationException");
+    send(addr, Call::new("{}").creds(DENIED))
+        .await
+        .assert_error(400, "AccessDeniedException");
+    send(
+        addr,
+        Call::new("{}").creds(Creds {
+            secret: "x",
+            ..DEMO
+        }),
+    )
+    .await
+    .assert_error(400, "InvalidSignatureException");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // A modeled error of the backend.
+    let a = send(addr, Call::new(r#"{"CustomKeyStoreName": "boom"}"#)).await;
+    a.assert_error(500, "KMSInternalException");
+    assert_eq!(a.message(), "backend down");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_empty_router_knows_no_operation() {
+    let server = kms_server::serve_router(
+        &ServerConfig::demo(),
+        Router::new(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    send(server.local_addr(), Call::new("{}"))
+        .await
+        .assert_error(400, "UnknownOperationException");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_completes_in_flight_requests() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(Slow {
+        calls: Arc::clone(&calls),
+        pause: Duration::from_millis(500),
+    });
+    let server = kms_server::serve_router(
+        &ServerConfig::demo(),
+        router,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr();
+    let in_flight = tokio::spawn(send(addr, Call::new("{}")));
+    // Wait until the handler has the request, then shut down.
+    while calls.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.shutdown().await;
+    let answer = in_flight.await.unwrap();
+    assert_eq!(answer.status, 200, "the in-flight request finished");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn slow_headers_are_cut_off() {
+    let server =
+        start(ServerConfig::demo().with_header_read_timeout(Duration::from_millis(200))).await;
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    // Never finish the headers: the server must close the connection by itself.
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "connection closed by the server");
+    server.shutdown().await;
+}
