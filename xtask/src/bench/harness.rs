@@ -259,6 +259,19 @@ fn lua_string(text: &str) -> String {
     out
 }
 
+/// `x-amz-date` → `X-Amz-Date`.
+fn header_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 async fn prepare(endpoint: String, lua: PathBuf, body_out: Option<PathBuf>) -> Result<()> {
     let body: &[u8] = b"{}";
     let headers = sign(&endpoint, body)?;
@@ -301,9 +314,11 @@ async fn prepare(endpoint: String, lua: PathBuf, body_out: Option<PathBuf>) -> R
         lua_string(std::str::from_utf8(body)?)
     ));
     for (name, value) in &headers {
+        // wrk adds its own `Host` and `Content-Length` unless the script sets them under
+        // exactly those names; a second Host header would break the signature.
         script.push_str(&format!(
             "wrk.headers[{}] = {}\n",
-            lua_string(name),
+            lua_string(&header_case(name)),
             lua_string(value)
         ));
     }
