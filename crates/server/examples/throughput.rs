@@ -1,8 +1,8 @@
 //! Rough throughput check on loopback: the same signed `DescribeCustomKeyStores`
-//! request (Limit 10) sent N times over C keep-alive connections to kms-server
+//! request (default body `{"Limit":10}`) sent N times over C keep-alive connections to kms-server
 //! (demo data) and to a do-nothing hyper server that answers `{}`.
 //!
-//! `cargo run --release -p kms-server --example throughput -- [REQUESTS] [CONNECTIONS]`
+//! `cargo run --release -p kms-server --example throughput -- [REQUESTS] [CONNECTIONS] [BODY]`
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,16 +18,14 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use kms_server::{ServerConfig, demo};
 
-const BODY: &[u8] = br#"{"Limit":10}"#;
-
-fn signed(addr: SocketAddr) -> http::Request<Vec<u8>> {
+fn signed(addr: SocketAddr, body: &str) -> http::Request<Vec<u8>> {
     let mut req = http::Request::builder()
         .method("POST")
         .uri(format!("http://{addr}/"))
         .header("host", addr.to_string())
         .header("content-type", "application/x-amz-json-1.1")
         .header("x-amz-target", "TrentService.DescribeCustomKeyStores")
-        .body(BODY.to_vec())
+        .body(body.as_bytes().to_vec())
         .expect("request");
     let identity = Credentials::new(
         demo::ACCESS_KEY_ID,
@@ -52,7 +50,7 @@ fn signed(addr: SocketAddr) -> http::Request<Vec<u8>> {
         req.headers()
             .iter()
             .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or(""))),
-        SignableBody::Bytes(BODY),
+        SignableBody::Bytes(body.as_bytes()),
     )
     .expect("signable");
     let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
@@ -60,8 +58,13 @@ fn signed(addr: SocketAddr) -> http::Request<Vec<u8>> {
     req
 }
 
-async fn load(addr: SocketAddr, requests: usize, connections: usize) -> (f64, Duration) {
-    let template = signed(addr);
+async fn load(
+    addr: SocketAddr,
+    body: &str,
+    requests: usize,
+    connections: usize,
+) -> (f64, Duration) {
+    let template = signed(addr, body);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
@@ -113,15 +116,17 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let connections: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(8);
+    let body = args.next().unwrap_or_else(|| r#"{"Limit":10}"#.to_owned());
     let server = kms_server::serve(ServerConfig::demo(), "127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("serve");
     let baseline = do_nothing_server().await;
     // Warm up both.
-    load(server.local_addr(), 1000, connections).await;
-    load(baseline, 1000, connections).await;
-    let (kms, t1) = load(server.local_addr(), requests, connections).await;
-    let (base, t2) = load(baseline, requests, connections).await;
+    load(server.local_addr(), &body, 1000, connections).await;
+    load(baseline, &body, 1000, connections).await;
+    let (kms, t1) = load(server.local_addr(), &body, requests, connections).await;
+    let (base, t2) = load(baseline, &body, requests, connections).await;
+    println!("request body: {body}");
     println!("kms-server:        {kms:>9.0} req/s ({requests} requests in {t1:?})");
     println!("do-nothing hyper:  {base:>9.0} req/s ({requests} requests in {t2:?})");
     println!("ratio:             {:.2}", kms / base);
