@@ -61,8 +61,12 @@ pub fn load(path: &Path) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 
 /// Parses and checks data file contents.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
-    let file: DataFile =
-        kms_types::aws_json::decode(bytes).map_err(|e| DataError(e.to_string()))?;
+    let file: DataFile = kms_types::aws_json::decode(bytes).map_err(|e| match e {
+        kms_types::aws_json::DecodeError::Serialization(m) if !m.contains(" at '") => DataError(
+            format!("not a data file ({m}); expected a JSON object {{\"Stores\": [...]}}"),
+        ),
+        other => DataError(other.to_string()),
+    })?;
     let mut owners = HashSet::new();
     let mut out = Vec::new();
     for (g, group) in file.stores.into_iter().enumerate() {
