@@ -68,7 +68,23 @@ pub fn authenticate(
     if !token_ok {
         return Err(unrecognized());
     }
-    sigv4::verify(input, &auth, &key.secret, now)?;
+    let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
+    let cached = key
+        .signing_key
+        .read()
+        .ok()
+        .and_then(|c| c.as_ref().filter(|(s, _)| *s == scope).map(|(_, k)| *k));
+    let signing_key = match cached {
+        Some(k) => k,
+        None => {
+            let k = sigv4::derive_signing_key(&key.secret, &auth);
+            if let Ok(mut c) = key.signing_key.write() {
+                *c = Some((scope, k));
+            }
+            k
+        }
+    };
+    sigv4::verify_with_key(input, &auth, &signing_key, now)?;
     Ok(Caller {
         principal: Arc::clone(&key.principal),
         region: auth.region,

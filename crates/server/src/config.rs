@@ -323,6 +323,8 @@ pub struct AccessKey {
     pub session_token: Option<String>,
     /// Whose key it is.
     pub principal: Arc<Principal>,
+    /// The last derived SigV4 signing key: scope `date/region/service` and key.
+    pub(crate) signing_key: std::sync::RwLock<Option<(String, [u8; 32])>>,
 }
 
 impl fmt::Debug for AccessKey {
@@ -359,6 +361,7 @@ impl Directory {
                             secret: k.secret.clone(),
                             session_token: k.session_token.clone(),
                             principal: Arc::clone(&principal),
+                            signing_key: std::sync::RwLock::new(None),
                         }),
                     );
                 }

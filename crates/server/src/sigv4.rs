@@ -816,6 +816,23 @@ pub fn verify(
     secret: &str,
     now: u64,
 ) -> Result<(), AuthError> {
+    verify_with_key(input, auth, &signing_key(secret, auth), now)
+}
+
+/// The SigV4 signing key of `secret` for the scope of `auth` (date, region,
+/// service): what [`verify_with_key`] takes, so that callers can cache it per
+/// access key and scope (it changes once a day).
+pub fn derive_signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
+    signing_key(secret, auth)
+}
+
+/// [`verify`] with the signing key already derived ([`derive_signing_key`]).
+pub fn verify_with_key(
+    input: &SigningInput,
+    auth: &ParsedAuth,
+    key: &[u8; 32],
+    now: u64,
+) -> Result<(), AuthError> {
     check_time(auth, now)?;
     check_host_signed(input.headers, &auth.signed_headers)?;
     let payloads = payload_hashes(input, auth)?;
@@ -833,7 +850,6 @@ pub fn verify(
     }
 
     let provided = auth.signature.to_ascii_lowercase();
-    let key = signing_key(secret, auth);
     let mut matched = Choice::from(0u8);
     for uri in &uris {
         for query in &queries {
@@ -847,7 +863,7 @@ pub fn verify(
                     payload,
                 );
                 let sts = string_to_sign(auth, &creq);
-                let expected = hex::encode(hmac(&key, sts.as_bytes()));
+                let expected = hex::encode(hmac(key, sts.as_bytes()));
                 matched |= expected.as_bytes().ct_eq(provided.as_bytes());
             }
         }
