@@ -9,6 +9,7 @@ mod buildcost;
 mod clients;
 mod codec;
 mod criterion;
+mod profile;
 mod report;
 mod scale;
 mod throughput;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, ensure};
 
 use super::Ctx;
 use super::report::{Section, Target};
-use super::util::{Service, Summary, output_of, paired_ratios};
+use super::util::{Service, Summary, cpu_seconds, ensure_tool, output_of, paired_ratios};
 
 const CONNECTIONS: usize = 64;
 
@@ -22,6 +22,8 @@ struct WrkRun {
     socket_errors: u64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time the server process used per request during the run (user + system).
+    cpu_us_per_request: f64,
 }
 
 impl WrkRun {
@@ -32,34 +34,7 @@ impl WrkRun {
 
 /// Makes sure `wrk` is on PATH, installing Debian's package when it is missing.
 pub fn ensure_wrk() -> Result<PathBuf> {
-    if let Some(path) = which("wrk") {
-        return Ok(path);
-    }
-    eprintln!("bench: wrk is missing; installing Debian's wrk package");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "wrk"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-    };
-    if !install().map(|s| s.success()).unwrap_or(false) {
-        let updated = Command::new("apt-get")
-            .args(["update", "-q"])
-            .status()
-            .context("running apt-get update")?;
-        ensure!(updated.success(), "apt-get update failed ({updated})");
-        let status = install().context("running apt-get install wrk")?;
-        ensure!(status.success(), "apt-get install -y wrk failed ({status})");
-    }
-    which("wrk").ok_or_else(|| anyhow!("wrk is still not on PATH after apt-get install wrk"))
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
+    ensure_tool("wrk", "wrk")
 }
 
 /// Signs a fresh request for `endpoint` and writes the wrk script; returns the response
@@ -81,7 +56,16 @@ fn prepare(ctx: &Ctx, endpoint: &str, name: &str) -> Result<(PathBuf, Vec<u8>)> 
     Ok((lua, bytes))
 }
 
-fn run_wrk(wrk: &Path, lua: &Path, endpoint: &str, seconds: u64, threads: usize) -> Result<WrkRun> {
+/// Runs wrk against `service` and records the CPU time the service used meanwhile.
+fn run_wrk(
+    wrk: &Path,
+    lua: &Path,
+    service: &Service,
+    seconds: u64,
+    threads: usize,
+) -> Result<WrkRun> {
+    let endpoint = &service.endpoint;
+    let cpu_before = cpu_seconds(service.pid())?;
     let text = output_of(Command::new(wrk).args([
         "-t",
         &threads.to_string(),
@@ -95,7 +79,10 @@ fn run_wrk(wrk: &Path, lua: &Path, endpoint: &str, seconds: u64, threads: usize)
         &lua.to_string_lossy(),
         &format!("{endpoint}/"),
     ]))?;
-    parse_wrk(&text)
+    let cpu = cpu_seconds(service.pid())? - cpu_before;
+    let mut run = parse_wrk(&text)?;
+    run.cpu_us_per_request = cpu * 1e6 / run.requests.max(1) as f64;
+    Ok(run)
 }
 
 fn parse_wrk(text: &str) -> Result<WrkRun> {
@@ -121,6 +108,7 @@ fn parse_wrk(text: &str) -> Result<WrkRun> {
         socket_errors: (get("connect")? + get("read")? + get("write")? + get("timeout")?) as u64,
         p50_ms: get("p50_us")? / 1e3,
         p99_ms: get("p99_us")? / 1e3,
+        cpu_us_per_request: f64::NAN,
     };
     ensure!(run.duration_s > 0.0, "wrk ran for no time: {line}");
     Ok(run)
@@ -193,7 +181,7 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
             // A fresh X-Amz-Date for every run keeps it well inside the ±5 min window.
             let (lua, _) = prepare(ctx, &service.endpoint, name)?;
             eprintln!("bench:   round {} {name}: wrk {seconds}s", round + 1);
-            let run = run_wrk(&wrk, &lua, &service.endpoint, seconds, threads)
+            let run = run_wrk(&wrk, &lua, service, seconds, threads)
                 .with_context(|| format!("wrk against {name}"))?;
             if name == "kms-server" {
                 server_runs.push(run);
@@ -206,10 +194,33 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     drop(server);
 
     // Diagnostic: the same binary with per-request logs off, to show what logging costs.
+    // Diagnostic: the same binary with per-request logs off, to show what logging costs;
+    // then, while it is up, a CPU profile under the same load when the target is missed.
+    let ratios = paired_ratios(
+        &server_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
+        &baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
+    );
+    let missed = Summary::of(&ratios).is_some_and(|r| r.median < 0.8);
+    let mut profile = None;
     let quiet = start_server(ctx, "kms-server-quiet", true)
         .and_then(|quiet| {
             let (lua, _) = prepare(ctx, &quiet.endpoint, "kms-server-quiet")?;
-            run_wrk(&wrk, &lua, &quiet.endpoint, seconds, threads)
+            let run = run_wrk(&wrk, &lua, &quiet, seconds, threads)?;
+            if missed {
+                let (lua, _) = prepare(ctx, &quiet.endpoint, "kms-server-quiet")?;
+                profile = Some(
+                    super::profile::under_wrk(
+                        ctx,
+                        &wrk,
+                        &lua,
+                        &quiet.endpoint,
+                        quiet.pid(),
+                        threads,
+                    )
+                    .map_err(|e| format!("{e:#}")),
+                );
+            }
+            Ok(run)
         })
         .map_err(|e| format!("{e:#}"));
 
@@ -230,6 +241,7 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         "requests/s",
         "p50 latency (ms)",
         "p99 latency (ms)",
+        "server CPU per request (µs)",
         "non-2xx",
         "socket errors",
     ]);
@@ -253,10 +265,6 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         .chain(&baseline_runs)
         .map(|r| r.non_2xx + r.socket_errors)
         .sum();
-    let ratios = paired_ratios(
-        &server_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
-        &baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>(),
-    );
     let note = if bad > 0 {
         format!("{bad} failed requests (non-2xx or socket errors): figures are suspect")
     } else {
@@ -279,6 +287,28 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
             ));
         }
     }
+    let cpu = |runs: &[WrkRun]| {
+        Summary::of(
+            &runs
+                .iter()
+                .map(|r| r.cpu_us_per_request)
+                .collect::<Vec<_>>(),
+        )
+    };
+    if let (Some(server_cpu), Some(base_cpu)) = (cpu(&server_runs), cpu(&baseline_runs)) {
+        section.note(format!(
+            "CPU per request (from /proc/PID/stat, independent of how wrk shares the cores): kms-server \
+             {:.1} µs, baseline {:.1} µs (medians) — kms-server spends {:.1}× the baseline's CPU on a request.",
+            server_cpu.median,
+            base_cpu.median,
+            server_cpu.median / base_cpu.median
+        ));
+    }
+    match profile {
+        Some(Ok(text)) => section.note(text),
+        Some(Err(e)) => section.note(format!("Profile: not measured: {e}")),
+        None => {}
+    }
     Ok(vec![section])
 }
 
@@ -291,6 +321,7 @@ fn figure_row(name: &str, runs: &[WrkRun]) -> Vec<String> {
         show(runs.iter().map(WrkRun::rps).collect(), 0),
         show(runs.iter().map(|r| r.p50_ms).collect(), 2),
         show(runs.iter().map(|r| r.p99_ms).collect(), 2),
+        show(runs.iter().map(|r| r.cpu_us_per_request).collect(), 1),
         runs.iter().map(|r| r.non_2xx).sum::<u64>().to_string(),
         runs.iter()
             .map(|r| r.socket_errors)

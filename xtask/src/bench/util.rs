@@ -1,7 +1,7 @@
 //! Small pieces the bench items share: statistics, the machine, commands and services.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,6 +108,45 @@ impl Machine {
     }
 }
 
+/// Makes sure `tool` is on PATH, installing the Debian `package` (apt-get) when missing.
+pub fn ensure_tool(tool: &str, package: &str) -> Result<PathBuf> {
+    if let Some(path) = which(tool) {
+        return Ok(path);
+    }
+    eprintln!("bench: {tool} is missing; installing Debian's {package} package");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .status()
+    };
+    if !install().map(|s| s.success()).unwrap_or(false) {
+        let updated = Command::new("apt-get")
+            .args(["update", "-q"])
+            .stdin(Stdio::null())
+            .status()
+            .context("running apt-get update")?;
+        if !updated.success() {
+            bail!("{tool} is missing and apt-get update failed ({updated})");
+        }
+        let status = install().with_context(|| format!("running apt-get install {package}"))?;
+        if !status.success() {
+            bail!("{tool} is missing and apt-get install -y {package} failed ({status})");
+        }
+    }
+    which(tool)
+        .ok_or_else(|| anyhow!("{tool} is still not on PATH after apt-get install {package}"))
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
 /// Runs `command` and returns its trimmed stdout; fails with its stderr.
 pub fn output_of(command: &mut Command) -> Result<String> {
     let shown = format!("{command:?}");
@@ -140,6 +179,37 @@ pub fn tail(text: &str, max: usize) -> &str {
 /// A process's resident set size in KiB (`VmRSS` in /proc/PID/status).
 pub fn rss_kb(pid: u32) -> Result<u64> {
     proc_status_kb(pid, "VmRSS:")
+}
+
+/// CPU time (user + system) a process has used so far, in seconds (/proc/PID/stat).
+pub fn cpu_seconds(pid: u32) -> Result<f64> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow!("unexpected {path}: {stat}"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<f64> {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| anyhow!("no field {} in {path}", i + 3))
+    };
+    // utime is field 14, stime field 15 (1-based); here index 11 and 12.
+    Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        output_of(Command::new("getconf").arg("CLK_TCK"))
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .filter(|t: &f64| *t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// A process's peak resident set size in KiB (`VmHWM`).
