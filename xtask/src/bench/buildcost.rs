@@ -80,6 +80,43 @@ fn write_program(ctx: &Ctx, dir: &Path, name: &str, deps: &str, main: &str) -> R
     Ok(())
 }
 
+/// The slowest compilation units of a build, from cargo's `--timings` report:
+/// `(seconds, "name version (what)")`, slowest first.
+fn slowest_units(target: &Path) -> Vec<(f64, String)> {
+    let html = std::fs::read_to_string(target.join("cargo-timings").join("cargo-timing.html"))
+        .unwrap_or_default();
+    let Some(start) = html.find("const UNIT_DATA = ") else {
+        return Vec::new();
+    };
+    let json = &html[start + "const UNIT_DATA = ".len()..];
+    let json = json.split(";\n").next().unwrap_or_default();
+    let Ok(serde_json::Value::Array(units)) = serde_json::from_str::<serde_json::Value>(json)
+    else {
+        return Vec::new();
+    };
+    let mut slowest: Vec<(f64, String)> = units
+        .iter()
+        .filter_map(|u| {
+            let duration = u["duration"].as_f64()?;
+            let name = u["name"].as_str()?;
+            let version = u["version"].as_str().unwrap_or_default();
+            let what = u["target"].as_str().unwrap_or_default().trim();
+            let mode = u["mode"].as_str().unwrap_or_default();
+            let kind = if mode == "run-custom-build" {
+                " (build script run)".to_owned()
+            } else if what.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", what.trim_matches('"'))
+            };
+            Some((duration, format!("{name} {version}{kind}")))
+        })
+        .collect();
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.truncate(12);
+    slowest
+}
+
 /// A clean release build of the program in `dir` with its own fresh target dir; seconds.
 fn clean_build(ctx: &Ctx, dir: &Path, target: &Path, label: &str) -> Result<f64> {
     if target.exists() {
@@ -104,7 +141,7 @@ fn clean_build(ctx: &Ctx, dir: &Path, target: &Path, label: &str) -> Result<f64>
     let output = ctx
         .cargo()
         .current_dir(dir)
-        .args(["build", "--release", "--offline"])
+        .args(["build", "--release", "--offline", "--timings"])
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTC_WRAPPER")
         .env_remove("CARGO_BUILD_RUSTC_WRAPPER")
@@ -152,6 +189,7 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     let runs = 1;
     let mut ours = Vec::new();
     let mut sdk = Vec::new();
+    let mut units: Vec<(&str, Vec<(f64, String)>)> = Vec::new();
     let result = (|| -> Result<()> {
         for round in 0..runs {
             let order: [bool; 2] = if round % 2 == 0 {
@@ -166,7 +204,11 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
                     (&sdk_dir, "aws-sdk-kms")
                 };
                 eprintln!("bench:   clean release build of the {label} program");
-                let seconds = clean_build(ctx, dir, &base.join(format!("target-{label}")), label)?;
+                let target = base.join(format!("target-{label}"));
+                let seconds = clean_build(ctx, dir, &target, label)?;
+                if round == 0 {
+                    units.push((label, slowest_units(&target)));
+                }
                 if is_ours {
                     ours.push(seconds)
                 } else {
@@ -202,4 +244,30 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         "",
     );
     Ok(vec![section])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cargo_timings() {
+        let dir = std::env::temp_dir().join(format!("kms-bench-timings-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("cargo-timings")).unwrap();
+        std::fs::write(
+            dir.join("cargo-timings").join("cargo-timing.html"),
+            "<script>\nconst UNIT_DATA = [{\"name\":\"ring\",\"version\":\"0.17.14\",\"mode\":\"run-custom-build\",\"target\":\"\",\"duration\":5.2},\
+             {\"name\":\"rustls\",\"version\":\"0.23.46\",\"mode\":\"todo\",\"target\":\"\",\"duration\":15.7}];\nconst CONCURRENCY_DATA = [];\n",
+        )
+        .unwrap();
+        let units = slowest_units(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            units,
+            vec![
+                (15.7, "rustls 0.23.46".to_owned()),
+                (5.2, "ring 0.17.14 (build script run)".to_owned())
+            ]
+        );
+    }
 }

@@ -58,10 +58,7 @@ fn count_and_series(bench: &Bench) -> Option<(u64, String)> {
             .trim_end_matches(bench.value_str.as_deref().unwrap_or_default());
         return Some((count, series.trim_end_matches('/').to_owned()));
     }
-    let tokens: Vec<&str> = bench
-        .full_id
-        .split(|c: char| c == '/' || c == ' ' || c == '-' || c == '=')
-        .collect();
+    let tokens: Vec<&str> = bench.full_id.split(['/', ' ', '-', '=']).collect();
     let (at, count) = tokens
         .iter()
         .enumerate()

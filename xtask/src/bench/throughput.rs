@@ -276,16 +276,14 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         Target::AtLeast(0.8),
         note,
     );
-    if let Ok(run) = &quiet {
-        if let Some(base) = Summary::of(&baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>())
-        {
-            section.note(format!(
-                "Diagnostic: with `RUST_LOG=warn` kms-server does {:.0} requests/s = {:.2}× the baseline median \
-                 (not alternated, 1 run; for locating the cost, not for the verdict).",
-                run.rps(),
-                run.rps() / base.median
-            ));
-        }
+    let baseline_rps = Summary::of(&baseline_runs.iter().map(WrkRun::rps).collect::<Vec<_>>());
+    if let (Ok(run), Some(base)) = (&quiet, baseline_rps) {
+        section.note(format!(
+            "Diagnostic: with `RUST_LOG=warn` kms-server does {:.0} requests/s = {:.2}× the baseline median \
+             (not alternated, 1 run; for locating the cost, not for the verdict).",
+            run.rps(),
+            run.rps() / base.median
+        ));
     }
     let cpu = |runs: &[WrkRun]| {
         Summary::of(
