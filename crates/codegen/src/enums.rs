@@ -102,8 +102,7 @@ impl Generator<'_> {
 
             impl<'de> ::kms_types::__private::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::kms_types::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let value = <std::borrow::Cow<'de, str> as ::kms_types::__private::serde::Deserialize>::deserialize(deserializer)?;
-                    Ok(Self::from(value.as_ref()))
+                    ::kms_types::__private::deserialize_str_enum(deserializer)
                 }
             }
 

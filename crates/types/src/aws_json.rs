@@ -43,21 +43,33 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
             "the request body must be a JSON object".into(),
         ));
     }
+    // The fast path: plain serde_json. Only a failure pays for a second pass with
+    // serde_path_to_error, to say where the fault is.
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => Err(locate::<T>(body)),
+    }
+}
+
+/// Decodes `body` again, tracking the member path, and turns the failure into a typed error.
+fn locate<T: DeserializeOwned>(body: &[u8]) -> DecodeError {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match missing_field(&inner.to_string()) {
-            Some(member) => DecodeError::Validation(ValidationError::missing(
-                &wire_path_to_member_path(&path),
-                member,
-            )),
-            None => DecodeError::Serialization(describe(&path, &inner)),
-        }
-    })?;
-    de.end()
-        .map_err(|e| DecodeError::Serialization(e.to_string()))?;
-    Ok(value)
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => match de.end() {
+            Ok(()) => return DecodeError::Serialization("invalid JSON body".into()),
+            Err(e) => return DecodeError::Serialization(describe(".", &e)),
+        },
+        Err(e) => e,
+    };
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match missing_field(&inner.to_string()) {
+        Some(member) => DecodeError::Validation(ValidationError::missing(
+            &wire_path_to_member_path(&path),
+            member,
+        )),
+        None => DecodeError::Serialization(describe(&path, &inner)),
+    }
 }
 
 fn missing_field(message: &str) -> Option<&str> {
