@@ -83,7 +83,18 @@ fn write_program(ctx: &Ctx, dir: &Path, name: &str, deps: &str, main: &str) -> R
 /// The slowest compilation units of a build, from cargo's `--timings` report:
 /// `(seconds, "name version (what)")`, slowest first.
 fn slowest_units(target: &Path) -> Vec<(f64, String)> {
-    let html = std::fs::read_to_string(target.join("cargo-timings").join("cargo-timing.html"))
+    // cargo writes `cargo-timing-<time>.html` (and not always a `cargo-timing.html` copy).
+    let newest = std::fs::read_dir(target.join("cargo-timings"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("cargo-timing") && name.ends_with(".html")
+        })
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    let html = newest
+        .and_then(|e| std::fs::read_to_string(e.path()).ok())
         .unwrap_or_default();
     let Some(start) = html.find("const UNIT_DATA = ") else {
         return Vec::new();
@@ -255,7 +266,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kms-bench-timings-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("cargo-timings")).unwrap();
         std::fs::write(
-            dir.join("cargo-timings").join("cargo-timing.html"),
+            dir.join("cargo-timings").join("cargo-timing-20261204T000000Z-0.html"),
             "<script>\nconst UNIT_DATA = [{\"name\":\"ring\",\"version\":\"0.17.14\",\"mode\":\"run-custom-build\",\"target\":\"\",\"duration\":5.2},\
              {\"name\":\"rustls\",\"version\":\"0.23.46\",\"mode\":\"todo\",\"target\":\"\",\"duration\":15.7}];\nconst CONCURRENCY_DATA = [];\n",
         )
