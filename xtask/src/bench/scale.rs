@@ -171,63 +171,97 @@ fn touch(ctx: &Ctx, endpoint: &str, name: &str) -> Result<(f64, f64)> {
     Ok((field("RESPONSE_BYTES ")?, field("ENTRIES ")?))
 }
 
-fn rss(ctx: &Ctx) -> Result<Section> {
+/// One empty/loaded pair of server starts: RSS figures in KiB, load time, and the
+/// default page's (bytes, entries).
+struct RssRun {
+    empty_kb: u64,
+    loaded_kb: u64,
+    peak_kb: u64,
+    load_time: Duration,
+    page: (f64, f64),
+}
+
+fn rss_run(ctx: &Ctx) -> Result<RssRun> {
     let (empty, _) = start(ctx, 0)?;
     touch(ctx, &empty.endpoint, "rss-empty")?;
     let empty_kb = rss_kb(empty.pid())?;
     drop(empty);
 
     let (loaded, load_time) = start(ctx, RSS_STORES)?;
-    let (page_bytes, page_entries) = touch(ctx, &loaded.endpoint, "rss-1m")?;
+    let page = touch(ctx, &loaded.endpoint, "rss-1m")?;
     std::thread::sleep(Duration::from_millis(200));
     let loaded_kb = rss_kb(loaded.pid())?;
     let peak_kb = hwm_kb(loaded.pid())?;
     drop(loaded);
-
     if loaded_kb <= empty_kb {
         bail!(
             "RSS with {RSS_STORES} stores ({loaded_kb} KiB) is not above the empty server's ({empty_kb} KiB)"
         );
     }
-    let per_store = (loaded_kb - empty_kb) as f64 * 1024.0 / RSS_STORES as f64;
+    Ok(RssRun {
+        empty_kb,
+        loaded_kb,
+        peak_kb,
+        load_time,
+        page,
+    })
+}
+
+fn rss(ctx: &Ctx) -> Result<Section> {
+    let repeats = if ctx.quick { 2 } else { 3 };
+    let runs = (0..repeats)
+        .map(|_| rss_run(ctx))
+        .collect::<Result<Vec<_>>>()?;
+    let summary = |f: &dyn Fn(&RssRun) -> f64| Summary::of(&runs.iter().map(f).collect::<Vec<_>>());
+    let mib = |kb: u64| kb as f64 / 1024.0;
+    let per_store = |r: &RssRun| (r.loaded_kb - r.empty_kb) as f64 * 1024.0 / RSS_STORES as f64;
+    let show = |s: Option<Summary>, digits: usize| s.map_or_else(|| "—".into(), |s| s.show(digits));
+    let (page_bytes, page_entries) = runs[0].page;
     let wire_per_store = page_bytes / page_entries.max(1.0);
+    let per_store_summary = summary(&per_store);
+
     let mut section = Section::new("2. Scale: server memory");
     section.note(format!(
         "The `kms-server` binary (bench profile) started with `--generate-stores 0` and with \
-         `--generate-stores {RSS_STORES}`; VmRSS from /proc/PID/status after it announced its endpoint and \
-         answered one signed request. Per store = (loaded − empty) ÷ {RSS_STORES}. The same-run baseline is \
-         the wire size of a store: the default page's JSON bytes ÷ its entries."
+         `--generate-stores {RSS_STORES}`, {repeats} times each; VmRSS from /proc/PID/status after it announced \
+         its endpoint and answered one signed request. Per store = (loaded − empty) ÷ {RSS_STORES}. The same-run \
+         baseline is the wire size of a store: the default page's JSON bytes ÷ its entries."
     ));
     section.table(&["figure", "value"]);
     section.row(&[
-        "RSS, empty server (demo stores only)".into(),
-        format!("{:.1} MiB", empty_kb as f64 / 1024.0),
+        "RSS, empty server (demo stores only), MiB".into(),
+        show(summary(&|r| mib(r.empty_kb)), 1),
     ]);
     section.row(&[
-        format!("RSS, {RSS_STORES} generated stores"),
-        format!(
-            "{:.1} MiB (peak VmHWM {:.1} MiB)",
-            loaded_kb as f64 / 1024.0,
-            peak_kb as f64 / 1024.0
-        ),
+        format!("RSS, {RSS_STORES} generated stores, MiB"),
+        show(summary(&|r| mib(r.loaded_kb)), 1),
     ]);
     section.row(&[
-        "RSS per store".into(),
-        format!("**{per_store:.0} bytes** (n=1)"),
+        format!("peak RSS (VmHWM), {RSS_STORES} stores, MiB"),
+        show(summary(&|r| mib(r.peak_kb)), 1),
     ]);
+    section.row(&["RSS per store, bytes".into(), show(per_store_summary, 0)]);
     section.row(&[
         "JSON wire bytes per store (default page)".into(),
-        format!("{wire_per_store:.0} bytes ({page_entries:.0} entries, {page_bytes:.0} bytes)"),
+        format!("{wire_per_store:.0} ({page_entries:.0} entries, {page_bytes:.0} bytes)"),
     ]);
     section.row(&[
-        format!("start-up to listening with {RSS_STORES} stores"),
-        format!("{:.2} s", load_time.as_secs_f64()),
+        format!("start-up to listening with {RSS_STORES} stores, s"),
+        show(summary(&|r| r.load_time.as_secs_f64()), 2),
     ]);
     section.target(
         "RSS per store ÷ JSON bytes per store",
-        Summary::of(&[per_store / wire_per_store]),
+        Summary::of(
+            &runs
+                .iter()
+                .map(|r| per_store(r) / wire_per_store)
+                .collect::<Vec<_>>(),
+        ),
         Target::None,
-        format!("{per_store:.0} B per store in memory"),
+        format!(
+            "{:.0} B per store in memory",
+            per_store_summary.map_or(f64::NAN, |s| s.median)
+        ),
     );
     Ok(section)
 }
