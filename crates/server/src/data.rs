@@ -164,7 +164,7 @@ mod tests {
     fn loads_the_demo_stores_round_trip() {
         let loaded = parse(&file_with(&demo_entries())).unwrap();
         assert_eq!(loaded.len(), 12);
-        assert_eq!(loaded[0].1.entry(), &demo::stores()[0]);
+        assert_eq!(loaded[0].1.entry(), demo::stores()[0]);
         assert_eq!(loaded[0].0, Owner::new(demo::ACCOUNT_ID, demo::REGION));
     }
 

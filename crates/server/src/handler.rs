@@ -11,7 +11,7 @@ use kms_types::{
 };
 
 use crate::marker::{self, MarkerKey, MarkerScope};
-use crate::store::{Filter, Owner, Record, Storage, StoreError};
+use crate::store::{Filter, Owner, Page, Record, Storage, StoreError};
 
 /// Page size when a request gives no `Limit`. (`Limit` may be 1 to 1000.)
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -58,11 +58,33 @@ pub trait Handler<Op: OperationShape>: Send + Sync + 'static {
         ctx: &Context,
         input: Op::Input,
     ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send;
+
+    /// Answers one validated request with the output already encoded as its awsJson
+    /// body: what the server sends. The default encodes [`Handler::handle`]'s output;
+    /// a backend holding pre-encoded data overrides it to skip that work (it must
+    /// produce the same bytes).
+    fn handle_encoded(
+        &self,
+        ctx: &Context,
+        input: Op::Input,
+    ) -> impl Future<Output = Result<Vec<u8>, Op::Error>> + Send {
+        async move {
+            let output = self.handle(ctx, input).await?;
+            Ok(serde_json::to_vec(&output).expect("generated outputs always encode as JSON"))
+        }
+    }
 }
 
-/// A stored custom key store: a list entry that is known to have an id and a name.
+/// A stored custom key store: a list entry known to have an id and a name, kept
+/// as its awsJson encoding — what every page sends — so that serving a page
+/// copies bytes instead of cloning and re-encoding entries (and a store costs
+/// little more memory than its JSON).
 #[derive(Debug, Clone, PartialEq)]
-pub struct KeyStore(CustomKeyStoresListEntry);
+pub struct KeyStore {
+    id: Box<str>,
+    name: Box<str>,
+    json: Box<[u8]>,
+}
 
 /// A list entry without `CustomKeyStoreId` or `CustomKeyStoreName`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -72,28 +94,47 @@ pub struct MissingMember(pub &'static str);
 impl KeyStore {
     /// Wraps an entry; it must have an id and a name.
     pub fn new(entry: CustomKeyStoresListEntry) -> Result<Self, MissingMember> {
-        if entry.custom_key_store_id.is_none() {
-            return Err(MissingMember("CustomKeyStoreId"));
-        }
-        if entry.custom_key_store_name.is_none() {
-            return Err(MissingMember("CustomKeyStoreName"));
-        }
-        Ok(Self(entry))
+        let id = entry
+            .custom_key_store_id
+            .as_deref()
+            .ok_or(MissingMember("CustomKeyStoreId"))?;
+        let name = entry
+            .custom_key_store_name
+            .as_deref()
+            .ok_or(MissingMember("CustomKeyStoreName"))?;
+        Ok(Self {
+            id: id.into(),
+            name: name.into(),
+            json: serde_json::to_vec(&entry)
+                .expect("generated types always encode as JSON")
+                .into(),
+        })
     }
 
-    /// The entry, as listed.
-    pub fn entry(&self) -> &CustomKeyStoresListEntry {
-        &self.0
+    /// The entry, as listed (decoded from the stored JSON).
+    pub fn entry(&self) -> CustomKeyStoresListEntry {
+        serde_json::from_slice(&self.json).expect("KeyStore::new stored an encoded entry")
+    }
+
+    /// The entry's awsJson encoding.
+    pub fn json(&self) -> &[u8] {
+        &self.json
     }
 }
 
 impl Record for KeyStore {
     fn id(&self) -> &str {
-        self.0.custom_key_store_id.as_deref().unwrap_or_default()
+        &self.id
     }
     fn name(&self) -> &str {
-        self.0.custom_key_store_name.as_deref().unwrap_or_default()
+        &self.name
     }
+}
+
+/// One page of an answer: its stores and the marker of the next page.
+struct Answer {
+    page: Page<KeyStore>,
+    next_marker: Option<String>,
 }
 
 /// `DescribeCustomKeyStores` over any [`Storage`]: the stores of the caller's
@@ -131,6 +172,51 @@ impl<S: Storage<KeyStore> + ?Sized> StoreHandler<S> {
         ctx: &Context,
         input: &DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        let Answer { page, next_marker } = self.answer(ctx, input)?;
+        let items = page.items.iter().map(|s| s.entry()).collect();
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(items)
+            .truncated(next_marker.is_some())
+            .set_next_marker(next_marker)
+            .build())
+    }
+
+    /// [`StoreHandler::describe`], encoded: the same bytes as `serde_json::to_vec` of
+    /// its response, assembled from the stores' stored JSON.
+    pub fn describe_encoded(
+        &self,
+        ctx: &Context,
+        input: &DescribeCustomKeyStoresRequest,
+    ) -> Result<Vec<u8>, DescribeCustomKeyStoresError> {
+        let Answer { page, next_marker } = self.answer(ctx, input)?;
+        let entries: usize = page.items.iter().map(|s| s.json.len() + 1).sum();
+        let marker_len = next_marker.as_ref().map_or(0, |m| m.len() + 16);
+        let mut body = Vec::with_capacity(48 + entries + marker_len);
+        body.extend_from_slice(b"{\"CustomKeyStores\":[");
+        for (i, store) in page.items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&store.json);
+        }
+        body.push(b']');
+        if let Some(marker) = &next_marker {
+            body.extend_from_slice(b",\"NextMarker\":");
+            serde_json::to_writer(&mut body, marker).expect("a string always encodes");
+        }
+        body.extend_from_slice(if next_marker.is_some() {
+            b",\"Truncated\":true}"
+        } else {
+            b",\"Truncated\":false}"
+        });
+        Ok(body)
+    }
+
+    fn answer(
+        &self,
+        ctx: &Context,
+        input: &DescribeCustomKeyStoresRequest,
+    ) -> Result<Answer, DescribeCustomKeyStoresError> {
         let (filter, filter_scope) =
             match (&input.custom_key_store_id, &input.custom_key_store_name) {
                 (Some(id), _) => (Filter::Id(id), format!("id:{id}")),
@@ -177,12 +263,7 @@ impl<S: Storage<KeyStore> + ?Sized> StoreHandler<S> {
             .next
             .as_deref()
             .map(|position| marker::issue(&self.marker_key, &scope, position));
-        let items = page.items.iter().map(|s| s.0.clone()).collect();
-        Ok(DescribeCustomKeyStoresResponse::builder()
-            .custom_key_stores(items)
-            .truncated(next_marker.is_some())
-            .set_next_marker(next_marker)
-            .build())
+        Ok(Answer { page, next_marker })
     }
 }
 
@@ -194,6 +275,14 @@ impl<S: Storage<KeyStore> + ?Sized> Handler<DescribeCustomKeyStores> for StoreHa
     ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
         self.describe(ctx, &input)
     }
+
+    async fn handle_encoded(
+        &self,
+        ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> Result<Vec<u8>, DescribeCustomKeyStoresError> {
+        self.describe_encoded(ctx, &input)
+    }
 }
 
 impl<Op: OperationShape, H: Handler<Op>> Handler<Op> for Arc<H> {
@@ -203,6 +292,14 @@ impl<Op: OperationShape, H: Handler<Op>> Handler<Op> for Arc<H> {
         input: Op::Input,
     ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send {
         (**self).handle(ctx, input)
+    }
+
+    fn handle_encoded(
+        &self,
+        ctx: &Context,
+        input: Op::Input,
+    ) -> impl Future<Output = Result<Vec<u8>, Op::Error>> + Send {
+        (**self).handle_encoded(ctx, input)
     }
 }
 
@@ -233,6 +330,52 @@ mod tests {
             }))
             .unwrap();
         StoreHandler::new(Arc::new(store), MarkerKey::from_passphrase("test key"))
+    }
+
+    #[test]
+    fn encoded_pages_are_the_typed_pages_encoded() {
+        let h = handler(2500);
+        // The demo stores too: certificates with escapes, XKS configurations, every state.
+        for (owner, store) in demo::stores().into_iter().map(|e| {
+            (
+                Owner::new(demo::ACCOUNT_ID, demo::REGION),
+                KeyStore::new(e).unwrap(),
+            )
+        }) {
+            h.storage().put(owner, store).unwrap();
+        }
+        let c = ctx(demo::ACCOUNT_ID, demo::REGION);
+        let mut requests = vec![
+            DescribeCustomKeyStoresRequest::builder().build(),
+            DescribeCustomKeyStoresRequest::builder()
+                .custom_key_store_name("store-000007")
+                .build(),
+            DescribeCustomKeyStoresRequest::builder()
+                .custom_key_store_id("cks-nope")
+                .build(),
+            DescribeCustomKeyStoresRequest::builder()
+                .marker("forged")
+                .build(),
+        ];
+        for limit in [1, 7, 1000] {
+            let mut marker = None;
+            for _ in 0..5 {
+                let request = DescribeCustomKeyStoresRequest::builder()
+                    .limit(limit)
+                    .set_marker(marker.clone())
+                    .build();
+                marker = h.describe(&c, &request).unwrap().next_marker;
+                requests.push(request);
+            }
+        }
+        for request in requests {
+            let typed = h
+                .describe(&c, &request)
+                .map(|r| serde_json::to_vec(&r).unwrap());
+            assert_eq!(h.describe_encoded(&c, &request), typed, "{request:?}");
+        }
+        let stored = KeyStore::new(demo::stores()[0].clone()).unwrap();
+        assert_eq!(stored.entry(), demo::stores()[0]);
     }
 
     fn all(

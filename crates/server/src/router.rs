@@ -88,15 +88,8 @@ impl<Op: OperationShape + 'static, H: Handler<Op>> Route for Bound<Op, H> {
             Err(reply) => return Box::pin(std::future::ready(reply)),
         };
         Box::pin(async move {
-            match self.handler.handle(&ctx, input).await {
-                Ok(output) => match serde_json::to_vec(&output) {
-                    Ok(body) => Reply::ok(body),
-                    Err(e) => Reply::error(
-                        500,
-                        "KMSInternalException",
-                        format!("could not encode the response: {e}"),
-                    ),
-                },
+            match self.handler.handle_encoded(&ctx, input).await {
+                Ok(body) => Reply::ok(body),
                 Err(error) => Reply::modeled(&error),
             }
         })
