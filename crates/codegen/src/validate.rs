@@ -234,8 +234,8 @@ impl Generator<'_> {
             let doc = format!(" The `@pattern` of `{owner}`: `{pattern}`.");
             quote! {
                 #[doc = #doc]
-                static #ident: std::sync::LazyLock<::kms_types::__private::regex::Regex> = std::sync::LazyLock::new(|| {
-                    ::kms_types::__private::regex::Regex::new(#translated).expect("kms-spec checked this pattern when the model loaded")
+                static #ident: std::sync::LazyLock<::kms_types::__private::regex_lite::Regex> = std::sync::LazyLock::new(|| {
+                    ::kms_types::__private::regex_lite::Regex::new(#translated).expect("kms-spec checked this pattern when the model loaded")
                 });
             }
         });

@@ -1,11 +1,16 @@
-//! `@pattern` values are ECMA-262 regular expressions; the `regex` crate differs in
-//! a few classes. This module translates one into the other so both match alike.
+//! `@pattern` values are ECMA-262 regular expressions; the `regex-lite` crate differs in
+//! a few places. This module translates one into the other so both match alike.
 
-/// Translates an ECMA-262 pattern into `regex` crate syntax.
+/// ECMA-262's `\s`: WhiteSpace and LineTerminator, as the members of a class.
+const ECMA_SPACE: &str = r"\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
+
+/// Translates an ECMA-262 pattern into `regex-lite` syntax.
 ///
-/// ECMA's `\d`, `\w` and `\b` are ASCII-only where the `regex` crate's are Unicode-aware;
-/// they become explicit ASCII classes. `\s` (Unicode whitespace in both) and
-/// escapes such as `\u00FF` and `\/` are accepted by `regex` as they are.
+/// `regex-lite`'s `\d`, `\w` and `\b` are ASCII-only, as ECMA's are, and escapes such
+/// as `\u00FF` and `\/` mean the same in both; ECMA's `\s` is Unicode whitespace where
+/// `regex-lite`'s is ASCII, so it becomes an explicit class. Inside a class, `&&` and
+/// `~~` are escaped (`regex-lite` rejects them as set operations; ECMA reads them
+/// literally).
 pub fn ecma_to_regex(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars();
@@ -13,16 +18,17 @@ pub fn ecma_to_regex(pattern: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
-                Some('d') => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
-                Some('D') => out.push_str("[^0-9]"),
-                Some('w') => out.push_str(if in_class {
-                    "0-9A-Za-z_"
-                } else {
-                    "[0-9A-Za-z_]"
-                }),
-                Some('W') => out.push_str("[^0-9A-Za-z_]"),
-                Some('b') if !in_class => out.push_str("(?-u:\\b)"),
-                Some('B') if !in_class => out.push_str("(?-u:\\B)"),
+                Some('s') if in_class => out.push_str(ECMA_SPACE),
+                Some('s') => {
+                    out.push('[');
+                    out.push_str(ECMA_SPACE);
+                    out.push(']');
+                }
+                Some('S') if !in_class => {
+                    out.push_str("[^");
+                    out.push_str(ECMA_SPACE);
+                    out.push(']');
+                }
                 Some(other) => {
                     out.push('\\');
                     out.push(other);
@@ -44,12 +50,8 @@ pub fn ecma_to_regex(pattern: &str) -> String {
                 in_class = false;
                 out.push(']');
             }
-            '&' | '~' | '-' if in_class => {
-                // `regex` gives `&&`, `~~` and `--` set-operation meaning inside classes.
-                let next = chars.as_str().chars().next();
-                if c != '-' && next == Some(c) {
-                    out.push('\\');
-                }
+            '&' | '~' if in_class && chars.as_str().starts_with(c) => {
+                out.push('\\');
                 out.push(c);
             }
             _ => out.push(c),
@@ -58,9 +60,9 @@ pub fn ecma_to_regex(pattern: &str) -> String {
     out
 }
 
-/// Compiles an ECMA-262 pattern with the `regex` crate after [`ecma_to_regex`].
-pub fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::Regex::new(&ecma_to_regex(pattern))
+/// Compiles an ECMA-262 pattern with the `regex-lite` crate after [`ecma_to_regex`].
+pub fn compile(pattern: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
+    regex_lite::Regex::new(&ecma_to_regex(pattern))
 }
 
 #[cfg(test)]
@@ -88,6 +90,31 @@ mod tests {
         assert!(marker.is_match("abc ÿ"));
         assert!(!marker.is_match("a\u{100}"));
         assert!(!marker.is_match("\t"));
+    }
+
+    #[test]
+    fn whitespace_is_ecma_whitespace() {
+        let re = compile(r"^[a-z\s]+$").unwrap();
+        assert!(re.is_match("a b\u{a0}c\u{3000}d\te"));
+        assert!(!re.is_match("a_b"));
+        let re = compile(r"^\s\S$").unwrap();
+        assert!(re.is_match("\u{2028}x"));
+        assert!(!re.is_match("x\u{2028}"));
+    }
+
+    #[test]
+    fn class_set_operators_are_literal() {
+        let re = compile("^[a&&b~~]+$").unwrap();
+        assert!(re.is_match("a&&b~~"));
+        assert!(!re.is_match("c"));
+    }
+
+    #[test]
+    fn word_boundary_is_ascii() {
+        let re = compile(r"\bkms\b").unwrap();
+        assert!(re.is_match("a kms b"));
+        assert!(re.is_match("ékmsé"), "é is not an ECMA word character");
+        assert!(!re.is_match("akms"));
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl Validate for Unit {
 /// What generated code refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use regex;
+    pub use regex_lite;
     pub use schemars;
     pub use serde;
     pub use serde_json;

@@ -298,7 +298,7 @@ impl Violations {
         at: &str,
         member: &str,
         value: &str,
-        regex: &regex::Regex,
+        regex: &regex_lite::Regex,
         pattern: &'static str,
         sensitive: bool,
     ) {
