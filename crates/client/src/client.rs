@@ -5,17 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT,
+};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kms_types::{OperationError, OperationShape, Validate, aws_json};
+use kms_types::{OperationError, OperationShape, Validate, aws_json, sigv4};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
@@ -38,10 +37,11 @@ pub struct Client {
 
 struct Inner {
     config: Config,
-    http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HyperClient<Connector, Full<Bytes>>,
     uri: Uri,
     host: HeaderValue,
-    identity: aws_credential_types::Credentials,
+    /// The endpoint's path as SigV4 canonicalizes it.
+    canonical_path: String,
     user_agent: HeaderValue,
     x_amz_user_agent: HeaderValue,
     debug: Option<DebugSink>,
@@ -56,15 +56,29 @@ impl fmt::Debug for Client {
     }
 }
 
-fn https_connector(connect_timeout: Duration) -> HttpsConnector<HttpConnector> {
+/// HTTP and HTTPS (rustls on ring, Mozilla's roots), or HTTP alone without the
+/// `rustls` feature.
+#[cfg(feature = "rustls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "rustls"))]
+type Connector = HttpConnector;
+
+fn connector(connect_timeout: Duration) -> Connector {
     let mut http = HttpConnector::new();
-    http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
     http.set_nodelay(true);
-    let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-        .expect("the ring provider supports the safe default protocol versions");
-    builder.https_or_http().enable_http1().wrap_connector(http)
+    #[cfg(feature = "rustls")]
+    {
+        http.enforce_http(false);
+        hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .expect("the ring provider supports the safe default protocol versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http)
+    }
+    #[cfg(not(feature = "rustls"))]
+    http
 }
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
@@ -102,17 +116,14 @@ impl Client {
             parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
             uri = Uri::from_parts(parts).map_err(|_| invalid())?;
         }
-        let host = host_header(&uri)
-            .and_then(|h| HeaderValue::from_str(&h).ok())
-            .ok_or_else(invalid)?;
-        let creds = &config.credentials;
-        let identity = aws_credential_types::Credentials::new(
-            creds.access_key_id.clone(),
-            creds.secret_access_key.clone(),
-            creds.session_token.clone(),
-            None,
-            "kms-client",
-        );
+        let host_name = host_header(&uri).ok_or_else(invalid)?;
+        let host = HeaderValue::from_str(&host_name).map_err(|_| invalid())?;
+        if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
+            return Err(Error::Config(Box::new(ConfigError::HttpsUnsupported {
+                value: config.endpoint.clone(),
+            })));
+        }
+        let canonical_path = sigv4::canonical_path(uri.path());
         let os = std::env::consts::OS;
         let user_agent =
             HeaderValue::from_str(&format!("{SDK_NAME}/{SDK_VERSION} os/{os} lang/rust"))
@@ -123,14 +134,14 @@ impl Client {
         .expect("ASCII");
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(https_connector(config.timeouts.connect));
+            .build(connector(config.timeouts.connect));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 http,
                 uri,
                 host,
-                identity,
+                canonical_path,
                 user_agent,
                 x_amz_user_agent,
                 debug: None,
@@ -160,7 +171,7 @@ impl Client {
             http: shared.http.clone(),
             uri: shared.uri.clone(),
             host: shared.host.clone(),
-            identity: shared.identity.clone(),
+            canonical_path: shared.canonical_path.clone(),
             user_agent: shared.user_agent.clone(),
             x_amz_user_agent: shared.x_amz_user_agent.clone(),
             debug: None,
@@ -195,8 +206,8 @@ impl Client {
         let body = Bytes::from(
             serde_json::to_vec(input).map_err(|e| Error::Signing(format!("encoding: {e}")))?,
         );
-        let invocation_id = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-            .expect("a uuid is a valid header value");
+        let invocation_id =
+            HeaderValue::from_str(&invocation_id()).expect("a UUID is a valid header value");
         let cfg = &self.inner.config;
         let total = cfg.timeouts.total;
         let start = tokio::time::Instant::now();
@@ -349,42 +360,64 @@ impl Client {
             );
             h.insert(HeaderName::from_static("amz-sdk-request"), sdk_request);
         }
-        let mut request = builder
-            .body(Full::new(body.clone()))
-            .map_err(|e| Error::Signing(e.to_string()))?;
-
-        let identity = inner.identity.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&inner.config.region)
-            .name(op.signing_name)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| Error::Signing(e.to_string()))?
-            .into();
-        let uri = inner.uri.to_string();
-        let headers = request
-            .headers()
+        let unix_secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // Every header is signed but User-Agent, as the AWS SDKs do.
+        let headers = builder
+            .headers_ref()
+            .expect("builder has no error yet")
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-        let signable = SignableRequest::new("POST", uri, headers, SignableBody::Bytes(&body))
-            .map_err(|e| Error::Signing(e.to_string()))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| Error::Signing(e.to_string()))?
-            .into_parts();
-        let (signed_headers, _params) = instructions.into_parts();
-        for header in signed_headers {
-            let name = header.name();
-            let value = HeaderValue::from_str(header.value()).map_err(|_| {
+            .filter(|(name, _)| *name != USER_AGENT)
+            .map(|(name, value)| {
+                let value = value.to_str().map_err(|_| {
+                    Error::Signing(format!(
+                        "the {name} header is not ASCII, so cannot be signed"
+                    ))
+                })?;
+                Ok((name.as_str(), value))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let signed = sigv4::sign(
+            &inner.config.credentials,
+            &sigv4::Request {
+                method: "POST",
+                path: &inner.canonical_path,
+                query: "",
+                headers: &headers,
+                payload: &body,
+            },
+            &inner.config.region,
+            op.signing_name,
+            unix_secs,
+        );
+        let header_value = |name: &str, value: &str| {
+            HeaderValue::from_str(value).map_err(|_| {
                 Error::Signing(format!(
                     "the {name} header would not be a valid header value"
                 ))
-            })?;
-            request
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
+            })
+        };
+        {
+            let h = builder.headers_mut().expect("builder has no error yet");
+            h.insert(
+                HeaderName::from_static("x-amz-date"),
+                header_value("x-amz-date", &signed.amz_date)?,
+            );
+            if let Some(token) = &inner.config.credentials.session_token {
+                h.insert(
+                    HeaderName::from_static("x-amz-security-token"),
+                    header_value("x-amz-security-token", token)?,
+                );
+            }
+            h.insert(
+                AUTHORIZATION,
+                header_value("authorization", &signed.authorization)?,
+            );
         }
+        let request = builder
+            .body(Full::new(body))
+            .map_err(|e| Error::Signing(e.to_string()))?;
         Ok(request)
     }
 
@@ -392,6 +425,22 @@ impl Client {
     pub fn describe_custom_key_stores(&self) -> crate::operation::DescribeCustomKeyStoresFluent {
         crate::operation::DescribeCustomKeyStoresFluent::new(self.clone())
     }
+}
+
+/// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.
+fn invocation_id() -> String {
+    let bits = (u128::from(retry::random_u64()) << 64 | u128::from(retry::random_u64()))
+        & !(0xF000u128 << 64 | 0xC000u128 << 48)
+        | (0x4000u128 << 64 | 0x8000u128 << 48);
+    let hex = format!("{bits:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// The signed request as text for `--debug`: method, URI, headers, body; the
@@ -427,5 +476,52 @@ pub fn mask_authorization(value: &str) -> String {
             format!("{}Signature=****{}", &value[..i], &after[end..])
         }
         None => "****".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Credentials;
+
+    fn config(endpoint: &str) -> Config {
+        Config::builder()
+            .endpoint(endpoint)
+            .region("us-east-1")
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret", None))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn https_needs_the_rustls_feature() {
+        let result = Client::try_new(config("https://kms.us-east-1.amazonaws.com"));
+        if cfg!(feature = "rustls") {
+            assert!(result.is_ok());
+        } else {
+            let error = result.unwrap_err();
+            assert!(
+                matches!(&error, Error::Config(e) if matches!(**e, ConfigError::HttpsUnsupported { .. })),
+                "{error:?}"
+            );
+        }
+        assert!(Client::try_new(config("http://127.0.0.1:4599")).is_ok());
+    }
+
+    #[test]
+    fn invocation_ids_are_version_4_uuids() {
+        let a = invocation_id();
+        let b = invocation_id();
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let groups: Vec<&str> = id.split('-').collect();
+            assert_eq!(
+                groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+            assert!(groups[2].starts_with('4'), "{id}");
+            assert!(groups[3].starts_with(['8', '9', 'a', 'b']), "{id}");
+        }
     }
 }

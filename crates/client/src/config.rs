@@ -3,7 +3,6 @@
 //! the AWS CLI and SDKs do.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,42 +12,9 @@ use crate::retry::RetryConfig;
 // Public types
 // ---------------------------------------------------------------------------
 
-const REDACTED: &str = "** redacted **";
-
-/// Static AWS credentials. `Debug` never prints the secret or the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl Credentials {
-    pub fn new(
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<String>,
-        session_token: Option<String>,
-    ) -> Self {
-        Self {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token,
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &REDACTED)
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| REDACTED),
-            )
-            .finish()
-    }
-}
+/// Static AWS credentials (the type SigV4 signing takes). `Debug` never prints the
+/// secret or the token.
+pub use kms_types::sigv4::Credentials;
 
 /// Network timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,9 +172,15 @@ pub enum ConfigError {
 
     #[error(
         "invalid endpoint URL {value:?} from {origin}: it must start with https:// (or http://) \
-         followed by a host, e.g. https://kms.us-east-1.amazonaws.com"
+         followed by a host, and carry no query or fragment, e.g. https://kms.us-east-1.amazonaws.com"
     )]
     InvalidEndpoint { value: String, origin: String },
+
+    #[error(
+        "endpoint URL {value:?} uses https, but this kms-client was built without its `rustls` \
+         feature: enable the feature, or use an http:// endpoint (such as kms-server's)"
+    )]
+    HttpsUnsupported { value: String },
 
     #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
     InvalidMaxAttempts { value: String, origin: String },
@@ -546,7 +518,7 @@ fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
         .or_else(|| v.strip_prefix("http://"));
     let host_ok = rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !host.contains(char::is_whitespace)
+        !host.is_empty() && !host.contains(char::is_whitespace) && !r.contains(['?', '#'])
     });
     if host_ok {
         Ok(v.trim_end_matches('/').to_string())

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use futures::StreamExt;
+use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken};
 use kms_client::{Client, Config, Error, Overrides};
 use kms_types::CustomKeyStoresListEntry;

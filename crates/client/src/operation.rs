@@ -4,7 +4,8 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
+use futures_core::Stream;
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use kms_types::{
     CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresRequest,
     DescribeCustomKeyStoresResponse, OperationShape, Paginated,

@@ -47,14 +47,14 @@ impl RetryConfig {
 
     /// Full jitter: a uniformly random duration in
     /// `[0, min(max_backoff, initial_backoff * 2^(attempt-1))]`, where `attempt`
-    /// is the 1-based number of the attempt that just failed.
-    pub fn backoff(&self, attempt: u32, rng: &mut impl rand::Rng) -> Duration {
+    /// is the 1-based number of the attempt that just failed, drawn from `random`,
+    /// a uniformly random `u64` (such as [`random_u64`]'s).
+    pub fn backoff(&self, attempt: u32, random: u64) -> Duration {
         let cap = self.backoff_cap(attempt);
         let cap_nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-        if cap_nanos == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_nanos(rng.random_range(0..=cap_nanos))
+        // Multiply-shift maps the u64 onto [0, cap_nanos] evenly.
+        let nanos = (u128::from(random) * (u128::from(cap_nanos) + 1)) >> 64;
+        Duration::from_nanos(nanos as u64)
     }
 }
 
@@ -151,11 +151,12 @@ where
         if attempt >= max_attempts || !is_retryable(&err) {
             return Err(err);
         }
-        // The thread-local RNG is a temporary so it is never held across an await.
-        let delay = cfg.backoff(attempt, &mut rand::rng());
+        let delay = cfg.backoff(attempt, random_u64());
         if let Some(deadline) = deadline {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if delay >= remaining {
+            // tokio's timer wakes on whole milliseconds, so a sleep may overrun by
+            // up to one: do not start an attempt that close to the deadline.
+            if delay + Duration::from_millis(1) >= remaining {
                 return Err(err);
             }
         }
@@ -164,13 +165,40 @@ where
     }
 }
 
+/// A uniformly random `u64` for jitter and invocation ids (not for secrets): a
+/// process-wide counter hashed with SipHash under the standard library's randomly
+/// keyed `RandomState`, so no RNG crate is needed.
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-    use rand::rngs::StdRng;
     use std::cell::Cell;
     use std::rc::Rc;
+
+    /// SplitMix64: a seeded stream of uniformly distributed `u64`s for the tests.
+    struct SplitMix(u64);
+
+    impl SplitMix {
+        fn seeded(seed: u64) -> Self {
+            Self(seed)
+        }
+
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
 
     #[test]
     fn defaults_and_disabled() {
@@ -198,19 +226,19 @@ mod tests {
             max_backoff: Duration::MAX,
         };
         assert_eq!(huge.backoff_cap(200), Duration::MAX);
-        let mut rng = StdRng::seed_from_u64(1);
-        let _ = huge.backoff(200, &mut rng); // must not panic
+        let mut rng = SplitMix::seeded(1);
+        let _ = huge.backoff(200, rng.next()); // must not panic
     }
 
     #[test]
     fn backoff_bounds_growth_and_full_range() {
         let c = RetryConfig::default();
-        let mut rng = StdRng::seed_from_u64(42);
+        let mut rng = SplitMix::seeded(42);
         const N: usize = 20_000;
         let mut prev_mean = 0.0f64;
         for attempt in 1..=12u32 {
             let cap = c.backoff_cap(attempt);
-            let samples: Vec<Duration> = (0..N).map(|_| c.backoff(attempt, &mut rng)).collect();
+            let samples: Vec<Duration> = (0..N).map(|_| c.backoff(attempt, rng.next())).collect();
             assert!(
                 samples.iter().all(|s| *s <= cap),
                 "attempt {attempt} above cap"
@@ -243,14 +271,33 @@ mod tests {
     }
 
     #[test]
+    fn backoff_ends_of_the_range() {
+        let c = RetryConfig::default();
+        assert_eq!(c.backoff(3, 0), Duration::ZERO);
+        assert_eq!(c.backoff(3, u64::MAX), c.backoff_cap(3));
+        assert_eq!(c.backoff(3, u64::MAX / 2), c.backoff_cap(3) / 2);
+    }
+
+    #[test]
+    fn random_u64_differs_and_spreads() {
+        let samples: Vec<u64> = (0..10_000).map(|_| random_u64()).collect();
+        let distinct: std::collections::BTreeSet<_> = samples.iter().collect();
+        assert_eq!(distinct.len(), samples.len());
+        for bit in [0, 31, 63] {
+            let set = samples.iter().filter(|v| *v >> bit & 1 == 1).count();
+            assert!((4_500..5_500).contains(&set), "bit {bit} set {set} times");
+        }
+    }
+
+    #[test]
     fn zero_backoff_is_zero() {
         let c = RetryConfig {
             max_attempts: 3,
             initial_backoff: Duration::ZERO,
             max_backoff: Duration::from_secs(1),
         };
-        let mut rng = StdRng::seed_from_u64(7);
-        assert_eq!(c.backoff(5, &mut rng), Duration::ZERO);
+        let mut rng = SplitMix::seeded(7);
+        assert_eq!(c.backoff(5, rng.next()), Duration::ZERO);
     }
 
     #[test]

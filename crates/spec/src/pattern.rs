@@ -2,7 +2,8 @@
 //! a few places. This module translates one into the other so both match alike.
 
 /// ECMA-262's `\s`: WhiteSpace and LineTerminator, as the members of a class.
-const ECMA_SPACE: &str = r"\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
+const ECMA_SPACE: &str =
+    r"\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
 
 /// Translates an ECMA-262 pattern into `regex-lite` syntax.
 ///

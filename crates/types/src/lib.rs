@@ -20,6 +20,8 @@ extern crate self as kms_types;
 pub mod aws_json;
 mod blob;
 pub mod operation;
+#[cfg(feature = "sigv4")]
+pub mod sigv4;
 mod timestamp;
 pub mod validation;
 
