@@ -202,79 +202,86 @@ fn clean_build(ctx: &Ctx, dir: &Path, target: &Path, label: &str) -> Result<Buil
     Ok(Build { wall, cpu })
 }
 
+/// The programs built, in the order of the first round.
+const PROGRAMS: [&str; 3] = ["kms-client", "aws-sdk-kms", "kms-client, HTTP only"];
+
 pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     let base: PathBuf =
         std::env::temp_dir().join(format!("kms-bench-build-{}", std::process::id()));
-    let ours_dir = base.join("with-kms-client");
-    let sdk_dir = base.join("with-aws-sdk-kms");
-    let client_path = ctx.root.join("crates").join("client");
+    let client_path = format!(
+        "{:?}",
+        ctx.root.join("crates").join("client").to_string_lossy()
+    );
+    let dirs = [
+        base.join("with-kms-client"),
+        base.join("with-aws-sdk-kms"),
+        base.join("with-kms-client-http"),
+    ];
     write_program(
         ctx,
-        &ours_dir,
+        &dirs[0],
         "with-kms-client",
-        &format!(
-            "kms-client = {{ path = {:?} }}\n",
-            client_path.to_string_lossy()
-        ),
+        &format!("kms-client = {{ path = {client_path} }}\n"),
         OURS_MAIN,
     )?;
     write_program(
         ctx,
-        &sdk_dir,
+        &dirs[1],
         "with-aws-sdk-kms",
         "aws-sdk-kms = { version = \"1\", default-features = false, features = [\"rt-tokio\", \"behavior-version-latest\"] }\n\
          aws-smithy-http-client = { version = \"1\", features = [\"rustls-ring\"] }\n",
         SDK_MAIN,
     )?;
+    write_program(
+        ctx,
+        &dirs[2],
+        "with-kms-client-http",
+        &format!("kms-client = {{ path = {client_path}, default-features = false }}\n"),
+        OURS_MAIN,
+    )?;
     let runs = 2;
-    let mut ours = Vec::new();
-    let mut sdk = Vec::new();
+    let mut builds: [Vec<Build>; 3] = Default::default();
     let mut units: Vec<(&str, Vec<(f64, String)>)> = Vec::new();
     let result = (|| -> Result<()> {
         for round in 0..runs {
-            let order: [bool; 2] = if round % 2 == 0 {
-                [true, false]
-            } else {
-                [false, true]
-            };
-            for is_ours in order {
-                let (dir, label) = if is_ours {
-                    (&ours_dir, "kms-client")
-                } else {
-                    (&sdk_dir, "aws-sdk-kms")
-                };
+            // Each round starts with a different program, so none always builds first.
+            for k in 0..PROGRAMS.len() {
+                let i = (k + round) % PROGRAMS.len();
+                let label = PROGRAMS[i];
                 eprintln!("bench:   clean release build of the {label} program");
-                let target = base.join(format!("target-{label}"));
-                let build = clean_build(ctx, dir, &target, label)?;
+                let target = base.join(format!("target-{i}"));
+                let build = clean_build(ctx, &dirs[i], &target, &label.replace([',', ' '], "-"))?;
                 if round == 0 {
                     units.push((label, slowest_units(&target)));
                 }
-                if is_ours {
-                    ours.push(build)
-                } else {
-                    sdk.push(build)
-                }
+                builds[i].push(build);
             }
         }
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(&base);
     result?;
+    units.sort_by_key(|(label, _)| PROGRAMS.iter().position(|p| p == label));
 
     let wall = |v: &[Build]| v.iter().map(|b| b.wall).collect::<Vec<_>>();
     let cpu = |v: &[Build]| v.iter().map(|b| b.cpu).collect::<Vec<_>>();
-    let ratio = Summary::of(&paired_ratios(&wall(&ours), &wall(&sdk)));
-    let cpu_ratio = Summary::of(&paired_ratios(&cpu(&ours), &cpu(&sdk)));
+    let [ours, sdk, http_only] = &builds;
+    let ratio = Summary::of(&paired_ratios(&wall(ours), &wall(sdk)));
+    let cpu_ratio = Summary::of(&paired_ratios(&cpu(ours), &cpu(sdk)));
+    let http_ratio = Summary::of(&paired_ratios(&wall(http_only), &wall(sdk)));
     let mut section = Section::new("5. Build cost");
     section.note(format!(
         "A minimal program that builds a client (endpoint, region, static credentials) and calls \
-         DescribeCustomKeyStores once, written twice: with `kms-client` (path dependency on this workspace) \
-         and with `aws-sdk-kms` (default features off, `rt-tokio` + `behavior-version-latest`, and \
-         `aws-smithy-http-client` with rustls on ring — the same TLS stack kms-client uses). Both with \
-         `tokio` (macros, rt-multi-thread) and this workspace's Cargo.lock; each `cargo build --release \
-         --offline` starts from an empty CARGO_TARGET_DIR (dependencies fetched beforehand, not timed). \
-         {runs} alternated build(s) each, on {} cores. Wall time is the figure judged; the CPU time of \
-         cargo and rustc (bash `times`) is a cross-check less sensitive to other load on the machine.",
+         DescribeCustomKeyStores once, written twice: with `kms-client` (path dependency on this workspace, \
+         default features: HTTPS with rustls on ring) and with `aws-sdk-kms` (default features off, \
+         `rt-tokio` + `behavior-version-latest`, and `aws-smithy-http-client` with rustls on ring — the \
+         same TLS stack). Both with `tokio` (macros, rt-multi-thread) and this workspace's Cargo.lock; \
+         each `cargo build --release --offline` starts from an empty CARGO_TARGET_DIR (dependencies \
+         fetched beforehand, not timed). Also, for information, the kms-client program with \
+         `default-features = false` (plain HTTP: enough for kms-server, not for real KMS). {runs} \
+         rounds, each program once per round, rotating which goes first, on {} cores. Wall time is the \
+         figure judged; the CPU time of cargo and rustc (bash `times`) is a cross-check less sensitive \
+         to other load on the machine.",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     ));
     section.table(&[
@@ -283,22 +290,22 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         "CPU, user + system (s)",
     ]);
     let show = |v: &[f64]| Summary::of(v).map_or_else(|| "—".into(), |s| s.show(1));
-    section.row(&[
-        "with kms-client".into(),
-        show(&wall(&ours)),
-        show(&cpu(&ours)),
-    ]);
-    section.row(&[
-        "with aws-sdk-kms".into(),
-        show(&wall(&sdk)),
-        show(&cpu(&sdk)),
-    ]);
+    for (label, runs) in PROGRAMS.iter().zip(&builds) {
+        section.row(&[format!("with {label}"), show(&wall(runs)), show(&cpu(runs))]);
+    }
     section.target(
         "clean build time kms-client ÷ aws-sdk-kms",
         ratio,
         Target::AtMost(0.3),
         cpu_ratio.map_or_else(String::new, |r| format!("CPU-time ratio: {:.2}", r.median)),
     );
+    if let Some(r) = http_ratio {
+        section.note(format!(
+            "kms-client without TLS (`default-features = false`): {:.2}× the aws-sdk-kms program's \
+             wall time (median of {} paired rounds; informational, not the judged figure).",
+            r.median, r.n
+        ));
+    }
     for (label, slowest) in units {
         if slowest.is_empty() {
             section.note(format!(
