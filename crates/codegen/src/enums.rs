@@ -41,7 +41,6 @@ impl Generator<'_> {
             .iter()
             .map(|(variant, value, _)| quote!(#value => Self::#variant,));
         let values = members.iter().map(|(_, value, _)| value);
-        let values_schema = members.iter().map(|(_, value, _)| value);
         quote! {
             #docs
             #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,19 +102,6 @@ impl Generator<'_> {
             impl<'de> ::kms_types::__private::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::kms_types::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     ::kms_types::__private::deserialize_str_enum(deserializer)
-                }
-            }
-
-            impl ::kms_types::__private::schemars::JsonSchema for #name {
-                fn schema_name() -> std::borrow::Cow<'static, str> {
-                    #shape_name.into()
-                }
-
-                fn json_schema(_: &mut ::kms_types::__private::schemars::SchemaGenerator) -> ::kms_types::__private::schemars::Schema {
-                    ::kms_types::__private::schemars::json_schema!({
-                        "type": "string",
-                        "enum": [#(#values_schema),*]
-                    })
                 }
             }
         }
@@ -214,19 +200,6 @@ impl Generator<'_> {
                 fn deserialize<D: ::kms_types::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                     let value = <i32 as ::kms_types::__private::serde::Deserialize>::deserialize(deserializer)?;
                     Ok(Self::from(value))
-                }
-            }
-
-            impl ::kms_types::__private::schemars::JsonSchema for #name {
-                fn schema_name() -> std::borrow::Cow<'static, str> {
-                    #shape_name.into()
-                }
-
-                fn json_schema(_: &mut ::kms_types::__private::schemars::SchemaGenerator) -> ::kms_types::__private::schemars::Schema {
-                    ::kms_types::__private::schemars::json_schema!({
-                        "type": "integer",
-                        "enum": [#(#values),*]
-                    })
                 }
             }
         }

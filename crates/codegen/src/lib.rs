@@ -5,9 +5,13 @@
 //! validators, enums that keep unknown values, error types, one error enum and one
 //! marker type with its [`Operation`](https://docs.rs/kms-types) descriptor per operation.
 //! Generated code refers to its runtime through `::kms_types`.
+//!
+//! [`operation_schemas`] derives the JSON Schema of each operation's input and output
+//! from the same model (what `cargo xtask codegen` writes under `spec/schema/`).
 
 mod docs;
 mod enums;
+pub mod json_schema;
 mod names;
 mod operations;
 mod structures;
@@ -21,6 +25,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub use docs::html_to_markdown;
+pub use json_schema::{OperationSchemas, operation_schemas};
 
 /// Why code could not be generated for a model.
 #[derive(Debug, Clone, PartialEq, Eq)]

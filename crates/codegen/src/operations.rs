@@ -268,17 +268,11 @@ impl Generator<'_> {
             " Every operation of `{}` in this model, ordered by name.",
             self.service.shape.id.name()
         );
-        let markers: Vec<_> = markers.collect();
         quote! {
             #[doc = #doc]
             pub const OPERATIONS: &[::kms_types::Operation] = &[
                 #(<#markers as ::kms_types::OperationShape>::OPERATION,)*
             ];
-
-            /// The JSON Schema of every operation's input and output, ordered by operation name.
-            pub fn operation_schemas() -> Vec<::kms_types::OperationSchemas> {
-                Vec::from([#(::kms_types::OperationSchemas::of::<#markers>()),*])
-            }
         }
     }
 }

@@ -22,10 +22,7 @@ pub(crate) enum Presence {
 impl Generator<'_> {
     /// `#[doc = "..."]` lines from a shape's or member's documentation, else `fallback`.
     pub(crate) fn docs(&self, html: Option<&str>, fallback: &str) -> TokenStream {
-        let text = html
-            .map(crate::docs::html_to_markdown)
-            .filter(|t| !t.trim().is_empty());
-        let text = text.unwrap_or_else(|| fallback.to_owned());
+        let text = doc_text(html, fallback);
         let lines = text.lines().map(|line| {
             if line.is_empty() {
                 String::new()
@@ -76,10 +73,8 @@ impl Generator<'_> {
             #deprecated
             #[derive(Clone, PartialEq, #debug_derive #default_derive
                 ::kms_types::__private::serde::Serialize,
-                ::kms_types::__private::serde::Deserialize,
-                ::kms_types::__private::schemars::JsonSchema)]
+                ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
-            #[schemars(crate = "::kms_types::__private::schemars")]
             pub struct #name {
                 #(#fields)*
             }
@@ -91,7 +86,7 @@ impl Generator<'_> {
     }
 
     /// What to say of a structure the model does not document: its role.
-    fn structure_fallback_doc(&self, shape: &Shape) -> String {
+    pub(crate) fn structure_fallback_doc(&self, shape: &Shape) -> String {
         let name = shape.id.name();
         for op in &self.service.operations {
             let op_name = op.shape.id.name();
@@ -328,10 +323,8 @@ impl Generator<'_> {
             #docs
             #[derive(Clone, Debug, PartialEq,
                 ::kms_types::__private::serde::Serialize,
-                ::kms_types::__private::serde::Deserialize,
-                ::kms_types::__private::schemars::JsonSchema)]
+                ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
-            #[schemars(crate = "::kms_types::__private::schemars")]
             pub enum #name {
                 #(#variants)*
             }
@@ -340,9 +333,16 @@ impl Generator<'_> {
     }
 }
 
-/// `@deprecated` as a rustdoc paragraph. Not `#[deprecated]`: the generated builders,
-/// serde impls and validators must go on using the member without warnings.
-fn deprecation_doc(deprecated: Option<kms_spec::traits::Deprecated>) -> Option<TokenStream> {
+/// The Markdown text of a shape's or member's documentation, else `fallback`: what the
+/// rustdoc says, and the `description` of the JSON Schema.
+pub(crate) fn doc_text(html: Option<&str>, fallback: &str) -> String {
+    html.map(crate::docs::html_to_markdown)
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// `@deprecated` as one Markdown line: `**Deprecated** (since 2024): use X`.
+pub(crate) fn deprecation_note(deprecated: Option<kms_spec::traits::Deprecated>) -> Option<String> {
     let deprecated = deprecated?;
     let since = deprecated
         .since
@@ -352,7 +352,13 @@ fn deprecation_doc(deprecated: Option<kms_spec::traits::Deprecated>) -> Option<T
         .message
         .map(|m| format!(": {m}"))
         .unwrap_or_default();
-    let line = format!(" **Deprecated**{since}{message}");
+    Some(format!("**Deprecated**{since}{message}"))
+}
+
+/// `@deprecated` as a rustdoc paragraph. Not `#[deprecated]`: the generated builders,
+/// serde impls and validators must go on using the member without warnings.
+fn deprecation_doc(deprecated: Option<kms_spec::traits::Deprecated>) -> Option<TokenStream> {
+    let line = format!(" {}", deprecation_note(deprecated)?);
     Some(quote! {
         #[doc = ""]
         #[doc = #line]

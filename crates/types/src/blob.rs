@@ -66,16 +66,6 @@ impl<'de> Deserialize<'de> for Blob {
     }
 }
 
-impl schemars::JsonSchema for Blob {
-    fn schema_name() -> Cow<'static, str> {
-        "Blob".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "contentEncoding": "base64" })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

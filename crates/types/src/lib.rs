@@ -26,9 +26,7 @@ mod timestamp;
 pub mod validation;
 
 pub use blob::Blob;
-pub use operation::{
-    Operation, OperationError, OperationSchemas, OperationShape, Paginated, Pagination,
-};
+pub use operation::{Operation, OperationError, OperationShape, Paginated, Pagination};
 pub use timestamp::{Timestamp, TimestampError};
 pub use validation::{Validate, ValidationError};
 
@@ -60,17 +58,7 @@ impl std::fmt::Debug for Redacted {
 }
 
 /// The Smithy `Unit` shape: an empty structure, `{}` on the wire.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unit {}
 
 impl Validate for Unit {
@@ -81,7 +69,6 @@ impl Validate for Unit {
 #[doc(hidden)]
 pub mod __private {
     pub use regex_lite;
-    pub use schemars;
     pub use serde;
     pub use serde_json;
 

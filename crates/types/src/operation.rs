@@ -70,7 +70,6 @@ pub trait OperationShape {
     type Input: Serialize
         + DeserializeOwned
         + Validate
-        + schemars::JsonSchema
         + Clone
         + std::fmt::Debug
         + Send
@@ -80,7 +79,6 @@ pub trait OperationShape {
     type Output: Serialize
         + DeserializeOwned
         + Validate
-        + schemars::JsonSchema
         + Clone
         + std::fmt::Debug
         + Send
@@ -104,27 +102,4 @@ pub trait Paginated: OperationShape {
     fn items(output: &Self::Output) -> &[Self::Item];
     /// Takes the page's items out of the output.
     fn into_items(output: Self::Output) -> Vec<Self::Item>;
-}
-
-/// The JSON Schemas of one operation's input and output (what `cargo xtask codegen` writes
-/// under `spec/schema/`).
-#[derive(Debug, Clone)]
-pub struct OperationSchemas {
-    /// The operation.
-    pub operation: Operation,
-    /// The schema of its input structure.
-    pub input: schemars::Schema,
-    /// The schema of its output structure.
-    pub output: schemars::Schema,
-}
-
-impl OperationSchemas {
-    /// The schemas of operation `Op`.
-    pub fn of<Op: OperationShape>() -> Self {
-        Self {
-            operation: Op::OPERATION,
-            input: schemars::SchemaGenerator::default().into_root_schema_for::<Op::Input>(),
-            output: schemars::SchemaGenerator::default().into_root_schema_for::<Op::Output>(),
-        }
-    }
 }

@@ -1,6 +1,5 @@
 //! Timestamps as awsJson writes them: epoch seconds, a JSON number with a fraction where needed.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -203,19 +202,6 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
         }
         deserializer.deserialize_any(EpochSeconds)
-    }
-}
-
-impl schemars::JsonSchema for Timestamp {
-    fn schema_name() -> Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "number",
-            "description": "Epoch seconds, with a fraction where needed (e.g. 1551129207.775)."
-        })
     }
 }
 
