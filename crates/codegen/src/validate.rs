@@ -16,12 +16,27 @@ impl Generator<'_> {
         let name = names::type_name(shape.id.name());
         let body: Vec<TokenStream> = match shape.kind {
             ShapeKind::Union => {
-                let arms = shape.members.iter().map(|member| {
-                    let variant = names::variant_name(&member.name);
-                    let checks = self.value_checks(shape, member, &member.name, quote!(value));
-                    quote!(Self::#variant(value) => { #checks })
-                });
-                vec![quote!(match self { #(#arms)* })]
+                let arms: Vec<(TokenStream, TokenStream)> = shape
+                    .members
+                    .iter()
+                    .map(|member| {
+                        let variant = names::variant_name(&member.name);
+                        let checks = self.value_checks(shape, member, &member.name, quote!(value));
+                        (quote!(Self::#variant), checks)
+                    })
+                    .collect();
+                if arms.iter().all(|(_, checks)| checks.is_empty()) {
+                    Vec::new()
+                } else {
+                    let arms = arms.iter().map(|(variant, checks)| {
+                        if checks.is_empty() {
+                            quote!(#variant(_) => {})
+                        } else {
+                            quote!(#variant(value) => { #checks })
+                        }
+                    });
+                    vec![quote!(match self { #(#arms)* })]
+                }
             }
             _ => shape
                 .members
@@ -169,7 +184,17 @@ impl Generator<'_> {
                     });
                 }
                 let (key, entry) = target.map_members().expect("maps have a key and a value");
-                let key_checks = self.value_checks(target, key, "key", quote!(key));
+                // Map keys are `String`s even when their shape is an enum.
+                let key_target = self.model.target(key);
+                let key_checks = if key_target.kind == ShapeKind::Enum {
+                    let ty = names::type_name(key_target.id.name());
+                    let sensitive = self.model.constraints(key).sensitive;
+                    quote! {
+                        violations.enum_value(at, "key", key, #ty::values().contains(&key.as_str()), #ty::values(), #sensitive);
+                    }
+                } else {
+                    self.value_checks(target, key, "key", quote!(key))
+                };
                 let value_checks = self.value_checks(target, entry, "value", quote!(entry));
                 if !key_checks.is_empty() || !value_checks.is_empty() {
                     checks.push(quote! {

@@ -74,6 +74,11 @@ mod timestamp {
     kms_macros::generate!("crates/codegen/tests/fixtures/timestamp.json");
 }
 
+#[allow(dead_code)] // only some of each fixture's items are exercised below
+mod union {
+    kms_macros::generate!("crates/codegen/tests/fixtures/union.json");
+}
+
 fn violations(value: &impl Validate) -> Vec<String> {
     value
         .validate()
@@ -259,6 +264,16 @@ fn maps_and_blobs() {
         "Value '' at 'context.k1.value' failed to satisfy constraint: Member must have length greater than or equal to 1"
     );
 
+    // Enum-shaped keys are strings checked against the enum's values.
+    let request: map::RunRequest =
+        serde_json::from_str(r#"{"Modes": {"fast": 1, "medium": 2}}"#).unwrap();
+    assert_eq!(
+        violations(&request),
+        [
+            "Value 'medium' at 'modes.medium.key' failed to satisfy constraint: Member must satisfy enum value set: [fast, slow]"
+        ]
+    );
+
     let request = blob::RunRequest::builder()
         .payload(kms_types::Blob::new(b"hi".to_vec()))
         .build()
@@ -353,4 +368,28 @@ fn timestamps() {
 fn documentation_is_kept() {
     let thing = documentation::Thing::builder().id("t").build();
     assert!(violations(&thing).is_empty());
+}
+
+#[test]
+fn unions() {
+    let request: union::RunRequest = serde_json::from_str(r#"{"Choice": {"Text": "hi"}}"#).unwrap();
+    assert!(matches!(&request.choice, union::Choice::Text(t) if t == "hi"));
+    assert!(violations(&request).is_empty());
+    assert_eq!(
+        serde_json::to_string(&request).unwrap(),
+        r#"{"Choice":{"Text":"hi"}}"#
+    );
+
+    let request: union::RunRequest = serde_json::from_str(r#"{"Choice": {"Text": ""}}"#).unwrap();
+    assert_eq!(violations(&request).len(), 1, "{:?}", violations(&request));
+
+    let request: union::RunRequest =
+        serde_json::from_str(r#"{"Choice": {"Labels": {"UPPER": "x"}}}"#).unwrap();
+    let got = violations(&request);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].contains("choice.labels.UPPER"), "{got:?}");
+
+    let request: union::RunRequest = serde_json::from_str(r#"{"Choice": {"Small": 7}}"#).unwrap();
+    assert!(violations(&request).is_empty());
+    assert!(serde_json::from_str::<union::RunRequest>(r#"{"Choice": {}}"#).is_err());
 }
