@@ -27,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod operation;
+#[cfg(feature = "cli")]
 pub mod output;
 pub mod retry;
 
