@@ -51,16 +51,23 @@ pub fn authenticate(
     service: &str,
     now: u64,
 ) -> Result<Caller, Refusal> {
-    let auth = sigv4::parse(input)?;
-    sigv4::check_scope(&auth, service, directory.regions())?;
+    // The usual request is verified on borrowed strings; anything unusual (a
+    // query string, non-UTF-8 headers) goes through the owned parser.
+    let parsed;
+    let auth = match sigv4::parse_borrowed(input) {
+        Some(claims) => claims?,
+        None => {
+            parsed = sigv4::parse(input)?;
+            parsed.claims()
+        }
+    };
+    sigv4::check_claimed_scope(&auth, service, directory.regions())?;
     let unrecognized = || Refusal {
         code: "UnrecognizedClientException",
         message: UNRECOGNIZED_CLIENT.to_owned(),
     };
-    let key = directory
-        .key(&auth.access_key_id)
-        .ok_or_else(unrecognized)?;
-    let token_ok = match (&key.session_token, &auth.security_token) {
+    let key = directory.key(auth.access_key_id).ok_or_else(unrecognized)?;
+    let token_ok = match (&key.session_token, auth.security_token) {
         (None, None) => true,
         (Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
         _ => false,
@@ -68,27 +75,33 @@ pub fn authenticate(
     if !token_ok {
         return Err(unrecognized());
     }
-    let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
-    let cached = key
-        .signing_key
-        .read()
-        .ok()
-        .and_then(|c| c.as_ref().filter(|(s, _)| *s == scope).map(|(_, k)| *k));
-    let signing_key = match cached {
-        Some(k) => k,
+    let is_scope = |cached: &str| {
+        let mut parts = cached.splitn(3, '/');
+        parts.next() == Some(auth.date)
+            && parts.next() == Some(auth.region)
+            && parts.next() == Some(auth.service)
+    };
+    let cached = key.signing_key.read().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(s, _)| is_scope(s))
+            .map(|(_, k)| k.clone())
+    });
+    let mac = match cached {
+        Some(mac) => mac,
         None => {
-            let k = sigv4::derive_signing_key(&key.secret, &auth);
+            let mac = sigv4::keyed_mac(&sigv4::derive_claimed_signing_key(&key.secret, &auth));
             if let Ok(mut c) = key.signing_key.write() {
-                *c = Some((scope, k));
+                let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
+                *c = Some((scope, mac.clone()));
             }
-            k
+            mac
         }
     };
-    sigv4::verify_with_key(input, &auth, &signing_key, now)?;
+    sigv4::verify_claims(input, &auth, &mac, now)?;
     Ok(Caller {
         principal: Arc::clone(&key.principal),
-        region: auth.region,
-        access_key_id: auth.access_key_id,
+        region: auth.region.to_owned(),
+        access_key_id: auth.access_key_id.to_owned(),
     })
 }
 

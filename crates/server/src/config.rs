@@ -323,8 +323,9 @@ pub struct AccessKey {
     pub session_token: Option<String>,
     /// Whose key it is.
     pub principal: Arc<Principal>,
-    /// The last derived SigV4 signing key: scope `date/region/service` and key.
-    pub(crate) signing_key: std::sync::RwLock<Option<(String, [u8; 32])>>,
+    /// The last derived SigV4 signing key: scope `date/region/service` and the
+    /// HMAC keyed with it.
+    pub(crate) signing_key: std::sync::RwLock<Option<(String, hmac::Hmac<sha2::Sha256>)>>,
 }
 
 impl fmt::Debug for AccessKey {

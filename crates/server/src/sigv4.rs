@@ -13,8 +13,11 @@
 //! Nothing in here panics on hostile input: header values that are not UTF-8,
 //! garbage query strings and huge values are all handled as bytes.
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
+#[cfg(test)]
 use http::header::HeaderName;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
 use sha2::{Digest, Sha256};
@@ -83,6 +86,90 @@ pub struct ParsedAuth {
     pub presigned: bool,
     /// `X-Amz-Expires` of a presigned request, in seconds.
     pub expires: Option<u64>,
+}
+
+/// [`ParsedAuth`] borrowed from the request (or from a [`ParsedAuth`]): what
+/// verification works on, without copying the request's strings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Claims<'a> {
+    pub(crate) access_key_id: &'a str,
+    pub(crate) date: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) service: &'a str,
+    pub(crate) signed_headers: SignedHeaders<'a>,
+    pub(crate) signature: &'a str,
+    pub(crate) amz_date: &'a str,
+    pub(crate) security_token: Option<&'a str>,
+    pub(crate) presigned: bool,
+    pub(crate) expires: Option<u64>,
+}
+
+/// The signed header names: the raw `;`-separated list, or a parsed one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SignedHeaders<'a> {
+    Raw(&'a str),
+    List(&'a [String]),
+}
+
+/// The names of [`SignedHeaders`], trimmed, in the client's order.
+enum SignedHeaderNames<'a> {
+    Raw(std::str::Split<'a, char>),
+    List(std::slice::Iter<'a, String>),
+}
+
+impl<'a> Iterator for SignedHeaderNames<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            SignedHeaderNames::Raw(split) => split.next().map(str::trim),
+            SignedHeaderNames::List(list) => list.next().map(String::as_str),
+        }
+    }
+}
+
+impl<'a> SignedHeaders<'a> {
+    fn names(self) -> SignedHeaderNames<'a> {
+        match self {
+            SignedHeaders::Raw(raw) => SignedHeaderNames::Raw(raw.split(';')),
+            SignedHeaders::List(list) => SignedHeaderNames::List(list.iter()),
+        }
+    }
+}
+
+impl ParsedAuth {
+    /// This, borrowed.
+    pub(crate) fn claims(&self) -> Claims<'_> {
+        Claims {
+            access_key_id: &self.access_key_id,
+            date: &self.date,
+            region: &self.region,
+            service: &self.service,
+            signed_headers: SignedHeaders::List(&self.signed_headers),
+            signature: &self.signature,
+            amz_date: &self.amz_date,
+            security_token: self.security_token.as_deref(),
+            presigned: self.presigned,
+            expires: self.expires,
+        }
+    }
+}
+
+impl Claims<'_> {
+    fn to_parsed(self) -> ParsedAuth {
+        ParsedAuth {
+            access_key_id: self.access_key_id.to_owned(),
+            date: self.date.to_owned(),
+            region: self.region.to_owned(),
+            service: self.service.to_owned(),
+            signed_headers: self.signed_headers.names().map(str::to_owned).collect(),
+            signature: self.signature.to_owned(),
+            amz_date: self.amz_date.to_owned(),
+            security_token: self.security_token.map(str::to_owned),
+            presigned: self.presigned,
+            expires: self.expires,
+        }
+    }
 }
 
 /// Authentication failures, with the AWS error code and message for each.
@@ -162,7 +249,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // [0, 146096]
@@ -293,27 +380,44 @@ fn query_value<'q>(params: &'q [QueryParam], key: &str) -> Option<&'q [u8]> {
         .map(|p| p.value.as_slice())
 }
 
-fn lower_header_name(name: &str) -> Option<HeaderName> {
-    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).ok()
-}
-
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A header's value, trimmed (invalid UTF-8 replaced).
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
     headers
         .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+        })
 }
 
-struct Scope {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
+/// A header's value, trimmed; `Err` when it is not UTF-8.
+fn header_utf8<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => std::str::from_utf8(v.as_bytes())
+            .map(|s| Some(s.trim()))
+            .map_err(|_| ()),
+    }
+}
+
+struct Scope<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
 }
 
 /// `AKID/YYYYMMDD/REGION/SERVICE/aws4_request`.
-fn parse_scope(credential: &str) -> Result<Scope, AuthError> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    if parts.len() != 5 {
+fn parse_scope(credential: &str) -> Result<Scope<'_>, AuthError> {
+    let mut parts = [""; 5];
+    let mut count = 0;
+    for part in credential.split('/') {
+        if let Some(slot) = parts.get_mut(count) {
+            *slot = part;
+        }
+        count += 1;
+    }
+    if count != 5 {
         return Err(AuthError::IncompleteSignature(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
             echo(credential)
@@ -332,10 +436,10 @@ fn parse_scope(credential: &str) -> Result<Scope, AuthError> {
         )));
     }
     Ok(Scope {
-        access_key_id: parts[0].to_owned(),
-        date: parts[1].to_owned(),
-        region: parts[2].to_owned(),
-        service: parts[3].to_owned(),
+        access_key_id: parts[0],
+        date: parts[1],
+        region: parts[2],
+        service: parts[3],
     })
 }
 
@@ -350,19 +454,15 @@ fn check_amz_date(amz_date: &str) -> Result<(), AuthError> {
 }
 
 /// AWS requires `host` to be signed whenever the request has one.
-fn check_host_signed(headers: &HeaderMap, signed: &[String]) -> Result<(), AuthError> {
+fn check_host_signed(headers: &HeaderMap, signed: SignedHeaders<'_>) -> Result<(), AuthError> {
     if headers.contains_key(http::header::HOST)
-        && !signed.iter().any(|h| h.eq_ignore_ascii_case("host"))
+        && !signed.names().any(|h| h.eq_ignore_ascii_case("host"))
     {
         return Err(AuthError::IncompleteSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
         ));
     }
     Ok(())
-}
-
-fn split_signed_headers(s: &str) -> Vec<String> {
-    s.split(';').map(|h| h.trim().to_owned()).collect()
 }
 
 /// Parses what the request claims about its signature, from the
@@ -383,14 +483,50 @@ pub fn parse(input: &SigningInput) -> Result<ParsedAuth, AuthError> {
         (Some(_), true) => Err(AuthError::IncompleteSignature(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified".to_owned(),
         )),
-        (Some(h), false) => parse_header_form(h.as_bytes(), input.headers),
+        (Some(h), false) => {
+            let raw = String::from_utf8_lossy(h.as_bytes());
+            let amz_date = header_str(input.headers, "x-amz-date");
+            let token = header_str(input.headers, "x-amz-security-token");
+            header_claims(
+                raw.trim(),
+                amz_date.as_deref(),
+                token.as_deref(),
+                input.headers,
+            )
+            .map(Claims::to_parsed)
+        }
         (None, true) => parse_query_form(&params, input.headers),
     }
 }
 
-fn parse_header_form(value: &[u8], headers: &HeaderMap) -> Result<ParsedAuth, AuthError> {
-    let raw = String::from_utf8_lossy(value);
-    let raw = raw.trim();
+/// [`parse`] without copies, for the common case: no query string, and an
+/// `Authorization` header whose value (and `X-Amz-Date`, `X-Amz-Security-Token`)
+/// is UTF-8. `None` for anything else: then call [`parse`] (which gives the same
+/// answer for the common case).
+pub(crate) fn parse_borrowed<'a>(
+    input: &SigningInput<'a>,
+) -> Option<Result<Claims<'a>, AuthError>> {
+    if input.query.is_some() {
+        return None;
+    }
+    let value = input.headers.get(http::header::AUTHORIZATION)?.as_bytes();
+    if value.iter().all(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    let raw = std::str::from_utf8(value).ok()?;
+    let amz_date = header_utf8(input.headers, "x-amz-date").ok()?;
+    let token = header_utf8(input.headers, "x-amz-security-token").ok()?;
+    Some(header_claims(raw.trim(), amz_date, token, input.headers))
+}
+
+/// The Authorization header form: `raw` is the header's trimmed value, `amz_date`
+/// and `token` the trimmed `X-Amz-Date` and `X-Amz-Security-Token` headers.
+fn header_claims<'a>(
+    raw: &'a str,
+    amz_date: Option<&'a str>,
+    token: Option<&'a str>,
+    headers: &HeaderMap,
+) -> Result<Claims<'a>, AuthError> {
     let (algorithm, rest) = match raw.find(|c: char| c.is_ascii_whitespace()) {
         Some(i) => (&raw[..i], &raw[i..]),
         None => (raw, ""),
@@ -424,7 +560,7 @@ fn parse_header_form(value: &[u8], headers: &HeaderMap) -> Result<ParsedAuth, Au
             *slot = Some(val);
         }
     }
-    let amz_date = header_str(headers, "x-amz-date").filter(|d| !d.is_empty());
+    let amz_date = amz_date.filter(|d| !d.is_empty());
 
     let mut missing = String::new();
     if credential.is_none() {
@@ -451,18 +587,18 @@ fn parse_header_form(value: &[u8], headers: &HeaderMap) -> Result<ParsedAuth, Au
     };
 
     let scope = parse_scope(credential)?;
-    check_amz_date(&amz_date)?;
-    let signed_headers = split_signed_headers(signed_headers);
-    check_host_signed(headers, &signed_headers)?;
-    Ok(ParsedAuth {
+    check_amz_date(amz_date)?;
+    let signed_headers = SignedHeaders::Raw(signed_headers);
+    check_host_signed(headers, signed_headers)?;
+    Ok(Claims {
         access_key_id: scope.access_key_id,
         date: scope.date,
         region: scope.region,
         service: scope.service,
         signed_headers,
-        signature: signature.to_owned(),
+        signature,
         amz_date,
-        security_token: header_str(headers, "x-amz-security-token"),
+        security_token: token,
         presigned: false,
         expires: None,
     })
@@ -525,13 +661,16 @@ fn parse_query_form(params: &[QueryParam], headers: &HeaderMap) -> Result<Parsed
     };
     let scope = parse_scope(&credential)?;
     check_amz_date(&amz_date)?;
-    let signed_headers = split_signed_headers(&signed_headers);
-    check_host_signed(headers, &signed_headers)?;
+    let signed_headers: Vec<String> = SignedHeaders::Raw(&signed_headers)
+        .names()
+        .map(str::to_owned)
+        .collect();
+    check_host_signed(headers, SignedHeaders::List(&signed_headers))?;
     Ok(ParsedAuth {
-        access_key_id: scope.access_key_id,
-        date: scope.date,
-        region: scope.region,
-        service: scope.service,
+        access_key_id: scope.access_key_id.to_owned(),
+        date: scope.date.to_owned(),
+        region: scope.region.to_owned(),
+        service: scope.service.to_owned(),
         signed_headers,
         signature,
         amz_date,
@@ -543,12 +682,21 @@ fn parse_query_form(params: &[QueryParam], headers: &HeaderMap) -> Result<Parsed
 
 /// Checks the credential scope names `service` and one of `regions`.
 pub fn check_scope(auth: &ParsedAuth, service: &str, regions: &[String]) -> Result<(), AuthError> {
+    check_claimed_scope(&auth.claims(), service, regions)
+}
+
+/// [`check_scope`] of borrowed claims.
+pub(crate) fn check_claimed_scope(
+    auth: &Claims<'_>,
+    service: &str,
+    regions: &[String],
+) -> Result<(), AuthError> {
     if auth.service != service {
         return Err(AuthError::InvalidSignature(format!(
             "Credential should be scoped to correct service: '{service}'. "
         )));
     }
-    if !regions.contains(&auth.region) {
+    if !regions.iter().any(|r| r == auth.region) {
         return Err(AuthError::InvalidSignature(
             "Credential should be scoped to a valid region. ".to_owned(),
         ));
@@ -624,54 +772,123 @@ fn canonical_query(query: Option<&str>, presigned: bool, plus_as_space: bool) ->
     out
 }
 
+/// Where canonical text goes: a buffer (to look at it) or a hash (to sign it).
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
 /// Trims a header value and collapses runs of spaces into one.
-fn normalize_header_value(value: &[u8], out: &mut Vec<u8>) {
+fn normalize_header_value(value: &[u8], out: &mut impl Sink) {
     let start = value.iter().position(|b| *b != b' ' && *b != b'\t');
     let end = value.iter().rposition(|b| *b != b' ' && *b != b'\t');
     let (Some(start), Some(end)) = (start, end) else {
         return;
     };
+    let value = &value[start..=end];
+    if !value.windows(2).any(|w| w == b"  ") {
+        out.put(value);
+        return;
+    }
+    let mut collapsed = Vec::with_capacity(value.len());
     let mut prev_space = false;
-    for &b in &value[start..=end] {
+    for &b in value {
         if b == b' ' {
             if !prev_space {
-                out.push(b);
+                collapsed.push(b);
             }
             prev_space = true;
         } else {
-            out.push(b);
+            collapsed.push(b);
             prev_space = false;
         }
     }
+    out.put(&collapsed);
 }
 
-/// Canonical header lines (each ending in `\n`) for the signed headers.
-fn canonical_headers(headers: &HeaderMap, signed: &[String]) -> Result<Vec<u8>, AuthError> {
-    let mut out = Vec::new();
-    for name in signed {
-        let values = lower_header_name(name)
-            .map(|n| headers.get_all(n).iter().collect::<Vec<_>>())
-            .unwrap_or_default();
-        if values.is_empty() {
+/// Canonical header lines (each ending in `\n`) for the signed headers, into `out`.
+fn write_canonical_headers(
+    headers: &HeaderMap,
+    signed: SignedHeaders<'_>,
+    out: &mut impl Sink,
+) -> Result<(), AuthError> {
+    for name in signed.names() {
+        // `&str` lookups match any case and never allocate; a name that is not a
+        // valid header name finds nothing.
+        let mut values = headers.get_all(name).iter().peekable();
+        if values.peek().is_none() {
             return Err(AuthError::IncompleteSignature(format!(
                 "The request lists '{}' in SignedHeaders but does not carry that header.",
                 echo(name)
             )));
         }
-        out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
-        out.push(b':');
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            normalize_header_value(v.as_bytes(), &mut out);
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            out.put(name.to_ascii_lowercase().as_bytes());
+        } else {
+            out.put(name.as_bytes());
         }
-        out.push(b'\n');
+        out.put(b":");
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                out.put(b",");
+            }
+            normalize_header_value(v.as_bytes(), out);
+        }
+        out.put(b"\n");
     }
+    Ok(())
+}
+
+/// Canonical header lines (each ending in `\n`) for the signed headers.
+#[cfg(test)]
+fn canonical_headers(headers: &HeaderMap, signed: &[String]) -> Result<Vec<u8>, AuthError> {
+    let mut out = Vec::new();
+    write_canonical_headers(headers, SignedHeaders::List(signed), &mut out)?;
     Ok(out)
 }
 
+/// The canonical request, into `out`.
+fn write_canonical_request(
+    out: &mut impl Sink,
+    method: &str,
+    uri: &str,
+    query: &str,
+    headers: &HeaderMap,
+    signed_headers: SignedHeaders<'_>,
+    payload_hash: &str,
+) -> Result<(), AuthError> {
+    out.put(method.as_bytes());
+    out.put(b"\n");
+    out.put(uri.as_bytes());
+    out.put(b"\n");
+    out.put(query.as_bytes());
+    out.put(b"\n");
+    write_canonical_headers(headers, signed_headers, out)?;
+    out.put(b"\n");
+    for (i, name) in signed_headers.names().enumerate() {
+        if i > 0 {
+            out.put(b";");
+        }
+        out.put(name.as_bytes());
+    }
+    out.put(b"\n");
+    out.put(payload_hash.as_bytes());
+    Ok(())
+}
+
 /// Assembles the canonical request from its parts.
+#[cfg(test)]
 fn canonical_request(
     method: &str,
     uri: &str,
@@ -697,25 +914,59 @@ fn canonical_request(
     out
 }
 
-fn string_to_sign(auth: &ParsedAuth, canonical_request: &[u8]) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{}/{}/{}/aws4_request\n{}",
-        auth.amz_date,
-        auth.date,
-        auth.region,
-        auth.service,
-        hex::encode(Sha256::digest(canonical_request))
-    )
+/// Lowercase hex of 32 bytes, on the stack.
+fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    // Cannot fail: the output is exactly twice the input.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    out
+}
+
+fn hex_str(hex: &[u8; 64]) -> &str {
+    // Hex digits are ASCII.
+    std::str::from_utf8(hex).unwrap_or_default()
+}
+
+/// The string to sign, into `out`.
+fn write_string_to_sign(out: &mut impl Sink, auth: &Claims<'_>, canonical_request_hash: &[u8; 32]) {
+    out.put(ALGORITHM.as_bytes());
+    out.put(b"\n");
+    out.put(auth.amz_date.as_bytes());
+    out.put(b"\n");
+    out.put(auth.date.as_bytes());
+    out.put(b"/");
+    out.put(auth.region.as_bytes());
+    out.put(b"/");
+    out.put(auth.service.as_bytes());
+    out.put(b"/aws4_request\n");
+    out.put(&hex32(canonical_request_hash));
+}
+
+impl Sink for Hmac<Sha256> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = keyed_mac(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA256 keyed with `key` (its padded key blocks already hashed: clone it
+/// to sign several messages).
+pub(crate) fn keyed_mac(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length")
+}
+
 fn signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
+    derive_claimed_signing_key(secret, &auth.claims())
+}
+
+/// The signing key of `secret` for the scope of `auth`.
+pub(crate) fn derive_claimed_signing_key(secret: &str, auth: &Claims<'_>) -> [u8; 32] {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
     let k_region = hmac(&k_date, auth.region.as_bytes());
     let k_service = hmac(&k_region, auth.service.as_bytes());
@@ -730,24 +981,24 @@ fn is_sha256_hex(s: &str) -> bool {
 // Verification
 // ---------------------------------------------------------------------------
 
-fn check_time(auth: &ParsedAuth, now: u64) -> Result<(), AuthError> {
-    let request_time = parse_amz_date(&auth.amz_date).ok_or_else(|| {
+fn check_time(auth: &Claims<'_>, now: u64) -> Result<(), AuthError> {
+    let request_time = parse_amz_date(auth.amz_date).ok_or_else(|| {
         AuthError::IncompleteSignature(format!(
             "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
-            echo(&auth.amz_date)
+            echo(auth.amz_date)
         ))
     })?;
-    if auth.amz_date.get(..8) != Some(auth.date.as_str()) {
+    if auth.amz_date.get(..8) != Some(auth.date) {
         return Err(AuthError::InvalidSignature(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{}'.",
-            echo(&auth.date),
+            echo(auth.date),
             auth.amz_date.get(..8).unwrap_or_default(),
             auth.amz_date
         )));
     }
     if request_time > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
         return Err(AuthError::SignatureNotYetCurrent {
-            request_time: auth.amz_date.clone(),
+            request_time: auth.amz_date.to_owned(),
             now: format_amz_date(now),
             latest: format_amz_date(now.saturating_add(MAX_CLOCK_SKEW_SECS)),
         });
@@ -758,7 +1009,7 @@ fn check_time(auth: &ParsedAuth, now: u64) -> Result<(), AuthError> {
         (true, Some(expires)) => {
             if now > request_time.saturating_add(expires) {
                 return Err(AuthError::PresignedExpired {
-                    request_time: auth.amz_date.clone(),
+                    request_time: auth.amz_date.to_owned(),
                     now: format_amz_date(now),
                     earliest: format_amz_date(now.saturating_sub(expires)),
                     expires,
@@ -768,7 +1019,7 @@ fn check_time(auth: &ParsedAuth, now: u64) -> Result<(), AuthError> {
         _ => {
             if request_time.saturating_add(MAX_CLOCK_SKEW_SECS) < now {
                 return Err(AuthError::SignatureExpired {
-                    request_time: auth.amz_date.clone(),
+                    request_time: auth.amz_date.to_owned(),
                     now: format_amz_date(now),
                     earliest: format_amz_date(now.saturating_sub(MAX_CLOCK_SKEW_SECS)),
                 });
@@ -778,16 +1029,35 @@ fn check_time(auth: &ParsedAuth, now: u64) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// The payload hashes the signature may have been computed over.
-fn payload_hashes(input: &SigningInput, auth: &ParsedAuth) -> Result<Vec<String>, AuthError> {
-    let body_hash = hex::encode(Sha256::digest(input.body));
-    let header = input
-        .headers
-        .get("x-amz-content-sha256")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+/// The payload hashes a signature may have been computed over: the body's
+/// SHA-256 (hex) and, as `header`, the `x-amz-content-sha256` value when present.
+struct Payloads<'h> {
+    body_hash: [u8; 64],
+    header: Option<Cow<'h, str>>,
+    presigned: bool,
+}
+
+impl Payloads<'_> {
+    /// One (header form) or two (presigned) candidates.
+    fn candidates(&self) -> ([&str; 2], usize) {
+        let body = hex_str(&self.body_hash);
+        if self.presigned {
+            ([body, UNSIGNED_PAYLOAD], 2)
+        } else {
+            ([self.header.as_deref().unwrap_or(body), ""], 1)
+        }
+    }
+}
+
+fn check_payload<'h>(
+    input: &SigningInput<'h>,
+    auth: &Claims<'_>,
+) -> Result<Payloads<'h>, AuthError> {
+    let body_hash = hex32(&Sha256::digest(input.body).into());
+    let header = header_str(input.headers, "x-amz-content-sha256");
     if let Some(h) = &header {
         if is_sha256_hex(h) {
-            if !h.eq_ignore_ascii_case(&body_hash) {
+            if !h.as_bytes().eq_ignore_ascii_case(&body_hash) {
                 return Err(AuthError::InvalidSignature(
                     CONTENT_SHA256_MISMATCH.to_owned(),
                 ));
@@ -798,11 +1068,19 @@ fn payload_hashes(input: &SigningInput, auth: &ParsedAuth) -> Result<Vec<String>
             )));
         }
     }
-    if auth.presigned {
-        Ok(vec![body_hash, UNSIGNED_PAYLOAD.to_owned()])
-    } else {
-        Ok(vec![header.unwrap_or(body_hash)])
-    }
+    Ok(Payloads {
+        body_hash,
+        header,
+        presigned: auth.presigned,
+    })
+}
+
+/// The payload hashes the signature may have been computed over.
+#[cfg(test)]
+fn payload_hashes(input: &SigningInput, auth: &ParsedAuth) -> Result<Vec<String>, AuthError> {
+    let payloads = check_payload(input, &auth.claims())?;
+    let (candidates, n) = payloads.candidates();
+    Ok(candidates[..n].iter().map(|s| (*s).to_owned()).collect())
 }
 
 /// Verifies the request's signature with `secret`; `now` is unix seconds.
@@ -833,38 +1111,83 @@ pub fn verify_with_key(
     key: &[u8; 32],
     now: u64,
 ) -> Result<(), AuthError> {
+    verify_claims(input, &auth.claims(), &keyed_mac(key), now)
+}
+
+/// [`verify_with_key`] of borrowed claims, with the HMAC already keyed with the
+/// signing key ([`keyed_mac`]). The canonical request and the string to sign are
+/// hashed as they are produced, never assembled.
+pub(crate) fn verify_claims(
+    input: &SigningInput,
+    auth: &Claims<'_>,
+    key: &Hmac<Sha256>,
+    now: u64,
+) -> Result<(), AuthError> {
     check_time(auth, now)?;
-    check_host_signed(input.headers, &auth.signed_headers)?;
-    let payloads = payload_hashes(input, auth)?;
-    let headers = canonical_headers(input.headers, &auth.signed_headers)?;
+    check_host_signed(input.headers, auth.signed_headers)?;
+    let payloads = check_payload(input, auth)?;
+    let (payloads, payload_count) = payloads.candidates();
 
-    // Signers differ in small ways; try each legitimate variant.
-    let mut uris = vec![canonical_uri(input.path, true)];
-    let raw_uri = canonical_uri(input.path, false);
-    if raw_uri != uris[0] {
-        uris.push(raw_uri);
-    }
-    let mut queries = vec![canonical_query(input.query, auth.presigned, false)];
-    if input.query.is_some_and(|q| q.contains('+')) {
-        queries.push(canonical_query(input.query, auth.presigned, true));
-    }
+    // Signers differ in small ways; try each legitimate variant. The usual
+    // request (path `/`, no query string) has exactly one.
+    let uri_variants;
+    let (uris, uri_count) = if input.path.is_empty() || input.path == "/" {
+        (["/", ""], 1)
+    } else {
+        uri_variants = (
+            canonical_uri(input.path, true),
+            canonical_uri(input.path, false),
+        );
+        let distinct = if uri_variants.0 == uri_variants.1 {
+            1
+        } else {
+            2
+        };
+        ([uri_variants.0.as_str(), uri_variants.1.as_str()], distinct)
+    };
+    let query_variants;
+    let (queries, query_count) = match input.query {
+        None => (["", ""], 1),
+        Some(q) => {
+            query_variants = (
+                canonical_query(input.query, auth.presigned, false),
+                q.contains('+')
+                    .then(|| canonical_query(input.query, auth.presigned, true)),
+            );
+            match &query_variants.1 {
+                Some(plus) => ([query_variants.0.as_str(), plus.as_str()], 2),
+                None => ([query_variants.0.as_str(), ""], 1),
+            }
+        }
+    };
 
-    let provided = auth.signature.to_ascii_lowercase();
+    // The client's signature, lowercased; anything but 64 bytes never matches.
+    let provided = auth.signature.as_bytes();
+    let mut provided_lower = [0u8; 64];
+    let well_formed = Choice::from(u8::from(provided.len() == provided_lower.len()));
+    if provided.len() == provided_lower.len() {
+        for (lower, b) in provided_lower.iter_mut().zip(provided) {
+            *lower = b.to_ascii_lowercase();
+        }
+    }
     let mut matched = Choice::from(0u8);
-    for uri in &uris {
-        for query in &queries {
-            for payload in &payloads {
-                let creq = canonical_request(
+    for uri in &uris[..uri_count] {
+        for query in &queries[..query_count] {
+            for payload in &payloads[..payload_count] {
+                let mut creq = Sha256::new();
+                write_canonical_request(
+                    &mut creq,
                     input.method,
                     uri,
                     query,
-                    &headers,
-                    &auth.signed_headers,
+                    input.headers,
+                    auth.signed_headers,
                     payload,
-                );
-                let sts = string_to_sign(auth, &creq);
-                let expected = hex::encode(hmac(key, sts.as_bytes()));
-                matched |= expected.as_bytes().ct_eq(provided.as_bytes());
+                )?;
+                let mut mac = key.clone();
+                write_string_to_sign(&mut mac, auth, &creq.finalize().into());
+                let expected = hex32(&mac.finalize().into_bytes().into());
+                matched |= expected.ct_eq(&provided_lower) & well_formed;
             }
         }
     }

@@ -2102,3 +2102,214 @@ fn signature_compare_is_case_insensitive_hex() {
     auth.signature.clear();
     assert_mismatch(verify(&req.input(), &auth, SECRET, t(NOW)));
 }
+
+// ---------------------------------------------------------------------------
+// The borrowed, streaming path (what the server uses) against the owned one
+// ---------------------------------------------------------------------------
+
+/// `parse_borrowed` + `verify_claims` give exactly what `parse` + `verify` give.
+fn assert_paths_agree(req: &Req, secret: &str, now: u64) {
+    let input = req.input();
+    let owned = parse(&input);
+    let Some(borrowed) = parse_borrowed(&input) else {
+        // Only requests outside the common case go to the owned parser alone.
+        let common = input.query.is_none()
+            && input
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .is_some_and(|v| {
+                    std::str::from_utf8(v.as_bytes()).is_ok_and(|s| !s.trim().is_empty())
+                })
+            && ["x-amz-date", "x-amz-security-token"].iter().all(|h| {
+                input
+                    .headers
+                    .get(*h)
+                    .is_none_or(|v| std::str::from_utf8(v.as_bytes()).is_ok())
+            });
+        assert!(!common, "the borrowed parser refused a common request");
+        return;
+    };
+    let claims = match (&owned, borrowed) {
+        (Ok(owned), Ok(claims)) => {
+            assert_eq!(&claims.to_parsed(), owned);
+            claims
+        }
+        (Err(owned), Err(borrowed)) => {
+            assert_eq!(&borrowed, owned);
+            return;
+        }
+        (owned, borrowed) => panic!("owned {owned:?}, borrowed {borrowed:?}"),
+    };
+    let owned = owned.unwrap();
+    for secret in [secret, "another secret"] {
+        let mac = keyed_mac(&derive_claimed_signing_key(secret, &claims));
+        for at in [now, now + 299, now + 301, now.saturating_sub(301), 0] {
+            assert_eq!(
+                verify_claims(&input, &claims, &mac, at),
+                verify(&input, &owned, secret, at),
+            );
+        }
+    }
+}
+
+#[test]
+fn borrowed_path_agrees_with_the_owned_path() {
+    let mut verified = 0;
+    for v in VECTORS {
+        let req = Req::from_text(v.header_signed);
+        assert_paths_agree(&req, SUITE_SECRET, t(SUITE_TIME));
+        if req.query.is_none() {
+            let auth = parse_borrowed(&req.input()).unwrap().unwrap();
+            let mac = keyed_mac(&derive_claimed_signing_key(SUITE_SECRET, &auth));
+            verify_claims(&req.input(), &auth, &mac, t(SUITE_TIME))
+                .unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
+            verified += 1;
+        }
+    }
+    assert!(verified > 20, "{verified}");
+    for sign in [
+        SdkSign::default(),
+        SdkSign {
+            token: Some(TOKEN),
+            ..SdkSign::default()
+        },
+        SdkSign {
+            unsigned_body: true,
+            sha256_header: true,
+            ..SdkSign::default()
+        },
+        SdkSign {
+            sha256_header: true,
+            ..SdkSign::default()
+        },
+    ] {
+        let req = sign.sign();
+        assert_paths_agree(&req, SECRET, t(NOW));
+        let auth = parse_borrowed(&req.input()).unwrap().unwrap();
+        assert_eq!(auth.security_token, sign.token);
+        let mac = keyed_mac(&derive_claimed_signing_key(SECRET, &auth));
+        verify_claims(&req.input(), &auth, &mac, t(NOW)).unwrap();
+        // Tampering is caught on this path too.
+        let mut altered = sign.sign();
+        altered.method = "PUT".into();
+        let auth = parse_borrowed(&altered.input()).unwrap().unwrap();
+        assert_mismatch(verify_claims(&altered.input(), &auth, &mac, t(NOW)));
+        let mut altered = sign.sign();
+        altered
+            .headers
+            .insert("x-amz-target", HeaderValue::from_static("Other.Target"));
+        if let Ok(auth) = parse_borrowed(&altered.input()).unwrap() {
+            let r = verify_claims(&altered.input(), &auth, &mac, t(NOW));
+            assert!(r.is_err(), "{r:?}");
+        }
+    }
+    // Headers with odd spacing and case, repeated headers, a missing signed header,
+    // an uppercase signature.
+    let mut req = SdkSign::default().sign();
+    assert_paths_agree(&req, SECRET, t(NOW));
+    req.headers
+        .append("x-extra", HeaderValue::from_static("  a   b  "));
+    req.headers.append("x-extra", HeaderValue::from_static("c"));
+    let value = req.headers[http::header::AUTHORIZATION].to_str().unwrap();
+    let value = value
+        .replace("SignedHeaders=", "SignedHeaders= X-Extra ;")
+        .to_uppercase()
+        .replace(
+            "AWS4-HMAC-SHA256 CREDENTIAL=",
+            "AWS4-HMAC-SHA256 Credential=",
+        )
+        .replace("SIGNEDHEADERS=", "SignedHeaders=")
+        .replace("SIGNATURE=", "Signature=");
+    req.headers.insert(
+        http::header::AUTHORIZATION,
+        HeaderValue::from_str(&value).unwrap(),
+    );
+    assert_paths_agree(&req, SECRET, t(NOW));
+    req.headers.remove("x-extra");
+    assert_paths_agree(&req, SECRET, t(NOW));
+}
+
+#[test]
+fn borrowed_path_agrees_on_garbage() {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let pieces = [
+        "AWS4-HMAC-SHA256",
+        " ",
+        ",",
+        "=",
+        "/",
+        ";",
+        "Credential=",
+        "SignedHeaders=",
+        "Signature=",
+        "AKIAEXAMPLEKMS000001",
+        "20261204",
+        "us-east-1",
+        "kms",
+        "aws4_request",
+        "host",
+        "x-amz-date",
+        "X-Amz-Date",
+        "ሴ",
+        "20261204T120000Z",
+        "",
+    ];
+    for i in 0..2000 {
+        let mut auth = String::new();
+        for _ in 0..(rng.next() % 16) {
+            auth.push_str(rng.pick(&pieces));
+        }
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&auth) {
+            headers.insert("authorization", v);
+        }
+        headers.insert("host", HeaderValue::from_static("127.0.0.1:4599"));
+        if i % 2 == 0 {
+            headers.insert("x-amz-date", HeaderValue::from_static("20261204T120000Z"));
+        }
+        if i % 7 == 0 {
+            headers.insert("x-amz-date", HeaderValue::from_bytes(b"\xff").unwrap());
+        }
+        if i % 5 == 0 {
+            headers.insert(
+                "x-amz-content-sha256",
+                HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+            );
+        }
+        let req = Req {
+            method: "POST".into(),
+            path: "/".into(),
+            query: (i % 11 == 0).then(|| "Limit=1".to_owned()),
+            headers,
+            body: b"{}".to_vec(),
+        };
+        assert_paths_agree(&req, SECRET, t(NOW));
+    }
+}
+
+#[test]
+fn streamed_canonical_requests_match_the_suite() {
+    for v in VECTORS {
+        let req = Req::from_text(v.header_signed);
+        let input = req.input();
+        let auth = parse(&input).unwrap();
+        let payload = payload_hashes(&input, &auth).unwrap();
+        let mut creq = Vec::new();
+        write_canonical_request(
+            &mut creq,
+            input.method,
+            &canonical_uri(input.path, v.normalize),
+            &canonical_query(input.query, false, false),
+            input.headers,
+            auth.claims().signed_headers,
+            &payload[0],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(creq).unwrap(),
+            v.header_creq,
+            "{}",
+            v.name
+        );
+    }
+}
