@@ -20,6 +20,7 @@ pub mod config;
 pub mod data;
 pub mod demo;
 pub mod handler;
+pub mod logging;
 pub mod marker;
 pub mod router;
 pub mod service;

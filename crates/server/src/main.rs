@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, ServerConfig, demo};
+use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, ServerConfig, demo, logging};
 
 /// A local AWS KMS endpoint (DescribeCustomKeyStores) that the AWS CLI, boto3 and
 /// aws-sdk-kms call unchanged.
@@ -50,6 +50,16 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // One line per request: formatted without `core::fmt` where it can be, and
+    // written in batches by a background thread (at most a few milliseconds late)
+    // instead of one `write` per line.
+    let (writer, mut log_guard) = match logging::BufferedWriter::new(std::io::stderr()) {
+        Ok(buffered) => buffered,
+        Err(e) => {
+            eprintln!("kms-server: cannot start the log writer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -58,9 +68,13 @@ fn main() -> ExitCode {
         .with_target(false)
         // Colour only for a terminal: log files get plain lines.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
+        .with_timer(logging::FastTime)
+        .fmt_fields(logging::FastFields)
+        .with_writer(writer)
         .init();
-    match run(args) {
+    let result = run(args);
+    log_guard.flush();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("kms-server: {message}");
