@@ -71,19 +71,22 @@ impl KmsService {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let started = Instant::now();
-        // A v4 UUID from the thread-local CSPRNG (no system call per request).
-        let request_id = uuid::Builder::from_random_bytes(rand::random())
+        // A v4 UUID from the thread-local CSPRNG (no system call per request),
+        // written on the stack.
+        let mut request_id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let request_id: &str = uuid::Builder::from_random_bytes(rand::random())
             .into_uuid()
-            .to_string();
+            .hyphenated()
+            .encode_lower(&mut request_id);
         let mut outcome = Outcome::default();
-        let reply = self.process(request, &request_id, &mut outcome).await;
+        let reply = self.process(request, request_id, &mut outcome).await;
         let status = reply.status;
         let mut response = Response::new(Full::new(Bytes::from(reply.body)));
         *response.status_mut() =
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, JSON);
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
+        if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert("x-amzn-requestid", v);
         }
         if let Some(code) = reply.error_code {
