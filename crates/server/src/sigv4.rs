@@ -789,6 +789,12 @@ impl Sink for Sha256 {
     }
 }
 
+impl Sink for Hmac<Sha256> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
 /// Trims a header value and collapses runs of spaces into one.
 fn normalize_header_value(value: &[u8], out: &mut impl Sink) {
     let start = value.iter().position(|b| *b != b' ' && *b != b'\t');
@@ -824,26 +830,28 @@ fn write_canonical_headers(
     out: &mut impl Sink,
 ) -> Result<(), AuthError> {
     for name in signed.names() {
-        // `&str` lookups match any case and never allocate; a name that is not a
-        // valid header name finds nothing.
-        let mut values = headers.get_all(name).iter().peekable();
-        if values.peek().is_none() {
+        // A scan of the (few) headers rather than a hashed lookup: header names
+        // are lowercase, so this matches the name in any case, and a name that is
+        // not a valid header name finds nothing. Values come in received order.
+        let mut found = false;
+        for (header, value) in headers {
+            if !header.as_str().eq_ignore_ascii_case(name) {
+                continue;
+            }
+            if found {
+                out.put(b",");
+            } else {
+                found = true;
+                out.put(header.as_str().as_bytes());
+                out.put(b":");
+            }
+            normalize_header_value(value.as_bytes(), out);
+        }
+        if !found {
             return Err(AuthError::IncompleteSignature(format!(
                 "The request lists '{}' in SignedHeaders but does not carry that header.",
                 echo(name)
             )));
-        }
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            out.put(name.to_ascii_lowercase().as_bytes());
-        } else {
-            out.put(name.as_bytes());
-        }
-        out.put(b":");
-        for (i, v) in values.enumerate() {
-            if i > 0 {
-                out.put(b",");
-            }
-            normalize_header_value(v.as_bytes(), out);
         }
         out.put(b"\n");
     }
@@ -940,12 +948,6 @@ fn write_string_to_sign(out: &mut impl Sink, auth: &Claims<'_>, canonical_reques
     out.put(auth.service.as_bytes());
     out.put(b"/aws4_request\n");
     out.put(&hex32(canonical_request_hash));
-}
-
-impl Sink for Hmac<Sha256> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
