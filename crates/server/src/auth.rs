@@ -89,7 +89,10 @@ pub fn authenticate(
     let mac = match cached {
         Some(mac) => mac,
         None => {
-            let mac = sigv4::keyed_mac(&sigv4::derive_claimed_signing_key(&key.secret, &auth));
+            let mac = kms_types::sigv4::keyed_hmac(&sigv4::derive_claimed_signing_key(
+                &key.secret,
+                &auth,
+            ));
             if let Ok(mut c) = key.signing_key.write() {
                 let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
                 *c = Some((scope, mac.clone()));

@@ -226,7 +226,8 @@ pub struct FastTime;
 pub fn rfc3339_micros(unix_micros: u64) -> Option<[u8; 27]> {
     let secs = unix_micros / 1_000_000;
     let micros = unix_micros % 1_000_000;
-    let (year, month, day) = crate::sigv4::civil_from_days((secs / 86_400) as i64);
+    let date = kms_types::Timestamp::from_secs(i64::try_from(secs).ok()?).to_date_time();
+    let (year, month, day) = (date.year, date.month, date.day);
     if !(0..=9999).contains(&year) {
         return None;
     }

@@ -19,7 +19,9 @@ use hmac::{Hmac, Mac};
 use http::HeaderMap;
 #[cfg(test)]
 use http::header::HeaderName;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+use kms_types::sigv4::{Hex, Sink, keyed_hmac, push_header_value, push_uri_encoded};
+pub use kms_types::sigv4::{amz_date as format_amz_date, parse_amz_date};
+use percent_encoding::percent_decode;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
@@ -27,7 +29,7 @@ use subtle::{Choice, ConstantTimeEq};
 mod tests;
 
 /// The only algorithm understood.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub use kms_types::sigv4::ALGORITHM;
 /// Payload hash used when the body is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// Allowed clock skew between the request time and the server's clock.
@@ -40,14 +42,6 @@ const CONTENT_SHA256_MISMATCH: &str =
     "The provided 'x-amz-content-sha256' header does not match what was computed.";
 /// Longest piece of client input echoed back in an error message.
 const MAX_ECHO: usize = 512;
-
-/// RFC 3986 unreserved characters (`A-Za-z0-9-_.~`) stay, everything else is
-/// percent-encoded with uppercase hex.
-const SIGV4_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The parts of a received request that SigV4 covers, exactly as received.
 #[derive(Debug, Clone, Copy)]
@@ -234,98 +228,6 @@ impl AuthError {
 // ---------------------------------------------------------------------------
 // Dates
 // ---------------------------------------------------------------------------
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400); // [0, 399]
-    let m = i64::from(m);
-    let d = i64::from(d);
-    let mp = (m + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + d - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11]
-    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    // Both casts are in range by construction.
-    (y, m as u32, d as u32)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Formats unix seconds as an ISO-8601 basic UTC timestamp, `YYYYMMDDTHHMMSSZ`.
-pub fn format_amz_date(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64; // < 2^49, fits
-    let rem = unix_secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-/// Parses `YYYYMMDDTHHMMSSZ` into unix seconds. `None` for anything else,
-/// including impossible dates and times before 1970.
-pub fn parse_amz_date(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut v = 0u32;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u32::from(c - b'0');
-        }
-        Some(v)
-    };
-    let year = i64::from(num(0..4)?);
-    let month = num(4..6)?;
-    let day = num(6..8)?;
-    let hour = num(9..11)?;
-    let min = num(11..13)?;
-    let sec = num(13..15)?;
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || min > 59
-        || sec > 59
-    {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
-    u64::try_from(secs).ok()
-}
 
 // ---------------------------------------------------------------------------
 // Parsing
@@ -709,7 +611,9 @@ pub(crate) fn check_claimed_scope(
 // ---------------------------------------------------------------------------
 
 fn encode(bytes: &[u8]) -> String {
-    percent_encode(bytes, SIGV4_ENCODE).to_string()
+    let mut out = String::with_capacity(bytes.len());
+    push_uri_encoded(bytes, &mut out);
+    out
 }
 
 /// Canonical URI: each path segment URI-encoded (so an already-encoded path is
@@ -772,57 +676,6 @@ fn canonical_query(query: Option<&str>, presigned: bool, plus_as_space: bool) ->
     out
 }
 
-/// Where canonical text goes: a buffer (to look at it) or a hash (to sign it).
-trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-}
-
-impl Sink for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
-
-impl Sink for Hmac<Sha256> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
-
-/// Trims a header value and collapses runs of spaces into one.
-fn normalize_header_value(value: &[u8], out: &mut impl Sink) {
-    let start = value.iter().position(|b| *b != b' ' && *b != b'\t');
-    let end = value.iter().rposition(|b| *b != b' ' && *b != b'\t');
-    let (Some(start), Some(end)) = (start, end) else {
-        return;
-    };
-    let value = &value[start..=end];
-    if !value.windows(2).any(|w| w == b"  ") {
-        out.put(value);
-        return;
-    }
-    let mut collapsed = Vec::with_capacity(value.len());
-    let mut prev_space = false;
-    for &b in value {
-        if b == b' ' {
-            if !prev_space {
-                collapsed.push(b);
-            }
-            prev_space = true;
-        } else {
-            collapsed.push(b);
-            prev_space = false;
-        }
-    }
-    out.put(&collapsed);
-}
-
 /// Canonical header lines (each ending in `\n`) for the signed headers, into `out`.
 fn write_canonical_headers(
     headers: &HeaderMap,
@@ -845,7 +698,7 @@ fn write_canonical_headers(
                 out.put(header.as_str().as_bytes());
                 out.put(b":");
             }
-            normalize_header_value(value.as_bytes(), out);
+            push_header_value(value.as_bytes(), out);
         }
         if !found {
             return Err(AuthError::IncompleteSignature(format!(
@@ -922,45 +775,16 @@ fn canonical_request(
     out
 }
 
-/// Lowercase hex of 32 bytes, on the stack.
-fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    // Cannot fail: the output is exactly twice the input.
-    let _ = hex::encode_to_slice(bytes, &mut out);
-    out
-}
-
-fn hex_str(hex: &[u8; 64]) -> &str {
-    // Hex digits are ASCII.
-    std::str::from_utf8(hex).unwrap_or_default()
-}
-
-/// The string to sign, into `out`.
+/// The string to sign of `auth`'s claims, into `out`.
 fn write_string_to_sign(out: &mut impl Sink, auth: &Claims<'_>, canonical_request_hash: &[u8; 32]) {
-    out.put(ALGORITHM.as_bytes());
-    out.put(b"\n");
-    out.put(auth.amz_date.as_bytes());
-    out.put(b"\n");
-    out.put(auth.date.as_bytes());
-    out.put(b"/");
-    out.put(auth.region.as_bytes());
-    out.put(b"/");
-    out.put(auth.service.as_bytes());
-    out.put(b"/aws4_request\n");
-    out.put(&hex32(canonical_request_hash));
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = keyed_mac(key);
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-/// HMAC-SHA256 keyed with `key` (its padded key blocks already hashed: clone it
-/// to sign several messages).
-pub(crate) fn keyed_mac(key: &[u8]) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length")
+    kms_types::sigv4::write_string_to_sign(
+        out,
+        auth.amz_date,
+        auth.date,
+        auth.region,
+        auth.service,
+        canonical_request_hash,
+    );
 }
 
 fn signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
@@ -969,10 +793,7 @@ fn signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
 
 /// The signing key of `secret` for the scope of `auth`.
 pub(crate) fn derive_claimed_signing_key(secret: &str, auth: &Claims<'_>) -> [u8; 32] {
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
-    let k_region = hmac(&k_date, auth.region.as_bytes());
-    let k_service = hmac(&k_region, auth.service.as_bytes());
-    hmac(&k_service, b"aws4_request")
+    kms_types::sigv4::signing_key(secret, auth.date, auth.region, auth.service)
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -1034,7 +855,7 @@ fn check_time(auth: &Claims<'_>, now: u64) -> Result<(), AuthError> {
 /// The payload hashes a signature may have been computed over: the body's
 /// SHA-256 (hex) and, as `header`, the `x-amz-content-sha256` value when present.
 struct Payloads<'h> {
-    body_hash: [u8; 64],
+    body_hash: Hex,
     header: Option<Cow<'h, str>>,
     presigned: bool,
 }
@@ -1042,7 +863,7 @@ struct Payloads<'h> {
 impl Payloads<'_> {
     /// One (header form) or two (presigned) candidates.
     fn candidates(&self) -> ([&str; 2], usize) {
-        let body = hex_str(&self.body_hash);
+        let body = self.body_hash.as_str();
         if self.presigned {
             ([body, UNSIGNED_PAYLOAD], 2)
         } else {
@@ -1055,11 +876,14 @@ fn check_payload<'h>(
     input: &SigningInput<'h>,
     auth: &Claims<'_>,
 ) -> Result<Payloads<'h>, AuthError> {
-    let body_hash = hex32(&Sha256::digest(input.body).into());
+    let body_hash = Hex::of(&Sha256::digest(input.body).into());
     let header = header_str(input.headers, "x-amz-content-sha256");
     if let Some(h) = &header {
         if is_sha256_hex(h) {
-            if !h.as_bytes().eq_ignore_ascii_case(&body_hash) {
+            if !h
+                .as_bytes()
+                .eq_ignore_ascii_case(body_hash.as_str().as_bytes())
+            {
                 return Err(AuthError::InvalidSignature(
                     CONTENT_SHA256_MISMATCH.to_owned(),
                 ));
@@ -1113,11 +937,11 @@ pub fn verify_with_key(
     key: &[u8; 32],
     now: u64,
 ) -> Result<(), AuthError> {
-    verify_claims(input, &auth.claims(), &keyed_mac(key), now)
+    verify_claims(input, &auth.claims(), &keyed_hmac(key), now)
 }
 
 /// [`verify_with_key`] of borrowed claims, with the HMAC already keyed with the
-/// signing key ([`keyed_mac`]). The canonical request and the string to sign are
+/// signing key ([`keyed_hmac`]). The canonical request and the string to sign are
 /// hashed as they are produced, never assembled.
 pub(crate) fn verify_claims(
     input: &SigningInput,
@@ -1188,8 +1012,8 @@ pub(crate) fn verify_claims(
                 )?;
                 let mut mac = key.clone();
                 write_string_to_sign(&mut mac, auth, &creq.finalize().into());
-                let expected = hex32(&mac.finalize().into_bytes().into());
-                matched |= expected.ct_eq(&provided_lower) & well_formed;
+                let expected = Hex::of(&mac.finalize().into_bytes().into());
+                matched |= expected.as_str().as_bytes().ct_eq(&provided_lower) & well_formed;
             }
         }
     }

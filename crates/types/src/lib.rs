@@ -27,7 +27,7 @@ pub mod validation;
 
 pub use blob::Blob;
 pub use operation::{Operation, OperationError, OperationShape, Paginated, Pagination};
-pub use timestamp::{Timestamp, TimestampError};
+pub use timestamp::{DateTime, Timestamp, TimestampError};
 pub use validation::{Validate, ValidationError};
 
 /// The types generated from `spec/kms.describe-custom-key-stores.json`.

@@ -29,6 +29,8 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::{DateTime, Timestamp};
+
 /// The only algorithm KMS accepts.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -71,11 +73,42 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// HMAC-SHA256 keyed with `key`, its padded key blocks already hashed: clone it to
+/// sign several messages with one key.
+pub fn keyed_hmac(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length")
+}
+
 /// HMAC-SHA256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = keyed_hmac(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
+}
+
+/// Where canonical text goes: a buffer (to look at it) or straight into a hash or
+/// an HMAC (to sign it without building it).
+pub trait Sink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for Hmac<Sha256> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
 }
 
 /// The signing key of a secret for one day (`YYYYMMDD`), region and service.
@@ -89,28 +122,28 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac_sha256(&k_service, b"aws4_request")
 }
 
-/// The credential scope `YYYYMMDD/region/service/aws4_request`.
-pub fn scope(date: &str, region: &str, service: &str) -> String {
-    format!("{date}/{region}/{service}/aws4_request")
+/// Writes the string to sign: algorithm, request time (`YYYYMMDDTHHMMSSZ`), the scope
+/// `date/region/service/aws4_request` and the hex SHA-256 of the canonical request.
+pub fn write_string_to_sign(
+    out: &mut impl Sink,
+    amz_date: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+    canonical_request_hash: &[u8; 32],
+) {
+    for part in [
+        ALGORITHM, "\n", amz_date, "\n", date, "/", region, "/", service,
+    ] {
+        out.put(part.as_bytes());
+    }
+    out.put(b"/aws4_request\n");
+    out.put(&Hex::of(canonical_request_hash).0);
 }
 
-/// The string to sign: algorithm, request time (`YYYYMMDDTHHMMSSZ`), scope and the
-/// hash of the canonical request.
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        Hex::of(&sha256(canonical_request))
-    )
-}
-
-/// The signature of `string_to_sign` with a key from [`signing_key`].
-pub fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> Hex {
-    Hex::of(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
-}
-
-/// Appends a header value as the canonical request carries it: trimmed, with runs of
-/// spaces collapsed into one.
-pub fn push_header_value(value: &[u8], out: &mut Vec<u8>) {
+/// Appends a header value as the canonical request carries it: trimmed of spaces
+/// and tabs, with runs of spaces collapsed into one.
+pub fn push_header_value(value: &[u8], out: &mut impl Sink) {
     let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
     let (Some(start), Some(end)) = (
         value.iter().position(|b| !is_blank(b)),
@@ -118,13 +151,17 @@ pub fn push_header_value(value: &[u8], out: &mut Vec<u8>) {
     ) else {
         return;
     };
-    let mut previous_space = false;
-    for &b in &value[start..=end] {
-        if b != b' ' || !previous_space {
-            out.push(b);
-        }
-        previous_space = b == b' ';
+    let mut rest = &value[start..=end];
+    // Put the runs between double spaces, each followed by one space.
+    while let Some(at) = rest.windows(2).position(|w| w == b"  ") {
+        out.put(&rest[..=at]);
+        let next = rest[at..]
+            .iter()
+            .position(|b| *b != b' ')
+            .map_or(rest.len(), |n| at + n);
+        rest = &rest[next..];
     }
+    out.put(rest);
 }
 
 /// Appends `bytes` URI-encoded as SigV4 wants: unreserved characters
@@ -161,15 +198,35 @@ pub fn canonical_path(path: &str) -> String {
 
 /// `unix_secs` as SigV4's request time, `YYYYMMDDTHHMMSSZ` (UTC).
 pub fn amz_date(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rest = unix_secs % 86_400;
-    let (year, month, day) = crate::timestamp::civil_from_days(days);
+    let t = Timestamp::from_secs(i64::try_from(unix_secs).unwrap_or(i64::MAX)).to_date_time();
     format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
+}
+
+/// Unix seconds of a SigV4 request time, `YYYYMMDDTHHMMSSZ`; `None` for anything else,
+/// impossible dates and times before 1970 included.
+pub fn parse_amz_date(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let t = Timestamp::from_date_time(&DateTime {
+        year: i64::from(number(0..4)?),
+        month: number(4..6)?,
+        day: number(6..8)?,
+        hour: number(9..11)?,
+        minute: number(11..13)?,
+        second: number(13..15)?,
+        nanos: 0,
+    })?;
+    u64::try_from(t.secs()).ok()
 }
 
 /// An access key and its secret, with the session token of temporary credentials.
@@ -259,26 +316,35 @@ pub fn sign(
         .collect::<Vec<_>>()
         .join(";");
 
-    let mut canonical = Vec::with_capacity(256 + request.path.len() + request.query.len());
+    let mut canonical = Sha256::new();
     for part in [request.method, request.path, request.query] {
-        canonical.extend_from_slice(part.as_bytes());
-        canonical.push(b'\n');
+        canonical.put(part.as_bytes());
+        canonical.put(b"\n");
     }
     for (name, value) in &headers {
-        canonical.extend_from_slice(name.as_bytes());
-        canonical.push(b':');
+        canonical.put(name.as_bytes());
+        canonical.put(b":");
         push_header_value(value.as_bytes(), &mut canonical);
-        canonical.push(b'\n');
+        canonical.put(b"\n");
     }
-    canonical.push(b'\n');
-    canonical.extend_from_slice(signed_headers.as_bytes());
-    canonical.push(b'\n');
-    canonical.extend_from_slice(Hex::of(&sha256(request.payload)).as_str().as_bytes());
+    canonical.put(b"\n");
+    canonical.put(signed_headers.as_bytes());
+    canonical.put(b"\n");
+    canonical.put(Hex::of(&sha256(request.payload)).as_str().as_bytes());
 
     let date = &amz_date[..8];
-    let scope = scope(date, region, service);
     let key = signing_key(&credentials.secret_access_key, date, region, service);
-    let signature = signature(&key, &string_to_sign(&amz_date, &scope, &canonical));
+    let mut mac = keyed_hmac(&key);
+    write_string_to_sign(
+        &mut mac,
+        &amz_date,
+        date,
+        region,
+        service,
+        &canonical.finalize().into(),
+    );
+    let signature = Hex::of(&mac.finalize().into_bytes().into());
+    let scope = format!("{date}/{region}/{service}/aws4_request");
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
         credentials.access_key_id
@@ -355,6 +421,28 @@ mod tests {
         assert_eq!(canonical_path("/"), "/");
         assert_eq!(canonical_path("/a b/%2F/é~"), "/a%20b/%252F/%C3%A9~");
         assert_eq!(canonical_path("/kms/"), "/kms/");
+    }
+
+    #[test]
+    fn amz_dates_parse() {
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
+        assert_eq!(parse_amz_date("20000229T000000Z"), Some(951_782_400));
+        for bad in [
+            "19000229T000000Z",
+            "20151330T123600Z",
+            "20150830T243600Z",
+            "20150830T123660Z",
+            "19691231T235959Z",
+            "20150830T123600",
+            "2015-08-30T12:36:00Z",
+            "2015083OT123600Z",
+            "",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+        for secs in [0, 1_440_938_160, 4_102_444_799] {
+            assert_eq!(parse_amz_date(&amz_date(secs)), Some(secs));
+        }
     }
 
     #[test]

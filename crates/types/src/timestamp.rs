@@ -104,27 +104,100 @@ impl Timestamp {
     /// `2019-02-25T21:13:27.775000+00:00` style is the CLI's; this writes
     /// `2019-02-25T21:13:27.775Z`, with the fraction only when present.
     pub fn to_rfc3339(&self) -> String {
-        let days = self.secs.div_euclid(86_400);
-        let secs_of_day = self.secs.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        let (h, m, s) = (
-            secs_of_day / 3600,
-            secs_of_day % 3600 / 60,
-            secs_of_day % 60,
-        );
-        let mut out = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}");
-        if self.nanos != 0 {
-            let fraction = format!("{:09}", self.nanos);
+        let DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+        } = self.to_date_time();
+        let mut out = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
+        if nanos != 0 {
+            let fraction = format!("{nanos:09}");
             out.push('.');
             out.push_str(fraction.trim_end_matches('0'));
         }
         out.push('Z');
         out
     }
+
+    /// The UTC calendar date and time of day.
+    pub fn to_date_time(&self) -> DateTime {
+        let (year, month, day) = civil_from_days(self.secs.div_euclid(86_400));
+        let secs_of_day = self.secs.rem_euclid(86_400) as u32;
+        DateTime {
+            year,
+            month,
+            day,
+            hour: secs_of_day / 3600,
+            minute: secs_of_day / 60 % 60,
+            second: secs_of_day % 60,
+            nanos: self.nanos,
+        }
+    }
+
+    /// The timestamp of a UTC calendar date and time; `None` when a field is out of
+    /// range (month 13, February 30, hour 24, a leap second, nanos ≥ 10⁹, …).
+    pub fn from_date_time(t: &DateTime) -> Option<Self> {
+        let valid = (1..=12).contains(&t.month)
+            && (1..=days_in_month(t.year, t.month)).contains(&t.day)
+            && t.hour < 24
+            && t.minute < 60
+            && t.second < 60
+            && t.nanos < NANOS_PER_SEC
+            && t.year.abs() < 1_000_000_000;
+        valid.then(|| Self {
+            secs: days_from_civil(t.year, t.month, t.day) * 86_400
+                + i64::from(t.hour * 3600 + t.minute * 60 + t.second),
+            nanos: t.nanos,
+        })
+    }
+}
+
+/// A UTC calendar date (proleptic Gregorian) and time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    /// The year (`1970`).
+    pub year: i64,
+    /// 1 to 12.
+    pub month: u32,
+    /// 1 to 31.
+    pub day: u32,
+    /// 0 to 23.
+    pub hour: u32,
+    /// 0 to 59.
+    pub minute: u32,
+    /// 0 to 59.
+    pub second: u32,
+    /// 0 to 999,999,999.
+    pub nanos: u32,
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -270,5 +343,42 @@ mod tests {
         assert_eq!(Timestamp::from(SystemTime::from(t)), t);
         let before = Timestamp::new(-5, 250_000_000);
         assert_eq!(Timestamp::from(SystemTime::from(before)), before);
+    }
+
+    #[test]
+    fn date_times_round_trip() {
+        for secs in [
+            0,
+            951_782_400,
+            1_440_938_160,
+            4_102_444_799,
+            -1,
+            -62_135_596_800,
+            253_402_300_799,
+        ] {
+            let t = Timestamp::new(secs, 123_456_789);
+            assert_eq!(
+                Timestamp::from_date_time(&t.to_date_time()),
+                Some(t),
+                "{secs}"
+            );
+        }
+        let leap_day = Timestamp::from_secs(951_782_400).to_date_time();
+        assert_eq!((leap_day.year, leap_day.month, leap_day.day), (2000, 2, 29));
+        let dt = |year, month, day, hour| DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+        };
+        assert_eq!(Timestamp::from_date_time(&dt(1900, 2, 29, 0)), None);
+        assert_eq!(Timestamp::from_date_time(&dt(2023, 4, 31, 0)), None);
+        assert_eq!(Timestamp::from_date_time(&dt(2023, 13, 1, 0)), None);
+        assert_eq!(Timestamp::from_date_time(&dt(2023, 1, 0, 0)), None);
+        assert_eq!(Timestamp::from_date_time(&dt(2023, 1, 1, 24)), None);
+        assert!(Timestamp::from_date_time(&dt(2024, 2, 29, 23)).is_some());
     }
 }

@@ -2142,7 +2142,7 @@ fn assert_paths_agree(req: &Req, secret: &str, now: u64) {
     };
     let owned = owned.unwrap();
     for secret in [secret, "another secret"] {
-        let mac = keyed_mac(&derive_claimed_signing_key(secret, &claims));
+        let mac = keyed_hmac(&derive_claimed_signing_key(secret, &claims));
         for at in [now, now + 299, now + 301, now.saturating_sub(301), 0] {
             assert_eq!(
                 verify_claims(&input, &claims, &mac, at),
@@ -2160,7 +2160,7 @@ fn borrowed_path_agrees_with_the_owned_path() {
         assert_paths_agree(&req, SUITE_SECRET, t(SUITE_TIME));
         if req.query.is_none() {
             let auth = parse_borrowed(&req.input()).unwrap().unwrap();
-            let mac = keyed_mac(&derive_claimed_signing_key(SUITE_SECRET, &auth));
+            let mac = keyed_hmac(&derive_claimed_signing_key(SUITE_SECRET, &auth));
             verify_claims(&req.input(), &auth, &mac, t(SUITE_TIME))
                 .unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
             verified += 1;
@@ -2187,7 +2187,7 @@ fn borrowed_path_agrees_with_the_owned_path() {
         assert_paths_agree(&req, SECRET, t(NOW));
         let auth = parse_borrowed(&req.input()).unwrap().unwrap();
         assert_eq!(auth.security_token, sign.token);
-        let mac = keyed_mac(&derive_claimed_signing_key(SECRET, &auth));
+        let mac = keyed_hmac(&derive_claimed_signing_key(SECRET, &auth));
         verify_claims(&req.input(), &auth, &mac, t(NOW)).unwrap();
         // Tampering is caught on this path too.
         let mut altered = sign.sign();
