@@ -98,6 +98,73 @@ pub(crate) struct Claims<'a> {
     pub(crate) expires: Option<u64>,
 }
 
+/// `str::split(sep)` for an ASCII `sep`, scanning bytes (same pieces: an ASCII byte
+/// never occurs inside a multi-byte character).
+#[derive(Debug, Clone)]
+pub(crate) struct AsciiSplit<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> AsciiSplit<'a> {
+    pub(crate) fn new(s: &'a str, sep: u8) -> Self {
+        debug_assert!(sep.is_ascii());
+        Self { rest: Some(s), sep }
+    }
+}
+
+impl<'a> Iterator for AsciiSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == self.sep) {
+            Some(i) => {
+                self.rest = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `s.split_once(sep)` for an ASCII `sep`, scanning bytes.
+pub(crate) fn split_once_ascii(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+/// The ASCII characters `char::is_whitespace` accepts (note: with U+000B, unlike
+/// `u8::is_ascii_whitespace`).
+fn is_ascii_white(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// `str::trim`, with ASCII whitespace removed byte by byte; `str::trim` finishes
+/// the job only when a non-ASCII character is left at either end.
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    while i < j && is_ascii_white(b[i]) {
+        i += 1;
+    }
+    while j > i && is_ascii_white(b[j - 1]) {
+        j -= 1;
+    }
+    let t = &s[i..j];
+    if t.as_bytes().first().is_some_and(|&c| c >= 0x80)
+        || t.as_bytes().last().is_some_and(|&c| c >= 0x80)
+    {
+        t.trim()
+    } else {
+        t
+    }
+}
+
 /// The signed header names: the raw `;`-separated list, or a parsed one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum SignedHeaders<'a> {
@@ -107,7 +174,7 @@ pub(crate) enum SignedHeaders<'a> {
 
 /// The names of [`SignedHeaders`], trimmed, in the client's order.
 enum SignedHeaderNames<'a> {
-    Raw(std::str::Split<'a, char>),
+    Raw(AsciiSplit<'a>),
     List(std::slice::Iter<'a, String>),
 }
 
@@ -116,7 +183,7 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         match self {
-            SignedHeaderNames::Raw(split) => split.next().map(str::trim),
+            SignedHeaderNames::Raw(split) => split.next().map(trim),
             SignedHeaderNames::List(list) => list.next().map(String::as_str),
         }
     }
@@ -125,7 +192,7 @@ impl<'a> Iterator for SignedHeaderNames<'a> {
 impl<'a> SignedHeaders<'a> {
     fn names(self) -> SignedHeaderNames<'a> {
         match self {
-            SignedHeaders::Raw(raw) => SignedHeaderNames::Raw(raw.split(';')),
+            SignedHeaders::Raw(raw) => SignedHeaderNames::Raw(AsciiSplit::new(raw, b';')),
             SignedHeaders::List(list) => SignedHeaderNames::List(list.iter()),
         }
     }
@@ -287,8 +354,8 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
     headers
         .get(name)
         .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
-            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-            Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+            Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+            Cow::Owned(s) => Cow::Owned(trim(&s).to_owned()),
         })
 }
 
@@ -297,7 +364,7 @@ fn header_utf8<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>
     match headers.get(name) {
         None => Ok(None),
         Some(v) => std::str::from_utf8(v.as_bytes())
-            .map(|s| Some(s.trim()))
+            .map(|s| Some(trim(s)))
             .map_err(|_| ()),
     }
 }
@@ -313,7 +380,7 @@ struct Scope<'a> {
 fn parse_scope(credential: &str) -> Result<Scope<'_>, AuthError> {
     let mut parts = [""; 5];
     let mut count = 0;
-    for part in credential.split('/') {
+    for part in AsciiSplit::new(credential, b'/') {
         if let Some(slot) = parts.get_mut(count) {
             *slot = part;
         }
@@ -390,7 +457,7 @@ pub fn parse(input: &SigningInput) -> Result<ParsedAuth, AuthError> {
             let amz_date = header_str(input.headers, "x-amz-date");
             let token = header_str(input.headers, "x-amz-security-token");
             header_claims(
-                raw.trim(),
+                trim(&raw),
                 amz_date.as_deref(),
                 token.as_deref(),
                 input.headers,
@@ -418,7 +485,7 @@ pub(crate) fn parse_borrowed<'a>(
     let raw = std::str::from_utf8(value).ok()?;
     let amz_date = header_utf8(input.headers, "x-amz-date").ok()?;
     let token = header_utf8(input.headers, "x-amz-security-token").ok()?;
-    Some(header_claims(raw.trim(), amz_date, token, input.headers))
+    Some(header_claims(trim(raw), amz_date, token, input.headers))
 }
 
 /// The Authorization header form: `raw` is the header's trimmed value, `amz_date`
@@ -429,7 +496,7 @@ fn header_claims<'a>(
     token: Option<&'a str>,
     headers: &HeaderMap,
 ) -> Result<Claims<'a>, AuthError> {
-    let (algorithm, rest) = match raw.find(|c: char| c.is_ascii_whitespace()) {
+    let (algorithm, rest) = match raw.bytes().position(|b| b.is_ascii_whitespace()) {
         Some(i) => (&raw[..i], &raw[i..]),
         None => (raw, ""),
     };
@@ -443,16 +510,19 @@ fn header_claims<'a>(
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
-    for component in rest.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        let Some((key, val)) = component.split_once('=') else {
+    for component in AsciiSplit::new(rest, b',')
+        .map(trim)
+        .filter(|c| !c.is_empty())
+    {
+        let Some((key, val)) = split_once_ascii(component, b'=') else {
             return Err(AuthError::IncompleteSignature(format!(
                 "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: '{}'",
                 echo(component),
                 echo(raw)
             )));
         };
-        let val = val.trim();
-        let slot = match key.trim() {
+        let val = trim(val);
+        let slot = match trim(key) {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed_headers,
             "Signature" => &mut signature,

@@ -2313,3 +2313,45 @@ fn streamed_canonical_requests_match_the_suite() {
         );
     }
 }
+
+/// Strings with separators and whitespace at the edges, ASCII and not (U+000B is
+/// whitespace for `str::trim` but not for `u8::is_ascii_whitespace`; U+0085,
+/// U+00A0, U+2003 and U+3000 are whitespace; é and U+200B are not).
+const TRICKY: &[&str] = &[
+    "",
+    " ",
+    "\x0b",
+    "a",
+    ";",
+    ";;",
+    "a;b",
+    " a ; b ;",
+    ";a;",
+    "\x0bhost\x0c",
+    "\u{85}host\u{a0}",
+    "\u{3000} \u{2003}x;y \u{85}",
+    "é;é",
+    "\u{200b}x\u{200b}",
+    " \t\r\n",
+    "Credential=A/B/C/D/E, SignedHeaders=host;x-amz-date, Signature=ab",
+    "a=b=c,,=,é=\u{a0}",
+    "/a//b/",
+];
+
+#[test]
+fn ascii_split_trim_and_split_once_agree_with_str() {
+    for s in TRICKY {
+        assert_eq!(super::trim(s), s.trim(), "trim {s:?}");
+        for sep in [b';', b',', b'/', b'=', b' '] {
+            let ours: Vec<&str> = super::AsciiSplit::new(s, sep).collect();
+            let std: Vec<&str> = s.split(sep as char).collect();
+            assert_eq!(ours, std, "split {s:?} on {:?}", sep as char);
+            assert_eq!(
+                super::split_once_ascii(s, sep),
+                s.split_once(sep as char),
+                "split_once {s:?} on {:?}",
+                sep as char
+            );
+        }
+    }
+}
