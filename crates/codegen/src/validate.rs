@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use kms_spec::{Member, Shape, ShapeId, ShapeKind};
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 use crate::Generator;
 use crate::names;
@@ -255,16 +255,48 @@ impl Generator<'_> {
         let patterns = self.patterns.borrow();
         let statics = patterns.iter().map(|(name, (pattern, owner))| {
             let ident = names::raw(name);
-            let translated = kms_spec::pattern::ecma_to_regex(pattern);
             let doc = format!(" The `@pattern` of `{owner}`: `{pattern}`.");
+            let compiled = match kms_spec::pattern::pieces(pattern) {
+                Some(pieces) => {
+                    let pieces = pieces.iter().map(piece);
+                    quote!(::kms_types::validation::Pattern::Pieces(&[#(#pieces),*]))
+                }
+                None => {
+                    let translated = kms_spec::pattern::ecma_to_regex(pattern);
+                    quote! {
+                        ::kms_types::validation::Pattern::Regex(std::sync::LazyLock::new(|| {
+                            ::kms_types::__private::regex_lite::Regex::new(#translated)
+                                .expect("kms-spec checked this pattern when the model loaded")
+                        }))
+                    }
+                }
+            };
             quote! {
                 #[doc = #doc]
-                static #ident: std::sync::LazyLock<::kms_types::__private::regex_lite::Regex> = std::sync::LazyLock::new(|| {
-                    ::kms_types::__private::regex_lite::Regex::new(#translated).expect("kms-spec checked this pattern when the model loaded")
-                });
+                static #ident: ::kms_types::validation::Pattern = #compiled;
             }
         });
         quote!(#(#statics)*)
+    }
+}
+
+/// A [`kms_spec::pattern::Piece`] as the runtime's `Piece`.
+fn piece(piece: &kms_spec::pattern::Piece) -> TokenStream {
+    match piece {
+        kms_spec::pattern::Piece::Literal(text) => {
+            quote!(::kms_types::validation::Piece::Literal(#text))
+        }
+        kms_spec::pattern::Piece::Class(run) => {
+            let ranges = run.ranges.iter().map(|(lo, hi)| quote!((#lo, #hi)));
+            let min = Literal::u32_unsuffixed(run.min);
+            let max = run.max.map_or_else(
+                || quote!(u32::MAX),
+                |max| Literal::u32_unsuffixed(max).into_token_stream(),
+            );
+            quote! {
+                ::kms_types::validation::Piece::Class { ranges: &[#(#ranges),*], min: #min, max: #max }
+            }
+        }
     }
 }
 

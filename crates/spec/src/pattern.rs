@@ -66,6 +66,241 @@ pub fn compile(pattern: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
     regex_lite::Regex::new(&ecma_to_regex(pattern))
 }
 
+/// One character class (inclusive, sorted, merged ranges) repeated `min` to `max`
+/// times (`None`: unbounded); a literal is a class of one character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The characters, as inclusive ranges.
+    pub ranges: Vec<(char, char)>,
+    /// Fewest repetitions.
+    pub min: u32,
+    /// Most repetitions, `None` for no limit.
+    pub max: Option<u32>,
+}
+
+/// The pattern as a sequence of [`Run`]s, when it is `^…$` made of literals and
+/// character classes with quantifiers and one greedy left-to-right scan decides it
+/// exactly: no run of variable length overlaps a class that may follow it. `None`
+/// for anything else (alternation, groups, `.`, negated classes, lazy quantifiers,
+/// unanchored patterns…), which stays with the regex engine.
+pub fn runs(pattern: &str) -> Option<Vec<Run>> {
+    let body = pattern.strip_prefix('^')?.strip_suffix('$')?;
+    let trailing_backslashes = body.chars().rev().take_while(|c| *c == '\\').count();
+    if trailing_backslashes % 2 == 1 {
+        return None; // the `$` is escaped
+    }
+    let mut chars = body.chars().peekable();
+    let mut runs = Vec::new();
+    while let Some(c) = chars.next() {
+        let ranges = match c {
+            '[' => class(&mut chars)?,
+            '\\' => escape(chars.next()?)?,
+            '.' | '(' | ')' | '|' | '?' | '*' | '+' | '{' | '}' | '^' | '$' | ']' => return None,
+            c => vec![(c, c)],
+        };
+        let (min, max) = quantifier(&mut chars)?;
+        runs.push(Run {
+            ranges: merged(ranges),
+            min,
+            max,
+        });
+    }
+    for (i, run) in runs.iter().enumerate() {
+        if run.max == Some(run.min) {
+            continue;
+        }
+        for next in &runs[i + 1..] {
+            if overlap(&run.ranges, &next.ranges) {
+                return None;
+            }
+            if next.min > 0 {
+                break;
+            }
+        }
+    }
+    Some(runs)
+}
+
+/// A part of a pattern that [`runs`] accepts: consecutive single characters are
+/// joined into a literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// These characters, exactly.
+    Literal(String),
+    /// A class and its repetitions.
+    Class(Run),
+}
+
+/// [`runs`], with consecutive single characters joined into literals.
+pub fn pieces(pattern: &str) -> Option<Vec<Piece>> {
+    let mut out = Vec::new();
+    for run in runs(pattern)? {
+        match (run.ranges.as_slice(), out.last_mut()) {
+            ([(lo, hi)], last) if lo == hi && run.min == 1 && run.max == Some(1) => match last {
+                Some(Piece::Literal(text)) => text.push(*lo),
+                _ => out.push(Piece::Literal(lo.to_string())),
+            },
+            _ => out.push(Piece::Class(run)),
+        }
+    }
+    Some(out)
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// ECMA-262's `\s` (WhiteSpace and LineTerminator).
+const SPACE_RANGES: &[(char, char)] = &[
+    ('\t', '\r'),
+    (' ', ' '),
+    ('\u{a0}', '\u{a0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200a}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202f}', '\u{202f}'),
+    ('\u{205f}', '\u{205f}'),
+    ('\u{3000}', '\u{3000}'),
+    ('\u{feff}', '\u{feff}'),
+];
+
+/// The characters of an escape (after `\`); `None` for what this module leaves to
+/// the regex engine (assertions, negated classes, back-references, `\c`, `\0`…).
+fn escape(c: char) -> Option<Vec<(char, char)>> {
+    Some(match c {
+        'd' => vec![('0', '9')],
+        'w' => vec![('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')],
+        's' => SPACE_RANGES.to_vec(),
+        't' => vec![('\t', '\t')],
+        'n' => vec![('\n', '\n')],
+        'r' => vec![('\r', '\r')],
+        'f' => vec![('\u{c}', '\u{c}')],
+        'v' => vec![('\u{b}', '\u{b}')],
+        c if c.is_ascii_punctuation() => vec![(c, c)],
+        _ => return None,
+    })
+}
+
+/// One character of a class: a literal or a single-character escape (`\uXXXX`, `\xXX`,
+/// `\-`, …); `Err(ranges)` for a class escape (`\d`, `\w`, `\s`).
+fn class_atom(c: char, chars: &mut Chars<'_>) -> Option<Result<char, Vec<(char, char)>>> {
+    if c != '\\' {
+        return Some(Ok(c));
+    }
+    let hex = |chars: &mut Chars<'_>, digits: usize| {
+        let text: String = (0..digits).map_while(|_| chars.next()).collect();
+        if text.len() != digits || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        char::from_u32(u32::from_str_radix(&text, 16).ok()?)
+    };
+    Some(match chars.next()? {
+        'u' if chars.peek() != Some(&'{') => Ok(hex(chars, 4)?),
+        'x' => Ok(hex(chars, 2)?),
+        e @ ('d' | 'w' | 's') => Err(escape(e)?),
+        e => match escape(e)?.as_slice() {
+            [(lo, hi)] if lo == hi => Ok(*lo),
+            _ => return None,
+        },
+    })
+}
+
+/// A class after its `[`, up to and including `]`.
+fn class(chars: &mut Chars<'_>) -> Option<Vec<(char, char)>> {
+    if matches!(chars.peek(), Some('^' | ']')) {
+        return None;
+    }
+    let mut ranges = Vec::new();
+    loop {
+        let c = chars.next()?;
+        if c == ']' {
+            return Some(ranges);
+        }
+        if c == '[' {
+            return None;
+        }
+        match class_atom(c, chars)? {
+            Err(set) => {
+                if chars.peek() == Some(&'-') {
+                    return None; // `[\w-x]`: left to the regex engine
+                }
+                ranges.extend(set);
+            }
+            Ok(lo) => {
+                let mut ahead = chars.clone();
+                if ahead.next() == Some('-') && ahead.peek().is_some_and(|c| *c != ']') {
+                    chars.next();
+                    let first = chars.next()?;
+                    let hi = class_atom(first, chars)?.ok()?;
+                    if hi < lo {
+                        return None;
+                    }
+                    ranges.push((lo, hi));
+                } else {
+                    ranges.push((lo, lo));
+                }
+            }
+        }
+    }
+}
+
+/// The quantifier after an atom, `(1, Some(1))` when there is none.
+fn quantifier(chars: &mut Chars<'_>) -> Option<(u32, Option<u32>)> {
+    let bounds = match chars.peek() {
+        Some('*') => (0, None),
+        Some('+') => (1, None),
+        Some('?') => (0, Some(1)),
+        Some('{') => {
+            chars.next();
+            let mut text = String::new();
+            loop {
+                match chars.next()? {
+                    '}' => break,
+                    c => text.push(c),
+                }
+            }
+            let number = |t: &str| {
+                (!t.is_empty() && t.chars().all(|c| c.is_ascii_digit()))
+                    .then(|| t.parse::<u32>().ok())
+                    .flatten()
+            };
+            let bounds = match text.split_once(',') {
+                None => {
+                    let n = number(&text)?;
+                    (n, Some(n))
+                }
+                Some((min, "")) => (number(min)?, None),
+                Some((min, max)) => (number(min)?, Some(number(max)?)),
+            };
+            if bounds.1.is_some_and(|max| max < bounds.0) || chars.peek() == Some(&'?') {
+                return None;
+            }
+            return Some(bounds);
+        }
+        _ => return Some((1, Some(1))),
+    };
+    chars.next();
+    if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
+        return None; // lazy or stacked quantifiers
+    }
+    Some(bounds)
+}
+
+fn merged(mut ranges: Vec<(char, char)>) -> Vec<(char, char)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(char, char)> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        match out.last_mut() {
+            Some(last) if u32::from(lo) <= u32::from(last.1) + 1 => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+fn overlap(a: &[(char, char)], b: &[(char, char)]) -> bool {
+    a.iter()
+        .any(|&(alo, ahi)| b.iter().any(|&(blo, bhi)| alo <= bhi && blo <= ahi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +351,68 @@ mod tests {
         assert!(re.is_match("a kms b"));
         assert!(re.is_match("ékmsé"), "é is not an ECMA word character");
         assert!(!re.is_match("akms"));
+    }
+
+    #[test]
+    fn runs_of_the_kms_patterns() {
+        let run = |ranges: &[(char, char)], min, max| Run {
+            ranges: ranges.to_vec(),
+            min,
+            max,
+        };
+        assert_eq!(
+            runs("^[0-9]{12}$"),
+            Some(vec![run(&[('0', '9')], 12, Some(12))])
+        );
+        assert_eq!(
+            runs(r"^[\u0020-\u00FF]*$"),
+            Some(vec![run(&[(' ', '\u{ff}')], 0, None)])
+        );
+        assert_eq!(
+            runs(r"^[\w+=,.@:/-]+$"),
+            Some(vec![run(
+                &[('+', ':'), ('=', '='), ('@', 'Z'), ('_', '_'), ('a', 'z')],
+                1,
+                None
+            )])
+        );
+        let cluster = runs("^cluster-[2-7a-zA-Z]{11,16}$").unwrap();
+        assert_eq!(cluster.len(), 9);
+        assert_eq!(
+            cluster[8],
+            run(&[('2', '7'), ('A', 'Z'), ('a', 'z')], 11, Some(16))
+        );
+        // `[a-zA-Z0-9-_.]`: `-` after a range is literal.
+        assert_eq!(
+            runs("^[a-zA-Z0-9-_.]+$").unwrap()[0].ranges,
+            [('-', '.'), ('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')]
+        );
+    }
+
+    #[test]
+    fn runs_leave_the_rest_to_the_regex_engine() {
+        for pattern in [
+            r"^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$",
+            r"^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$",
+            "[a-z]+",
+            "^[a-z]+",
+            "^[^a]$",
+            "^a+?$",
+            "^[a-z]+[a-c]$",
+            "^[a-z]*b?c$",
+            r"^\bx$",
+            r"^[\w-z]$",
+            r"^[z-a]$",
+            r"^x\$",
+            "^a{2,1}$",
+            "^a{x}$",
+        ] {
+            assert_eq!(runs(pattern), None, "{pattern}");
+        }
+        // Overlap only matters for runs of variable length.
+        assert!(runs("^[a-z]{3}[a-c]$").is_some());
+        assert!(runs("^[a-z]+-?[0-9]$").is_some());
+        assert!(runs("^[a-z]+-?[a-z]$").is_none());
     }
 
     #[test]

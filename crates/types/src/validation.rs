@@ -2,6 +2,7 @@
 //! error that reports every violation in AWS's ValidationException wording.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 /// A constraint a member failed to satisfy, worded as AWS words it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -292,17 +293,18 @@ impl Violations {
         );
     }
 
-    /// `@pattern`: `regex` is the compiled form of `pattern` (ECMA-262, as written in the model).
+    /// `@pattern`: `compiled` is the compiled form of `pattern` (ECMA-262, as written in
+    /// the model).
     pub fn pattern(
         &mut self,
         at: &str,
         member: &str,
         value: &str,
-        regex: &regex_lite::Regex,
+        compiled: &Pattern,
         pattern: &'static str,
         sensitive: bool,
     ) {
-        if !regex.is_match(value) {
+        if !compiled.is_match(value) {
             self.push(
                 at,
                 member,
@@ -333,9 +335,116 @@ impl Violations {
     }
 }
 
+/// A compiled `@pattern`.
+pub enum Pattern {
+    /// `^…$` made of literals and character classes repeated a fixed, bounded or
+    /// unbounded number of times, where no class of variable length overlaps what may
+    /// follow it: one greedy left-to-right scan decides, in linear time (kms-spec's
+    /// `pattern::runs` finds these).
+    Pieces(&'static [Piece]),
+    /// Any other pattern, with `regex-lite`.
+    Regex(LazyLock<regex_lite::Regex>),
+}
+
+/// A part of a [`Pattern::Pieces`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// These characters, exactly.
+    Literal(&'static str),
+    /// `min..=max` characters (`max` `u32::MAX`: no limit) from `ranges` (inclusive).
+    Class {
+        /// The characters.
+        ranges: &'static [(char, char)],
+        /// Fewest.
+        min: u32,
+        /// Most.
+        max: u32,
+    },
+}
+
+impl Pattern {
+    /// Whether `value` matches.
+    pub fn is_match(&self, value: &str) -> bool {
+        match self {
+            Self::Pieces(pieces) => {
+                let mut rest = value;
+                for piece in *pieces {
+                    match *piece {
+                        Piece::Literal(text) => match rest.strip_prefix(text) {
+                            Some(after) => rest = after,
+                            None => return false,
+                        },
+                        Piece::Class { ranges, min, max } => {
+                            let mut count = 0;
+                            let mut end = rest.len();
+                            for (at, c) in rest.char_indices() {
+                                if count == max
+                                    || !ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi)
+                                {
+                                    end = at;
+                                    break;
+                                }
+                                count += 1;
+                            }
+                            if count < min {
+                                return false;
+                            }
+                            rest = &rest[end..];
+                        }
+                    }
+                }
+                rest.is_empty()
+            }
+            Self::Regex(regex) => regex.is_match(value),
+        }
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pieces(pieces) => f.debug_tuple("Pieces").field(pieces).finish(),
+            Self::Regex(regex) => f.debug_tuple("Regex").field(&regex.as_str()).finish(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_scan_greedily() {
+        // ^cluster-[2-7a-zA-Z]{11,16}$
+        static CLUSTER: Pattern = Pattern::Pieces(&[
+            Piece::Literal("clu-"),
+            Piece::Class {
+                ranges: &[('2', '7'), ('A', 'Z'), ('a', 'z')],
+                min: 11,
+                max: 16,
+            },
+        ]);
+        assert!(CLUSTER.is_match("clu-abcdefghijk"));
+        assert!(CLUSTER.is_match("clu-abcdefghijklmnop"));
+        assert!(!CLUSTER.is_match("clu-abcdefghij"));
+        assert!(!CLUSTER.is_match("clu-abcdefghijklmnopq"));
+        assert!(!CLUSTER.is_match("clu-abcdefghijk1"));
+        assert!(!CLUSTER.is_match("cl-abcdefghijk"));
+        assert!(!CLUSTER.is_match(""));
+        // ^[\u0020-\u00FF]*$
+        static MARKER: Pattern = Pattern::Pieces(&[Piece::Class {
+            ranges: &[(' ', 'ÿ')],
+            min: 0,
+            max: u32::MAX,
+        }]);
+        assert!(MARKER.is_match(""));
+        assert!(MARKER.is_match("abc ÿ"));
+        assert!(!MARKER.is_match("a\u{100}"));
+        assert!(!MARKER.is_match("\t"));
+        static ANY: Pattern =
+            Pattern::Regex(LazyLock::new(|| regex_lite::Regex::new("^a|b$").unwrap()));
+        assert!(ANY.is_match("ax") && ANY.is_match("xb") && !ANY.is_match("x"));
+    }
 
     #[test]
     fn aws_wording() {

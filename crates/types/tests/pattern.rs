@@ -1,0 +1,173 @@
+//! Patterns compiled to pieces (one greedy scan) match exactly what the regex engine
+//! matches: every pattern kms-spec turns into pieces — the fixtures' and, when
+//! `../shared/models/kms.json` is beside the checkout, every `@pattern` of the official
+//! KMS model — against `regex-lite` on the translated pattern, over many strings.
+
+use kms_spec::pattern::{self, Piece};
+use kms_types::validation;
+
+/// Hand-picked patterns: the spec's, and shapes the scan must get right.
+const PATTERNS: &[&str] = &[
+    "^[0-9]{12}$",
+    "^cluster-[2-7a-zA-Z]{11,16}$",
+    r"^[\u0020-\u00FF]*$",
+    "^[A-Z2-7]+$",
+    "^https://[a-zA-Z0-9.-]+$",
+    r"^[\u0009\u000A\u000D\u0020-\u00FF]+$",
+    r"^[\w+=,.@:/-]+$",
+    r"^[\w]+$",
+    "^[a-f0-9]+$",
+    "^[a-zA-Z0-9-_.]+$",
+    "^[a-zA-Z0-9:/_-]+$",
+    r"^[a-zA-Z0-9:/_\s.-]+$",
+    r"^[a-zA-Z0-9\/+=]+$",
+    "^[a-z]{2,4}-?[0-9]+$",
+    "^x?y*z{0,2}$",
+    r"^a\.b[c-e]{3}$",
+];
+
+fn leak(pieces: Vec<Piece>) -> &'static [validation::Piece] {
+    let pieces: Vec<validation::Piece> = pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Literal(text) => validation::Piece::Literal(String::leak(text)),
+            Piece::Class(run) => validation::Piece::Class {
+                ranges: Vec::leak(run.ranges),
+                min: run.min,
+                max: run.max.unwrap_or(u32::MAX),
+            },
+        })
+        .collect();
+    Vec::leak(pieces)
+}
+
+/// The official model's patterns, when it is there.
+fn model_patterns() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/models/kms.json"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut rest = text.as_str();
+    let key = "\"smithy.api#pattern\": ";
+    while let Some(at) = rest.find(key) {
+        rest = &rest[at + key.len()..];
+        let mut de = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+        if let Some(Ok(pattern)) = de.next() {
+            found.push(pattern);
+        }
+    }
+    found
+}
+
+/// xorshift64*: a fixed stream of pseudo-random numbers.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Characters worth trying for `pieces`: the ends of every range and their
+/// neighbours, the literals' characters, and a few others.
+fn alphabet(pieces: &[Piece]) -> Vec<char> {
+    let mut chars: Vec<char> = "aZ09 -_./:\t\u{e9}\u{100}\u{3000}+".chars().collect();
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => chars.extend(text.chars()),
+            Piece::Class(run) => {
+                for &(lo, hi) in &run.ranges {
+                    for c in [
+                        u32::from(lo).wrapping_sub(1),
+                        lo.into(),
+                        hi.into(),
+                        u32::from(hi) + 1,
+                    ] {
+                        chars.extend(char::from_u32(c));
+                    }
+                }
+            }
+        }
+    }
+    chars
+}
+
+/// A string that often follows the pattern's shape, and often almost does.
+fn sample(rng: &mut Rng, pieces: &[Piece], alphabet: &[char]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) if rng.below(8) > 0 => out.push_str(text),
+            Piece::Literal(_) => {}
+            Piece::Class(run) => {
+                let max = run.max.unwrap_or(run.min + 6).min(run.min + 6);
+                let count = run.min as usize + rng.below((max - run.min) as usize + 2);
+                for _ in 0..count {
+                    let (lo, hi) = run.ranges[rng.below(run.ranges.len())];
+                    let span = u32::from(hi) - u32::from(lo) + 1;
+                    let c = char::from_u32(u32::from(lo) + (rng.next() % u64::from(span)) as u32);
+                    out.extend(c);
+                }
+            }
+        }
+        if rng.below(10) == 0 {
+            out.push(alphabet[rng.below(alphabet.len())]);
+        }
+    }
+    out
+}
+
+#[test]
+fn pieces_match_like_the_regex_engine() {
+    let mut patterns: Vec<String> = PATTERNS.iter().map(|p| (*p).to_owned()).collect();
+    patterns.extend(model_patterns());
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut compiled = 0;
+    for text in &patterns {
+        let Some(pieces) = pattern::pieces(text) else {
+            continue;
+        };
+        compiled += 1;
+        let alphabet = alphabet(&pieces);
+        let ours = validation::Pattern::Pieces(leak(pieces.clone()));
+        let regex = pattern::compile(text).unwrap();
+        let mut matched = 0;
+        for i in 0..4_000 {
+            let value = if i % 4 == 0 {
+                let len = rng.below(12);
+                (0..len)
+                    .map(|_| alphabet[rng.below(alphabet.len())])
+                    .collect()
+            } else {
+                sample(&mut rng, &pieces, &alphabet)
+            };
+            let expected = regex.is_match(&value);
+            assert_eq!(ours.is_match(&value), expected, "{text} on {value:?}");
+            matched += usize::from(expected);
+        }
+        assert!(matched > 100, "{text}: only {matched} matching samples");
+        assert!(
+            matched < 3_900,
+            "{text}: only {} failing samples",
+            4_000 - matched
+        );
+    }
+    // Of the model's 20 `@pattern`s, all but the alternations, groups and `.+` compile.
+    let from_model = compiled - PATTERNS.len();
+    assert!(
+        model_patterns().is_empty() || from_model >= 15,
+        "{from_model} of the model's patterns compiled to pieces"
+    );
+    eprintln!("{compiled} patterns checked against regex-lite");
+}
