@@ -11,7 +11,7 @@ use kms_types::{
 };
 
 use crate::marker::{self, MarkerKey, MarkerScope};
-use crate::store::{Filter, Owner, Page, Record, Storage, StoreError};
+use crate::store::{Filter, Page, Record, Storage, StoreError};
 
 /// Page size when a request gives no `Limit`. (`Limit` may be 1 to 1000.)
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -240,10 +240,15 @@ impl<S: Storage<KeyStore> + ?Sized> StoreHandler<S> {
             .limit
             .map_or(DEFAULT_PAGE_SIZE, |l| usize::try_from(l).unwrap_or(1))
             .clamp(1, MAX_PAGE_SIZE);
-        let owner = Owner::new(&*ctx.account_id, ctx.region.as_str());
         let page = self
             .storage
-            .page(&owner, filter, after.as_deref(), limit)
+            .page_of(
+                &ctx.account_id,
+                &ctx.region,
+                filter,
+                after.as_deref(),
+                limit,
+            )
             .map_err(|e| match e {
                 StoreError::NotFound | StoreError::NameTaken => {
                     let what = match filter {
@@ -307,7 +312,7 @@ impl<Op: OperationShape, H: Handler<Op>> Handler<Op> for Arc<H> {
 mod tests {
     use super::*;
     use crate::demo;
-    use crate::store::MemoryStore;
+    use crate::store::{MemoryStore, Owner};
     use kms_types::OperationError;
 
     fn ctx(account: &str, region: &str) -> Context {

@@ -47,6 +47,47 @@ impl Owner {
     }
 }
 
+/// An owner as borrowed strings, so that a partition is found without building
+/// an [`Owner`] (two `String`s) per request. Hashes and compares exactly as
+/// `Owner` does (its derived `Hash` hashes `account`, then `region`).
+trait OwnerKey {
+    fn key(&self) -> (&str, &str);
+}
+
+impl OwnerKey for Owner {
+    fn key(&self) -> (&str, &str) {
+        (&self.account, &self.region)
+    }
+}
+
+impl OwnerKey for (&str, &str) {
+    fn key(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn OwnerKey + 'a> for Owner {
+    fn borrow(&self) -> &(dyn OwnerKey + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn OwnerKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (account, region) = self.key();
+        account.hash(state);
+        region.hash(state);
+    }
+}
+
+impl PartialEq for dyn OwnerKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn OwnerKey + '_ {}
+
 /// Which records a page lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filter<'a> {
@@ -101,6 +142,20 @@ pub trait Storage<T: Record>: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<T>, StoreError>;
+
+    /// [`Self::page`] for the owner `account` in `region`, given as borrowed
+    /// strings (the default builds the [`Owner`]; [`MemoryStore`] looks the
+    /// partition up without it).
+    fn page_of(
+        &self,
+        account: &str,
+        region: &str,
+        filter: Filter<'_>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<T>, StoreError> {
+        self.page(&Owner::new(account, region), filter, after, limit)
+    }
 
     /// Inserts `record`, or replaces the record of the same id (whose old
     /// name is then released). Fails with [`StoreError::NameTaken`], changing
@@ -440,8 +495,19 @@ impl<T: Record> Storage<T> for MemoryStore<T> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<T>, StoreError> {
+        self.page_of(&owner.account, &owner.region, filter, after, limit)
+    }
+
+    fn page_of(
+        &self,
+        account: &str,
+        region: &str,
+        filter: Filter<'_>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<T>, StoreError> {
         let g = self.read();
-        match g.parts.get(owner) {
+        match g.parts.get(&(account, region) as &dyn OwnerKey) {
             Some(part) => part.page(filter, after, limit),
             None => match filter {
                 Filter::All => Ok(Page::empty()),
@@ -721,6 +787,70 @@ mod tests {
             }
         });
         assert_eq!(s.len(), 1500);
+    }
+
+    /// A `Storage` that only has `page`: `page_of` is the provided default.
+    struct OnlyPage(MemoryStore<Ks>);
+
+    impl Storage<Ks> for OnlyPage {
+        fn page(
+            &self,
+            owner: &Owner,
+            filter: Filter<'_>,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Page<Ks>, StoreError> {
+            self.0.page(owner, filter, after, limit)
+        }
+        fn put(&self, owner: Owner, record: Ks) -> Result<(), StoreError> {
+            self.0.put(owner, record)
+        }
+        fn remove(&self, owner: &Owner, id: &str) -> bool {
+            self.0.remove(owner, id)
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn page_of_borrowed_strings_finds_the_same_partition_as_page() {
+        let s = MemoryStore::new();
+        // Owners whose strings concatenate alike must stay apart.
+        let owners = [
+            Owner::new("111111111111", "us-east-1"),
+            Owner::new("11111111111", "1us-east-1"),
+            Owner::new("111111111111", "eu-west-1"),
+            Owner::new("", ""),
+        ];
+        for (n, o) in owners.iter().enumerate() {
+            for i in 0..=n as u64 {
+                s.put(o.clone(), ks(10 * n as u64 + i)).unwrap();
+            }
+        }
+        let ids = |p: Page<Ks>| p.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let s = OnlyPage(s);
+        for (n, o) in owners.iter().enumerate() {
+            let by_owner = ids(s.page(o, Filter::All, None, 100).unwrap());
+            assert_eq!(by_owner.len(), n + 1);
+            let borrowed = s.0.page_of(&o.account, &o.region, Filter::All, None, 100);
+            assert_eq!(ids(borrowed.unwrap()), by_owner);
+            let default = s.page_of(&o.account, &o.region, Filter::All, None, 100);
+            assert_eq!(ids(default.unwrap()), by_owner);
+            let name = format!("store-{}", 10 * n);
+            let one =
+                s.0.page_of(&o.account, &o.region, Filter::Name(&name), None, 1);
+            assert_eq!(ids(one.unwrap()), vec![id(10 * n as u64)]);
+        }
+        let p =
+            s.0.page_of("999999999999", "us-east-1", Filter::All, None, 10)
+                .unwrap();
+        assert!(p.items.is_empty() && p.next.is_none());
+        assert_eq!(
+            s.0.page_of("111111111111", "us-west-2", Filter::Id(&id(0)), None, 10)
+                .unwrap_err(),
+            StoreError::NotFound
+        );
     }
 
     #[test]
