@@ -2355,3 +2355,35 @@ fn ascii_split_trim_and_split_once_agree_with_str() {
         }
     }
 }
+
+#[test]
+fn gather_passes_on_every_byte_in_order() {
+    // Pieces smaller than, equal to and larger than the buffer, in every order.
+    let sizes = [0usize, 1, 3, 7, 8, 9, 15, 16, 17, 40, 5, 0, 2];
+    for start in 0..sizes.len() {
+        let pieces: Vec<Vec<u8>> = sizes
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(sizes.len())
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i * 31 + j) as u8).collect())
+            .collect();
+        let expected: Vec<u8> = pieces.concat();
+        let mut out: Vec<u8> = Vec::new();
+        let mut gather = super::Gather::<_, 16>::new(&mut out);
+        for p in &pieces {
+            super::Sink::put(&mut gather, p);
+        }
+        gather.finish();
+        assert_eq!(out, expected, "start {start}");
+        // Hashing through a gather equals hashing the whole.
+        let mut hasher = Sha256::new();
+        let mut gather = super::Gather::<_, 8>::new(&mut hasher);
+        for p in &pieces {
+            super::Sink::put(&mut gather, p);
+        }
+        gather.finish();
+        assert_eq!(hasher.finalize(), Sha256::digest(&expected));
+    }
+}
