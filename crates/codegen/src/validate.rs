@@ -261,6 +261,26 @@ impl Generator<'_> {
                     let pieces = pieces.iter().map(piece);
                     quote!(::kms_types::validation::Pattern::Pieces(&[#(#pieces),*]))
                 }
+                None if let Some(automaton) = kms_spec::pattern::automaton(pattern) => {
+                    let states = automaton.states.iter().map(|(ranges, follow)| {
+                        let ranges = ranges.iter().map(|(lo, hi)| quote!((#lo, #hi)));
+                        let follow = bits(*follow);
+                        quote!((&[#(#ranges),*], #follow))
+                    });
+                    let (first, last, nullable) = (
+                        bits(automaton.first),
+                        bits(automaton.last),
+                        automaton.nullable,
+                    );
+                    quote! {
+                        ::kms_types::validation::Pattern::Automaton(&::kms_types::validation::Automaton {
+                            states: &[#(#states),*],
+                            first: #first,
+                            last: #last,
+                            nullable: #nullable,
+                        })
+                    }
+                }
                 None => {
                     let translated = kms_spec::pattern::ecma_to_regex(pattern);
                     quote! {
@@ -298,6 +318,11 @@ fn piece(piece: &kms_spec::pattern::Piece) -> TokenStream {
             }
         }
     }
+}
+
+/// A state set as a binary literal, state 0 rightmost.
+fn bits(set: u128) -> TokenStream {
+    format!("0b{set:b}").parse().expect("a binary literal")
 }
 
 fn option_u64(n: Option<u64>) -> TokenStream {

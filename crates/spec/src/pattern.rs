@@ -146,6 +146,226 @@ pub fn pieces(pattern: &str) -> Option<Vec<Piece>> {
     Some(out)
 }
 
+/// A pattern as a Glushkov automaton: one state per character-class occurrence (with
+/// counted repetitions unrolled), no empty transitions. A value matches when, reading
+/// it one character at a time from the `first` states through each state's `follow`
+/// set, some state of `last` is reached at its end (or it is empty and `nullable`).
+/// Simulating it takes linear time whatever the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Automaton {
+    /// Per state: the characters it reads, and the states that may come next (bit `i`
+    /// is state `i`).
+    pub states: Vec<(Vec<(char, char)>, u128)>,
+    /// The states that may read the first character.
+    pub first: u128,
+    /// The states a match may end in.
+    pub last: u128,
+    /// Whether the empty string matches.
+    pub nullable: bool,
+}
+
+/// The most states an [`Automaton`] has (one bit each in a `u128`).
+pub const MAX_STATES: usize = 128;
+
+/// The automaton of a pattern whose every top-level alternative is anchored (`^…$`),
+/// made of literals, classes, `.`, groups (`(…)`, `(?:…)`), alternation and greedy
+/// quantifiers; `None` for anything else (lookarounds, back-references, inner
+/// anchors, lazy quantifiers…) or beyond [`MAX_STATES`] states.
+pub fn automaton(pattern: &str) -> Option<Automaton> {
+    let mut chars = pattern.chars().peekable();
+    let node = alternation(&mut chars, true)?;
+    if chars.next().is_some() {
+        return None;
+    }
+    let mut builder = Glushkov::default();
+    let fragment = builder.build(&node)?;
+    Some(Automaton {
+        states: builder.states,
+        first: fragment.first,
+        last: fragment.last,
+        nullable: fragment.nullable,
+    })
+}
+
+/// The syntax tree [`automaton`] builds from.
+enum Node {
+    Empty,
+    Class(Vec<(char, char)>),
+    Concat(Vec<Node>),
+    Alternation(Vec<Node>),
+    Repeat(Box<Node>, u32, Option<u32>),
+}
+
+/// ECMA-262's `.`: anything but a line terminator.
+const DOT_RANGES: &[(char, char)] = &[
+    ('\0', '\t'),
+    ('\u{b}', '\u{c}'),
+    ('\u{e}', '\u{2027}'),
+    ('\u{202a}', char::MAX),
+];
+
+/// Alternatives up to the end (`top`: each anchored `^…$`) or a closing `)`.
+fn alternation(chars: &mut Chars<'_>, top: bool) -> Option<Node> {
+    let mut branches = vec![sequence(chars, top)?];
+    while chars.next_if_eq(&'|').is_some() {
+        branches.push(sequence(chars, top)?);
+    }
+    Some(if branches.len() == 1 {
+        branches.pop()?
+    } else {
+        Node::Alternation(branches)
+    })
+}
+
+fn sequence(chars: &mut Chars<'_>, top: bool) -> Option<Node> {
+    if top && chars.next_if_eq(&'^').is_none() {
+        return None;
+    }
+    let mut items = Vec::new();
+    loop {
+        match chars.peek() {
+            None | Some('|') if top => return None, // no closing `$`
+            None | Some('|' | ')') => break,
+            Some('$') if top => {
+                chars.next();
+                if !matches!(chars.peek(), None | Some('|')) {
+                    return None;
+                }
+                break;
+            }
+            _ => {}
+        }
+        let atom = match chars.next()? {
+            '(' => {
+                if chars.next_if_eq(&'?').is_some() && chars.next_if_eq(&':').is_none() {
+                    return None; // lookaround or named group
+                }
+                let inner = alternation(chars, false)?;
+                chars.next_if_eq(&')')?;
+                inner
+            }
+            '[' => Node::Class(class(chars)?),
+            '.' => Node::Class(DOT_RANGES.to_vec()),
+            '\\' => match class_atom('\\', chars)? {
+                Ok(c) => Node::Class(vec![(c, c)]),
+                Err(set) => Node::Class(set),
+            },
+            '^' | '$' | '*' | '+' | '?' | '{' | '}' | ']' | ')' | '|' => return None,
+            c => Node::Class(vec![(c, c)]),
+        };
+        let (min, max) = quantifier(chars)?;
+        items.push(if (min, max) == (1, Some(1)) {
+            atom
+        } else {
+            Node::Repeat(Box::new(atom), min, max)
+        });
+    }
+    Some(match items.len() {
+        0 => Node::Empty,
+        1 => items.pop()?,
+        _ => Node::Concat(items),
+    })
+}
+
+/// What a sub-expression contributes to the automaton.
+struct Fragment {
+    nullable: bool,
+    first: u128,
+    last: u128,
+}
+
+#[derive(Default)]
+struct Glushkov {
+    states: Vec<(Vec<(char, char)>, u128)>,
+}
+
+impl Glushkov {
+    fn link(&mut self, from: u128, to: u128) {
+        for (i, state) in self.states.iter_mut().enumerate() {
+            if from >> i & 1 == 1 {
+                state.1 |= to;
+            }
+        }
+    }
+
+    fn concat(&mut self, a: Fragment, b: Fragment) -> Fragment {
+        self.link(a.last, b.first);
+        Fragment {
+            nullable: a.nullable && b.nullable,
+            first: a.first | if a.nullable { b.first } else { 0 },
+            last: b.last | if b.nullable { a.last } else { 0 },
+        }
+    }
+
+    fn build(&mut self, node: &Node) -> Option<Fragment> {
+        Some(match node {
+            Node::Empty => Fragment {
+                nullable: true,
+                first: 0,
+                last: 0,
+            },
+            Node::Class(ranges) => {
+                if self.states.len() == MAX_STATES {
+                    return None;
+                }
+                let bit = 1u128 << self.states.len();
+                self.states.push((merged(ranges.clone()), 0));
+                Fragment {
+                    nullable: false,
+                    first: bit,
+                    last: bit,
+                }
+            }
+            Node::Concat(items) => {
+                let mut whole = self.build(&Node::Empty)?;
+                for item in items {
+                    let next = self.build(item)?;
+                    whole = self.concat(whole, next);
+                }
+                whole
+            }
+            Node::Alternation(branches) => {
+                let mut whole = Fragment {
+                    nullable: false,
+                    first: 0,
+                    last: 0,
+                };
+                for branch in branches {
+                    let f = self.build(branch)?;
+                    whole.nullable |= f.nullable;
+                    whole.first |= f.first;
+                    whole.last |= f.last;
+                }
+                whole
+            }
+            Node::Repeat(inner, min, max) => {
+                // Unrolled: `min` copies, then a starred copy or `max - min` optional ones
+                // (counts beyond MAX_STATES cannot fit unless `inner` is empty, and then
+                // once is as good as any number of times).
+                let cap = MAX_STATES as u32 + 1;
+                let mut whole = self.build(&Node::Empty)?;
+                for _ in 0..(*min).min(cap) {
+                    let copy = self.build(inner)?;
+                    whole = self.concat(whole, copy);
+                }
+                let optional = match max {
+                    None => 1,
+                    Some(max) => (max - min).min(cap),
+                };
+                for _ in 0..optional {
+                    let mut copy = self.build(inner)?;
+                    if max.is_none() {
+                        self.link(copy.last, copy.first);
+                    }
+                    copy.nullable = true;
+                    whole = self.concat(whole, copy);
+                }
+                whole
+            }
+        })
+    }
+}
+
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
 
 /// ECMA-262's `\s` (WhiteSpace and LineTerminator).

@@ -342,8 +342,59 @@ pub enum Pattern {
     /// follow it: one greedy left-to-right scan decides, in linear time (kms-spec's
     /// `pattern::runs` finds these).
     Pieces(&'static [Piece]),
-    /// Any other pattern, with `regex-lite`.
+    /// Any other pattern whose alternatives are all anchored, as a Glushkov automaton
+    /// simulated in linear time (kms-spec's `pattern::automaton`).
+    Automaton(&'static Automaton),
+    /// The rest, with `regex-lite`.
     Regex(LazyLock<regex_lite::Regex>),
+}
+
+/// A Glushkov automaton of at most 128 states: see [`Pattern::Automaton`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Automaton {
+    /// Per state: the characters it reads (inclusive ranges) and the states that may
+    /// come next (bit `i` is state `i`).
+    pub states: &'static [(&'static [(char, char)], u128)],
+    /// The states that may read the first character.
+    pub first: u128,
+    /// The states a match may end in.
+    pub last: u128,
+    /// Whether the empty string matches.
+    pub nullable: bool,
+}
+
+impl Automaton {
+    /// Whether `value` matches.
+    pub fn is_match(&self, value: &str) -> bool {
+        let mut current = 0u128;
+        let mut next = self.first;
+        for c in value.chars() {
+            current = 0;
+            let mut candidates = next;
+            while candidates != 0 {
+                let i = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if self.states[i].0.iter().any(|&(lo, hi)| lo <= c && c <= hi) {
+                    current |= 1 << i;
+                }
+            }
+            if current == 0 {
+                return false;
+            }
+            next = 0;
+            let mut active = current;
+            while active != 0 {
+                let i = active.trailing_zeros() as usize;
+                active &= active - 1;
+                next |= self.states[i].1;
+            }
+        }
+        if value.is_empty() {
+            self.nullable
+        } else {
+            current & self.last != 0
+        }
+    }
 }
 
 /// A part of a [`Pattern::Pieces`].
@@ -395,6 +446,7 @@ impl Pattern {
                 }
                 rest.is_empty()
             }
+            Self::Automaton(automaton) => automaton.is_match(value),
             Self::Regex(regex) => regex.is_match(value),
         }
     }
@@ -404,6 +456,7 @@ impl fmt::Debug for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Pieces(pieces) => f.debug_tuple("Pieces").field(pieces).finish(),
+            Self::Automaton(automaton) => f.debug_tuple("Automaton").field(automaton).finish(),
             Self::Regex(regex) => f.debug_tuple("Regex").field(&regex.as_str()).finish(),
         }
     }

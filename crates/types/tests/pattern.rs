@@ -1,5 +1,5 @@
-//! Patterns compiled to pieces (one greedy scan) match exactly what the regex engine
-//! matches: every pattern kms-spec turns into pieces — the fixtures' and, when
+//! Patterns compiled to pieces (one greedy scan) or to automata match exactly what the
+//! regex engine matches: every such pattern — hand-picked ones and, when
 //! `../shared/models/kms.json` is beside the checkout, every `@pattern` of the official
 //! KMS model — against `regex-lite` on the translated pattern, over many strings.
 
@@ -24,6 +24,18 @@ const PATTERNS: &[&str] = &[
     "^[a-z]{2,4}-?[0-9]+$",
     "^x?y*z{0,2}$",
     r"^a\.b[c-e]{3}$",
+];
+
+/// Patterns only the automaton takes.
+const AUTOMATON_ONLY: &[&str] = &[
+    r"^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$",
+    r"^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$",
+    r"^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$",
+    r"^([A-Za-z0-9\-]+)\.([A-Za-z0-9\-]+)(\.[A-Za-z0-9\-]+)+$",
+    r"^([a-z]+-){2,3}\d+$",
+    "^(?:ab|a)*b?$",
+    "^$|^x(y|)z{0}$",
+    "^(a|b)*a(a|b){3}$",
 ];
 
 fn leak(pieces: Vec<Piece>) -> &'static [validation::Piece] {
@@ -128,6 +140,126 @@ fn sample(rng: &mut Rng, pieces: &[Piece], alphabet: &[char]) -> String {
     out
 }
 
+fn leak_automaton(automaton: pattern::Automaton) -> &'static validation::Automaton {
+    let states: Vec<(&'static [(char, char)], u128)> = automaton
+        .states
+        .into_iter()
+        .map(|(ranges, follow)| (&*Vec::leak(ranges), follow))
+        .collect();
+    Box::leak(Box::new(validation::Automaton {
+        states: Vec::leak(states),
+        first: automaton.first,
+        last: automaton.last,
+        nullable: automaton.nullable,
+    }))
+}
+
+/// A walk through the automaton (a string it matches, unless cut short or bent by a
+/// stray character).
+fn walk(rng: &mut Rng, automaton: &pattern::Automaton, alphabet: &[char]) -> String {
+    let mut out = String::new();
+    let mut next = automaton.first;
+    for _ in 0..80 {
+        let candidates: Vec<usize> = (0..automaton.states.len())
+            .filter(|i| next >> i & 1 == 1)
+            .collect();
+        if candidates.is_empty() || rng.below(100) == 0 {
+            break;
+        }
+        let i = candidates[rng.below(candidates.len())];
+        let ranges = &automaton.states[i].0;
+        let (lo, hi) = ranges[rng.below(ranges.len())];
+        let span = (u32::from(hi) - u32::from(lo)).min(300) + 1;
+        out.extend(char::from_u32(
+            u32::from(lo) + (rng.next() % u64::from(span)) as u32,
+        ));
+        if rng.below(25) == 0 {
+            out.push(alphabet[rng.below(alphabet.len())]);
+        }
+        if automaton.last >> i & 1 == 1 && rng.below(3) == 0 {
+            break;
+        }
+        next = automaton.states[i].1;
+    }
+    out
+}
+
+/// Checks `ours` against regex-lite on `text` over 4,000 strings: a quarter random
+/// over `alphabet`, the rest from `shaped` (strings near the pattern's shape); both
+/// outcomes must be well represented.
+fn check_against_regex(
+    text: &str,
+    ours: impl Fn(&str) -> bool,
+    rng: &mut Rng,
+    alphabet: &[char],
+    mut shaped: impl FnMut(&mut Rng) -> String,
+) {
+    let regex = pattern::compile(text).unwrap();
+    let mut matched = 0;
+    for i in 0..4_000 {
+        let value = if i % 4 == 0 {
+            let len = rng.below(12);
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect()
+        } else {
+            shaped(rng)
+        };
+        let expected = regex.is_match(&value);
+        assert_eq!(ours(&value), expected, "{text} on {value:?}");
+        matched += usize::from(expected);
+    }
+    assert!(matched > 100, "{text}: only {matched} matching samples");
+    assert!(
+        matched < 3_900,
+        "{text}: only {} failing samples",
+        4_000 - matched
+    );
+}
+
+#[test]
+fn automata_match_like_the_regex_engine() {
+    let mut patterns: Vec<String> = PATTERNS
+        .iter()
+        .chain(AUTOMATON_ONLY)
+        .map(|p| (*p).to_owned())
+        .collect();
+    patterns.extend(model_patterns());
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for text in &patterns {
+        let automaton = pattern::automaton(text)
+            .unwrap_or_else(|| panic!("{text} should compile to an automaton"));
+        let mut alphabet: Vec<char> = "aZ09 -_./:\t\u{e9}\u{100}\u{3000}+\n".chars().collect();
+        for (ranges, _) in &automaton.states {
+            for &(lo, hi) in ranges {
+                alphabet.extend([lo, hi]);
+            }
+        }
+        let ours = leak_automaton(automaton.clone());
+        check_against_regex(
+            text,
+            |value| ours.is_match(value),
+            &mut rng,
+            &alphabet,
+            |rng| walk(rng, &automaton, &alphabet),
+        );
+    }
+}
+
+#[test]
+fn automata_leave_the_rest_to_the_regex_engine() {
+    for text in [
+        "abc", "^a", "a$", "^a(?=b)$", r"^(a)\1$", "^a+?$", r"^a\bb$", "^a^b$", "^(a$",
+    ] {
+        assert_eq!(pattern::automaton(text), None, "{text}");
+    }
+    // 129 states do not fit.
+    assert_eq!(pattern::automaton("^a{129}$"), None);
+    assert!(pattern::automaton("^a{128}$").is_some());
+    // Huge counts of nothing terminate.
+    assert!(pattern::automaton("^(?:){4000000000}a$").is_some());
+}
+
 #[test]
 fn pieces_match_like_the_regex_engine() {
     let mut patterns: Vec<String> = PATTERNS.iter().map(|p| (*p).to_owned()).collect();
@@ -141,26 +273,12 @@ fn pieces_match_like_the_regex_engine() {
         compiled += 1;
         let alphabet = alphabet(&pieces);
         let ours = validation::Pattern::Pieces(leak(pieces.clone()));
-        let regex = pattern::compile(text).unwrap();
-        let mut matched = 0;
-        for i in 0..4_000 {
-            let value = if i % 4 == 0 {
-                let len = rng.below(12);
-                (0..len)
-                    .map(|_| alphabet[rng.below(alphabet.len())])
-                    .collect()
-            } else {
-                sample(&mut rng, &pieces, &alphabet)
-            };
-            let expected = regex.is_match(&value);
-            assert_eq!(ours.is_match(&value), expected, "{text} on {value:?}");
-            matched += usize::from(expected);
-        }
-        assert!(matched > 100, "{text}: only {matched} matching samples");
-        assert!(
-            matched < 3_900,
-            "{text}: only {} failing samples",
-            4_000 - matched
+        check_against_regex(
+            text,
+            |value| ours.is_match(value),
+            &mut rng,
+            &alphabet,
+            |rng| sample(rng, &pieces, &alphabet),
         );
     }
     // Of the model's 20 `@pattern`s, all but the alternations, groups and `.+` compile.
