@@ -997,10 +997,7 @@ fn check_payload<'h>(
     let header = header_str(input.headers, "x-amz-content-sha256");
     if let Some(h) = &header {
         if is_sha256_hex(h) {
-            if !h
-                .as_bytes()
-                .eq_ignore_ascii_case(body_hash.as_str().as_bytes())
-            {
+            if !h.as_bytes().eq_ignore_ascii_case(body_hash.as_bytes()) {
                 return Err(AuthError::InvalidSignature(
                     CONTENT_SHA256_MISMATCH.to_owned(),
                 ));
@@ -1134,7 +1131,7 @@ pub(crate) fn verify_claims(
                 write_string_to_sign(&mut gather, auth, &creq.finalize().into());
                 gather.finish();
                 let expected = Hex::of(&mac.finalize().into_bytes().into());
-                matched |= expected.as_str().as_bytes().ct_eq(&provided_lower) & well_formed;
+                matched |= expected.as_bytes().ct_eq(&provided_lower) & well_formed;
             }
         }
     }
