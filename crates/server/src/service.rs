@@ -30,6 +30,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const THROTTLING_MESSAGE: &str =
     "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
+const X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-target");
 const JSON: HeaderValue = HeaderValue::from_static(kms_types::aws_json::CONTENT_TYPE);
 
 /// Everything a request needs, shared by all connections.
@@ -158,11 +159,11 @@ impl KmsService {
         }
         let Some(route) = parts
             .headers
-            .get("x-amz-target")
+            .get(&X_AMZ_TARGET)
             .and_then(|t| t.to_str().ok())
             .and_then(|t| shared.router.route(t))
         else {
-            let message = match parts.headers.get("x-amz-target") {
+            let message = match parts.headers.get(&X_AMZ_TARGET) {
                 None => "Missing X-Amz-Target header".to_owned(),
                 Some(t) => format!(
                     "Unknown operation: {}",

@@ -17,7 +17,6 @@ use std::borrow::Cow;
 
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-#[cfg(test)]
 use http::header::HeaderName;
 use kms_types::sigv4::{Hex, Sink, keyed_hmac, push_header_value, push_uri_encoded};
 pub use kms_types::sigv4::{amz_date as format_amz_date, parse_amz_date};
@@ -42,6 +41,11 @@ const CONTENT_SHA256_MISMATCH: &str =
     "The provided 'x-amz-content-sha256' header does not match what was computed.";
 /// Longest piece of client input echoed back in an error message.
 const MAX_ECHO: usize = 512;
+
+// Header names built once (a lookup by `&str` parses and lowercases the name first).
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
 
 /// The parts of a received request that SigV4 covers, exactly as received.
 #[derive(Debug, Clone, Copy)]
@@ -350,7 +354,7 @@ fn query_value<'q>(params: &'q [QueryParam], key: &str) -> Option<&'q [u8]> {
 }
 
 /// A header's value, trimmed (invalid UTF-8 replaced).
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
+fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<Cow<'h, str>> {
     headers
         .get(name)
         .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
@@ -360,7 +364,7 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
 }
 
 /// A header's value, trimmed; `Err` when it is not UTF-8.
-fn header_utf8<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ()> {
+fn header_utf8<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, ()> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => std::str::from_utf8(v.as_bytes())
@@ -454,8 +458,8 @@ pub fn parse(input: &SigningInput) -> Result<ParsedAuth, AuthError> {
         )),
         (Some(h), false) => {
             let raw = String::from_utf8_lossy(h.as_bytes());
-            let amz_date = header_str(input.headers, "x-amz-date");
-            let token = header_str(input.headers, "x-amz-security-token");
+            let amz_date = header_str(input.headers, &X_AMZ_DATE);
+            let token = header_str(input.headers, &X_AMZ_SECURITY_TOKEN);
             header_claims(
                 trim(&raw),
                 amz_date.as_deref(),
@@ -483,8 +487,8 @@ pub(crate) fn parse_borrowed<'a>(
         return None;
     }
     let raw = std::str::from_utf8(value).ok()?;
-    let amz_date = header_utf8(input.headers, "x-amz-date").ok()?;
-    let token = header_utf8(input.headers, "x-amz-security-token").ok()?;
+    let amz_date = header_utf8(input.headers, &X_AMZ_DATE).ok()?;
+    let token = header_utf8(input.headers, &X_AMZ_SECURITY_TOKEN).ok()?;
     Some(header_claims(trim(raw), amz_date, token, input.headers))
 }
 
@@ -994,7 +998,7 @@ fn check_payload<'h>(
     auth: &Claims<'_>,
 ) -> Result<Payloads<'h>, AuthError> {
     let body_hash = Hex::of(&Sha256::digest(input.body).into());
-    let header = header_str(input.headers, "x-amz-content-sha256");
+    let header = header_str(input.headers, &X_AMZ_CONTENT_SHA256);
     if let Some(h) = &header {
         if is_sha256_hex(h) {
             if !h.as_bytes().eq_ignore_ascii_case(body_hash.as_bytes()) {
