@@ -31,6 +31,8 @@ pub const THROTTLING_MESSAGE: &str =
     "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
 const X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-target");
+const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+const X_AMZN_ERRORTYPE: http::HeaderName = http::HeaderName::from_static("x-amzn-errortype");
 const JSON: HeaderValue = HeaderValue::from_static(kms_types::aws_json::CONTENT_TYPE);
 
 /// Everything a request needs, shared by all connections.
@@ -102,10 +104,10 @@ impl KmsService {
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, JSON);
         if let Ok(v) = HeaderValue::from_str(request_id) {
-            headers.insert("x-amzn-requestid", v);
+            headers.insert(X_AMZN_REQUESTID, v);
         }
         if let Some(code) = reply.error_code {
-            headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
+            headers.insert(X_AMZN_ERRORTYPE, HeaderValue::from_static(code));
         }
         if outcome.close {
             headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));

@@ -1067,8 +1067,33 @@ pub(crate) fn verify_claims(
     key: &Hmac<Sha256>,
     now: u64,
 ) -> Result<(), AuthError> {
+    verify_claims_checked(input, auth, key, now, HostCheck::Here)
+}
+
+/// Whether [`verify_claims_checked`] checks that `host` is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostCheck {
+    /// Check it (claims of unknown origin).
+    Here,
+    /// Already checked: the claims come from [`parse`] or [`parse_borrowed`]
+    /// of this very request, which refuse an unsigned `host` before anything
+    /// `verify_claims` checks.
+    ByTheParser,
+}
+
+/// [`verify_claims`], skipping the `host` check that the parser made already
+/// when `host` says so.
+pub(crate) fn verify_claims_checked(
+    input: &SigningInput,
+    auth: &Claims<'_>,
+    key: &Hmac<Sha256>,
+    now: u64,
+    host: HostCheck,
+) -> Result<(), AuthError> {
     check_time(auth, now)?;
-    check_host_signed(input.headers, auth.signed_headers)?;
+    if host == HostCheck::Here {
+        check_host_signed(input.headers, auth.signed_headers)?;
+    }
     let payloads = check_payload(input, auth)?;
     let (payloads, payload_count) = payloads.candidates();
 

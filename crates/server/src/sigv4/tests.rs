@@ -2387,3 +2387,47 @@ fn gather_passes_on_every_byte_in_order() {
         assert_eq!(hasher.finalize(), Sha256::digest(&expected));
     }
 }
+
+/// `auth::authenticate` verifies with `HostCheck::ByTheParser`: both parsers must
+/// refuse claims whose signed headers leave out `host`, in either form.
+#[test]
+fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
+    const HOST: &str = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
+    let sig = format!("Signature={}", "0".repeat(64));
+    let req = with_auth(&format!(
+        "AWS4-HMAC-SHA256 Credential={AKID}/20261204/us-east-1/kms/aws4_request, SignedHeaders=x-amz-date, {sig}"
+    ));
+    assert_eq!(parse(&req.input()).unwrap_err().message(), HOST);
+    let borrowed = parse_borrowed(&req.input()).expect("the usual form");
+    assert_eq!(borrowed.unwrap_err().message(), HOST);
+
+    let mut req = SdkSign {
+        location: SignatureLocation::QueryParams,
+        ..Default::default()
+    }
+    .sign();
+    let query = req.query.take().unwrap();
+    let replaced: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some(("X-Amz-SignedHeaders", _)) => "X-Amz-SignedHeaders=x-amz-date".to_owned(),
+            _ => p.to_owned(),
+        })
+        .collect();
+    assert_ne!(replaced.join("&"), query);
+    req.query = Some(replaced.join("&"));
+    assert!(parse_borrowed(&req.input()).is_none());
+    assert_eq!(parse(&req.input()).unwrap_err().message(), HOST);
+
+    // Hand-made claims are checked by verify_claims itself.
+    let ok = SdkSign::default().sign();
+    let parsed = parse(&ok.input()).unwrap();
+    let mut claims = parsed.claims();
+    claims.signed_headers = SignedHeaders::Raw("x-amz-date");
+    let mac = keyed_hmac(&[0; 32]);
+    let e = verify_claims(&ok.input(), &claims, &mac, t(NOW)).unwrap_err();
+    assert_eq!(e.message(), HOST);
+    let e = verify_claims_checked(&ok.input(), &claims, &mac, t(NOW), HostCheck::ByTheParser)
+        .unwrap_err();
+    assert_eq!(e.code(), "InvalidSignatureException");
+}
