@@ -152,6 +152,11 @@ fn is_ascii_white(b: u8) -> bool {
 /// the job only when a non-ASCII character is left at either end.
 pub(crate) fn trim(s: &str) -> &str {
     let b = s.as_bytes();
+    // The usual case: printable ASCII at both ends (all ASCII whitespace is <= ' ').
+    let plain = |c: &u8| (b'!'..0x80).contains(c);
+    if b.first().is_some_and(plain) && b.last().is_some_and(plain) {
+        return s;
+    }
     let (mut i, mut j) = (0, b.len());
     while i < j && is_ascii_white(b[i]) {
         i += 1;
@@ -793,6 +798,20 @@ fn canonical_headers(headers: &HeaderMap, signed: &[String]) -> Result<Vec<u8>, 
     Ok(out)
 }
 
+/// `u8::to_ascii_lowercase` of the eight bytes of `word` at once.
+fn ascii_lowercase8(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Per byte, with the top bit cleared so that the additions never carry over:
+    // its top bit set when the byte is >= 'A' and when it is > 'Z'.
+    let low7 = word & !HIGH;
+    let from_a = low7 + ONES * (0x80 - u64::from(b'A'));
+    let past_z = low7 + ONES * (0x7f - u64::from(b'Z'));
+    // Upper-case letters: ASCII (top bit clear), >= 'A' and not > 'Z'.
+    let upper = from_a & !past_z & !word & HIGH;
+    word | (upper >> 2)
+}
+
 /// A [`Sink`] that gathers small pieces in a stack buffer and hands them to
 /// `inner` in large chunks: hashing a canonical request piece by piece costs
 /// the hasher's buffer bookkeeping on each of its ~40 pieces. Call
@@ -1135,8 +1154,13 @@ pub(crate) fn verify_claims_checked(
     let mut provided_lower = [0u8; 64];
     let well_formed = Choice::from(u8::from(provided.len() == provided_lower.len()));
     if provided.len() == provided_lower.len() {
-        for (lower, b) in provided_lower.iter_mut().zip(provided) {
-            *lower = b.to_ascii_lowercase();
+        for (lower, chunk) in provided_lower
+            .chunks_exact_mut(8)
+            .zip(provided.chunks_exact(8))
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            lower.copy_from_slice(&ascii_lowercase8(u64::from_ne_bytes(word)).to_ne_bytes());
         }
     }
     let mut matched = Choice::from(0u8);

@@ -2431,3 +2431,17 @@ fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
         .unwrap_err();
     assert_eq!(e.code(), "InvalidSignatureException");
 }
+
+#[test]
+fn ascii_lowercase8_is_to_ascii_lowercase_of_every_byte() {
+    for start in 0..=255u8 {
+        let bytes: [u8; 8] =
+            std::array::from_fn(|i| start.wrapping_add((i as u8).wrapping_mul(37)));
+        let expected = bytes.map(|b| b.to_ascii_lowercase());
+        let got = super::ascii_lowercase8(u64::from_ne_bytes(bytes)).to_ne_bytes();
+        assert_eq!(got, expected, "{bytes:?}");
+        let same = [start; 8];
+        let got = super::ascii_lowercase8(u64::from_ne_bytes(same)).to_ne_bytes();
+        assert_eq!(got, same.map(|b| b.to_ascii_lowercase()), "{start}");
+    }
+}
