@@ -51,6 +51,28 @@ pub fn authenticate(
     service: &str,
     now: u64,
 ) -> Result<Caller, Refusal> {
+    authenticate_with(
+        directory,
+        input,
+        service,
+        now,
+        |principal, region, access_key_id| Caller {
+            principal: Arc::clone(principal),
+            region: region.to_owned(),
+            access_key_id: access_key_id.to_owned(),
+        },
+    )
+}
+
+/// [`authenticate`], answering `caller(principal, region, access key id)` of the
+/// verified request, so that the service copies only what it keeps.
+pub(crate) fn authenticate_with<T>(
+    directory: &Directory,
+    input: &SigningInput<'_>,
+    service: &str,
+    now: u64,
+    caller: impl FnOnce(&Arc<Principal>, &str, &str) -> T,
+) -> Result<T, Refusal> {
     // The usual request is verified on borrowed strings; anything unusual (a
     // query string, non-UTF-8 headers) goes through the owned parser.
     let parsed;
@@ -76,10 +98,13 @@ pub fn authenticate(
         return Err(unrecognized());
     }
     let is_scope = |cached: &str| {
-        let mut parts = cached.splitn(3, '/');
-        parts.next() == Some(auth.date)
-            && parts.next() == Some(auth.region)
-            && parts.next() == Some(auth.service)
+        let Some((date, rest)) = sigv4::split_once_ascii(cached, b'/') else {
+            return false;
+        };
+        let Some((region, service)) = sigv4::split_once_ascii(rest, b'/') else {
+            return false;
+        };
+        date == auth.date && region == auth.region && service == auth.service
     };
     let cached = key.signing_key.read().ok().and_then(|c| {
         c.as_ref()
@@ -102,11 +127,7 @@ pub fn authenticate(
     };
     // `auth` comes from parsing this request, which checked that `host` is signed.
     sigv4::verify_claims_checked(input, &auth, &mac, now, sigv4::HostCheck::ByTheParser)?;
-    Ok(Caller {
-        principal: Arc::clone(&key.principal),
-        region: auth.region.to_owned(),
-        access_key_id: auth.access_key_id.to_owned(),
-    })
+    Ok(caller(&key.principal, auth.region, auth.access_key_id))
 }
 
 /// `AccessDeniedException` unless the principal may perform `action`.
@@ -121,5 +142,76 @@ pub fn authorize(principal: &Principal, action: &str) -> Result<(), Refusal> {
                 principal.arn
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FileConfig;
+    use crate::demo;
+    use http::{HeaderMap, HeaderValue};
+    use kms_types::sigv4::{Credentials, Request, sign};
+
+    const NOW: u64 = 1_796_385_600; // 2026-12-04T12:00:00Z
+
+    fn signed(secret: &str, region: &str, at: u64) -> HeaderMap {
+        let credentials = Credentials {
+            access_key_id: demo::ACCESS_KEY_ID.to_owned(),
+            secret_access_key: secret.to_owned(),
+            session_token: None,
+        };
+        let host = "127.0.0.1:4599";
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &[("host", host)],
+            payload: b"{}",
+        };
+        let s = sign(&credentials, &request, region, "kms", at);
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static(host));
+        headers.insert("x-amz-date", HeaderValue::from_str(&s.amz_date).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&s.authorization).unwrap(),
+        );
+        headers
+    }
+
+    fn check(directory: &Directory, headers: &HeaderMap, at: u64) -> Result<Caller, Refusal> {
+        let input = SigningInput {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers,
+            body: b"{}",
+        };
+        authenticate(directory, &input, "kms", at)
+    }
+
+    /// The signing key cached per access key is used only for its own scope.
+    #[test]
+    fn the_cached_signing_key_serves_its_scope_only() {
+        let directory = Directory::new(&FileConfig::demo());
+        let secret = demo::SECRET_ACCESS_KEY;
+        let day = 86_400;
+        for (region, at) in [
+            ("us-east-1", NOW),
+            ("us-west-2", NOW),
+            ("us-east-1", NOW),
+            ("us-east-1", NOW + day),
+            ("us-west-2", NOW + day),
+            ("us-east-1", NOW),
+        ] {
+            let caller = check(&directory, &signed(secret, region, at), at).unwrap();
+            assert_eq!(caller.region, region);
+            assert_eq!(caller.access_key_id, demo::ACCESS_KEY_ID);
+            let wrong = check(&directory, &signed("not the secret", region, at), at);
+            assert_eq!(wrong.unwrap_err().code, "InvalidSignatureException");
+        }
+        let other = check(&directory, &signed(secret, "eu-west-1", NOW), NOW);
+        assert!(other.is_err());
     }
 }

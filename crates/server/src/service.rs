@@ -243,11 +243,20 @@ impl KmsService {
             headers: &parts.headers,
             body: &body,
         };
-        let caller =
-            match auth::authenticate(&shared.directory, &input, operation.signing_name, now) {
-                Ok(caller) => caller,
-                Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
-            };
+        let caller = auth::authenticate_with(
+            &shared.directory,
+            &input,
+            operation.signing_name,
+            now,
+            |principal, region, _| Caller {
+                principal: Arc::clone(principal),
+                region: region.to_owned(),
+            },
+        );
+        let caller = match caller {
+            Ok(caller) => caller,
+            Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
+        };
         outcome.account = Some(Arc::clone(&caller.principal.account));
         if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
             return Reply::error(400, refusal.code, refusal.message);
@@ -271,6 +280,12 @@ impl KmsService {
         };
         route.call(ctx, &body, parts.uri.query()).await
     }
+}
+
+/// What the service keeps of the caller.
+struct Caller {
+    principal: Arc<crate::config::Principal>,
+    region: String,
 }
 
 #[derive(Default)]
