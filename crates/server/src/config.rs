@@ -21,7 +21,7 @@
 //! # session_token = "..."        # set for temporary (ASIA...) credentials
 //! ```
 
-use std::collections::HashMap;
+use crate::hash::FxHashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -339,14 +339,14 @@ impl fmt::Debug for AccessKey {
 /// Access keys by id, and the regions served: what authentication needs.
 #[derive(Debug, Clone)]
 pub struct Directory {
-    keys: Arc<HashMap<String, Arc<AccessKey>>>,
+    keys: Arc<FxHashMap<String, Arc<AccessKey>>>,
     regions: Arc<Vec<String>>,
 }
 
 impl Directory {
     /// Indexes a checked configuration.
     pub fn new(config: &FileConfig) -> Self {
-        let mut keys = HashMap::new();
+        let mut keys = FxHashMap::default();
         for account in &config.accounts {
             let account_id: Arc<str> = account.id.as_str().into();
             for p in &account.principals {

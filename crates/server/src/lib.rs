@@ -20,6 +20,7 @@ pub mod config;
 pub mod data;
 pub mod demo;
 pub mod handler;
+mod hash;
 pub mod logging;
 pub mod marker;
 pub mod router;

@@ -3,7 +3,6 @@
 //! call and encoding of its answer.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -15,6 +14,7 @@ use kms_types::{
 };
 
 use crate::handler::{Context, Handler};
+use crate::hash::FxHashMap;
 
 /// A response body with its status and, for errors, the error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +201,7 @@ fn operation_rules(input: &dyn Any) -> Result<(), String> {
 /// Operations by `X-Amz-Target`, each with its handler.
 #[derive(Clone, Default)]
 pub struct Router {
-    routes: HashMap<&'static str, Arc<dyn Route>>,
+    routes: FxHashMap<&'static str, Arc<dyn Route>>,
 }
 
 impl std::fmt::Debug for Router {

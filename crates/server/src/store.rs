@@ -23,6 +23,8 @@ use std::hash::{Hash, Hasher};
 use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::hash::FxHashMap;
+
 /// A stored item: something with a unique id (the sort key) and a name
 /// unique within its owner.
 pub trait Record: Clone + Send + Sync + 'static {
@@ -306,7 +308,7 @@ impl<T: Record> Partition<T> {
 }
 
 struct Inner<T> {
-    parts: HashMap<Owner, Partition<T>>,
+    parts: FxHashMap<Owner, Partition<T>>,
     len: usize,
 }
 
@@ -346,7 +348,7 @@ impl<T: Record> MemoryStore<T> {
     pub fn with_capacity(owners: usize) -> Self {
         Self {
             inner: RwLock::new(Inner {
-                parts: HashMap::with_capacity(owners),
+                parts: FxHashMap::with_capacity_and_hasher(owners, Default::default()),
                 len: 0,
             }),
         }
