@@ -249,6 +249,36 @@ pub fn rfc3339_micros(unix_micros: u64) -> Option<[u8; 27]> {
     Some(out)
 }
 
+/// [`rfc3339_micros`], remembering the last second formatted: lines logged in
+/// the same second (most of them, under load) only get their microseconds
+/// written.
+#[derive(Debug, Default)]
+struct LastSecond(std::cell::Cell<Option<(u64, [u8; 27])>>);
+
+impl LastSecond {
+    fn format(&self, unix_micros: u64) -> Option<[u8; 27]> {
+        let secs = unix_micros / 1_000_000;
+        let mut out = match self.0.get() {
+            Some((cached, out)) if cached == secs => out,
+            _ => {
+                let out = rfc3339_micros(unix_micros)?;
+                self.0.set(Some((secs, out)));
+                return Some(out);
+            }
+        };
+        let mut micros = unix_micros % 1_000_000;
+        for digit in out[20..26].iter_mut().rev() {
+            *digit = b'0' + (micros % 10) as u8;
+            micros /= 10;
+        }
+        Some(out)
+    }
+}
+
+thread_local! {
+    static LAST_SECOND: LastSecond = LastSecond::default();
+}
+
 impl FormatTime for FastTime {
     fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
         let now = std::time::SystemTime::now();
@@ -256,7 +286,7 @@ impl FormatTime for FastTime {
             .duration_since(UNIX_EPOCH)
             .ok()
             .and_then(|d| u64::try_from(d.as_micros()).ok())
-            .and_then(rfc3339_micros);
+            .and_then(|micros| LAST_SECOND.with(|last| last.format(micros)));
         match formatted {
             Some(bytes) => w.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?),
             None => tracing_subscriber::fmt::time::SystemTime.format_time(w),
@@ -604,6 +634,22 @@ mod tests {
         assert_eq!(at(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
         assert_eq!(at(253_402_300_799_999_999), "9999-12-31T23:59:59.999999Z");
         assert_eq!(rfc3339_micros(253_402_300_800_000_000), None);
+        // Remembering the second changes nothing: forwards, backwards, same second.
+        let last = LastSecond::default();
+        for micros in [
+            1_796_407_316_871_168,
+            1_796_407_316_000_000,
+            1_796_407_316_999_999,
+            1_796_407_317_000_001,
+            1_796_407_316_500_000,
+            951_782_400_000_001,
+            951_782_400_000_001,
+            0,
+            253_402_300_799_999_999,
+        ] {
+            assert_eq!(last.format(micros), rfc3339_micros(micros), "{micros}");
+        }
+        assert_eq!(last.format(253_402_300_800_000_000), None);
 
         // Same shape as tracing-subscriber's clock, read around ours.
         let render = |timer: &dyn FormatTime| {
