@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use kms_types::KmsInternalException;
 
@@ -216,13 +216,13 @@ impl KmsService {
             outcome.close = true;
             return too_large();
         }
-        let body = match Limited::new(body, shared.body_limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<LengthLimitError>() => {
+        let body = match read_body(body, shared.body_limit).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
                 outcome.close = true;
                 return too_large();
             }
-            Err(e) => {
+            Err(BodyError::Read(e)) => {
                 outcome.close = true;
                 return Reply::error(
                     400,
@@ -282,6 +282,51 @@ impl KmsService {
     }
 }
 
+/// Why [`read_body`] gave up.
+#[derive(Debug)]
+enum BodyError<E> {
+    /// More than the limit (as `http_body_util::Limited` counts: data frames only).
+    TooLarge,
+    /// The body failed.
+    Read(E),
+}
+
+/// The body's data frames, concatenated, refusing more than `limit` bytes — what
+/// `Limited::new(body, limit).collect()` and `to_bytes()` give, without their
+/// frame queue and boxed errors: the usual body is one frame, kept as it is.
+async fn read_body<B: Body>(body: B, limit: usize) -> Result<Bytes, BodyError<B::Error>> {
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut more: Option<BytesMut> = None;
+    let mut remaining = limit;
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame.map_err(BodyError::Read)?.into_data() else {
+            continue;
+        };
+        let n = data.remaining();
+        if n > remaining {
+            return Err(BodyError::TooLarge);
+        }
+        remaining -= n;
+        let chunk = data.copy_to_bytes(n);
+        match (&mut first, &mut more) {
+            (None, _) => first = Some(chunk),
+            (Some(head), None) => {
+                let mut joined = BytesMut::with_capacity(head.len() + chunk.len());
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(&chunk);
+                more = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, more) {
+        (_, Some(joined)) => joined.freeze(),
+        (Some(head), None) => head,
+        (None, None) => Bytes::new(),
+    })
+}
+
 /// What the service keeps of the caller.
 struct Caller {
     principal: Arc<crate::config::Principal>,
@@ -313,5 +358,78 @@ where
         let this = self.clone();
         let (parts, body) = request.into_parts();
         Box::pin(async move { Ok(this.respond(&parts, body).await) })
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+
+    type Item = Result<Frame<Bytes>, std::io::Error>;
+
+    fn body(items: Vec<Item>) -> StreamBody<futures::stream::Iter<std::vec::IntoIter<Item>>> {
+        StreamBody::new(futures::stream::iter(items))
+    }
+
+    fn data(s: &'static str) -> Item {
+        Ok(Frame::data(Bytes::from_static(s.as_bytes())))
+    }
+
+    fn read(items: Vec<Item>, limit: usize) -> Result<Bytes, String> {
+        futures::executor::block_on(read_body(body(items), limit)).map_err(|e| match e {
+            BodyError::TooLarge => "too large".to_owned(),
+            BodyError::Read(e) => e.to_string(),
+        })
+    }
+
+    /// What `Limited` + `collect` + `to_bytes` answer, for comparison.
+    fn limited(items: Vec<Item>, limit: usize) -> Result<Bytes, String> {
+        futures::executor::block_on(http_body_util::Limited::new(body(items), limit).collect())
+            .map(|c| c.to_bytes())
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    "too large".to_owned()
+                } else {
+                    e.to_string()
+                }
+            })
+    }
+
+    #[test]
+    fn read_body_answers_what_limited_collect_answers() {
+        type Case = (fn() -> Vec<Item>, usize);
+        let cases: Vec<Case> = vec![
+            (Vec::new, 0),
+            (|| vec![data("{}")], 2),
+            (|| vec![data("{}")], 1),
+            (
+                || vec![data("{\"Li"), data("mit\":"), data(""), data("5}")],
+                12,
+            ),
+            (|| vec![data("{\"Li"), data("mit\":"), data("5}")], 11),
+            (
+                || {
+                    let mut trailers = http::HeaderMap::new();
+                    trailers.insert("x-t", http::HeaderValue::from_static("1"));
+                    vec![data("ab"), Ok(Frame::trailers(trailers)), data("c")]
+                },
+                3,
+            ),
+            (
+                || vec![data("ab"), Err(std::io::Error::other("connection reset"))],
+                10,
+            ),
+        ];
+        for (items, limit) in cases {
+            let ours = read(items(), limit);
+            assert_eq!(ours, limited(items(), limit), "limit {limit}");
+        }
+        assert_eq!(read(vec![data("{}")], 1), Err("too large".to_owned()));
+        assert_eq!(
+            read(vec![data("a"), data("b"), data("c")], 3).unwrap(),
+            Bytes::from_static(b"abc")
+        );
     }
 }
