@@ -33,7 +33,7 @@ pub struct Context {
 }
 
 /// Handles one operation `Op`. The input has passed the generated validators
-/// (and the operation's own rules, such as "id or name, not both") before a
+/// (and its [`InputRules`](crate::InputRules), such as "id or name, not both") before a
 /// handler sees it.
 ///
 /// ```

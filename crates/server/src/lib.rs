@@ -44,7 +44,7 @@ use tokio::sync::watch;
 pub use config::{ConfigError, Directory, FileConfig};
 pub use data::DataError;
 pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
-pub use router::Router;
+pub use router::{InputRules, Router};
 pub use service::KmsService;
 
 use marker::MarkerKey;
