@@ -927,10 +927,6 @@ fn write_string_to_sign(out: &mut impl Sink, auth: &Claims<'_>, canonical_reques
     );
 }
 
-fn signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
-    derive_claimed_signing_key(secret, &auth.claims())
-}
-
 /// The signing key of `secret` for the scope of `auth`.
 pub(crate) fn derive_claimed_signing_key(secret: &str, auth: &Claims<'_>) -> [u8; 32] {
     kms_types::sigv4::signing_key(secret, auth.date, auth.region, auth.service)
@@ -1057,14 +1053,14 @@ pub fn verify(
     secret: &str,
     now: u64,
 ) -> Result<(), AuthError> {
-    verify_with_key(input, auth, &signing_key(secret, auth), now)
+    verify_with_key(input, auth, &derive_signing_key(secret, auth), now)
 }
 
 /// The SigV4 signing key of `secret` for the scope of `auth` (date, region,
 /// service): what [`verify_with_key`] takes, so that callers can cache it per
 /// access key and scope (it changes once a day).
 pub fn derive_signing_key(secret: &str, auth: &ParsedAuth) -> [u8; 32] {
-    signing_key(secret, auth)
+    derive_claimed_signing_key(secret, &auth.claims())
 }
 
 /// [`verify`] with the signing key already derived ([`derive_signing_key`]).

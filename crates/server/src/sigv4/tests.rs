@@ -1280,7 +1280,7 @@ fn iam_documentation_example() {
         "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
     );
     assert_eq!(
-        hex::encode(signing_key(SUITE_SECRET, &auth)),
+        hex::encode(derive_signing_key(SUITE_SECRET, &auth)),
         "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
     );
     verify(&input, &auth, SUITE_SECRET, t(SUITE_TIME)).unwrap();
