@@ -1,7 +1,10 @@
 //! The client: one pooled HTTP(S) connection manager, SigV4 signing per attempt, and a
-//! request layer generic over [`kms_types::OperationShape`].
+//! request layer generic over [`kms_types::OperationShape`] around one non-generic (boxed)
+//! exchange, so that callers compile only the encoding and decoding of their operations.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -14,7 +17,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kms_types::{OperationError, OperationShape, Validate, aws_json, sigv4};
+use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, sigv4};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
@@ -206,6 +209,34 @@ impl Client {
         let body = Bytes::from(
             serde_json::to_vec(input).map_err(|e| Error::Signing(format!("encoding: {e}")))?,
         );
+        let answer = self.exchange(op, body, modeled_error::<Op>).await?;
+        aws_json::decode::<Op::Output>(&answer.body).map_err(|e| Error::InvalidResponse {
+            operation: op.name,
+            status: answer.status,
+            message: e.to_string(),
+            request_id: answer.request_id,
+        })
+    }
+
+    /// Sends the encoded input of `op` with retries and timeouts, and answers the body
+    /// of its successful response. Not generic, and boxed: the HTTP stack, signing and
+    /// the retry loop are compiled once, in this crate, rather than again in every
+    /// crate that calls an operation.
+    fn exchange(
+        &self,
+        op: Operation,
+        body: Bytes,
+        modeled: DecodeModeledError,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer, Error>> + Send + '_>> {
+        Box::pin(self.exchange_with_retries(op, body, modeled))
+    }
+
+    async fn exchange_with_retries(
+        &self,
+        op: Operation,
+        body: Bytes,
+        modeled: DecodeModeledError,
+    ) -> Result<Answer, Error> {
         let invocation_id =
             HeaderValue::from_str(&invocation_id()).expect("a UUID is a valid header value");
         let cfg = &self.inner.config;
@@ -227,7 +258,7 @@ impl Client {
                     } else {
                         (cfg.timeouts.attempt, false)
                     };
-                    let fut = self.attempt::<Op>(body, invocation_id, attempt, max);
+                    let fut = self.attempt(op, body, modeled, invocation_id, attempt, max);
                     match tokio::time::timeout(limit, fut).await {
                         Ok(r) => r,
                         Err(_) => Err(Error::Timeout {
@@ -251,20 +282,17 @@ impl Client {
     }
 
     /// One signed HTTP exchange.
-    async fn attempt<Op>(
+    async fn attempt(
         &self,
+        op: Operation,
         body: Bytes,
+        modeled: DecodeModeledError,
         invocation_id: HeaderValue,
         attempt: u32,
         max: u32,
-    ) -> Result<Op::Output, Error>
-    where
-        Op: OperationShape,
-        Op::Error: ModeledError,
-    {
+    ) -> Result<Answer, Error> {
         let inner = &*self.inner;
-        let op = Op::OPERATION;
-        let request = self.build_signed::<Op>(body.clone(), invocation_id, attempt, max)?;
+        let request = self.build_signed(op, body.clone(), invocation_id, attempt, max)?;
         if let Some(sink) = &inner.debug {
             sink(&format_debug_request(&request, &body, attempt));
         }
@@ -290,18 +318,13 @@ impl Client {
             .map(str::to_owned);
         let status = parts.status.as_u16();
         if parts.status.is_success() {
-            return aws_json::decode::<Op::Output>(&body).map_err(|e| Error::InvalidResponse {
-                operation: op.name,
+            return Ok(Answer {
                 status,
-                message: e.to_string(),
                 request_id,
+                body,
             });
         }
         let error_parts = aws_json::parse_error(header("x-amzn-errortype"), &body);
-        let modeled = error_parts
-            .code
-            .as_deref()
-            .and_then(|code| Op::Error::from_wire(code, &body));
         let meta = ErrorMeta {
             operation: op.name,
             status,
@@ -309,7 +332,10 @@ impl Client {
             message: error_parts.message,
             request_id,
         };
-        let modeled = modeled.map(|m| m.into_error(meta.clone()));
+        let modeled = meta
+            .code
+            .as_deref()
+            .and_then(|code| modeled(code, &body, meta.clone()));
         Err(Error::from_response(meta, modeled))
     }
 
@@ -323,15 +349,15 @@ impl Client {
     }
 
     /// Builds the request of one attempt and signs it (fresh `X-Amz-Date`).
-    fn build_signed<Op: OperationShape>(
+    fn build_signed(
         &self,
+        op: Operation,
         body: Bytes,
         invocation_id: HeaderValue,
         attempt: u32,
         max: u32,
     ) -> Result<Request<Full<Bytes>>, Error> {
         let inner = &*self.inner;
-        let op = Op::OPERATION;
         let sdk_request = HeaderValue::from_str(&format!("attempt={attempt}; max={max}"))
             .expect("ASCII header value");
         let mut builder = Request::builder()
@@ -425,6 +451,25 @@ impl Client {
     pub fn describe_custom_key_stores(&self) -> crate::operation::DescribeCustomKeyStoresFluent {
         crate::operation::DescribeCustomKeyStoresFluent::new(self.clone())
     }
+}
+
+/// A successful response: its status, request id and body.
+struct Answer {
+    status: u16,
+    request_id: Option<String>,
+    body: Bytes,
+}
+
+/// Decodes an error response into an operation's modeled error (when its code is one).
+type DecodeModeledError = fn(&str, &[u8], ErrorMeta) -> Option<Error>;
+
+/// The [`DecodeModeledError`] of `Op`.
+fn modeled_error<Op>(code: &str, body: &[u8], meta: ErrorMeta) -> Option<Error>
+where
+    Op: OperationShape,
+    Op::Error: ModeledError,
+{
+    Op::Error::from_wire(code, body).map(|e| e.into_error(meta))
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.
