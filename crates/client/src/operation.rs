@@ -1,6 +1,7 @@
 //! Fluent builders and the paginator.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -90,10 +91,18 @@ impl DescribeCustomKeyStoresFluent {
     }
 
     /// Sends one request.
-    pub async fn send(self) -> Result<DescribeCustomKeyStoresResponse, Error> {
-        self.client
-            .call::<DescribeCustomKeyStores>(&self.input)
-            .await
+    ///
+    /// The future is boxed here, so that the request path is compiled once, in this
+    /// crate, instead of again in every crate that awaits it.
+    pub fn send(
+        self,
+    ) -> impl Future<Output = Result<DescribeCustomKeyStoresResponse, Error>> + Send + 'static {
+        let future: Pin<Box<dyn Future<Output = _> + Send>> = Box::pin(async move {
+            self.client
+                .call::<DescribeCustomKeyStores>(&self.input)
+                .await
+        });
+        future
     }
 
     /// Pages through all results, starting at the marker set (if any).
