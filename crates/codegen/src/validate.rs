@@ -283,12 +283,7 @@ impl Generator<'_> {
                 }
                 None => {
                     let translated = kms_spec::pattern::ecma_to_regex(pattern);
-                    quote! {
-                        ::kms_types::validation::Pattern::Regex(std::sync::LazyLock::new(|| {
-                            ::kms_types::__private::regex_lite::Regex::new(#translated)
-                                .expect("kms-spec checked this pattern when the model loaded")
-                        }))
-                    }
+                    quote!(::kms_types::__regex_pattern!(#translated))
                 }
             };
             quote! {

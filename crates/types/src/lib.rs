@@ -68,6 +68,7 @@ impl Validate for Unit {
 /// What generated code refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "regex")]
     pub use regex_lite;
     pub use serde;
     pub use serde_json;
@@ -91,4 +92,33 @@ pub mod __private {
         }
         deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
     }
+}
+
+/// A `@pattern` checked with regex-lite, for the patterns kms-spec cannot compile at
+/// generation time; without the `regex` feature, a compile error naming the pattern.
+/// Generated code refers to it; not part of the public API.
+#[cfg(feature = "regex")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __regex_pattern {
+    ($pattern:literal) => {
+        $crate::validation::Pattern::Regex(::std::sync::LazyLock::new(|| {
+            $crate::__private::regex_lite::Regex::new($pattern)
+                .expect("kms-spec checked this pattern when the model loaded")
+        }))
+    };
+}
+
+/// See the `regex` feature's version above.
+#[cfg(not(feature = "regex"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __regex_pattern {
+    ($pattern:literal) => {
+        ::std::compile_error!(::std::concat!(
+            "the @pattern `",
+            $pattern,
+            "` needs regex-lite: enable the `regex` feature of kms-types"
+        ))
+    };
 }

@@ -2,6 +2,7 @@
 //! error that reports every violation in AWS's ValidationException wording.
 
 use std::fmt;
+#[cfg(feature = "regex")]
 use std::sync::LazyLock;
 
 /// A constraint a member failed to satisfy, worded as AWS words it.
@@ -345,7 +346,8 @@ pub enum Pattern {
     /// Any other pattern whose alternatives are all anchored, as a Glushkov automaton
     /// simulated in linear time (kms-spec's `pattern::automaton`).
     Automaton(&'static Automaton),
-    /// The rest, with `regex-lite`.
+    /// The rest, with `regex-lite` (feature `regex`).
+    #[cfg(feature = "regex")]
     Regex(LazyLock<regex_lite::Regex>),
 }
 
@@ -447,6 +449,7 @@ impl Pattern {
                 rest.is_empty()
             }
             Self::Automaton(automaton) => automaton.is_match(value),
+            #[cfg(feature = "regex")]
             Self::Regex(regex) => regex.is_match(value),
         }
     }
@@ -457,6 +460,7 @@ impl fmt::Debug for Pattern {
         match self {
             Self::Pieces(pieces) => f.debug_tuple("Pieces").field(pieces).finish(),
             Self::Automaton(automaton) => f.debug_tuple("Automaton").field(automaton).finish(),
+            #[cfg(feature = "regex")]
             Self::Regex(regex) => f.debug_tuple("Regex").field(&regex.as_str()).finish(),
         }
     }
@@ -494,9 +498,14 @@ mod tests {
         assert!(MARKER.is_match("abc ÿ"));
         assert!(!MARKER.is_match("a\u{100}"));
         assert!(!MARKER.is_match("\t"));
-        static ANY: Pattern =
-            Pattern::Regex(LazyLock::new(|| regex_lite::Regex::new("^a|b$").unwrap()));
+    }
+
+    #[cfg(feature = "regex")]
+    #[test]
+    fn the_rest_goes_to_regex_lite() {
+        static ANY: Pattern = crate::__regex_pattern!("^a|b$");
         assert!(ANY.is_match("ax") && ANY.is_match("xb") && !ANY.is_match("x"));
+        assert_eq!(format!("{ANY:?}"), r#"Regex("^a|b$")"#);
     }
 
     #[test]
