@@ -134,12 +134,17 @@ impl ErrorBody {
 
 /// The awsJson body of a modeled error: `__type` first, then the error's own members.
 pub fn error_body<E: Serialize>(code: &str, error: &E) -> Vec<u8> {
-    let mut body = serde_json::Map::new();
-    body.insert("__type".into(), code.into());
-    if let Ok(serde_json::Value::Object(members)) = serde_json::to_value(error) {
-        body.extend(members);
+    let mut body = b"{\"__type\":".to_vec();
+    serde_json::to_writer(&mut body, code).expect("a string always serializes");
+    // The members in model order, spliced after `__type`.
+    match serde_json::to_vec(error) {
+        Ok(members) if members.len() > 2 && members.first() == Some(&b'{') => {
+            body.push(b',');
+            body.extend_from_slice(&members[1..]);
+        }
+        _ => body.push(b'}'),
     }
-    serde_json::to_vec(&body).expect("a JSON map always serializes")
+    body
 }
 
 /// An error response's code, message and request id, as the SDKs read them.
@@ -185,6 +190,31 @@ pub fn sanitize_error_code(raw: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_bodies_put_the_code_first_and_keep_model_order() {
+        #[derive(Serialize)]
+        struct Modeled {
+            message: &'static str,
+            #[serde(rename = "Alpha")]
+            alpha: u32,
+        }
+        #[derive(Serialize)]
+        struct Empty {}
+        let body = error_body(
+            "X",
+            &Modeled {
+                message: "m \"q\"",
+                alpha: 1,
+            },
+        );
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"__type":"X","message":"m \"q\"","Alpha":1}"#
+        );
+        assert_eq!(error_body("Y\"", &Empty {}), br#"{"__type":"Y\""}"#);
+        assert_eq!(error_body("Z", &()), br#"{"__type":"Z"}"#);
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Inner {
