@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, ensure};
 
 use super::Ctx;
 use super::report::{Section, Target};
-use super::util::{Service, Summary, cpu_seconds, ensure_tool, output_of, paired_ratios};
+use super::util::{Service, Summary, Usage, ensure_tool, output_of, paired_ratios, usage};
 
 const CONNECTIONS: usize = 64;
 
@@ -24,6 +24,12 @@ struct WrkRun {
     p99_ms: f64,
     /// CPU time the server process used per request during the run (user + system).
     cpu_us_per_request: f64,
+    /// Of it, in the kernel.
+    system_us_per_request: f64,
+    /// The server's context switches per request (voluntary + involuntary).
+    switches_per_request: f64,
+    /// Of them, involuntary (preempted while it could have run on).
+    involuntary_per_request: f64,
 }
 
 impl WrkRun {
@@ -65,7 +71,7 @@ fn run_wrk(
     threads: usize,
 ) -> Result<WrkRun> {
     let endpoint = &service.endpoint;
-    let cpu_before = cpu_seconds(service.pid())?;
+    let before = usage(service.pid())?;
     let text = output_of(Command::new(wrk).args([
         "-t",
         &threads.to_string(),
@@ -79,9 +85,14 @@ fn run_wrk(
         &lua.to_string_lossy(),
         &format!("{endpoint}/"),
     ]))?;
-    let cpu = cpu_seconds(service.pid())? - cpu_before;
+    let used: Usage = usage(service.pid())? - before;
     let mut run = parse_wrk(&text)?;
-    run.cpu_us_per_request = cpu * 1e6 / run.requests.max(1) as f64;
+    let per_request = |v: f64| v / run.requests.max(1) as f64;
+    run.cpu_us_per_request = per_request((used.user_s + used.system_s) * 1e6);
+    run.system_us_per_request = per_request(used.system_s * 1e6);
+    run.switches_per_request =
+        per_request((used.voluntary_switches + used.involuntary_switches) as f64);
+    run.involuntary_per_request = per_request(used.involuntary_switches as f64);
     Ok(run)
 }
 
@@ -109,6 +120,9 @@ fn parse_wrk(text: &str) -> Result<WrkRun> {
         p50_ms: get("p50_us")? / 1e3,
         p99_ms: get("p99_us")? / 1e3,
         cpu_us_per_request: f64::NAN,
+        system_us_per_request: f64::NAN,
+        switches_per_request: f64::NAN,
+        involuntary_per_request: f64::NAN,
     };
     ensure!(run.duration_s > 0.0, "wrk ran for no time: {line}");
     Ok(run)
@@ -193,7 +207,6 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     drop(baseline);
     drop(server);
 
-    // Diagnostic: the same binary with per-request logs off, to show what logging costs.
     // Diagnostic: the same binary with per-request logs off, to show what logging costs;
     // then, while it is up, a CPU profile under the same load when the target is missed.
     let ratios = paired_ratios(
@@ -242,6 +255,8 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         "p50 latency (ms)",
         "p99 latency (ms)",
         "server CPU per request (µs)",
+        "of it in the kernel (µs)",
+        "server context switches per request",
         "non-2xx",
         "socket errors",
     ]);
@@ -302,6 +317,22 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
             server_cpu.median / base_cpu.median
         ));
     }
+    let switches = |runs: &[WrkRun], f: fn(&WrkRun) -> f64| {
+        Summary::of(&runs.iter().map(f).collect::<Vec<_>>()).map(|s| s.median)
+    };
+    if let (Some(server), Some(server_involuntary), Some(base), Some(base_involuntary)) = (
+        switches(&server_runs, |r| r.switches_per_request),
+        switches(&server_runs, |r| r.involuntary_per_request),
+        switches(&baseline_runs, |r| r.switches_per_request),
+        switches(&baseline_runs, |r| r.involuntary_per_request),
+    ) {
+        section.note(format!(
+            "Context switches per request (from /proc/PID/task/*/status; medians): kms-server {server:.3} \
+             ({server_involuntary:.3} involuntary), baseline {base:.3} ({base_involuntary:.3} involuntary). \
+             Involuntary ones are wrk's threads preempting a server thread that could have run on; a server that \
+             spends more CPU per request is preempted more often, and pays for it in the kernel column."
+        ));
+    }
     match profile {
         Some(Ok(text)) => section.note(text),
         Some(Err(e)) => section.note(format!("Profile: not measured: {e}")),
@@ -320,6 +351,8 @@ fn figure_row(name: &str, runs: &[WrkRun]) -> Vec<String> {
         show(runs.iter().map(|r| r.p50_ms).collect(), 2),
         show(runs.iter().map(|r| r.p99_ms).collect(), 2),
         show(runs.iter().map(|r| r.cpu_us_per_request).collect(), 1),
+        show(runs.iter().map(|r| r.system_us_per_request).collect(), 1),
+        show(runs.iter().map(|r| r.switches_per_request).collect(), 3),
         runs.iter().map(|r| r.non_2xx).sum::<u64>().to_string(),
         runs.iter()
             .map(|r| r.socket_errors)

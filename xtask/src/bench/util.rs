@@ -181,8 +181,76 @@ pub fn rss_kb(pid: u32) -> Result<u64> {
     proc_status_kb(pid, "VmRSS:")
 }
 
-/// CPU time (user + system) a process has used so far, in seconds (/proc/PID/stat).
-pub fn cpu_seconds(pid: u32) -> Result<f64> {
+/// What a process has used so far: CPU time in user space and in the kernel, and the
+/// context switches of its live threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// Seconds of CPU in user space.
+    pub user_s: f64,
+    /// Seconds of CPU in the kernel on its behalf.
+    pub system_s: f64,
+    /// Times a thread gave up the CPU itself (waiting for I/O, a lock, a timer).
+    pub voluntary_switches: u64,
+    /// Times the scheduler took the CPU from a thread that could have run on.
+    pub involuntary_switches: u64,
+}
+
+impl std::ops::Sub for Usage {
+    type Output = Usage;
+
+    fn sub(self, before: Usage) -> Usage {
+        Usage {
+            user_s: self.user_s - before.user_s,
+            system_s: self.system_s - before.system_s,
+            voluntary_switches: self
+                .voluntary_switches
+                .saturating_sub(before.voluntary_switches),
+            involuntary_switches: self
+                .involuntary_switches
+                .saturating_sub(before.involuntary_switches),
+        }
+    }
+}
+
+/// [`Usage`] of process `pid`: /proc/PID/stat for the CPU times, and the
+/// `*_ctxt_switches` lines of /proc/PID/task/*/status (summed over its threads).
+pub fn usage(pid: u32) -> Result<Usage> {
+    let (user_s, system_s) = cpu_times(pid)?;
+    let mut usage = Usage {
+        user_s,
+        system_s,
+        ..Usage::default()
+    };
+    let tasks = format!("/proc/{pid}/task");
+    for task in std::fs::read_dir(&tasks).with_context(|| format!("reading {tasks}"))? {
+        // A thread may end between listing and reading: it no longer counts.
+        let Ok(status) = std::fs::read_to_string(task?.path().join("status")) else {
+            continue;
+        };
+        let (voluntary, involuntary) = context_switches(&status);
+        usage.voluntary_switches += voluntary;
+        usage.involuntary_switches += involuntary;
+    }
+    Ok(usage)
+}
+
+/// The voluntary and involuntary context switches a /proc status text reports.
+fn context_switches(status: &str) -> (u64, u64) {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        field("voluntary_ctxt_switches:"),
+        field("nonvoluntary_ctxt_switches:"),
+    )
+}
+
+/// CPU time (user, system) a process has used so far, in seconds (/proc/PID/stat).
+fn cpu_times(pid: u32) -> Result<(f64, f64)> {
     let path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     // Fields after the command name (which may hold spaces) start at field 3 (state).
@@ -198,7 +266,7 @@ pub fn cpu_seconds(pid: u32) -> Result<f64> {
             .ok_or_else(|| anyhow!("no field {} in {path}", i + 3))
     };
     // utime is field 14, stime field 15 (1-based); here index 11 and 12.
-    Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+    Ok((ticks(11)? / clock_ticks(), ticks(12)? / clock_ticks()))
 }
 
 fn clock_ticks() -> f64 {
@@ -325,6 +393,32 @@ impl Drop for Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_context_switches_from_a_status_text() {
+        let status = "Name:\ttokio-rt-worker\nvoluntary_ctxt_switches:\t5584\nnonvoluntary_ctxt_switches:\t51476\n";
+        assert_eq!(context_switches(status), (5584, 51476));
+        assert_eq!(context_switches("Name:\tx\n"), (0, 0));
+    }
+
+    #[test]
+    fn usage_of_this_process_grows() {
+        let before = usage(std::process::id()).unwrap();
+        // Spin until the CPU clock (10 ms ticks) moves on, for at most 5 s.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        let mut used = Usage::default();
+        while used.user_s + used.system_s == 0.0 && start.elapsed().as_secs() < 5 {
+            for i in 0..1_000_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+            used = usage(std::process::id()).unwrap() - before;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let used = usage(std::process::id()).unwrap() - before;
+        assert!(used.user_s + used.system_s > 0.0, "{used:?}");
+        assert!(used.voluntary_switches >= 1, "{used:?}");
+    }
 
     #[test]
     fn summary_of_odd_and_even_counts() {
