@@ -281,11 +281,9 @@ impl<T: Record> Partition<T> {
                     None => Bound::Unbounded,
                 };
                 let mut range = self.by_id.range::<str, _>((lower, Bound::Unbounded));
-                let items: Vec<Arc<T>> = range
-                    .by_ref()
-                    .take(limit)
-                    .map(|r| Arc::clone(&r.0))
-                    .collect();
+                // Sized once: a range's length is not known up front.
+                let mut items = Vec::with_capacity(limit.min(self.by_id.len()));
+                items.extend(range.by_ref().take(limit).map(|r| Arc::clone(&r.0)));
                 // Peek one past the page: `next` only when more remain.
                 let next = match range.next() {
                     Some(_) => items.last().map(|r| r.id().to_owned()),
