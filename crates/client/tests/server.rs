@@ -103,6 +103,22 @@ async fn paginates_2500_generated_stores() {
     srv.shutdown().await;
 }
 
+/// `send()`'s future owns what it needs and may move between threads: it can be spawned.
+#[tokio::test]
+async fn sent_requests_can_be_spawned() {
+    let srv = server(3).await;
+    let c = demo_client(&srv.endpoint());
+    let tasks: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(c.describe_custom_key_stores().limit(2).send()))
+        .collect();
+    for task in tasks {
+        let page = task.await.unwrap().unwrap();
+        assert_eq!(page.custom_key_stores.unwrap().len(), 2);
+        assert!(page.truncated);
+    }
+    srv.shutdown().await;
+}
+
 #[tokio::test]
 async fn filters_by_name_and_by_id() {
     let srv = server(50).await;
