@@ -51,8 +51,9 @@ pub fn generate(model: &Model) -> Result<TokenStream, Error> {
     Generator::new(&service).generate()
 }
 
-/// [`generate`], formatted with prettyplease, as a file `cargo xtask codegen` or a
-/// snapshot can hold.
+/// [`generate`], formatted with prettyplease, as a file or a snapshot can hold
+/// (feature `render`).
+#[cfg(feature = "render")]
 pub fn render(model: &Model) -> Result<String, Error> {
     let tokens = generate(model)?;
     let file: syn::File =
