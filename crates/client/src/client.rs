@@ -335,7 +335,7 @@ impl Client {
         let modeled = meta
             .code
             .as_deref()
-            .and_then(|code| modeled(code, &body, meta.clone()));
+            .and_then(|code| modeled(code, &body, &meta));
         Err(Error::from_response(meta, modeled))
     }
 
@@ -461,15 +461,15 @@ struct Answer {
 }
 
 /// Decodes an error response into an operation's modeled error (when its code is one).
-type DecodeModeledError = fn(&str, &[u8], ErrorMeta) -> Option<Error>;
+type DecodeModeledError = fn(&str, &[u8], &ErrorMeta) -> Option<Error>;
 
 /// The [`DecodeModeledError`] of `Op`.
-fn modeled_error<Op>(code: &str, body: &[u8], meta: ErrorMeta) -> Option<Error>
+fn modeled_error<Op>(code: &str, body: &[u8], meta: &ErrorMeta) -> Option<Error>
 where
     Op: OperationShape,
     Op::Error: ModeledError,
 {
-    Op::Error::from_wire(code, body).map(|e| e.into_error(meta))
+    Op::Error::from_wire(code, body).map(|e| e.into_error(meta.clone()))
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.
