@@ -7,8 +7,11 @@
 //! Subcommands (each prints machine-readable `KEY value` lines on stdout):
 //! - `serve --stores N`: kms-server (library API, demo config + N generated stores) on
 //!   127.0.0.1:0; prints `READY <endpoint>` and serves until stdin closes.
-//! - `baseline --body FILE`: the no-work baseline — a minimal hyper HTTP/1 server that
-//!   answers every `POST /` with the bytes of FILE; `READY <endpoint>`, until stdin closes.
+//! - `baseline --body FILE [--verify sigv4]`: the no-work baseline — a minimal hyper HTTP/1
+//!   server that answers every `POST /` with the bytes of FILE; `READY <endpoint>`, until stdin
+//!   closes. With `--verify sigv4` it first authenticates the request as kms-server does
+//!   (`kms_server::auth::authenticate` against the demo accounts) and answers 403 if that
+//!   fails: the floor that signature checking alone puts under any KMS stand-in.
 //! - `prepare --endpoint URL --lua FILE [--body-out FILE]`: signs one DescribeCustomKeyStores
 //!   request (fresh X-Amz-Date), checks that the endpoint answers it with 200, saves the
 //!   response body, and writes a wrk Lua script sending exactly that signed request.
@@ -19,6 +22,7 @@
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -46,7 +50,14 @@ fn main() -> Result<()> {
         .context("building the tokio runtime")?;
     match command.as_str() {
         "serve" => runtime.block_on(serve(opts.usize("stores")?)),
-        "baseline" => runtime.block_on(baseline(opts.path("body")?)),
+        "baseline" => {
+            let verify = match opts.optional("verify") {
+                None => false,
+                Some("sigv4") => true,
+                Some(other) => bail!("--verify {other}: only `sigv4` is known"),
+            };
+            runtime.block_on(baseline(opts.path("body")?, verify))
+        }
         "prepare" => runtime.block_on(prepare(
             opts.string("endpoint")?,
             opts.path("lua")?,
@@ -156,9 +167,10 @@ async fn serve(stores: usize) -> Result<()> {
     Ok(())
 }
 
-async fn baseline(body: PathBuf) -> Result<()> {
+async fn baseline(body: PathBuf, verify: bool) -> Result<()> {
     let body =
         Bytes::from(std::fs::read(&body).with_context(|| format!("reading {}", body.display()))?);
+    let directory = Arc::new(kms_server::Directory::new(&kms_server::FileConfig::demo()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("binding the baseline server")?;
@@ -171,14 +183,27 @@ async fn baseline(body: PathBuf) -> Result<()> {
             };
             let _ = stream.set_nodelay(true);
             let body = body.clone();
+            let directory = Arc::clone(&directory);
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<Incoming>| {
                     let body = body.clone();
+                    let directory = Arc::clone(&directory);
                     async move {
                         // Read the request body, as any server must to keep the connection.
-                        let _ = request.into_body().collect().await;
+                        let (parts, incoming) = request.into_parts();
+                        let received = incoming
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let status = if verify && !authentic(&directory, &parts, &received) {
+                            403
+                        } else {
+                            200
+                        };
                         Ok::<_, std::convert::Infallible>(
                             Response::builder()
+                                .status(status)
                                 .header("content-type", CONTENT_TYPE)
                                 .header("x-amzn-requestid", "00000000-0000-4000-8000-000000000000")
                                 .body(Full::new(body))
@@ -196,6 +221,26 @@ async fn baseline(body: PathBuf) -> Result<()> {
         () = accept => Ok(()),
         () = stdin_closed() => Ok(()),
     }
+}
+
+/// Whether the request's SigV4 signature holds, checked as kms-server checks it.
+fn authentic(
+    directory: &kms_server::Directory,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+) -> bool {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let input = kms_server::sigv4::SigningInput {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body,
+    };
+    kms_server::auth::authenticate(directory, &input, "kms", now).is_ok()
 }
 
 /// The SigV4 headers of one DescribeCustomKeyStores request to `endpoint` with `body`.
