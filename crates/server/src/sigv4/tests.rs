@@ -2103,6 +2103,21 @@ fn signature_compare_is_case_insensitive_hex() {
     assert_mismatch(verify(&req.input(), &auth, SECRET, t(NOW)));
 }
 
+/// The comparison covers every digit: one changed anywhere is a mismatch.
+#[test]
+fn every_signature_digit_counts() {
+    let req = SdkSign::default().sign();
+    let auth = parse(&req.input()).unwrap();
+    verify(&req.input(), &auth, SECRET, t(NOW)).unwrap();
+    for at in 0..auth.signature.len() {
+        let mut changed = auth.clone();
+        let mut digits = changed.signature.into_bytes();
+        digits[at] = if digits[at] == b'0' { b'1' } else { b'0' };
+        changed.signature = String::from_utf8(digits).unwrap();
+        assert_mismatch(verify(&req.input(), &changed, SECRET, t(NOW)));
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The borrowed, streaming path (what the server uses) against the owned one
 // ---------------------------------------------------------------------------
