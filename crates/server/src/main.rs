@@ -172,7 +172,7 @@ fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
     println!();
     println!("AWS CLI:");
     println!(
-        "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region}"
+        "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region} AWS_DEFAULT_REGION={region}"
     );
     println!("  aws --endpoint-url {endpoint} kms describe-custom-key-stores");
     println!();
@@ -181,9 +181,7 @@ fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
         "  boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}', aws_access_key_id='{akid}', aws_secret_access_key='{secret}').describe_custom_key_stores()"
     );
     println!();
-    println!(
-        "aws-sdk-kms (Rust), with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION above exported:"
-    );
+    println!("aws-sdk-kms (Rust), with the variables above exported:");
     println!("  AWS_ENDPOINT_URL={endpoint} cargo run ...   # or:");
     println!(
         "  let conf = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(\"{endpoint}\").region(Region::new(\"{region}\")).load().await;"

@@ -1,0 +1,235 @@
+//! The AWS CLI and boto3 against the `kms-server` binary, called the way its start-up
+//! banner tells users to: the banner's `export` line run by a shell, its boto3 line run by
+//! Python.
+//!
+//! Both tools come from PyPI (`python3 -m pip install boto3 awscli`). Without them the
+//! tests say so and pass, unless `KMS_REQUIRE_AWS_CLIENTS` is set (CI sets it), which
+//! turns a missing tool into a failure.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use kms_server::demo;
+use kms_server::store::Owner;
+
+/// The running binary and what its banner printed.
+struct Banner {
+    child: Child,
+    endpoint: String,
+    /// The `export AWS_ACCESS_KEY_ID=...` line, as printed.
+    exports: String,
+    /// The AWS CLI command line, as printed.
+    cli: String,
+    /// The boto3 expression, as printed.
+    boto3: String,
+}
+
+impl Drop for Banner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_binary() -> Banner {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kms-server starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a banner line");
+        let last = line.starts_with("Stop with Ctrl-C");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    // Keep draining stdout so that the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let find = |prefix: &str| {
+        banner
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| {
+                panic!("no line starting with {prefix:?} in the banner:\n{banner:#?}")
+            })
+            .to_owned()
+    };
+    let endpoint = find("kms-server listening on ")
+        .trim_start_matches("kms-server listening on ")
+        .to_owned();
+    Banner {
+        exports: find("export AWS_ACCESS_KEY_ID="),
+        cli: find("aws --endpoint-url"),
+        boto3: find("boto3.client("),
+        endpoint,
+        child,
+    }
+}
+
+/// Whether the tool answered; a missing tool fails only when CI requires it.
+fn available(what: &str, probe: &mut Command) -> bool {
+    let ok = probe
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("KMS_REQUIRE_AWS_CLIENTS").is_none(),
+            "{what} is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install boto3 awscli"
+        );
+        eprintln!("skipped: {what} is not installed (python3 -m pip install boto3 awscli)");
+    }
+    ok
+}
+
+/// A command with none of the caller's AWS settings: no AWS_* variables, no config or
+/// credentials files, no instance metadata lookups.
+fn isolated(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("AWS_CONFIG_FILE", "/nonexistent/kms-server-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kms-server-test/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+/// Runs `tail` after the banner's `export` line in `sh`.
+fn cli(banner: &Banner, tail: &str) -> Output {
+    isolated("sh")
+        .arg("-c")
+        .arg(format!("{}\n{tail}", banner.exports))
+        .output()
+        .expect("sh runs")
+}
+
+/// The ids of the demo stores that the demo key sees (its account, the default region).
+fn demo_ids() -> Vec<String> {
+    let owner = Owner::new(demo::ACCOUNT_ID, demo::REGION);
+    demo::all_stores()
+        .into_iter()
+        .filter(|(o, _)| *o == owner)
+        .filter_map(|(_, store)| store.custom_key_store_id)
+        .collect()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "failed ({}):\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn the_aws_cli_works_with_the_printed_environment() {
+    if !available("the AWS CLI", isolated("aws").arg("--version")) {
+        return;
+    }
+    let banner = start_binary();
+    let expected = demo_ids();
+    assert!(expected.len() > 2, "the demo has stores to page through");
+
+    // The printed command as printed; the CLI pages through everything by itself.
+    let all = json(&cli(&banner, &format!("{} --output json", banner.cli)));
+    let ids: Vec<&str> = all["CustomKeyStores"]
+        .as_array()
+        .expect("CustomKeyStores")
+        .iter()
+        .map(|s| s["CustomKeyStoreId"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(ids, expected);
+
+    // Small pages: the CLI follows NextMarker through the server's markers.
+    let paged = json(&cli(
+        &banner,
+        &format!("{} --page-size 2 --output json", banner.cli),
+    ));
+    assert_eq!(paged, all);
+
+    // A modeled error reaches the CLI with its code and message.
+    let missing = cli(
+        &banner,
+        &format!("{} --custom-key-store-name no-such-store", banner.cli),
+    );
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("CustomKeyStoreNotFoundException"),
+        "stderr: {stderr}"
+    );
+
+    // A wrong secret is refused like KMS refuses it.
+    let forged = cli(
+        &banner,
+        &format!(
+            "AWS_SECRET_ACCESS_KEY=not-the-secret-key-of-the-demo-account-00 {}",
+            banner.cli
+        ),
+    );
+    assert!(!forged.status.success());
+    let stderr = String::from_utf8_lossy(&forged.stderr);
+    assert!(
+        stderr.contains("InvalidSignatureException"),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn boto3_works_with_the_printed_client() {
+    if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
+        return;
+    }
+    let banner = start_binary();
+    let script = format!(
+        r#"
+import json
+import boto3, botocore
+kms = {client}
+out = {{"first": [s["CustomKeyStoreId"] for s in kms.describe_custom_key_stores()["CustomKeyStores"]]}}
+paged = []
+for page in kms.get_paginator("describe_custom_key_stores").paginate(PaginationConfig={{"PageSize": 2}}):
+    paged += [s["CustomKeyStoreId"] for s in page["CustomKeyStores"]]
+out["paged"] = paged
+try:
+    kms.describe_custom_key_stores(CustomKeyStoreName="no-such-store")
+except botocore.exceptions.ClientError as e:
+    out["error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
+print(json.dumps(out))
+"#,
+        client = banner
+            .boto3
+            .trim_end_matches(".describe_custom_key_stores()")
+    );
+    let output = isolated("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    let out = json(&output);
+    let expected = serde_json::json!(demo_ids());
+    assert_eq!(out["first"], expected, "endpoint {}", banner.endpoint);
+    assert_eq!(out["paged"], expected);
+    assert_eq!(
+        out["error"],
+        serde_json::json!(["CustomKeyStoreNotFoundException", 400])
+    );
+}
