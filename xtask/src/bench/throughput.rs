@@ -299,23 +299,17 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     ] {
         section.row(&figure_row(name, runs));
     }
-    match &signed_baseline {
-        Ok(run) => section.row(&figure_row(
-            "baseline + SigV4 verification (diagnostic, 1 run)",
-            std::slice::from_ref(run),
-        )),
-        Err(e) => section.note(format!(
-            "Diagnostic run of the baseline with SigV4 verification: not measured: {e}"
-        )),
-    }
-    match &quiet {
-        Ok(run) => section.row(&figure_row(
-            "kms-server, RUST_LOG=warn (diagnostic, 1 run)",
-            std::slice::from_ref(run),
-        )),
-        Err(e) => section.note(format!(
-            "Diagnostic run with RUST_LOG=warn: not measured: {e}"
-        )),
+    for (name, diagnostic) in [
+        ("baseline + SigV4 verification", &signed_baseline),
+        ("kms-server, RUST_LOG=warn", &quiet),
+    ] {
+        match diagnostic {
+            Ok(run) => section.row(&figure_row(
+                &format!("{name} (diagnostic, 1 run)"),
+                std::slice::from_ref(run),
+            )),
+            Err(e) => section.note(format!("Diagnostic run of {name}: not measured: {e}")),
+        }
     }
     let bad: u64 = server_runs
         .iter()
