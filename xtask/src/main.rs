@@ -26,7 +26,7 @@ enum Command {
         /// An operation shape id to extract; repeat for several.
         #[arg(long = "operation", required = true)]
         operations: Vec<String>,
-        /// Where to write the extracted model (default: spec/kms.<operation>.json).
+        /// Where to write the extracted model (default: spec/kms.NAME.json, NAME the first operation in kebab case, e.g. describe-custom-key-stores).
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -9,8 +9,8 @@
 //! * `by_name`: a `HashSet` hashed by [`Record::name`] — name lookups and the
 //!   per-owner uniqueness of names.
 //!
-//! Both sets borrow their keys from the record itself (see [`ById`] and
-//! [`ByName`]), so an id or a name is stored exactly once, inside `T`, and
+//! Both sets borrow their keys from the record itself (see `ById` and
+//! `ByName`), so an id or a name is stored exactly once, inside `T`, and
 //! each index costs one pointer per record.
 //!
 //! A record's `id()` and `name()` must not change while it is stored; since

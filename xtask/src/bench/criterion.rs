@@ -48,7 +48,7 @@ pub fn args(quick: bool) -> Vec<String> {
 }
 
 /// Runs `cargo bench -p package --bench bench -- args` and returns every benchmark whose
-/// results it wrote. The log goes to bench/out/criterion-<bench>.log.
+/// results it wrote. The log goes to `bench/out/criterion-<bench>.log`.
 pub fn run(ctx: &Ctx, package: &str, bench: &str, extra: &[String]) -> Result<Vec<Bench>> {
     let started = SystemTime::now() - Duration::from_secs(1);
     let log = ctx.out.join(format!("criterion-{bench}.log"));
