@@ -158,7 +158,12 @@ impl FileConfig {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        Self::from_toml(&text)
+        // Name the file in what is wrong with it.
+        Self::from_toml(&text).map_err(|e| match e {
+            ConfigError::Syntax(m) => ConfigError::Syntax(format!("{}: {m}", path.display())),
+            ConfigError::Invalid(m) => ConfigError::Invalid(format!("{}: {m}", path.display())),
+            io @ ConfigError::Io { .. } => io,
+        })
     }
 
     /// The demo configuration: the accounts and keys of [`crate::demo`], regions
@@ -395,6 +400,31 @@ mod tests {
         let parsed = FileConfig::from_toml(text).expect("the example config parses");
         assert_eq!(parsed, FileConfig::demo());
         FileConfig::demo().check().unwrap();
+    }
+
+    /// A file that cannot be used is named in the error, whatever is wrong with it.
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, reason) in [
+            ("regions = [", "TOML parse error"),
+            ("regions = []", "at least one region"),
+        ] {
+            let path = dir.path().join("config.toml");
+            std::fs::write(&path, text).unwrap();
+            let err = FileConfig::load(&path).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("invalid config: {}: ", path.display())),
+                "{err}"
+            );
+            assert!(err.contains(reason), "{err}");
+        }
+        let missing = dir.path().join("missing.toml");
+        let err = FileConfig::load(&missing).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("cannot read {}: ", missing.display())),
+            "{err}"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use kms_types::aws_json::{self, DecodeError};
 use kms_types::{
     CustomKeyStoresListEntry, DescribeCustomKeyStoresResponse, Validate, ValidationError,
 };
@@ -61,10 +62,14 @@ pub fn load(path: &Path) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 
 /// Parses and checks data file contents.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
-    let file: DataFile = kms_types::aws_json::decode(bytes).map_err(|e| match e {
-        kms_types::aws_json::DecodeError::Serialization(m) if !m.contains(" at '") => DataError(
-            format!("not a data file ({m}); expected a JSON object {{\"Stores\": [...]}}"),
-        ),
+    let expected = "expected a JSON object {\"Stores\": [...]}";
+    let file: DataFile = aws_json::decode(bytes).map_err(|e| match e {
+        DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
+            DataError(format!("not a data file: {expected}"))
+        }
+        DecodeError::Serialization(m) if !m.contains(" at '") => {
+            DataError(format!("not a data file ({m}); {expected}"))
+        }
         other => DataError(other.to_string()),
     })?;
     let mut owners = HashSet::new();
@@ -224,5 +229,16 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// What is not a data file is called that, in the words of a data file.
+    #[test]
+    fn a_file_of_another_shape_is_not_a_data_file() {
+        assert_eq!(
+            parse(b"[{\"x\": 1}]").unwrap_err().to_string(),
+            "not a data file: expected a JSON object {\"Stores\": [...]}"
+        );
+        let err = parse(b"{\"Stores\": [").unwrap_err().to_string();
+        assert_eq!(err, "EOF while parsing a list at 'stores'");
     }
 }

@@ -30,6 +30,10 @@ impl DecodeError {
     }
 }
 
+/// The [`DecodeError::Serialization`] message of a body that is not a JSON object
+/// (a request, a response or any other awsJson document).
+pub const NOT_AN_OBJECT: &str = "the body must be a JSON object";
+
 /// Decodes an awsJson body. An empty body means `{}`; unknown members are ignored.
 /// A missing required member is reported as a validation error at its member path.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
@@ -39,9 +43,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
         body
     };
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(DecodeError::Serialization(
-            "the request body must be a JSON object".into(),
-        ));
+        return Err(DecodeError::Serialization(NOT_AN_OBJECT.into()));
     }
     // The fast path: plain serde_json. Only a failure pays for a second pass with
     // serde_path_to_error, to say where the fault is.
@@ -253,6 +255,11 @@ mod tests {
         ] {
             let err = decode::<Outer>(body).unwrap_err();
             assert_eq!(err.code(), "SerializationException", "{body:?}: {err}");
+        }
+        // The same words for a request, a response or a data file: not "request".
+        for body in [&b"[]"[..], b"  \"x\"", b"nope"] {
+            let err = decode::<Outer>(body).unwrap_err();
+            assert_eq!(err, DecodeError::Serialization(NOT_AN_OBJECT.into()));
         }
         let err = decode::<Outer>(b"{\"Limit\": \"ten\"}").unwrap_err();
         assert!(err.to_string().contains("at 'limit'"), "{err}");
