@@ -92,7 +92,7 @@ fn available(what: &str, probe: &mut Command) -> bool {
 }
 
 /// A command with none of the caller's AWS settings: no AWS_* variables, no config or
-/// credentials files, no instance metadata lookups.
+/// credentials files, no instance metadata lookups, no pager.
 fn isolated(program: &str) -> Command {
     let mut command = Command::new(program);
     for (name, _) in std::env::vars_os() {
@@ -106,7 +106,9 @@ fn isolated(program: &str) -> Command {
             "AWS_SHARED_CREDENTIALS_FILE",
             "/nonexistent/kms-server-test/credentials",
         )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // AWS CLI v2 pages its output through `less` unless told not to.
+        .env("AWS_PAGER", "");
     command
 }
 
