@@ -159,10 +159,11 @@ impl FileConfig {
             message: e.to_string(),
         })?;
         // Name the file in what is wrong with it.
-        Self::from_toml(&text).map_err(|e| match e {
-            ConfigError::Syntax(m) => ConfigError::Syntax(format!("{}: {m}", path.display())),
-            ConfigError::Invalid(m) => ConfigError::Invalid(format!("{}: {m}", path.display())),
-            io @ ConfigError::Io { .. } => io,
+        Self::from_toml(&text).map_err(|mut e| {
+            if let ConfigError::Syntax(m) | ConfigError::Invalid(m) = &mut e {
+                *m = format!("{}: {m}", path.display());
+            }
+            e
         })
     }
 

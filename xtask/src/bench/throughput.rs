@@ -145,6 +145,23 @@ fn start_server(ctx: &Ctx, name: &str, quiet_logs: bool) -> Result<Service> {
     )
 }
 
+/// `bench-harness baseline` answering the bytes of `body`; with `verify`, it checks each
+/// request's SigV4 signature first.
+fn start_baseline(ctx: &Ctx, name: &str, body: &Path, verify: bool) -> Result<Service> {
+    let mut command = ctx.harness();
+    command.args(["baseline", "--body", &body.to_string_lossy()]);
+    if verify {
+        command.args(["--verify", "sigv4"]);
+    }
+    Service::start(
+        name,
+        command,
+        &ctx.out.join(format!("{name}.log")),
+        "READY",
+        Duration::from_secs(30),
+    )
+}
+
 pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     let wrk = ensure_wrk()?;
     let wrk_version = Command::new(&wrk)
@@ -166,17 +183,7 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
     let (_, server_body) = prepare(ctx, &server.endpoint, "kms-server")?;
     let body_file = ctx.out.join("baseline-body.json");
     std::fs::write(&body_file, &server_body)?;
-    let baseline = Service::start(
-        "baseline",
-        {
-            let mut c = ctx.harness();
-            c.args(["baseline", "--body", &body_file.to_string_lossy()]);
-            c
-        },
-        &ctx.out.join("baseline.log"),
-        "READY",
-        Duration::from_secs(30),
-    )?;
+    let baseline = start_baseline(ctx, "baseline", &body_file, false)?;
     let (_, baseline_body) = prepare(ctx, &baseline.endpoint, "baseline")?;
     ensure!(
         baseline_body == server_body,
@@ -209,35 +216,19 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
 
     // Diagnostic: the baseline plus the signature check every KMS stand-in must make — the
     // floor under kms-server that no work of its own could go below.
-    let signed_baseline = Service::start(
-        "baseline-sigv4",
-        {
-            let mut c = ctx.harness();
-            c.args([
-                "baseline",
-                "--body",
-                &body_file.to_string_lossy(),
-                "--verify",
-                "sigv4",
-            ]);
-            c
-        },
-        &ctx.out.join("baseline-sigv4.log"),
-        "READY",
-        Duration::from_secs(30),
-    )
-    .and_then(|service| {
-        let (lua, _) = prepare(ctx, &service.endpoint, "baseline-sigv4")?;
-        eprintln!("bench:   baseline + SigV4: wrk {seconds}s");
-        let run = run_wrk(&wrk, &lua, &service, seconds, threads)?;
-        ensure!(
-            run.non_2xx == 0,
-            "{} requests failed verification (see baseline-sigv4.log)",
-            run.non_2xx
-        );
-        Ok(run)
-    })
-    .map_err(|e| format!("{e:#}"));
+    let signed_baseline = start_baseline(ctx, "baseline-sigv4", &body_file, true)
+        .and_then(|service| {
+            let (lua, _) = prepare(ctx, &service.endpoint, "baseline-sigv4")?;
+            eprintln!("bench:   baseline + SigV4: wrk {seconds}s");
+            let run = run_wrk(&wrk, &lua, &service, seconds, threads)?;
+            ensure!(
+                run.non_2xx == 0,
+                "{} requests failed verification (see baseline-sigv4.log)",
+                run.non_2xx
+            );
+            Ok(run)
+        })
+        .map_err(|e| format!("{e:#}"));
 
     // Diagnostic: the same binary with per-request logs off, to show what logging costs;
     // then, while it is up, a CPU profile under the same load when the target is missed.
