@@ -50,7 +50,7 @@ fn whole_kms_model() {
     let markers = file
         .items
         .iter()
-        .filter(|item| matches!(item, syn::Item::Impl(i) if i.trait_.as_ref().is_some_and(|(_, p, _)| p.segments.last().unwrap().ident == "OperationShape")))
+        .filter(|item| matches!(item, syn::Item::Impl(i) if i.trait_.as_ref().is_some_and(|(p, _)| p.segments.last().unwrap().ident == "OperationShape")))
         .count();
     assert_eq!(markers, 54);
     assert!(
