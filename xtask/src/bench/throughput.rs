@@ -9,7 +9,9 @@ use anyhow::{Context, Result, anyhow, ensure};
 
 use super::Ctx;
 use super::report::{Section, Target};
-use super::util::{Service, Summary, Usage, ensure_tool, output_of, paired_ratios, usage};
+use super::util::{
+    Service, Summary, Usage, ensure_tool, output_of, paired_ratios, usage, waited_children_cpu_s,
+};
 
 const CONNECTIONS: usize = 64;
 
@@ -30,6 +32,9 @@ struct WrkRun {
     switches_per_request: f64,
     /// Of them, involuntary (preempted while it could have run on).
     involuntary_per_request: f64,
+    /// CPU time the load generator (wrk, user + system) used per request: it shares
+    /// the cores with the server.
+    load_cpu_us_per_request: f64,
 }
 
 impl WrkRun {
@@ -72,6 +77,7 @@ fn run_wrk(
 ) -> Result<WrkRun> {
     let endpoint = &service.endpoint;
     let before = usage(service.pid())?;
+    let wrk_before = waited_children_cpu_s()?;
     let text = output_of(Command::new(wrk).args([
         "-t",
         &threads.to_string(),
@@ -86,6 +92,7 @@ fn run_wrk(
         &format!("{endpoint}/"),
     ]))?;
     let used: Usage = usage(service.pid())? - before;
+    let wrk_used = waited_children_cpu_s()? - wrk_before;
     let mut run = parse_wrk(&text)?;
     let per_request = |v: f64| v / run.requests.max(1) as f64;
     run.cpu_us_per_request = per_request((used.user_s + used.system_s) * 1e6);
@@ -93,6 +100,7 @@ fn run_wrk(
     run.switches_per_request =
         per_request((used.voluntary_switches + used.involuntary_switches) as f64);
     run.involuntary_per_request = per_request(used.involuntary_switches as f64);
+    run.load_cpu_us_per_request = per_request(wrk_used * 1e6);
     Ok(run)
 }
 
@@ -123,6 +131,7 @@ fn parse_wrk(text: &str) -> Result<WrkRun> {
         system_us_per_request: f64::NAN,
         switches_per_request: f64::NAN,
         involuntary_per_request: f64::NAN,
+        load_cpu_us_per_request: f64::NAN,
     };
     ensure!(run.duration_s > 0.0, "wrk ran for no time: {line}");
     Ok(run)
@@ -281,6 +290,7 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
         "server CPU per request (µs)",
         "of it in the kernel (µs)",
         "server context switches per request",
+        "wrk CPU per request (µs)",
         "non-2xx",
         "socket errors",
     ]);
@@ -346,31 +356,45 @@ pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
             run.rps() / base.median
         ));
     }
-    let cpu = |runs: &[WrkRun]| {
-        Summary::of(
-            &runs
-                .iter()
-                .map(|r| r.cpu_us_per_request)
-                .collect::<Vec<_>>(),
-        )
-    };
-    if let (Some(server_cpu), Some(base_cpu)) = (cpu(&server_runs), cpu(&baseline_runs)) {
-        section.note(format!(
-            "CPU per request (from /proc/PID/stat, independent of how wrk shares the cores): kms-server \
-             {:.1} µs, baseline {:.1} µs (medians) — kms-server spends {:.1}× the baseline's CPU on a request.",
-            server_cpu.median,
-            base_cpu.median,
-            server_cpu.median / base_cpu.median
-        ));
-    }
-    let switches = |runs: &[WrkRun], f: fn(&WrkRun) -> f64| {
+    let median = |runs: &[WrkRun], f: fn(&WrkRun) -> f64| {
         Summary::of(&runs.iter().map(f).collect::<Vec<_>>()).map(|s| s.median)
     };
+    if let (Some(server_cpu), Some(base_cpu)) = (
+        median(&server_runs, |r| r.cpu_us_per_request),
+        median(&baseline_runs, |r| r.cpu_us_per_request),
+    ) {
+        section.note(format!(
+            "CPU per request (from /proc/PID/stat, independent of how wrk shares the cores): kms-server \
+             {server_cpu:.1} µs, baseline {base_cpu:.1} µs (medians) — kms-server spends {:.1}× the \
+             baseline's CPU on a request.",
+            server_cpu / base_cpu
+        ));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let busy = |runs: &[WrkRun]| {
+        median(runs, |r| {
+            (r.cpu_us_per_request + r.load_cpu_us_per_request) * r.rps() / 1e6
+        })
+    };
+    if let (Some(server_wrk), Some(base_wrk), Some(server_busy), Some(base_busy)) = (
+        median(&server_runs, |r| r.load_cpu_us_per_request),
+        median(&baseline_runs, |r| r.load_cpu_us_per_request),
+        busy(&server_runs),
+        busy(&baseline_runs),
+    ) {
+        section.note(format!(
+            "wrk runs on the same {cores:.0} cores: it used {server_wrk:.1} µs of CPU per request against \
+             kms-server and {base_wrk:.1} µs against the baseline (medians). Server and wrk together kept \
+             {server_busy:.2} and {base_busy:.2} of the {cores:.0} cores busy, so requests/s is about cores ÷ \
+             (server + wrk CPU per request): every µs the server spends is a µs wrk cannot spend sending, \
+             and wrk itself spent more CPU per request against the slower server."
+        ));
+    }
     if let (Some(server), Some(server_involuntary), Some(base), Some(base_involuntary)) = (
-        switches(&server_runs, |r| r.switches_per_request),
-        switches(&server_runs, |r| r.involuntary_per_request),
-        switches(&baseline_runs, |r| r.switches_per_request),
-        switches(&baseline_runs, |r| r.involuntary_per_request),
+        median(&server_runs, |r| r.switches_per_request),
+        median(&server_runs, |r| r.involuntary_per_request),
+        median(&baseline_runs, |r| r.switches_per_request),
+        median(&baseline_runs, |r| r.involuntary_per_request),
     ) {
         section.note(format!(
             "Context switches per request (from /proc/PID/task/*/status; medians): kms-server {server:.3} \
@@ -399,6 +423,7 @@ fn figure_row(name: &str, runs: &[WrkRun]) -> Vec<String> {
         show(runs.iter().map(|r| r.cpu_us_per_request).collect(), 1),
         show(runs.iter().map(|r| r.system_us_per_request).collect(), 1),
         show(runs.iter().map(|r| r.switches_per_request).collect(), 3),
+        show(runs.iter().map(|r| r.load_cpu_us_per_request).collect(), 1),
         runs.iter().map(|r| r.non_2xx).sum::<u64>().to_string(),
         runs.iter()
             .map(|r| r.socket_errors)

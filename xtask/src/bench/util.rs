@@ -251,22 +251,38 @@ fn context_switches(status: &str) -> (u64, u64) {
 
 /// CPU time (user, system) a process has used so far, in seconds (/proc/PID/stat).
 fn cpu_times(pid: u32) -> Result<(f64, f64)> {
-    let path = format!("/proc/{pid}/stat");
-    let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    // utime and stime are fields 14 and 15 of /proc/PID/stat.
+    stat_seconds(&format!("/proc/{pid}/stat"), 14)
+}
+
+/// CPU time (user + system) in seconds that this process's children have used and
+/// been waited for so far: a child run from start to exit in between two readings
+/// (like wrk) used the difference.
+pub fn waited_children_cpu_s() -> Result<f64> {
+    // cutime and cstime are fields 16 and 17 of /proc/PID/stat.
+    let (user, system) = stat_seconds("/proc/self/stat", 16)?;
+    Ok(user + system)
+}
+
+/// Fields `first` and `first + 1` (1-based, as proc(5) numbers them) of a /proc stat
+/// file, clock ticks turned into seconds.
+fn stat_seconds(path: &str, first: usize) -> Result<(f64, f64)> {
+    let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    // The command name (field 2) may hold spaces and parentheses: fields after its
+    // last ')' start at field 3.
     let rest = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest)
         .ok_or_else(|| anyhow!("unexpected {path}: {stat}"))?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| -> Result<f64> {
+    let seconds = |field: usize| -> Result<f64> {
         fields
-            .get(i)
+            .get(field - 3)
             .and_then(|v| v.parse::<f64>().ok())
-            .ok_or_else(|| anyhow!("no field {} in {path}", i + 3))
+            .map(|ticks| ticks / clock_ticks())
+            .ok_or_else(|| anyhow!("no field {field} in {path}"))
     };
-    // utime is field 14, stime field 15 (1-based); here index 11 and 12.
-    Ok((ticks(11)? / clock_ticks(), ticks(12)? / clock_ticks()))
+    Ok((seconds(first)?, seconds(first + 1)?))
 }
 
 fn clock_ticks() -> f64 {
@@ -418,6 +434,23 @@ mod tests {
         let used = usage(std::process::id()).unwrap() - before;
         assert!(used.user_s + used.system_s > 0.0, "{used:?}");
         assert!(used.voluntary_switches >= 1, "{used:?}");
+    }
+
+    #[test]
+    fn cpu_of_waited_children_counts_a_finished_child() {
+        let before = waited_children_cpu_s().unwrap();
+        // A child that spins for a while (the clock moves in 10 ms ticks), waited for.
+        let start = std::time::Instant::now();
+        let mut used = 0.0;
+        while used == 0.0 && start.elapsed().as_secs() < 20 {
+            let status = Command::new("sh")
+                .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            used = waited_children_cpu_s().unwrap() - before;
+        }
+        assert!(used > 0.0);
     }
 
     #[test]
