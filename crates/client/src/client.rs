@@ -59,14 +59,14 @@ impl fmt::Debug for Client {
     }
 }
 
-/// HTTP and HTTPS (rustls on ring, Mozilla's roots), or HTTP alone without the
-/// `rustls` feature.
+/// HTTP and HTTPS (rustls on ring; Mozilla's roots or the configured CA bundle), or
+/// HTTP alone without the `rustls` feature.
 #[cfg(feature = "rustls")]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 #[cfg(not(feature = "rustls"))]
 type Connector = HttpConnector;
 
-fn connector(connect_timeout: Duration) -> Connector {
+fn connector(connect_timeout: Duration, ca_bundle: Option<&crate::CaBundle>) -> Connector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(connect_timeout));
     http.set_nodelay(true);
@@ -74,14 +74,17 @@ fn connector(connect_timeout: Duration) -> Connector {
     {
         http.enforce_http(false);
         hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .expect("the ring provider supports the safe default protocol versions")
+            .with_tls_config(crate::tls::client_config(ca_bundle))
             .https_or_http()
             .enable_http1()
             .wrap_connector(http)
     }
     #[cfg(not(feature = "rustls"))]
-    http
+    {
+        // Only https endpoints use a CA bundle, and they need the `rustls` feature.
+        let _ = ca_bundle;
+        http
+    }
 }
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
@@ -137,7 +140,10 @@ impl Client {
         .expect("ASCII");
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector(config.timeouts.connect));
+            .build(connector(
+                config.timeouts.connect,
+                config.ca_bundle.as_ref(),
+            ));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -341,8 +347,16 @@ impl Client {
 
     fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
         let message = chain(&e);
+        let endpoint = self.inner.config.endpoint.clone();
+        if crate::tls::is_rejected_certificate(&e) {
+            return Error::Certificate {
+                endpoint,
+                message,
+                source: Box::new(e),
+            };
+        }
         Error::Transport {
-            endpoint: self.inner.config.endpoint.clone(),
+            endpoint,
             message,
             source: Some(Box::new(e)),
         }

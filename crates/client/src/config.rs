@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::retry::RetryConfig;
+pub use crate::tls::CaBundle;
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -48,6 +49,9 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Validate request parameters client-side before sending (default `true`).
     pub validate_input: bool,
+    /// Certificate authorities trusted for HTTPS instead of the built-in Mozilla roots
+    /// (`--ca-bundle`, `AWS_CA_BUNDLE`, a profile's `ca_bundle`); `None`: Mozilla's.
+    pub ca_bundle: Option<CaBundle>,
 }
 
 /// Values given on the command line; they beat everything else.
@@ -59,6 +63,8 @@ pub struct Overrides {
     pub region: Option<String>,
     /// `--endpoint-url`
     pub endpoint_url: Option<String>,
+    /// `--ca-bundle`: a PEM file of the certificate authorities to trust for HTTPS.
+    pub ca_bundle: Option<String>,
 }
 
 /// The public KMS endpoint for `region`: `https://kms.{region}.amazonaws.com`
@@ -182,6 +188,20 @@ pub enum ConfigError {
     )]
     HttpsUnsupported { value: String },
 
+    #[error(
+        "cannot use the CA bundle {}from {origin}: {reason}; it must be a PEM file of the \
+         certificate authorities to trust for HTTPS (-----BEGIN CERTIFICATE----- blocks)",
+        path.as_ref().map(|p| format!("{} ", p.display())).unwrap_or_default()
+    )]
+    InvalidCaBundle {
+        /// The file, when the bundle came from one.
+        path: Option<PathBuf>,
+        /// Where it was configured: `--ca-bundle`, `AWS_CA_BUNDLE`, a profile line.
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
     InvalidMaxAttempts { value: String, origin: String },
 
@@ -230,6 +250,7 @@ pub struct ConfigBuilder {
     retry: Option<RetryConfig>,
     timeouts: Option<Timeouts>,
     validate_input: Option<bool>,
+    ca_bundle: Option<CaBundle>,
 }
 
 impl ConfigBuilder {
@@ -259,6 +280,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// Trust these certificate authorities for HTTPS instead of Mozilla's roots.
+    pub fn ca_bundle(mut self, ca_bundle: CaBundle) -> Self {
+        self.ca_bundle = Some(ca_bundle);
+        self
+    }
+
     pub fn build(self) -> Result<Config, ConfigError> {
         let region = self
             .region
@@ -278,6 +305,7 @@ impl ConfigBuilder {
             retry: self.retry.unwrap_or_default(),
             timeouts: self.timeouts.unwrap_or_default(),
             validate_input: self.validate_input.unwrap_or(true),
+            ca_bundle: self.ca_bundle,
         })
     }
 }
@@ -310,18 +338,21 @@ struct FileLoc {
     readable: bool,
 }
 
+/// `path` with a leading `~` expanded to the home directory, as the AWS CLI does.
+fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+            h.join(rest.trim_start_matches(['/', '\\']))
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
 fn shared_file(env: Env<'_>, env_var: &str, default_name: &str) -> FileLoc {
     let home = home_dir(env);
     if let Some(p) = var(env, env_var) {
-        // expand a leading "~" like the CLI does
-        let expanded = match (p.strip_prefix('~'), &home) {
-            (Some(rest), Some(h)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
-                h.join(rest.trim_start_matches(['/', '\\']))
-            }
-            _ => PathBuf::from(p),
-        };
         return FileLoc {
-            path: expanded,
+            path: expand_home(&p, home.as_deref()),
             readable: true,
         };
     }
@@ -470,6 +501,27 @@ impl Config {
             retry.max_attempts = parse_max_attempts(&p.value, &p.origin("max_attempts"))?;
         }
 
+        // --- CA bundle (the AWS CLI's order) -------------------------------------
+        let home = home_dir(env);
+        let ca_bundle = if let Some(p) = nonblank(&overrides.ca_bundle) {
+            Some(CaBundle::load(
+                &expand_home(p.trim(), home.as_deref()),
+                "--ca-bundle",
+            )?)
+        } else if let Some(p) = var(env, "AWS_CA_BUNDLE") {
+            Some(CaBundle::load(
+                &expand_home(p.trim(), home.as_deref()),
+                "AWS_CA_BUNDLE",
+            )?)
+        } else if let Some(p) = profile.get("ca_bundle").filter(|p| !p.value.is_empty()) {
+            Some(CaBundle::load(
+                &expand_home(&p.value, home.as_deref()),
+                &p.origin("ca_bundle"),
+            )?)
+        } else {
+            None
+        };
+
         Ok(Config {
             endpoint,
             region,
@@ -477,6 +529,7 @@ impl Config {
             retry,
             timeouts: Timeouts::default(),
             validate_input: true,
+            ca_bundle,
         })
     }
 }
@@ -1625,5 +1678,84 @@ region = ap-southeast-2
             .build()
             .unwrap_err();
         assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
+    }
+
+    // --- CA bundle ----------------------------------------------------------------
+
+    fn ca_pem(name: &str) -> String {
+        rcgen::generate_simple_self_signed(vec![name.to_owned()])
+            .unwrap()
+            .cert
+            .pem()
+    }
+
+    #[test]
+    fn ca_bundle_comes_from_the_flag_then_aws_ca_bundle_then_the_profile() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1");
+        assert_eq!(f.resolve().unwrap().ca_bundle, None);
+
+        let in_profile = f.file("profile.pem", &ca_pem("profile.example"));
+        f.config("[default]\nca_bundle = ~/profile.pem\n");
+        let c = f.resolve().unwrap();
+        let bundle = c.ca_bundle.expect("the profile's ca_bundle");
+        assert_eq!(
+            bundle.path(),
+            Some(in_profile.as_path()),
+            "~ is the home directory"
+        );
+        assert_eq!(bundle.certificates().len(), 1);
+
+        let in_env = f.file("env.pem", &(ca_pem("a.example") + &ca_pem("b.example")));
+        f.set("AWS_CA_BUNDLE", &in_env.display().to_string());
+        let bundle = f.resolve().unwrap().ca_bundle.unwrap();
+        assert_eq!(bundle.path(), Some(in_env.as_path()));
+        assert_eq!(bundle.certificates().len(), 2);
+
+        let on_flag = f.file("flag.pem", &ca_pem("flag.example"));
+        let o = Overrides {
+            ca_bundle: Some(on_flag.display().to_string()),
+            ..Default::default()
+        };
+        let bundle = f.resolve_with(&o).unwrap().ca_bundle.unwrap();
+        assert_eq!(bundle.path(), Some(on_flag.as_path()));
+    }
+
+    #[test]
+    fn an_unusable_ca_bundle_names_the_file_and_where_it_was_set() {
+        let mut f = Fixture::new();
+        env_creds(&mut f);
+        f.set("AWS_REGION", "us-east-1");
+        let config = f.config("[default]\n\nca_bundle = ~/missing.pem\n");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidCaBundle { .. }), "{e:?}");
+        let message = e.to_string();
+        assert!(message.contains("missing.pem"), "{message}");
+        assert!(
+            message.contains(&format!("ca_bundle in {} line 3", config.display())),
+            "{message}"
+        );
+
+        let key_only = f.file(
+            "key.pem",
+            &rcgen::KeyPair::generate().unwrap().serialize_pem(),
+        );
+        f.set("AWS_CA_BUNDLE", &key_only.display().to_string());
+        let message = f.resolve().unwrap_err().to_string();
+        assert!(message.contains("from AWS_CA_BUNDLE"), "{message}");
+        assert!(message.contains("no certificate"), "{message}");
+    }
+
+    #[test]
+    fn builder_takes_a_ca_bundle() {
+        let bundle = CaBundle::from_pem(ca_pem("builder.example").as_bytes()).unwrap();
+        let c = Config::builder()
+            .region("us-east-1")
+            .credentials(Credentials::new("AKID", "SECRET", None))
+            .ca_bundle(bundle.clone())
+            .build()
+            .unwrap();
+        assert_eq!(c.ca_bundle, Some(bundle));
     }
 }

@@ -161,6 +161,16 @@ pub enum Error {
         /// The underlying error.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The endpoint's TLS certificate was rejected (unknown issuer, wrong name,
+    /// expired, ...). Never retried.
+    Certificate {
+        /// The endpoint.
+        endpoint: String,
+        /// The error chain, as text.
+        message: String,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// An attempt or the whole call ran out of time.
     Timeout {
         /// The endpoint.
@@ -248,7 +258,10 @@ impl Error {
             Self::Service(meta) => classify(meta.status, meta.code.as_deref()).is_some(),
             Self::InvalidResponse { status, .. } => *status >= 500,
             Self::Transport { .. } | Self::Timeout { .. } => true,
-            Self::RepeatedMarker { .. } | Self::Config(_) | Self::Signing(_) => false,
+            Self::Certificate { .. }
+            | Self::RepeatedMarker { .. }
+            | Self::Config(_)
+            | Self::Signing(_) => false,
         }
     }
 
@@ -384,6 +397,15 @@ impl fmt::Display for Error {
                 "could not reach {endpoint}: {message}; check the endpoint URL (--endpoint-url, \
                  AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
             ),
+            Self::Certificate {
+                endpoint, message, ..
+            } => write!(
+                f,
+                "the TLS certificate of {endpoint} was not accepted: {message}; if a private \
+                 certificate authority issued it (a TLS proxy in front of kms-server, a corporate \
+                 proxy), trust that CA with --ca-bundle, AWS_CA_BUNDLE or ca_bundle in the \
+                 profile (a PEM file)"
+            ),
             Self::Timeout {
                 endpoint,
                 limit,
@@ -419,6 +441,7 @@ impl std::error::Error for Error {
             Self::Transport { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
+            Self::Certificate { source, .. } => Some(&**source),
             Self::Config(e) => Some(&**e),
             _ => None,
         }

@@ -30,9 +30,10 @@ pub mod operation;
 #[cfg(feature = "cli")]
 pub mod output;
 pub mod retry;
+mod tls;
 
 pub use client::Client;
-pub use config::{Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
+pub use config::{CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
 pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
 pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
 pub use retry::RetryConfig;

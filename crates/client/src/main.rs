@@ -26,7 +26,7 @@ const OPERATION: &str = "DescribeCustomKeyStores";
 /// Configuration comes, as for the AWS CLI, from the command line, then the
 /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 /// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
-/// AWS_PROFILE, AWS_MAX_ATTEMPTS), then ~/.aws/credentials and ~/.aws/config
+/// AWS_PROFILE, AWS_MAX_ATTEMPTS, AWS_CA_BUNDLE), then ~/.aws/credentials and ~/.aws/config
 /// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE).
 ///
 /// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,
@@ -56,6 +56,11 @@ struct Global {
     /// and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables).
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
+
+    /// Trust the certificate authorities in this PEM file for HTTPS instead of the
+    /// built-in Mozilla roots (overrides AWS_CA_BUNDLE and the profile's ca_bundle).
+    #[arg(long, global = true, value_name = "PATH")]
+    ca_bundle: Option<String>,
 
     /// Output format: json (like the AWS CLI's), table (bordered), or text
     /// (tab-separated, like the AWS CLI's text format).
@@ -190,6 +195,7 @@ async fn run(cli: Cli) -> ExitCode {
         profile: g.profile.clone(),
         region: g.region.clone(),
         endpoint_url: g.endpoint_url.clone(),
+        ca_bundle: g.ca_bundle.clone(),
     };
     let config = match Config::from_env_with(&|k| std::env::var(k).ok(), &overrides) {
         Ok(c) => c,
