@@ -3,13 +3,15 @@
 //!
 //! [`generate`] returns a [`TokenStream`] of plain items: structures with builders and
 //! validators, enums that keep unknown values, error types, one error enum and one
-//! marker type with its [`Operation`](https://docs.rs/kms-types) descriptor per operation.
+//! marker type with its [`Operation`](https://docs.rs/kms-types) descriptor per operation,
+//! and the service's endpoint resolver compiled from its endpoint rules.
 //! Generated code refers to its runtime through `::kms_types`.
 //!
 //! [`operation_schemas`] derives the JSON Schema of each operation's input and output
 //! from the same model (what `cargo xtask codegen` writes under `spec/schema/`).
 
 mod docs;
+mod endpoint;
 mod enums;
 pub mod json_schema;
 mod names;
@@ -93,6 +95,7 @@ impl<'m> Generator<'m> {
             items.push(self.operation(operation));
         }
         items.push(self.operation_list());
+        items.push(self.endpoint_resolver()?);
         let patterns = self.pattern_statics();
         Ok(quote! {
             #(#items)*

@@ -55,6 +55,11 @@ pub enum Fault {
         member: String,
         shape: String,
     },
+    #[error("@{trait_name}: {reason}")]
+    BadEndpointRules {
+        trait_name: &'static str,
+        reason: String,
+    },
     #[error("no shape `{0}` in the model")]
     UnknownShape(String),
 }

@@ -2,8 +2,10 @@
 //!
 //! [`Model::load`] reads a model file and checks it; every fault names the file, the
 //! shape and what is wrong. [`Model::service`] then resolves it into an
-//! operation-centric [`ServiceView`] that a generator walks in a stable order.
+//! operation-centric [`ServiceView`] that a generator walks in a stable order;
+//! [`endpoint_rules`] parses the service's endpoint rules and their test cases.
 
+pub mod endpoint_rules;
 mod error;
 mod load;
 pub mod pattern;

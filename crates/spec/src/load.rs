@@ -129,6 +129,18 @@ impl Model {
         {
             self.check_paginated(shape, &paginated)?;
         }
+        if let Some(rules) = shape.traits.endpoint_rule_set() {
+            rules.map_err(|reason| Fault::BadEndpointRules {
+                trait_name: crate::endpoint_rules::ENDPOINT_RULE_SET,
+                reason,
+            })?;
+        }
+        if let Some(tests) = shape.traits.endpoint_tests() {
+            tests.map_err(|reason| Fault::BadEndpointRules {
+                trait_name: crate::endpoint_rules::ENDPOINT_TESTS,
+                reason,
+            })?;
+        }
         Ok(())
     }
 

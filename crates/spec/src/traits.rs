@@ -284,6 +284,20 @@ impl Traits {
         })
     }
 
+    /// `smithy.rules#endpointRuleSet`, parsed.
+    pub fn endpoint_rule_set(&self) -> Option<Result<crate::endpoint_rules::RuleSet, String>> {
+        self.get(crate::endpoint_rules::ENDPOINT_RULE_SET)
+            .map(crate::endpoint_rules::RuleSet::parse)
+    }
+
+    /// `smithy.rules#endpointTests`, parsed.
+    pub fn endpoint_tests(
+        &self,
+    ) -> Option<Result<Vec<crate::endpoint_rules::EndpointTest>, String>> {
+        self.get(crate::endpoint_rules::ENDPOINT_TESTS)
+            .map(crate::endpoint_rules::EndpointTest::parse_all)
+    }
+
     /// `aws.auth#sigv4`: the signing name.
     pub fn sigv4(&self) -> Option<&str> {
         self.get(SIGV4)?.get("name")?.as_str()

@@ -19,6 +19,7 @@ extern crate self as kms_types;
 
 pub mod aws_json;
 mod blob;
+pub mod endpoint;
 pub mod operation;
 #[cfg(feature = "sigv4")]
 pub mod sigv4;
