@@ -49,6 +49,12 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Validate request parameters client-side before sending (default `true`).
     pub validate_input: bool,
+    /// Whether the endpoint is KMS's FIPS endpoint (`AWS_USE_FIPS_ENDPOINT`,
+    /// `use_fips_endpoint`).
+    pub use_fips: bool,
+    /// Whether the endpoint is KMS's dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT`,
+    /// `use_dualstack_endpoint`).
+    pub use_dual_stack: bool,
     /// Certificate authorities trusted for HTTPS instead of the built-in Mozilla roots
     /// (`--ca-bundle`, `AWS_CA_BUNDLE`, a profile's `ca_bundle`); `None`: Mozilla's.
     pub ca_bundle: Option<CaBundle>,
@@ -67,19 +73,33 @@ pub struct Overrides {
     pub ca_bundle: Option<String>,
 }
 
-/// The public KMS endpoint for `region`: `https://kms.{region}.amazonaws.com`
-/// (with the partition's DNS suffix for China and the ISO partitions).
-pub fn default_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else if region.starts_with("us-isob-") {
-        "sc2s.sgov.gov"
-    } else if region.starts_with("us-iso-") {
-        "c2s.ic.gov"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://kms.{region}.{suffix}")
+/// Which KMS endpoint to call, as the model's endpoint rules decide
+/// ([`kms_types::resolve_endpoint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EndpointChoice<'a> {
+    /// The region (required unless `custom` is given).
+    pub region: Option<&'a str>,
+    /// The FIPS endpoint (`kms-fips.…`).
+    pub use_fips: bool,
+    /// The dual-stack (IPv4 and IPv6) endpoint (`….api.aws`).
+    pub use_dual_stack: bool,
+    /// An endpoint URL that replaces the regional one (e.g. a local kms-server).
+    pub custom: Option<&'a str>,
+}
+
+/// The KMS endpoint for `choice`, by the model's endpoint rules: e.g.
+/// `https://kms.us-east-1.amazonaws.com`, `https://kms-fips.us-east-1.amazonaws.com`,
+/// `https://kms.us-east-1.api.aws` (dual-stack), with each partition's DNS suffix.
+/// FIPS or dual-stack together with a custom endpoint is an error, as in the SDKs.
+pub fn resolve_endpoint(
+    choice: EndpointChoice<'_>,
+) -> Result<String, kms_types::endpoint::EndpointError> {
+    kms_types::resolve_endpoint(&kms_types::EndpointParams {
+        region: choice.region.map(str::to_owned),
+        use_fips: choice.use_fips,
+        use_dual_stack: choice.use_dual_stack,
+        endpoint: choice.custom.map(str::to_owned),
+    })
 }
 
 /// Everything that can go wrong while building a [`Config`]. Each message
@@ -202,6 +222,25 @@ pub enum ConfigError {
         reason: String,
     },
 
+    #[error(
+        "cannot choose the KMS endpoint: {message} ({settings}); change or unset one of these \
+         settings"
+    )]
+    Endpoint {
+        /// The endpoint rules' message, e.g. `Invalid Configuration: FIPS and custom
+        /// endpoint are not supported`.
+        message: String,
+        /// The settings in play and where each came from.
+        settings: String,
+    },
+
+    #[error("invalid {setting} {value:?} from {origin}: use true or false")]
+    InvalidBool {
+        setting: &'static str,
+        value: String,
+        origin: String,
+    },
+
     #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
     InvalidMaxAttempts { value: String, origin: String },
 
@@ -251,10 +290,12 @@ pub struct ConfigBuilder {
     timeouts: Option<Timeouts>,
     validate_input: Option<bool>,
     ca_bundle: Option<CaBundle>,
+    use_fips: bool,
+    use_dual_stack: bool,
 }
 
 impl ConfigBuilder {
-    /// Endpoint URL; defaults to [`default_endpoint`] of the region.
+    /// Endpoint URL; defaults to the region's, see [`resolve_endpoint`].
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
@@ -280,6 +321,18 @@ impl ConfigBuilder {
         self
     }
 
+    /// Call KMS's FIPS endpoint (`https://kms-fips.{region}…`); not with a custom endpoint.
+    pub fn use_fips(mut self, use_fips: bool) -> Self {
+        self.use_fips = use_fips;
+        self
+    }
+
+    /// Call KMS's dual-stack (IPv4 and IPv6) endpoint; not with a custom endpoint.
+    pub fn use_dual_stack(mut self, use_dual_stack: bool) -> Self {
+        self.use_dual_stack = use_dual_stack;
+        self
+    }
+
     /// Trust these certificate authorities for HTTPS instead of Mozilla's roots.
     pub fn ca_bundle(mut self, ca_bundle: CaBundle) -> Self {
         self.ca_bundle = Some(ca_bundle);
@@ -294,10 +347,25 @@ impl ConfigBuilder {
         let credentials = self.credentials.ok_or(ConfigError::BuilderMissing {
             field: "credentials",
         })?;
-        let endpoint = match self.endpoint {
-            Some(e) => check_endpoint(&e, "ConfigBuilder::endpoint")?,
-            None => default_endpoint(&region),
+        let custom = match &self.endpoint {
+            Some(e) => Some(check_endpoint(e, "ConfigBuilder::endpoint")?),
+            None => None,
         };
+        let choice = EndpointChoice {
+            region: Some(&region),
+            use_fips: self.use_fips,
+            use_dual_stack: self.use_dual_stack,
+            custom: custom.as_deref(),
+        };
+        let endpoint = resolve_endpoint(choice).map_err(|e| ConfigError::Endpoint {
+            message: e.message().to_owned(),
+            settings: describe_choice(
+                &choice,
+                "ConfigBuilder::use_fips",
+                "ConfigBuilder::use_dual_stack",
+                "ConfigBuilder::endpoint",
+            ),
+        })?;
         Ok(Config {
             endpoint,
             region,
@@ -305,6 +373,8 @@ impl ConfigBuilder {
             retry: self.retry.unwrap_or_default(),
             timeouts: self.timeouts.unwrap_or_default(),
             validate_input: self.validate_input.unwrap_or(true),
+            use_fips: self.use_fips,
+            use_dual_stack: self.use_dual_stack,
             ca_bundle: self.ca_bundle,
         })
     }
@@ -477,21 +547,50 @@ impl Config {
         };
 
         // --- endpoint -----------------------------------------------------------
-        let endpoint = if let Some(e) = nonblank(&overrides.endpoint_url) {
-            check_endpoint(&e, "--endpoint-url")?
+        let custom = if let Some(e) = nonblank(&overrides.endpoint_url) {
+            Some((
+                check_endpoint(&e, "--endpoint-url")?,
+                "--endpoint-url".to_owned(),
+            ))
         } else if ignore_configured_endpoints(env, &profile) {
-            default_endpoint(&region)
+            None
         } else if let Some(e) = var(env, "AWS_ENDPOINT_URL_KMS") {
-            check_endpoint(&e, "AWS_ENDPOINT_URL_KMS")?
+            let origin = "AWS_ENDPOINT_URL_KMS".to_owned();
+            Some((check_endpoint(&e, &origin)?, origin))
         } else if let Some(e) = var(env, "AWS_ENDPOINT_URL") {
-            check_endpoint(&e, "AWS_ENDPOINT_URL")?
+            let origin = "AWS_ENDPOINT_URL".to_owned();
+            Some((check_endpoint(&e, &origin)?, origin))
         } else if let Some((value, origin)) = profile.kms_endpoint(&config_ini) {
-            check_endpoint(&value, &origin)?
+            Some((check_endpoint(&value, &origin)?, origin))
         } else if let Some(p) = profile.get("endpoint_url").filter(|p| !p.value.is_empty()) {
-            check_endpoint(&p.value, &p.origin("endpoint_url"))?
+            let origin = p.origin("endpoint_url");
+            Some((check_endpoint(&p.value, &origin)?, origin))
         } else {
-            default_endpoint(&region)
+            None
         };
+        let (use_fips, fips_origin) =
+            flag_setting(env, &profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?;
+        let (use_dual_stack, dual_stack_origin) = flag_setting(
+            env,
+            &profile,
+            "AWS_USE_DUALSTACK_ENDPOINT",
+            "use_dualstack_endpoint",
+        )?;
+        let choice = EndpointChoice {
+            region: Some(&region),
+            use_fips,
+            use_dual_stack,
+            custom: custom.as_ref().map(|(url, _)| url.as_str()),
+        };
+        let endpoint = resolve_endpoint(choice).map_err(|e| ConfigError::Endpoint {
+            message: e.message().to_owned(),
+            settings: describe_choice(
+                &choice,
+                &fips_origin,
+                &dual_stack_origin,
+                custom.as_ref().map_or("", |(_, origin)| origin.as_str()),
+            ),
+        })?;
 
         // --- retry --------------------------------------------------------------
         let mut retry = RetryConfig::default();
@@ -529,6 +628,8 @@ impl Config {
             retry,
             timeouts: Timeouts::default(),
             validate_input: true,
+            use_fips,
+            use_dual_stack,
             ca_bundle,
         })
     }
@@ -536,6 +637,55 @@ impl Config {
 
 fn is_true(v: &str) -> bool {
     v.trim().eq_ignore_ascii_case("true")
+}
+
+/// A true/false setting from the environment, else the profile: its value and origin.
+fn flag_setting(
+    env: Env<'_>,
+    profile: &Profile,
+    variable: &'static str,
+    key: &'static str,
+) -> Result<(bool, String), ConfigError> {
+    let (value, origin) = if let Some(v) = var(env, variable) {
+        (v, variable.to_owned())
+    } else if let Some(p) = profile.get(key).filter(|p| !p.value.is_empty()) {
+        (p.value.clone(), p.origin(key))
+    } else {
+        return Ok((false, String::new()));
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok((true, origin)),
+        "false" => Ok((false, origin)),
+        _ => Err(ConfigError::InvalidBool {
+            setting: key,
+            value,
+            origin,
+        }),
+    }
+}
+
+/// The endpoint settings in play, for [`ConfigError::Endpoint`]: `FIPS from
+/// AWS_USE_FIPS_ENDPOINT, endpoint https://… from --endpoint-url`.
+fn describe_choice(
+    choice: &EndpointChoice<'_>,
+    fips_origin: &str,
+    dual_stack_origin: &str,
+    custom_origin: &str,
+) -> String {
+    let mut settings = Vec::new();
+    if choice.use_fips {
+        settings.push(format!("FIPS from {fips_origin}"));
+    }
+    if choice.use_dual_stack {
+        settings.push(format!("dual-stack from {dual_stack_origin}"));
+    }
+    if let Some(url) = choice.custom {
+        settings.push(format!("endpoint {url} from {custom_origin}"));
+    }
+    if let Some(region) = choice.region {
+        settings.push(format!("region {region}"));
+    }
+    settings.join(", ")
 }
 
 fn ignore_configured_endpoints(env: Env<'_>, profile: &Profile) -> bool {
@@ -1464,13 +1614,21 @@ region = ap-southeast-2
             f.resolve().unwrap().endpoint,
             "https://kms.cn-north-1.amazonaws.com.cn"
         );
+        let regional = |region| {
+            resolve_endpoint(EndpointChoice {
+                region: Some(region),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        assert_eq!(regional("us-east-1"), "https://kms.us-east-1.amazonaws.com");
         assert_eq!(
-            default_endpoint("us-east-1"),
-            "https://kms.us-east-1.amazonaws.com"
+            regional("eu-central-2"),
+            "https://kms.eu-central-2.amazonaws.com"
         );
         assert_eq!(
-            default_endpoint("eu-central-2"),
-            "https://kms.eu-central-2.amazonaws.com"
+            regional("eu-isoe-west-1"),
+            "https://kms.eu-isoe-west-1.cloud.adc-e.uk"
         );
     }
 
@@ -1757,5 +1915,107 @@ region = ap-southeast-2
             .build()
             .unwrap();
         assert_eq!(c.ca_bundle, Some(bundle));
+    }
+
+    // --- FIPS and dual-stack endpoints -----------------------------------------------
+
+    #[test]
+    fn fips_and_dual_stack_endpoints_come_from_the_environment_then_the_profile() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config("[default]\nregion = eu-west-1\nuse_dualstack_endpoint = true\n");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.endpoint, "https://kms.eu-west-1.api.aws");
+        assert!(c.use_dual_stack && !c.use_fips);
+
+        f.set("AWS_USE_FIPS_ENDPOINT", "TRUE");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.endpoint, "https://kms-fips.eu-west-1.api.aws");
+        assert!(c.use_dual_stack && c.use_fips);
+
+        f.set("AWS_USE_DUALSTACK_ENDPOINT", "false");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms-fips.eu-west-1.amazonaws.com",
+            "the variable beats the profile"
+        );
+
+        f.set("AWS_REGION", "cn-north-1");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms-fips.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn fips_with_a_custom_endpoint_is_refused_naming_both_settings() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_USE_FIPS_ENDPOINT", "true");
+        f.set("AWS_ENDPOINT_URL", "http://127.0.0.1:4599");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::Endpoint { .. }), "{e:?}");
+        let message = e.to_string();
+        for part in [
+            "FIPS and custom endpoint are not supported",
+            "FIPS from AWS_USE_FIPS_ENDPOINT",
+            "endpoint http://127.0.0.1:4599 from AWS_ENDPOINT_URL",
+        ] {
+            assert!(message.contains(part), "{message}");
+        }
+        // Ignoring configured endpoints leaves the FIPS endpoint.
+        f.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms-fips.eu-west-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn fips_and_dual_stack_settings_must_be_true_or_false() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        let config = f.config("[default]\nregion = eu-west-1\nuse_fips_endpoint = yes\n");
+        let message = f.resolve().unwrap_err().to_string();
+        assert!(
+            message.contains("invalid use_fips_endpoint \"yes\""),
+            "{message}"
+        );
+        assert!(message.contains(&config.display().to_string()), "{message}");
+        f.set("AWS_USE_DUALSTACK_ENDPOINT", "1");
+        f.config(CONFIG);
+        let message = f.resolve().unwrap_err().to_string();
+        assert!(
+            message.contains("from AWS_USE_DUALSTACK_ENDPOINT"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn builder_chooses_fips_and_dual_stack_endpoints() {
+        let builder = || {
+            Config::builder()
+                .region("us-gov-west-1")
+                .credentials(Credentials::new("AKID", "SECRET", None))
+        };
+        let c = builder().use_fips(true).build().unwrap();
+        assert_eq!(c.endpoint, "https://kms-fips.us-gov-west-1.amazonaws.com");
+        let c = builder().use_dual_stack(true).build().unwrap();
+        assert_eq!(c.endpoint, "https://kms.us-gov-west-1.api.aws");
+        let e = builder()
+            .use_dual_stack(true)
+            .endpoint("http://localhost:4599")
+            .build()
+            .unwrap_err();
+        let message = e.to_string();
+        assert!(
+            message.contains("Dualstack and custom endpoint are not supported"),
+            "{message}"
+        );
+        assert!(
+            message.contains("ConfigBuilder::use_dual_stack"),
+            "{message}"
+        );
     }
 }
