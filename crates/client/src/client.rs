@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT,
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue,
+    PROXY_AUTHORIZATION, USER_AGENT,
 };
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,6 +22,7 @@ use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, s
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
+use crate::proxy::ProxyConnector;
 use crate::retry;
 
 /// Responses larger than this are refused (a full DescribeCustomKeyStores page is far smaller).
@@ -47,6 +49,10 @@ struct Inner {
     canonical_path: String,
     user_agent: HeaderValue,
     x_amz_user_agent: HeaderValue,
+    /// `Proxy-Authorization` for a forwarding proxy with credentials (http endpoints).
+    proxy_authorization: Option<HeaderValue>,
+    /// `proxy http://… (from HTTPS_PROXY)` when requests go through one, for messages.
+    via_proxy: Option<String>,
     debug: Option<DebugSink>,
 }
 
@@ -62,29 +68,26 @@ impl fmt::Debug for Client {
 /// HTTP and HTTPS (rustls on ring; Mozilla's roots or the configured CA bundle), or
 /// HTTP alone without the `rustls` feature.
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = ProxyConnector;
 
-fn connector(connect_timeout: Duration, ca_bundle: Option<&crate::CaBundle>) -> Connector {
+/// TCP (direct or through the configured proxies), then TLS for https endpoints.
+fn connector(config: &Config) -> (Connector, ProxyConnector) {
     let mut http = HttpConnector::new();
-    http.set_connect_timeout(Some(connect_timeout));
+    http.set_connect_timeout(Some(config.timeouts.connect));
     http.set_nodelay(true);
+    http.enforce_http(false);
+    let tcp = ProxyConnector::new(http, &config.proxy);
     #[cfg(feature = "rustls")]
-    {
-        http.enforce_http(false);
-        hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(crate::tls::client_config(ca_bundle))
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http)
-    }
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(crate::tls::client_config(config.ca_bundle.as_ref()))
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp.clone());
     #[cfg(not(feature = "rustls"))]
-    {
-        // Only https endpoints use a CA bundle, and they need the `rustls` feature.
-        let _ = ca_bundle;
-        http
-    }
+    let connector = tcp.clone();
+    (connector, tcp)
 }
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
@@ -138,12 +141,12 @@ impl Client {
             "{SDK_NAME}/{SDK_VERSION} api/kms/{SDK_VERSION} os/{os} lang/rust"
         ))
         .expect("ASCII");
+        let (connector, tcp) = connector(&config);
+        let proxy_authorization = tcp.forward_authorization(&uri);
+        let via_proxy = config.proxy.for_endpoint(&uri);
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector(
-                config.timeouts.connect,
-                config.ca_bundle.as_ref(),
-            ));
+            .build(connector);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -153,6 +156,8 @@ impl Client {
                 canonical_path,
                 user_agent,
                 x_amz_user_agent,
+                proxy_authorization,
+                via_proxy,
                 debug: None,
             }),
         })
@@ -183,6 +188,8 @@ impl Client {
             canonical_path: shared.canonical_path.clone(),
             user_agent: shared.user_agent.clone(),
             x_amz_user_agent: shared.x_amz_user_agent.clone(),
+            proxy_authorization: shared.proxy_authorization.clone(),
+            via_proxy: shared.via_proxy.clone(),
             debug: None,
         });
         Self {
@@ -346,7 +353,10 @@ impl Client {
     }
 
     fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
-        let message = chain(&e);
+        let mut message = chain(&e);
+        if let Some(proxy) = &self.inner.via_proxy {
+            message = format!("through {proxy}: {message}");
+        }
         let endpoint = self.inner.config.endpoint.clone();
         if crate::tls::is_rejected_certificate(&e) {
             return Error::Certificate {
@@ -454,6 +464,10 @@ impl Client {
                 AUTHORIZATION,
                 header_value("authorization", &signed.authorization)?,
             );
+            // For the proxy, not the service: never signed.
+            if let Some(proxy_authorization) = &inner.proxy_authorization {
+                h.insert(PROXY_AUTHORIZATION, proxy_authorization.clone());
+            }
         }
         let request = builder
             .body(Full::new(body))
@@ -517,7 +531,7 @@ pub fn format_debug_request<B>(request: &Request<B>, body: &[u8], attempt: u32) 
         let value = value.to_str().unwrap_or("<non-ASCII>");
         let shown = match name.as_str() {
             "authorization" => mask_authorization(value),
-            "x-amz-security-token" => "****".to_owned(),
+            "x-amz-security-token" | "proxy-authorization" => "****".to_owned(),
             _ => value.to_owned(),
         };
         let _ = writeln!(out, "  {name}: {shown}");

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::proxy::ProxyConfig;
 use crate::retry::RetryConfig;
 pub use crate::tls::CaBundle;
 
@@ -55,6 +56,9 @@ pub struct Config {
     /// Whether the endpoint is KMS's dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT`,
     /// `use_dualstack_endpoint`).
     pub use_dual_stack: bool,
+    /// HTTP proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); none by default
+    /// for [`ConfigBuilder`].
+    pub proxy: ProxyConfig,
     /// Certificate authorities trusted for HTTPS instead of the built-in Mozilla roots
     /// (`--ca-bundle`, `AWS_CA_BUNDLE`, a profile's `ca_bundle`); `None`: Mozilla's.
     pub ca_bundle: Option<CaBundle>,
@@ -234,6 +238,15 @@ pub enum ConfigError {
         settings: String,
     },
 
+    #[error("invalid proxy {value:?} from {origin}: {reason}")]
+    InvalidProxy {
+        /// The proxy URL, password masked.
+        value: String,
+        /// `HTTPS_PROXY`, `http_proxy`, ...
+        origin: String,
+        reason: String,
+    },
+
     #[error("invalid {setting} {value:?} from {origin}: use true or false")]
     InvalidBool {
         setting: &'static str,
@@ -290,6 +303,7 @@ pub struct ConfigBuilder {
     timeouts: Option<Timeouts>,
     validate_input: Option<bool>,
     ca_bundle: Option<CaBundle>,
+    proxy: ProxyConfig,
     use_fips: bool,
     use_dual_stack: bool,
 }
@@ -318,6 +332,12 @@ impl ConfigBuilder {
     }
     pub fn validate_input(mut self, validate_input: bool) -> Self {
         self.validate_input = Some(validate_input);
+        self
+    }
+
+    /// Send requests through these proxies (e.g. [`ProxyConfig::from_env`]).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
         self
     }
 
@@ -375,6 +395,7 @@ impl ConfigBuilder {
             validate_input: self.validate_input.unwrap_or(true),
             use_fips: self.use_fips,
             use_dual_stack: self.use_dual_stack,
+            proxy: self.proxy,
             ca_bundle: self.ca_bundle,
         })
     }
@@ -630,6 +651,7 @@ impl Config {
             validate_input: true,
             use_fips,
             use_dual_stack,
+            proxy: ProxyConfig::from_env_with(env)?,
             ca_bundle,
         })
     }

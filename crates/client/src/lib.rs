@@ -29,6 +29,7 @@ pub mod error;
 pub mod operation;
 #[cfg(feature = "cli")]
 pub mod output;
+mod proxy;
 pub mod retry;
 mod tls;
 
@@ -36,6 +37,7 @@ pub use client::Client;
 pub use config::{CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
 pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
 pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
+pub use proxy::ProxyConfig;
 pub use retry::RetryConfig;
 
 pub use kms_types;

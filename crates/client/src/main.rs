@@ -27,7 +27,7 @@ const OPERATION: &str = "DescribeCustomKeyStores";
 /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 /// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
 /// AWS_PROFILE, AWS_MAX_ATTEMPTS, AWS_CA_BUNDLE, AWS_USE_FIPS_ENDPOINT,
-/// AWS_USE_DUALSTACK_ENDPOINT), then ~/.aws/credentials and ~/.aws/config
+/// AWS_USE_DUALSTACK_ENDPOINT; HTTPS_PROXY, HTTP_PROXY, NO_PROXY), then ~/.aws/credentials and ~/.aws/config
 /// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE).
 ///
 /// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,

@@ -4,130 +4,24 @@
 //! trust is a typed error that is not retried.
 #![cfg(feature = "rustls")]
 
+mod common;
+
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use futures::TryStreamExt;
-use kms_client::{CaBundle, Client, Config, Credentials, Error, Overrides};
-use kms_server::{RunningServer, ServerConfig, demo};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::PrivateKeyDer;
-use tokio::net::{TcpListener, TcpStream};
-
-const STORES: usize = 25;
-
-/// A certificate authority and a server certificate it issued for `names`.
-struct Pki {
-    ca_pem: String,
-    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn pki(names: &[&str]) -> Pki {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "kms-client test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-    let server = CertificateParams::new(names)
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        chain: vec![server.der().clone()],
-        key: PrivateKeyDer::from(server_key),
-    }
-}
-
-/// kms-server (demo accounts, `STORES` generated stores) behind a TLS front whose
-/// certificate, for `names`, a test CA issued.
-struct Front {
-    endpoint: String,
-    /// The test CA's certificate, PEM.
-    ca_pem: String,
-    /// TLS handshakes the front has started (one per connection).
-    connections: Arc<AtomicUsize>,
-    _server: RunningServer,
-}
-
-async fn front(names: &[&str]) -> Front {
-    let pki = pki(names);
-    let server = kms_server::serve(
-        ServerConfig::demo().with_generated_stores(STORES),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let backend = server.local_addr();
-    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(pki.chain.clone(), pki.key.clone_key())
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("https://{}", listener.local_addr().unwrap());
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&connections);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that rejects the certificate ends the handshake: nothing to do.
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(backend).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    Front {
-        endpoint,
-        ca_pem: pki.ca_pem,
-        connections,
-        _server: server,
-    }
-}
+use common::{Front, STORES, all_stores, front};
+use kms_client::{CaBundle, Client, Config, Error, Overrides};
+use kms_server::demo;
 
 /// A client of `front` with the demo credentials, trusting the test CA or Mozilla's roots.
 fn client(front: &Front, trust_the_ca: bool) -> Client {
-    let builder = Config::builder()
-        .endpoint(&front.endpoint)
-        .region(demo::REGION)
-        .credentials(Credentials::new(
-            demo::ACCESS_KEY_ID,
-            demo::SECRET_ACCESS_KEY,
-            None,
-        ));
+    let builder = common::builder(front);
     let builder = if trust_the_ca {
         builder.ca_bundle(CaBundle::from_pem(front.ca_pem.as_bytes()).unwrap())
     } else {
         builder
     };
     Client::new(builder.build().unwrap())
-}
-
-async fn all_stores(client: &Client) -> Result<usize, Error> {
-    let stores: Vec<_> = client
-        .describe_custom_key_stores()
-        .limit(10)
-        .into_paginator()
-        .items()
-        .try_collect()
-        .await?;
-    Ok(stores.len())
 }
 
 #[tokio::test]

@@ -1,0 +1,396 @@
+//! HTTP proxies, read from the environment as the AWS CLI (and curl) read them:
+//! `https_proxy` / `HTTPS_PROXY` for https endpoints, `http_proxy` / `HTTP_PROXY` for
+//! http ones, `all_proxy` / `ALL_PROXY` for both, `no_proxy` / `NO_PROXY` for hosts to
+//! reach directly. https goes through a `CONNECT` tunnel (TLS stays end to end); http is
+//! forwarded in absolute form.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::Uri;
+use http::header::HeaderValue;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use crate::config::ConfigError;
+
+/// One proxy URL and where it was configured.
+#[derive(Clone, PartialEq, Eq)]
+struct ProxyUrl {
+    url: String,
+    origin: String,
+}
+
+impl ProxyUrl {
+    /// The URL with any password replaced by `****`, for messages and `Debug`.
+    fn display(&self) -> String {
+        match self.url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}:****@{host}")
+                }
+                None => self.url.clone(),
+            },
+            None => self.url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (from {})", self.display(), self.origin)
+    }
+}
+
+/// Which proxies the client uses. The default is none; [`ProxyConfig::from_env`] reads
+/// the environment. `Debug` never prints a proxy password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    http: Option<ProxyUrl>,
+    https: Option<ProxyUrl>,
+    no_proxy: Option<String>,
+}
+
+impl fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProxyConfig")
+            .field("http", &self.http)
+            .field("https", &self.https)
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+impl ProxyConfig {
+    /// The proxies of the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with(&|k| std::env::var(k).ok())
+    }
+
+    /// The proxies of `env`: for each scheme the lower-case variable, else the upper-case
+    /// one, else `all_proxy` / `ALL_PROXY`.
+    pub fn from_env_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                env(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (v, (*name).to_owned()))
+            })
+        };
+        let all = read(&["all_proxy", "ALL_PROXY"]);
+        let pick = |names: &[&str]| -> Result<Option<ProxyUrl>, ConfigError> {
+            match read(names).or_else(|| all.clone()) {
+                Some((url, origin)) => Ok(Some(checked(&url, &origin)?)),
+                None => Ok(None),
+            }
+        };
+        Ok(Self {
+            http: pick(&["http_proxy", "HTTP_PROXY"])?,
+            https: pick(&["https_proxy", "HTTPS_PROXY"])?,
+            no_proxy: read(&["no_proxy", "NO_PROXY"]).map(|(v, _)| v),
+        })
+    }
+
+    /// Sends https requests through the proxy at `url` (`http://[user:password@]host:port`).
+    pub fn with_https_proxy(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.https = Some(checked(url, "ProxyConfig::with_https_proxy")?);
+        Ok(self)
+    }
+
+    /// Sends http requests through the proxy at `url`.
+    pub fn with_http_proxy(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.http = Some(checked(url, "ProxyConfig::with_http_proxy")?);
+        Ok(self)
+    }
+
+    /// Hosts reached directly, as in `NO_PROXY`: comma-separated names (a name also
+    /// covers its subdomains), IP addresses, CIDR blocks, or `*` for all.
+    pub fn with_no_proxy(mut self, list: &str) -> Self {
+        self.no_proxy = Some(list.to_owned());
+        self
+    }
+
+    /// The proxy `endpoint` goes through, when one does: its URL (password masked) and
+    /// where it was configured.
+    pub fn for_endpoint(&self, endpoint: &Uri) -> Option<String> {
+        self.matcher()?.intercept(endpoint)?;
+        let proxy = match endpoint.scheme_str() {
+            Some("https") => self.https.as_ref(),
+            _ => self.http.as_ref(),
+        }?;
+        Some(format!("proxy {} (from {})", proxy.display(), proxy.origin))
+    }
+
+    fn matcher(&self) -> Option<Matcher> {
+        if self.http.is_none() && self.https.is_none() {
+            return None;
+        }
+        let mut builder = Matcher::builder();
+        if let Some(p) = &self.http {
+            builder = builder.http(p.url.clone());
+        }
+        if let Some(p) = &self.https {
+            builder = builder.https(p.url.clone());
+        }
+        if let Some(list) = &self.no_proxy {
+            builder = builder.no(list.clone());
+        }
+        Some(builder.build())
+    }
+}
+
+/// `url` as a proxy URL: `http://` is assumed when no scheme is given, as curl does.
+fn checked(url: &str, origin: &str) -> Result<ProxyUrl, ConfigError> {
+    let url = url.trim();
+    let invalid = |reason: &str| ConfigError::InvalidProxy {
+        value: ProxyUrl {
+            url: url.to_owned(),
+            origin: origin.to_owned(),
+        }
+        .display(),
+        origin: origin.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let full = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    };
+    let uri: Uri = full
+        .parse()
+        .map_err(|_| invalid("it is not a URL such as http://proxy.example:3128"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some(other) => {
+            return Err(invalid(&format!(
+                "{other}:// proxies are not supported; use an http:// proxy (https endpoints \
+                 are still encrypted end to end through it)"
+            )));
+        }
+        None => return Err(invalid("it has no scheme")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("it names no host"));
+    }
+    Ok(ProxyUrl {
+        url: full,
+        origin: origin.to_owned(),
+    })
+}
+
+/// A connection, direct or through a proxy: to the endpoint itself, through a
+/// `CONNECT` tunnel, or to a forwarding proxy (which hyper then sends absolute-form
+/// request targets to).
+#[derive(Debug)]
+pub(crate) struct ProxyStream {
+    io: TokioIo<TcpStream>,
+    forwarding: bool,
+}
+
+impl Connection for ProxyStream {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.forwarding)
+    }
+}
+
+impl Read for ProxyStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl Write for ProxyStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The TCP connector with proxies applied.
+#[derive(Clone)]
+pub(crate) struct ProxyConnector {
+    http: HttpConnector,
+    matcher: Option<std::sync::Arc<Matcher>>,
+}
+
+impl ProxyConnector {
+    pub(crate) fn new(http: HttpConnector, proxies: &ProxyConfig) -> Self {
+        Self {
+            http,
+            matcher: proxies.matcher().map(std::sync::Arc::new),
+        }
+    }
+
+    /// The `Proxy-Authorization` an http request to `endpoint` carries, when it goes
+    /// through a forwarding proxy with credentials.
+    pub(crate) fn forward_authorization(&self, endpoint: &Uri) -> Option<HeaderValue> {
+        if endpoint.scheme_str() == Some("https") {
+            return None;
+        }
+        let proxy = self.matcher.as_ref()?.intercept(endpoint)?;
+        proxy.basic_auth().cloned()
+    }
+}
+
+impl Service<Uri> for ProxyConnector {
+    type Response = ProxyStream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<ProxyStream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let proxy = self.matcher.as_ref().and_then(|m| m.intercept(&dst));
+        Box::pin(async move {
+            let Some(proxy) = proxy else {
+                let io = http.call(dst).await?;
+                return Ok(ProxyStream {
+                    io,
+                    forwarding: false,
+                });
+            };
+            if dst.scheme_str() == Some("https") {
+                let mut tunnel = Tunnel::new(proxy.uri().clone(), http);
+                if let Some(auth) = proxy.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                std::future::poll_fn(|cx| tunnel.poll_ready(cx)).await?;
+                let io = tunnel.call(dst).await?;
+                Ok(ProxyStream {
+                    io,
+                    forwarding: false,
+                })
+            } else {
+                let io = http.call(proxy.uri().clone()).await?;
+                Ok(ProxyStream {
+                    io,
+                    forwarding: true,
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<ProxyConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ProxyConfig::from_env_with(&move |k| vars.get(k).cloned())
+    }
+
+    fn uri(text: &str) -> Uri {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn each_scheme_has_its_variable_lower_case_first_then_all_proxy() {
+        let c = config(&[
+            ("HTTPS_PROXY", "http://upper.example:3128"),
+            ("https_proxy", "lower.example:3128"),
+            ("ALL_PROXY", "http://all.example:8080"),
+        ])
+        .unwrap();
+        let https = c
+            .for_endpoint(&uri("https://kms.us-east-1.amazonaws.com"))
+            .unwrap();
+        assert_eq!(https, "proxy http://lower.example:3128 (from https_proxy)");
+        let http = c.for_endpoint(&uri("http://127.0.0.1:4599")).unwrap();
+        assert_eq!(http, "proxy http://all.example:8080 (from ALL_PROXY)");
+        assert_eq!(config(&[]).unwrap(), ProxyConfig::default());
+        assert_eq!(
+            ProxyConfig::default().for_endpoint(&uri("https://x.example")),
+            None
+        );
+    }
+
+    #[test]
+    fn no_proxy_names_hosts_reached_directly() {
+        let c = config(&[
+            ("HTTPS_PROXY", "http://proxy.example:3128"),
+            ("HTTP_PROXY", "http://proxy.example:3128"),
+            ("NO_PROXY", "127.0.0.1,.internal.example"),
+        ])
+        .unwrap();
+        assert_eq!(c.for_endpoint(&uri("http://127.0.0.1:4599")), None);
+        assert_eq!(c.for_endpoint(&uri("https://kms.internal.example")), None);
+        assert!(
+            c.for_endpoint(&uri("https://kms.us-east-1.amazonaws.com"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn unusable_proxy_urls_are_refused_without_their_password() {
+        let e = config(&[("HTTPS_PROXY", "socks5://user:secret@proxy.example:1080")]).unwrap_err();
+        let message = e.to_string();
+        assert!(message.contains("HTTPS_PROXY"), "{message}");
+        assert!(
+            message.contains("socks5:// proxies are not supported"),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+        let e = config(&[("http_proxy", "http://")]).unwrap_err();
+        assert!(e.to_string().contains("http_proxy"), "{e}");
+        assert!(
+            ProxyConfig::default()
+                .with_https_proxy("http://a b")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn debug_masks_the_password() {
+        let c = ProxyConfig::default()
+            .with_https_proxy("http://alice:s3cret@proxy.example:3128")
+            .unwrap();
+        let debug = format!("{c:?}");
+        assert!(debug.contains("alice:****@proxy.example:3128"), "{debug}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+}

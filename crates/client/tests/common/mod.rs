@@ -1,0 +1,211 @@
+//! Test fixtures shared by the network tests: a TLS front before kms-server, and an
+//! HTTP proxy (CONNECT and forwarding), all on 127.0.0.1.
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kms_server::{RunningServer, ServerConfig};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::pki_types::PrivateKeyDer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How many generated stores the servers hold (besides the demo ones).
+pub const STORES: usize = 25;
+
+/// A certificate authority and a server certificate it issued for `names`.
+pub struct Pki {
+    ca_pem: String,
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+pub fn pki(names: &[&str]) -> Pki {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "kms-client test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let server = CertificateParams::new(names)
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        chain: vec![server.der().clone()],
+        key: PrivateKeyDer::from(server_key),
+    }
+}
+
+/// kms-server (demo accounts, `STORES` generated stores) behind a TLS front whose
+/// certificate, for `names`, a test CA issued.
+pub struct Front {
+    /// `https://127.0.0.1:PORT`
+    pub endpoint: String,
+    /// The test CA's certificate, PEM.
+    pub ca_pem: String,
+    /// TLS handshakes the front has started (one per connection).
+    pub connections: Arc<AtomicUsize>,
+    /// The kms-server behind it (plain http).
+    pub server: RunningServer,
+}
+
+pub async fn front(names: &[&str]) -> Front {
+    let pki = pki(names);
+    let server = kms_server::serve(
+        ServerConfig::demo().with_generated_stores(STORES),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let backend = server.local_addr();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(pki.chain.clone(), pki.key.clone_key())
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that rejects the certificate ends the handshake: nothing to do.
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    Front {
+        endpoint,
+        ca_pem: pki.ca_pem,
+        connections,
+        server,
+    }
+}
+
+/// A configuration for `front` with the demo credentials and region.
+pub fn builder(front: &Front) -> kms_client::ConfigBuilder {
+    kms_client::Config::builder()
+        .endpoint(&front.endpoint)
+        .region(kms_server::demo::REGION)
+        .credentials(kms_client::Credentials::new(
+            kms_server::demo::ACCESS_KEY_ID,
+            kms_server::demo::SECRET_ACCESS_KEY,
+            None,
+        ))
+}
+
+/// Every store, fetched page by page (10 per page).
+pub async fn all_stores(client: &kms_client::Client) -> Result<usize, kms_client::Error> {
+    use futures::TryStreamExt;
+    let stores: Vec<_> = client
+        .describe_custom_key_stores()
+        .limit(10)
+        .into_paginator()
+        .items()
+        .try_collect()
+        .await?;
+    Ok(stores.len())
+}
+
+/// What a proxy saw: the first line and the `Proxy-Authorization` value of each
+/// connection's first request.
+pub type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// An HTTP proxy on 127.0.0.1: `CONNECT host:port` tunnels, and absolute-form requests
+/// forwarded to the host they name. It only ever connects to 127.0.0.1.
+pub struct Proxy {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub seen: Seen,
+}
+
+pub async fn proxy() -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(relay(client, log));
+        }
+    });
+    Proxy { url, seen }
+}
+
+async fn relay(mut client: TcpStream, log: Seen) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let first = text.lines().next().unwrap_or_default().to_owned();
+    let authorization = text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("proxy-authorization")
+            .then(|| value.trim().to_owned())
+    });
+    log.lock().unwrap().push((first.clone(), authorization));
+    let mut words = first.split(' ');
+    let (method, target) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
+    let authority = if method == "CONNECT" {
+        target.to_owned()
+    } else {
+        target
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Loopback only: a test must never send traffic anywhere else.
+    if !authority.starts_with("127.0.0.1:") {
+        let _ = client
+            .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+            .await;
+        return;
+    }
+    let Ok(mut upstream) = TcpStream::connect(&authority).await else {
+        let _ = client
+            .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+            .await;
+        return;
+    };
+    if method == "CONNECT" {
+        if client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return;
+        }
+    } else if upstream.write_all(&head).await.is_err() {
+        return;
+    }
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+}
