@@ -62,6 +62,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct ServerConfig {
     file: FileConfig,
     stores: Arc<Vec<(Owner, KeyStore)>>,
+    /// The `--data` file the stores came from, for [`ServerConfig::reload_data`].
+    data_file: Option<std::path::PathBuf>,
     generated: u64,
     fail_rate: f64,
     marker_key: Option<String>,
@@ -74,6 +76,7 @@ impl ServerConfig {
         Self {
             file,
             stores: Arc::new(Vec::new()),
+            data_file: None,
             generated: 0,
             fail_rate: 0.0,
             marker_key: None,
@@ -118,7 +121,30 @@ impl ServerConfig {
                 self.file.regions.join(", ")
             )));
         }
-        Ok(self.with_key_stores(stores))
+        let mut config = self.with_key_stores(stores);
+        config.data_file = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// The `--data` file the stores were read from, if any.
+    pub fn data_file(&self) -> Option<&Path> {
+        self.data_file.as_deref()
+    }
+
+    /// This configuration with its `--data` file read again (and the generated stores
+    /// added again): what the `kms-server` binary serves after SIGHUP. `Ok(None)` when
+    /// the stores did not come from a file. A file with any fault is an error, and
+    /// nothing changes.
+    pub fn reload_data(&self) -> Result<Option<Self>, DataError> {
+        let Some(path) = &self.data_file else {
+            return Ok(None);
+        };
+        let generated = usize::try_from(self.generated).unwrap_or(usize::MAX);
+        let mut fresh = self.clone();
+        fresh.generated = 0;
+        Ok(Some(
+            fresh.with_data_file(path)?.with_generated_stores(generated),
+        ))
     }
 
     /// Adds `n` generated valid stores in the demo account and region
@@ -202,8 +228,16 @@ impl ServerConfig {
     /// The router of the built-in backend: `DescribeCustomKeyStores` over
     /// [`Self::memory_store`].
     pub fn router(&self) -> std::io::Result<Router> {
-        let handler = StoreHandler::new(Arc::new(self.memory_store()?), self.marker_key());
-        Ok(Router::new().operation::<DescribeCustomKeyStores, _>(handler))
+        Ok(self.router_and_store()?.0)
+    }
+
+    /// [`Self::router`], and the store it serves, to replace the stores while it
+    /// serves ([`MemoryStore::replace_all`], e.g. with [`Self::reload_data`]'s).
+    pub fn router_and_store(&self) -> std::io::Result<(Router, Arc<MemoryStore<KeyStore>>)> {
+        let store = Arc::new(self.memory_store()?);
+        let handler = StoreHandler::new(Arc::clone(&store), self.marker_key());
+        let router = Router::new().operation::<DescribeCustomKeyStores, _>(handler);
+        Ok((router, store))
     }
 }
 

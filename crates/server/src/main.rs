@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, ServerConfig, demo, logging};
+use kms_server::store::MemoryStore;
+use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, KeyStore, ServerConfig, demo, logging};
 
 /// A local AWS KMS endpoint (DescribeCustomKeyStores) that the AWS CLI, boto3 and
 /// aws-sdk-kms call unchanged.
@@ -19,7 +20,8 @@ struct Args {
     /// (default: the demo configuration, see crates/server/examples/config.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// JSON file of custom key stores to serve instead of the compiled-in demo stores.
+    /// JSON file of custom key stores to serve instead of the compiled-in demo stores
+    /// (read again on SIGHUP).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// Answer this fraction (0 to 1) of authenticated requests with
@@ -107,11 +109,14 @@ fn run(args: Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let server = kms_server::serve(config.clone(), args.listen)
+        let (router, store) = config
+            .router_and_store()
+            .map_err(|e| format!("cannot load the stores: {e}"))?;
+        let server = kms_server::serve_router(&config, router, args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         print_banner(&config, &server.endpoint(), args.config.is_none());
-        wait_for_signal().await;
+        run_until_stopped(&config, &store).await;
         tracing::info!("shutting down: finishing in-flight requests");
         server.shutdown().await;
         tracing::info!("stopped");
@@ -119,25 +124,56 @@ fn run(args: Args) -> Result<(), String> {
     })
 }
 
-async fn wait_for_signal() {
+/// Serves until SIGINT or SIGTERM; on SIGHUP, reads the `--data` file again.
+async fn run_until_stopped(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn next(signal: &mut Option<Signal>) -> Option<()> {
+            match signal {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+        }
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hangup = signal(SignalKind::hangup()).ok();
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                Some(()) = next(&mut term) => return,
+                Some(()) = next(&mut hangup) => reload(config, store),
             }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = (config, store);
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Replaces the served stores with the `--data` file's current contents; a file with
+/// any fault changes nothing.
+#[cfg(unix)]
+fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
+    let fresh = match config.reload_data() {
+        Ok(Some(fresh)) => fresh,
+        Ok(None) => {
+            tracing::warn!(
+                "SIGHUP: there is no --data file to reload; the stores stay as they are"
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "SIGHUP: the data file was not reloaded; still serving the previous stores");
+            return;
+        }
+    };
+    match store.replace_all(fresh.stores().iter().cloned()) {
+        Ok(stores) => tracing::info!(stores, "SIGHUP: reloaded the data file"),
+        Err(e) => {
+            tracing::warn!(error = %e, "SIGHUP: the data file was not reloaded; still serving the previous stores")
+        }
     }
 }
 
@@ -188,5 +224,13 @@ fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
     );
     println!("  aws_sdk_kms::Client::new(&conf).describe_custom_key_stores().send().await?");
     println!();
-    println!("Stop with Ctrl-C (in-flight requests finish first).");
+    if let Some(path) = config.data_file() {
+        println!(
+            "Stop with Ctrl-C (in-flight requests finish first); after editing {}, `kill -HUP {}` serves its new contents.",
+            path.display(),
+            std::process::id()
+        );
+    } else {
+        println!("Stop with Ctrl-C (in-flight requests finish first).");
+    }
 }

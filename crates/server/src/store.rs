@@ -445,6 +445,25 @@ impl<T: Record> MemoryStore<T> {
     }
 }
 
+impl<T: Record> MemoryStore<T> {
+    /// Replaces every record at once with `records` ([`MemoryStore::bulk_load`]'s
+    /// semantics and checks, into an empty store): requests see either all the old
+    /// records or all the new ones. On an error the store is left unchanged. Returns
+    /// how many records it holds now.
+    pub fn replace_all(
+        &self,
+        records: impl IntoIterator<Item = (Owner, T)>,
+    ) -> Result<usize, StoreError> {
+        let fresh = Self::new();
+        let len = fresh.bulk_load(records)?;
+        let fresh = fresh.inner.into_inner().unwrap_or_else(|p| p.into_inner());
+        let old = std::mem::replace(&mut *self.write(), fresh);
+        // The old records are freed after the lock is released.
+        drop(old);
+        Ok(len)
+    }
+}
+
 /// Drops all but the last of each run of equal ids in a vector sorted by id.
 fn dedup_keep_last<T: Record>(v: &mut Vec<Arc<T>>) {
     // `dedup_by` keeps the first of a run; swap the later one in first.
@@ -1039,6 +1058,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn replace_all_swaps_every_record_or_none() {
+        let s = MemoryStore::new();
+        s.bulk_load((1..=3).map(|i| (owner(), ks(i)))).unwrap();
+        let other = Owner::new("444455556666", "us-east-1");
+        s.put(other.clone(), ks(9)).unwrap();
+        assert_eq!(s.replace_all([(owner(), ks(4)), (owner(), ks(5))]), Ok(2));
+        assert_eq!(s.len(), 2);
+        assert!(s.get(&owner(), &id(1)).is_none());
+        assert!(s.get(&owner(), &id(4)).is_some());
+        assert_eq!(s.owner_len(&other), 0, "other owners are replaced too");
+        // Two stores with one name: refused, and nothing changes.
+        let mut clash = ks(7);
+        clash.name = "store-6".into();
+        let refused = s.replace_all([(owner(), ks(6)), (owner(), clash)]);
+        assert!(matches!(refused, Err(StoreError::NameTaken)), "{refused:?}");
+        assert_eq!(s.len(), 2);
+        assert!(s.get(&owner(), &id(4)).is_some());
     }
 
     #[test]

@@ -1,0 +1,203 @@
+//! Replacing the served stores while the server runs: `ServerConfig::reload_data`, and
+//! SIGHUP making the `kms-server` binary read its `--data` file again (a faulty file
+//! changes nothing).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Call, send};
+use kms_server::{ServerConfig, demo};
+use serde_json::{Value, json};
+
+/// A data file of the demo account's us-east-1 stores: `(id suffix, connection state)`.
+fn write_data(path: &Path, stores: &[(u32, &str)]) {
+    let entries: Vec<Value> = stores
+        .iter()
+        .map(|(n, state)| {
+            json!({
+                "CustomKeyStoreId": format!("cks-{n:017x}"),
+                "CustomKeyStoreName": format!("reload-{n}"),
+                "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+                "ConnectionState": state,
+                "CreationDate": 1_700_000_000.0,
+            })
+        })
+        .collect();
+    let file = json!({"Stores": [
+        {"AccountId": demo::ACCOUNT_ID, "Region": demo::REGION, "CustomKeyStores": entries}
+    ]});
+    std::fs::write(path, file.to_string()).unwrap();
+}
+
+#[test]
+fn reload_data_reads_the_file_again_and_keeps_generated_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stores.json");
+    write_data(&path, &[(1, "CONNECTED")]);
+    let config = ServerConfig::demo()
+        .with_data_file(&path)
+        .unwrap()
+        .with_generated_stores(3);
+    assert_eq!(config.stores().len(), 4);
+    assert_eq!(config.data_file(), Some(path.as_path()));
+
+    write_data(&path, &[(1, "DISCONNECTED"), (2, "CONNECTED")]);
+    let fresh = config
+        .reload_data()
+        .unwrap()
+        .expect("a data file to reload");
+    assert_eq!(
+        fresh.stores().len(),
+        5,
+        "2 from the file + the same 3 generated"
+    );
+    assert_eq!(
+        fresh.stores()[0]
+            .1
+            .entry()
+            .connection_state
+            .unwrap()
+            .as_str(),
+        "DISCONNECTED"
+    );
+
+    std::fs::write(&path, "{not json").unwrap();
+    let error = config.reload_data().unwrap_err();
+    assert!(error.to_string().contains("stores.json"), "{error}");
+    assert!(matches!(ServerConfig::demo().reload_data(), Ok(None)));
+}
+
+/// The binary under SIGHUP (unix only).
+#[cfg(unix)]
+mod sighup {
+    use super::*;
+
+    /// The binary, with what it logs.
+    struct Server {
+        child: Child,
+        addr: SocketAddr,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn start_binary(data: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kms-server starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let endpoint = stdout
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.strip_prefix("kms-server listening on http://")
+                    .map(str::to_owned)
+            })
+            .expect("the banner names the endpoint");
+        std::thread::spawn(move || stdout.for_each(drop));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&log);
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            addr: endpoint.parse().unwrap(),
+            child,
+            log,
+        }
+    }
+
+    impl Server {
+        fn hangup(&self) {
+            let status = Command::new("kill")
+                .args(["-HUP", &self.child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+
+        /// Waits (up to 10 s) for a log line containing `text`, after the first `skip` lines.
+        fn wait_for_log(&self, skip: usize, text: &str) -> String {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(line) = self
+                    .log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .skip(skip)
+                    .find(|l| l.contains(text))
+                {
+                    return line.clone();
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no log line with {text:?}: {:#?}",
+                    self.log.lock().unwrap()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+
+        async fn states(&self) -> Vec<String> {
+            let answer = send(self.addr, Call::new("{}")).await;
+            answer.json["CustomKeyStores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["ConnectionState"].as_str().unwrap().to_owned())
+                .collect()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sighup_reloads_the_data_file_and_a_faulty_file_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stores.json");
+        write_data(&path, &[(1, "CONNECTED"), (2, "CONNECTED")]);
+        let server = start_binary(&path);
+        assert_eq!(server.states().await, ["CONNECTED", "CONNECTED"]);
+
+        write_data(
+            &path,
+            &[(1, "DISCONNECTED"), (2, "CONNECTED"), (3, "CONNECTING")],
+        );
+        let seen = server.log.lock().unwrap().len();
+        server.hangup();
+        let line = server.wait_for_log(seen, "reloaded the data file");
+        assert!(line.contains("stores=3"), "{line}");
+        assert_eq!(
+            server.states().await,
+            ["DISCONNECTED", "CONNECTED", "CONNECTING"]
+        );
+
+        std::fs::write(&path, r#"{"Stores": [{"AccountId": "1"}]}"#).unwrap();
+        let seen = server.log.lock().unwrap().len();
+        server.hangup();
+        let line = server.wait_for_log(seen, "was not reloaded");
+        assert!(line.contains("stores.json"), "{line}");
+        assert_eq!(
+            server.states().await,
+            ["DISCONNECTED", "CONNECTED", "CONNECTING"]
+        );
+    }
+}
