@@ -27,6 +27,7 @@ pub mod router;
 pub mod service;
 pub mod sigv4;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -46,6 +47,7 @@ pub use data::DataError;
 pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
 pub use router::{InputRules, Router};
 pub use service::KmsService;
+pub use tls::{TlsConfig, TlsError};
 
 use marker::MarkerKey;
 use store::{MemoryStore, Owner};
@@ -68,6 +70,7 @@ pub struct ServerConfig {
     fail_rate: f64,
     marker_key: Option<String>,
     header_read_timeout: Duration,
+    tls: Option<TlsConfig>,
 }
 
 impl ServerConfig {
@@ -81,6 +84,7 @@ impl ServerConfig {
             fail_rate: 0.0,
             marker_key: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            tls: None,
         }
     }
 
@@ -188,6 +192,17 @@ impl ServerConfig {
         self
     }
 
+    /// Serves HTTPS with this certificate instead of plain HTTP.
+    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The HTTPS configuration, when the server speaks HTTPS.
+    pub fn tls(&self) -> Option<&TlsConfig> {
+        self.tls.as_ref()
+    }
+
     /// The accounts configuration.
     pub fn file_config(&self) -> &FileConfig {
         &self.file
@@ -247,8 +262,9 @@ pub async fn serve(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     serve_router(&config, router, addr).await
 }
 
-/// Serves `router` (any backend) with the accounts, regions, fault rate and timeouts
-/// of `config`.
+/// Serves `router` (any backend) with the accounts, regions, fault rate, timeouts and
+/// HTTPS settings of `config`. Over HTTPS, a client has the header read timeout to
+/// complete its TLS handshake.
 pub async fn serve_router(
     config: &ServerConfig,
     router: Router,
@@ -258,6 +274,9 @@ pub async fn serve_router(
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());
+    let tls = config.tls.as_ref().map(|t| t.acceptor().clone());
+    let handshake_timeout = config.header_read_timeout;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -269,13 +288,34 @@ pub async fn serve_router(
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        let connection = builder.serve_connection(
-                            TokioIo::new(stream),
-                            TowerToHyperService::new(service.clone()),
-                        );
-                        let connection = graceful.watch(connection);
+                        let service = TowerToHyperService::new(service.clone());
+                        let Some(acceptor) = &tls else {
+                            let connection = builder.serve_connection(TokioIo::new(stream), service);
+                            let connection = graceful.watch(connection);
+                            tokio::spawn(async move {
+                                if let Err(e) = connection.await {
+                                    tracing::debug!(error = %e, "connection ended with an error");
+                                }
+                            });
+                            continue;
+                        };
+                        let handshake = acceptor.accept(stream);
+                        let builder = builder.clone();
+                        let watcher = graceful.watcher();
                         tokio::spawn(async move {
-                            if let Err(e) = connection.await {
+                            let stream = match tokio::time::timeout(handshake_timeout, handshake).await {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!("TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            let connection = builder.serve_connection(TokioIo::new(stream), service);
+                            if let Err(e) = watcher.watch(connection).await {
                                 tracing::debug!(error = %e, "connection ended with an error");
                             }
                         });
@@ -298,6 +338,7 @@ pub async fn serve_router(
     });
     Ok(RunningServer {
         local_addr,
+        scheme,
         stop,
         task,
     })
@@ -307,6 +348,7 @@ pub async fn serve_router(
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
+    scheme: &'static str,
     stop: watch::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -317,9 +359,9 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// `http://IP:PORT`.
+    /// `http://IP:PORT`, or `https://IP:PORT` over TLS.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.local_addr)
+        format!("{}://{}", self.scheme, self.local_addr)
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to

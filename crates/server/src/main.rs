@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kms_server::store::MemoryStore;
-use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, KeyStore, ServerConfig, demo, logging};
+use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, KeyStore, ServerConfig, TlsConfig, demo, logging};
 
 /// A local AWS KMS endpoint (DescribeCustomKeyStores) that the AWS CLI, boto3 and
 /// aws-sdk-kms call unchanged.
@@ -39,6 +39,26 @@ struct Args {
     /// Add N generated stores (store-000001...) to the demo account in us-east-1.
     #[arg(long, value_name = "N", default_value_t = 0)]
     generate_stores: usize,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 made at start by a
+    /// new certificate authority, whose certificate is written to --tls-ca-out for
+    /// clients to trust (AWS_CA_BUNDLE).
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// Where --tls-self-signed writes its CA certificate (default: kms-server-PORT-ca.pem
+    /// in the temporary directory).
+    #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
+    tls_ca_out: Option<PathBuf>,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -104,6 +124,20 @@ fn run(args: Args) -> Result<(), String> {
         config = config.with_marker_key(key);
     }
     config = config.with_fail_rate(args.fail_rate);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config = config.with_tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
+    } else if args.tls_self_signed {
+        let mut names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        let ip = args.listen.ip();
+        if !ip.is_unspecified() && !ip.is_loopback() {
+            names.push(ip.to_string());
+        }
+        config = config.with_tls(TlsConfig::self_signed(&names).map_err(|e| e.to_string())?);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,7 +149,25 @@ fn run(args: Args) -> Result<(), String> {
         let server = kms_server::serve_router(&config, router, args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        print_banner(&config, &server.endpoint(), args.config.is_none());
+        let ca_file = match config.tls().and_then(TlsConfig::ca_pem) {
+            Some(pem) => {
+                let path = args.tls_ca_out.clone().unwrap_or_else(|| {
+                    std::env::temp_dir()
+                        .join(format!("kms-server-{}-ca.pem", server.local_addr().port()))
+                });
+                std::fs::write(&path, pem).map_err(|e| {
+                    format!("cannot write the CA certificate to {}: {e}", path.display())
+                })?;
+                Some(path)
+            }
+            None => None,
+        };
+        print_banner(
+            &config,
+            &server.endpoint(),
+            args.config.is_none(),
+            ca_file.as_deref(),
+        );
         run_until_stopped(&config, &store).await;
         tracing::info!("shutting down: finishing in-flight requests");
         server.shutdown().await;
@@ -177,7 +229,12 @@ fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
     }
 }
 
-fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
+fn print_banner(
+    config: &ServerConfig,
+    endpoint: &str,
+    demo_config: bool,
+    ca_file: Option<&std::path::Path>,
+) {
     let file = config.file_config();
     let region = file.regions.first().map_or(demo::REGION, String::as_str);
     let (akid, secret) = if demo_config {
@@ -205,16 +262,40 @@ fn print_banner(config: &ServerConfig, endpoint: &str, demo_config: bool) {
         config.stores().len(),
         config.fail_rate()
     );
+    // Over HTTPS with a made-up certificate, clients trust its CA: the AWS CLI and boto3
+    // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too.
+    let (ca_export, boto3_verify) = match ca_file {
+        Some(path) => {
+            println!(
+                "  HTTPS: {}; its CA certificate is {}",
+                config.tls().map_or("", TlsConfig::source),
+                path.display()
+            );
+            (
+                format!(" AWS_CA_BUNDLE={}", path.display()),
+                format!(", verify='{}'", path.display()),
+            )
+        }
+        None => {
+            if let Some(tls) = config.tls() {
+                println!(
+                    "  HTTPS with {}: clients must trust its issuer (AWS_CA_BUNDLE)",
+                    tls.source()
+                );
+            }
+            (String::new(), String::new())
+        }
+    };
     println!();
     println!("AWS CLI:");
     println!(
-        "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region} AWS_DEFAULT_REGION={region}"
+        "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region} AWS_DEFAULT_REGION={region}{ca_export}"
     );
     println!("  aws --endpoint-url {endpoint} kms describe-custom-key-stores");
     println!();
     println!("boto3:");
     println!(
-        "  boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}', aws_access_key_id='{akid}', aws_secret_access_key='{secret}').describe_custom_key_stores()"
+        "  boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}', aws_access_key_id='{akid}', aws_secret_access_key='{secret}'{boto3_verify}).describe_custom_key_stores()"
     );
     println!();
     println!("aws-sdk-kms (Rust), with the variables above exported:");

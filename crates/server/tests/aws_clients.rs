@@ -1,6 +1,7 @@
 //! The AWS CLI and boto3 against the `kms-server` binary, called the way its start-up
 //! banner tells users to: the banner's `export` line run by a shell, its boto3 line run by
-//! Python.
+//! Python — over HTTP, and over HTTPS with the certificate `--tls-self-signed` makes
+//! (the banner then exports `AWS_CA_BUNDLE` and passes boto3 `verify`).
 //!
 //! Both tools come from PyPI (`python3 -m pip install boto3 awscli`). Without them the
 //! tests say so and pass, unless `KMS_REQUIRE_AWS_CLIENTS` is set (CI sets it), which
@@ -22,6 +23,8 @@ struct Banner {
     cli: String,
     /// The boto3 expression, as printed.
     boto3: String,
+    /// Holds `--tls-ca-out`'s file.
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Banner {
@@ -31,9 +34,18 @@ impl Drop for Banner {
     }
 }
 
-fn start_binary() -> Banner {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
-        .args(["--listen", "127.0.0.1:0"])
+/// The binary over plain HTTP, or over HTTPS with a certificate made at start.
+fn start_binary(https: bool) -> Banner {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kms-server"));
+    command.args(["--listen", "127.0.0.1:0"]);
+    if https {
+        command
+            .arg("--tls-self-signed")
+            .arg("--tls-ca-out")
+            .arg(dir.path().join("ca.pem"));
+    }
+    let mut child = command
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -71,6 +83,7 @@ fn start_binary() -> Banner {
         boto3: find("boto3.client("),
         endpoint,
         child,
+        _dir: dir,
     }
 }
 
@@ -144,10 +157,31 @@ fn json(output: &Output) -> serde_json::Value {
 
 #[test]
 fn the_aws_cli_works_with_the_printed_environment() {
+    the_aws_cli_works(false);
+}
+
+#[test]
+fn the_aws_cli_works_over_https_with_the_printed_environment() {
+    the_aws_cli_works(true);
+}
+
+fn the_aws_cli_works(https: bool) {
     if !available("the AWS CLI", isolated("aws").arg("--version")) {
         return;
     }
-    let banner = start_binary();
+    let banner = start_binary(https);
+    assert_eq!(
+        banner.endpoint.starts_with("https://"),
+        https,
+        "{}",
+        banner.endpoint
+    );
+    assert_eq!(
+        banner.exports.contains("AWS_CA_BUNDLE="),
+        https,
+        "{}",
+        banner.exports
+    );
     let expected = demo_ids();
     assert!(expected.len() > 2, "the demo has stores to page through");
 
@@ -198,10 +232,20 @@ fn the_aws_cli_works_with_the_printed_environment() {
 
 #[test]
 fn boto3_works_with_the_printed_client() {
+    boto3_works(false);
+}
+
+#[test]
+fn boto3_works_over_https_with_the_printed_client() {
+    boto3_works(true);
+}
+
+fn boto3_works(https: bool) {
     if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
         return;
     }
-    let banner = start_binary();
+    let banner = start_binary(https);
+    assert_eq!(banner.boto3.contains("verify="), https, "{}", banner.boto3);
     let script = format!(
         r#"
 import json

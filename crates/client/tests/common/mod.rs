@@ -7,40 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kms_server::{RunningServer, ServerConfig};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::PrivateKeyDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// How many generated stores the servers hold (besides the demo ones).
 pub const STORES: usize = 25;
-
-/// A certificate authority and a server certificate it issued for `names`.
-pub struct Pki {
-    ca_pem: String,
-    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-pub fn pki(names: &[&str]) -> Pki {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "kms-client test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-    let server = CertificateParams::new(names)
-        .unwrap()
-        .signed_by(&server_key, &ca)
-        .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        chain: vec![server.der().clone()],
-        key: PrivateKeyDer::from(server_key),
-    }
-}
 
 /// kms-server (demo accounts, `STORES` generated stores) behind a TLS front whose
 /// certificate, for `names`, a test CA issued.
@@ -56,7 +27,8 @@ pub struct Front {
 }
 
 pub async fn front(names: &[&str]) -> Front {
-    let pki = pki(names);
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let tls = kms_server::TlsConfig::self_signed(&names).unwrap();
     let server = kms_server::serve(
         ServerConfig::demo().with_generated_stores(STORES),
         "127.0.0.1:0".parse().unwrap(),
@@ -64,15 +36,7 @@ pub async fn front(names: &[&str]) -> Front {
     .await
     .unwrap();
     let backend = server.local_addr();
-    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(pki.chain.clone(), pki.key.clone_key())
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let acceptor = tls.acceptor().clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("https://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
@@ -95,7 +59,7 @@ pub async fn front(names: &[&str]) -> Front {
     });
     Front {
         endpoint,
-        ca_pem: pki.ca_pem,
+        ca_pem: tls.ca_pem().unwrap().to_owned(),
         connections,
         server,
     }
