@@ -304,6 +304,11 @@ fn print_banner(
         "  let conf = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(\"{endpoint}\").region(Region::new(\"{region}\")).load().await;"
     );
     println!("  aws_sdk_kms::Client::new(&conf).describe_custom_key_stores().send().await?");
+    if config.tls().is_some() {
+        println!(
+            "  (aws-sdk-kms does not read AWS_CA_BUNDLE: give its HTTP client the CA through a custom TLS configuration, or run kms-server without TLS)"
+        );
+    }
     println!();
     if let Some(path) = config.data_file() {
         println!(
