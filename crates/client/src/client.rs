@@ -73,7 +73,7 @@ type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 type Connector = ProxyConnector;
 
 /// TCP (direct or through the configured proxies), then TLS for https endpoints.
-fn connector(config: &Config) -> (Connector, ProxyConnector) {
+fn connector(config: &Config) -> Connector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(config.timeouts.connect));
     http.set_nodelay(true);
@@ -84,10 +84,10 @@ fn connector(config: &Config) -> (Connector, ProxyConnector) {
         .with_tls_config(crate::tls::client_config(config.ca_bundle.as_ref()))
         .https_or_http()
         .enable_http1()
-        .wrap_connector(tcp.clone());
+        .wrap_connector(tcp);
     #[cfg(not(feature = "rustls"))]
-    let connector = tcp.clone();
-    (connector, tcp)
+    let connector = tcp;
+    connector
 }
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
@@ -141,12 +141,13 @@ impl Client {
             "{SDK_NAME}/{SDK_VERSION} api/kms/{SDK_VERSION} os/{os} lang/rust"
         ))
         .expect("ASCII");
-        let (connector, tcp) = connector(&config);
-        let proxy_authorization = tcp.forward_authorization(&uri);
-        let via_proxy = config.proxy.for_endpoint(&uri);
+        let (via_proxy, proxy_authorization) = match config.proxy.via(&uri) {
+            Some(via) => (Some(via.description), via.forward_authorization),
+            None => (None, None),
+        };
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
+            .build(connector(&config));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

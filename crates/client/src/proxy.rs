@@ -121,12 +121,23 @@ impl ProxyConfig {
     /// The proxy `endpoint` goes through, when one does: its URL (password masked) and
     /// where it was configured.
     pub fn for_endpoint(&self, endpoint: &Uri) -> Option<String> {
-        self.matcher()?.intercept(endpoint)?;
-        let proxy = match endpoint.scheme_str() {
-            Some("https") => self.https.as_ref(),
-            _ => self.http.as_ref(),
-        }?;
-        Some(format!("proxy {} (from {})", proxy.display(), proxy.origin))
+        self.via(endpoint).map(|via| via.description)
+    }
+
+    /// How requests to `endpoint` go through a proxy, when they do.
+    pub(crate) fn via(&self, endpoint: &Uri) -> Option<Via> {
+        let intercept = self.matcher()?.intercept(endpoint)?;
+        let https = endpoint.scheme_str() == Some("https");
+        let proxy = if https { &self.https } else { &self.http }.as_ref()?;
+        Some(Via {
+            description: format!("proxy {} (from {})", proxy.display(), proxy.origin),
+            // A tunnel carries the credentials in its CONNECT; forwarded requests carry them.
+            forward_authorization: if https {
+                None
+            } else {
+                intercept.basic_auth().cloned()
+            },
+        })
     }
 
     fn matcher(&self) -> Option<Matcher> {
@@ -145,6 +156,15 @@ impl ProxyConfig {
         }
         Some(builder.build())
     }
+}
+
+/// How requests to an endpoint go through a proxy.
+pub(crate) struct Via {
+    /// `proxy http://host:port (from HTTPS_PROXY)`, password masked.
+    pub(crate) description: String,
+    /// The `Proxy-Authorization` each request carries to a forwarding proxy (http
+    /// endpoints) with credentials.
+    pub(crate) forward_authorization: Option<HeaderValue>,
 }
 
 /// `url` as a proxy URL: `http://` is assumed when no scheme is given, as curl does.
@@ -256,16 +276,6 @@ impl ProxyConnector {
             http,
             matcher: proxies.matcher().map(std::sync::Arc::new),
         }
-    }
-
-    /// The `Proxy-Authorization` an http request to `endpoint` carries, when it goes
-    /// through a forwarding proxy with credentials.
-    pub(crate) fn forward_authorization(&self, endpoint: &Uri) -> Option<HeaderValue> {
-        if endpoint.scheme_str() == Some("https") {
-            return None;
-        }
-        let proxy = self.matcher.as_ref()?.intercept(endpoint)?;
-        proxy.basic_auth().cloned()
     }
 }
 
