@@ -74,7 +74,7 @@ impl Generator<'_> {
             };
             scope.insert(p.name.clone(), binding);
         }
-        let (body, _) = rule_list(&rules.rules, &scope, true)?;
+        let body = rule_list(&rules.rules, &scope, true)?;
         let doc = format!(
             " The endpoint URL of `{service}` for `params`: the model's endpoint rules \
              (`smithy.rules#endpointRuleSet`) compiled to code. An error carries the message \
@@ -164,16 +164,17 @@ fn parameter_doc(p: &Parameter) -> String {
     doc
 }
 
-/// The statements of a rule list, and whether they always return. In tail position the
-/// last, unconditional rule is the block's value instead of a `return`.
-fn rule_list(rules: &[Rule], scope: &Scope, tail: bool) -> Result<(TokenStream, bool), Error> {
+/// The statements of a rule list; they always return (a list whose rules may all fail
+/// ends in an error of its own). In tail position the rule that always applies is the
+/// block's value instead of a `return`.
+fn rule_list(rules: &[Rule], scope: &Scope, tail: bool) -> Result<TokenStream, Error> {
     let mut statements = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let (tokens, always) = self::rule(rule, scope, tail && i + 1 == rules.len())?;
+    for rule in rules {
+        let (tokens, always) = self::rule(rule, scope, tail)?;
         statements.push(tokens);
         if always {
             // Rules after one that always applies can never be reached.
-            return Ok((quote!(#(#statements)*), true));
+            return Ok(quote!(#(#statements)*));
         }
     }
     let message = "no endpoint rule matched the parameters";
@@ -182,7 +183,7 @@ fn rule_list(rules: &[Rule], scope: &Scope, tail: bool) -> Result<(TokenStream, 
     } else {
         quote!(return Err(::kms_types::endpoint::EndpointError::new(#message));)
     };
-    Ok((quote!(#(#statements)* #fallback), true))
+    Ok(quote!(#(#statements)* #fallback))
 }
 
 /// One rule, and whether it always applies (every condition always holds).
@@ -209,7 +210,7 @@ fn rule(rule: &Rule, scope: &Scope, tail: bool) -> Result<(TokenStream, bool), E
             let value = quote!(Err(::kms_types::endpoint::EndpointError::new(#message)));
             if tail { value } else { quote!(return #value;) }
         }
-        Outcome::Tree(rules) => rule_list(rules, &scope, tail)?.0,
+        Outcome::Tree(rules) => rule_list(rules, &scope, tail)?,
     };
     let mut tokens = outcome;
     // Wrap from the innermost condition outwards; consecutive tests share one `if`.
