@@ -289,33 +289,33 @@ pub async fn serve_router(
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
                         let service = TowerToHyperService::new(service.clone());
-                        let Some(acceptor) = &tls else {
-                            let connection = builder.serve_connection(TokioIo::new(stream), service);
-                            let connection = graceful.watch(connection);
-                            tokio::spawn(async move {
-                                if let Err(e) = connection.await {
-                                    tracing::debug!(error = %e, "connection ended with an error");
-                                }
-                            });
-                            continue;
-                        };
-                        let handshake = acceptor.accept(stream);
                         let builder = builder.clone();
                         let watcher = graceful.watcher();
+                        let tls = tls.clone();
                         tokio::spawn(async move {
-                            let stream = match tokio::time::timeout(handshake_timeout, handshake).await {
-                                Ok(Ok(stream)) => stream,
-                                Ok(Err(e)) => {
-                                    tracing::debug!(error = %e, "TLS handshake failed");
-                                    return;
+                            let served = match tls {
+                                None => {
+                                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                                    watcher.watch(connection).await
                                 }
-                                Err(_) => {
-                                    tracing::debug!("TLS handshake timed out");
-                                    return;
+                                Some(acceptor) => {
+                                    let handshake = acceptor.accept(stream);
+                                    let stream = match tokio::time::timeout(handshake_timeout, handshake).await {
+                                        Ok(Ok(stream)) => stream,
+                                        Ok(Err(e)) => {
+                                            tracing::debug!(error = %e, "TLS handshake failed");
+                                            return;
+                                        }
+                                        Err(_) => {
+                                            tracing::debug!("TLS handshake timed out");
+                                            return;
+                                        }
+                                    };
+                                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                                    watcher.watch(connection).await
                                 }
                             };
-                            let connection = builder.serve_connection(TokioIo::new(stream), service);
-                            if let Err(e) = watcher.watch(connection).await {
+                            if let Err(e) = served {
                                 tracing::debug!(error = %e, "connection ended with an error");
                             }
                         });
