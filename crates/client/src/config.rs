@@ -77,35 +77,6 @@ pub struct Overrides {
     pub ca_bundle: Option<String>,
 }
 
-/// Which KMS endpoint to call, as the model's endpoint rules decide
-/// ([`kms_types::resolve_endpoint`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EndpointChoice<'a> {
-    /// The region (required unless `custom` is given).
-    pub region: Option<&'a str>,
-    /// The FIPS endpoint (`kms-fips.…`).
-    pub use_fips: bool,
-    /// The dual-stack (IPv4 and IPv6) endpoint (`….api.aws`).
-    pub use_dual_stack: bool,
-    /// An endpoint URL that replaces the regional one (e.g. a local kms-server).
-    pub custom: Option<&'a str>,
-}
-
-/// The KMS endpoint for `choice`, by the model's endpoint rules: e.g.
-/// `https://kms.us-east-1.amazonaws.com`, `https://kms-fips.us-east-1.amazonaws.com`,
-/// `https://kms.us-east-1.api.aws` (dual-stack), with each partition's DNS suffix.
-/// FIPS or dual-stack together with a custom endpoint is an error, as in the SDKs.
-pub fn resolve_endpoint(
-    choice: EndpointChoice<'_>,
-) -> Result<String, kms_types::endpoint::EndpointError> {
-    kms_types::resolve_endpoint(&kms_types::EndpointParams {
-        region: choice.region.map(str::to_owned),
-        use_fips: choice.use_fips,
-        use_dual_stack: choice.use_dual_stack,
-        endpoint: choice.custom.map(str::to_owned),
-    })
-}
-
 /// Everything that can go wrong while building a [`Config`]. Each message
 /// says what to set to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -309,7 +280,7 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// Endpoint URL; defaults to the region's, see [`resolve_endpoint`].
+    /// Endpoint URL; defaults to the region's ([`kms_types::resolve_endpoint`]).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
@@ -371,21 +342,19 @@ impl ConfigBuilder {
             Some(e) => Some(check_endpoint(e, "ConfigBuilder::endpoint")?),
             None => None,
         };
-        let choice = EndpointChoice {
-            region: Some(&region),
-            use_fips: self.use_fips,
-            use_dual_stack: self.use_dual_stack,
-            custom: custom.as_deref(),
-        };
-        let endpoint = resolve_endpoint(choice).map_err(|e| ConfigError::Endpoint {
-            message: e.message().to_owned(),
-            settings: describe_choice(
-                &choice,
-                "ConfigBuilder::use_fips",
-                "ConfigBuilder::use_dual_stack",
-                "ConfigBuilder::endpoint",
-            ),
-        })?;
+        let endpoint = endpoint_for(
+            kms_types::EndpointParams {
+                region: Some(region.clone()),
+                use_fips: self.use_fips,
+                use_dual_stack: self.use_dual_stack,
+                endpoint: custom,
+            },
+            &EndpointOrigins {
+                fips: "ConfigBuilder::use_fips",
+                dual_stack: "ConfigBuilder::use_dual_stack",
+                endpoint: "ConfigBuilder::endpoint",
+            },
+        )?;
         Ok(Config {
             endpoint,
             region,
@@ -597,21 +566,20 @@ impl Config {
             "AWS_USE_DUALSTACK_ENDPOINT",
             "use_dualstack_endpoint",
         )?;
-        let choice = EndpointChoice {
-            region: Some(&region),
-            use_fips,
-            use_dual_stack,
-            custom: custom.as_ref().map(|(url, _)| url.as_str()),
-        };
-        let endpoint = resolve_endpoint(choice).map_err(|e| ConfigError::Endpoint {
-            message: e.message().to_owned(),
-            settings: describe_choice(
-                &choice,
-                &fips_origin,
-                &dual_stack_origin,
-                custom.as_ref().map_or("", |(_, origin)| origin.as_str()),
-            ),
-        })?;
+        let (custom, custom_origin) = custom.unzip();
+        let endpoint = endpoint_for(
+            kms_types::EndpointParams {
+                region: Some(region.clone()),
+                use_fips,
+                use_dual_stack,
+                endpoint: custom,
+            },
+            &EndpointOrigins {
+                fips: &fips_origin,
+                dual_stack: &dual_stack_origin,
+                endpoint: custom_origin.as_deref().unwrap_or_default(),
+            },
+        )?;
 
         // --- retry --------------------------------------------------------------
         let mut retry = RetryConfig::default();
@@ -686,28 +654,39 @@ fn flag_setting(
     }
 }
 
-/// The endpoint settings in play, for [`ConfigError::Endpoint`]: `FIPS from
-/// AWS_USE_FIPS_ENDPOINT, endpoint https://… from --endpoint-url`.
-fn describe_choice(
-    choice: &EndpointChoice<'_>,
-    fips_origin: &str,
-    dual_stack_origin: &str,
-    custom_origin: &str,
-) -> String {
-    let mut settings = Vec::new();
-    if choice.use_fips {
-        settings.push(format!("FIPS from {fips_origin}"));
-    }
-    if choice.use_dual_stack {
-        settings.push(format!("dual-stack from {dual_stack_origin}"));
-    }
-    if let Some(url) = choice.custom {
-        settings.push(format!("endpoint {url} from {custom_origin}"));
-    }
-    if let Some(region) = choice.region {
-        settings.push(format!("region {region}"));
-    }
-    settings.join(", ")
+/// Where each endpoint setting came from, for [`ConfigError::Endpoint`].
+struct EndpointOrigins<'a> {
+    fips: &'a str,
+    dual_stack: &'a str,
+    endpoint: &'a str,
+}
+
+/// The endpoint by the model's rules ([`kms_types::resolve_endpoint`]); an error names
+/// the settings in play: `FIPS from AWS_USE_FIPS_ENDPOINT, endpoint https://… from
+/// --endpoint-url, region …`.
+fn endpoint_for(
+    params: kms_types::EndpointParams,
+    origins: &EndpointOrigins<'_>,
+) -> Result<String, ConfigError> {
+    kms_types::resolve_endpoint(&params).map_err(|e| {
+        let mut settings = Vec::new();
+        if params.use_fips {
+            settings.push(format!("FIPS from {}", origins.fips));
+        }
+        if params.use_dual_stack {
+            settings.push(format!("dual-stack from {}", origins.dual_stack));
+        }
+        if let Some(url) = &params.endpoint {
+            settings.push(format!("endpoint {url} from {}", origins.endpoint));
+        }
+        if let Some(region) = &params.region {
+            settings.push(format!("region {region}"));
+        }
+        ConfigError::Endpoint {
+            message: e.message().to_owned(),
+            settings: settings.join(", "),
+        }
+    })
 }
 
 fn ignore_configured_endpoints(env: Env<'_>, profile: &Profile) -> bool {
@@ -1636,9 +1615,9 @@ region = ap-southeast-2
             f.resolve().unwrap().endpoint,
             "https://kms.cn-north-1.amazonaws.com.cn"
         );
-        let regional = |region| {
-            resolve_endpoint(EndpointChoice {
-                region: Some(region),
+        let regional = |region: &str| {
+            kms_types::resolve_endpoint(&kms_types::EndpointParams {
+                region: Some(region.to_owned()),
                 ..Default::default()
             })
             .unwrap()

@@ -103,9 +103,11 @@ impl ServerConfig {
         Self::new(FileConfig::demo()).with_key_stores(stores)
     }
 
-    /// Replaces the stores (e.g. with those of [`data::load`]).
+    /// Replaces the stores (e.g. with those of [`data::load`]); they no longer come from
+    /// a data file, so [`Self::reload_data`] has nothing to read.
     pub fn with_key_stores(mut self, stores: Vec<(Owner, KeyStore)>) -> Self {
         self.stores = Arc::new(stores);
+        self.data_file = None;
         self
     }
 

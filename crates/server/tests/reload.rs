@@ -71,6 +71,10 @@ fn reload_data_reads_the_file_again_and_keeps_generated_stores() {
     let error = config.reload_data().unwrap_err();
     assert!(error.to_string().contains("stores.json"), "{error}");
     assert!(matches!(ServerConfig::demo().reload_data(), Ok(None)));
+    // Stores given afterwards replace the file's: nothing to reload any more.
+    let replaced = config.with_key_stores(Vec::new());
+    assert_eq!(replaced.data_file(), None);
+    assert!(matches!(replaced.reload_data(), Ok(None)));
 }
 
 /// The binary under SIGHUP (unix only).
