@@ -14,6 +14,27 @@
 //!      Member must have value greater than or equal to 1",
 //! );
 //! ```
+//!
+//! The service's endpoint rules are generated too ([`resolve_endpoint`]):
+//!
+//! ```
+//! use kms_types::{EndpointParams, resolve_endpoint};
+//!
+//! let fips = EndpointParams {
+//!     region: Some("cn-north-1".to_owned()),
+//!     use_fips: true,
+//!     ..EndpointParams::default()
+//! };
+//! assert_eq!(resolve_endpoint(&fips).unwrap(), "https://kms-fips.cn-north-1.amazonaws.com.cn");
+//! let custom = EndpointParams {
+//!     endpoint: Some("http://127.0.0.1:4599".to_owned()),
+//!     ..fips
+//! };
+//! assert_eq!(
+//!     resolve_endpoint(&custom).unwrap_err().message(),
+//!     "Invalid Configuration: FIPS and custom endpoint are not supported",
+//! );
+//! ```
 
 extern crate self as kms_types;
 
