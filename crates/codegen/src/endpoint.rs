@@ -50,30 +50,7 @@ impl Generator<'_> {
         };
         let rules = rules.map_err(fail)?;
         let service = self.service.shape.id.name();
-        let params = params_struct(&rules, service);
-        let mut scope = Scope::new();
-        for p in &rules.parameters {
-            let field = names::field_name(&p.name);
-            let binding = match (p.kind, p.required && p.default.is_some()) {
-                (ParameterType::String, false) => Binding {
-                    tokens: quote!(params.#field),
-                    kind: Kind::OptionalString,
-                },
-                (ParameterType::String, true) => Binding {
-                    tokens: quote!(params.#field.as_str()),
-                    kind: Kind::Str,
-                },
-                (ParameterType::Boolean, false) => Binding {
-                    tokens: quote!(params.#field),
-                    kind: Kind::OptionalBool,
-                },
-                (ParameterType::Boolean, true) => Binding {
-                    tokens: quote!(params.#field),
-                    kind: Kind::Bool,
-                },
-            };
-            scope.insert(p.name.clone(), binding);
-        }
+        let (params, scope) = params_struct(&rules, service);
         let body = rule_list(&rules.rules, &scope, true)?;
         let doc = format!(
             " The endpoint URL of `{service}` for `params`: the model's endpoint rules \
@@ -93,33 +70,53 @@ impl Generator<'_> {
     }
 }
 
-/// The parameters struct, with `Default` from the model's defaults.
-fn params_struct(rules: &RuleSet, service: &str) -> TokenStream {
+/// The parameters struct, with `Default` from the model's defaults, and how the rules
+/// read each parameter.
+fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
     let mut fields = Vec::new();
     let mut defaults = Vec::new();
+    let mut scope = Scope::new();
     for p in &rules.parameters {
         let field = names::field_name(&p.name);
         let with_default = p.required && p.default.is_some();
-        let (ty, default) = match (p.kind, with_default) {
-            (ParameterType::String, false) => (quote!(Option<String>), quote!(None)),
+        let binding = |tokens, kind| Binding { tokens, kind };
+        let (ty, default, binding) = match (p.kind, with_default) {
+            (ParameterType::String, false) => (
+                quote!(Option<String>),
+                quote!(None),
+                binding(quote!(params.#field), Kind::OptionalString),
+            ),
             (ParameterType::String, true) => {
                 let value = p
                     .default
                     .as_ref()
                     .and_then(|v| v.as_str())
                     .unwrap_or_default();
-                (quote!(String), quote!(#value.to_owned()))
+                (
+                    quote!(String),
+                    quote!(#value.to_owned()),
+                    binding(quote!(params.#field.as_str()), Kind::Str),
+                )
             }
-            (ParameterType::Boolean, false) => (quote!(Option<bool>), quote!(None)),
+            (ParameterType::Boolean, false) => (
+                quote!(Option<bool>),
+                quote!(None),
+                binding(quote!(params.#field), Kind::OptionalBool),
+            ),
             (ParameterType::Boolean, true) => {
                 let value = p
                     .default
                     .as_ref()
                     .and_then(|v| v.as_bool())
                     .unwrap_or_default();
-                (quote!(bool), quote!(#value))
+                (
+                    quote!(bool),
+                    quote!(#value),
+                    binding(quote!(params.#field), Kind::Bool),
+                )
             }
         };
+        scope.insert(p.name.clone(), binding);
         let doc = parameter_doc(p);
         fields.push(quote! {
             #[doc = #doc]
@@ -128,7 +125,7 @@ fn params_struct(rules: &RuleSet, service: &str) -> TokenStream {
         defaults.push(quote!(#field: #default,));
     }
     let doc = format!(" The parameters of `{service}`'s endpoint rules ([`resolve_endpoint`]).");
-    quote! {
+    let tokens = quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct EndpointParams {
@@ -142,7 +139,8 @@ fn params_struct(rules: &RuleSet, service: &str) -> TokenStream {
                 }
             }
         }
-    }
+    };
+    (tokens, scope)
 }
 
 fn parameter_doc(p: &Parameter) -> String {
