@@ -21,6 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, sigv4};
 
 use crate::config::{Config, ConfigError, Overrides};
+use crate::credentials::{Credentials, CredentialsCache};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
 use crate::proxy::ProxyConnector;
 use crate::retry;
@@ -42,6 +43,8 @@ pub struct Client {
 
 struct Inner {
     config: Config,
+    /// Shared by clones, and kept by [`Client::with_debug_sink`].
+    credentials: Arc<CredentialsCache>,
     http: HyperClient<Connector, Full<Bytes>>,
     uri: Uri,
     host: HeaderValue,
@@ -88,6 +91,14 @@ fn connector(config: &Config) -> Connector {
     #[cfg(not(feature = "rustls"))]
     let connector = tcp;
     connector
+}
+
+/// What one attempt signs with, and the SDK headers that number it.
+struct Signing<'a> {
+    credentials: &'a Credentials,
+    invocation_id: HeaderValue,
+    attempt: u32,
+    max: u32,
 }
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
@@ -148,8 +159,13 @@ impl Client {
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .build(connector(&config));
+        let credentials = Arc::new(CredentialsCache::new(
+            config.credentials.clone(),
+            config.timeouts.total,
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
+                credentials,
                 config,
                 http,
                 uri,
@@ -183,6 +199,7 @@ impl Client {
     pub fn with_debug_sink(self, sink: DebugSink) -> Self {
         let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             config: shared.config.clone(),
+            credentials: shared.credentials.clone(),
             http: shared.http.clone(),
             uri: shared.uri.clone(),
             host: shared.host.clone(),
@@ -254,6 +271,13 @@ impl Client {
         let invocation_id =
             HeaderValue::from_str(&invocation_id()).expect("a UUID is a valid header value");
         let cfg = &self.inner.config;
+        // Once per call: a long pagination picks up refreshed credentials page by page.
+        let credentials = self
+            .inner
+            .credentials
+            .get()
+            .await
+            .map_err(Error::Credentials)?;
         let total = cfg.timeouts.total;
         let start = tokio::time::Instant::now();
         let max = cfg.retry.max_attempts.max(1);
@@ -265,6 +289,7 @@ impl Client {
                 last_attempt = attempt;
                 let body = body.clone();
                 let invocation_id = invocation_id.clone();
+                let credentials = &credentials;
                 async move {
                     let remaining = total.saturating_sub(start.elapsed());
                     let (limit, is_total) = if remaining < cfg.timeouts.attempt {
@@ -272,7 +297,17 @@ impl Client {
                     } else {
                         (cfg.timeouts.attempt, false)
                     };
-                    let fut = self.attempt(op, body, modeled, invocation_id, attempt, max);
+                    let fut = self.attempt(
+                        op,
+                        body,
+                        modeled,
+                        Signing {
+                            credentials,
+                            invocation_id,
+                            attempt,
+                            max,
+                        },
+                    );
                     match tokio::time::timeout(limit, fut).await {
                         Ok(r) => r,
                         Err(_) => Err(Error::Timeout {
@@ -301,12 +336,11 @@ impl Client {
         op: Operation,
         body: Bytes,
         modeled: DecodeModeledError,
-        invocation_id: HeaderValue,
-        attempt: u32,
-        max: u32,
+        signing: Signing<'_>,
     ) -> Result<Answer, Error> {
         let inner = &*self.inner;
-        let request = self.build_signed(op, body.clone(), invocation_id, attempt, max)?;
+        let attempt = signing.attempt;
+        let request = self.build_signed(op, body.clone(), signing)?;
         if let Some(sink) = &inner.debug {
             sink(&format_debug_request(&request, &body, attempt));
         }
@@ -378,9 +412,12 @@ impl Client {
         &self,
         op: Operation,
         body: Bytes,
-        invocation_id: HeaderValue,
-        attempt: u32,
-        max: u32,
+        Signing {
+            credentials,
+            invocation_id,
+            attempt,
+            max,
+        }: Signing<'_>,
     ) -> Result<Request<Full<Bytes>>, Error> {
         let inner = &*self.inner;
         let sdk_request = HeaderValue::from_str(&format!("attempt={attempt}; max={max}"))
@@ -430,7 +467,7 @@ impl Client {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let signed = sigv4::sign(
-            &inner.config.credentials,
+            credentials,
             &sigv4::Request {
                 method: "POST",
                 path: &inner.canonical_path,
@@ -455,7 +492,7 @@ impl Client {
                 HeaderName::from_static("x-amz-date"),
                 header_value("x-amz-date", &signed.amz_date)?,
             );
-            if let Some(token) = &inner.config.credentials.session_token {
+            if let Some(token) = &credentials.session_token {
                 h.insert(
                     HeaderName::from_static("x-amz-security-token"),
                     header_value("x-amz-security-token", token)?,

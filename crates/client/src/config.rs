@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::credentials::{
+    ContainerAuthorization, ContainerEndpoint, CredentialProcess, CredentialsSource,
+    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata,
+};
 pub use crate::proxy::ProxyConfig;
 use crate::retry::RetryConfig;
 pub use crate::tls::CaBundle;
@@ -45,7 +49,9 @@ pub struct Config {
     /// e.g. `https://kms.us-east-1.amazonaws.com` (no trailing slash).
     pub endpoint: String,
     pub region: String,
-    pub credentials: Credentials,
+    /// Fixed keys, or where to fetch temporary ones (`credential_process`, the
+    /// container endpoint, EC2 instance metadata).
+    pub credentials: CredentialsSource,
     pub retry: RetryConfig,
     pub timeouts: Timeouts,
     /// Validate request parameters client-side before sending (default `true`).
@@ -114,7 +120,9 @@ pub enum ConfigError {
     #[error(
         "profile '{profile}' uses `{setting}` ({}, line {line}), which this client does not support: \
          export static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, \
-         e.g. from `aws configure export-credentials --profile {profile} --format env`) instead",
+         e.g. from `aws configure export-credentials --profile {profile} --format env`) instead, \
+         or use a profile with `credential_process = aws configure export-credentials --profile \
+         {profile} --format process`",
         path.display()
     )]
     UnsupportedCredentialSource {
@@ -122,6 +130,17 @@ pub enum ConfigError {
         setting: String,
         path: PathBuf,
         line: usize,
+    },
+
+    #[error("invalid {setting} {value:?} from {origin}: {reason}")]
+    InvalidCredentialsSetting {
+        /// The setting, e.g. `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+        setting: &'static str,
+        value: String,
+        /// Where it was set (the variable, or a profile line).
+        origin: String,
+        /// What is wrong and what is accepted.
+        reason: String,
     },
 
     #[error(
@@ -257,6 +276,7 @@ fn missing_credentials_message(
     if env_secret_without_key {
         msg.push_str(" (note: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not)");
     }
+    msg.push_str("; EC2 instance metadata was not asked, as AWS_EC2_METADATA_DISABLED is true");
     msg
 }
 
@@ -269,7 +289,7 @@ fn missing_credentials_message(
 pub struct ConfigBuilder {
     endpoint: Option<String>,
     region: Option<String>,
-    credentials: Option<Credentials>,
+    credentials: Option<CredentialsSource>,
     retry: Option<RetryConfig>,
     timeouts: Option<Timeouts>,
     validate_input: Option<bool>,
@@ -289,8 +309,16 @@ impl ConfigBuilder {
         self.region = Some(region.into());
         self
     }
+    /// Fixed keys to sign with.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials = Some(CredentialsSource::Static(credentials));
+        self
+    }
+
+    /// Where to get the keys to sign with (fixed keys, `credential_process`, the
+    /// container endpoint, EC2 instance metadata).
+    pub fn credentials_source(mut self, source: CredentialsSource) -> Self {
+        self.credentials = Some(source);
         self
     }
     pub fn retry(mut self, retry: RetryConfig) -> Self {
@@ -508,16 +536,23 @@ impl Config {
                 }
             }
         };
-        let credentials = match env_creds {
-            Some(c) => c,
-            None => profile
-                .credentials()?
-                .ok_or_else(|| ConfigError::MissingCredentials {
-                    profile: profile_name.clone(),
-                    credentials_file: creds_loc.path.clone(),
-                    profile_from_flag: flag_profile.is_some(),
-                    env_secret_without_key,
-                })?,
+        // The SDKs' chain: the environment, the profile (keys, credential_process),
+        // the container endpoint, then EC2 instance metadata.
+        let credentials = if let Some(c) = env_creds {
+            CredentialsSource::Static(c)
+        } else if let Some(source) = profile.credentials()? {
+            source
+        } else if let Some(container) = container_endpoint(env)? {
+            CredentialsSource::Container(container)
+        } else if let Some(imds) = instance_metadata(env, &profile)? {
+            CredentialsSource::InstanceMetadata(imds)
+        } else {
+            return Err(ConfigError::MissingCredentials {
+                profile: profile_name.clone(),
+                credentials_file: creds_loc.path.clone(),
+                profile_from_flag: flag_profile.is_some(),
+                env_secret_without_key,
+            });
         };
 
         // --- region -------------------------------------------------------------
@@ -625,22 +660,202 @@ impl Config {
     }
 }
 
+/// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or `…_FULL_URI`, with the
+/// authorization token (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, else `…_TOKEN`).
+fn container_endpoint(env: Env<'_>) -> Result<Option<ContainerEndpoint>, ConfigError> {
+    let invalid =
+        |setting: &'static str, value: &str, reason: &str| ConfigError::InvalidCredentialsSetting {
+            setting,
+            value: value.to_owned(),
+            origin: setting.to_owned(),
+            reason: reason.to_owned(),
+        };
+    let (uri, origin) = if let Some(relative) = var(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        let relative = relative.trim();
+        if !relative.starts_with('/') {
+            return Err(invalid(
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                relative,
+                "it must be a path starting with /",
+            ));
+        }
+        (
+            format!("{ECS_CONTAINER_ENDPOINT}{relative}"),
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        )
+    } else if let Some(full) = var(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        const SETTING: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+        let full = full.trim();
+        let uri: http::Uri = full
+            .parse()
+            .map_err(|_| invalid(SETTING, full, "it is not a URI"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(invalid(
+                SETTING,
+                full,
+                "only http:// container endpoints are supported by this client",
+            ));
+        }
+        let host = uri.host().unwrap_or_default();
+        if !is_allowed_container_host(host) {
+            return Err(invalid(
+                SETTING,
+                full,
+                "an http:// endpoint must be a loopback address, 169.254.170.2 (ECS), \
+                 169.254.170.23 or [fd00:ec2::23] (EKS Pod Identity)",
+            ));
+        }
+        (full.to_owned(), SETTING)
+    } else {
+        return Ok(None);
+    };
+    let authorization = if let Some(path) = var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
+        Some(ContainerAuthorization::TokenFile(expand_home(
+            path.trim(),
+            home_dir(env).as_deref(),
+        )))
+    } else {
+        var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").map(ContainerAuthorization::Token)
+    };
+    Ok(Some(ContainerEndpoint {
+        uri,
+        authorization,
+        origin: origin.to_owned(),
+    }))
+}
+
+/// The hosts an http:// container endpoint may have, as in the SDKs.
+fn is_allowed_container_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            ip.is_loopback()
+                || ip == std::net::IpAddr::from([169, 254, 170, 2])
+                || ip == std::net::IpAddr::from([169, 254, 170, 23])
+                || ip == std::net::IpAddr::from([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23])
+        }
+        Err(_) => false,
+    }
+}
+
+/// EC2 instance metadata, unless `AWS_EC2_METADATA_DISABLED` is true.
+fn instance_metadata(
+    env: Env<'_>,
+    profile: &Profile,
+) -> Result<Option<InstanceMetadata>, ConfigError> {
+    if var(env, "AWS_EC2_METADATA_DISABLED").is_some_and(|v| is_true(&v)) {
+        return Ok(None);
+    }
+    let setting = |variable, key| setting(env, profile, variable, key);
+    let invalid = |setting: &'static str, (value, origin): (String, String), reason: &str| {
+        ConfigError::InvalidCredentialsSetting {
+            setting,
+            value,
+            origin,
+            reason: reason.to_owned(),
+        }
+    };
+    let endpoint = if let Some((value, origin)) = setting(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "ec2_metadata_service_endpoint",
+    ) {
+        let valid = value
+            .parse::<http::Uri>()
+            .is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some());
+        if !valid {
+            return Err(invalid(
+                "EC2 metadata endpoint",
+                (value, origin),
+                "use an http:// URL such as http://169.254.169.254",
+            ));
+        }
+        value.trim_end_matches('/').to_owned()
+    } else {
+        match setting(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            "ec2_metadata_service_endpoint_mode",
+        ) {
+            None => IMDS_IPV4_ENDPOINT.to_owned(),
+            Some((mode, _)) if mode.eq_ignore_ascii_case("ipv4") => IMDS_IPV4_ENDPOINT.to_owned(),
+            Some((mode, _)) if mode.eq_ignore_ascii_case("ipv6") => IMDS_IPV6_ENDPOINT.to_owned(),
+            Some(other) => {
+                return Err(invalid(
+                    "EC2 metadata endpoint mode",
+                    other,
+                    "use IPv4 or IPv6",
+                ));
+            }
+        }
+    };
+    let timeout = match setting("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout") {
+        None => Duration::from_secs(1),
+        Some((value, origin)) => match value.parse::<f64>() {
+            Ok(secs) if secs > 0.0 && secs <= 3600.0 => Duration::from_secs_f64(secs),
+            _ => {
+                return Err(invalid(
+                    "metadata service timeout",
+                    (value, origin),
+                    "use a number of seconds, more than 0",
+                ));
+            }
+        },
+    };
+    let attempts = match setting(
+        "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+        "metadata_service_num_attempts",
+    ) {
+        None => 1,
+        Some((value, origin)) => match value.parse::<u32>() {
+            Ok(n) if (1..=10).contains(&n) => n,
+            _ => {
+                return Err(invalid(
+                    "metadata service attempts",
+                    (value, origin),
+                    "use a whole number from 1 to 10",
+                ));
+            }
+        },
+    };
+    let (v1_disabled, _) = flag_setting(
+        env,
+        profile,
+        "AWS_EC2_METADATA_V1_DISABLED",
+        "ec2_metadata_v1_disabled",
+    )?;
+    Ok(Some(InstanceMetadata {
+        endpoint,
+        timeout,
+        attempts,
+        allow_v1: !v1_disabled,
+    }))
+}
+
 fn is_true(v: &str) -> bool {
     v.trim().eq_ignore_ascii_case("true")
 }
 
 /// A true/false setting from the environment, else the profile: its value and origin.
+/// A setting from the environment variable, else from the profile's key, and where it
+/// came from.
+fn setting(env: Env<'_>, profile: &Profile, variable: &str, key: &str) -> Option<(String, String)> {
+    if let Some(v) = var(env, variable) {
+        Some((v.trim().to_owned(), variable.to_owned()))
+    } else {
+        let p = profile.get(key).filter(|p| !p.value.is_empty())?;
+        Some((p.value.clone(), p.origin(key)))
+    }
+}
+
 fn flag_setting(
     env: Env<'_>,
     profile: &Profile,
     variable: &'static str,
     key: &'static str,
 ) -> Result<(bool, String), ConfigError> {
-    let (value, origin) = if let Some(v) = var(env, variable) {
-        (v, variable.to_owned())
-    } else if let Some(p) = profile.get(key).filter(|p| !p.value.is_empty()) {
-        (p.value.clone(), p.origin(key))
-    } else {
+    let Some((value, origin)) = setting(env, profile, variable, key) else {
         return Ok((false, String::new()));
     };
     match value.trim().to_ascii_lowercase().as_str() {
@@ -817,7 +1032,7 @@ impl Profile {
         self.props.get(key)
     }
 
-    fn credentials(&self) -> Result<Option<Credentials>, ConfigError> {
+    fn credentials(&self) -> Result<Option<CredentialsSource>, ConfigError> {
         let unsupported = |setting: &str, p: &Sourced| ConfigError::UnsupportedCredentialSource {
             profile: self.name.clone(),
             setting: setting.to_string(),
@@ -836,14 +1051,14 @@ impl Profile {
             .get("aws_secret_access_key")
             .filter(|p| !p.value.is_empty());
         match (key, secret) {
-            (Some(k), Some(s)) => Ok(Some(Credentials {
+            (Some(k), Some(s)) => Ok(Some(CredentialsSource::Static(Credentials {
                 access_key_id: k.value.clone(),
                 secret_access_key: s.value.clone(),
                 session_token: self
                     .get("aws_session_token")
                     .map(|t| t.value.clone())
                     .filter(|t| !t.is_empty()),
-            })),
+            }))),
             (Some(k), None) => Err(ConfigError::IncompleteProfileCredentials {
                 profile: self.name.clone(),
                 present: "aws_access_key_id",
@@ -858,10 +1073,15 @@ impl Profile {
                 path: s.path.clone(),
                 line: s.line,
             }),
-            (None, None) => match self.get("credential_process") {
-                Some(p) if !p.value.is_empty() => Err(unsupported("credential_process", p)),
-                _ => Ok(None),
-            },
+            (None, None) => Ok(self
+                .get("credential_process")
+                .filter(|p| !p.value.trim().is_empty())
+                .map(|p| {
+                    CredentialsSource::Process(CredentialProcess {
+                        command: p.value.trim().to_owned(),
+                        origin: p.origin("credential_process"),
+                    })
+                })),
         }
     }
 
@@ -1051,6 +1271,9 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let mut vars = HashMap::new();
             vars.insert("HOME".to_string(), dir.path().display().to_string());
+            // Resolution never contacts instance metadata, but the chain ends there
+            // unless it is turned off; the tests that need it remove this.
+            vars.insert("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string());
             Fixture { dir, vars }
         }
         fn set(&mut self, k: &str, v: &str) -> &mut Self {
@@ -1130,7 +1353,11 @@ region = ap-southeast-2
         let c = f.resolve().unwrap();
         assert_eq!(
             c.credentials,
-            Credentials::new("AKIDENV", "secretenv", Some("tokenenv".into()))
+            CredentialsSource::Static(Credentials::new(
+                "AKIDENV",
+                "secretenv",
+                Some("tokenenv".into())
+            ))
         );
         assert_eq!(c.region, "eu-west-1");
     }
@@ -1143,8 +1370,8 @@ region = ap-southeast-2
         env_creds(&mut f);
         f.set("AWS_PROFILE", "work");
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDENV");
-        assert_eq!(c.credentials.session_token, None);
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDENV");
+        assert_eq!(c.credentials.as_static().unwrap().session_token, None);
         // ... but the profile still supplies the region
         assert_eq!(c.region, "ap-southeast-2");
     }
@@ -1158,7 +1385,11 @@ region = ap-southeast-2
         let c = f.resolve_with(&profile("work")).unwrap();
         assert_eq!(
             c.credentials,
-            Credentials::new("AKIDWORK", "secretwork", Some("tokenwork".into()))
+            CredentialsSource::Static(Credentials::new(
+                "AKIDWORK",
+                "secretwork",
+                Some("tokenwork".into())
+            ))
         );
         assert_eq!(c.region, "ap-southeast-2");
     }
@@ -1170,7 +1401,7 @@ region = ap-southeast-2
         f.config(CONFIG);
         f.set("AWS_PROFILE", "nonexistent");
         let c = f.resolve_with(&profile("work")).unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDWORK");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
     }
 
     #[test]
@@ -1180,7 +1411,7 @@ region = ap-southeast-2
         f.config(CONFIG);
         f.set("AWS_PROFILE", "work");
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDWORK");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
         assert_eq!(c.region, "ap-southeast-2");
     }
 
@@ -1192,7 +1423,7 @@ region = ap-southeast-2
         let c = f.resolve().unwrap();
         assert_eq!(
             c.credentials,
-            Credentials::new("AKIDDEFAULT", "secretdefault", None)
+            CredentialsSource::Static(Credentials::new("AKIDDEFAULT", "secretdefault", None))
         );
         assert_eq!(c.region, "eu-west-1");
         assert_eq!(c.endpoint, "https://kms.eu-west-1.amazonaws.com");
@@ -1211,7 +1442,7 @@ region = ap-southeast-2
         let c = f.resolve().unwrap();
         assert_eq!(
             c.credentials,
-            Credentials::new("AKIDX", "secretx", Some("tokx".into()))
+            CredentialsSource::Static(Credentials::new("AKIDX", "secretx", Some("tokx".into())))
         );
         assert_eq!(c.region, "us-west-2");
     }
@@ -1223,7 +1454,7 @@ region = ap-southeast-2
             "[default]\nregion = us-west-2\naws_access_key_id = AKIDC\naws_secret_access_key = secretc\n",
         );
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDC");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDC");
     }
 
     #[test]
@@ -1234,8 +1465,14 @@ region = ap-southeast-2
             "[default]\nregion = us-west-2\naws_access_key_id = AKIDC\naws_secret_access_key = secretc\n",
         );
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDDEFAULT");
-        assert_eq!(c.credentials.secret_access_key, "secretdefault");
+        assert_eq!(
+            c.credentials.as_static().unwrap().access_key_id,
+            "AKIDDEFAULT"
+        );
+        assert_eq!(
+            c.credentials.as_static().unwrap().secret_access_key,
+            "secretdefault"
+        );
     }
 
     #[test]
@@ -1282,7 +1519,7 @@ region = ap-southeast-2
         f.set("AWS_SHARED_CREDENTIALS_FILE", &creds.display().to_string())
             .set("AWS_CONFIG_FILE", &config.display().to_string());
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDALT");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDALT");
         assert_eq!(c.region, "sa-east-1");
     }
 
@@ -1295,7 +1532,15 @@ region = ap-southeast-2
         );
         f.set("AWS_SHARED_CREDENTIALS_FILE", "~/alt-creds")
             .set("AWS_REGION", "us-east-2");
-        assert_eq!(f.resolve().unwrap().credentials.access_key_id, "AKIDT");
+        assert_eq!(
+            f.resolve()
+                .unwrap()
+                .credentials
+                .as_static()
+                .unwrap()
+                .access_key_id,
+            "AKIDT"
+        );
     }
 
     #[test]
@@ -1304,7 +1549,7 @@ region = ap-southeast-2
         env_creds(&mut f);
         f.set("AWS_REGION", "us-east-1");
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDENV");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDENV");
         assert_eq!(c.endpoint, "https://kms.us-east-1.amazonaws.com");
     }
 
@@ -1322,7 +1567,11 @@ region = ap-southeast-2
         )
         .unwrap();
         assert_eq!(c.region, "us-east-1");
-        let e = Config::from_env_with(&|_| None, &Overrides::default()).unwrap_err();
+        let e = Config::from_env_with(
+            &|k| (k == "AWS_EC2_METADATA_DISABLED").then(|| "true".to_owned()),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("~/.aws/credentials"), "{e}");
     }
 
@@ -1336,7 +1585,10 @@ region = ap-southeast-2
             .set("AWS_REGION", "")
             .set("AWS_PROFILE", "");
         let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.access_key_id, "AKIDDEFAULT");
+        assert_eq!(
+            c.credentials.as_static().unwrap().access_key_id,
+            "AKIDDEFAULT"
+        );
         assert_eq!(c.region, "eu-west-1");
     }
 
@@ -1349,10 +1601,180 @@ region = ap-southeast-2
         let expected = format!(
             "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add \
              aws_access_key_id/aws_secret_access_key for profile 'default' to {} \
-             (AWS_SHARED_CREDENTIALS_FILE)",
+             (AWS_SHARED_CREDENTIALS_FILE); EC2 instance metadata was not asked, as \
+             AWS_EC2_METADATA_DISABLED is true",
             f.home().join(".aws/credentials").display()
         );
         assert_eq!(e.to_string(), expected);
+    }
+
+    #[test]
+    fn credential_process_of_the_profile() {
+        let mut f = Fixture::new();
+        f.config(
+            "[profile p]\nregion = us-east-1\ncredential_process = /opt/bin/creds --role x \n",
+        );
+        f.set("AWS_PROFILE", "p");
+        let c = f.resolve().unwrap();
+        let CredentialsSource::Process(p) = &c.credentials else {
+            panic!("{:?}", c.credentials)
+        };
+        assert_eq!(p.command, "/opt/bin/creds --role x");
+        assert!(p.origin.ends_with(".aws/config line 3"), "{}", p.origin);
+        // The profile's keys come first; the environment's before them.
+        f.credentials("[p]\naws_access_key_id = AKIDP\naws_secret_access_key = S\n");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDP");
+        env_creds(&mut f);
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDENV");
+    }
+
+    #[test]
+    fn container_endpoint_after_environment_and_profile() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1")
+            .set(
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/abc",
+            )
+            .set(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://127.0.0.1:9/ignored",
+            );
+        let container = |f: &Fixture| match f.resolve().unwrap().credentials {
+            CredentialsSource::Container(c) => c,
+            other => panic!("{other:?}"),
+        };
+        let c = container(&f);
+        assert_eq!(c.uri, "http://169.254.170.2/v2/credentials/abc");
+        assert_eq!(c.origin, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+        assert_eq!(c.authorization, None);
+
+        f.vars.remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+        f.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok");
+        let c = container(&f);
+        assert_eq!(c.uri, "http://127.0.0.1:9/ignored");
+        assert_eq!(
+            c.authorization,
+            Some(ContainerAuthorization::Token("tok".into()))
+        );
+        f.set("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "~/token");
+        assert_eq!(
+            container(&f).authorization,
+            Some(ContainerAuthorization::TokenFile(f.home().join("token")))
+        );
+        for allowed in [
+            "http://localhost:80/c",
+            "http://127.1.2.3/c",
+            "http://[::1]:8080/c",
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials",
+        ] {
+            f.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", allowed);
+            assert_eq!(container(&f).uri, allowed);
+        }
+        for (refused, reason) in [
+            ("http://10.0.0.1/c", "loopback address"),
+            ("http://example.com/c", "loopback address"),
+            ("https://example.com/c", "only http://"),
+            ("not a uri", "not a URI"),
+        ] {
+            f.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", refused);
+            let e = f.resolve().unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidCredentialsSetting { setting, .. }
+                    if *setting == "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains(reason), "{e}");
+        }
+        f.set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2/x");
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(e.contains("starting with /"), "{e}");
+
+        // Keys in the environment or the profile come first.
+        f.set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/x");
+        f.credentials(CREDS);
+        assert!(f.resolve().unwrap().credentials.as_static().is_some());
+    }
+
+    #[test]
+    fn instance_metadata_last_unless_disabled() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1");
+        f.vars.remove("AWS_EC2_METADATA_DISABLED");
+        let imds = |f: &Fixture| match f.resolve().unwrap().credentials {
+            CredentialsSource::InstanceMetadata(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            imds(&f),
+            InstanceMetadata {
+                endpoint: "http://169.254.169.254".into(),
+                timeout: Duration::from_secs(1),
+                attempts: 1,
+                allow_v1: true,
+            }
+        );
+        f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6");
+        assert_eq!(imds(&f).endpoint, "http://[fd00:ec2::254]");
+        f.config(
+            "[default]\nec2_metadata_service_endpoint = http://127.0.0.1:1338/\n\
+             metadata_service_timeout = 2.5\nmetadata_service_num_attempts = 3\n\
+             ec2_metadata_v1_disabled = true\n",
+        );
+        assert_eq!(
+            imds(&f),
+            InstanceMetadata {
+                endpoint: "http://127.0.0.1:1338".into(),
+                timeout: Duration::from_millis(2500),
+                attempts: 3,
+                allow_v1: false,
+            }
+        );
+        // The environment beats the profile.
+        f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://[::1]:9")
+            .set("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2");
+        let m = imds(&f);
+        assert_eq!((m.endpoint.as_str(), m.attempts), ("http://[::1]:9", 2));
+        for (variable, value, expected) in [
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                "https://x",
+                "use an http:// URL",
+            ),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                "169.254.169.254",
+                "use an http:// URL",
+            ),
+            ("AWS_METADATA_SERVICE_TIMEOUT", "0", "more than 0"),
+            ("AWS_METADATA_SERVICE_TIMEOUT", "soon", "more than 0"),
+            ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "0", "from 1 to 10"),
+            ("AWS_EC2_METADATA_V1_DISABLED", "yes", "use true or false"),
+        ] {
+            let mut g = Fixture::new();
+            g.vars.remove("AWS_EC2_METADATA_DISABLED");
+            g.set("AWS_REGION", "us-east-1").set(variable, value);
+            let e = g.resolve().unwrap_err().to_string();
+            assert!(
+                e.contains(expected) && e.contains(variable),
+                "{variable}: {e}"
+            );
+        }
+        let mut g = Fixture::new();
+        g.vars.remove("AWS_EC2_METADATA_DISABLED");
+        g.set("AWS_REGION", "us-east-1")
+            .set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5");
+        let e = g.resolve().unwrap_err().to_string();
+        assert!(e.contains("use IPv4 or IPv6"), "{e}");
+        // Turned off: no credentials at all is a configuration error.
+        f.set("AWS_EC2_METADATA_DISABLED", "TRUE");
+        assert!(matches!(
+            f.resolve().unwrap_err(),
+            ConfigError::MissingCredentials { .. }
+        ));
     }
 
     #[test]
@@ -1382,7 +1804,12 @@ region = ap-southeast-2
         f.config(CONFIG);
         f.set("AWS_SECRET_ACCESS_KEY", "secretenv");
         assert_eq!(
-            f.resolve().unwrap().credentials.access_key_id,
+            f.resolve()
+                .unwrap()
+                .credentials
+                .as_static()
+                .unwrap()
+                .access_key_id,
             "AKIDDEFAULT"
         );
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use kms_types::{DescribeCustomKeyStoresError, OperationError, ValidationError};
 
 use crate::config::ConfigError;
+use crate::credentials::CredentialsError;
 use crate::retry::{RetryKind, classify};
 
 /// What the service said about a failed call: operation, HTTP status, error code,
@@ -189,6 +190,9 @@ pub enum Error {
     },
     /// The configuration could not be resolved.
     Config(Box<ConfigError>),
+    /// Temporary credentials could not be fetched from their source
+    /// (`credential_process`, the container endpoint, EC2 instance metadata).
+    Credentials(CredentialsError),
     /// The request could not be built or signed (e.g. credentials unusable in a header).
     Signing(String),
 }
@@ -261,6 +265,7 @@ impl Error {
             Self::Certificate { .. }
             | Self::RepeatedMarker { .. }
             | Self::Config(_)
+            | Self::Credentials(_)
             | Self::Signing(_) => false,
         }
     }
@@ -424,6 +429,7 @@ impl fmt::Display for Error {
                  operator, or page manually with Marker"
             ),
             Self::Config(e) => fmt::Display::fmt(e, f),
+            Self::Credentials(e) => fmt::Display::fmt(e, f),
             Self::Signing(m) => write!(
                 f,
                 "could not sign the request: {m}; check that the credentials contain only \
@@ -443,6 +449,7 @@ impl std::error::Error for Error {
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Self::Certificate { source, .. } => Some(&**source),
             Self::Config(e) => Some(&**e),
+            Self::Credentials(e) => Some(e),
             _ => None,
         }
     }

@@ -25,6 +25,7 @@
 
 pub mod client;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod operation;
 #[cfg(feature = "cli")]
@@ -35,6 +36,7 @@ mod tls;
 
 pub use client::Client;
 pub use config::{CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
+pub use credentials::{CredentialsError, CredentialsSource};
 pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
 pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
 pub use proxy::ProxyConfig;

@@ -159,6 +159,7 @@ fn report(e: &Error) -> ExitCode {
             fail(EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
         }
         Error::Config(c) => fail(EXIT_CONFIG, c),
+        Error::Credentials(c) => fail(EXIT_CONFIG, c),
         e if e.is_service_error() => fail(
             EXIT_SERVICE,
             format!(

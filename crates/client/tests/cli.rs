@@ -8,10 +8,13 @@ use kms_server::{ServerConfig, demo};
 
 const KMS: &str = env!("CARGO_BIN_EXE_kms");
 
-/// A `kms` command with a clean environment: HOME in `home`, nothing else set.
+/// A `kms` command with a clean environment: HOME in `home`, instance metadata off.
 fn kms(home: &Path) -> Command {
     let mut c = Command::new(KMS);
-    c.env_clear().env("HOME", home);
+    // Instance metadata is the chain's last resort: never asked here.
+    c.env_clear()
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
     if let Ok(path) = std::env::var("PATH") {
         c.env("PATH", path);
     }

@@ -424,6 +424,8 @@ async fn configuration_from_environment_variables() {
     let mut no_creds = vars;
     no_creds.remove("AWS_ACCESS_KEY_ID");
     no_creds.remove("AWS_SECRET_ACCESS_KEY");
+    // (else EC2 instance metadata would be the source; tests/credentials.rs)
+    no_creds.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
     let e = Config::from_env_with(&env_of(no_creds), &Overrides::default()).unwrap_err();
     assert!(e.to_string().contains("AWS_ACCESS_KEY_ID"), "{e}");
     srv.shutdown().await;
@@ -464,7 +466,10 @@ async fn configuration_from_profile_files() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let config = Config::from_env_with(&env_of(vars.clone()), &Overrides::default()).unwrap();
-    assert_eq!(config.credentials.access_key_id, demo::ACCESS_KEY_ID);
+    assert_eq!(
+        config.credentials.as_static().unwrap().access_key_id,
+        demo::ACCESS_KEY_ID
+    );
     let stores = all(&Client::new(config), None).await;
     assert!(stores.len() >= 3);
 

@@ -16,10 +16,22 @@ pub struct Timestamp {
     nanos: u32,
 }
 
-/// A number that is not a finite timestamp.
+/// Text or a number that is not a timestamp of the expected form.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("`{0}` is not a finite epoch-seconds timestamp")]
-pub struct TimestampError(String);
+#[error("`{text}` is not {expected}")]
+pub struct TimestampError {
+    text: String,
+    expected: &'static str,
+}
+
+impl TimestampError {
+    fn epoch_seconds(text: String) -> Self {
+        Self {
+            text,
+            expected: "a finite epoch-seconds timestamp",
+        }
+    }
+}
 
 impl Timestamp {
     /// `secs` seconds and `nanos` nanoseconds after the Unix epoch (`nanos` < 10⁹, else carried).
@@ -52,7 +64,7 @@ impl Timestamp {
     /// in its shortest decimal form (so `1551129207.775` stays `.775`).
     pub fn from_epoch_seconds(value: f64) -> Result<Self, TimestampError> {
         if !value.is_finite() || value.abs() > 1e17 {
-            return Err(TimestampError(value.to_string()));
+            return Err(TimestampError::epoch_seconds(value.to_string()));
         }
         let text = format!("{value}");
         let (negative, digits) = match text.strip_prefix('-') {
@@ -60,7 +72,9 @@ impl Timestamp {
             None => (false, text.as_str()),
         };
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-        let whole: i64 = whole.parse().map_err(|_| TimestampError(text.clone()))?;
+        let whole: i64 = whole
+            .parse()
+            .map_err(|_| TimestampError::epoch_seconds(text.clone()))?;
         let mut nanos: u64 = 0;
         for (i, d) in fraction
             .bytes()
@@ -123,6 +137,63 @@ impl Timestamp {
         out
     }
 
+    /// Parses an RFC 3339 date-time — `2026-12-05T03:00:00Z`, with an optional fraction
+    /// of a second and a `Z` or `±hh:mm` offset — as the expirations of temporary AWS
+    /// credentials are written (instance metadata, container endpoints,
+    /// `credential_process`). A lower-case `t`/`z` is accepted, as RFC 3339 allows.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, TimestampError> {
+        let error = || TimestampError {
+            text: text.to_owned(),
+            expected: "an RFC 3339 date-time such as 2026-12-05T03:00:00Z",
+        };
+        let b = text.as_bytes();
+        let separators = b.get(4) == Some(&b'-')
+            && b.get(7) == Some(&b'-')
+            && matches!(b.get(10), Some(b'T' | b't'))
+            && b.get(13) == Some(&b':')
+            && b.get(16) == Some(&b':');
+        if !separators {
+            return Err(error());
+        }
+        let field = |at: usize, len: usize| decimal(&b[at..at + len]).ok_or_else(error);
+        let mut t = DateTime {
+            year: i64::from(field(0, 4)?),
+            month: field(5, 2)?,
+            day: field(8, 2)?,
+            hour: field(11, 2)?,
+            minute: field(14, 2)?,
+            second: b.get(17..19).and_then(decimal).ok_or_else(error)?,
+            nanos: 0,
+        };
+        // Bytes 0..19 are ASCII, so 19 is a character boundary.
+        let mut rest = &b[19..];
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let len = fraction.iter().take_while(|d| d.is_ascii_digit()).count();
+            if len == 0 {
+                return Err(error());
+            }
+            for (i, d) in fraction[..len].iter().take(9).enumerate() {
+                t.nanos += u32::from(d - b'0') * 10u32.pow(8 - i as u32);
+            }
+            rest = &fraction[len..];
+        }
+        let offset_secs = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), hh @ .., b':', _, _] if hh.len() == 2 => {
+                let hours = decimal(hh).filter(|h| *h < 24).ok_or_else(error)?;
+                let minutes = decimal(&rest[4..]).filter(|m| *m < 60).ok_or_else(error)?;
+                let secs = i64::from(hours * 3600 + minutes * 60);
+                if *sign == b'-' { -secs } else { secs }
+            }
+            _ => return Err(error()),
+        };
+        let local = Self::from_date_time(&t).ok_or_else(error)?;
+        Ok(Self {
+            secs: local.secs - offset_secs,
+            nanos: local.nanos,
+        })
+    }
+
     /// The UTC calendar date and time of day.
     pub fn to_date_time(&self) -> DateTime {
         let (year, month, day) = civil_from_days(self.secs.div_euclid(86_400));
@@ -173,6 +244,18 @@ pub struct DateTime {
     pub second: u32,
     /// 0 to 999,999,999.
     pub nanos: u32,
+}
+
+/// ASCII digits as a number (`None` for an empty slice or any other byte).
+fn decimal(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u32::from(d - b'0')))
+            .flatten()
+    })
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -268,7 +351,7 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
                 i64::try_from(v)
                     .map(Timestamp::from_secs)
-                    .map_err(|_| E::custom(TimestampError(v.to_string())))
+                    .map_err(|_| E::custom(TimestampError::epoch_seconds(v.to_string())))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
                 Timestamp::from_epoch_seconds(v).map_err(E::custom)
@@ -335,6 +418,61 @@ mod tests {
             Timestamp::from_secs(-1).to_rfc3339(),
             "1969-12-31T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn parses_rfc3339() {
+        let p = Timestamp::parse_rfc3339;
+        assert_eq!(p("1970-01-01T00:00:00Z"), Ok(Timestamp::from_secs(0)));
+        assert_eq!(
+            p("2019-02-25T21:13:27.775Z"),
+            Ok(Timestamp::new(1_551_129_207, 775_000_000))
+        );
+        // Lower case, and digits past nanoseconds dropped.
+        assert_eq!(
+            p("2019-02-25t21:13:27.7750000009z"),
+            Ok(Timestamp::new(1_551_129_207, 775_000_000))
+        );
+        // Offsets: the same instant.
+        assert_eq!(
+            p("2019-02-25T23:43:27+02:30"),
+            Ok(Timestamp::from_secs(1_551_129_207))
+        );
+        assert_eq!(
+            p("2019-02-25T20:13:27-01:00"),
+            Ok(Timestamp::from_secs(1_551_129_207))
+        );
+        assert_eq!(
+            p("2000-02-29T00:00:00Z"),
+            Ok(Timestamp::from_secs(951_782_400))
+        );
+        for bad in [
+            "",
+            "2019-02-25",
+            "2019-02-25T21:13:27",
+            "2019-02-25 21:13:27Z",
+            "2019-02-25T21:13:27.Z",
+            "2019-02-25T21:13:27+0200",
+            "2019-02-25T21:13:27+02:3",
+            "2019-02-25T21:13:27+24:00",
+            "2019-02-25T21:13:27+02:60",
+            "2019-02-30T21:13:27Z",
+            "2019-02-25T24:00:00Z",
+            "2019-02-25T21:13:60Z",
+            "2019-02-25T21:13:27Zjunk",
+            "+019-02-25T21:13:27Z",
+            "2019-02-25T21:13:2\u{e9}Z",
+            "2019-02-25T21:13:\u{e9}Z",
+        ] {
+            let e = p(bad).unwrap_err();
+            assert!(
+                e.to_string().contains("is not an RFC 3339 date-time"),
+                "{bad}: {e}"
+            );
+        }
+        // What this type writes reads back.
+        let t = Timestamp::new(1_700_000_000, 123_000_000);
+        assert_eq!(p(&t.to_rfc3339()), Ok(t));
     }
 
     #[test]

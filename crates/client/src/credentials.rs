@@ -1,0 +1,727 @@
+//! Where the client's credentials come from, and fetching and refreshing the ones that
+//! are not fixed: a profile's `credential_process`, the container credentials endpoint
+//! of ECS and EKS Pod Identity, and EC2 instance metadata (IMDSv2) — the AWS SDKs'
+//! default chain after the environment and a profile's keys.
+//!
+//! Fetched credentials are cached by the [`Client`](crate::Client) and fetched again
+//! when they are within [`REFRESH_BEFORE_EXPIRY`] of their expiration; if that fails
+//! while the cached ones are still valid, the cached ones are used.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::rt::TokioIo;
+use kms_types::Timestamp;
+use serde::Deserialize;
+
+pub use kms_types::sigv4::Credentials;
+
+/// Temporary credentials are fetched again once they expire within this long.
+pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// The default EC2 instance metadata endpoint (IPv4).
+pub const IMDS_IPV4_ENDPOINT: &str = "http://169.254.169.254";
+/// The EC2 instance metadata endpoint in IPv6 mode.
+pub const IMDS_IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
+/// The ECS container credentials endpoint that `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+/// is relative to.
+pub const ECS_CONTAINER_ENDPOINT: &str = "http://169.254.170.2";
+
+/// One request to the container endpoint may take this long.
+const CONTAINER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts at the container endpoint (connection failures, timeouts, 5xx).
+const CONTAINER_ATTEMPTS: u32 = 3;
+/// Bodies from the metadata and container endpoints larger than this are refused.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Lifetime asked for IMDSv2 session tokens (the SDKs' value, 6 hours).
+const IMDS_TOKEN_TTL_SECONDS: &str = "21600";
+
+/// Where the client gets its credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialsSource {
+    /// Fixed keys: the environment, a profile's keys, or given in code.
+    Static(Credentials),
+    /// A profile's `credential_process`.
+    Process(CredentialProcess),
+    /// The container credentials endpoint (ECS, EKS Pod Identity).
+    Container(ContainerEndpoint),
+    /// The EC2 instance metadata service: the instance profile's role.
+    InstanceMetadata(InstanceMetadata),
+}
+
+impl From<Credentials> for CredentialsSource {
+    fn from(credentials: Credentials) -> Self {
+        Self::Static(credentials)
+    }
+}
+
+impl CredentialsSource {
+    /// The keys, when they are fixed.
+    pub fn as_static(&self) -> Option<&Credentials> {
+        match self {
+            Self::Static(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What this source is, for messages: `credential_process (… line 3)`,
+    /// `the container endpoint http://169.254.170.2/v2/… (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Static(_) => "static credentials".to_owned(),
+            Self::Process(p) => format!("credential_process ({})", p.origin),
+            Self::Container(c) => {
+                format!("the container endpoint {} ({})", c.uri, c.origin)
+            }
+            Self::InstanceMetadata(m) => {
+                format!("EC2 instance metadata at {}", m.endpoint)
+            }
+        }
+    }
+}
+
+/// A profile's `credential_process`: a command that prints credentials as JSON
+/// (`{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken": …,
+/// "Expiration": …}`), run with `sh -c` (`cmd /C` on Windows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialProcess {
+    /// The command line.
+    pub command: String,
+    /// Where it was configured, for messages.
+    pub origin: String,
+}
+
+/// The container credentials endpoint: `http://169.254.170.2` +
+/// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS), or
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity, or a loopback address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEndpoint {
+    /// The full `http://` URI.
+    pub uri: String,
+    /// The `Authorization` header to send, if any.
+    pub authorization: Option<ContainerAuthorization>,
+    /// Which variable gave the URI.
+    pub origin: String,
+}
+
+/// Where the container endpoint's `Authorization` value comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ContainerAuthorization {
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN` (never printed by `Debug`).
+    Token(String),
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, read at every fetch (it is rotated).
+    TokenFile(PathBuf),
+}
+
+impl fmt::Debug for ContainerAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Token(***)"),
+            Self::TokenFile(path) => f.debug_tuple("TokenFile").field(path).finish(),
+        }
+    }
+}
+
+/// EC2 instance metadata (IMDSv2 session tokens; IMDSv1 only when the token request is
+/// refused and `allow_v1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceMetadata {
+    /// `http://169.254.169.254`, or `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+    pub endpoint: String,
+    /// Each request (connection included) may take this long
+    /// (`AWS_METADATA_SERVICE_TIMEOUT`, 1 s by default).
+    pub timeout: Duration,
+    /// Attempts per request (`AWS_METADATA_SERVICE_NUM_ATTEMPTS`, 1 by default).
+    pub attempts: u32,
+    /// Whether IMDSv1 may be used when the token request is refused
+    /// (`AWS_EC2_METADATA_V1_DISABLED` turns it off).
+    pub allow_v1: bool,
+}
+
+/// Credentials could not be fetched. The message names the source and what to check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot get AWS credentials from {provider}: {reason}")]
+pub struct CredentialsError {
+    /// The source, as [`CredentialsSource::describe`] says it.
+    pub provider: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Credentials and when they expire (`None`: they do not).
+#[derive(Debug, Clone)]
+struct Fetched {
+    credentials: Arc<Credentials>,
+    expires: Option<SystemTime>,
+}
+
+impl Fetched {
+    fn valid_at(&self, now: SystemTime) -> bool {
+        self.expires.is_none_or(|e| e > now)
+    }
+
+    fn fresh_at(&self, now: SystemTime) -> bool {
+        self.expires.is_none_or(|e| e > now + REFRESH_BEFORE_EXPIRY)
+    }
+}
+
+/// The credentials of one client: fixed, or fetched from their source and cached.
+#[derive(Debug)]
+pub(crate) struct CredentialsCache {
+    source: CredentialsSource,
+    /// How long a `credential_process` may run.
+    process_timeout: Duration,
+    fixed: Option<Arc<Credentials>>,
+    /// Held while fetching, so that concurrent calls fetch once.
+    current: futures_util::lock::Mutex<Option<Fetched>>,
+}
+
+impl CredentialsCache {
+    pub(crate) fn new(source: CredentialsSource, process_timeout: Duration) -> Self {
+        let fixed = source.as_static().cloned().map(Arc::new);
+        Self {
+            source,
+            process_timeout,
+            fixed,
+            current: futures_util::lock::Mutex::new(None),
+        }
+    }
+
+    /// Credentials to sign with now.
+    pub(crate) async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(fixed.clone());
+        }
+        let mut current = self.current.lock().await;
+        let now = SystemTime::now();
+        if let Some(cached) = current.as_ref().filter(|c| c.fresh_at(now)) {
+            return Ok(cached.credentials.clone());
+        }
+        match fetch(&self.source, self.process_timeout).await {
+            Ok(fetched) => {
+                let credentials = fetched.credentials.clone();
+                *current = Some(fetched);
+                Ok(credentials)
+            }
+            Err(reason) => match current.as_ref().filter(|c| c.valid_at(now)) {
+                // Still valid: use them, and try again at the next call.
+                Some(cached) => Ok(cached.credentials.clone()),
+                None => Err(CredentialsError {
+                    provider: self.source.describe(),
+                    reason,
+                }),
+            },
+        }
+    }
+}
+
+async fn fetch(source: &CredentialsSource, process_timeout: Duration) -> Result<Fetched, String> {
+    match source {
+        CredentialsSource::Static(c) => Ok(Fetched {
+            credentials: Arc::new(c.clone()),
+            expires: None,
+        }),
+        CredentialsSource::Process(p) => run_process(p, process_timeout).await,
+        CredentialsSource::Container(c) => fetch_container(c).await,
+        CredentialsSource::InstanceMetadata(m) => fetch_instance_metadata(m).await,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The JSON documents
+// ---------------------------------------------------------------------------
+
+/// What `credential_process` prints.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessOutput {
+    version: Option<serde_json::Value>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    expiration: Option<String>,
+}
+
+/// What the container endpoint and instance metadata answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EndpointOutput {
+    /// Instance metadata only: `Success`, else why not.
+    code: Option<String>,
+    message: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
+}
+
+impl EndpointOutput {
+    fn into_fetched(self) -> Result<Fetched, String> {
+        credentials_of(
+            self.access_key_id,
+            self.secret_access_key,
+            self.token,
+            self.expiration,
+            "Token",
+        )
+    }
+}
+
+/// Keys and expiration out of a document, naming the first missing member.
+fn credentials_of(
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
+    token_member: &str,
+) -> Result<Fetched, String> {
+    let present = |v: Option<String>, member: &str| {
+        v.filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("the answer has no {member}"))
+    };
+    let access_key_id = present(access_key_id, "AccessKeyId")?;
+    let secret_access_key = present(secret_access_key, "SecretAccessKey")?;
+    let expires = match expiration {
+        Some(text) => Some(
+            Timestamp::parse_rfc3339(&text)
+                .map_err(|e| format!("its Expiration: {e}"))?
+                .into(),
+        ),
+        None => None,
+    };
+    let session_token = token.filter(|t| !t.is_empty());
+    if session_token.is_none() && expires.is_some() {
+        return Err(format!(
+            "the answer has an Expiration but no {token_member}"
+        ));
+    }
+    Ok(Fetched {
+        credentials: Arc::new(Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        }),
+        expires,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// credential_process
+// ---------------------------------------------------------------------------
+
+async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched, String> {
+    let mut command = if cfg!(windows) {
+        let mut c = tokio::process::Command::new("cmd");
+        c.arg("/C");
+        c
+    } else {
+        let mut c = tokio::process::Command::new("sh");
+        c.arg("-c");
+        c
+    };
+    command
+        .arg(&p.command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = command
+        .spawn()
+        .map_err(|e| format!("cannot run {:?}: {e}", p.command))?;
+    let output = tokio::time::timeout(timeout, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            format!(
+                "{:?} did not finish within {} s; it was stopped",
+                p.command,
+                timeout.as_secs_f64()
+            )
+        })?
+        .map_err(|e| format!("running {:?}: {e}", p.command))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = excerpt(stderr.trim());
+        return Err(format!(
+            "{:?} failed ({}){}",
+            p.command,
+            output.status,
+            if stderr.is_empty() {
+                String::new()
+            } else {
+                format!(": {stderr}")
+            }
+        ));
+    }
+    // Never echo the output: it holds the secret.
+    let document: ProcessOutput = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "{:?} printed no credentials JSON ({e}); it must print {{\"Version\": 1, \
+             \"AccessKeyId\": …, \"SecretAccessKey\": …}}",
+            p.command
+        )
+    })?;
+    match &document.version {
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) => {
+            return Err(format!(
+                "{:?} printed Version {v}; only Version 1 is supported",
+                p.command
+            ));
+        }
+        None => {
+            return Err(format!("{:?} printed no Version; it must be 1", p.command));
+        }
+    }
+    credentials_of(
+        document.access_key_id,
+        document.secret_access_key,
+        document.session_token,
+        document.expiration,
+        "SessionToken",
+    )
+}
+
+/// The first 300 characters of a text, for messages.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP to the metadata and container endpoints
+// ---------------------------------------------------------------------------
+
+/// Why one HTTP exchange failed.
+enum HttpFailure {
+    /// No answer (connection refused, reset, timed out): may be tried again.
+    Unanswered(String),
+    /// The request cannot be made at all.
+    Fatal(String),
+}
+
+/// One request on a fresh connection (never through a proxy), bounded by `timeout`.
+async fn exchange(
+    uri: &Uri,
+    method: Method,
+    headers: &[(HeaderName, HeaderValue)],
+    timeout: Duration,
+) -> Result<(StatusCode, Bytes), HttpFailure> {
+    let host = uri
+        .host()
+        .ok_or_else(|| HttpFailure::Fatal(format!("{uri} has no host")))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let host_port = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => format!("[{v6}]:{port}"),
+        None => format!("{host}:{port}"),
+    };
+    let host_header = uri
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        .ok_or_else(|| HttpFailure::Fatal(format!("{uri} has no valid host")))?;
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(HOST, host_header)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| HttpFailure::Fatal(e.to_string()))?;
+    for (name, value) in headers {
+        request.headers_mut().insert(name.clone(), value.clone());
+    }
+    let work = async {
+        let stream = tokio::net::TcpStream::connect(&host_port)
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?
+            .to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(e)) => Err(HttpFailure::Unanswered(e)),
+        Err(_) => Err(HttpFailure::Unanswered(format!(
+            "no answer within {} s",
+            timeout.as_secs_f64()
+        ))),
+    }
+}
+
+/// [`exchange`] with up to `attempts` tries for unanswered requests and 5xx answers.
+async fn exchange_with_retries(
+    uri: &Uri,
+    method: Method,
+    headers: &[(HeaderName, HeaderValue)],
+    timeout: Duration,
+    attempts: u32,
+) -> Result<(StatusCode, Bytes), String> {
+    let mut attempt = 1;
+    loop {
+        let last = attempt >= attempts.max(1);
+        match exchange(uri, method.clone(), headers, timeout).await {
+            Ok((status, _)) if status.is_server_error() && !last => {}
+            Ok(answer) => return Ok(answer),
+            Err(HttpFailure::Fatal(e)) => return Err(e),
+            Err(HttpFailure::Unanswered(e)) if last => {
+                return Err(if attempts > 1 {
+                    format!("{method} {uri}: {e} ({attempts} attempts)")
+                } else {
+                    format!("{method} {uri}: {e}")
+                });
+            }
+            Err(HttpFailure::Unanswered(_)) => {}
+        }
+        attempt += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn parse_uri(text: &str) -> Result<Uri, String> {
+    text.parse::<Uri>()
+        .map_err(|e| format!("{text:?} is not a URI: {e}"))
+}
+
+/// The answer's body as text for a message (the start of it).
+fn body_text(body: &Bytes) -> String {
+    excerpt(String::from_utf8_lossy(body).trim())
+}
+
+// ---------------------------------------------------------------------------
+// Container endpoint (ECS, EKS Pod Identity)
+// ---------------------------------------------------------------------------
+
+async fn fetch_container(c: &ContainerEndpoint) -> Result<Fetched, String> {
+    let uri = parse_uri(&c.uri)?;
+    let mut headers = Vec::new();
+    if let Some(authorization) = &c.authorization {
+        let token = match authorization {
+            ContainerAuthorization::Token(t) => t.trim().to_owned(),
+            ContainerAuthorization::TokenFile(path) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    format!(
+                        "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {}: {e}",
+                        path.display()
+                    )
+                })?
+                .trim()
+                .to_owned(),
+        };
+        let value = HeaderValue::from_str(&token).map_err(|_| {
+            "the authorization token is not a valid header value (line breaks or control \
+             characters)"
+                .to_owned()
+        })?;
+        headers.push((AUTHORIZATION, value));
+    }
+    let (status, body) = exchange_with_retries(
+        &uri,
+        Method::GET,
+        &headers,
+        CONTAINER_TIMEOUT,
+        CONTAINER_ATTEMPTS,
+    )
+    .await?;
+    if status != StatusCode::OK {
+        return Err(format!("HTTP {status}: {}", body_text(&body)));
+    }
+    let document: EndpointOutput = serde_json::from_slice(&body)
+        .map_err(|e| format!("the answer is not credentials JSON ({e})"))?;
+    document.into_fetched()
+}
+
+// ---------------------------------------------------------------------------
+// EC2 instance metadata
+// ---------------------------------------------------------------------------
+
+async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String> {
+    let base = m.endpoint.trim_end_matches('/');
+    let uri = |path: &str| parse_uri(&format!("{base}{path}"));
+    let get = |uri: Uri, headers: Vec<(HeaderName, HeaderValue)>| async move {
+        exchange_with_retries(&uri, Method::GET, &headers, m.timeout, m.attempts).await
+    };
+    let unanswered = |e: String| {
+        format!(
+            "{e}; is this an EC2 instance? It was asked because neither the environment nor \
+             the profile holds credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (or a profile's aws_access_key_id / aws_secret_access_key or credential_process), \
+             and set AWS_EC2_METADATA_DISABLED=true to skip instance metadata"
+        )
+    };
+
+    // IMDSv2: a session token first.
+    let (status, body) = exchange_with_retries(
+        &uri("/latest/api/token")?,
+        Method::PUT,
+        &[(
+            HeaderName::from_static("x-aws-ec2-metadata-token-ttl-seconds"),
+            HeaderValue::from_static(IMDS_TOKEN_TTL_SECONDS),
+        )],
+        m.timeout,
+        m.attempts,
+    )
+    .await
+    .map_err(unanswered)?;
+    let mut headers = Vec::new();
+    match status {
+        StatusCode::OK => {
+            let token = String::from_utf8_lossy(&body).trim().to_owned();
+            let value = HeaderValue::from_str(&token)
+                .map_err(|_| "the session token is not a valid header value".to_owned())?;
+            headers.push((HeaderName::from_static("x-aws-ec2-metadata-token"), value));
+        }
+        // Refused (IMDSv2 unavailable): IMDSv1, unless that is turned off.
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            if m.allow_v1 => {}
+        status => {
+            return Err(format!(
+                "the session token request (PUT /latest/api/token) answered HTTP {status}{}",
+                if m.allow_v1 {
+                    String::new()
+                } else {
+                    " and IMDSv1 is turned off (AWS_EC2_METADATA_V1_DISABLED)".to_owned()
+                }
+            ));
+        }
+    }
+
+    // The role of the instance profile.
+    let (status, body) = get(
+        uri("/latest/meta-data/iam/security-credentials/")?,
+        headers.clone(),
+    )
+    .await?;
+    if status == StatusCode::NOT_FOUND {
+        return Err("the instance has no IAM role (attach an instance profile to it)".to_owned());
+    }
+    if status != StatusCode::OK {
+        return Err(format!(
+            "listing the instance's role answered HTTP {status}: {}",
+            body_text(&body)
+        ));
+    }
+    let listing = String::from_utf8_lossy(&body);
+    let role = listing
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .ok_or_else(|| {
+            "the instance has no IAM role (attach an instance profile to it)".to_owned()
+        })?;
+    if !role
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    {
+        return Err(format!(
+            "the instance's role name {role:?} is not a role name"
+        ));
+    }
+
+    // Its credentials.
+    let (status, body) = get(
+        uri(&format!(
+            "/latest/meta-data/iam/security-credentials/{role}"
+        ))?,
+        headers,
+    )
+    .await?;
+    if status != StatusCode::OK {
+        return Err(format!(
+            "the credentials of role {role} answered HTTP {status}: {}",
+            body_text(&body)
+        ));
+    }
+    let document: EndpointOutput = serde_json::from_slice(&body)
+        .map_err(|e| format!("the credentials of role {role} are not JSON ({e})"))?;
+    if let Some(code) = document.code.as_deref().filter(|c| *c != "Success") {
+        return Err(format!(
+            "the credentials of role {role} are not available: {code}{}",
+            document
+                .message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ));
+    }
+    document
+        .into_fetched()
+        .map_err(|e| format!("role {role}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_of_names_what_is_missing() {
+        let s = |v: &str| Some(v.to_owned());
+        let f = credentials_of(s("A"), s("B"), s("T"), s("2030-01-01T00:00:00Z"), "Token").unwrap();
+        assert_eq!(f.credentials.session_token.as_deref(), Some("T"));
+        assert_eq!(f.expires, Some(Timestamp::from_secs(1_893_456_000).into()));
+        let static_keys = credentials_of(s("A"), s("B"), None, None, "Token").unwrap();
+        assert_eq!(static_keys.expires, None);
+        assert!(static_keys.fresh_at(SystemTime::now()));
+        for (args, expected) in [
+            ((None, s("B"), None, None), "no AccessKeyId"),
+            ((s("A"), s(""), None, None), "no SecretAccessKey"),
+            (
+                (s("A"), s("B"), s("T"), s("soon")),
+                "its Expiration: `soon` is not",
+            ),
+            (
+                (s("A"), s("B"), None, s("2030-01-01T00:00:00Z")),
+                "an Expiration but no Token",
+            ),
+        ] {
+            let e = credentials_of(args.0, args.1, args.2, args.3, "Token").unwrap_err();
+            assert!(e.contains(expected), "{e}");
+        }
+    }
+
+    #[test]
+    fn freshness() {
+        let now = SystemTime::now();
+        let at = |secs: u64| Fetched {
+            credentials: Arc::new(Credentials::new("A", "B", Some("T".into()))),
+            expires: Some(now + Duration::from_secs(secs)),
+        };
+        assert!(at(3600).fresh_at(now));
+        assert!(!at(60).fresh_at(now));
+        assert!(at(60).valid_at(now));
+        assert!(!at(0).valid_at(now));
+    }
+
+    #[test]
+    fn debug_never_prints_the_token() {
+        let c = ContainerAuthorization::Token("s3cr3t".into());
+        assert_eq!(format!("{c:?}"), "Token(***)");
+    }
+
+    #[test]
+    fn excerpts_are_cut_on_characters() {
+        let long = "é".repeat(400);
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), 301);
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt("short"), "short");
+    }
+}

@@ -1,0 +1,637 @@
+//! Credentials that are fetched, not configured: EC2 instance metadata, the container
+//! endpoint and a profile's `credential_process`, each signing real calls to kms-server.
+//! The metadata and container endpoints are played by a scripted HTTP server on
+//! 127.0.0.1; nothing leaves loopback.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kms_client::{Client, Config, CredentialsSource, Error, Overrides, Timeouts};
+use kms_server::{RunningServer, ServerConfig, demo};
+use kms_types::Timestamp;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A request the scripted endpoint received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: HashMap<String, String>,
+}
+
+type Script = Arc<dyn Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync>;
+
+/// An HTTP/1.1 endpoint on 127.0.0.1 answering each request as `script` says
+/// (`None`: never answer), one request per connection.
+struct Endpoint {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Endpoint {
+    async fn start(
+        script: impl Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Self {
+        let script: Script = Arc::new(script);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let script = Arc::clone(&script);
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    let mut lines = text.split("\r\n");
+                    let mut request_line = lines.next().unwrap_or("").split(' ');
+                    let request = Seen {
+                        method: request_line.next().unwrap_or("").to_owned(),
+                        path: request_line.next().unwrap_or("").to_owned(),
+                        headers: lines
+                            .filter_map(|l| l.split_once(':'))
+                            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                            .collect(),
+                    };
+                    let index = {
+                        let mut log = log.lock().unwrap();
+                        log.push(request.clone());
+                        log.len() - 1
+                    };
+                    match script(&request, index) {
+                        Some((status, body)) => {
+                            let response = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = stream.write_all(response.as_bytes()).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        Self { url, seen }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// The demo session credentials as the metadata and container endpoints write them,
+/// expiring `secs` from now.
+fn session_json(secs: i64) -> String {
+    let expiration = Timestamp::from_secs(Timestamp::now().secs() + secs).to_rfc3339();
+    format!(
+        r#"{{"Code":"Success","LastUpdated":"2026-01-01T00:00:00Z","Type":"AWS-HMAC","AccessKeyId":"{}","SecretAccessKey":"{}","Token":"{}","Expiration":"{expiration}"}}"#,
+        demo::SESSION_ACCESS_KEY_ID,
+        demo::SESSION_SECRET_ACCESS_KEY,
+        demo::SESSION_TOKEN
+    )
+}
+
+/// A scripted IMDSv2 for role `demo-role` whose credentials expire `secs` from now.
+fn imds(secs: i64) -> impl Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync + 'static {
+    move |r: &Seen, _| {
+        Some(match (r.method.as_str(), r.path.as_str()) {
+            ("PUT", "/latest/api/token") => (200, "TOKEN-1".to_owned()),
+            (_, _)
+                if r.headers
+                    .get("x-aws-ec2-metadata-token")
+                    .map(String::as_str)
+                    != Some("TOKEN-1") =>
+            {
+                (401, String::new())
+            }
+            ("GET", "/latest/meta-data/iam/security-credentials/") => {
+                (200, "demo-role\n".to_owned())
+            }
+            ("GET", "/latest/meta-data/iam/security-credentials/demo-role") => {
+                (200, session_json(secs))
+            }
+            _ => (404, String::new()),
+        })
+    }
+}
+
+async fn kms_server() -> RunningServer {
+    kms_server::serve(ServerConfig::demo(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// A configuration from these variables only (a fake HOME without files).
+fn config(home: &Path, vars: &[(&str, &str)]) -> Config {
+    let mut env: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.insert("HOME".into(), home.display().to_string());
+    env.entry("AWS_REGION".into())
+        .or_insert(demo::REGION.into());
+    Config::from_env_with(&move |k| env.get(k).cloned(), &Overrides::default()).unwrap()
+}
+
+async fn call(client: &Client) -> Result<usize, Error> {
+    let page = client.describe_custom_key_stores().send().await?;
+    Ok(page.custom_key_stores.unwrap_or_default().len())
+}
+
+fn credentials_error(result: Result<usize, Error>) -> String {
+    match result {
+        Err(Error::Credentials(e)) => e.to_string(),
+        other => panic!("expected a credentials error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn instance_metadata_credentials_sign_calls_and_are_cached_until_near_expiry() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+
+    // Valid for an hour: fetched once for three calls, with an IMDSv2 session token.
+    let metadata = Endpoint::start(imds(3600)).await;
+    let cfg = config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+        ],
+    );
+    assert!(matches!(
+        cfg.credentials,
+        CredentialsSource::InstanceMetadata(_)
+    ));
+    let client = Client::new(cfg);
+    for _ in 0..3 {
+        assert!(call(&client).await.unwrap() >= 3);
+    }
+    let seen = metadata.seen();
+    let paths: Vec<_> = seen
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/iam/security-credentials/",
+            "GET /latest/meta-data/iam/security-credentials/demo-role"
+        ]
+    );
+    assert_eq!(
+        seen[0]
+            .headers
+            .get("x-aws-ec2-metadata-token-ttl-seconds")
+            .map(String::as_str),
+        Some("21600")
+    );
+
+    // Expiring within five minutes: fetched again at every call.
+    let metadata = Endpoint::start(imds(120)).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+        ],
+    ));
+    call(&client).await.unwrap();
+    call(&client).await.unwrap();
+    assert_eq!(metadata.seen().len(), 6);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn instance_metadata_v1_fallback_retries_and_failures() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let endpoint = server.endpoint();
+
+    // The token request refused: IMDSv1, without a token, unless turned off.
+    let v1_only = || {
+        Endpoint::start(|r: &Seen, _| {
+            Some(match (r.method.as_str(), r.path.as_str()) {
+                ("PUT", _) => (403, String::new()),
+                (_, "/latest/meta-data/iam/security-credentials/") => (200, "demo-role".into()),
+                (_, "/latest/meta-data/iam/security-credentials/demo-role") => {
+                    (200, session_json(3600))
+                }
+                _ => (404, String::new()),
+            })
+        })
+    };
+    let metadata = v1_only().await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+        ],
+    ));
+    call(&client).await.unwrap();
+    assert!(
+        metadata.seen()[1..]
+            .iter()
+            .all(|r| !r.headers.contains_key("x-aws-ec2-metadata-token"))
+    );
+    let metadata = v1_only().await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+            ("AWS_EC2_METADATA_V1_DISABLED", "true"),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.contains("HTTP 403") && e.contains("AWS_EC2_METADATA_V1_DISABLED"),
+        "{e}"
+    );
+
+    // A 500 then an answer: with two attempts, the second one is used.
+    let flaky = imds(3600);
+    let metadata = Endpoint::start(move |r: &Seen, i| {
+        if i == 0 {
+            Some((500, String::new()))
+        } else {
+            flaky(r, i)
+        }
+    })
+    .await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+            ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2"),
+        ],
+    ));
+    call(&client).await.unwrap();
+    assert_eq!(metadata.seen().len(), 4);
+
+    // No role, a role whose credentials are not there, an answer that is not JSON.
+    for (script, expected) in [
+        (
+            Box::new(|r: &Seen, _: usize| {
+                Some(if r.method == "PUT" {
+                    (200u16, "T".to_owned())
+                } else {
+                    (404, String::new())
+                })
+            }) as Box<dyn Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync>,
+            "the instance has no IAM role",
+        ),
+        (
+            Box::new(|r: &Seen, _| {
+                Some(match r.path.as_str() {
+                    "/latest/api/token" => (200, "T".into()),
+                    "/latest/meta-data/iam/security-credentials/" => (200, "r".into()),
+                    _ => (
+                        200,
+                        r#"{"Code":"AssumeRoleUnauthorizedAccess","Message":"denied"}"#.into(),
+                    ),
+                })
+            }),
+            "not available: AssumeRoleUnauthorizedAccess (denied)",
+        ),
+        (
+            Box::new(|r: &Seen, _| {
+                Some(match r.path.as_str() {
+                    "/latest/api/token" => (200, "T".into()),
+                    "/latest/meta-data/iam/security-credentials/" => (200, "r".into()),
+                    _ => (200, "<html>".into()),
+                })
+            }),
+            "the credentials of role r are not JSON",
+        ),
+    ] {
+        let metadata = Endpoint::start(script).await;
+        let client = Client::new(config(
+            home.path(),
+            &[
+                ("AWS_ENDPOINT_URL", &endpoint),
+                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+            ],
+        ));
+        let e = credentials_error(call(&client).await);
+        assert!(e.contains(expected), "{e}");
+        assert!(
+            e.starts_with(
+                "cannot get AWS credentials from EC2 instance metadata at http://127.0.0.1:"
+            ),
+            "{e}"
+        );
+    }
+
+    // Nothing listening (not an EC2 instance): what to set instead.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &dead),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.contains("cannot connect") && e.contains("AWS_EC2_METADATA_DISABLED=true"),
+        "{e}"
+    );
+
+    // Accepted but never answered: the metadata timeout, not a hang.
+    let silent = Endpoint::start(|_: &Seen, _| None).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &silent.url),
+            ("AWS_METADATA_SERVICE_TIMEOUT", "0.2"),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("no answer within 0.2 s"), "{e}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, "pod-identity-token\n").unwrap();
+
+    // Expiring in two minutes, so every call asks again; the second ask fails (500s),
+    // and the cached credentials, still valid, are used.
+    let container = Endpoint::start(|r: &Seen, i| {
+        Some(if r.path != "/v1/credentials" {
+            (404, String::new())
+        } else if i == 0 {
+            (200, session_json(120))
+        } else {
+            (500, r#"{"code":"Internal"}"#.into())
+        })
+    })
+    .await;
+    let full_uri = format!("{}/v1/credentials", container.url);
+    let cfg = config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &full_uri),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                token_file.to_str().unwrap(),
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "not-this-one"),
+        ],
+    );
+    let client = Client::new(cfg);
+    call(&client).await.unwrap();
+    call(&client).await.unwrap();
+    let seen = container.seen();
+    assert_eq!(
+        seen.len(),
+        1 + 3,
+        "one fetch, then three attempts at the refresh"
+    );
+    assert!(
+        seen.iter()
+            .all(|r| r.headers.get("authorization").map(String::as_str)
+                == Some("pod-identity-token"))
+    );
+
+    // Refused outright, with nothing cached: the status and body are in the error.
+    let refusing =
+        Endpoint::start(|_: &Seen, _| Some((403, r#"{"message":"bad token"}"#.into()))).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                &format!("{}/c", refusing.url),
+            ),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.contains("the container endpoint http://127.0.0.1:"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "(AWS_CONTAINER_CREDENTIALS_FULL_URI): HTTP 403 Forbidden: {\"message\":\"bad token\"}"
+        ),
+        "{e}"
+    );
+    server.shutdown().await;
+}
+
+/// A profile whose `credential_process` is `script` (a shell script written to HOME).
+fn process_config(home: &Path, endpoint: &str, script: &str, total: Duration) -> Config {
+    let path = home.join("creds.sh");
+    std::fs::write(&path, script).unwrap();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        format!("[default]\ncredential_process = sh {}\n", path.display()),
+    )
+    .unwrap();
+    let mut cfg = config(
+        home,
+        &[
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    cfg.timeouts = Timeouts {
+        total,
+        ..cfg.timeouts
+    };
+    cfg
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn credential_process_runs_once_until_near_expiry_and_explains_failures() {
+    let server = kms_server().await;
+    let endpoint = server.endpoint();
+    let home = tempfile::tempdir().unwrap();
+    let runs = home.path().join("runs");
+    let long = Duration::from_secs(60);
+
+    let expiring = |secs: i64| {
+        let expiration = Timestamp::from_secs(Timestamp::now().secs() + secs).to_rfc3339();
+        format!(
+            "echo run >> {runs}\necho '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\", \"SessionToken\": \"{}\", \"Expiration\": \"{expiration}\"}}'\n",
+            demo::SESSION_ACCESS_KEY_ID,
+            demo::SESSION_SECRET_ACCESS_KEY,
+            demo::SESSION_TOKEN,
+            runs = runs.display()
+        )
+    };
+    let run_count = || std::fs::read_to_string(&runs).map_or(0, |t| t.lines().count());
+
+    let client = Client::new(process_config(
+        home.path(),
+        &endpoint,
+        &expiring(3600),
+        long,
+    ));
+    for _ in 0..3 {
+        call(&client).await.unwrap();
+    }
+    assert_eq!(run_count(), 1);
+    std::fs::remove_file(&runs).unwrap();
+    let client = Client::new(process_config(home.path(), &endpoint, &expiring(60), long));
+    call(&client).await.unwrap();
+    call(&client).await.unwrap();
+    assert_eq!(run_count(), 2);
+
+    // Long-lived keys without an expiration, as `Version: 1` allows.
+    let client = Client::new(process_config(
+        home.path(),
+        &endpoint,
+        &format!(
+            "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'",
+            demo::ACCESS_KEY_ID,
+            demo::SECRET_ACCESS_KEY
+        ),
+        long,
+    ));
+    call(&client).await.unwrap();
+
+    for (script, expected) in [
+        (
+            "echo 'token expired, run aws sso login' >&2; exit 3",
+            "failed (exit status: 3): token expired, run aws sso login",
+        ),
+        (
+            "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}'",
+            "printed Version 2; only Version 1 is supported",
+        ),
+        (
+            "echo 'AccessKeyId=SECRETSTUFF'",
+            "printed no credentials JSON",
+        ),
+        (
+            "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'",
+            "the answer has no SecretAccessKey",
+        ),
+    ] {
+        let client = Client::new(process_config(home.path(), &endpoint, script, long));
+        let e = credentials_error(call(&client).await);
+        assert!(
+            e.starts_with("cannot get AWS credentials from credential_process ("),
+            "{e}"
+        );
+        assert!(e.contains(expected), "{e}");
+        assert!(
+            !e.contains("SECRETSTUFF"),
+            "the output is never echoed: {e}"
+        );
+    }
+
+    // A process that hangs is stopped at the call's total timeout.
+    let client = Client::new(process_config(
+        home.path(),
+        &endpoint,
+        "sleep 30",
+        Duration::from_millis(300),
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.contains("did not finish within 0.3 s; it was stopped"),
+        "{e}"
+    );
+    server.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_cli_uses_a_credential_process_and_reports_metadata_failures_as_configuration_errors() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let script = home.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'",
+            demo::ACCESS_KEY_ID,
+            demo::SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile tool]\nregion = {}\ncredential_process = sh {}\n",
+            demo::REGION,
+            script.display()
+        ),
+    )
+    .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let kms = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kms"));
+        c.env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", server.endpoint())
+            .env("AWS_REGION", demo::REGION)
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &dead)
+            .args(args)
+            .arg("describe-custom-key-stores");
+        c
+    };
+    let out = tokio::task::spawn_blocking({
+        let mut c = kms(&["--profile", "tool"]);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"CustomKeyStores\""));
+
+    // The default profile has nothing: instance metadata is asked, and fails.
+    let out = tokio::task::spawn_blocking({
+        let mut c = kms(&[]);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(253), "{stderr}");
+    assert!(
+        stderr.contains("cannot get AWS credentials from EC2 instance metadata"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("AWS_EC2_METADATA_DISABLED=true"),
+        "{stderr}"
+    );
+    server.shutdown().await;
+}
