@@ -21,7 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, sigv4};
 
 use crate::config::{Config, ConfigError, Overrides};
-use crate::credentials::{Credentials, CredentialsCache};
+use crate::credentials::{Credentials, CredentialsCache, FetchContext};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
 use crate::proxy::ProxyConnector;
 use crate::retry;
@@ -45,7 +45,7 @@ struct Inner {
     config: Config,
     /// Shared by clones, and kept by [`Client::with_debug_sink`].
     credentials: Arc<CredentialsCache>,
-    http: HyperClient<Connector, Full<Bytes>>,
+    http: HttpClient,
     uri: Uri,
     host: HeaderValue,
     /// The endpoint's path as SigV4 canonicalizes it.
@@ -67,6 +67,9 @@ impl fmt::Debug for Client {
             .finish()
     }
 }
+
+/// The pooled HTTP(S) client: KMS calls, and STS calls for assumed roles.
+pub(crate) type HttpClient = HyperClient<Connector, Full<Bytes>>;
 
 /// HTTP and HTTPS (rustls on ring; Mozilla's roots or the configured CA bundle), or
 /// HTTP alone without the `rustls` feature.
@@ -103,7 +106,7 @@ struct Signing<'a> {
 
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
 /// the port when it is not the scheme's default.
-fn host_header(uri: &Uri) -> Option<String> {
+pub(crate) fn host_header(uri: &Uri) -> Option<String> {
     let host = uri.host()?;
     let default_port = match uri.scheme_str() {
         Some("https") => 443,
@@ -161,7 +164,11 @@ impl Client {
             .build(connector(&config));
         let credentials = Arc::new(CredentialsCache::new(
             config.credentials.clone(),
-            config.timeouts.total,
+            FetchContext {
+                http: http.clone(),
+                attempt_timeout: config.timeouts.attempt,
+                process_timeout: config.timeouts.total,
+            },
         ));
         Ok(Self {
             inner: Arc::new(Inner {

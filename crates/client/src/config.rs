@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::credentials::{
-    ContainerAuthorization, ContainerEndpoint, CredentialProcess, CredentialsSource,
-    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata,
+    AssumeRole, ContainerAuthorization, ContainerEndpoint, CredentialProcess, CredentialsSource,
+    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata, StsEndpoint,
+    WebIdentity,
 };
 pub use crate::proxy::ProxyConfig;
 use crate::retry::RetryConfig;
@@ -515,32 +516,60 @@ impl Config {
             });
         }
 
+        // --- region (checked here, required after the credentials) ----------------
+        let region = if let Some(r) = nonblank(&overrides.region) {
+            Some(check_region(&r, "--region")?)
+        } else if let Some(r) = var(env, "AWS_REGION") {
+            Some(check_region(&r, "AWS_REGION")?)
+        } else if let Some(r) = var(env, "AWS_DEFAULT_REGION") {
+            Some(check_region(&r, "AWS_DEFAULT_REGION")?)
+        } else if let Some(p) = profile.get("region").filter(|p| !p.value.is_empty()) {
+            Some(check_region(&p.value, &p.origin("region"))?)
+        } else {
+            None
+        };
+
         // --- credentials --------------------------------------------------------
-        let mut env_secret_without_key = false;
-        let env_creds = if flag_profile.is_some() {
+        let (env_creds, env_secret_without_key) = if flag_profile.is_some() {
+            (None, false)
+        } else {
+            let keys = env_credentials(env)?;
+            let secret_only = keys.is_none() && var(env, "AWS_SECRET_ACCESS_KEY").is_some();
+            (keys, secret_only)
+        };
+        let sts_region = region.clone().unwrap_or_default();
+        let sts = match configured_endpoint(env, &profile, &config_ini, "sts")? {
+            Some((url, _)) => StsEndpoint {
+                url,
+                region: sts_region,
+            },
+            None => StsEndpoint {
+                url: format!(
+                    "https://sts.{sts_region}.{}",
+                    kms_types::endpoint::Partition::of(&sts_region).dns_suffix
+                ),
+                region: sts_region,
+            },
+        };
+        let ctx = ChainContext {
+            env,
+            config: &config_ini,
+            credentials: &creds_ini,
+            sts,
+        };
+        // The SDKs' chain: the environment; the profile's role; a web identity token
+        // from the environment (EKS); the profile's keys or credential_process; the
+        // container endpoint; EC2 instance metadata.
+        let web_identity = if profile.get("role_arn").is_some_and(|p| !p.value.is_empty()) {
             None
         } else {
-            match (
-                var(env, "AWS_ACCESS_KEY_ID"),
-                var(env, "AWS_SECRET_ACCESS_KEY"),
-            ) {
-                (Some(key), Some(secret)) => Some(Credentials {
-                    access_key_id: key,
-                    secret_access_key: secret,
-                    session_token: var(env, "AWS_SESSION_TOKEN"),
-                }),
-                (Some(_), None) => return Err(ConfigError::IncompleteEnvCredentials),
-                (None, secret) => {
-                    env_secret_without_key = secret.is_some();
-                    None
-                }
-            }
+            env_web_identity(&ctx)?
         };
-        // The SDKs' chain: the environment, the profile (keys, credential_process),
-        // the container endpoint, then EC2 instance metadata.
         let credentials = if let Some(c) = env_creds {
             CredentialsSource::Static(c)
-        } else if let Some(source) = profile.credentials()? {
+        } else if let Some(w) = web_identity {
+            CredentialsSource::WebIdentity(w)
+        } else if let Some(source) = profile.credentials(&ctx, &[])? {
             source
         } else if let Some(container) = container_endpoint(env)? {
             CredentialsSource::Container(container)
@@ -555,16 +584,7 @@ impl Config {
             });
         };
 
-        // --- region -------------------------------------------------------------
-        let region = if let Some(r) = nonblank(&overrides.region) {
-            check_region(&r, "--region")?
-        } else if let Some(r) = var(env, "AWS_REGION") {
-            check_region(&r, "AWS_REGION")?
-        } else if let Some(r) = var(env, "AWS_DEFAULT_REGION") {
-            check_region(&r, "AWS_DEFAULT_REGION")?
-        } else if let Some(p) = profile.get("region").filter(|p| !p.value.is_empty()) {
-            check_region(&p.value, &p.origin("region"))?
-        } else {
+        let Some(region) = region else {
             return Err(ConfigError::MissingRegion {
                 profile: profile_name,
                 config_file: config_loc.path,
@@ -577,21 +597,8 @@ impl Config {
                 check_endpoint(&e, "--endpoint-url")?,
                 "--endpoint-url".to_owned(),
             ))
-        } else if ignore_configured_endpoints(env, &profile) {
-            None
-        } else if let Some(e) = var(env, "AWS_ENDPOINT_URL_KMS") {
-            let origin = "AWS_ENDPOINT_URL_KMS".to_owned();
-            Some((check_endpoint(&e, &origin)?, origin))
-        } else if let Some(e) = var(env, "AWS_ENDPOINT_URL") {
-            let origin = "AWS_ENDPOINT_URL".to_owned();
-            Some((check_endpoint(&e, &origin)?, origin))
-        } else if let Some((value, origin)) = profile.kms_endpoint(&config_ini) {
-            Some((check_endpoint(&value, &origin)?, origin))
-        } else if let Some(p) = profile.get("endpoint_url").filter(|p| !p.value.is_empty()) {
-            let origin = p.origin("endpoint_url");
-            Some((check_endpoint(&p.value, &origin)?, origin))
         } else {
-            None
+            configured_endpoint(env, &profile, &config_ini, "kms")?
         };
         let (use_fips, fips_origin) =
             flag_setting(env, &profile, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?;
@@ -658,6 +665,92 @@ impl Config {
             ca_bundle,
         })
     }
+}
+
+/// What resolving a profile's credentials needs besides the profile.
+struct ChainContext<'a> {
+    env: Env<'a>,
+    /// The config file, for `source_profile`s.
+    config: &'a Ini,
+    /// The credentials file, for `source_profile`s.
+    credentials: &'a Ini,
+    /// Where roles are assumed.
+    sts: StsEndpoint,
+}
+
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`).
+fn env_credentials(env: Env<'_>) -> Result<Option<Credentials>, ConfigError> {
+    match (
+        var(env, "AWS_ACCESS_KEY_ID"),
+        var(env, "AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(key), Some(secret)) => Ok(Some(Credentials {
+            access_key_id: key,
+            secret_access_key: secret,
+            session_token: var(env, "AWS_SESSION_TOKEN"),
+        })),
+        (Some(_), None) => Err(ConfigError::IncompleteEnvCredentials),
+        (None, _) => Ok(None),
+    }
+}
+
+/// `AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN` (and `AWS_ROLE_SESSION_NAME`), as
+/// EKS sets them for a service account with a role (IRSA).
+fn env_web_identity(ctx: &ChainContext<'_>) -> Result<Option<WebIdentity>, ConfigError> {
+    let Some(file) = var(ctx.env, "AWS_WEB_IDENTITY_TOKEN_FILE") else {
+        return Ok(None);
+    };
+    let Some(role_arn) = var(ctx.env, "AWS_ROLE_ARN") else {
+        return Err(ConfigError::InvalidCredentialsSetting {
+            setting: "AWS_WEB_IDENTITY_TOKEN_FILE",
+            value: file,
+            origin: "AWS_WEB_IDENTITY_TOKEN_FILE".to_owned(),
+            reason: "AWS_ROLE_ARN must name the role to assume with the token".to_owned(),
+        });
+    };
+    Ok(Some(WebIdentity {
+        role_arn: role_arn.trim().to_owned(),
+        token_file: expand_home(file.trim(), home_dir(ctx.env).as_deref()),
+        session_name: var(ctx.env, "AWS_ROLE_SESSION_NAME")
+            .map_or_else(default_session_name, |n| n.trim().to_owned()),
+        sts: ctx.sts.clone(),
+        origin: "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE".to_owned(),
+    }))
+}
+
+/// `kms-client-{unix seconds}`, the session name of a role without `role_session_name`.
+fn default_session_name() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("kms-client-{secs}")
+}
+
+/// A service's configured endpoint (`kms`, `sts`): `AWS_ENDPOINT_URL_{SERVICE}`,
+/// `AWS_ENDPOINT_URL`, the profile's `[services]` section or sub-section, its
+/// `endpoint_url` — none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+fn configured_endpoint(
+    env: Env<'_>,
+    profile: &Profile,
+    config: &Ini,
+    service: &str,
+) -> Result<Option<(String, String)>, ConfigError> {
+    if ignore_configured_endpoints(env, profile) {
+        return Ok(None);
+    }
+    let service_variable = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
+    let (value, origin) = if let Some(e) = var(env, &service_variable) {
+        (e, service_variable)
+    } else if let Some(e) = var(env, "AWS_ENDPOINT_URL") {
+        (e, "AWS_ENDPOINT_URL".to_owned())
+    } else if let Some(found) = profile.service_endpoint(config, service) {
+        found
+    } else if let Some(p) = profile.get("endpoint_url").filter(|p| !p.value.is_empty()) {
+        (p.value.clone(), p.origin("endpoint_url"))
+    } else {
+        return Ok(None);
+    };
+    Ok(Some((check_endpoint(&value, &origin)?, origin)))
 }
 
 /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or `…_FULL_URI`, with the
@@ -984,15 +1077,13 @@ impl Sourced {
     }
 }
 
-/// Settings that mean "get credentials some other way"; botocore consults them
-/// before static keys in the same profile, so using the keys instead would
-/// silently pick the wrong identity.
-const ROLE_SETTINGS: &[&str] = &[
-    "role_arn",
-    "web_identity_token_file",
-    "sso_session",
-    "sso_start_url",
-];
+/// Settings that mean "get credentials some other way" that this client does not
+/// support; botocore consults them before static keys in the same profile, so using
+/// the keys instead would silently pick the wrong identity.
+const UNSUPPORTED_SETTINGS: &[&str] = &["sso_session", "sso_start_url", "mfa_serial"];
+
+/// Profiles a chain of `source_profile`s may go through.
+const MAX_ROLE_CHAIN: usize = 8;
 
 impl Profile {
     fn merge(name: &str, config: &Ini, creds: &Ini) -> Profile {
@@ -1032,18 +1123,35 @@ impl Profile {
         self.props.get(key)
     }
 
-    fn credentials(&self) -> Result<Option<CredentialsSource>, ConfigError> {
+    /// The profile's credentials: a role (`role_arn`), its keys, its `credential_process`,
+    /// or none. `chain` holds the profiles that led here through `source_profile`.
+    fn credentials(
+        &self,
+        ctx: &ChainContext<'_>,
+        chain: &[&str],
+    ) -> Result<Option<CredentialsSource>, ConfigError> {
         let unsupported = |setting: &str, p: &Sourced| ConfigError::UnsupportedCredentialSource {
             profile: self.name.clone(),
             setting: setting.to_string(),
             path: p.path.clone(),
             line: p.line,
         };
-        for setting in ROLE_SETTINGS {
+        if let Some(role) = self.get("role_arn").filter(|p| !p.value.is_empty()) {
+            if let Some(p) = self.get("mfa_serial").filter(|p| !p.value.is_empty()) {
+                return Err(unsupported("mfa_serial", p));
+            }
+            return self.role(role, ctx, chain).map(Some);
+        }
+        for setting in UNSUPPORTED_SETTINGS {
             if let Some(p) = self.get(setting).filter(|p| !p.value.is_empty()) {
                 return Err(unsupported(setting, p));
             }
         }
+        self.keys_or_process()
+    }
+
+    /// The profile's keys, else its `credential_process`.
+    fn keys_or_process(&self) -> Result<Option<CredentialsSource>, ConfigError> {
         let key = self
             .get("aws_access_key_id")
             .filter(|p| !p.value.is_empty());
@@ -1085,29 +1193,169 @@ impl Profile {
         }
     }
 
-    /// KMS-specific endpoint from the config file: the `[services NAME]`
-    /// section the profile points to (`services = NAME`), then a `kms`
-    /// sub-section inside the profile itself.
-    fn kms_endpoint(&self, config: &Ini) -> Option<(String, String)> {
+    /// The role of `role_arn`: with a web identity token file, else signed with the
+    /// credentials of `source_profile` or `credential_source`.
+    fn role(
+        &self,
+        role: &Sourced,
+        ctx: &ChainContext<'_>,
+        chain: &[&str],
+    ) -> Result<CredentialsSource, ConfigError> {
+        let invalid = |setting: &'static str, p: &Sourced, reason: String| {
+            ConfigError::InvalidCredentialsSetting {
+                setting,
+                value: p.value.clone(),
+                origin: p.origin(setting),
+                reason,
+            }
+        };
+        let nonempty = |key| self.get(key).filter(|p| !p.value.trim().is_empty());
+        let session_name = match nonempty("role_session_name") {
+            Some(p) => p.value.trim().to_owned(),
+            None => default_session_name(),
+        };
+        let origin = role.origin("role_arn");
+        if let Some(file) = nonempty("web_identity_token_file") {
+            return Ok(CredentialsSource::WebIdentity(WebIdentity {
+                role_arn: role.value.trim().to_owned(),
+                token_file: expand_home(file.value.trim(), home_dir(ctx.env).as_deref()),
+                session_name,
+                sts: ctx.sts.clone(),
+                origin,
+            }));
+        }
+        let source = if let Some(p) = nonempty("source_profile") {
+            let name = p.value.trim();
+            if name == self.name {
+                // A profile may sign its own role with its own keys (botocore allows it).
+                match self.keys_or_process()? {
+                    Some(CredentialsSource::Static(keys)) => CredentialsSource::Static(keys),
+                    _ => {
+                        return Err(invalid(
+                            "source_profile",
+                            p,
+                            "a profile that is its own source_profile needs \
+                             aws_access_key_id and aws_secret_access_key"
+                                .to_owned(),
+                        ));
+                    }
+                }
+            } else if chain.contains(&name) || chain.len() >= MAX_ROLE_CHAIN {
+                let mut path: Vec<&str> = chain.to_vec();
+                path.extend([self.name.as_str(), name]);
+                return Err(invalid(
+                    "source_profile",
+                    p,
+                    format!(
+                        "the profiles form a loop or a chain too long: {}",
+                        path.join(" -> ")
+                    ),
+                ));
+            } else {
+                let source = Profile::merge(name, ctx.config, ctx.credentials);
+                if !source.exists {
+                    return Err(invalid(
+                        "source_profile",
+                        p,
+                        format!("there is no profile '{name}'"),
+                    ));
+                }
+                let mut longer = chain.to_vec();
+                longer.push(&self.name);
+                source.credentials(ctx, &longer)?.ok_or_else(|| {
+                    invalid(
+                        "source_profile",
+                        p,
+                        format!("profile '{name}' has no credentials to assume the role with"),
+                    )
+                })?
+            }
+        } else if let Some(p) = nonempty("credential_source") {
+            let missing = |what: &str| invalid("credential_source", p, what.to_owned());
+            match p.value.trim() {
+                "Environment" => match env_credentials(ctx.env)? {
+                    Some(keys) => CredentialsSource::Static(keys),
+                    None => {
+                        return Err(missing(
+                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                        ));
+                    }
+                },
+                "EcsContainer" => match container_endpoint(ctx.env)? {
+                    Some(c) => CredentialsSource::Container(c),
+                    None => {
+                        return Err(missing(
+                            "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor \
+                             AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+                        ));
+                    }
+                },
+                "Ec2InstanceMetadata" => match instance_metadata(ctx.env, self)? {
+                    Some(m) => CredentialsSource::InstanceMetadata(m),
+                    None => return Err(missing("AWS_EC2_METADATA_DISABLED is true")),
+                },
+                _ => {
+                    return Err(missing(
+                        "use Environment, EcsContainer or Ec2InstanceMetadata",
+                    ));
+                }
+            }
+        } else {
+            return Err(invalid(
+                "role_arn",
+                role,
+                "the profile needs source_profile, credential_source or \
+                 web_identity_token_file to say which credentials assume the role"
+                    .to_owned(),
+            ));
+        };
+        let duration_seconds = match nonempty("duration_seconds") {
+            None => None,
+            Some(p) => match p.value.trim().parse::<u32>() {
+                Ok(d) if (900..=43_200).contains(&d) => Some(d),
+                _ => {
+                    return Err(invalid(
+                        "duration_seconds",
+                        p,
+                        "use a number of seconds from 900 to 43200".to_owned(),
+                    ));
+                }
+            },
+        };
+        Ok(CredentialsSource::AssumeRole(AssumeRole {
+            role_arn: role.value.trim().to_owned(),
+            session_name,
+            external_id: nonempty("external_id").map(|p| p.value.trim().to_owned()),
+            duration_seconds,
+            source: Box::new(source),
+            sts: ctx.sts.clone(),
+            origin,
+        }))
+    }
+
+    /// A service's endpoint from the config file: the `[services NAME]` section the
+    /// profile points to (`services = NAME`), then a sub-section named after the
+    /// service (`kms`, `sts`) inside the profile itself.
+    fn service_endpoint(&self, config: &Ini, service: &str) -> Option<(String, String)> {
         if let Some(services) = self.get("services").filter(|p| !p.value.is_empty()) {
             let section_name = format!("services {}", services.value);
             if let Some(prop) = config
                 .sections
                 .get(&section_name)
-                .and_then(|s| s.props.get("kms"))
+                .and_then(|s| s.props.get(service))
                 && let Some(url) = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())
             {
                 let origin = format!(
-                    "kms.endpoint_url in [{section_name}] of {} line {}",
+                    "{service}.endpoint_url in [{section_name}] of {} line {}",
                     config.path.display(),
                     prop.line
                 );
                 return Some((url.clone(), origin));
             }
         }
-        let prop = self.get("kms")?;
+        let prop = self.get(service)?;
         let url = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())?;
-        Some((url.clone(), prop.origin("kms.endpoint_url")))
+        Some((url.clone(), prop.origin(&format!("{service}.endpoint_url"))))
     }
 }
 
@@ -1858,17 +2106,222 @@ region = ap-southeast-2
         assert!(msg.contains("add aws_secret_access_key = ..."), "{msg}");
     }
 
+    fn assumed(c: &Config) -> &AssumeRole {
+        match &c.credentials {
+            CredentialsSource::AssumeRole(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn role_profiles_are_reported_not_silently_ignored() {
+    fn role_profiles_assume_their_role_with_the_source_profile() {
         let mut f = Fixture::new();
-        f.config("[profile r]\nregion = us-east-1\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n");
+        f.config(
+            "[profile r]\nregion = us-east-1\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n",
+        );
         f.credentials(CREDS);
         f.set("AWS_PROFILE", "r");
-        let e = f.resolve().unwrap_err();
+        let c = f.resolve().unwrap();
+        let r = assumed(&c);
+        assert_eq!(r.role_arn, "arn:aws:iam::1:role/x");
         assert!(
-            matches!(&e, ConfigError::UnsupportedCredentialSource { setting, line: 3, .. } if setting == "role_arn"),
-            "{e:?}"
+            r.session_name.starts_with("kms-client-"),
+            "{}",
+            r.session_name
         );
+        assert_eq!((r.external_id.as_deref(), r.duration_seconds), (None, None));
+        assert_eq!(
+            r.source.as_static().unwrap().access_key_id,
+            "AKIDDEFAULT",
+            "the source profile's keys sign AssumeRole"
+        );
+        assert_eq!(
+            r.sts,
+            StsEndpoint {
+                url: "https://sts.us-east-1.amazonaws.com".into(),
+                region: "us-east-1".into()
+            }
+        );
+        assert!(r.origin.ends_with(".aws/config line 3"), "{}", r.origin);
+
+        // Everything a role profile may say; STS of the region's partition, or as configured.
+        f.config(
+            "[profile r]\nregion = cn-north-1\nrole_arn = arn:aws-cn:iam::1:role/x\n\
+             source_profile = default\nrole_session_name = me\nexternal_id = ext-1\n\
+             duration_seconds = 7200\n",
+        );
+        let c = f.resolve().unwrap();
+        let r = assumed(&c);
+        assert_eq!(
+            (
+                r.session_name.as_str(),
+                r.external_id.as_deref(),
+                r.duration_seconds
+            ),
+            ("me", Some("ext-1"), Some(7200))
+        );
+        assert_eq!(r.sts.url, "https://sts.cn-north-1.amazonaws.com.cn");
+        f.set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9999");
+        assert_eq!(
+            assumed(&f.resolve().unwrap()).sts.url,
+            "http://127.0.0.1:9999"
+        );
+
+        // Keys in the environment still come first (unless --profile).
+        env_creds(&mut f);
+        assert!(f.resolve().unwrap().credentials.as_static().is_some());
+        assert!(matches!(
+            f.resolve_with(&profile("r")).unwrap().credentials,
+            CredentialsSource::AssumeRole(_)
+        ));
+    }
+
+    #[test]
+    fn role_chains_and_credential_sources() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1");
+        f.config(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n\
+             [profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n\
+             [profile c]\ncredential_process = fetch-keys\n\
+             [profile self]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self\n\
+             aws_access_key_id = AKIDSELF\naws_secret_access_key = s\n\
+             [profile loop1]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop2\n\
+             [profile loop2]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop1\n\
+             [profile env]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Environment\n\
+             [profile ecs]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = EcsContainer\n\
+             [profile ec2]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Ec2InstanceMetadata\n\
+             [profile bad-source]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Laptop\n\
+             [profile no-source]\nrole_arn = arn:aws:iam::1:role/e\n\
+             [profile ghost]\nrole_arn = arn:aws:iam::1:role/e\nsource_profile = nobody\n\
+             [profile empty]\nregion = us-east-1\n\
+             [profile empty-source]\nrole_arn = arn:aws:iam::1:role/e\nsource_profile = empty\n\
+             [profile long]\nrole_arn = arn:aws:iam::1:role/e\nsource_profile = a\nduration_seconds = 60\n\
+             [profile sso]\nsso_session = corp\n\
+             [profile mfa]\nrole_arn = arn:aws:iam::1:role/m\nsource_profile = c\nmfa_serial = arn:aws:iam::1:mfa/me\n",
+        );
+        let resolve = |name: &str| f.resolve_with(&profile(name));
+        // a -> b -> c (credential_process)
+        let c = resolve("a").unwrap();
+        let a = assumed(&c);
+        let CredentialsSource::AssumeRole(b) = a.source.as_ref() else {
+            panic!("{:?}", a.source)
+        };
+        assert_eq!(b.role_arn, "arn:aws:iam::1:role/b");
+        assert!(
+            matches!(b.source.as_ref(), CredentialsSource::Process(p) if p.command == "fetch-keys")
+        );
+        // A profile signing its own role with its own keys.
+        let c = resolve("self").unwrap();
+        assert_eq!(
+            assumed(&c).source.as_static().unwrap().access_key_id,
+            "AKIDSELF"
+        );
+        // credential_source
+        let e = resolve("env").unwrap_err().to_string();
+        assert!(
+            e.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"),
+            "{e}"
+        );
+        let e = resolve("ecs").unwrap_err().to_string();
+        assert!(e.contains("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), "{e}");
+        let e = resolve("ec2").unwrap_err().to_string();
+        assert!(e.contains("AWS_EC2_METADATA_DISABLED is true"), "{e}");
+        let mut g = Fixture::new();
+        g.set("AWS_REGION", "us-east-1");
+        g.config(&fs::read_to_string(f.home().join(".aws/config")).unwrap());
+        env_creds(&mut g);
+        g.set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/creds");
+        g.vars.remove("AWS_EC2_METADATA_DISABLED");
+        let source = |name: &str| {
+            *assumed(&g.resolve_with(&profile(name)).unwrap())
+                .source
+                .clone()
+        };
+        assert_eq!(source("env").as_static().unwrap().access_key_id, "AKIDENV");
+        assert!(matches!(source("ecs"), CredentialsSource::Container(_)));
+        assert!(matches!(
+            source("ec2"),
+            CredentialsSource::InstanceMetadata(_)
+        ));
+        // Mistakes, each naming the setting and its line.
+        for (name, expected) in [
+            (
+                "bad-source",
+                "use Environment, EcsContainer or Ec2InstanceMetadata",
+            ),
+            (
+                "no-source",
+                "needs source_profile, credential_source or web_identity_token_file",
+            ),
+            ("ghost", "there is no profile 'nobody'"),
+            (
+                "empty-source",
+                "profile 'empty' has no credentials to assume the role with",
+            ),
+            (
+                "loop1",
+                "a loop or a chain too long: loop1 -> loop2 -> loop1",
+            ),
+            ("long", "from 900 to 43200"),
+        ] {
+            let e = resolve(name).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::InvalidCredentialsSetting { .. }),
+                "{name}: {e:?}"
+            );
+            let e = e.to_string();
+            assert!(
+                e.contains(expected) && e.contains(".aws/config line"),
+                "{name}: {e}"
+            );
+        }
+        for (name, setting) in [("sso", "sso_session"), ("mfa", "mfa_serial")] {
+            let e = resolve(name).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::UnsupportedCredentialSource { setting: s, .. } if s == setting),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn web_identity_from_the_environment_or_a_profile() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-west-2")
+            .set("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/eks/token")
+            .set("AWS_ROLE_ARN", "arn:aws:iam::1:role/pod")
+            .set("AWS_ROLE_SESSION_NAME", "pod-1");
+        let web = |f: &Fixture, o: &Overrides| match f.resolve_with(o).unwrap().credentials {
+            CredentialsSource::WebIdentity(w) => w,
+            other => panic!("{other:?}"),
+        };
+        let w = web(&f, &Overrides::default());
+        assert_eq!(w.role_arn, "arn:aws:iam::1:role/pod");
+        assert_eq!(w.token_file, PathBuf::from("/var/run/secrets/eks/token"));
+        assert_eq!(w.session_name, "pod-1");
+        assert_eq!(w.sts.url, "https://sts.us-west-2.amazonaws.com");
+        // Before the profile's keys, after the environment's keys.
+        f.credentials(CREDS);
+        assert!(matches!(
+            f.resolve().unwrap().credentials,
+            CredentialsSource::WebIdentity(_)
+        ));
+        env_creds(&mut f);
+        assert!(f.resolve().unwrap().credentials.as_static().is_some());
+        // From a profile.
+        f.config("[profile w]\nrole_arn = arn:aws:iam::1:role/w\nweb_identity_token_file = ~/t\n");
+        let w = web(&f, &profile("w"));
+        assert_eq!(
+            (w.role_arn.as_str(), w.token_file.clone()),
+            ("arn:aws:iam::1:role/w", f.home().join("t"))
+        );
+        // A token without a role.
+        let mut g = Fixture::new();
+        g.set("AWS_REGION", "us-west-2")
+            .set("AWS_WEB_IDENTITY_TOKEN_FILE", "/t");
+        let e = g.resolve().unwrap_err().to_string();
+        assert!(e.contains("AWS_ROLE_ARN must name the role"), "{e}");
     }
 
     #[test]

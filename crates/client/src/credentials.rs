@@ -1,7 +1,8 @@
 //! Where the client's credentials come from, and fetching and refreshing the ones that
-//! are not fixed: a profile's `credential_process`, the container credentials endpoint
-//! of ECS and EKS Pod Identity, and EC2 instance metadata (IMDSv2) — the AWS SDKs'
-//! default chain after the environment and a profile's keys.
+//! are not fixed: roles assumed with AWS STS (a profile's `role_arn`, or a web identity
+//! token as on EKS), a profile's `credential_process`, the container credentials
+//! endpoint of ECS and EKS Pod Identity, and EC2 instance metadata (IMDSv2) — the AWS
+//! SDKs' default chain after the environment and a profile's keys.
 //!
 //! Fetched credentials are cached by the [`Client`](crate::Client) and fetched again
 //! when they are within [`REFRESH_BEFORE_EXPIRY`] of their expiration; if that fails
@@ -14,12 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper_util::rt::TokioIo;
-use kms_types::Timestamp;
+use kms_types::{Timestamp, sigv4};
 use serde::Deserialize;
+
+use crate::client::HttpClient;
 
 pub use kms_types::sigv4::Credentials;
 
@@ -55,6 +58,10 @@ pub enum CredentialsSource {
     Container(ContainerEndpoint),
     /// The EC2 instance metadata service: the instance profile's role.
     InstanceMetadata(InstanceMetadata),
+    /// A role assumed with AWS STS `AssumeRole`, signed with other credentials.
+    AssumeRole(AssumeRole),
+    /// A role assumed with AWS STS `AssumeRoleWithWebIdentity` (EKS IRSA).
+    WebIdentity(WebIdentity),
 }
 
 impl From<Credentials> for CredentialsSource {
@@ -84,6 +91,17 @@ impl CredentialsSource {
             Self::InstanceMetadata(m) => {
                 format!("EC2 instance metadata at {}", m.endpoint)
             }
+            Self::AssumeRole(r) => format!(
+                "role {} assumed with STS at {} ({})",
+                r.role_arn, r.sts.url, r.origin
+            ),
+            Self::WebIdentity(w) => format!(
+                "role {} assumed with the web identity token {} at STS {} ({})",
+                w.role_arn,
+                w.token_file.display(),
+                w.sts.url,
+                w.origin
+            ),
         }
     }
 }
@@ -146,6 +164,52 @@ pub struct InstanceMetadata {
     pub allow_v1: bool,
 }
 
+/// The AWS STS endpoint roles are assumed at, and the region that signs for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsEndpoint {
+    /// `https://sts.{region}.amazonaws.com`, or `AWS_ENDPOINT_URL_STS` & co.
+    pub url: String,
+    /// The region requests are signed for.
+    pub region: String,
+}
+
+/// A role assumed with STS `AssumeRole`: a profile's `role_arn` with `source_profile`
+/// or `credential_source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// `role_session_name`, else `kms-client-{unix seconds}`.
+    pub session_name: String,
+    /// `external_id`.
+    pub external_id: Option<String>,
+    /// `duration_seconds` (STS's default, one hour, when unset).
+    pub duration_seconds: Option<u32>,
+    /// The credentials that sign the `AssumeRole` call.
+    pub source: Box<CredentialsSource>,
+    /// Where to call STS.
+    pub sts: StsEndpoint,
+    /// Where the role was configured, for messages.
+    pub origin: String,
+}
+
+/// A role assumed with STS `AssumeRoleWithWebIdentity` (an unsigned call): the token in
+/// `AWS_WEB_IDENTITY_TOKEN_FILE` for `AWS_ROLE_ARN`, as EKS sets them up, or a profile's
+/// `web_identity_token_file` with its `role_arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The file holding the token, read at every fetch (it is rotated).
+    pub token_file: PathBuf,
+    /// `AWS_ROLE_SESSION_NAME` / `role_session_name`, else `kms-client-{unix seconds}`.
+    pub session_name: String,
+    /// Where to call STS.
+    pub sts: StsEndpoint,
+    /// Where the role was configured, for messages.
+    pub origin: String,
+}
+
 /// Credentials could not be fetched. The message names the source and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot get AWS credentials from {provider}: {reason}")]
@@ -173,23 +237,33 @@ impl Fetched {
     }
 }
 
+/// What fetching may use: the client's HTTP stack (for STS: TLS, proxies, CA bundle)
+/// and its timeouts.
+#[derive(Debug, Clone)]
+pub(crate) struct FetchContext {
+    pub(crate) http: HttpClient,
+    /// One STS attempt.
+    pub(crate) attempt_timeout: Duration,
+    /// A whole `credential_process` run.
+    pub(crate) process_timeout: Duration,
+}
+
 /// The credentials of one client: fixed, or fetched from their source and cached.
 #[derive(Debug)]
 pub(crate) struct CredentialsCache {
     source: CredentialsSource,
-    /// How long a `credential_process` may run.
-    process_timeout: Duration,
+    context: FetchContext,
     fixed: Option<Arc<Credentials>>,
     /// Held while fetching, so that concurrent calls fetch once.
     current: futures_util::lock::Mutex<Option<Fetched>>,
 }
 
 impl CredentialsCache {
-    pub(crate) fn new(source: CredentialsSource, process_timeout: Duration) -> Self {
+    pub(crate) fn new(source: CredentialsSource, context: FetchContext) -> Self {
         let fixed = source.as_static().cloned().map(Arc::new);
         Self {
             source,
-            process_timeout,
+            context,
             fixed,
             current: futures_util::lock::Mutex::new(None),
         }
@@ -205,7 +279,7 @@ impl CredentialsCache {
         if let Some(cached) = current.as_ref().filter(|c| c.fresh_at(now)) {
             return Ok(cached.credentials.clone());
         }
-        match fetch(&self.source, self.process_timeout).await {
+        match fetch(&self.source, &self.context).await {
             Ok(fetched) => {
                 let credentials = fetched.credentials.clone();
                 *current = Some(fetched);
@@ -223,15 +297,17 @@ impl CredentialsCache {
     }
 }
 
-async fn fetch(source: &CredentialsSource, process_timeout: Duration) -> Result<Fetched, String> {
+async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fetched, String> {
     match source {
         CredentialsSource::Static(c) => Ok(Fetched {
             credentials: Arc::new(c.clone()),
             expires: None,
         }),
-        CredentialsSource::Process(p) => run_process(p, process_timeout).await,
+        CredentialsSource::Process(p) => run_process(p, context.process_timeout).await,
         CredentialsSource::Container(c) => fetch_container(c).await,
         CredentialsSource::InstanceMetadata(m) => fetch_instance_metadata(m).await,
+        CredentialsSource::AssumeRole(r) => assume_role(r, context).await,
+        CredentialsSource::WebIdentity(w) => assume_role_with_web_identity(w, context).await,
     }
 }
 
@@ -449,13 +525,7 @@ async fn exchange(
             .send_request(request)
             .await
             .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?
-            .to_bytes();
-        Ok::<_, String>((status, body))
+        read_answer(response).await
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(answer)) => Ok(answer),
@@ -465,6 +535,19 @@ async fn exchange(
             timeout.as_secs_f64()
         ))),
     }
+}
+
+/// The status and body (at most [`MAX_BODY_BYTES`]) of a response.
+async fn read_answer(
+    response: http::Response<hyper::body::Incoming>,
+) -> Result<(StatusCode, Bytes), String> {
+    let status = response.status();
+    let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?
+        .to_bytes();
+    Ok((status, body))
 }
 
 /// [`exchange`] with up to `attempts` tries for unanswered requests and 5xx answers.
@@ -667,6 +750,261 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
         .map_err(|e| format!("role {role}: {e}"))
 }
 
+// ---------------------------------------------------------------------------
+// AWS STS (query protocol, XML answers)
+// ---------------------------------------------------------------------------
+
+/// The STS API version of the query protocol.
+const STS_VERSION: &str = "2011-06-15";
+/// Attempts at STS (transport failures, timeouts, throttling, 5xx).
+const STS_ATTEMPTS: u32 = 3;
+
+async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, String> {
+    // A role's source may itself be a role (a chain of profiles): boxed recursion.
+    let source = Box::pin(fetch(&r.source, context))
+        .await
+        .map_err(|e| format!("its source, {}: {e}", r.source.describe()))?;
+    let duration = r.duration_seconds.map(|d| d.to_string());
+    let mut params = vec![
+        ("Action", "AssumeRole"),
+        ("Version", STS_VERSION),
+        ("RoleArn", r.role_arn.as_str()),
+        ("RoleSessionName", r.session_name.as_str()),
+    ];
+    if let Some(id) = &r.external_id {
+        params.push(("ExternalId", id));
+    }
+    if let Some(d) = &duration {
+        params.push(("DurationSeconds", d));
+    }
+    call_sts(context, &r.sts, &params, Some(&source.credentials)).await
+}
+
+async fn assume_role_with_web_identity(
+    w: &WebIdentity,
+    context: &FetchContext,
+) -> Result<Fetched, String> {
+    let token = std::fs::read_to_string(&w.token_file)
+        .map_err(|e| format!("cannot read the token file {}: {e}", w.token_file.display()))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "the token file {} is empty",
+            w.token_file.display()
+        ));
+    }
+    let params = [
+        ("Action", "AssumeRoleWithWebIdentity"),
+        ("Version", STS_VERSION),
+        ("RoleArn", w.role_arn.as_str()),
+        ("RoleSessionName", w.session_name.as_str()),
+        ("WebIdentityToken", token),
+    ];
+    call_sts(context, &w.sts, &params, None).await
+}
+
+/// One STS action with retries; `signer` signs it (`AssumeRoleWithWebIdentity` is not
+/// signed). Answers the `<Credentials>` of the result.
+async fn call_sts(
+    context: &FetchContext,
+    sts: &StsEndpoint,
+    params: &[(&str, &str)],
+    signer: Option<&Credentials>,
+) -> Result<Fetched, String> {
+    let action = params[0].1;
+    let mut body = String::new();
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            body.push('&');
+        }
+        body.push_str(name);
+        body.push('=');
+        sigv4::push_uri_encoded(value.as_bytes(), &mut body);
+    }
+    let body = Bytes::from(body);
+    let uri = parse_uri(&sts.url)?;
+    if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
+        return Err(format!(
+            "{} uses https, but this kms-client was built without its `rustls` feature",
+            sts.url
+        ));
+    }
+    let host = crate::client::host_header(&uri)
+        .ok_or_else(|| format!("the STS endpoint {} has no host", sts.url))?;
+    let mut attempt = 1;
+    loop {
+        let request = sts_request(&uri, &host, &body, sts, signer)?;
+        let outcome = tokio::time::timeout(context.attempt_timeout, async {
+            let response = context
+                .http
+                .request(request)
+                .await
+                .map_err(|e| crate::error::chain(&e))?;
+            read_answer(response).await
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer within {} s",
+                context.attempt_timeout.as_secs_f64()
+            ))
+        });
+        let last = attempt >= STS_ATTEMPTS;
+        let answer = match outcome {
+            Ok(answer) => answer,
+            Err(e) if last => {
+                return Err(format!(
+                    "STS {action} at {}: {e} ({STS_ATTEMPTS} attempts)",
+                    sts.url
+                ));
+            }
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                continue;
+            }
+        };
+        let (status, body) = answer;
+        let text = String::from_utf8_lossy(&body);
+        if status == StatusCode::OK {
+            return sts_credentials(&text).map_err(|e| format!("STS {action} answered, but {e}"));
+        }
+        let code = xml_element(&text, "Code");
+        let retryable = status.is_server_error()
+            || matches!(
+                code.as_deref(),
+                Some("Throttling" | "IDPCommunicationError")
+            );
+        if retryable && !last {
+            attempt += 1;
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            continue;
+        }
+        return Err(match code {
+            Some(code) => format!(
+                "STS {action} failed with {code}: {} (HTTP {})",
+                xml_element(&text, "Message").unwrap_or_else(|| "(no message)".to_owned()),
+                status.as_u16()
+            ),
+            None => format!("STS {action} answered HTTP {status}: {}", body_text(&body)),
+        });
+    }
+}
+
+/// The signed (or, without `signer`, unsigned) form POST of one STS attempt.
+fn sts_request(
+    uri: &Uri,
+    host: &str,
+    body: &Bytes,
+    sts: &StsEndpoint,
+    signer: Option<&Credentials>,
+) -> Result<Request<Full<Bytes>>, String> {
+    const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri.clone())
+        .header(HOST, host)
+        .header(CONTENT_TYPE, FORM)
+        .body(Full::new(body.clone()))
+        .map_err(|e| format!("the STS request: {e}"))?;
+    if let Some(credentials) = signer {
+        let unix_secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let signed = sigv4::sign(
+            credentials,
+            &sigv4::Request {
+                method: "POST",
+                path: &sigv4::canonical_path(uri.path()),
+                query: "",
+                headers: &[("content-type", FORM), ("host", host)],
+                payload: body,
+            },
+            &sts.region,
+            "sts",
+            unix_secs,
+        );
+        let value = |v: &str| {
+            HeaderValue::from_str(v)
+                .map_err(|_| "the source credentials cannot be sent in a header".to_owned())
+        };
+        let headers = request.headers_mut();
+        headers.insert(
+            HeaderName::from_static("x-amz-date"),
+            value(&signed.amz_date)?,
+        );
+        if let Some(token) = &credentials.session_token {
+            headers.insert(
+                HeaderName::from_static("x-amz-security-token"),
+                value(token)?,
+            );
+        }
+        headers.insert(AUTHORIZATION, value(&signed.authorization)?);
+    }
+    Ok(request)
+}
+
+/// The `<Credentials>` of an `AssumeRole…Response`.
+fn sts_credentials(xml: &str) -> Result<Fetched, String> {
+    let credentials = xml_element_raw(xml, "Credentials")
+        .ok_or_else(|| "the answer has no Credentials".to_owned())?;
+    let member = |name| xml_element(credentials, name);
+    credentials_of(
+        member("AccessKeyId"),
+        member("SecretAccessKey"),
+        member("SessionToken"),
+        member("Expiration"),
+        "SessionToken",
+    )
+}
+
+/// The text inside the first `<tag>…</tag>`, as written.
+fn xml_element_raw<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(&xml[start..end])
+}
+
+/// The text inside the first `<tag>…</tag>`, entities decoded.
+fn xml_element(xml: &str, tag: &str) -> Option<String> {
+    let raw = xml_element_raw(xml, tag)?;
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|hex| u32::from_str_radix(hex, 16))
+                .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,6 +1046,31 @@ mod tests {
         assert!(!at(60).fresh_at(now));
         assert!(at(60).valid_at(now));
         assert!(!at(0).valid_at(now));
+    }
+
+    #[test]
+    fn sts_answers() {
+        let ok = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+            <AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn>\
+            </AssumedRoleUser><Credentials><AccessKeyId>ASIAX</AccessKeyId>\
+            <SecretAccessKey>a/b+c&amp;d&#x3D;&#61;</SecretAccessKey>\
+            <SessionToken>\n  TOKEN&lt;1&gt;\n</SessionToken>\
+            <Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult>\
+            </AssumeRoleResponse>";
+        let f = sts_credentials(ok).unwrap();
+        assert_eq!(f.credentials.access_key_id, "ASIAX");
+        assert_eq!(f.credentials.secret_access_key, "a/b+c&d==");
+        assert_eq!(f.credentials.session_token.as_deref(), Some("TOKEN<1>"));
+        assert_eq!(f.expires, Some(Timestamp::from_secs(1_893_456_000).into()));
+        assert_eq!(
+            xml_element("<a>x &bogus; &amp</a>", "a").as_deref(),
+            Some("x &bogus; &amp")
+        );
+        let e = sts_credentials("<AssumeRoleResponse/>").unwrap_err();
+        assert_eq!(e, "the answer has no Credentials");
+        let e =
+            sts_credentials("<Credentials><AccessKeyId>A</AccessKeyId></Credentials>").unwrap_err();
+        assert!(e.contains("no SecretAccessKey"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Credentials that are fetched, not configured: EC2 instance metadata, the container
-//! endpoint and a profile's `credential_process`, each signing real calls to kms-server.
-//! The metadata and container endpoints are played by a scripted HTTP server on
-//! 127.0.0.1; nothing leaves loopback.
+//! Credentials that are fetched, not configured: roles assumed with STS (a profile's
+//! `role_arn`, a web identity token), EC2 instance metadata, the container endpoint and
+//! a profile's `credential_process`, each signing real calls to kms-server. STS and the
+//! metadata and container endpoints are played by a scripted HTTP server on 127.0.0.1;
+//! nothing leaves loopback.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,6 +21,7 @@ struct Seen {
     method: String,
     path: String,
     headers: HashMap<String, String>,
+    body: String,
 }
 
 type Script = Arc<dyn Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync>;
@@ -63,6 +65,20 @@ impl Endpoint {
                             .filter_map(|l| l.split_once(':'))
                             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
                             .collect(),
+                        body: String::new(),
+                    };
+                    let length = request
+                        .headers
+                        .get("content-length")
+                        .and_then(|l| l.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; length];
+                    if stream.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let request = Seen {
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        ..request
                     };
                     let index = {
                         let mut log = log.lock().unwrap();
@@ -633,5 +649,257 @@ async fn the_cli_uses_a_credential_process_and_reports_metadata_failures_as_conf
         stderr.contains("AWS_EC2_METADATA_DISABLED=true"),
         "{stderr}"
     );
+    server.shutdown().await;
+}
+
+/// The form parameters of an STS request, decoded.
+fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let v = percent_decode(v);
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Whether `request` carries a valid SigV4 signature by `secret` for STS in us-east-1,
+/// checked with kms-server's verifier.
+fn signed_by(request: &Seen, secret: &str) -> bool {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &request.headers {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let input = kms_server::sigv4::SigningInput {
+        method: &request.method,
+        path: &request.path,
+        query: None,
+        headers: &headers,
+        body: request.body.as_bytes(),
+    };
+    let Ok(auth) = kms_server::sigv4::parse(&input) else {
+        return false;
+    };
+    let now = Timestamp::now().secs() as u64;
+    auth.service == "sts"
+        && auth.region == demo::REGION
+        && kms_server::sigv4::verify(&input, &auth, secret, now).is_ok()
+}
+
+/// An STS `…Response` holding the demo session credentials, valid for an hour.
+fn sts_answer(action: &str) -> String {
+    let expiration = Timestamp::from_secs(Timestamp::now().secs() + 3600).to_rfc3339();
+    format!(
+        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>\
+         <AssumedRoleUser><Arn>arn:aws:sts::111122223333:assumed-role/admin/s</Arn>\
+         </AssumedRoleUser><Credentials><AccessKeyId>{}</AccessKeyId>\
+         <SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken>\
+         <Expiration>{expiration}</Expiration></Credentials></{action}Result>\
+         <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></{action}Response>",
+        demo::SESSION_ACCESS_KEY_ID,
+        demo::SESSION_SECRET_ACCESS_KEY,
+        demo::SESSION_TOKEN
+    )
+}
+
+/// A config file with a `base` profile holding keys and an `admin` role profile on it.
+fn role_profiles(home: &Path, extra: &str) {
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        format!(
+            "[profile base]\naws_access_key_id = {}\naws_secret_access_key = {}\n\
+             [profile admin]\nrole_arn = arn:aws:iam::111122223333:role/admin\n\
+             source_profile = base\nexternal_id = ext-42\n{extra}",
+            demo::DENIED_ACCESS_KEY_ID,
+            demo::DENIED_SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
+}
+
+/// A client of profile `admin` calling `server`, with STS at `sts`.
+fn admin_client(home: &Path, server: &RunningServer, sts: &Endpoint) -> Client {
+    Client::new(config(
+        home,
+        &[
+            ("AWS_PROFILE", "admin"),
+            ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
+        ],
+    ))
+}
+
+#[tokio::test]
+async fn a_profile_role_is_assumed_with_a_signed_sts_call_once_per_hour() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    role_profiles(home.path(), "role_session_name = nightly-audit\n");
+    let sts = Endpoint::start(|r: &Seen, _| {
+        let form = form(&r.body);
+        Some(
+            if r.method == "POST"
+                && form.get("Action").map(String::as_str) == Some("AssumeRole")
+                && signed_by(r, demo::DENIED_SECRET_ACCESS_KEY)
+            {
+                (200, sts_answer("AssumeRole"))
+            } else {
+                (403, "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>".into())
+            },
+        )
+    })
+    .await;
+    let client = admin_client(home.path(), &server, &sts);
+    // The role's session credentials reach kms-server (the base keys are denied there).
+    for _ in 0..3 {
+        assert!(call(&client).await.unwrap() >= 3);
+    }
+    let seen = sts.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let params = form(&seen[0].body);
+    assert_eq!(params["RoleArn"], "arn:aws:iam::111122223333:role/admin");
+    assert_eq!(params["RoleSessionName"], "nightly-audit");
+    assert_eq!(params["ExternalId"], "ext-42");
+    assert_eq!(params["Version"], "2011-06-15");
+    assert_eq!(
+        seen[0].headers["content-type"],
+        "application/x-www-form-urlencoded; charset=utf-8"
+    );
+
+    // STS says no: its code and message, and the role, in the error.
+    let refusing = Endpoint::start(|_: &Seen, _| {
+        Some((
+            403,
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+             <Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/x \
+             is not authorized to perform: sts:AssumeRole on resource: \
+             arn:aws:iam::111122223333:role/admin</Message></Error></ErrorResponse>"
+                .into(),
+        ))
+    })
+    .await;
+    let client = admin_client(home.path(), &server, &refusing);
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.starts_with("cannot get AWS credentials from role arn:aws:iam::111122223333:role/admin assumed with STS at http://127.0.0.1:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("STS AssumeRole failed with AccessDenied: User: arn:aws:iam::1:user/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/admin (HTTP 403)"),
+        "{e}"
+    );
+    assert_eq!(refusing.seen().len(), 1, "an AccessDenied is not retried");
+
+    // Throttled, then answered: retried.
+    let throttled = Endpoint::start(|_: &Seen, i| {
+        Some(if i == 0 {
+            (400, "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>".into())
+        } else {
+            (200, sts_answer("AssumeRole"))
+        })
+    })
+    .await;
+    let client = admin_client(home.path(), &server, &throttled);
+    call(&client).await.unwrap();
+    assert_eq!(throttled.seen().len(), 2);
+    server.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_role_whose_source_fails_names_the_source() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile base]\ncredential_process = sh -c 'echo expired >&2; exit 1'\n\
+         [profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = base\n",
+    )
+    .unwrap();
+    let sts = Endpoint::start(|_: &Seen, _| Some((500, String::new()))).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_PROFILE", "admin"),
+            ("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9"),
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("its source, credential_process ("), "{e}");
+    assert!(e.contains("failed (exit status: 1): expired"), "{e}");
+    assert!(
+        sts.seen().is_empty(),
+        "STS is not called without source credentials"
+    );
+}
+
+#[tokio::test]
+async fn a_web_identity_token_is_exchanged_unsigned() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("token");
+    std::fs::write(&token, "eyJhbGciOi.pod-token.sig\n").unwrap();
+    let sts = Endpoint::start(|r: &Seen, _| {
+        Some(
+            if form(&r.body).get("Action").map(String::as_str) == Some("AssumeRoleWithWebIdentity")
+            {
+                (200, sts_answer("AssumeRoleWithWebIdentity"))
+            } else {
+                (400, String::new())
+            },
+        )
+    })
+    .await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
+            ("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/pod"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+        ],
+    ));
+    assert!(call(&client).await.unwrap() >= 3);
+    let seen = sts.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(!seen[0].headers.contains_key("authorization"));
+    let params = form(&seen[0].body);
+    assert_eq!(params["WebIdentityToken"], "eyJhbGciOi.pod-token.sig");
+    assert_eq!(params["RoleArn"], "arn:aws:iam::111122223333:role/pod");
+    assert!(params["RoleSessionName"].starts_with("kms-client-"));
+
+    // The token file gone: named.
+    std::fs::remove_file(&token).unwrap();
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
+            ("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/pod"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("cannot read the token file"), "{e}");
     server.shutdown().await;
 }
