@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::credentials::{
     AssumeRole, ContainerAuthorization, ContainerEndpoint, CredentialProcess, CredentialsSource,
-    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata, StsEndpoint,
-    WebIdentity,
+    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata, Sso,
+    StsEndpoint, WebIdentity,
 };
 pub use crate::proxy::ProxyConfig;
 use crate::retry::RetryConfig;
@@ -556,6 +556,7 @@ impl Config {
             config: &config_ini,
             credentials: &creds_ini,
             sts,
+            sso_portal: configured_endpoint(env, &profile, &config_ini, "sso")?,
         };
         // The SDKs' chain: the environment; the profile's role; a web identity token
         // from the environment (EKS); the profile's keys or credential_process; the
@@ -676,6 +677,8 @@ struct ChainContext<'a> {
     credentials: &'a Ini,
     /// Where roles are assumed.
     sts: StsEndpoint,
+    /// The configured SSO portal (`AWS_ENDPOINT_URL_SSO` & co.), if any.
+    sso_portal: Option<(String, String)>,
 }
 
 /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`).
@@ -1077,10 +1080,15 @@ impl Sourced {
     }
 }
 
-/// Settings that mean "get credentials some other way" that this client does not
-/// support; botocore consults them before static keys in the same profile, so using
-/// the keys instead would silently pick the wrong identity.
-const UNSUPPORTED_SETTINGS: &[&str] = &["sso_session", "sso_start_url", "mfa_serial"];
+/// [`ConfigError::InvalidCredentialsSetting`] for the profile line `p` of `setting`.
+fn invalid_setting(setting: &'static str, p: &Sourced, reason: String) -> ConfigError {
+    ConfigError::InvalidCredentialsSetting {
+        setting,
+        value: p.value.clone(),
+        origin: p.origin(setting),
+        reason,
+    }
+}
 
 /// Profiles a chain of `source_profile`s may go through.
 const MAX_ROLE_CHAIN: usize = 8;
@@ -1123,6 +1131,11 @@ impl Profile {
         self.props.get(key)
     }
 
+    /// The setting, unless it is blank.
+    fn nonempty(&self, key: &str) -> Option<&Sourced> {
+        self.get(key).filter(|p| !p.value.trim().is_empty())
+    }
+
     /// The profile's credentials: a role (`role_arn`), its keys, its `credential_process`,
     /// or none. `chain` holds the profiles that led here through `source_profile`.
     fn credentials(
@@ -1142,12 +1155,114 @@ impl Profile {
             }
             return self.role(role, ctx, chain).map(Some);
         }
-        for setting in UNSUPPORTED_SETTINGS {
-            if let Some(p) = self.get(setting).filter(|p| !p.value.is_empty()) {
-                return Err(unsupported(setting, p));
-            }
+        // Before the keys, as in botocore: keys beside an SSO setting are not the identity
+        // the profile means.
+        if let Some(sso) = self.sso(ctx)? {
+            return Ok(Some(CredentialsSource::Sso(sso)));
         }
         self.keys_or_process()
+    }
+
+    /// The profile's IAM Identity Center role: `sso_session` (naming an
+    /// `[sso-session NAME]` section) or the legacy `sso_start_url` + `sso_region`, with
+    /// `sso_account_id` and `sso_role_name`.
+    fn sso(&self, ctx: &ChainContext<'_>) -> Result<Option<Sso>, ConfigError> {
+        let (setting, configured, cache_key, region) = if let Some(p) = self.nonempty("sso_session")
+        {
+            let name = p.value.trim();
+            let section = ctx
+                .config
+                .sections
+                .get(&format!("sso-session {name}"))
+                .ok_or_else(|| {
+                    invalid_setting(
+                        "sso_session",
+                        p,
+                        format!(
+                            "there is no [sso-session {name}] section in {}",
+                            ctx.config.path.display()
+                        ),
+                    )
+                })?;
+            let get = |key: &str| {
+                section
+                    .props
+                    .get(key)
+                    .map(|v| v.value.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+            };
+            let region = get("sso_region").ok_or_else(|| {
+                invalid_setting(
+                    "sso_session",
+                    p,
+                    format!("[sso-session {name}] has no sso_region"),
+                )
+            })?;
+            if get("sso_start_url").is_none() {
+                return Err(invalid_setting(
+                    "sso_session",
+                    p,
+                    format!("[sso-session {name}] has no sso_start_url"),
+                ));
+            }
+            ("sso_session", p, name.to_owned(), region)
+        } else if let Some(p) = self.nonempty("sso_start_url") {
+            let region = self.nonempty("sso_region").ok_or_else(|| {
+                invalid_setting(
+                    "sso_start_url",
+                    p,
+                    "the profile has no sso_region".to_owned(),
+                )
+            })?;
+            (
+                "sso_start_url",
+                p,
+                p.value.trim().to_owned(),
+                region.value.trim().to_owned(),
+            )
+        } else {
+            return Ok(None);
+        };
+        let region = check_region(
+            &region,
+            &format!("the sso_region of {}", configured.origin(setting)),
+        )?;
+        let (Some(account), Some(role)) = (
+            self.nonempty("sso_account_id"),
+            self.nonempty("sso_role_name"),
+        ) else {
+            return Err(invalid_setting(
+                setting,
+                configured,
+                "the profile also needs sso_account_id and sso_role_name (the account and \
+                 the role to sign in to)"
+                    .to_owned(),
+            ));
+        };
+        let Some(home) = home_dir(ctx.env) else {
+            return Err(invalid_setting(
+                setting,
+                configured,
+                "the SSO token cache is in ~/.aws/sso/cache, and there is no home directory \
+                 (set HOME)"
+                    .to_owned(),
+            ));
+        };
+        let portal = match &ctx.sso_portal {
+            Some((url, _)) => url.clone(),
+            None => format!(
+                "https://portal.sso.{region}.{}",
+                kms_types::endpoint::Partition::of(&region).dns_suffix
+            ),
+        };
+        Ok(Some(Sso {
+            account_id: account.value.trim().to_owned(),
+            role_name: role.value.trim().to_owned(),
+            token_file: Sso::token_file_for(&home, &cache_key),
+            portal,
+            login: format!("aws sso login --profile {}", self.name),
+            origin: configured.origin(setting),
+        }))
     }
 
     /// The profile's keys, else its `credential_process`.
@@ -1201,21 +1316,12 @@ impl Profile {
         ctx: &ChainContext<'_>,
         chain: &[&str],
     ) -> Result<CredentialsSource, ConfigError> {
-        let invalid = |setting: &'static str, p: &Sourced, reason: String| {
-            ConfigError::InvalidCredentialsSetting {
-                setting,
-                value: p.value.clone(),
-                origin: p.origin(setting),
-                reason,
-            }
-        };
-        let nonempty = |key| self.get(key).filter(|p| !p.value.trim().is_empty());
-        let session_name = match nonempty("role_session_name") {
+        let session_name = match self.nonempty("role_session_name") {
             Some(p) => p.value.trim().to_owned(),
             None => default_session_name(),
         };
         let origin = role.origin("role_arn");
-        if let Some(file) = nonempty("web_identity_token_file") {
+        if let Some(file) = self.nonempty("web_identity_token_file") {
             return Ok(CredentialsSource::WebIdentity(WebIdentity {
                 role_arn: role.value.trim().to_owned(),
                 token_file: expand_home(file.value.trim(), home_dir(ctx.env).as_deref()),
@@ -1224,14 +1330,14 @@ impl Profile {
                 origin,
             }));
         }
-        let source = if let Some(p) = nonempty("source_profile") {
+        let source = if let Some(p) = self.nonempty("source_profile") {
             let name = p.value.trim();
             if name == self.name {
                 // A profile may sign its own role with its own keys (botocore allows it).
                 match self.keys_or_process()? {
                     Some(CredentialsSource::Static(keys)) => CredentialsSource::Static(keys),
                     _ => {
-                        return Err(invalid(
+                        return Err(invalid_setting(
                             "source_profile",
                             p,
                             "a profile that is its own source_profile needs \
@@ -1243,7 +1349,7 @@ impl Profile {
             } else if chain.contains(&name) || chain.len() >= MAX_ROLE_CHAIN {
                 let mut path: Vec<&str> = chain.to_vec();
                 path.extend([self.name.as_str(), name]);
-                return Err(invalid(
+                return Err(invalid_setting(
                     "source_profile",
                     p,
                     format!(
@@ -1254,7 +1360,7 @@ impl Profile {
             } else {
                 let source = Profile::merge(name, ctx.config, ctx.credentials);
                 if !source.exists {
-                    return Err(invalid(
+                    return Err(invalid_setting(
                         "source_profile",
                         p,
                         format!("there is no profile '{name}'"),
@@ -1263,15 +1369,15 @@ impl Profile {
                 let mut longer = chain.to_vec();
                 longer.push(&self.name);
                 source.credentials(ctx, &longer)?.ok_or_else(|| {
-                    invalid(
+                    invalid_setting(
                         "source_profile",
                         p,
                         format!("profile '{name}' has no credentials to assume the role with"),
                     )
                 })?
             }
-        } else if let Some(p) = nonempty("credential_source") {
-            let missing = |what: &str| invalid("credential_source", p, what.to_owned());
+        } else if let Some(p) = self.nonempty("credential_source") {
+            let missing = |what: &str| invalid_setting("credential_source", p, what.to_owned());
             match p.value.trim() {
                 "Environment" => match env_credentials(ctx.env)? {
                     Some(keys) => CredentialsSource::Static(keys),
@@ -1301,7 +1407,7 @@ impl Profile {
                 }
             }
         } else {
-            return Err(invalid(
+            return Err(invalid_setting(
                 "role_arn",
                 role,
                 "the profile needs source_profile, credential_source or \
@@ -1309,12 +1415,12 @@ impl Profile {
                     .to_owned(),
             ));
         };
-        let duration_seconds = match nonempty("duration_seconds") {
+        let duration_seconds = match self.nonempty("duration_seconds") {
             None => None,
             Some(p) => match p.value.trim().parse::<u32>() {
                 Ok(d) if (900..=43_200).contains(&d) => Some(d),
                 _ => {
-                    return Err(invalid(
+                    return Err(invalid_setting(
                         "duration_seconds",
                         p,
                         "use a number of seconds from 900 to 43200".to_owned(),
@@ -1325,7 +1431,9 @@ impl Profile {
         Ok(CredentialsSource::AssumeRole(AssumeRole {
             role_arn: role.value.trim().to_owned(),
             session_name,
-            external_id: nonempty("external_id").map(|p| p.value.trim().to_owned()),
+            external_id: self
+                .nonempty("external_id")
+                .map(|p| p.value.trim().to_owned()),
             duration_seconds,
             source: Box::new(source),
             sts: ctx.sts.clone(),
@@ -2197,7 +2305,6 @@ region = ap-southeast-2
              [profile empty]\nregion = us-east-1\n\
              [profile empty-source]\nrole_arn = arn:aws:iam::1:role/e\nsource_profile = empty\n\
              [profile long]\nrole_arn = arn:aws:iam::1:role/e\nsource_profile = a\nduration_seconds = 60\n\
-             [profile sso]\nsso_session = corp\n\
              [profile mfa]\nrole_arn = arn:aws:iam::1:role/m\nsource_profile = c\nmfa_serial = arn:aws:iam::1:mfa/me\n",
         );
         let resolve = |name: &str| f.resolve_with(&profile(name));
@@ -2276,12 +2383,67 @@ region = ap-southeast-2
                 "{name}: {e}"
             );
         }
-        for (name, setting) in [("sso", "sso_session"), ("mfa", "mfa_serial")] {
-            let e = resolve(name).unwrap_err();
-            assert!(
-                matches!(&e, ConfigError::UnsupportedCredentialSource { setting: s, .. } if s == setting),
-                "{e:?}"
-            );
+        let e = resolve("mfa").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::UnsupportedCredentialSource { setting, .. } if setting == "mfa_serial"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn sso_profiles_new_and_legacy() {
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1");
+        f.config(
+            "[profile dev]\nsso_session = my-sso\nsso_account_id = 111122223333\n\
+             sso_role_name = ReadOnly\naws_access_key_id = IGNORED\naws_secret_access_key = x\n\
+             [sso-session my-sso]\nsso_start_url = https://my-sso-portal.awsapps.com/start\n\
+             sso_region = eu-west-1\n\
+             [profile legacy]\nsso_start_url = https://my-sso-portal.awsapps.com/start\n\
+             sso_region = us-gov-west-1\nsso_account_id = 1\nsso_role_name = R\n\
+             [profile no-section]\nsso_session = nope\nsso_account_id = 1\nsso_role_name = R\n\
+             [profile no-role]\nsso_session = my-sso\nsso_account_id = 1\n\
+             [profile no-region]\nsso_start_url = https://x\nsso_account_id = 1\nsso_role_name = R\n\
+             [sso-session half]\nsso_region = eu-west-1\n\
+             [profile half]\nsso_session = half\nsso_account_id = 1\nsso_role_name = R\n",
+        );
+        let sso =
+            |f: &Fixture, name: &str| match f.resolve_with(&profile(name)).unwrap().credentials {
+                CredentialsSource::Sso(s) => s,
+                other => panic!("{other:?}"),
+            };
+        let s = sso(&f, "dev");
+        assert_eq!(
+            (s.account_id.as_str(), s.role_name.as_str()),
+            ("111122223333", "ReadOnly")
+        );
+        // botocore's cache name: the SHA-1 of the session name.
+        assert_eq!(
+            s.token_file,
+            f.home()
+                .join(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json")
+        );
+        assert_eq!(s.portal, "https://portal.sso.eu-west-1.amazonaws.com");
+        assert_eq!(s.login, "aws sso login --profile dev");
+        assert!(s.origin.ends_with(".aws/config line 2"), "{}", s.origin);
+        // Legacy: the SHA-1 of the start URL; the portal of the region's partition.
+        let s = sso(&f, "legacy");
+        assert_eq!(
+            s.token_file,
+            f.home()
+                .join(".aws/sso/cache/c7aaaf71fcc8777ae2475525ed049d39fe16c484.json")
+        );
+        assert_eq!(s.portal, "https://portal.sso.us-gov-west-1.amazonaws.com");
+        f.set("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:7");
+        assert_eq!(sso(&f, "legacy").portal, "http://127.0.0.1:7");
+        for (name, expected) in [
+            ("no-section", "there is no [sso-session nope] section"),
+            ("no-role", "also needs sso_account_id and sso_role_name"),
+            ("no-region", "the profile has no sso_region"),
+            ("half", "[sso-session half] has no sso_start_url"),
+        ] {
+            let e = f.resolve_with(&profile(name)).unwrap_err().to_string();
+            assert!(e.contains(expected), "{name}: {e}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! Where the client's credentials come from, and fetching and refreshing the ones that
 //! are not fixed: roles assumed with AWS STS (a profile's `role_arn`, or a web identity
-//! token as on EKS), a profile's `credential_process`, the container credentials
+//! token as on EKS), IAM Identity Center (SSO) roles with the token `aws sso login`
+//! cached, a profile's `credential_process`, the container credentials
 //! endpoint of ECS and EKS Pod Identity, and EC2 instance metadata (IMDSv2) — the AWS
 //! SDKs' default chain after the environment and a profile's keys.
 //!
@@ -62,6 +63,8 @@ pub enum CredentialsSource {
     AssumeRole(AssumeRole),
     /// A role assumed with AWS STS `AssumeRoleWithWebIdentity` (EKS IRSA).
     WebIdentity(WebIdentity),
+    /// An IAM Identity Center (SSO) role of a profile (`sso_session` or `sso_start_url`).
+    Sso(Sso),
 }
 
 impl From<Credentials> for CredentialsSource {
@@ -94,6 +97,10 @@ impl CredentialsSource {
             Self::AssumeRole(r) => format!(
                 "role {} assumed with STS at {} ({})",
                 r.role_arn, r.sts.url, r.origin
+            ),
+            Self::Sso(s) => format!(
+                "IAM Identity Center role {} of account {} ({})",
+                s.role_name, s.account_id, s.origin
             ),
             Self::WebIdentity(w) => format!(
                 "role {} assumed with the web identity token {} at STS {} ({})",
@@ -210,6 +217,37 @@ pub struct WebIdentity {
     pub origin: String,
 }
 
+/// An IAM Identity Center (SSO) role: its credentials come from the SSO portal, with the
+/// access token that `aws sso login` cached. This client does not log in or refresh
+/// that token itself: when it is missing or expired the error says which
+/// `aws sso login` to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sso {
+    /// `sso_account_id`.
+    pub account_id: String,
+    /// `sso_role_name`.
+    pub role_name: String,
+    /// `~/.aws/sso/cache/{SHA-1 of the sso_session name, or of the start URL}.json`.
+    pub token_file: PathBuf,
+    /// `https://portal.sso.{sso_region}.amazonaws.com`, or `AWS_ENDPOINT_URL_SSO` & co.
+    pub portal: String,
+    /// The command that logs in again, e.g. `aws sso login --profile dev`.
+    pub login: String,
+    /// Where it was configured, for messages.
+    pub origin: String,
+}
+
+impl Sso {
+    /// The token cache file of `aws sso login` for a session name (`sso_session`) or,
+    /// for a legacy profile, its start URL, under `home`.
+    pub fn token_file_for(home: &std::path::Path, session_or_start_url: &str) -> PathBuf {
+        use sha1::Digest;
+        let digest = sha1::Sha1::digest(session_or_start_url.as_bytes());
+        let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        home.join(".aws/sso/cache").join(format!("{name}.json"))
+    }
+}
+
 /// Credentials could not be fetched. The message names the source and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot get AWS credentials from {provider}: {reason}")]
@@ -308,6 +346,7 @@ async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fet
         CredentialsSource::InstanceMetadata(m) => fetch_instance_metadata(m).await,
         CredentialsSource::AssumeRole(r) => assume_role(r, context).await,
         CredentialsSource::WebIdentity(w) => assume_role_with_web_identity(w, context).await,
+        CredentialsSource::Sso(sso) => sso_role_credentials(sso, context).await,
     }
 }
 
@@ -751,6 +790,138 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
 }
 
 // ---------------------------------------------------------------------------
+// IAM Identity Center (SSO)
+// ---------------------------------------------------------------------------
+
+/// The part of `aws sso login`'s cache file this client reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SsoToken {
+    access_token: Option<String>,
+    expires_at: Option<String>,
+}
+
+/// The SSO portal's `GetRoleCredentials` answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleCredentialsOutput {
+    role_credentials: Option<RoleCredentials>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleCredentials {
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    /// Epoch milliseconds.
+    expiration: Option<i64>,
+}
+
+async fn sso_role_credentials(sso: &Sso, context: &FetchContext) -> Result<Fetched, String> {
+    let login = |why: String| format!("{why}; run `{}`", sso.login);
+    let text = std::fs::read(&sso.token_file).map_err(|e| {
+        login(format!(
+            "no SSO token cached at {} ({e})",
+            sso.token_file.display()
+        ))
+    })?;
+    let token: SsoToken = serde_json::from_slice(&text).map_err(|e| {
+        login(format!(
+            "the SSO token cache {} is not JSON ({e})",
+            sso.token_file.display()
+        ))
+    })?;
+    let access_token = token
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| login(format!("{} holds no accessToken", sso.token_file.display())))?;
+    if let Some(expires_at) = &token.expires_at {
+        let expires = Timestamp::parse_rfc3339(expires_at)
+            .map_err(|e| login(format!("the SSO token's expiresAt: {e}")))?;
+        if SystemTime::from(expires) <= SystemTime::now() {
+            return Err(login(format!("the SSO token expired at {expires_at}")));
+        }
+    }
+    let mut query = String::from("/federation/credentials?account_id=");
+    sigv4::push_uri_encoded(sso.account_id.as_bytes(), &mut query);
+    query.push_str("&role_name=");
+    sigv4::push_uri_encoded(sso.role_name.as_bytes(), &mut query);
+    let uri = parse_uri(&format!("{}{query}", sso.portal.trim_end_matches('/')))?;
+    let host = crate::client::host_header(&uri)
+        .ok_or_else(|| format!("the SSO portal {} has no host", sso.portal))?;
+    let token_header = HeaderValue::from_str(&access_token)
+        .map_err(|_| login("the cached SSO token is not a valid header value".to_owned()))?;
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header(HOST, host)
+        .header(
+            HeaderName::from_static("x-amz-sso_bearer_token"),
+            token_header,
+        )
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| format!("the SSO request: {e}"))?;
+    let (status, body) = send(context, request).await?;
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(login(
+            "the SSO portal refused the cached token (HTTP 401)".to_owned(),
+        ));
+    }
+    if status != StatusCode::OK {
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| body_text(&body));
+        return Err(format!(
+            "the SSO portal answered HTTP {status} for role {} of account {}: {message}",
+            sso.role_name, sso.account_id
+        ));
+    }
+    let answer: RoleCredentialsOutput = serde_json::from_slice(&body)
+        .map_err(|e| format!("the SSO portal's answer is not role credentials JSON ({e})"))?;
+    let role = answer
+        .role_credentials
+        .ok_or_else(|| "the SSO portal's answer has no roleCredentials".to_owned())?;
+    credentials_of(
+        role.access_key_id,
+        role.secret_access_key,
+        role.session_token,
+        role.expiration
+            .map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
+        "sessionToken",
+    )
+}
+
+/// One request through the client's HTTP stack, bounded by the attempt timeout.
+async fn send(
+    context: &FetchContext,
+    request: Request<Full<Bytes>>,
+) -> Result<(StatusCode, Bytes), String> {
+    let uri = request.uri().clone();
+    if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
+        return Err(format!(
+            "{uri} uses https, but this kms-client was built without its `rustls` feature"
+        ));
+    }
+    tokio::time::timeout(context.attempt_timeout, async {
+        let response = context
+            .http
+            .request(request)
+            .await
+            .map_err(|e| format!("{uri}: {}", crate::error::chain(&e)))?;
+        read_answer(response).await
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "{uri}: no answer within {} s",
+            context.attempt_timeout.as_secs_f64()
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------
 // AWS STS (query protocol, XML answers)
 // ---------------------------------------------------------------------------
 
@@ -823,40 +994,17 @@ async fn call_sts(
     }
     let body = Bytes::from(body);
     let uri = parse_uri(&sts.url)?;
-    if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
-        return Err(format!(
-            "{} uses https, but this kms-client was built without its `rustls` feature",
-            sts.url
-        ));
-    }
     let host = crate::client::host_header(&uri)
         .ok_or_else(|| format!("the STS endpoint {} has no host", sts.url))?;
     let mut attempt = 1;
     loop {
         let request = sts_request(&uri, &host, &body, sts, signer)?;
-        let outcome = tokio::time::timeout(context.attempt_timeout, async {
-            let response = context
-                .http
-                .request(request)
-                .await
-                .map_err(|e| crate::error::chain(&e))?;
-            read_answer(response).await
-        })
-        .await
-        .unwrap_or_else(|_| {
-            Err(format!(
-                "no answer within {} s",
-                context.attempt_timeout.as_secs_f64()
-            ))
-        });
+        let outcome = send(context, request).await;
         let last = attempt >= STS_ATTEMPTS;
         let answer = match outcome {
             Ok(answer) => answer,
             Err(e) if last => {
-                return Err(format!(
-                    "STS {action} at {}: {e} ({STS_ATTEMPTS} attempts)",
-                    sts.url
-                ));
+                return Err(format!("STS {action}: {e} ({STS_ATTEMPTS} attempts)"));
             }
             Err(_) => {
                 attempt += 1;

@@ -903,3 +903,120 @@ async fn a_web_identity_token_is_exchanged_unsigned() {
     assert!(e.contains("cannot read the token file"), "{e}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws/sso/cache")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile dev]\nsso_session = my-sso\nsso_account_id = 111122223333\n\
+         sso_role_name = ReadOnly\n\
+         [sso-session my-sso]\nsso_start_url = https://my-sso-portal.awsapps.com/start\n\
+         sso_region = us-east-1\n",
+    )
+    .unwrap();
+    let cache = home
+        .path()
+        .join(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+    let write_token = |expires_in: i64| {
+        let expires_at = Timestamp::from_secs(Timestamp::now().secs() + expires_in).to_rfc3339();
+        std::fs::write(
+            &cache,
+            format!(
+                r#"{{"startUrl":"https://my-sso-portal.awsapps.com/start","region":"us-east-1","accessToken":"sso-access-token","expiresAt":"{expires_at}","refreshToken":"r"}}"#
+            ),
+        )
+        .unwrap();
+    };
+    let portal = Endpoint::start(|r: &Seen, _| {
+        let authorized =
+            r.headers.get("x-amz-sso_bearer_token").map(String::as_str) == Some("sso-access-token");
+        Some(
+            if r.path == "/federation/credentials?account_id=111122223333&role_name=ReadOnly"
+                && authorized
+            {
+                let expiration = (Timestamp::now().secs() + 3600) * 1000;
+                (
+                    200,
+                    format!(
+                        r#"{{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"{}","sessionToken":"{}","expiration":{expiration}}}}}"#,
+                        demo::SESSION_ACCESS_KEY_ID,
+                        demo::SESSION_SECRET_ACCESS_KEY,
+                        demo::SESSION_TOKEN
+                    ),
+                )
+            } else if authorized {
+                (
+                    403,
+                    r#"{"message":"No access","__type":"com.amazonaws.switchboard.portal#ForbiddenException"}"#.into(),
+                )
+            } else {
+                (401, r#"{"message":"Session token not found or invalid"}"#.into())
+            },
+        )
+    })
+    .await;
+    let client = || {
+        Client::new(config(
+            home.path(),
+            &[
+                ("AWS_PROFILE", "dev"),
+                ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
+                ("AWS_ENDPOINT_URL_SSO", &portal.url),
+            ],
+        ))
+    };
+    let login = "run `aws sso login --profile dev`";
+
+    // Not logged in yet.
+    let e = credentials_error(call(&client()).await);
+    assert!(e.starts_with("cannot get AWS credentials from IAM Identity Center role ReadOnly of account 111122223333"), "{e}");
+    assert!(
+        e.contains("no SSO token cached at") && e.contains(login),
+        "{e}"
+    );
+
+    // Logged in: the role's credentials sign the calls, fetched once.
+    write_token(3600);
+    let c = client();
+    for _ in 0..2 {
+        assert!(call(&c).await.unwrap() >= 3);
+    }
+    assert_eq!(portal.seen().len(), 1);
+
+    // Expired, refused by the portal, or a role the user may not use.
+    write_token(-60);
+    let e = credentials_error(call(&client()).await);
+    assert!(
+        e.contains("the SSO token expired at") && e.contains(login),
+        "{e}"
+    );
+    std::fs::write(&cache, r#"{"accessToken":"stale"}"#).unwrap();
+    let e = credentials_error(call(&client()).await);
+    assert!(
+        e.contains("refused the cached token (HTTP 401)") && e.contains(login),
+        "{e}"
+    );
+    write_token(3600);
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile dev]\nsso_start_url = https://my-sso-portal.awsapps.com/start\n\
+         sso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Admin\n",
+    )
+    .unwrap();
+    // The legacy profile's cache is named after the start URL.
+    std::fs::copy(
+        &cache,
+        home.path()
+            .join(".aws/sso/cache/c7aaaf71fcc8777ae2475525ed049d39fe16c484.json"),
+    )
+    .unwrap();
+    let e = credentials_error(call(&client()).await);
+    assert!(
+        e.contains("the SSO portal answered HTTP 403 Forbidden for role Admin of account 111122223333: No access"),
+        "{e}"
+    );
+    server.shutdown().await;
+}
