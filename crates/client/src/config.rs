@@ -557,6 +557,7 @@ impl Config {
             credentials: &creds_ini,
             sts,
             sso_portal: configured_endpoint(env, &profile, &config_ini, "sso")?,
+            sso_oidc: configured_endpoint(env, &profile, &config_ini, "sso_oidc")?,
         };
         // The SDKs' chain: the environment; the profile's role; a web identity token
         // from the environment (EKS); the profile's keys or credential_process; the
@@ -679,6 +680,8 @@ struct ChainContext<'a> {
     sts: StsEndpoint,
     /// The configured SSO portal (`AWS_ENDPOINT_URL_SSO` & co.), if any.
     sso_portal: Option<(String, String)>,
+    /// The configured SSO OIDC endpoint (`AWS_ENDPOINT_URL_SSO_OIDC` & co.), if any.
+    sso_oidc: Option<(String, String)>,
 }
 
 /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`).
@@ -1248,19 +1251,23 @@ impl Profile {
                     .to_owned(),
             ));
         };
+        let suffix = kms_types::endpoint::Partition::of(&region).dns_suffix;
         let portal = match &ctx.sso_portal {
             Some((url, _)) => url.clone(),
-            None => format!(
-                "https://portal.sso.{region}.{}",
-                kms_types::endpoint::Partition::of(&region).dns_suffix
-            ),
+            None => format!("https://portal.sso.{region}.{suffix}"),
         };
+        // Only an sso_session's token can be refreshed.
+        let oidc = (setting == "sso_session").then(|| match &ctx.sso_oidc {
+            Some((url, _)) => url.clone(),
+            None => format!("https://oidc.{region}.{suffix}"),
+        });
         Ok(Some(Sso {
             account_id: account.value.trim().to_owned(),
             role_name: role.value.trim().to_owned(),
             token_file: Sso::token_file_for(&home, &cache_key),
             portal,
             login: format!("aws sso login --profile {}", self.name),
+            oidc,
             origin: configured.origin(setting),
         }))
     }
@@ -2425,6 +2432,10 @@ region = ap-southeast-2
         );
         assert_eq!(s.portal, "https://portal.sso.eu-west-1.amazonaws.com");
         assert_eq!(s.login, "aws sso login --profile dev");
+        assert_eq!(
+            s.oidc.as_deref(),
+            Some("https://oidc.eu-west-1.amazonaws.com")
+        );
         assert!(s.origin.ends_with(".aws/config line 2"), "{}", s.origin);
         // Legacy: the SHA-1 of the start URL; the portal of the region's partition.
         let s = sso(&f, "legacy");
@@ -2434,6 +2445,7 @@ region = ap-southeast-2
                 .join(".aws/sso/cache/c7aaaf71fcc8777ae2475525ed049d39fe16c484.json")
         );
         assert_eq!(s.portal, "https://portal.sso.us-gov-west-1.amazonaws.com");
+        assert_eq!(s.oidc, None, "a legacy profile's token cannot be refreshed");
         f.set("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:7");
         assert_eq!(sso(&f, "legacy").portal, "http://127.0.0.1:7");
         for (name, expected) in [

@@ -233,6 +233,10 @@ pub struct Sso {
     pub portal: String,
     /// The command that logs in again, e.g. `aws sso login --profile dev`.
     pub login: String,
+    /// Where an `sso_session`'s token is refreshed (SSO OIDC,
+    /// `https://oidc.{sso_region}.amazonaws.com`); `None` for legacy profiles, whose
+    /// tokens cannot be refreshed.
+    pub oidc: Option<String>,
     /// Where it was configured, for messages.
     pub origin: String,
 }
@@ -799,6 +803,128 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
 struct SsoToken {
     access_token: Option<String>,
     expires_at: Option<String>,
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    registration_expires_at: Option<String>,
+}
+
+/// SSO OIDC `CreateToken`'s answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateTokenOutput {
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+}
+
+/// The access token of `aws sso login`'s cache, refreshed first (and the cache
+/// updated, as the AWS CLI does) when it expires within [`REFRESH_BEFORE_EXPIRY`] and
+/// the session can be refreshed.
+async fn sso_access_token(sso: &Sso, context: &FetchContext) -> Result<String, String> {
+    let login = |why: String| format!("{why}; run `{}`", sso.login);
+    let file = sso.token_file.display();
+    let text = std::fs::read(&sso.token_file)
+        .map_err(|e| login(format!("no SSO token cached at {file} ({e})")))?;
+    let token: SsoToken = serde_json::from_slice(&text)
+        .map_err(|e| login(format!("the SSO token cache {file} is not JSON ({e})")))?;
+    let access_token = token
+        .access_token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| login(format!("{file} holds no accessToken")))?;
+    let Some(expires_at) = &token.expires_at else {
+        return Ok(access_token);
+    };
+    let expires: SystemTime = Timestamp::parse_rfc3339(expires_at)
+        .map_err(|e| login(format!("the SSO token's expiresAt: {e}")))?
+        .into();
+    let now = SystemTime::now();
+    if expires > now + REFRESH_BEFORE_EXPIRY {
+        return Ok(access_token);
+    }
+    let refreshed = match &sso.oidc {
+        Some(oidc) => refresh_sso_token(sso, oidc, &token, &text, context).await,
+        None => Err("a legacy profile's token (sso_start_url) cannot be refreshed".to_owned()),
+    };
+    match refreshed {
+        Ok(fresh) => Ok(fresh),
+        Err(_) if expires > now => Ok(access_token),
+        Err(why) => Err(login(format!(
+            "the SSO token expired at {expires_at} ({why})"
+        ))),
+    }
+}
+
+/// SSO OIDC `CreateToken` with the cached refresh token; writes the new token into the
+/// cache file (the other members kept) and answers it.
+async fn refresh_sso_token(
+    sso: &Sso,
+    oidc: &str,
+    token: &SsoToken,
+    cached: &[u8],
+    context: &FetchContext,
+) -> Result<String, String> {
+    let (Some(refresh_token), Some(client_id), Some(client_secret)) = (
+        token.refresh_token.as_deref(),
+        token.client_id.as_deref(),
+        token.client_secret.as_deref(),
+    ) else {
+        return Err("the cache holds no refresh token and client registration".to_owned());
+    };
+    if let Some(at) = &token.registration_expires_at
+        && Timestamp::parse_rfc3339(at).is_ok_and(|t| SystemTime::from(t) <= SystemTime::now())
+    {
+        return Err(format!("the client registration expired at {at}"));
+    }
+    let body = serde_json::json!({
+        "clientId": client_id,
+        "clientSecret": client_secret,
+        "grantType": "refresh_token",
+        "refreshToken": refresh_token,
+    });
+    let uri = parse_uri(&format!("{}/token", oidc.trim_end_matches('/')))?;
+    let host = crate::client::host_header(&uri)
+        .ok_or_else(|| format!("the SSO OIDC endpoint {oidc} has no host"))?;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(HOST, host)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(|e| format!("the SSO OIDC request: {e}"))?;
+    let (status, answer) = send(context, request).await?;
+    if status != StatusCode::OK {
+        return Err(format!(
+            "refreshing it at {oidc} answered HTTP {status}: {}",
+            body_text(&answer)
+        ));
+    }
+    let created: CreateTokenOutput = serde_json::from_slice(&answer)
+        .map_err(|e| format!("SSO OIDC's answer is not a token ({e})"))?;
+    let (Some(access_token), Some(expires_in)) = (created.access_token, created.expires_in) else {
+        return Err("SSO OIDC's answer has no accessToken and expiresIn".to_owned());
+    };
+    // Update the cache as `aws sso login` would read it; keep what this client does not know.
+    let mut document: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(cached).map_err(|e| e.to_string())?;
+    let expires_at = Timestamp::from_secs(Timestamp::now().secs() + expires_in as i64);
+    document.insert("accessToken".into(), access_token.clone().into());
+    document.insert("expiresAt".into(), expires_at.to_rfc3339().into());
+    if let Some(r) = created.refresh_token {
+        document.insert("refreshToken".into(), r.into());
+    }
+    let text = serde_json::to_vec(&document).map_err(|e| e.to_string())?;
+    let temporary = sso.token_file.with_extension("json.tmp");
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, &sso.token_file))
+        .map_err(|e| {
+            format!(
+                "the token was refreshed but {} could not be updated: {e}",
+                sso.token_file.display()
+            )
+        })?;
+    Ok(access_token)
 }
 
 /// The SSO portal's `GetRoleCredentials` answer.
@@ -820,29 +946,7 @@ struct RoleCredentials {
 
 async fn sso_role_credentials(sso: &Sso, context: &FetchContext) -> Result<Fetched, String> {
     let login = |why: String| format!("{why}; run `{}`", sso.login);
-    let text = std::fs::read(&sso.token_file).map_err(|e| {
-        login(format!(
-            "no SSO token cached at {} ({e})",
-            sso.token_file.display()
-        ))
-    })?;
-    let token: SsoToken = serde_json::from_slice(&text).map_err(|e| {
-        login(format!(
-            "the SSO token cache {} is not JSON ({e})",
-            sso.token_file.display()
-        ))
-    })?;
-    let access_token = token
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| login(format!("{} holds no accessToken", sso.token_file.display())))?;
-    if let Some(expires_at) = &token.expires_at {
-        let expires = Timestamp::parse_rfc3339(expires_at)
-            .map_err(|e| login(format!("the SSO token's expiresAt: {e}")))?;
-        if SystemTime::from(expires) <= SystemTime::now() {
-            return Err(login(format!("the SSO token expired at {expires_at}")));
-        }
-    }
+    let access_token = sso_access_token(sso, context).await?;
     let mut query = String::from("/federation/credentials?account_id=");
     sigv4::push_uri_encoded(sso.account_id.as_bytes(), &mut query);
     query.push_str("&role_name=");

@@ -904,9 +904,9 @@ async fn a_web_identity_token_is_exchanged_unsigned() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
-    let server = kms_server().await;
+/// A HOME whose config has profile `dev` on `[sso-session my-sso]`, and the path of
+/// that session's token cache (not written).
+fn sso_home() -> (tempfile::TempDir, std::path::PathBuf) {
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join(".aws/sso/cache")).unwrap();
     std::fs::write(
@@ -920,6 +920,24 @@ async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
     let cache = home
         .path()
         .join(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+    (home, cache)
+}
+
+/// The SSO portal's answer with the demo session credentials, valid for an hour.
+fn role_credentials_json() -> String {
+    let expiration = (Timestamp::now().secs() + 3600) * 1000;
+    format!(
+        r#"{{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"{}","sessionToken":"{}","expiration":{expiration}}}}}"#,
+        demo::SESSION_ACCESS_KEY_ID,
+        demo::SESSION_SECRET_ACCESS_KEY,
+        demo::SESSION_TOKEN
+    )
+}
+
+#[tokio::test]
+async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
+    let server = kms_server().await;
+    let (home, cache) = sso_home();
     let write_token = |expires_in: i64| {
         let expires_at = Timestamp::from_secs(Timestamp::now().secs() + expires_in).to_rfc3339();
         std::fs::write(
@@ -937,16 +955,7 @@ async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
             if r.path == "/federation/credentials?account_id=111122223333&role_name=ReadOnly"
                 && authorized
             {
-                let expiration = (Timestamp::now().secs() + 3600) * 1000;
-                (
-                    200,
-                    format!(
-                        r#"{{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"{}","sessionToken":"{}","expiration":{expiration}}}}}"#,
-                        demo::SESSION_ACCESS_KEY_ID,
-                        demo::SESSION_SECRET_ACCESS_KEY,
-                        demo::SESSION_TOKEN
-                    ),
-                )
+                (200, role_credentials_json())
             } else if authorized {
                 (
                     403,
@@ -1018,5 +1027,98 @@ async fn an_sso_profile_uses_the_cached_token_of_aws_sso_login() {
         e.contains("the SSO portal answered HTTP 403 Forbidden for role Admin of account 111122223333: No access"),
         "{e}"
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_sso_session_token_near_expiry_is_refreshed_and_the_cache_updated() {
+    let server = kms_server().await;
+    let (home, cache) = sso_home();
+    let write_token = |expires_in: i64| {
+        let at = |secs: i64| Timestamp::from_secs(Timestamp::now().secs() + secs).to_rfc3339();
+        std::fs::write(
+            &cache,
+            format!(
+                r#"{{"startUrl":"https://my-sso-portal.awsapps.com/start","region":"us-east-1","accessToken":"old-token","expiresAt":"{}","clientId":"client-1","clientSecret":"secret-1","registrationExpiresAt":"{}","refreshToken":"refresh-1"}}"#,
+                at(expires_in),
+                at(86_400)
+            ),
+        )
+        .unwrap();
+    };
+    let oidc = Endpoint::start(|r: &Seen, i| {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        let expected = serde_json::json!({
+            "clientId": "client-1", "clientSecret": "secret-1",
+            "grantType": "refresh_token", "refreshToken": "refresh-1"
+        });
+        Some(if r.method != "POST" || r.path != "/token" || body != expected {
+            (400, r#"{"error":"invalid_request"}"#.into())
+        } else if i == 0 {
+            (
+                200,
+                r#"{"accessToken":"new-token","expiresIn":28800,"tokenType":"Bearer","refreshToken":"refresh-2"}"#.into(),
+            )
+        } else {
+            (500, r#"{"error":"server_error"}"#.into())
+        })
+    })
+    .await;
+    let portal = Endpoint::start(|r: &Seen, _| {
+        let token = r
+            .headers
+            .get("x-amz-sso_bearer_token")
+            .cloned()
+            .unwrap_or_default();
+        Some(if token == "new-token" || token == "old-token" {
+            (200, role_credentials_json())
+        } else {
+            (401, String::new())
+        })
+    })
+    .await;
+    let client = || {
+        Client::new(config(
+            home.path(),
+            &[
+                ("AWS_PROFILE", "dev"),
+                ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
+                ("AWS_ENDPOINT_URL_SSO", &portal.url),
+                ("AWS_ENDPOINT_URL_SSO_OIDC", &oidc.url),
+            ],
+        ))
+    };
+
+    // Two minutes left: refreshed, the new token used and written back.
+    write_token(120);
+    call(&client()).await.unwrap();
+    assert_eq!(
+        portal.seen()[0].headers["x-amz-sso_bearer_token"],
+        "new-token"
+    );
+    let cached: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    assert_eq!(cached["accessToken"], "new-token");
+    assert_eq!(cached["refreshToken"], "refresh-2");
+    assert_eq!(
+        cached["clientId"], "client-1",
+        "the rest of the cache is kept"
+    );
+    let expires_at = Timestamp::parse_rfc3339(cached["expiresAt"].as_str().unwrap()).unwrap();
+    assert!(expires_at.secs() > Timestamp::now().secs() + 28_000);
+
+    // The refresh fails while the token is still valid: the token is used.
+    write_token(120);
+    call(&client()).await.unwrap();
+    assert_eq!(
+        portal.seen()[1].headers["x-amz-sso_bearer_token"],
+        "old-token"
+    );
+    // ... and once it has expired: log in again.
+    write_token(-5);
+    let e = credentials_error(call(&client()).await);
+    assert!(e.contains("the SSO token expired at"), "{e}");
+    assert!(e.contains("answered HTTP 500"), "{e}");
+    assert!(e.contains("run `aws sso login --profile dev`"), "{e}");
     server.shutdown().await;
 }
