@@ -18,10 +18,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty, Full, Limited};
-use hyper_util::rt::TokioIo;
+use http_body_util::{BodyExt, Full, Limited};
 use kms_types::{Timestamp, sigv4};
-use serde::Deserialize;
 
 use crate::client::HttpClient;
 
@@ -346,8 +344,8 @@ async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fet
             expires: None,
         }),
         CredentialsSource::Process(p) => run_process(p, context.process_timeout).await,
-        CredentialsSource::Container(c) => fetch_container(c).await,
-        CredentialsSource::InstanceMetadata(m) => fetch_instance_metadata(m).await,
+        CredentialsSource::Container(c) => fetch_container(c, context).await,
+        CredentialsSource::InstanceMetadata(m) => fetch_instance_metadata(m, context).await,
         CredentialsSource::AssumeRole(r) => assume_role(r, context).await,
         CredentialsSource::WebIdentity(w) => assume_role_with_web_identity(w, context).await,
         CredentialsSource::Sso(sso) => sso_role_credentials(sso, context).await,
@@ -358,38 +356,38 @@ async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fet
 // The JSON documents
 // ---------------------------------------------------------------------------
 
-/// What `credential_process` prints.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ProcessOutput {
-    version: Option<serde_json::Value>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    session_token: Option<String>,
-    expiration: Option<String>,
-}
+/// A JSON object as the credential sources answer, its members read by name (read
+/// through `serde_json::Value`: one deserializer for every document, not one per shape).
+struct JsonObject(serde_json::Map<String, serde_json::Value>);
 
-/// What the container endpoint and instance metadata answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct EndpointOutput {
-    /// Instance metadata only: `Success`, else why not.
-    code: Option<String>,
-    message: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
+impl JsonObject {
+    fn parse(bytes: &[u8]) -> Result<Self, String> {
+        match serde_json::from_slice(bytes) {
+            Ok(serde_json::Value::Object(members)) => Ok(Self(members)),
+            Ok(_) => Err("not a JSON object".to_owned()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 
-impl EndpointOutput {
-    fn into_fetched(self) -> Result<Fetched, String> {
+    /// A string member.
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name)?.as_str().map(str::to_owned)
+    }
+
+    /// A whole-number member.
+    fn number(&self, name: &str) -> Option<i64> {
+        self.0.get(name)?.as_i64()
+    }
+
+    /// The keys, the session token member `token` and `Expiration`, as the container
+    /// endpoint, instance metadata and `credential_process` write them.
+    fn credentials(&self, token: &str) -> Result<Fetched, String> {
         credentials_of(
-            self.access_key_id,
-            self.secret_access_key,
-            self.token,
-            self.expiration,
-            "Token",
+            self.text("AccessKeyId"),
+            self.text("SecretAccessKey"),
+            self.text(token),
+            self.text("Expiration"),
+            token,
         )
     }
 }
@@ -480,14 +478,14 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
         ));
     }
     // Never echo the output: it holds the secret.
-    let document: ProcessOutput = serde_json::from_slice(&output.stdout).map_err(|e| {
+    let document = JsonObject::parse(&output.stdout).map_err(|e| {
         format!(
             "{:?} printed no credentials JSON ({e}); it must print {{\"Version\": 1, \
              \"AccessKeyId\": …, \"SecretAccessKey\": …}}",
             p.command
         )
     })?;
-    match &document.version {
+    match document.0.get("Version") {
         Some(v) if v.as_u64() == Some(1) => {}
         Some(v) => {
             return Err(format!(
@@ -499,13 +497,7 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
             return Err(format!("{:?} printed no Version; it must be 1", p.command));
         }
     }
-    credentials_of(
-        document.access_key_id,
-        document.secret_access_key,
-        document.session_token,
-        document.expiration,
-        "SessionToken",
-    )
+    document.credentials("SessionToken")
 }
 
 /// The first 300 characters of a text, for messages.
@@ -520,64 +512,26 @@ fn excerpt(text: &str) -> String {
 // HTTP to the metadata and container endpoints
 // ---------------------------------------------------------------------------
 
-/// Why one HTTP exchange failed.
-enum HttpFailure {
-    /// No answer (connection refused, reset, timed out): may be tried again.
-    Unanswered(String),
-    /// The request cannot be made at all.
-    Fatal(String),
-}
-
-/// One request on a fresh connection (never through a proxy), bounded by `timeout`.
+/// One request to the metadata or container endpoint, through the client's HTTP stack
+/// (the proxy settings apply as for KMS; `NO_PROXY` exempts hosts), bounded by `timeout`.
 async fn exchange(
+    context: &FetchContext,
     uri: &Uri,
     method: Method,
     headers: &[(HeaderName, HeaderValue)],
     timeout: Duration,
-) -> Result<(StatusCode, Bytes), HttpFailure> {
-    let host = uri
-        .host()
-        .ok_or_else(|| HttpFailure::Fatal(format!("{uri} has no host")))?;
-    let port = uri.port_u16().unwrap_or(80);
-    let host_port = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) => format!("[{v6}]:{port}"),
-        None => format!("{host}:{port}"),
-    };
-    let host_header = uri
-        .authority()
-        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-        .ok_or_else(|| HttpFailure::Fatal(format!("{uri} has no valid host")))?;
+) -> Result<(StatusCode, Bytes), String> {
+    let host = crate::client::host_header(uri).ok_or_else(|| format!("{uri} has no host"))?;
     let mut request = Request::builder()
         .method(method)
-        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(HOST, host_header)
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| HttpFailure::Fatal(e.to_string()))?;
+        .uri(uri.clone())
+        .header(HOST, host)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
     for (name, value) in headers {
         request.headers_mut().insert(name.clone(), value.clone());
     }
-    let work = async {
-        let stream = tokio::net::TcpStream::connect(&host_port)
-            .await
-            .map_err(|e| format!("cannot connect: {e}"))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        read_answer(response).await
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(e)) => Err(HttpFailure::Unanswered(e)),
-        Err(_) => Err(HttpFailure::Unanswered(format!(
-            "no answer within {} s",
-            timeout.as_secs_f64()
-        ))),
-    }
+    send_within(context, request, timeout).await
 }
 
 /// The status and body (at most [`MAX_BODY_BYTES`]) of a response.
@@ -595,6 +549,7 @@ async fn read_answer(
 
 /// [`exchange`] with up to `attempts` tries for unanswered requests and 5xx answers.
 async fn exchange_with_retries(
+    context: &FetchContext,
     uri: &Uri,
     method: Method,
     headers: &[(HeaderName, HeaderValue)],
@@ -604,18 +559,17 @@ async fn exchange_with_retries(
     let mut attempt = 1;
     loop {
         let last = attempt >= attempts.max(1);
-        match exchange(uri, method.clone(), headers, timeout).await {
+        match exchange(context, uri, method.clone(), headers, timeout).await {
             Ok((status, _)) if status.is_server_error() && !last => {}
             Ok(answer) => return Ok(answer),
-            Err(HttpFailure::Fatal(e)) => return Err(e),
-            Err(HttpFailure::Unanswered(e)) if last => {
+            Err(e) if last => {
                 return Err(if attempts > 1 {
-                    format!("{method} {uri}: {e} ({attempts} attempts)")
+                    format!("{method} {e} ({attempts} attempts)")
                 } else {
-                    format!("{method} {uri}: {e}")
+                    format!("{method} {e}")
                 });
             }
-            Err(HttpFailure::Unanswered(_)) => {}
+            Err(_) => {}
         }
         attempt += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -636,7 +590,7 @@ fn body_text(body: &Bytes) -> String {
 // Container endpoint (ECS, EKS Pod Identity)
 // ---------------------------------------------------------------------------
 
-async fn fetch_container(c: &ContainerEndpoint) -> Result<Fetched, String> {
+async fn fetch_container(c: &ContainerEndpoint, context: &FetchContext) -> Result<Fetched, String> {
     let uri = parse_uri(&c.uri)?;
     let mut headers = Vec::new();
     if let Some(authorization) = &c.authorization {
@@ -660,6 +614,7 @@ async fn fetch_container(c: &ContainerEndpoint) -> Result<Fetched, String> {
         headers.push((AUTHORIZATION, value));
     }
     let (status, body) = exchange_with_retries(
+        context,
         &uri,
         Method::GET,
         &headers,
@@ -670,20 +625,23 @@ async fn fetch_container(c: &ContainerEndpoint) -> Result<Fetched, String> {
     if status != StatusCode::OK {
         return Err(format!("HTTP {status}: {}", body_text(&body)));
     }
-    let document: EndpointOutput = serde_json::from_slice(&body)
-        .map_err(|e| format!("the answer is not credentials JSON ({e})"))?;
-    document.into_fetched()
+    JsonObject::parse(&body)
+        .map_err(|e| format!("the answer is not credentials JSON ({e})"))?
+        .credentials("Token")
 }
 
 // ---------------------------------------------------------------------------
 // EC2 instance metadata
 // ---------------------------------------------------------------------------
 
-async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String> {
+async fn fetch_instance_metadata(
+    m: &InstanceMetadata,
+    context: &FetchContext,
+) -> Result<Fetched, String> {
     let base = m.endpoint.trim_end_matches('/');
     let uri = |path: &str| parse_uri(&format!("{base}{path}"));
     let get = |uri: Uri, headers: Vec<(HeaderName, HeaderValue)>| async move {
-        exchange_with_retries(&uri, Method::GET, &headers, m.timeout, m.attempts).await
+        exchange_with_retries(context, &uri, Method::GET, &headers, m.timeout, m.attempts).await
     };
     let unanswered = |e: String| {
         format!(
@@ -696,6 +654,7 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
 
     // IMDSv2: a session token first.
     let (status, body) = exchange_with_retries(
+        context,
         &uri("/latest/api/token")?,
         Method::PUT,
         &[(
@@ -757,8 +716,11 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
     {
+        // Not echoed: what answered may not be the metadata service.
         return Err(format!(
-            "the instance's role name {role:?} is not a role name"
+            "the role listing (/latest/meta-data/iam/security-credentials/) is not a role \
+             name ({} bytes)",
+            role.len()
         ));
     }
 
@@ -776,47 +738,25 @@ async fn fetch_instance_metadata(m: &InstanceMetadata) -> Result<Fetched, String
             body_text(&body)
         ));
     }
-    let document: EndpointOutput = serde_json::from_slice(&body)
+    let document = JsonObject::parse(&body)
         .map_err(|e| format!("the credentials of role {role} are not JSON ({e})"))?;
-    if let Some(code) = document.code.as_deref().filter(|c| *c != "Success") {
+    if let Some(code) = document.text("Code").filter(|c| c != "Success") {
         return Err(format!(
             "the credentials of role {role} are not available: {code}{}",
             document
-                .message
-                .as_deref()
+                .text("Message")
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default()
         ));
     }
     document
-        .into_fetched()
+        .credentials("Token")
         .map_err(|e| format!("role {role}: {e}"))
 }
 
 // ---------------------------------------------------------------------------
 // IAM Identity Center (SSO)
 // ---------------------------------------------------------------------------
-
-/// The part of `aws sso login`'s cache file this client reads.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SsoToken {
-    access_token: Option<String>,
-    expires_at: Option<String>,
-    refresh_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    registration_expires_at: Option<String>,
-}
-
-/// SSO OIDC `CreateToken`'s answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateTokenOutput {
-    access_token: Option<String>,
-    expires_in: Option<u64>,
-    refresh_token: Option<String>,
-}
 
 /// The access token of `aws sso login`'s cache, refreshed first (and the cache
 /// updated, as the AWS CLI does) when it expires within [`REFRESH_BEFORE_EXPIRY`] and
@@ -826,17 +766,16 @@ async fn sso_access_token(sso: &Sso, context: &FetchContext) -> Result<String, S
     let file = sso.token_file.display();
     let text = std::fs::read(&sso.token_file)
         .map_err(|e| login(format!("no SSO token cached at {file} ({e})")))?;
-    let token: SsoToken = serde_json::from_slice(&text)
+    let token = JsonObject::parse(&text)
         .map_err(|e| login(format!("the SSO token cache {file} is not JSON ({e})")))?;
     let access_token = token
-        .access_token
-        .clone()
+        .text("accessToken")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| login(format!("{file} holds no accessToken")))?;
-    let Some(expires_at) = &token.expires_at else {
+    let Some(expires_at) = token.text("expiresAt") else {
         return Ok(access_token);
     };
-    let expires: SystemTime = Timestamp::parse_rfc3339(expires_at)
+    let expires: SystemTime = Timestamp::parse_rfc3339(&expires_at)
         .map_err(|e| login(format!("the SSO token's expiresAt: {e}")))?
         .into();
     let now = SystemTime::now();
@@ -844,7 +783,7 @@ async fn sso_access_token(sso: &Sso, context: &FetchContext) -> Result<String, S
         return Ok(access_token);
     }
     let refreshed = match &sso.oidc {
-        Some(oidc) => refresh_sso_token(sso, oidc, &token, &text, context).await,
+        Some(oidc) => refresh_sso_token(sso, oidc, token, context).await,
         None => Err("a legacy profile's token (sso_start_url) cannot be refreshed".to_owned()),
     };
     match refreshed {
@@ -861,19 +800,18 @@ async fn sso_access_token(sso: &Sso, context: &FetchContext) -> Result<String, S
 async fn refresh_sso_token(
     sso: &Sso,
     oidc: &str,
-    token: &SsoToken,
-    cached: &[u8],
+    mut token: JsonObject,
     context: &FetchContext,
 ) -> Result<String, String> {
     let (Some(refresh_token), Some(client_id), Some(client_secret)) = (
-        token.refresh_token.as_deref(),
-        token.client_id.as_deref(),
-        token.client_secret.as_deref(),
+        token.text("refreshToken"),
+        token.text("clientId"),
+        token.text("clientSecret"),
     ) else {
         return Err("the cache holds no refresh token and client registration".to_owned());
     };
-    if let Some(at) = &token.registration_expires_at
-        && Timestamp::parse_rfc3339(at).is_ok_and(|t| SystemTime::from(t) <= SystemTime::now())
+    if let Some(at) = token.text("registrationExpiresAt")
+        && Timestamp::parse_rfc3339(&at).is_ok_and(|t| SystemTime::from(t) <= SystemTime::now())
     {
         return Err(format!("the client registration expired at {at}"));
     }
@@ -900,21 +838,25 @@ async fn refresh_sso_token(
             body_text(&answer)
         ));
     }
-    let created: CreateTokenOutput = serde_json::from_slice(&answer)
+    let created = JsonObject::parse(&answer)
         .map_err(|e| format!("SSO OIDC's answer is not a token ({e})"))?;
-    let (Some(access_token), Some(expires_in)) = (created.access_token, created.expires_in) else {
+    let (Some(access_token), Some(expires_in)) =
+        (created.text("accessToken"), created.number("expiresIn"))
+    else {
         return Err("SSO OIDC's answer has no accessToken and expiresIn".to_owned());
     };
     // Update the cache as `aws sso login` would read it; keep what this client does not know.
-    let mut document: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(cached).map_err(|e| e.to_string())?;
-    let expires_at = Timestamp::from_secs(Timestamp::now().secs() + expires_in as i64);
-    document.insert("accessToken".into(), access_token.clone().into());
-    document.insert("expiresAt".into(), expires_at.to_rfc3339().into());
-    if let Some(r) = created.refresh_token {
-        document.insert("refreshToken".into(), r.into());
+    let expires_at = Timestamp::from_secs(Timestamp::now().secs() + expires_in);
+    token
+        .0
+        .insert("accessToken".into(), access_token.clone().into());
+    token
+        .0
+        .insert("expiresAt".into(), expires_at.to_rfc3339().into());
+    if let Some(r) = created.text("refreshToken") {
+        token.0.insert("refreshToken".into(), r.into());
     }
-    let text = serde_json::to_vec(&document).map_err(|e| e.to_string())?;
+    let text = serde_json::to_vec(&token.0).map_err(|e| e.to_string())?;
     let temporary = sso.token_file.with_extension("json.tmp");
     std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, &sso.token_file))
@@ -925,23 +867,6 @@ async fn refresh_sso_token(
             )
         })?;
     Ok(access_token)
-}
-
-/// The SSO portal's `GetRoleCredentials` answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RoleCredentialsOutput {
-    role_credentials: Option<RoleCredentials>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RoleCredentials {
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    session_token: Option<String>,
-    /// Epoch milliseconds.
-    expiration: Option<i64>,
 }
 
 async fn sso_role_credentials(sso: &Sso, context: &FetchContext) -> Result<Fetched, String> {
@@ -973,25 +898,26 @@ async fn sso_role_credentials(sso: &Sso, context: &FetchContext) -> Result<Fetch
         ));
     }
     if status != StatusCode::OK {
-        let message = serde_json::from_slice::<serde_json::Value>(&body)
+        let message = JsonObject::parse(&body)
             .ok()
-            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            .and_then(|v| v.text("message"))
             .unwrap_or_else(|| body_text(&body));
         return Err(format!(
             "the SSO portal answered HTTP {status} for role {} of account {}: {message}",
             sso.role_name, sso.account_id
         ));
     }
-    let answer: RoleCredentialsOutput = serde_json::from_slice(&body)
+    let answer = JsonObject::parse(&body)
         .map_err(|e| format!("the SSO portal's answer is not role credentials JSON ({e})"))?;
-    let role = answer
-        .role_credentials
-        .ok_or_else(|| "the SSO portal's answer has no roleCredentials".to_owned())?;
+    let Some(serde_json::Value::Object(role)) = answer.0.get("roleCredentials") else {
+        return Err("the SSO portal's answer has no roleCredentials".to_owned());
+    };
+    let role = JsonObject(role.clone());
     credentials_of(
-        role.access_key_id,
-        role.secret_access_key,
-        role.session_token,
-        role.expiration
+        role.text("accessKeyId"),
+        role.text("secretAccessKey"),
+        role.text("sessionToken"),
+        role.number("expiration")
             .map(|ms| Timestamp::from_millis(ms).to_rfc3339()),
         "sessionToken",
     )
@@ -1002,25 +928,38 @@ async fn send(
     context: &FetchContext,
     request: Request<Full<Bytes>>,
 ) -> Result<(StatusCode, Bytes), String> {
+    send_within(context, request, context.attempt_timeout).await
+}
+
+/// One request through the client's HTTP stack, bounded by `timeout`; errors start
+/// with the URI.
+async fn send_within(
+    context: &FetchContext,
+    request: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(StatusCode, Bytes), String> {
     let uri = request.uri().clone();
     if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
         return Err(format!(
             "{uri} uses https, but this kms-client was built without its `rustls` feature"
         ));
     }
-    tokio::time::timeout(context.attempt_timeout, async {
-        let response = context
-            .http
-            .request(request)
-            .await
-            .map_err(|e| format!("{uri}: {}", crate::error::chain(&e)))?;
+    tokio::time::timeout(timeout, async {
+        let response = context.http.request(request).await.map_err(|e| {
+            let chain = crate::error::chain(&e);
+            if e.is_connect() {
+                format!("{uri}: cannot connect: {chain}")
+            } else {
+                format!("{uri}: {chain}")
+            }
+        })?;
         read_answer(response).await
     })
     .await
     .unwrap_or_else(|_| {
         Err(format!(
             "{uri}: no answer within {} s",
-            context.attempt_timeout.as_secs_f64()
+            timeout.as_secs_f64()
         ))
     })
 }

@@ -4,107 +4,16 @@
 //! metadata and container endpoints are played by a scripted HTTP server on 127.0.0.1;
 //! nothing leaves loopback.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{Received as Seen, Scripted as Endpoint};
 use kms_client::{Client, Config, CredentialsSource, Error, Overrides, Timeouts};
 use kms_server::{RunningServer, ServerConfig, demo};
 use kms_types::Timestamp;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
-/// A request the scripted endpoint received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-type Script = Arc<dyn Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync>;
-
-/// An HTTP/1.1 endpoint on 127.0.0.1 answering each request as `script` says
-/// (`None`: never answer), one request per connection.
-struct Endpoint {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Endpoint {
-    async fn start(
-        script: impl Fn(&Seen, usize) -> Option<(u16, String)> + Send + Sync + 'static,
-    ) -> Self {
-        let script: Script = Arc::new(script);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&seen);
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let script = Arc::clone(&script);
-                let log = Arc::clone(&log);
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        match stream.read(&mut byte).await {
-                            Ok(1) => head.push(byte[0]),
-                            _ => return,
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&head).into_owned();
-                    let mut lines = text.split("\r\n");
-                    let mut request_line = lines.next().unwrap_or("").split(' ');
-                    let request = Seen {
-                        method: request_line.next().unwrap_or("").to_owned(),
-                        path: request_line.next().unwrap_or("").to_owned(),
-                        headers: lines
-                            .filter_map(|l| l.split_once(':'))
-                            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-                            .collect(),
-                        body: String::new(),
-                    };
-                    let length = request
-                        .headers
-                        .get("content-length")
-                        .and_then(|l| l.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0u8; length];
-                    if stream.read_exact(&mut body).await.is_err() {
-                        return;
-                    }
-                    let request = Seen {
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                        ..request
-                    };
-                    let index = {
-                        let mut log = log.lock().unwrap();
-                        log.push(request.clone());
-                        log.len() - 1
-                    };
-                    match script(&request, index) {
-                        Some((status, body)) => {
-                            let response = format!(
-                                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                                body.len()
-                            );
-                            let _ = stream.write_all(response.as_bytes()).await;
-                        }
-                        None => tokio::time::sleep(Duration::from_secs(30)).await,
-                    }
-                });
-            }
-        });
-        Self { url, seen }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
 
 /// The demo session credentials as the metadata and container endpoints write them,
 /// expiring `secs` from now.

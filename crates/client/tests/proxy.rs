@@ -136,3 +136,88 @@ async fn an_unreachable_proxy_is_named_in_the_error() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn instance_metadata_goes_through_the_proxy_unless_no_proxy_names_it() {
+    let server = kms_server::serve(
+        kms_server::ServerConfig::demo(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let metadata = common::Scripted::start(|r: &common::Received, _| {
+        // Forwarded requests carry the absolute URI.
+        let path = r
+            .path
+            .split_once("127.0.0.1")
+            .map_or(r.path.as_str(), |(_, p)| p);
+        let path = path.trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
+        Some(match path {
+            "/latest/api/token" => (200, "T".to_owned()),
+            "/latest/meta-data/iam/security-credentials/" => (200, "role".to_owned()),
+            _ => (
+                200,
+                format!(
+                    r#"{{"Code":"Success","AccessKeyId":"{}","SecretAccessKey":"{}"}}"#,
+                    demo::ACCESS_KEY_ID,
+                    demo::SECRET_ACCESS_KEY
+                ),
+            ),
+        })
+    })
+    .await;
+    let proxy = proxy().await;
+    let config = |no_proxy: &str, metadata_url: &str| {
+        let vars: Vec<(String, String)> = vec![
+            ("HOME".into(), std::env::temp_dir().display().to_string()),
+            ("AWS_CONFIG_FILE".into(), "/nonexistent/config".into()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                "/nonexistent/credentials".into(),
+            ),
+            ("AWS_REGION".into(), demo::REGION.into()),
+            ("AWS_ENDPOINT_URL".into(), server.endpoint()),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT".into(),
+                metadata_url.into(),
+            ),
+            ("HTTP_PROXY".into(), proxy.url.clone()),
+            ("NO_PROXY".into(), no_proxy.into()),
+        ];
+        Config::from_env_with(
+            &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            &Overrides::default(),
+        )
+        .unwrap()
+    };
+    let host = metadata.url.trim_start_matches("http://").to_owned();
+    // Proxied like the KMS call.
+    let client = Client::new(config("127.0.0.2", &metadata.url));
+    client.describe_custom_key_stores().send().await.unwrap();
+    let forwarded = || -> Vec<String> {
+        let mut seen = proxy.seen.lock().unwrap();
+        std::mem::take(&mut *seen)
+            .into_iter()
+            .map(|(line, _)| line)
+            .collect()
+    };
+    assert_eq!(
+        forwarded(),
+        [
+            format!("PUT http://{host}/latest/api/token HTTP/1.1"),
+            format!("GET http://{host}/latest/meta-data/iam/security-credentials/ HTTP/1.1"),
+            format!("GET http://{host}/latest/meta-data/iam/security-credentials/role HTTP/1.1"),
+            format!("POST {}/ HTTP/1.1", server.endpoint()),
+        ]
+    );
+    // NO_PROXY names the metadata host (here `localhost`): reached directly.
+    let direct = metadata.url.replace("127.0.0.1", "localhost");
+    let client = Client::new(config("localhost", &direct));
+    client.describe_custom_key_stores().send().await.unwrap();
+    assert_eq!(
+        forwarded(),
+        [format!("POST {}/ HTTP/1.1", server.endpoint())]
+    );
+    assert_eq!(metadata.seen().len(), 6);
+    server.shutdown().await;
+}

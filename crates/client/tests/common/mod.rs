@@ -1,10 +1,13 @@
-//! Test fixtures shared by the network tests: a TLS front before kms-server, and an
-//! HTTP proxy (CONNECT and forwarding), all on 127.0.0.1.
+//! Test fixtures shared by the network tests: a TLS front before kms-server, an HTTP
+//! proxy (CONNECT and forwarding), and a scripted HTTP endpoint (the metadata,
+//! container, STS and SSO endpoints), all on 127.0.0.1.
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use kms_server::{RunningServer, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -172,4 +175,98 @@ async fn relay(mut client: TcpStream, log: Seen) {
         return;
     }
     let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+}
+
+/// A request the scripted endpoint received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Names in lower case.
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+pub type Script = Arc<dyn Fn(&Received, usize) -> Option<(u16, String)> + Send + Sync>;
+
+/// An HTTP/1.1 endpoint on 127.0.0.1 answering each request as `script` says
+/// (`None`: never answer), one request per connection.
+pub struct Scripted {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Scripted {
+    pub async fn start(
+        script: impl Fn(&Received, usize) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Self {
+        let script: Script = Arc::new(script);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let script = Arc::clone(&script);
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    let mut lines = text.split("\r\n");
+                    let mut request_line = lines.next().unwrap_or("").split(' ');
+                    let request = Received {
+                        method: request_line.next().unwrap_or("").to_owned(),
+                        path: request_line.next().unwrap_or("").to_owned(),
+                        headers: lines
+                            .filter_map(|l| l.split_once(':'))
+                            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                            .collect(),
+                        body: String::new(),
+                    };
+                    let length = request
+                        .headers
+                        .get("content-length")
+                        .and_then(|l| l.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; length];
+                    if stream.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let request = Received {
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        ..request
+                    };
+                    let index = {
+                        let mut log = log.lock().unwrap();
+                        log.push(request.clone());
+                        log.len() - 1
+                    };
+                    match script(&request, index) {
+                        Some((status, body)) => {
+                            let response = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = stream.write_all(response.as_bytes()).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        Self { url, seen }
+    }
+
+    /// The requests received so far, in order.
+    pub fn seen(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().clone()
+    }
 }
