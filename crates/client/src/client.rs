@@ -279,12 +279,16 @@ impl Client {
             HeaderValue::from_str(&invocation_id()).expect("a UUID is a valid header value");
         let cfg = &self.inner.config;
         // Once per call: a long pagination picks up refreshed credentials page by page.
-        let credentials = self
+        let obtained = self
             .inner
             .credentials
             .get()
             .await
             .map_err(Error::Credentials)?;
+        if let (Some(sink), Some(note)) = (&self.inner.debug, &obtained.note) {
+            sink(note);
+        }
+        let credentials = obtained.credentials;
         let total = cfg.timeouts.total;
         let start = tokio::time::Instant::now();
         let max = cfg.retry.max_attempts.max(1);

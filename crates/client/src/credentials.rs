@@ -288,6 +288,20 @@ pub(crate) struct FetchContext {
     pub(crate) process_timeout: Duration,
 }
 
+/// What [`CredentialsCache::get`] answers: the credentials, and for `--debug` a line
+/// saying where they came from when they were just fetched.
+pub(crate) struct Obtained {
+    pub(crate) credentials: Arc<Credentials>,
+    pub(crate) note: Option<String>,
+}
+
+/// `, expiring 2026-12-05T04:00:00Z` (nothing for credentials that do not expire).
+fn expiry(expires: Option<SystemTime>) -> String {
+    expires.map_or_else(String::new, |e| {
+        format!(", expiring {}", Timestamp::from(e).to_rfc3339())
+    })
+}
+
 /// The credentials of one client: fixed, or fetched from their source and cached.
 #[derive(Debug)]
 pub(crate) struct CredentialsCache {
@@ -310,26 +324,48 @@ impl CredentialsCache {
     }
 
     /// Credentials to sign with now.
-    pub(crate) async fn get(&self) -> Result<Arc<Credentials>, CredentialsError> {
+    pub(crate) async fn get(&self) -> Result<Obtained, CredentialsError> {
         if let Some(fixed) = &self.fixed {
-            return Ok(fixed.clone());
+            return Ok(Obtained {
+                credentials: fixed.clone(),
+                note: None,
+            });
         }
         let mut current = self.current.lock().await;
         let now = SystemTime::now();
         if let Some(cached) = current.as_ref().filter(|c| c.fresh_at(now)) {
-            return Ok(cached.credentials.clone());
+            return Ok(Obtained {
+                credentials: cached.credentials.clone(),
+                note: None,
+            });
         }
+        let source = self.source.describe();
         match fetch(&self.source, &self.context).await {
             Ok(fetched) => {
+                let note = format!(
+                    "DEBUG credentials: access key {} from {source}{}\n",
+                    fetched.credentials.access_key_id,
+                    expiry(fetched.expires)
+                );
                 let credentials = fetched.credentials.clone();
                 *current = Some(fetched);
-                Ok(credentials)
+                Ok(Obtained {
+                    credentials,
+                    note: Some(note),
+                })
             }
             Err(reason) => match current.as_ref().filter(|c| c.valid_at(now)) {
                 // Still valid: use them, and try again at the next call.
-                Some(cached) => Ok(cached.credentials.clone()),
+                Some(cached) => Ok(Obtained {
+                    credentials: cached.credentials.clone(),
+                    note: Some(format!(
+                        "DEBUG credentials: refreshing from {source} failed ({reason}); the \
+                         cached ones are used{}\n",
+                        expiry(cached.expires)
+                    )),
+                }),
                 None => Err(CredentialsError {
-                    provider: self.source.describe(),
+                    provider: source,
                     reason,
                 }),
             },

@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Received as Seen, Scripted as Endpoint};
@@ -99,10 +100,28 @@ async fn instance_metadata_credentials_sign_calls_and_are_cached_until_near_expi
         cfg.credentials,
         CredentialsSource::InstanceMetadata(_)
     ));
-    let client = Client::new(cfg);
+    let debug = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&debug);
+    let client = Client::new(cfg).with_debug_sink(Arc::new(move |text: &str| {
+        sink.lock().unwrap().push_str(text)
+    }));
     for _ in 0..3 {
         assert!(call(&client).await.unwrap() >= 3);
     }
+    let debug = debug.lock().unwrap().clone();
+    let fetched: Vec<&str> = debug
+        .lines()
+        .filter(|l| l.starts_with("DEBUG credentials:"))
+        .collect();
+    assert_eq!(fetched.len(), 1, "{debug}");
+    assert!(
+        fetched[0].starts_with(&format!(
+            "DEBUG credentials: access key {} from EC2 instance metadata at {}, expiring ",
+            demo::SESSION_ACCESS_KEY_ID,
+            metadata.url
+        )),
+        "{debug}"
+    );
     let seen = metadata.seen();
     let paths: Vec<_> = seen
         .iter()
@@ -529,17 +548,21 @@ async fn the_cli_uses_a_credential_process_and_reports_metadata_failures_as_conf
         c
     };
     let out = tokio::task::spawn_blocking({
-        let mut c = kms(&["--profile", "tool"]);
+        let mut c = kms(&["--profile", "tool", "--debug"]);
         move || c.output().unwrap()
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"CustomKeyStores\""));
+    // --debug says which identity signed, and where it came from.
+    let line = format!(
+        "DEBUG credentials: access key {} from credential_process (credential_process in {} line 3)\n",
+        demo::ACCESS_KEY_ID,
+        home.path().join(".aws/config").display()
+    );
+    assert!(stderr.contains(&line), "{stderr}");
 
     // The default profile has nothing: instance metadata is asked, and fails.
     let out = tokio::task::spawn_blocking({
