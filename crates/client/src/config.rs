@@ -476,7 +476,11 @@ impl Config {
         ConfigBuilder::default()
     }
 
-    /// Resolve from the process environment and the shared AWS files.
+    /// Resolve from the process environment and the shared AWS files, as the AWS CLI
+    /// does. The credentials come from the SDKs' chain — the environment, the profile's
+    /// role, SSO session, keys or `credential_process`, a web identity token, the
+    /// container endpoint, EC2 instance metadata — as a [`CredentialsSource`]; nothing
+    /// is fetched (no process run, no network) until the client's first call.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_env_with(&|k| std::env::var(k).ok(), &Overrides::default())
     }
