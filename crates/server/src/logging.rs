@@ -79,6 +79,38 @@ fn sanitizer_keeps(s: &str) -> bool {
     })
 }
 
+/// Up to 256 bytes of text on the stack; writing more fails.
+struct StackText {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 256],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Decimal digits of `n`, in `buf`.
 fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
@@ -118,6 +150,20 @@ impl FastVisitor<'_> {
         self.writer.write_char('=')
     }
 
+    /// Writes the message as `DefaultVisitor` would when its ANSI sanitizer leaves it
+    /// unchanged; `false` (nothing written) when it would not.
+    fn message(&mut self, value: &str) -> bool {
+        if self.writer.sanitizes_ansi_escapes() && !sanitizer_keeps(value) {
+            return false;
+        }
+        if !self.is_empty {
+            self.result = self.writer.write_char(' ');
+        }
+        self.is_empty = false;
+        self.result = self.result.and_then(|()| self.writer.write_str(value));
+        true
+    }
+
     fn plain(&mut self, field: &Field, value: &str) {
         self.result = self
             .name(field.name())
@@ -135,14 +181,9 @@ impl Visit for FastVisitor<'_> {
             return self.delegate(|v| v.record_str(field, value));
         }
         if name == "message" {
-            if self.writer.sanitizes_ansi_escapes() && !sanitizer_keeps(value) {
-                return self.delegate(|v| v.record_str(field, value));
+            if !self.message(value) {
+                self.delegate(|v| v.record_str(field, value));
             }
-            if !self.is_empty {
-                self.result = self.writer.write_char(' ');
-            }
-            self.is_empty = false;
-            self.result = self.result.and_then(|()| self.writer.write_str(value));
         } else if debug_is_verbatim(value) {
             self.result = self
                 .name(name)
@@ -196,8 +237,20 @@ impl Visit for FastVisitor<'_> {
         if self.result.is_err() || name.starts_with("log.") {
             return;
         }
-        if self.unusual(name) || name == "message" {
+        if self.unusual(name) {
             return self.delegate(|v| v.record_debug(field, value));
+        }
+        if name == "message" {
+            // A message is `format_args!(…)`: rendered once on the stack, then written
+            // unless the sanitizer would change it (`DefaultVisitor` escapes it a
+            // character at a time).
+            let mut text = StackText::default();
+            if fmt::Write::write_fmt(&mut text, format_args!("{value:?}")).is_err()
+                || !self.message(text.as_str())
+            {
+                self.delegate(|v| v.record_debug(field, value));
+            }
+            return;
         }
         self.result = self
             .name(name)
@@ -603,6 +656,8 @@ mod tests {
             tracing::info!(only = 1u64);
             tracing::info!(empty = "", "");
             tracing::info!("shutting down: finishing in-flight requests");
+            // Longer than the stack buffer of the message fast path.
+            tracing::info!("{} {}", "long".repeat(70), "résumé");
             let span = tracing::info_span!("conn", peer = "127.0.0.1", n = 3u64);
             span.in_scope(|| tracing::info!(inside = true, "in a span"));
         });
@@ -615,7 +670,7 @@ mod tests {
             let ours = log_with(FastFields, ansi);
             let theirs = log_with(DefaultFields::new(), ansi);
             assert_eq!(ours, theirs, "ansi {ansi}");
-            assert_eq!(ours.lines().count(), 8, "{ours}");
+            assert_eq!(ours.lines().count(), 9, "{ours}");
         }
         let plain = log_with(FastFields, false);
         assert!(
