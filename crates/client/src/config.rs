@@ -30,7 +30,10 @@ pub struct Timeouts {
     pub connect: Duration,
     /// One HTTP attempt, from sending the request to the end of the response.
     pub attempt: Duration,
-    /// The whole operation, including all retries and backoff sleeps.
+    /// The whole operation, including all retries and backoff sleeps. Fetching temporary
+    /// credentials comes first and is bounded separately: a `credential_process` run by
+    /// this limit, STS and SSO requests by `attempt` each, instance metadata by its own
+    /// timeout.
     pub total: Duration,
 }
 
