@@ -166,6 +166,7 @@ impl Client {
             config.credentials.clone(),
             FetchContext {
                 http: http.clone(),
+                proxy: config.proxy.clone(),
                 attempt_timeout: config.timeouts.attempt,
                 process_timeout: config.timeouts.total,
             },

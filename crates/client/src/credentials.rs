@@ -282,6 +282,8 @@ impl Fetched {
 #[derive(Debug, Clone)]
 pub(crate) struct FetchContext {
     pub(crate) http: HttpClient,
+    /// For the `Proxy-Authorization` of requests forwarded by a proxy with credentials.
+    pub(crate) proxy: crate::proxy::ProxyConfig,
     /// One STS attempt.
     pub(crate) attempt_timeout: Duration,
     /// A whole `credential_process` run.
@@ -979,6 +981,16 @@ async fn send_within(
         return Err(format!(
             "{uri} uses https, but this kms-client was built without its `rustls` feature"
         ));
+    }
+    let mut request = request;
+    if let Some(authorization) = context
+        .proxy
+        .via(&uri)
+        .and_then(|via| via.forward_authorization)
+    {
+        request
+            .headers_mut()
+            .insert(http::header::PROXY_AUTHORIZATION, authorization);
     }
     tokio::time::timeout(timeout, async {
         let response = context.http.request(request).await.map_err(|e| {

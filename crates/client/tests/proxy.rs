@@ -181,7 +181,10 @@ async fn instance_metadata_goes_through_the_proxy_unless_no_proxy_names_it() {
                 "AWS_EC2_METADATA_SERVICE_ENDPOINT".into(),
                 metadata_url.into(),
             ),
-            ("HTTP_PROXY".into(), proxy.url.clone()),
+            (
+                "HTTP_PROXY".into(),
+                proxy.url.replace("http://", "http://carol:pw@"),
+            ),
             ("NO_PROXY".into(), no_proxy.into()),
         ];
         Config::from_env_with(
@@ -194,11 +197,19 @@ async fn instance_metadata_goes_through_the_proxy_unless_no_proxy_names_it() {
     // Proxied like the KMS call.
     let client = Client::new(config("127.0.0.2", &metadata.url));
     client.describe_custom_key_stores().send().await.unwrap();
+    // Every forwarded request carries the proxy's credentials (`carol:pw`).
     let forwarded = || -> Vec<String> {
         let mut seen = proxy.seen.lock().unwrap();
         std::mem::take(&mut *seen)
             .into_iter()
-            .map(|(line, _)| line)
+            .map(|(line, authorization)| {
+                assert_eq!(
+                    authorization.as_deref(),
+                    Some("Basic Y2Fyb2w6cHc="),
+                    "{line}"
+                );
+                line
+            })
             .collect()
     };
     assert_eq!(
