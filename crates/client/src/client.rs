@@ -169,6 +169,8 @@ impl Client {
                 proxy: config.proxy.clone(),
                 attempt_timeout: config.timeouts.attempt,
                 process_timeout: config.timeouts.total,
+                mfa_prompt: config.mfa_prompt.clone(),
+                assumed_role_cache: config.assumed_role_cache.clone(),
             },
         ));
         Ok(Self {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::credentials::{
     AssumeRole, ContainerAuthorization, ContainerEndpoint, CredentialProcess, CredentialsSource,
-    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata, Sso,
-    StsEndpoint, WebIdentity,
+    ECS_CONTAINER_ENDPOINT, IMDS_IPV4_ENDPOINT, IMDS_IPV6_ENDPOINT, InstanceMetadata, MfaPrompt,
+    Sso, StsEndpoint, WebIdentity, default_session_name,
 };
 pub use crate::proxy::ProxyConfig;
 use crate::retry::RetryConfig;
@@ -72,6 +72,15 @@ pub struct Config {
     /// Certificate authorities trusted for HTTPS instead of the built-in Mozilla roots
     /// (`--ca-bundle`, `AWS_CA_BUNDLE`, a profile's `ca_bundle`); `None`: Mozilla's.
     pub ca_bundle: Option<CaBundle>,
+    /// Asks for the MFA code of a role with `mfa_serial`. `None` (the default): such a
+    /// role fails with an error saying so, unless [`Config::assumed_role_cache`] holds
+    /// its credentials. The `kms` program asks on stderr and reads stdin.
+    pub mfa_prompt: Option<MfaPrompt>,
+    /// A directory where the credentials of roles assumed with STS `AssumeRole` are
+    /// shared with the AWS CLI, in its format and file names: used while they have 15
+    /// minutes left, written when fetched. The `kms` program uses the AWS CLI's own,
+    /// [`Config::aws_cli_cache_dir`]. `None` (the default): kept in memory only.
+    pub assumed_role_cache: Option<PathBuf>,
 }
 
 /// Values given on the command line; they beat everything else.
@@ -117,21 +126,6 @@ pub enum ConfigError {
         profile: String,
         present: &'static str,
         missing: &'static str,
-        path: PathBuf,
-        line: usize,
-    },
-
-    #[error(
-        "profile '{profile}' uses `{setting}` ({}, line {line}), which this client does not support: \
-         export static credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, \
-         e.g. from `aws configure export-credentials --profile {profile} --format env`) instead, \
-         or use a profile with `credential_process = aws configure export-credentials --profile \
-         {profile} --format process`",
-        path.display()
-    )]
-    UnsupportedCredentialSource {
-        profile: String,
-        setting: String,
         path: PathBuf,
         line: usize,
     },
@@ -301,6 +295,8 @@ pub struct ConfigBuilder {
     proxy: ProxyConfig,
     use_fips: bool,
     use_dual_stack: bool,
+    mfa_prompt: Option<MfaPrompt>,
+    assumed_role_cache: Option<PathBuf>,
 }
 
 impl ConfigBuilder {
@@ -362,6 +358,19 @@ impl ConfigBuilder {
         self
     }
 
+    /// How to ask for the MFA code of a role with `mfa_serial` (see [`Config::mfa_prompt`]).
+    pub fn mfa_prompt(mut self, prompt: MfaPrompt) -> Self {
+        self.mfa_prompt = Some(prompt);
+        self
+    }
+
+    /// Share assumed roles' credentials with the AWS CLI through this directory (see
+    /// [`Config::assumed_role_cache`]).
+    pub fn assumed_role_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.assumed_role_cache = Some(dir.into());
+        self
+    }
+
     pub fn build(self) -> Result<Config, ConfigError> {
         let region = self
             .region
@@ -398,6 +407,8 @@ impl ConfigBuilder {
             use_dual_stack: self.use_dual_stack,
             proxy: self.proxy,
             ca_bundle: self.ca_bundle,
+            mfa_prompt: self.mfa_prompt,
+            assumed_role_cache: self.assumed_role_cache,
         })
     }
 }
@@ -486,6 +497,13 @@ impl Config {
     /// is fetched (no process run, no network) until the client's first call.
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_env_with(&|k| std::env::var(k).ok(), &Overrides::default())
+    }
+
+    /// The AWS CLI's cache of assumed-role credentials, `~/.aws/cli/cache` (`None`
+    /// without a home directory), for [`Config::assumed_role_cache`]; `env` as in
+    /// [`Config::from_env_with`].
+    pub fn aws_cli_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        home_dir(env).map(|home| home.join(".aws").join("cli").join("cache"))
     }
 
     /// Resolve from `env` (a stand-in for the process environment, also used
@@ -672,6 +690,8 @@ impl Config {
             use_dual_stack,
             proxy: ProxyConfig::from_env_with(env)?,
             ca_bundle,
+            mfa_prompt: None,
+            assumed_role_cache: None,
         })
     }
 }
@@ -729,14 +749,6 @@ fn env_web_identity(ctx: &ChainContext<'_>) -> Result<Option<WebIdentity>, Confi
         sts: ctx.sts.clone(),
         origin: "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE".to_owned(),
     }))
-}
-
-/// `kms-client-{unix seconds}`, the session name of a role without `role_session_name`.
-fn default_session_name() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("kms-client-{secs}")
 }
 
 /// A service's configured endpoint (`kms`, `sts`): `AWS_ENDPOINT_URL_{SERVICE}`,
@@ -1153,16 +1165,7 @@ impl Profile {
         ctx: &ChainContext<'_>,
         chain: &[&str],
     ) -> Result<Option<CredentialsSource>, ConfigError> {
-        let unsupported = |setting: &str, p: &Sourced| ConfigError::UnsupportedCredentialSource {
-            profile: self.name.clone(),
-            setting: setting.to_string(),
-            path: p.path.clone(),
-            line: p.line,
-        };
         if let Some(role) = self.get("role_arn").filter(|p| !p.value.is_empty()) {
-            if let Some(p) = self.get("mfa_serial").filter(|p| !p.value.is_empty()) {
-                return Err(unsupported("mfa_serial", p));
-            }
             return self.role(role, ctx, chain).map(Some);
         }
         // Before the keys, as in botocore: keys beside an SSO setting are not the identity
@@ -1330,16 +1333,15 @@ impl Profile {
         ctx: &ChainContext<'_>,
         chain: &[&str],
     ) -> Result<CredentialsSource, ConfigError> {
-        let session_name = match self.nonempty("role_session_name") {
-            Some(p) => p.value.trim().to_owned(),
-            None => default_session_name(),
-        };
+        let session_name = self
+            .nonempty("role_session_name")
+            .map(|p| p.value.trim().to_owned());
         let origin = role.origin("role_arn");
         if let Some(file) = self.nonempty("web_identity_token_file") {
             return Ok(CredentialsSource::WebIdentity(WebIdentity {
                 role_arn: role.value.trim().to_owned(),
                 token_file: expand_home(file.value.trim(), home_dir(ctx.env).as_deref()),
-                session_name,
+                session_name: session_name.unwrap_or_else(default_session_name),
                 sts: ctx.sts.clone(),
                 origin,
             }));
@@ -1449,6 +1451,9 @@ impl Profile {
                 .nonempty("external_id")
                 .map(|p| p.value.trim().to_owned()),
             duration_seconds,
+            mfa_serial: self
+                .nonempty("mfa_serial")
+                .map(|p| p.value.trim().to_owned()),
             source: Box::new(source),
             sts: ctx.sts.clone(),
             origin,
@@ -2246,12 +2251,15 @@ region = ap-southeast-2
         let c = f.resolve().unwrap();
         let r = assumed(&c);
         assert_eq!(r.role_arn, "arn:aws:iam::1:role/x");
-        assert!(
-            r.session_name.starts_with("kms-client-"),
-            "{}",
-            r.session_name
+        assert_eq!(
+            (
+                r.session_name.as_deref(),
+                r.external_id.as_deref(),
+                r.duration_seconds,
+                r.mfa_serial.as_deref()
+            ),
+            (None, None, None, None)
         );
-        assert_eq!((r.external_id.as_deref(), r.duration_seconds), (None, None));
         assert_eq!(
             r.source.as_static().unwrap().access_key_id,
             "AKIDDEFAULT",
@@ -2276,11 +2284,11 @@ region = ap-southeast-2
         let r = assumed(&c);
         assert_eq!(
             (
-                r.session_name.as_str(),
+                r.session_name.as_deref(),
                 r.external_id.as_deref(),
                 r.duration_seconds
             ),
-            ("me", Some("ext-1"), Some(7200))
+            (Some("me"), Some("ext-1"), Some(7200))
         );
         assert_eq!(r.sts.url, "https://sts.cn-north-1.amazonaws.com.cn");
         f.set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9999");
@@ -2397,10 +2405,10 @@ region = ap-southeast-2
                 "{name}: {e}"
             );
         }
-        let e = resolve("mfa").unwrap_err();
-        assert!(
-            matches!(&e, ConfigError::UnsupportedCredentialSource { setting, .. } if setting == "mfa_serial"),
-            "{e:?}"
+        let mfa = resolve("mfa").unwrap();
+        assert_eq!(
+            assumed(&mfa).mfa_serial.as_deref(),
+            Some("arn:aws:iam::1:mfa/me")
         );
     }
 

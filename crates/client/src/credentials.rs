@@ -5,6 +5,10 @@
 //! endpoint of ECS and EKS Pod Identity, and EC2 instance metadata (IMDSv2) — the AWS
 //! SDKs' default chain after the environment and a profile's keys.
 //!
+//! A role with `mfa_serial` gets its code from the configuration's [`MfaPrompt`]; the
+//! credentials of roles assumed with `AssumeRole` can be shared with the AWS CLI through
+//! its cache (`~/.aws/cli/cache`, [`Config::assumed_role_cache`](crate::Config::assumed_role_cache)).
+//!
 //! Fetched credentials are cached by the [`Client`](crate::Client) and fetched again
 //! when they are within [`REFRESH_BEFORE_EXPIRY`] of their expiration; if that fails
 //! while the cached ones are still valid, the cached ones are used.
@@ -22,6 +26,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use kms_types::{Timestamp, sigv4};
 
 use crate::client::HttpClient;
+
+mod aws_cli_cache;
 
 pub use kms_types::sigv4::Credentials;
 
@@ -184,12 +190,15 @@ pub struct StsEndpoint {
 pub struct AssumeRole {
     /// The role's ARN.
     pub role_arn: String,
-    /// `role_session_name`, else `kms-client-{unix seconds}`.
-    pub session_name: String,
+    /// `role_session_name`; `None`: `kms-client-{unix seconds}`, named at each call.
+    pub session_name: Option<String>,
     /// `external_id`.
     pub external_id: Option<String>,
     /// `duration_seconds` (STS's default, one hour, when unset).
     pub duration_seconds: Option<u32>,
+    /// `mfa_serial`: the MFA device whose current code STS wants with the call, asked for
+    /// through the configuration's [`MfaPrompt`].
+    pub mfa_serial: Option<String>,
     /// The credentials that sign the `AssumeRole` call.
     pub source: Box<CredentialsSource>,
     /// Where to call STS.
@@ -250,6 +259,37 @@ impl Sso {
     }
 }
 
+/// Asks the person at the keyboard for the current code of an MFA device, for roles with
+/// `mfa_serial`: given the prompt (`Enter MFA code for arn:aws:iam::…:mfa/…: `, as the
+/// AWS CLI words it), answers the code. Called on a blocking thread, once per role
+/// assumed; the `kms` program reads the code from stdin.
+#[derive(Clone)]
+pub struct MfaPrompt(Arc<AskFn>);
+
+/// What an [`MfaPrompt`] calls: the prompt in, the code out.
+type AskFn = dyn Fn(&str) -> std::io::Result<String> + Send + Sync;
+
+impl MfaPrompt {
+    pub fn new(ask: impl Fn(&str) -> std::io::Result<String> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(ask))
+    }
+}
+
+impl fmt::Debug for MfaPrompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MfaPrompt(..)")
+    }
+}
+
+/// The same prompt (not merely one that behaves alike).
+impl PartialEq for MfaPrompt {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for MfaPrompt {}
+
 /// Credentials could not be fetched. The message names the source and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot get AWS credentials from {provider}: {reason}")]
@@ -265,6 +305,8 @@ pub struct CredentialsError {
 struct Fetched {
     credentials: Arc<Credentials>,
     expires: Option<SystemTime>,
+    /// The AWS CLI's cache file they were read from, if they were.
+    cached_in: Option<PathBuf>,
 }
 
 impl Fetched {
@@ -288,6 +330,10 @@ pub(crate) struct FetchContext {
     pub(crate) attempt_timeout: Duration,
     /// A whole `credential_process` run.
     pub(crate) process_timeout: Duration,
+    /// Asks for the code of a role's `mfa_serial`.
+    pub(crate) mfa_prompt: Option<MfaPrompt>,
+    /// The AWS CLI's cache of assumed-role credentials (`~/.aws/cli/cache`), if used.
+    pub(crate) assumed_role_cache: Option<PathBuf>,
 }
 
 /// What [`CredentialsCache::get`] answers: the credentials, and for `--debug` a line
@@ -344,8 +390,11 @@ impl CredentialsCache {
         let source = self.source.describe();
         match fetch(&self.source, &self.context).await {
             Ok(fetched) => {
+                let cached = fetched.cached_in.as_ref().map_or_else(String::new, |file| {
+                    format!(", cached by the AWS CLI in {}", file.display())
+                });
                 let note = format!(
-                    "DEBUG credentials: access key {} from {source}{}\n",
+                    "DEBUG credentials: access key {} from {source}{cached}{}\n",
                     fetched.credentials.access_key_id,
                     expiry(fetched.expires)
                 );
@@ -380,6 +429,7 @@ async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fet
         CredentialsSource::Static(c) => Ok(Fetched {
             credentials: Arc::new(c.clone()),
             expires: None,
+            cached_in: None,
         }),
         CredentialsSource::Process(p) => run_process(p, context.process_timeout).await,
         CredentialsSource::Container(c) => fetch_container(c, context).await,
@@ -465,6 +515,7 @@ fn credentials_of(
             session_token,
         }),
         expires,
+        cached_in: None,
     })
 }
 
@@ -895,16 +946,47 @@ async fn refresh_sso_token(
         token.0.insert("refreshToken".into(), r.into());
     }
     let text = serde_json::to_vec(&token.0).map_err(|e| e.to_string())?;
-    let temporary = sso.token_file.with_extension("json.tmp");
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, &sso.token_file))
-        .map_err(|e| {
-            format!(
-                "the token was refreshed but {} could not be updated: {e}",
-                sso.token_file.display()
-            )
-        })?;
+    write_private(&sso.token_file, &text).map_err(|e| {
+        format!(
+            "the token was refreshed but {} could not be updated: {e}",
+            sso.token_file.display()
+        )
+    })?;
     Ok(access_token)
+}
+
+/// Replaces `file` with `bytes` at once (a reader sees the old or the new contents), in
+/// a file only the user may read or write: these files hold credentials and tokens. The
+/// directory is made (for the user alone) when missing.
+fn write_private(file: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = file
+        .parent()
+        .ok_or_else(|| std::io::Error::other("the file has no directory"))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Made anew, so that the mode below applies (a stale file of a killed run goes).
+    let _ = std::fs::remove_file(&temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut out| {
+        out.write_all(bytes)?;
+        out.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, file)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
+        }
+    }
 }
 
 async fn sso_role_credentials(sso: &Sso, context: &FetchContext) -> Result<Fetched, String> {
@@ -1022,16 +1104,39 @@ const STS_VERSION: &str = "2011-06-15";
 const STS_ATTEMPTS: u32 = 3;
 
 async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, String> {
+    let cache_file = context
+        .assumed_role_cache
+        .as_ref()
+        .map(|dir| dir.join(aws_cli_cache::file_name(r)));
+    if let Some(fetched) = cache_file
+        .as_deref()
+        .and_then(|file| aws_cli_cache::read(file, SystemTime::now()))
+    {
+        return Ok(fetched);
+    }
+    if let (Some(serial), None) = (&r.mfa_serial, &context.mfa_prompt) {
+        let hint = if context.assumed_role_cache.is_some() {
+            "; run an `aws` command with this profile first: the credentials the AWS CLI \
+             caches are used"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "the role needs the current code of the MFA device {serial} (mfa_serial), \
+             and this program has no way to ask for it{hint}"
+        ));
+    }
     // A role's source may itself be a role (a chain of profiles): boxed recursion.
     let source = Box::pin(fetch(&r.source, context))
         .await
         .map_err(|e| format!("its source, {}: {e}", r.source.describe()))?;
+    let session_name = r.session_name.clone().unwrap_or_else(default_session_name);
     let duration = r.duration_seconds.map(|d| d.to_string());
     let mut params = vec![
         ("Action", "AssumeRole"),
         ("Version", STS_VERSION),
         ("RoleArn", r.role_arn.as_str()),
-        ("RoleSessionName", r.session_name.as_str()),
+        ("RoleSessionName", session_name.as_str()),
     ];
     if let Some(id) = &r.external_id {
         params.push(("ExternalId", id));
@@ -1039,7 +1144,49 @@ async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, 
     if let Some(d) = &duration {
         params.push(("DurationSeconds", d));
     }
-    call_sts(context, &r.sts, &params, Some(&source.credentials)).await
+    // Asked for last, right before the call: a code is only good for a short while.
+    let code = match (&r.mfa_serial, &context.mfa_prompt) {
+        (Some(serial), Some(prompt)) => Some((serial, ask_mfa_code(prompt, serial).await?)),
+        _ => None,
+    };
+    if let Some((serial, code)) = &code {
+        params.push(("SerialNumber", serial));
+        params.push(("TokenCode", code));
+    }
+    let fetched = call_sts(context, &r.sts, &params, Some(&source.credentials)).await?;
+    if let Some(file) = &cache_file {
+        // A cache that cannot be written costs only another call next time.
+        let _ = aws_cli_cache::write(file, &fetched);
+    }
+    Ok(fetched)
+}
+
+/// `kms-client-{unix seconds}`, the session name of a role without `role_session_name`.
+pub(crate) fn default_session_name() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("kms-client-{secs}")
+}
+
+/// The six digits the MFA device `serial` shows now, from `prompt`.
+async fn ask_mfa_code(prompt: &MfaPrompt, serial: &str) -> Result<String, String> {
+    let ask = prompt.0.clone();
+    let text = format!("Enter MFA code for {serial}: ");
+    let answer = tokio::task::spawn_blocking(move || ask(&text))
+        .await
+        .map_err(|e| format!("asking for the MFA code of {serial} failed: {e}"))?
+        .map_err(|e| format!("no MFA code for {serial} could be read: {e}"))?;
+    let code = answer.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        // Not echoed: it may be something else typed by mistake.
+        return Err(format!(
+            "the MFA code for {serial} must be the 6 digits the device shows \
+             (the answer had {} characters)",
+            code.chars().count()
+        ));
+    }
+    Ok(code.to_owned())
 }
 
 async fn assume_role_with_web_identity(
@@ -1280,6 +1427,7 @@ mod tests {
         let at = |secs: u64| Fetched {
             credentials: Arc::new(Credentials::new("A", "B", Some("T".into()))),
             expires: Some(now + Duration::from_secs(secs)),
+            cached_in: None,
         };
         assert!(at(3600).fresh_at(now));
         assert!(!at(60).fresh_at(now));

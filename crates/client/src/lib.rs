@@ -36,7 +36,7 @@ mod tls;
 
 pub use client::Client;
 pub use config::{CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
-pub use credentials::{CredentialsError, CredentialsSource};
+pub use credentials::{CredentialsError, CredentialsSource, MfaPrompt};
 pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
 pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
 pub use proxy::ProxyConfig;

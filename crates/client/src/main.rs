@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken};
-use kms_client::{Client, Config, Error, Overrides};
+use kms_client::{Client, Config, Error, MfaPrompt, Overrides};
 use kms_types::CustomKeyStoresListEntry;
 
 /// Exit code of a service error (the AWS CLI's).
@@ -28,7 +28,9 @@ const OPERATION: &str = "DescribeCustomKeyStores";
 /// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
 /// AWS_PROFILE, AWS_MAX_ATTEMPTS, AWS_CA_BUNDLE, AWS_USE_FIPS_ENDPOINT,
 /// AWS_USE_DUALSTACK_ENDPOINT; HTTPS_PROXY, HTTP_PROXY, NO_PROXY), then ~/.aws/credentials and ~/.aws/config
-/// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE).
+/// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE). The credentials of a profile's
+/// role are kept in ~/.aws/cli/cache, shared with the AWS CLI; the MFA code a role
+/// with mfa_serial needs is asked for on stderr and read from stdin.
 ///
 /// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,
 /// 254 the service returned an error, 255 any other failure (e.g. connection).
@@ -199,10 +201,14 @@ async fn run(cli: Cli) -> ExitCode {
         endpoint_url: g.endpoint_url.clone(),
         ca_bundle: g.ca_bundle.clone(),
     };
-    let config = match Config::from_env_with(&|k| std::env::var(k).ok(), &overrides) {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut config = match Config::from_env_with(&env, &overrides) {
         Ok(c) => c,
         Err(e) => return fail(EXIT_CONFIG, e),
     };
+    // As the AWS CLI: roles' credentials shared through its cache, MFA codes asked for.
+    config.assumed_role_cache = Config::aws_cli_cache_dir(&env);
+    config.mfa_prompt = Some(MfaPrompt::new(read_mfa_code));
     let mut client = match Client::try_new(config) {
         Ok(c) => c,
         Err(e) => return report(&e),
@@ -257,6 +263,21 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
     }
+}
+
+/// Asks on stderr, reads the answer from stdin (which `kms` reads nothing else from).
+fn read_mfa_code(prompt: &str) -> std::io::Result<String> {
+    let mut stderr = std::io::stderr().lock();
+    stderr.write_all(prompt.as_bytes())?;
+    stderr.flush()?;
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "stdin is closed",
+        ));
+    }
+    Ok(line)
 }
 
 /// Fetches pages until the end or until `max_items` entries were taken; returns the

@@ -669,16 +669,21 @@ fn role_profiles(home: &Path, extra: &str) {
     .unwrap();
 }
 
-/// A client of profile `admin` calling `server`, with STS at `sts`.
-fn admin_client(home: &Path, server: &RunningServer, sts: &Endpoint) -> Client {
-    Client::new(config(
+/// The configuration of profile `admin` calling `server`, with STS at `sts`.
+fn admin_config(home: &Path, server: &RunningServer, sts: &Endpoint) -> Config {
+    config(
         home,
         &[
             ("AWS_PROFILE", "admin"),
             ("AWS_ENDPOINT_URL_KMS", &server.endpoint()),
             ("AWS_ENDPOINT_URL_STS", &sts.url),
         ],
-    ))
+    )
+}
+
+/// A client of profile `admin` calling `server`, with STS at `sts`.
+fn admin_client(home: &Path, server: &RunningServer, sts: &Endpoint) -> Client {
+    Client::new(admin_config(home, server, sts))
 }
 
 #[tokio::test]
@@ -1038,6 +1043,16 @@ async fn an_sso_session_token_near_expiry_is_refreshed_and_the_cache_updated() {
     );
     let expires_at = Timestamp::parse_rfc3339(cached["expiresAt"].as_str().unwrap()).unwrap();
     assert!(expires_at.secs() > Timestamp::now().secs() + 28_000);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the refreshed token is the user's alone"
+        );
+    }
 
     // The refresh fails while the token is still valid: the token is used.
     write_token(120);
@@ -1052,5 +1067,357 @@ async fn an_sso_session_token_near_expiry_is_refreshed_and_the_cache_updated() {
     assert!(e.contains("the SSO token expired at"), "{e}");
     assert!(e.contains("answered HTTP 500"), "{e}");
     assert!(e.contains("run `aws sso login --profile dev`"), "{e}");
+    server.shutdown().await;
+}
+
+const MFA_SERIAL: &str = "arn:aws:iam::111122223333:mfa/me";
+
+/// A scripted STS that assumes `admin` only for a call signed by the base profile with
+/// MFA code 123456 (AWS's error otherwise).
+async fn sts_wanting_mfa() -> Endpoint {
+    Endpoint::start(|r: &Seen, _| {
+        let form = form(&r.body);
+        let mfa = (form.get("SerialNumber"), form.get("TokenCode"));
+        Some(
+            if signed_by(r, demo::DENIED_SECRET_ACCESS_KEY)
+                && mfa == (Some(&MFA_SERIAL.to_owned()), Some(&"123456".to_owned()))
+            {
+                (200, sts_answer("AssumeRole"))
+            } else {
+                (
+                    403,
+                    "<ErrorResponse><Error><Code>AccessDenied</Code><Message>MultiFactorAuthentication \
+                     failed with invalid MFA one time pass code.</Message></Error></ErrorResponse>"
+                        .into(),
+                )
+            },
+        )
+    })
+    .await
+}
+
+/// A prompt answering `answer`, recording what it was asked.
+fn prompt(answer: &'static str) -> (kms_client::MfaPrompt, Arc<Mutex<Vec<String>>>) {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&asked);
+    let prompt = kms_client::MfaPrompt::new(move |text: &str| {
+        record.lock().unwrap().push(text.to_owned());
+        Ok(answer.to_owned())
+    });
+    (prompt, asked)
+}
+
+#[tokio::test]
+async fn a_role_with_mfa_serial_sends_the_code_asked_for_once() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    role_profiles(home.path(), &format!("mfa_serial = {MFA_SERIAL}\n"));
+    let sts = sts_wanting_mfa().await;
+
+    let (ask, asked) = prompt("123456\n");
+    let mut cfg = admin_config(home.path(), &server, &sts);
+    assert_eq!(cfg.mfa_prompt, None, "no prompt unless one is given");
+    cfg.mfa_prompt = Some(ask);
+    let client = Client::new(cfg);
+    for _ in 0..3 {
+        assert!(call(&client).await.unwrap() >= 3);
+    }
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [format!("Enter MFA code for {MFA_SERIAL}: ")]
+    );
+    let seen = sts.seen();
+    assert_eq!(seen.len(), 1);
+    let params = form(&seen[0].body);
+    assert_eq!(params["SerialNumber"], MFA_SERIAL);
+    assert_eq!(params["TokenCode"], "123456");
+
+    // No way to ask: said before anything is called.
+    let client = Client::new(admin_config(home.path(), &server, &sts));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.contains(&format!(
+            "the role needs the current code of the MFA device {MFA_SERIAL} (mfa_serial), \
+             and this program has no way to ask for it"
+        )),
+        "{e}"
+    );
+    // Answers that are not a code, and a prompt that fails, are not sent to STS.
+    let mut cfg = admin_config(home.path(), &server, &sts);
+    cfg.mfa_prompt = Some(prompt("12345x").0);
+    let e = credentials_error(call(&Client::new(cfg)).await);
+    assert!(e.contains("must be the 6 digits the device shows"), "{e}");
+    assert!(!e.contains("12345x"), "the answer is not echoed: {e}");
+    let mut cfg = admin_config(home.path(), &server, &sts);
+    cfg.mfa_prompt = Some(kms_client::MfaPrompt::new(|_: &str| {
+        Err(std::io::Error::other("no terminal"))
+    }));
+    let e = credentials_error(call(&Client::new(cfg)).await);
+    assert!(
+        e.contains(&format!(
+            "no MFA code for {MFA_SERIAL} could be read: no terminal"
+        )),
+        "{e}"
+    );
+    assert_eq!(sts.seen().len(), 1, "STS was not called again");
+
+    // A wrong code: STS's answer.
+    let mut cfg = admin_config(home.path(), &server, &sts);
+    cfg.mfa_prompt = Some(prompt("654321").0);
+    let e = credentials_error(call(&Client::new(cfg)).await);
+    assert!(
+        e.contains("STS AssumeRole failed with AccessDenied: MultiFactorAuthentication failed"),
+        "{e}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn assumed_role_credentials_are_shared_through_the_aws_cli_cache() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    role_profiles(home.path(), &format!("mfa_serial = {MFA_SERIAL}\n"));
+    let sts = sts_wanting_mfa().await;
+    let home_env = home.path().display().to_string();
+    let cache = Config::aws_cli_cache_dir(&|k| (k == "HOME").then(|| home_env.clone())).unwrap();
+    assert_eq!(cache, home.path().join(".aws/cli/cache"));
+    // botocore's name for these AssumeRole arguments (computed with Python 3.11).
+    let file = cache.join("9af4077d83816a4dd585b85cb757674da0f320e1.json");
+
+    // Assumed once with an MFA code, and written for the AWS CLI.
+    let (ask, asked) = prompt("123456");
+    let mut cfg = admin_config(home.path(), &server, &sts);
+    cfg.mfa_prompt = Some(ask);
+    cfg.assumed_role_cache = Some(cache.clone());
+    call(&Client::new(cfg)).await.unwrap();
+    assert_eq!((asked.lock().unwrap().len(), sts.seen().len()), (1, 1));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        written["Credentials"]["AccessKeyId"],
+        demo::SESSION_ACCESS_KEY_ID
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the user may read it");
+    }
+
+    // Another client (another run): from the cache, nothing asked, STS not called.
+    let refusing = Endpoint::start(|_: &Seen, _| Some((500, String::new()))).await;
+    let cached_client = |sts: &Endpoint| {
+        let mut cfg = admin_config(home.path(), &server, sts);
+        cfg.assumed_role_cache = Some(cache.clone());
+        let debug = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&debug);
+        let client = Client::new(cfg).with_debug_sink(Arc::new(move |text: &str| {
+            sink.lock().unwrap().push_str(text)
+        }));
+        (client, debug)
+    };
+    let (client, debug) = cached_client(&refusing);
+    call(&client).await.unwrap();
+    assert!(refusing.seen().is_empty());
+    let debug = debug.lock().unwrap().clone();
+    assert!(
+        debug.contains(&format!(
+            "DEBUG credentials: access key {} from role arn:aws:iam::111122223333:role/admin \
+             assumed with STS at {} (",
+            demo::SESSION_ACCESS_KEY_ID,
+            refusing.url
+        )) && debug.contains(&format!(
+            ", cached by the AWS CLI in {}, expiring ",
+            file.display()
+        )),
+        "{debug}"
+    );
+
+    // As botocore writes them (`…UTC`), fine; with less than 15 minutes left, not used:
+    // the role is assumed again, which here needs a code nobody can give.
+    let botocore_entry = |secs: i64| {
+        let at = Timestamp::from_secs(Timestamp::now().secs() + secs).to_rfc3339();
+        format!(
+            r#"{{"Credentials": {{"AccessKeyId": "{}", "SecretAccessKey": "{}", "SessionToken": "{}", "Expiration": "{}UTC", "AccountId": "111122223333"}}, "AssumedRoleUser": {{"AssumedRoleId": "AROA:s", "Arn": "arn:aws:sts::111122223333:assumed-role/admin/s"}}, "ResponseMetadata": {{"RequestId": "r-1", "HTTPStatusCode": 200}}}}"#,
+            demo::SESSION_ACCESS_KEY_ID,
+            demo::SESSION_SECRET_ACCESS_KEY,
+            demo::SESSION_TOKEN,
+            at.trim_end_matches('Z')
+        )
+    };
+    std::fs::write(&file, botocore_entry(3600)).unwrap();
+    call(&cached_client(&refusing).0).await.unwrap();
+    std::fs::write(&file, botocore_entry(600)).unwrap();
+    let e = credentials_error(call(&cached_client(&refusing).0).await);
+    assert!(
+        e.contains("run an `aws` command with this profile first"),
+        "{e}"
+    );
+    assert!(refusing.seen().is_empty());
+    server.shutdown().await;
+}
+
+/// `kms describe-custom-key-stores` as profile `admin`, STS at `sts`, `stdin` as its
+/// input (`None`: closed); answers the exit code and stderr.
+async fn kms_as_admin(
+    home: &Path,
+    server: &RunningServer,
+    sts: &Endpoint,
+    stdin: Option<&'static str>,
+) -> (i32, String) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kms"));
+    c.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", demo::REGION)
+        .env("AWS_ENDPOINT_URL_KMS", server.endpoint())
+        .env("AWS_ENDPOINT_URL_STS", &sts.url)
+        .args(["--profile", "admin", "describe-custom-key-stores"]);
+    run_with_stdin(c, stdin.unwrap_or("")).await
+}
+
+/// Runs `command` with `stdin` as its input (then closed); answers the exit code and
+/// stderr.
+async fn run_with_stdin(mut command: std::process::Command, stdin: &'static str) -> (i32, String) {
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = command.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_asks_for_the_mfa_code_and_keeps_the_role_in_the_aws_cli_cache() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    role_profiles(home.path(), &format!("mfa_serial = {MFA_SERIAL}\n"));
+    let sts = sts_wanting_mfa().await;
+    let refusing = Endpoint::start(|_: &Seen, _| Some((500, String::new()))).await;
+    let file = home
+        .path()
+        .join(".aws/cli/cache/9af4077d83816a4dd585b85cb757674da0f320e1.json");
+
+    // Asked on stderr, answered on stdin.
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, Some("123456\n")).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("Enter MFA code for {MFA_SERIAL}: ")),
+        "{stderr}"
+    );
+    assert!(file.is_file());
+    // The next run uses the cached credentials: nothing asked, STS not called.
+    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, None).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("Enter MFA code"), "{stderr}");
+
+    // Without them, and with stdin closed: a configuration error.
+    std::fs::remove_file(&file).unwrap();
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, None).await;
+    assert_eq!(code, 253, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no MFA code for {MFA_SERIAL} could be read: stdin is closed"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(sts.seen().len(), 1);
+    server.shutdown().await;
+}
+
+/// Whether the AWS CLI runs; missing, it fails the test only when CI requires it.
+fn aws_cli_available() -> bool {
+    let ok = std::process::Command::new("aws")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("KMS_REQUIRE_AWS_CLIENTS").is_none(),
+            "the AWS CLI is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install awscli"
+        );
+        eprintln!("skipped: the AWS CLI is not installed (python3 -m pip install awscli)");
+    }
+    ok
+}
+
+/// `aws kms describe-custom-key-stores` as profile `admin` (STS at `sts`), in a new
+/// session without a terminal so that its MFA prompt reads stdin; answers the exit code
+/// and stderr.
+async fn aws_as_admin(
+    home: &Path,
+    server: &RunningServer,
+    sts: &Endpoint,
+    stdin: &'static str,
+) -> (i32, String) {
+    let mut c = std::process::Command::new("setsid");
+    c.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_DEFAULT_REGION", demo::REGION)
+        .env("AWS_PAGER", "")
+        .env("AWS_ENDPOINT_URL_KMS", server.endpoint())
+        .env("AWS_ENDPOINT_URL_STS", &sts.url)
+        .args([
+            "-w",
+            "aws",
+            "--profile",
+            "admin",
+            "kms",
+            "describe-custom-key-stores",
+        ]);
+    run_with_stdin(c, stdin).await
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn kms_and_the_aws_cli_use_each_others_cached_role_credentials() {
+    if !aws_cli_available() {
+        return;
+    }
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    role_profiles(home.path(), &format!("mfa_serial = {MFA_SERIAL}\n"));
+    let sts = sts_wanting_mfa().await;
+    let refusing = Endpoint::start(|_: &Seen, _| Some((500, String::new()))).await;
+    let cache = home.path().join(".aws/cli/cache");
+
+    // kms assumes the role (with a code); the AWS CLI then needs neither STS nor a code.
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, Some("123456\n")).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = aws_as_admin(home.path(), &server, &refusing, "").await;
+    assert_eq!(code, 0, "the AWS CLI used kms's cache: {stderr}");
+    assert!(!stderr.contains("Enter MFA code"), "{stderr}");
+
+    // The other way round: the AWS CLI assumes it and writes the cache, under the same
+    // name; kms then uses it.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let (code, stderr) = aws_as_admin(home.path(), &server, &sts, "123456\n").await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        cache
+            .join("9af4077d83816a4dd585b85cb757674da0f320e1.json")
+            .is_file()
+    );
+    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, None).await;
+    assert_eq!(code, 0, "kms used the AWS CLI's cache: {stderr}");
+    assert!(refusing.seen().is_empty());
+    assert_eq!(sts.seen().len(), 2, "one AssumeRole by each program");
     server.shutdown().await;
 }
