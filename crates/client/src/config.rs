@@ -33,7 +33,7 @@ pub struct Timeouts {
     /// The whole operation, including all retries and backoff sleeps. Fetching temporary
     /// credentials comes first and is bounded separately: a `credential_process` run by
     /// this limit, STS and SSO requests by `attempt` each, instance metadata by its own
-    /// timeout.
+    /// timeout; an MFA prompt ([`Config::mfa_prompt`]) waits for its answer.
     pub total: Duration,
 }
 
