@@ -252,9 +252,7 @@ impl Sso {
     /// The token cache file of `aws sso login` for a session name (`sso_session`) or,
     /// for a legacy profile, its start URL, under `home`.
     pub fn token_file_for(home: &std::path::Path, session_or_start_url: &str) -> PathBuf {
-        use sha1::Digest;
-        let digest = sha1::Sha1::digest(session_or_start_url.as_bytes());
-        let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let name = sha1_hex(session_or_start_url);
         home.join(".aws/sso/cache").join(format!("{name}.json"))
     }
 }
@@ -289,6 +287,13 @@ impl PartialEq for MfaPrompt {
 }
 
 impl Eq for MfaPrompt {}
+
+/// The SHA-1 of `text` in lower-case hex: how the AWS CLI names its cache files.
+fn sha1_hex(text: &str) -> String {
+    use sha1::Digest;
+    let digest = sha1::Sha1::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Credentials could not be fetched. The message names the source and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1114,24 +1119,29 @@ async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, 
     {
         return Ok(fetched);
     }
-    if let (Some(serial), None) = (&r.mfa_serial, &context.mfa_prompt) {
-        let hint = if context.assumed_role_cache.is_some() {
-            "; run an `aws` command with this profile first: the credentials the AWS CLI \
-             caches are used"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "the role needs the current code of the MFA device {serial} (mfa_serial), \
-             and this program has no way to ask for it{hint}"
-        ));
-    }
+    let mfa = match (&r.mfa_serial, &context.mfa_prompt) {
+        (Some(serial), None) => {
+            let hint = if context.assumed_role_cache.is_some() {
+                "; run an `aws` command with this profile first: the credentials the AWS CLI \
+                 caches are used"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "the role needs the current code of the MFA device {serial} (mfa_serial), \
+                 and this program has no way to ask for it{hint}"
+            ));
+        }
+        (Some(serial), Some(prompt)) => Some((serial, prompt)),
+        (None, _) => None,
+    };
     // A role's source may itself be a role (a chain of profiles): boxed recursion.
     let source = Box::pin(fetch(&r.source, context))
         .await
         .map_err(|e| format!("its source, {}: {e}", r.source.describe()))?;
     let session_name = r.session_name.clone().unwrap_or_else(default_session_name);
     let duration = r.duration_seconds.map(|d| d.to_string());
+    let code;
     let mut params = vec![
         ("Action", "AssumeRole"),
         ("Version", STS_VERSION),
@@ -1145,13 +1155,10 @@ async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, 
         params.push(("DurationSeconds", d));
     }
     // Asked for last, right before the call: a code is only good for a short while.
-    let code = match (&r.mfa_serial, &context.mfa_prompt) {
-        (Some(serial), Some(prompt)) => Some((serial, ask_mfa_code(prompt, serial).await?)),
-        _ => None,
-    };
-    if let Some((serial, code)) = &code {
+    if let Some((serial, prompt)) = mfa {
+        code = ask_mfa_code(prompt, serial).await?;
         params.push(("SerialNumber", serial));
-        params.push(("TokenCode", code));
+        params.push(("TokenCode", &code));
     }
     let fetched = call_sts(context, &r.sts, &params, Some(&source.credentials)).await?;
     if let Some(file) = &cache_file {

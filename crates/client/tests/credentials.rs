@@ -1263,7 +1263,7 @@ async fn kms_as_admin(
     home: &Path,
     server: &RunningServer,
     sts: &Endpoint,
-    stdin: Option<&'static str>,
+    stdin: &'static str,
 ) -> (i32, String) {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kms"));
     c.env_clear()
@@ -1274,7 +1274,7 @@ async fn kms_as_admin(
         .env("AWS_ENDPOINT_URL_KMS", server.endpoint())
         .env("AWS_ENDPOINT_URL_STS", &sts.url)
         .args(["--profile", "admin", "describe-custom-key-stores"]);
-    run_with_stdin(c, stdin.unwrap_or("")).await
+    run_with_stdin(c, stdin).await
 }
 
 /// Runs `command` with `stdin` as its input (then closed); answers the exit code and
@@ -1312,7 +1312,7 @@ async fn the_cli_asks_for_the_mfa_code_and_keeps_the_role_in_the_aws_cli_cache()
         .join(".aws/cli/cache/9af4077d83816a4dd585b85cb757674da0f320e1.json");
 
     // Asked on stderr, answered on stdin.
-    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, Some("123456\n")).await;
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, "123456\n").await;
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(&format!("Enter MFA code for {MFA_SERIAL}: ")),
@@ -1320,13 +1320,13 @@ async fn the_cli_asks_for_the_mfa_code_and_keeps_the_role_in_the_aws_cli_cache()
     );
     assert!(file.is_file());
     // The next run uses the cached credentials: nothing asked, STS not called.
-    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, None).await;
+    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, "").await;
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("Enter MFA code"), "{stderr}");
 
     // Without them, and with stdin closed: a configuration error.
     std::fs::remove_file(&file).unwrap();
-    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, None).await;
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, "").await;
     assert_eq!(code, 253, "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -1399,7 +1399,7 @@ async fn kms_and_the_aws_cli_use_each_others_cached_role_credentials() {
     let cache = home.path().join(".aws/cli/cache");
 
     // kms assumes the role (with a code); the AWS CLI then needs neither STS nor a code.
-    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, Some("123456\n")).await;
+    let (code, stderr) = kms_as_admin(home.path(), &server, &sts, "123456\n").await;
     assert_eq!(code, 0, "{stderr}");
     let (code, stderr) = aws_as_admin(home.path(), &server, &refusing, "").await;
     assert_eq!(code, 0, "the AWS CLI used kms's cache: {stderr}");
@@ -1415,7 +1415,7 @@ async fn kms_and_the_aws_cli_use_each_others_cached_role_credentials() {
             .join("9af4077d83816a4dd585b85cb757674da0f320e1.json")
             .is_file()
     );
-    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, None).await;
+    let (code, stderr) = kms_as_admin(home.path(), &server, &refusing, "").await;
     assert_eq!(code, 0, "kms used the AWS CLI's cache: {stderr}");
     assert!(refusing.seen().is_empty());
     assert_eq!(sts.seen().len(), 2, "one AssumeRole by each program");

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use kms_types::Timestamp;
 
-use super::{AssumeRole, Fetched, JsonObject, write_private};
+use super::{AssumeRole, Fetched, JsonObject, sha1_hex, write_private};
 
 /// Cached credentials are used while they have at least this long left (the AWS CLI's
 /// window; a program that found them fresher would hand the other stale ones).
@@ -41,11 +41,7 @@ pub(super) fn file_name(role: &AssumeRole) -> String {
         .map(|(name, value)| format!("\"{name}\": {value}"))
         .collect::<Vec<_>>()
         .join(", ");
-    use sha1::Digest;
-    let digest = sha1::Sha1::digest(format!("{{{arguments}}}").as_bytes());
-    let mut name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    name.push_str(".json");
-    name
+    format!("{}.json", sha1_hex(&format!("{{{arguments}}}")))
 }
 
 /// A JSON string as Python's `json.dumps` writes it: ASCII only, other characters as
@@ -79,8 +75,11 @@ fn python_json(text: &str) -> String {
 /// fetched and the file written anew), as in botocore.
 pub(super) fn read(file: &Path, now: SystemTime) -> Option<Fetched> {
     let bytes = std::fs::read(file).ok()?;
-    let document = JsonObject::parse(&bytes).ok()?;
-    let credentials = JsonObject(document.0.get("Credentials")?.as_object()?.clone());
+    let mut document = JsonObject::parse(&bytes).ok()?;
+    let serde_json::Value::Object(members) = document.0.remove("Credentials")? else {
+        return None;
+    };
+    let credentials = JsonObject(members);
     // botocore writes `2026-12-05T05:00:00UTC` (strftime's `%Z`).
     let expiration = credentials.text("Expiration")?;
     let expiration = match expiration.strip_suffix("UTC") {
