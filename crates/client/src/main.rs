@@ -77,7 +77,8 @@ struct Global {
     debug: bool,
 
     /// Make a single call and print the raw response (with NextMarker and Truncated)
-    /// instead of fetching every page.
+    /// instead of fetching every page (--limit and --marker imply it). Not with
+    /// --page-size, --max-items or --starting-token.
     #[arg(long, global = true)]
     no_paginate: bool,
 }
@@ -89,7 +90,8 @@ enum Command {
     /// By default every page is fetched and the stores are printed as one list
     /// ({"CustomKeyStores": [...]}). Use --max-items to stop early (a NextToken is
     /// then printed, to pass to --starting-token), --page-size to set how many stores
-    /// each call asks for, or --no-paginate for a single call.
+    /// each call asks for, or --no-paginate (or the raw --limit / --marker parameters)
+    /// for a single call.
     DescribeCustomKeyStores(DescribeArgs),
 }
 
@@ -107,8 +109,7 @@ struct DescribeArgs {
 
     /// How many stores each service call returns at most (the Limit parameter,
     /// 1-1000). It does not limit the total printed; see --max-items.
-    #[arg(long, visible_alias = "limit", value_name = "N",
-          value_parser = clap::value_parser!(i32))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32))]
     page_size: Option<i32>,
 
     /// Print at most this many stores in total; if more remain, a NextToken is
@@ -120,6 +121,18 @@ struct DescribeArgs {
     /// is accepted too).
     #[arg(long, value_name = "TOKEN")]
     starting_token: Option<String>,
+
+    /// The raw Limit parameter, as in the AWS CLI: one call that returns at most N
+    /// stores, printed with NextMarker and Truncated (like --no-paginate). Not with
+    /// --page-size, --max-items or --starting-token.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32))]
+    limit: Option<i32>,
+
+    /// The raw Marker parameter, as in the AWS CLI: one call that starts at this
+    /// NextMarker of a previous call, printed like --no-paginate. Not with --page-size,
+    /// --max-items or --starting-token.
+    #[arg(long, value_name = "MARKER")]
+    marker: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -181,11 +194,28 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(EXIT_USAGE, e),
     };
-    if g.no_paginate && args.max_items.is_some() {
-        return fail(
-            EXIT_USAGE,
-            "--max-items cannot be used with --no-paginate: drop one of them",
-        );
+    // As the AWS CLI: the raw paging parameters turn auto-pagination off, and without
+    // it the pagination arguments are an error.
+    let paginate = !(g.no_paginate || args.limit.is_some() || args.marker.is_some());
+    if !paginate {
+        let used: Vec<&str> = [
+            ("--starting-token", args.starting_token.is_some()),
+            ("--page-size", args.page_size.is_some()),
+            ("--max-items", args.max_items.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !used.is_empty() {
+            return fail(
+                EXIT_USAGE,
+                format!(
+                    "Error during pagination: Cannot specify --no-paginate along with \
+                     pagination arguments: {}",
+                    used.join(", ")
+                ),
+            );
+        }
     }
     let start = match args.starting_token.as_deref().map(ResumeToken::decode) {
         None => ResumeToken {
@@ -220,10 +250,10 @@ async fn run(cli: Cli) -> ExitCode {
         .describe_custom_key_stores()
         .set_custom_key_store_id(args.custom_key_store_id)
         .set_custom_key_store_name(args.custom_key_store_name)
-        .set_limit(args.page_size)
-        .set_marker(start.marker.clone());
+        .set_limit(args.page_size.or(args.limit))
+        .set_marker(start.marker.clone().or(args.marker));
 
-    let text = if g.no_paginate {
+    let text = if !paginate {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => return report(&e),

@@ -94,7 +94,7 @@ async fn json_output_auto_paginates_and_max_items_resumes() {
         with_demo_env(&mut c, &ep);
         c.args([
             "describe-custom-key-stores",
-            "--limit",
+            "--page-size",
             "4",
             "--max-items",
             "10",
@@ -121,7 +121,7 @@ async fn json_output_auto_paginates_and_max_items_resumes() {
     c.args([
         "describe-custom-key-stores",
         "--no-paginate",
-        "--page-size",
+        "--limit",
         "5",
     ]);
     let (code, out, err) = run(&mut c);
@@ -130,6 +130,82 @@ async fn json_output_auto_paginates_and_max_items_resumes() {
     assert_eq!(store_ids(&v).len(), 5);
     assert_eq!(v["Truncated"], true);
     assert!(v["NextMarker"].is_string());
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
+    let srv = start(30).await;
+    let home = tempfile::tempdir().unwrap();
+    let ep = srv.endpoint();
+    let describe = |args: &[&str]| {
+        let mut c = kms(home.path());
+        with_demo_env(&mut c, &ep);
+        c.arg("describe-custom-key-stores").args(args);
+        run(&mut c)
+    };
+    let (code, out, err) = describe(&[]);
+    assert_eq!(code, 0, "{err}");
+    let all = store_ids(&serde_json::from_str(&out).unwrap());
+
+    // --limit: one page of 3, with NextMarker and Truncated (not every store)
+    let (code, out, err) = describe(&["--limit", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v), all[..3]);
+    assert_eq!(v["Truncated"], true);
+    let marker = v["NextMarker"].as_str().unwrap().to_owned();
+
+    // --marker: the page after it, one call too
+    let (code, out, err) = describe(&["--marker", &marker, "--limit", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v), all[3..6]);
+    assert_eq!(v["Truncated"], true);
+    let (code, out, err) = describe(&["--marker", &marker]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v).first(), all.get(3));
+    assert!(v.get("Truncated").is_some(), "{out}");
+
+    // without auto-pagination the pagination arguments are the AWS CLI's error
+    let token = "eyJNYXJrZXIiOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiA1fQ==";
+    for (args, named) in [
+        (&["--limit", "3", "--max-items", "4"][..], "--max-items"),
+        (
+            &["--marker", &marker, "--page-size", "2"][..],
+            "--page-size",
+        ),
+        (
+            &[
+                "--limit",
+                "3",
+                "--starting-token",
+                token,
+                "--max-items",
+                "4",
+            ][..],
+            "--starting-token, --max-items",
+        ),
+        (
+            &["--no-paginate", "--starting-token", token][..],
+            "--starting-token",
+        ),
+        (&["--no-paginate", "--page-size", "5"][..], "--page-size"),
+        (&["--no-paginate", "--max-items", "5"][..], "--max-items"),
+    ] {
+        let (code, out, err) = describe(args);
+        assert_eq!(code, 252, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert_eq!(
+            err,
+            format!(
+                "Error during pagination: Cannot specify --no-paginate along with pagination \
+                 arguments: {named}\n"
+            ),
+            "{args:?}"
+        );
+    }
     srv.shutdown().await;
 }
 
