@@ -112,7 +112,10 @@ impl ProxyConfig {
     }
 
     /// Hosts reached directly, as in `NO_PROXY`: comma-separated names (a name also
-    /// covers its subdomains), IP addresses, CIDR blocks, or `*` for all.
+    /// covers its subdomains), IP addresses, CIDR blocks, or `*` for all. An entry with a
+    /// port (`127.0.0.1:4599`, `kms.example:8443`, `[::1]:4599`) covers that host on that
+    /// port only (the scheme's default port when the URL names none), as the AWS CLI's
+    /// Python reads it.
     pub fn with_no_proxy(mut self, list: &str) -> Self {
         self.no_proxy = Some(list.to_owned());
         self
@@ -140,7 +143,7 @@ impl ProxyConfig {
         })
     }
 
-    fn matcher(&self) -> Option<Matcher> {
+    fn matcher(&self) -> Option<Proxies> {
         if self.http.is_none() && self.https.is_none() {
             return None;
         }
@@ -151,11 +154,97 @@ impl ProxyConfig {
         if let Some(p) = &self.https {
             builder = builder.https(p.url.clone());
         }
+        let mut all = false;
+        let mut with_port = Vec::new();
         if let Some(list) = &self.no_proxy {
-            builder = builder.no(list.clone());
+            let mut rest = Vec::new();
+            for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                if entry == "*" {
+                    all = true;
+                } else if let Some((host, port)) = split_port(entry) {
+                    with_port.push((host.to_ascii_lowercase(), port));
+                } else {
+                    rest.push(entry);
+                }
+            }
+            builder = builder.no(rest.join(","));
         }
-        Some(builder.build())
+        Some(Proxies {
+            matcher: builder.build(),
+            all,
+            with_port,
+        })
     }
+}
+
+/// The proxies and the hosts reached directly: hyper-util's matcher, plus what it does
+/// not read of `NO_PROXY` — `*` for IP addresses too, and entries with a port.
+struct Proxies {
+    matcher: Matcher,
+    /// `*`: no host goes through a proxy.
+    all: bool,
+    /// `host:port` entries: the host (lower case, no brackets) and the port.
+    with_port: Vec<(String, u16)>,
+}
+
+impl Proxies {
+    /// The proxy for `dst`, unless `NO_PROXY` covers it.
+    fn intercept(&self, dst: &Uri) -> Option<hyper_util::client::proxy::matcher::Intercept> {
+        if self.all {
+            return None;
+        }
+        let host = dst.host()?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port = dst
+            .port_u16()
+            .unwrap_or(if dst.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        let covered = self
+            .with_port
+            .iter()
+            .any(|(entry, p)| *p == port && host_covered(host, entry));
+        if covered {
+            return None;
+        }
+        self.matcher.intercept(dst)
+    }
+}
+
+/// `entry` as `host:port` (`[v6]:port` for IPv6), when it names a port.
+fn split_port(entry: &str) -> Option<(&str, u16)> {
+    if let Some(rest) = entry.strip_prefix('[') {
+        let (host, port) = rest.split_once("]:")?;
+        return Some((host, port.parse().ok()?));
+    }
+    let (host, port) = entry.split_once(':')?;
+    // `::1` and other bare IPv6 addresses have more than one colon and no port.
+    if host.is_empty() || port.contains(':') {
+        return None;
+    }
+    Some((host, port.parse().ok()?))
+}
+
+/// Whether a `NO_PROXY` host covers `host`: the same IP address, or the same name or a
+/// subdomain of it (a leading dot changes nothing), case aside.
+fn host_covered(host: &str, entry: &str) -> bool {
+    if let (Ok(a), Ok(b)) = (
+        host.parse::<std::net::IpAddr>(),
+        entry.parse::<std::net::IpAddr>(),
+    ) {
+        return a == b;
+    }
+    let entry = entry.strip_prefix('.').unwrap_or(entry);
+    let host = host.to_ascii_lowercase();
+    host == entry
+        || host
+            .strip_suffix(entry)
+            .is_some_and(|prefix| prefix.ends_with('.'))
 }
 
 /// How requests to an endpoint go through a proxy.
@@ -267,7 +356,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct ProxyConnector {
     http: HttpConnector,
-    matcher: Option<std::sync::Arc<Matcher>>,
+    matcher: Option<std::sync::Arc<Proxies>>,
 }
 
 impl ProxyConnector {
@@ -373,6 +462,59 @@ mod tests {
             c.for_endpoint(&uri("https://kms.us-east-1.amazonaws.com"))
                 .is_some()
         );
+    }
+
+    #[test]
+    fn no_proxy_star_covers_every_host_names_and_addresses_alike() {
+        for star in ["*", " * ", "example.com,*"] {
+            let c = config(&[
+                ("http_proxy", "http://proxy.example:3128"),
+                ("https_proxy", "http://proxy.example:3128"),
+                ("NO_PROXY", star),
+            ])
+            .unwrap();
+            for endpoint in [
+                "http://127.0.0.1:4599",
+                "http://[::1]:4599",
+                "https://kms.us-east-1.amazonaws.com",
+            ] {
+                assert_eq!(c.for_endpoint(&uri(endpoint)), None, "{star:?} {endpoint}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_proxy_entries_with_a_port_cover_that_host_on_that_port() {
+        let c = config(&[
+            ("http_proxy", "http://proxy.example:3128"),
+            ("https_proxy", "http://proxy.example:3128"),
+            (
+                "no_proxy",
+                "127.0.0.1:4599, .Internal.Example:8443,[::1]:4599,kms.example:443,::2",
+            ),
+        ])
+        .unwrap();
+        for direct in [
+            "http://127.0.0.1:4599",
+            "https://kms.internal.example:8443",
+            "https://internal.example:8443",
+            "http://[::1]:4599",
+            "https://kms.example",
+            "https://KMS.example:443",
+            "http://[::2]:80",
+        ] {
+            assert_eq!(c.for_endpoint(&uri(direct)), None, "{direct}");
+        }
+        for proxied in [
+            "http://127.0.0.1:4600",
+            "http://127.0.0.2:4599",
+            "https://kms.internal.example",
+            "https://notinternal.example:8443",
+            "http://[::1]:4600",
+            "http://kms.example",
+        ] {
+            assert!(c.for_endpoint(&uri(proxied)).is_some(), "{proxied}");
+        }
     }
 
     #[test]
