@@ -13,16 +13,21 @@
 //! ]}
 //! ```
 //!
-//! Every entry must pass the generated validators and have an id and a name; ids
-//! and names are unique per account and region. A file with any fault is refused
-//! whole, naming the member at fault (`stores.1.member.customKeyStores.3.member.xksProxyConfiguration.uriPath`).
+//! Every entry must pass the generated validators, have an id and a name, use only
+//! the members of the output shape (spelt exactly: a misspelt `ConectionState` would
+//! otherwise be a silently missing state), and be an entry KMS could return (see
+//! [`check_entry`]); ids and names are unique per account and region. A file with any
+//! fault is refused whole, naming the member at fault
+//! (`stores.1.member.customKeyStores.3.member.xksProxyConfiguration.uriPath`).
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use kms_types::aws_json::{self, DecodeError};
+use kms_types::validation::{item_path, member_path};
 use kms_types::{
-    CustomKeyStoresListEntry, DescribeCustomKeyStoresResponse, Validate, ValidationError,
+    ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
+    DescribeCustomKeyStoresResponse, Validate, ValidationError, XksProxyConnectivityType,
 };
 use serde::Deserialize;
 
@@ -60,18 +65,65 @@ pub fn load(path: &Path) -> Result<Vec<(Owner, KeyStore)>, DataError> {
     parse(&bytes).map_err(|e| DataError(format!("{}: {}", path.display(), e.0)))
 }
 
+/// Decodes a data file, refusing members its shapes do not have. (The service ignores
+/// unknown members in requests; in a file written by hand, one is a typo.)
+fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
+    let mut unknown = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let decoded = serde_ignored::deserialize(&mut de, |path| {
+        if unknown.is_none() {
+            unknown = Some(unknown_member(&path));
+        }
+    })
+    .and_then(|file: DataFile| de.end().map(|()| file));
+    match (decoded, unknown) {
+        (Ok(_), Some(fault)) => Err(DataError(fault)),
+        (Ok(file), None) => Ok(file),
+        // aws_json says where and what, in the words of the service's errors.
+        (Err(e), _) => Err(match aws_json::decode::<DataFile>(bytes) {
+            Ok(_) => DataError(format!("not a data file ({e})")),
+            Err(e) => {
+                let expected = "expected a JSON object {\"Stores\": [...]}";
+                match e {
+                    DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
+                        DataError(format!("not a data file: {expected}"))
+                    }
+                    DecodeError::Serialization(m) if !m.contains(" at '") => {
+                        DataError(format!("not a data file ({m}); {expected}"))
+                    }
+                    other => DataError(other.to_string()),
+                }
+            }
+        }),
+    }
+}
+
+/// `unknown member 'ConectionState' at 'stores.1.member.customKeyStores.2.member' ...`.
+fn unknown_member(path: &serde_ignored::Path<'_>) -> String {
+    fn at(path: &serde_ignored::Path<'_>) -> String {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => String::new(),
+            Path::Seq { parent, index } => member_path(&item_path(&at(parent), *index), "member"),
+            Path::Map { parent, key } => member_path(&at(parent), key),
+            Path::Some { parent }
+            | Path::NewtypeStruct { parent }
+            | Path::NewtypeVariant { parent } => at(parent),
+        }
+    }
+    match path {
+        serde_ignored::Path::Map { parent, key } => format!(
+            "unknown member '{key}' at '{}': members are spelt as in the \
+             DescribeCustomKeyStores output (e.g. ConnectionState), and case matters",
+            at(parent)
+        ),
+        other => format!("unknown member at '{}'", at(other)),
+    }
+}
+
 /// Parses and checks data file contents.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
-    let expected = "expected a JSON object {\"Stores\": [...]}";
-    let file: DataFile = aws_json::decode(bytes).map_err(|e| match e {
-        DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
-            DataError(format!("not a data file: {expected}"))
-        }
-        DecodeError::Serialization(m) if !m.contains(" at '") => {
-            DataError(format!("not a data file ({m}); {expected}"))
-        }
-        other => DataError(other.to_string()),
-    })?;
+    let file = decode(bytes)?;
     let mut owners = HashSet::new();
     let mut out = Vec::new();
     for (g, group) in file.stores.into_iter().enumerate() {
@@ -139,11 +191,137 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
                     "duplicate CustomKeyStoreName '{name}' at '{item}.customKeyStoreName'"
                 )));
             }
+            check_entry(&entry, &item).map_err(fault)?;
             let store = KeyStore::new(entry).map_err(|e| fault(e.to_string()))?;
             out.push((owner.clone(), store));
         }
     }
     Ok(out)
+}
+
+/// The last second SDKs can represent: 9999-12-31T23:59:59Z (boto3 uses Python's
+/// `datetime`, which ends there).
+const LAST_CREATION_SECOND: i64 = 253_402_300_799;
+
+/// Refuses an entry KMS never returns (PROTOCOL.md, "DescribeCustomKeyStores
+/// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
+/// with a state other than `FAILED` or a `FAILED` state without one; members or error
+/// codes of the other store type; VPC endpoint service members that do not match the
+/// connectivity; a creation date outside 1970 to 9999. `item` is the entry's path.
+pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), String> {
+    use ConnectionErrorCodeType as Code;
+    let at = |member: &str| member_path(item, member);
+    let failed = entry.connection_state == Some(ConnectionStateType::Failed);
+    match (&entry.connection_error_code, &entry.connection_state) {
+        (None, _) if failed => {
+            return Err(format!(
+                "a FAILED store needs a ConnectionErrorCode (KMS always says why) at '{}'",
+                at("ConnectionErrorCode")
+            ));
+        }
+        (Some(code), state) if !failed => {
+            return Err(format!(
+                "ConnectionErrorCode {} at '{}' appears only when ConnectionState is FAILED, not {}",
+                code.as_str(),
+                at("ConnectionErrorCode"),
+                state.as_ref().map_or("absent", |s| s.as_str())
+            ));
+        }
+        _ => {}
+    }
+    let (this, other_members, other_type): (_, &[(bool, &str)], _) =
+        match &entry.custom_key_store_type {
+            Some(CustomKeyStoreType::AwsCloudhsm) => (
+                "AWS_CLOUDHSM",
+                &[(
+                    entry.xks_proxy_configuration.is_some(),
+                    "XksProxyConfiguration",
+                )],
+                "EXTERNAL_KEY_STORE",
+            ),
+            Some(CustomKeyStoreType::ExternalKeyStore) => (
+                "EXTERNAL_KEY_STORE",
+                &[
+                    (entry.cloud_hsm_cluster_id.is_some(), "CloudHsmClusterId"),
+                    (
+                        entry.trust_anchor_certificate.is_some(),
+                        "TrustAnchorCertificate",
+                    ),
+                ],
+                "AWS_CLOUDHSM",
+            ),
+            _ => ("", &[], ""),
+        };
+    if let Some((_, member)) = other_members.iter().find(|(present, _)| *present) {
+        return Err(format!(
+            "'{}': {member} belongs to {other_type} stores, and this one is {this}",
+            at(member)
+        ));
+    }
+    if let (Some(code), false) = (&entry.connection_error_code, this.is_empty()) {
+        let only = match code {
+            Code::ClusterNotFound
+            | Code::InsufficientCloudhsmHsms
+            | Code::InsufficientFreeAddressesInSubnet
+            | Code::SubnetNotFound
+            | Code::UserLockedOut
+            | Code::UserLoggedIn
+            | Code::UserNotFound => Some("AWS_CLOUDHSM"),
+            _ if code.as_str().starts_with("XKS_") => Some("EXTERNAL_KEY_STORE"),
+            _ => None,
+        };
+        if let Some(only) = only.filter(|only| *only != this) {
+            return Err(format!(
+                "ConnectionErrorCode {} at '{}' is reported only for {only} stores, and this one is {this}",
+                code.as_str(),
+                at("ConnectionErrorCode")
+            ));
+        }
+    }
+    if let Some(xks) = &entry.xks_proxy_configuration {
+        let xks_at = |member: &str| member_path(&at("XksProxyConfiguration"), member);
+        match xks.connectivity {
+            Some(XksProxyConnectivityType::VpcEndpointService)
+                if xks.vpc_endpoint_service_name.is_none() =>
+            {
+                return Err(format!(
+                    "a VPC_ENDPOINT_SERVICE proxy needs a VpcEndpointServiceName at '{}'",
+                    xks_at("VpcEndpointServiceName")
+                ));
+            }
+            Some(XksProxyConnectivityType::PublicEndpoint) => {
+                for (present, member) in [
+                    (
+                        xks.vpc_endpoint_service_name.is_some(),
+                        "VpcEndpointServiceName",
+                    ),
+                    (
+                        xks.vpc_endpoint_service_owner.is_some(),
+                        "VpcEndpointServiceOwner",
+                    ),
+                ] {
+                    if present {
+                        return Err(format!(
+                            "'{}': {member} belongs to VPC_ENDPOINT_SERVICE proxies, and this one is PUBLIC_ENDPOINT",
+                            xks_at(member)
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(created) = entry.creation_date
+        && !(0..=LAST_CREATION_SECOND).contains(&created.secs())
+    {
+        return Err(format!(
+            "CreationDate {} at '{}' is outside 1970-01-01 to 9999-12-31, which KMS never \
+             returns and SDKs cannot all represent",
+            created.as_epoch_seconds(),
+            at("CreationDate")
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -240,5 +418,162 @@ mod tests {
         );
         let err = parse(b"{\"Stores\": [").unwrap_err().to_string();
         assert_eq!(err, "EOF while parsing a list at 'stores'");
+    }
+
+    /// A misspelt or wrongly cased member would be a silently missing value: the file
+    /// is refused, naming the member and where it is.
+    #[test]
+    fn an_unknown_member_refuses_the_file() {
+        let cases = [
+            (
+                "ConectionState",
+                "unknown member 'ConectionState' at 'stores.1.member.customKeyStores.3.member'",
+            ),
+            (
+                "connectionState",
+                "unknown member 'connectionState' at 'stores.1.member.customKeyStores.3.member'",
+            ),
+        ];
+        for (member, expected) in cases {
+            let mut entries = demo_entries();
+            entries[2][member] = "DISCONNECTED".into();
+            let err = parse(&file_with(&entries)).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
+            assert!(err.contains("case matters"), "{err}");
+        }
+
+        let mut entries = demo_entries();
+        entries[6]["XksProxyConfiguration"]["Conectivity"] = "PUBLIC_ENDPOINT".into();
+        let err = parse(&file_with(&entries)).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "unknown member 'Conectivity' at \
+                 'stores.1.member.customKeyStores.7.member.xksProxyConfiguration'"
+            ),
+            "{err}"
+        );
+
+        // Members set to null are absent, as in the service's JSON.
+        let mut entries = demo_entries();
+        entries[0]["ConnectionErrorCode"] = serde_json::Value::Null;
+        assert_eq!(parse(&file_with(&entries)).unwrap().len(), 12);
+    }
+
+    /// Entries KMS never returns are refused, naming the member.
+    #[test]
+    fn an_entry_kms_never_returns_refuses_the_file() {
+        fn demo_entry(pick: fn(&serde_json::Value) -> bool) -> serde_json::Value {
+            demo_entries().into_iter().find(pick).unwrap()
+        }
+        fn hsm() -> serde_json::Value {
+            demo_entry(|e| {
+                e["CustomKeyStoreType"] == "AWS_CLOUDHSM" && e["ConnectionState"] == "CONNECTED"
+            })
+        }
+        fn xks() -> serde_json::Value {
+            demo_entry(|e| {
+                e["XksProxyConfiguration"]["Connectivity"] == "VPC_ENDPOINT_SERVICE"
+                    && e["ConnectionState"] == "CONNECTED"
+            })
+        }
+        fn public() -> serde_json::Value {
+            demo_entry(|e| e["XksProxyConfiguration"]["Connectivity"] == "PUBLIC_ENDPOINT")
+        }
+        type Edit = fn(&mut serde_json::Value);
+        let cases: Vec<(serde_json::Value, Edit, &str)> = vec![
+            (
+                hsm(),
+                |e| e["ConnectionState"] = "FAILED".into(),
+                "a FAILED store needs a ConnectionErrorCode (KMS always says why) at 'customKeyStores.1.member.connectionErrorCode'",
+            ),
+            (
+                hsm(),
+                |e| e["ConnectionErrorCode"] = "NETWORK_ERRORS".into(),
+                "ConnectionErrorCode NETWORK_ERRORS at 'customKeyStores.1.member.connectionErrorCode' appears only when ConnectionState is FAILED, not CONNECTED",
+            ),
+            (
+                hsm(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("ConnectionState");
+                    e["ConnectionErrorCode"] = "NETWORK_ERRORS".into();
+                },
+                "appears only when ConnectionState is FAILED, not absent",
+            ),
+            (
+                hsm(),
+                |e| e["XksProxyConfiguration"] = public()["XksProxyConfiguration"].clone(),
+                "'customKeyStores.1.member.xksProxyConfiguration': XksProxyConfiguration belongs to EXTERNAL_KEY_STORE stores, and this one is AWS_CLOUDHSM",
+            ),
+            (
+                xks(),
+                |e| e["TrustAnchorCertificate"] = "x".into(),
+                "'customKeyStores.1.member.trustAnchorCertificate': TrustAnchorCertificate belongs to AWS_CLOUDHSM stores",
+            ),
+            (
+                xks(),
+                |e| e["CloudHsmClusterId"] = "cluster-abcdefghijk".into(),
+                "CloudHsmClusterId belongs to AWS_CLOUDHSM stores",
+            ),
+            (
+                xks(),
+                |e| {
+                    e["ConnectionState"] = "FAILED".into();
+                    e["ConnectionErrorCode"] = "USER_LOCKED_OUT".into();
+                },
+                "ConnectionErrorCode USER_LOCKED_OUT at 'customKeyStores.1.member.connectionErrorCode' is reported only for AWS_CLOUDHSM stores, and this one is EXTERNAL_KEY_STORE",
+            ),
+            (
+                hsm(),
+                |e| {
+                    e["ConnectionState"] = "FAILED".into();
+                    e["ConnectionErrorCode"] = "XKS_PROXY_TIMED_OUT".into();
+                },
+                "is reported only for EXTERNAL_KEY_STORE stores, and this one is AWS_CLOUDHSM",
+            ),
+            (
+                xks(),
+                |e| {
+                    e["XksProxyConfiguration"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("VpcEndpointServiceName");
+                },
+                "a VPC_ENDPOINT_SERVICE proxy needs a VpcEndpointServiceName at 'customKeyStores.1.member.xksProxyConfiguration.vpcEndpointServiceName'",
+            ),
+            (
+                public(),
+                |e| e["XksProxyConfiguration"]["VpcEndpointServiceOwner"] = "111122223333".into(),
+                "'customKeyStores.1.member.xksProxyConfiguration.vpcEndpointServiceOwner': VpcEndpointServiceOwner belongs to VPC_ENDPOINT_SERVICE proxies",
+            ),
+            (
+                hsm(),
+                |e| e["CreationDate"] = 253_402_300_800u64.into(),
+                "CreationDate 253402300800 at 'customKeyStores.1.member.creationDate' is outside 1970-01-01 to 9999-12-31",
+            ),
+            (
+                hsm(),
+                |e| e["CreationDate"] = (-1.5).into(),
+                "CreationDate -1.5 at",
+            ),
+        ];
+        for (mut entry, edit, expected) in cases {
+            parse(&file_with(std::slice::from_ref(&entry))).expect("the unedited entry loads");
+            edit(&mut entry);
+            let err = parse(&file_with(&[entry])).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}\nexpected: {expected}");
+        }
+
+        // The limits themselves are fine, and so are codes of both store types.
+        for (created, code) in [
+            (0u64, "INVALID_CREDENTIALS"),
+            (253_402_300_799, "NETWORK_ERRORS"),
+        ] {
+            for mut entry in [hsm(), xks()] {
+                entry["CreationDate"] = created.into();
+                entry["ConnectionState"] = "FAILED".into();
+                entry["ConnectionErrorCode"] = code.into();
+                parse(&file_with(&[entry])).unwrap();
+            }
+        }
     }
 }
