@@ -519,11 +519,7 @@ impl Config {
 
         // --- profile selection ------------------------------------------------
         let flag_profile = nonblank(&overrides.profile);
-        let (profile_name, origin) = match (&flag_profile, var(env, "AWS_PROFILE")) {
-            (Some(p), _) => (p.trim().to_string(), Some("--profile")),
-            (None, Some(p)) => (p.trim().to_string(), Some("AWS_PROFILE")),
-            (None, None) => ("default".to_string(), None),
-        };
+        let (profile_name, origin) = select_profile(env, overrides);
         let profile = Profile::merge(&profile_name, &config_ini, &creds_ini);
         if let (Some(origin), false) = (origin, profile.exists) {
             let hint = config_ini.sections.contains_key(&profile_name).then(|| {
@@ -693,6 +689,50 @@ impl Config {
             mfa_prompt: None,
             assumed_role_cache: None,
         })
+    }
+}
+
+/// One setting of the selected profile and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSetting {
+    /// The value, trimmed.
+    pub value: String,
+    /// Where it is written: `output in /home/me/.aws/config line 3`.
+    pub origin: String,
+}
+
+impl Config {
+    /// The setting `key` of the profile that `overrides.profile` (`--profile`), else
+    /// `AWS_PROFILE`, else `default` selects, from the shared files as
+    /// [`Config::from_env_with`] reads them: for settings of the AWS CLI's that the client
+    /// does not use itself, such as `output` and `cli_timestamp_format`. `None` when the
+    /// profile does not exist or the setting is missing or blank.
+    pub fn profile_setting(
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+        key: &str,
+    ) -> Result<Option<ProfileSetting>, ConfigError> {
+        let creds_ini = load_ini(&shared_file(
+            env,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "credentials",
+        ))?;
+        let config_ini = load_ini(&shared_file(env, "AWS_CONFIG_FILE", "config"))?;
+        let (name, _) = select_profile(env, overrides);
+        let profile = Profile::merge(&name, &config_ini, &creds_ini);
+        Ok(profile.nonempty(key).map(|p| ProfileSetting {
+            value: p.value.trim().to_owned(),
+            origin: p.origin(key),
+        }))
+    }
+}
+
+/// The profile to use and what named it: `--profile`, else `AWS_PROFILE`, else `default`.
+fn select_profile(env: Env<'_>, overrides: &Overrides) -> (String, Option<&'static str>) {
+    match (nonblank(&overrides.profile), var(env, "AWS_PROFILE")) {
+        (Some(p), _) => (p.trim().to_string(), Some("--profile")),
+        (None, Some(p)) => (p.trim().to_string(), Some("AWS_PROFILE")),
+        (None, None) => ("default".to_string(), None),
     }
 }
 

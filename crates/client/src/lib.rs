@@ -35,7 +35,9 @@ pub mod retry;
 mod tls;
 
 pub use client::Client;
-pub use config::{CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, Timeouts};
+pub use config::{
+    CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, ProfileSetting, Timeouts,
+};
 pub use credentials::{CredentialsError, CredentialsSource, MfaPrompt};
 pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
 pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};

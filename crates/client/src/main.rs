@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
-use kms_client::output::{self, Format, ResumeToken};
+use kms_client::output::{self, Format, ResumeToken, TimestampFormat};
 use kms_client::{Client, Config, Error, MfaPrompt, Overrides};
 use kms_types::CustomKeyStoresListEntry;
 
@@ -66,10 +66,12 @@ struct Global {
     ca_bundle: Option<String>,
 
     /// Output format: json (like the AWS CLI's), table (bordered), or text
-    /// (tab-separated, like the AWS CLI's text format).
-    #[arg(long, global = true, value_name = "FORMAT", default_value = "json",
+    /// (tab-separated, like the AWS CLI's text format). Default: AWS_DEFAULT_OUTPUT,
+    /// else the profile's output setting, else json. Timestamps are ISO 8601 unless
+    /// the profile sets cli_timestamp_format = wire (or none): epoch seconds.
+    #[arg(long, global = true, value_name = "FORMAT",
           value_parser = ["json", "table", "text"])]
-    output: String,
+    output: Option<String>,
 
     /// Print each signed HTTP request to stderr (the Signature and the session token
     /// are masked; the secret key is never sent).
@@ -190,10 +192,6 @@ fn report(e: &Error) -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let Command::DescribeCustomKeyStores(args) = cli.command;
     let g = cli.global;
-    let format: Format = match g.output.parse() {
-        Ok(f) => f,
-        Err(e) => return fail(EXIT_USAGE, e),
-    };
     // As the AWS CLI: the raw paging parameters turn auto-pagination off, and without
     // it the pagination arguments are an error.
     let paginate = !(g.no_paginate || args.limit.is_some() || args.marker.is_some());
@@ -236,6 +234,10 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(EXIT_CONFIG, e),
     };
+    let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
+        Ok(settings) => settings,
+        Err(e) => return fail(EXIT_CONFIG, e),
+    };
     // As the AWS CLI: roles' credentials shared through its cache, MFA codes asked for.
     config.assumed_role_cache = Config::aws_cli_cache_dir(&env);
     config.mfa_prompt = Some(MfaPrompt::new(read_mfa_code));
@@ -258,7 +260,7 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(r) => r,
             Err(e) => return report(&e),
         };
-        let value = output::response_to_json(&response);
+        let value = output::response_to_json(&response, timestamps);
         match format {
             Format::Json => output::render_json(&value),
             Format::Text => output::render_text(&value),
@@ -271,10 +273,10 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(e) => return report(&e),
             };
         match format {
-            Format::Text => output::render_text_pages(&pages, next_token.as_deref()),
+            Format::Text => output::render_text_pages(&pages, next_token.as_deref(), timestamps),
             Format::Json | Format::Table => {
                 let all: Vec<CustomKeyStoresListEntry> = pages.into_iter().flatten().collect();
-                let value = output::paginated_to_json(&all, next_token.as_deref());
+                let value = output::paginated_to_json(&all, next_token.as_deref(), timestamps);
                 if format == Format::Json {
                     output::render_json(&value)
                 } else {
@@ -293,6 +295,33 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
     }
+}
+
+/// The output format — `--output`, else `AWS_DEFAULT_OUTPUT`, else the profile's
+/// `output`, else json — and the profile's `cli_timestamp_format` (else ISO 8601), as
+/// the AWS CLI reads them. A bad value is an error naming where it was set.
+fn output_settings(
+    flag: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<(Format, TimestampFormat), String> {
+    let setting =
+        |key: &str| Config::profile_setting(env, overrides, key).map_err(|e| e.to_string());
+    let (value, origin) = if let Some(flag) = flag {
+        (flag.to_owned(), "--output".to_owned())
+    } else if let Some(v) = env("AWS_DEFAULT_OUTPUT").filter(|v| !v.trim().is_empty()) {
+        (v.trim().to_owned(), "AWS_DEFAULT_OUTPUT".to_owned())
+    } else if let Some(p) = setting("output")? {
+        (p.value, p.origin)
+    } else {
+        ("json".to_owned(), String::new())
+    };
+    let format = value.parse().map_err(|e| format!("{origin}: {e}"))?;
+    let timestamps = match setting("cli_timestamp_format")? {
+        Some(p) => p.value.parse().map_err(|e| format!("{}: {e}", p.origin))?,
+        None => TimestampFormat::Iso8601,
+    };
+    Ok((format, timestamps))
 }
 
 /// Asks on stderr, reads the answer from stdin (which `kms` reads nothing else from).

@@ -35,6 +35,41 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// How timestamps are printed: a profile's `cli_timestamp_format`, as in the AWS CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampFormat {
+    /// `iso8601`, the AWS CLI v2's default: `2019-02-25T21:13:27.775000+00:00`.
+    #[default]
+    Iso8601,
+    /// `wire` (or its older name `none`): as the service sent it, epoch seconds
+    /// (`1551129207.775`, `1600000000`).
+    Wire,
+}
+
+impl std::str::FromStr for TimestampFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "iso8601" => Ok(Self::Iso8601),
+            "wire" | "none" => Ok(Self::Wire),
+            other => Err(format!(
+                "Unknown cli_timestamp_format value: {other}, valid values are \"none\", \"wire\" \
+                 or \"iso8601\""
+            )),
+        }
+    }
+}
+
+impl TimestampFormat {
+    /// `ts` as JSON in this format.
+    pub fn to_json(self, ts: Timestamp) -> Value {
+        match self {
+            Self::Iso8601 => Value::String(cli_timestamp(ts)),
+            Self::Wire => serde_json::to_value(ts).expect("a timestamp is a JSON number"),
+        }
+    }
+}
+
 /// A timestamp as the AWS CLI prints it: `2019-02-25T21:13:27.775000+00:00`
 /// (Python's `isoformat()` in UTC: microseconds only when non-zero).
 pub fn cli_timestamp(ts: Timestamp) -> String {
@@ -84,8 +119,8 @@ pub fn xks_to_json(x: &XksProxyConfigurationType) -> Value {
 }
 
 /// A custom key store entry as JSON, members in the service model's order (as the
-/// AWS CLI prints them), `CreationDate` as ISO 8601.
-pub fn entry_to_json(e: &CustomKeyStoresListEntry) -> Value {
+/// AWS CLI prints them), `CreationDate` in the format `ts`.
+pub fn entry_to_json(e: &CustomKeyStoresListEntry, ts: TimestampFormat) -> Value {
     let mut m = Map::new();
     put_str(&mut m, "CustomKeyStoreId", e.custom_key_store_id.as_deref());
     put_str(
@@ -113,8 +148,8 @@ pub fn entry_to_json(e: &CustomKeyStoresListEntry) -> Value {
         "ConnectionErrorCode",
         e.connection_error_code.as_ref().map(|c| c.as_str()),
     );
-    if let Some(ts) = e.creation_date {
-        m.insert("CreationDate".into(), Value::String(cli_timestamp(ts)));
+    if let Some(date) = e.creation_date {
+        m.insert("CreationDate".into(), ts.to_json(date));
     }
     put_str(
         &mut m,
@@ -129,11 +164,15 @@ pub fn entry_to_json(e: &CustomKeyStoresListEntry) -> Value {
 
 /// The auto-paginated result as the AWS CLI shapes it: `{"CustomKeyStores": [...]}`
 /// plus `"NextToken"` when `--max-items` stopped early.
-pub fn paginated_to_json(entries: &[CustomKeyStoresListEntry], next_token: Option<&str>) -> Value {
+pub fn paginated_to_json(
+    entries: &[CustomKeyStoresListEntry],
+    next_token: Option<&str>,
+    ts: TimestampFormat,
+) -> Value {
     let mut m = Map::new();
     m.insert(
         "CustomKeyStores".into(),
-        Value::Array(entries.iter().map(entry_to_json).collect()),
+        Value::Array(entries.iter().map(|e| entry_to_json(e, ts)).collect()),
     );
     if let Some(t) = next_token {
         m.insert("NextToken".into(), Value::String(t.to_owned()));
@@ -142,12 +181,12 @@ pub fn paginated_to_json(entries: &[CustomKeyStoresListEntry], next_token: Optio
 }
 
 /// One raw response (`--no-paginate`): every member the service sent.
-pub fn response_to_json(r: &DescribeCustomKeyStoresResponse) -> Value {
+pub fn response_to_json(r: &DescribeCustomKeyStoresResponse, ts: TimestampFormat) -> Value {
     let mut m = Map::new();
     if let Some(stores) = &r.custom_key_stores {
         m.insert(
             "CustomKeyStores".into(),
-            Value::Array(stores.iter().map(entry_to_json).collect()),
+            Value::Array(stores.iter().map(|e| entry_to_json(e, ts)).collect()),
         );
     }
     put_str(&mut m, "NextMarker", r.next_marker.as_deref());
@@ -201,10 +240,11 @@ pub fn render_text(value: &Value) -> String {
 pub fn render_text_pages(
     pages: &[Vec<CustomKeyStoresListEntry>],
     next_token: Option<&str>,
+    ts: TimestampFormat,
 ) -> String {
     let mut out = String::new();
     for page in pages {
-        out.push_str(&render_text(&paginated_to_json(page, None)));
+        out.push_str(&render_text(&paginated_to_json(page, None, ts)));
     }
     if let Some(t) = next_token {
         out.push_str("NEXTTOKEN\t");

@@ -210,6 +210,91 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
+    let srv = start(3).await;
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile texty]\noutput = text\ncli_timestamp_format = none\n\
+         [profile yaml]\noutput = yaml\n\
+         [profile bogus]\ncli_timestamp_format = bogus\n",
+    )
+    .unwrap();
+    let ep = srv.endpoint();
+    let describe = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut c = kms(home.path());
+        with_demo_env(&mut c, &ep);
+        c.envs(vars.iter().copied())
+            .args(["describe-custom-key-stores", "--max-items", "1"])
+            .args(args);
+        run(&mut c)
+    };
+    let is_text = |out: &str| out.starts_with("CUSTOMKEYSTORES\t");
+
+    let (code, out, err) = describe(&[("AWS_DEFAULT_OUTPUT", "text")], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(is_text(&out), "{out}");
+    assert!(out.contains("+00:00"), "ISO 8601 by default: {out}");
+    // the profile's output and cli_timestamp_format (none: epoch seconds, as sent)
+    let (code, out, err) = describe(&[("AWS_PROFILE", "texty")], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(is_text(&out), "{out}");
+    assert!(!out.contains("+00:00"), "{out}");
+    assert!(
+        out.split('\t')
+            .any(|f| f.parse::<f64>().is_ok_and(|n| n > 1e9)),
+        "{out}"
+    );
+    // AWS_DEFAULT_OUTPUT beats the profile, --output beats both
+    for (vars, args) in [
+        (
+            &[("AWS_PROFILE", "texty"), ("AWS_DEFAULT_OUTPUT", "json")][..],
+            &[][..],
+        ),
+        (
+            &[("AWS_PROFILE", "texty"), ("AWS_DEFAULT_OUTPUT", "text")][..],
+            &["--output", "json"][..],
+        ),
+    ] {
+        let (code, out, err) = describe(vars, args);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["CustomKeyStores"][0]["CreationDate"].is_number(), "{out}");
+    }
+
+    // bad values: configuration errors that say where they were set
+    let config = aws.join("config").display().to_string();
+    for (vars, names) in [
+        (
+            &[("AWS_DEFAULT_OUTPUT", "yaml9")][..],
+            &["AWS_DEFAULT_OUTPUT", "'yaml9'", "json, table, text"][..],
+        ),
+        (
+            &[("AWS_PROFILE", "yaml")][..],
+            &["output in", &config, "line 5", "'yaml'"][..],
+        ),
+        (
+            &[("AWS_PROFILE", "bogus")][..],
+            &[
+                "cli_timestamp_format in",
+                &config,
+                "Unknown cli_timestamp_format value: bogus, valid values are \"none\", \"wire\" or \"iso8601\"",
+            ][..],
+        ),
+    ] {
+        let (code, out, err) = describe(vars, &[]);
+        assert_eq!(code, 253, "{vars:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        for name in names {
+            assert!(err.contains(name), "{vars:?}: {name} missing from {err}");
+        }
+    }
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn filters_text_and_table_output() {
     let srv = start(5).await;
     let home = tempfile::tempdir().unwrap();

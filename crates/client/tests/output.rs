@@ -1,6 +1,6 @@
 //! Snapshots of the CLI output formats, from fixed data.
 
-use kms_client::output::{self, ResumeToken};
+use kms_client::output::{self, ResumeToken, TimestampFormat};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
     DescribeCustomKeyStoresResponse, Timestamp, XksProxyConfigurationType,
@@ -57,6 +57,35 @@ fn stores() -> Vec<CustomKeyStoresListEntry> {
 }
 
 #[test]
+fn wire_timestamps_are_epoch_seconds_as_the_service_sent_them() {
+    let v = output::paginated_to_json(&stores(), None, TimestampFormat::Wire);
+    let dates: Vec<String> = v["CustomKeyStores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["CreationDate"].to_string())
+        .collect();
+    assert_eq!(dates[..2], ["1499288695.918", "1670000000"]);
+    let text = output::render_text_pages(&[stores()[..1].to_vec()], None, TimestampFormat::Wire);
+    assert!(text.contains("\t1499288695.918\t"), "{text}");
+    for (name, format) in [
+        ("iso8601", TimestampFormat::Iso8601),
+        ("wire", TimestampFormat::Wire),
+        ("none", TimestampFormat::Wire),
+    ] {
+        assert_eq!(name.parse::<TimestampFormat>(), Ok(format));
+    }
+    assert_eq!(
+        "iso".parse::<TimestampFormat>(),
+        Err(
+            "Unknown cli_timestamp_format value: iso, valid values are \"none\", \"wire\" or \
+             \"iso8601\""
+                .to_owned()
+        )
+    );
+}
+
+#[test]
 fn cli_timestamps() {
     assert_eq!(
         output::cli_timestamp(Timestamp::from_millis(1_499_288_695_918)),
@@ -74,7 +103,7 @@ fn cli_timestamps() {
 
 #[test]
 fn json_paginated() {
-    let v = output::paginated_to_json(&stores(), None);
+    let v = output::paginated_to_json(&stores(), None, TimestampFormat::Iso8601);
     insta::assert_snapshot!(output::render_json(&v));
 }
 
@@ -85,7 +114,7 @@ fn json_with_next_token() {
         skip: 1,
     }
     .encode();
-    let v = output::paginated_to_json(&stores()[..1], Some(&token));
+    let v = output::paginated_to_json(&stores()[..1], Some(&token), TimestampFormat::Iso8601);
     insta::assert_snapshot!(output::render_json(&v));
 }
 
@@ -96,13 +125,20 @@ fn json_no_paginate() {
         .next_marker("m-1")
         .truncated(true)
         .build();
-    insta::assert_snapshot!(output::render_json(&output::response_to_json(&r)));
+    insta::assert_snapshot!(output::render_json(&output::response_to_json(
+        &r,
+        TimestampFormat::Iso8601
+    )));
 }
 
 #[test]
 fn json_empty() {
     assert_eq!(
-        output::render_json(&output::paginated_to_json(&[], None)),
+        output::render_json(&output::paginated_to_json(
+            &[],
+            None,
+            TimestampFormat::Iso8601
+        )),
         "{\n    \"CustomKeyStores\": []\n}\n"
     );
 }
@@ -111,18 +147,22 @@ fn json_empty() {
 fn text_pages() {
     let s = stores();
     let pages = vec![s[..2].to_vec(), s[2..].to_vec()];
-    insta::assert_snapshot!(output::render_text_pages(&pages, Some("TOKEN")));
+    insta::assert_snapshot!(output::render_text_pages(
+        &pages,
+        Some("TOKEN"),
+        TimestampFormat::Iso8601
+    ));
 }
 
 #[test]
 fn table() {
-    let v = output::paginated_to_json(&stores(), None);
+    let v = output::paginated_to_json(&stores(), None, TimestampFormat::Iso8601);
     insta::assert_snapshot!(output::render_table("DescribeCustomKeyStores", &v));
 }
 
 #[test]
 fn table_without_nested() {
-    let v = output::paginated_to_json(&stores()[..1], Some("TOKEN"));
+    let v = output::paginated_to_json(&stores()[..1], Some("TOKEN"), TimestampFormat::Iso8601);
     insta::assert_snapshot!(output::render_table("DescribeCustomKeyStores", &v));
 }
 
