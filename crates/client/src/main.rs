@@ -35,7 +35,13 @@ const OPERATION: &str = "DescribeCustomKeyStores";
 /// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,
 /// 254 the service returned an error, 255 any other failure (e.g. connection).
 #[derive(Debug, Parser)]
-#[command(name = "kms", version, propagate_version = true)]
+// As the AWS CLI: a repeated option takes its last value.
+#[command(
+    name = "kms",
+    version,
+    propagate_version = true,
+    args_override_self = true
+)]
 struct Cli {
     #[command(flatten, next_help_heading = "Global options")]
     global: Global,
@@ -94,6 +100,7 @@ enum Command {
     /// then printed, to pass to --starting-token), --page-size to set how many stores
     /// each call asks for, or --no-paginate (or the raw --limit / --marker parameters)
     /// for a single call.
+    #[command(args_override_self = true)]
     DescribeCustomKeyStores(DescribeArgs),
 }
 

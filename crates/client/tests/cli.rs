@@ -295,6 +295,44 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_option_takes_its_last_value() {
+    let srv = start(5).await;
+    let home = tempfile::tempdir().unwrap();
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &srv.endpoint());
+    c.args([
+        "--output",
+        "table",
+        "describe-custom-key-stores",
+        "--output",
+        "text",
+        "--output",
+        "json",
+        "--region",
+        "eu-west-1",
+        "--region",
+        kms_server::demo::REGION,
+        "--page-size",
+        "1000",
+        "--page-size",
+        "2",
+        "--max-items",
+        "1",
+        "--max-items",
+        "3",
+        "--debug",
+        "--debug",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(store_ids(&v).len(), 3);
+    // two calls of 2: the last --page-size
+    assert_eq!(err.matches("\"Limit\":2").count(), 2, "{err}");
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn filters_text_and_table_output() {
     let srv = start(5).await;
     let home = tempfile::tempdir().unwrap();
