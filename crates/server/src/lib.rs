@@ -29,6 +29,7 @@ pub mod sigv4;
 pub mod store;
 pub mod tls;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ pub use service::KmsService;
 pub use tls::{TlsConfig, TlsError};
 
 use marker::MarkerKey;
-use store::{MemoryStore, Owner};
+use store::{MemoryStore, Owner, Record};
 
 /// Default listen address of the `kms-server` binary.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4599";
@@ -66,7 +67,9 @@ pub struct ServerConfig {
     stores: Arc<Vec<(Owner, KeyStore)>>,
     /// The `--data` file the stores came from, for [`ServerConfig::reload_data`].
     data_file: Option<std::path::PathBuf>,
-    generated: u64,
+    /// How many generated stores were added, and the number of the last one.
+    generated: usize,
+    last_generated: u64,
     fail_rate: f64,
     marker_key: Option<String>,
     header_read_timeout: Duration,
@@ -81,6 +84,7 @@ impl ServerConfig {
             stores: Arc::new(Vec::new()),
             data_file: None,
             generated: 0,
+            last_generated: 0,
             fail_rate: 0.0,
             marker_key: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
@@ -103,6 +107,18 @@ impl ServerConfig {
         Self::new(FileConfig::demo()).with_key_stores(stores)
     }
 
+    /// Replaces the stores with the demo stores this configuration serves (those of its
+    /// accounts, in its regions): what `kms-server --config FILE` starts with.
+    pub fn with_demo_stores(self) -> Self {
+        let stores = Self::demo()
+            .stores()
+            .iter()
+            .filter(|(owner, _)| self.serves(owner))
+            .cloned()
+            .collect();
+        self.with_key_stores(stores)
+    }
+
     /// Replaces the stores (e.g. with those of [`data::load`]); they no longer come from
     /// a data file, so [`Self::reload_data`] has nothing to read.
     pub fn with_key_stores(mut self, stores: Vec<(Owner, KeyStore)>) -> Self {
@@ -111,21 +127,38 @@ impl ServerConfig {
         self
     }
 
+    /// Whether a request can reach `owner`'s stores: its account is configured and its
+    /// region served.
+    pub fn serves(&self, owner: &Owner) -> bool {
+        self.file.regions.contains(&owner.region)
+            && self.file.accounts.iter().any(|a| a.id == owner.account)
+    }
+
     /// Replaces the stores with those of a `--data` file, refusing stores in a region
-    /// this configuration does not serve.
+    /// this configuration does not serve or of an account it does not have.
     pub fn with_data_file(self, path: &Path) -> Result<Self, DataError> {
         let stores = data::load(path)?;
-        if let Some((owner, _)) = stores
-            .iter()
-            .find(|(o, _)| !self.file.regions.contains(&o.region))
-        {
-            return Err(DataError(format!(
-                "{}: stores of account {} are in region {}, which is not served (regions: {})",
-                path.display(),
-                owner.account,
-                owner.region,
-                self.file.regions.join(", ")
-            )));
+        if let Some((owner, _)) = stores.iter().find(|(o, _)| !self.serves(o)) {
+            let why = if self.file.regions.contains(&owner.region) {
+                format!(
+                    "account {} is not in the configuration (accounts: {})",
+                    owner.account,
+                    self.file
+                        .accounts
+                        .iter()
+                        .map(|a| a.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "stores of account {} are in region {}, which is not served (regions: {})",
+                    owner.account,
+                    owner.region,
+                    self.file.regions.join(", ")
+                )
+            };
+            return Err(DataError(format!("{}: {why}", path.display())));
         }
         let mut config = self.with_key_stores(stores);
         config.data_file = Some(path.to_owned());
@@ -145,29 +178,56 @@ impl ServerConfig {
         let Some(path) = &self.data_file else {
             return Ok(None);
         };
-        let generated = usize::try_from(self.generated).unwrap_or(usize::MAX);
         let mut fresh = self.clone();
         fresh.generated = 0;
+        fresh.last_generated = 0;
         Ok(Some(
-            fresh.with_data_file(path)?.with_generated_stores(generated),
+            fresh
+                .with_data_file(path)?
+                .with_generated_stores(self.generated),
         ))
     }
 
-    /// Adds `n` generated valid stores in the demo account and region
-    /// (ids `cks-<17 hex>`, names `store-000001`...).
+    /// Where generated stores go: the configuration's first account, in its first
+    /// region (for the demo, account 111122223333 in us-east-1).
+    pub fn generated_stores_owner(&self) -> Owner {
+        Owner::new(
+            self.file
+                .accounts
+                .first()
+                .map_or(demo::ACCOUNT_ID, |a| a.id.as_str()),
+            self.file
+                .regions
+                .first()
+                .map_or(demo::REGION, String::as_str),
+        )
+    }
+
+    /// Adds `n` generated valid stores (ids `cks-<17 hex>`, names `store-000001`...)
+    /// for [`Self::generated_stores_owner`]. A number whose id or name one of that
+    /// owner's stores already has is skipped, so that every store stays.
     pub fn with_generated_stores(mut self, n: usize) -> Self {
-        let start = self.generated + 1;
-        let end = self.generated + n as u64;
+        let owner = self.generated_stores_owner();
+        let (ids, names): (HashSet<String>, HashSet<String>) = self
+            .stores
+            .iter()
+            .filter(|(o, _)| *o == owner)
+            .map(|(_, s)| (s.id().to_owned(), s.name().to_owned()))
+            .unzip();
         let stores = Arc::make_mut(&mut self.stores);
         stores.reserve(n);
-        for i in start..=end {
-            stores.push((
-                Owner::new(demo::ACCOUNT_ID, demo::REGION),
-                KeyStore::new(demo::generated_store(i))
-                    .expect("generated stores have ids and names"),
-            ));
+        let mut added = 0;
+        while added < n {
+            self.last_generated += 1;
+            let store = KeyStore::new(demo::generated_store(self.last_generated))
+                .expect("generated stores have ids and names");
+            if ids.contains(store.id()) || names.contains(store.name()) {
+                continue;
+            }
+            stores.push((owner.clone(), store));
+            added += 1;
         }
-        self.generated = end;
+        self.generated += n;
         self
     }
 
@@ -233,12 +293,34 @@ impl ServerConfig {
         }
     }
 
-    /// An in-memory store holding [`Self::stores`].
+    /// An in-memory store holding [`Self::stores`]; two stores of one account and
+    /// region with the same id or name are an error naming them (neither is dropped).
     pub fn memory_store(&self) -> std::io::Result<MemoryStore<KeyStore>> {
+        let invalid = |message: String| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("stores: {message}"),
+            )
+        };
+        let mut ids = HashSet::with_capacity(self.stores.len());
+        let mut names = HashSet::with_capacity(self.stores.len());
+        for (owner, store) in self.stores.iter() {
+            for (seen, what, value) in [
+                (&mut ids, "id", store.id()),
+                (&mut names, "name", store.name()),
+            ] {
+                if !seen.insert((owner, value)) {
+                    return Err(invalid(format!(
+                        "account {} region {} has two stores with the {what} '{value}'",
+                        owner.account, owner.region
+                    )));
+                }
+            }
+        }
         let store = MemoryStore::new();
-        store.bulk_load(self.stores.iter().cloned()).map_err(|e| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("stores: {e}"))
-        })?;
+        store
+            .bulk_load(self.stores.iter().cloned())
+            .map_err(|e| invalid(e.to_string()))?;
         Ok(store)
     }
 

@@ -107,8 +107,9 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let mut config = match &args.config {
-        Some(path) => ServerConfig::new(FileConfig::load(path).map_err(|e| e.to_string())?)
-            .with_key_stores(ServerConfig::demo().stores().to_vec()),
+        Some(path) => {
+            ServerConfig::new(FileConfig::load(path).map_err(|e| e.to_string())?).with_demo_stores()
+        }
         None => ServerConfig::demo(),
     };
     if let Some(path) = &args.data {

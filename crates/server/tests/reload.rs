@@ -77,6 +77,139 @@ fn reload_data_reads_the_file_again_and_keeps_generated_stores() {
     assert!(matches!(replaced.reload_data(), Ok(None)));
 }
 
+/// Generated stores never replace a store of the file nor clash with one: numbers whose
+/// id or name the file already uses are skipped, also when the file is read again.
+#[test]
+fn generated_stores_skip_the_ids_and_names_the_data_file_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stores.json");
+    let file = json!({"Stores": [{"AccountId": demo::ACCOUNT_ID, "Region": demo::REGION, "CustomKeyStores": [
+        {"CustomKeyStoreId": "cks-00000000000000001", "CustomKeyStoreName": "mine"},
+        {"CustomKeyStoreId": "cks-1234567890abcdef0", "CustomKeyStoreName": "store-000002"},
+    ]}]});
+    std::fs::write(&path, file.to_string()).unwrap();
+    let config = ServerConfig::demo()
+        .with_data_file(&path)
+        .unwrap()
+        .with_generated_stores(3);
+    let names = |config: &ServerConfig| {
+        config
+            .stores()
+            .iter()
+            .map(|(_, s)| s.entry().custom_key_store_name.unwrap())
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        "mine",
+        "store-000002",
+        "store-000003",
+        "store-000004",
+        "store-000005",
+    ];
+    assert_eq!(names(&config), expected);
+    let store = config.memory_store().expect("no two stores clash");
+    let owner = kms_server::store::Owner::new(demo::ACCOUNT_ID, demo::REGION);
+    let mine = store.get(&owner, "cks-00000000000000001").unwrap();
+    assert_eq!(mine.entry().custom_key_store_name.as_deref(), Some("mine"));
+    let fresh = config.reload_data().unwrap().unwrap();
+    assert_eq!(names(&fresh), expected);
+}
+
+/// Stores given as a library value that clash are an error naming them; neither is
+/// dropped silently.
+#[test]
+fn clashing_stores_are_an_error_naming_them() {
+    let owner = kms_server::store::Owner::new(demo::ACCOUNT_ID, demo::REGION);
+    let store = |id: &str, name: &str| {
+        let entry = kms_types::CustomKeyStoresListEntry::builder()
+            .custom_key_store_id(id)
+            .custom_key_store_name(name)
+            .build();
+        (owner.clone(), kms_server::KeyStore::new(entry).unwrap())
+    };
+    for (stores, expected) in [
+        (
+            vec![store("cks-1", "a"), store("cks-1", "b")],
+            "stores: account 111122223333 region us-east-1 has two stores with the id 'cks-1'",
+        ),
+        (
+            vec![store("cks-1", "a"), store("cks-2", "a")],
+            "stores: account 111122223333 region us-east-1 has two stores with the name 'a'",
+        ),
+    ] {
+        let error = ServerConfig::demo()
+            .with_key_stores(stores)
+            .memory_store()
+            .unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+}
+
+/// Generated stores belong to the configuration's first account and region, so that a
+/// configuration without the demo account or region can reach them; a data file of an
+/// account the configuration does not have is refused.
+#[test]
+fn generated_stores_and_data_files_follow_the_configuration() {
+    let file = kms_server::config::FileConfig::from_toml(
+        r#"
+regions = ["eu-west-1", "eu-central-1"]
+[[accounts]]
+id = "999988887777"
+[[accounts.principals]]
+arn = "arn:aws:iam::999988887777:user/ci"
+actions = ["kms:*"]
+[[accounts.principals.access_keys]]
+id = "AKIAIOSFODNN7CITESTS"
+secret = "ci-secret"
+"#,
+    )
+    .unwrap();
+    // None of the demo stores is reachable with this configuration.
+    assert!(
+        ServerConfig::new(file.clone())
+            .with_demo_stores()
+            .stores()
+            .is_empty()
+    );
+    let demo_file = kms_server::FileConfig::demo();
+    assert_eq!(
+        ServerConfig::new(demo_file).with_demo_stores().stores(),
+        ServerConfig::demo().stores()
+    );
+    let config = ServerConfig::new(file).with_generated_stores(2);
+    let owner = kms_server::store::Owner::new("999988887777", "eu-west-1");
+    assert_eq!(config.generated_stores_owner(), owner);
+    assert!(config.stores().iter().all(|(o, _)| *o == owner));
+    assert_eq!(config.stores().len(), 2);
+    assert!(config.serves(&owner));
+    assert!(!config.serves(&kms_server::store::Owner::new(
+        demo::ACCOUNT_ID,
+        "eu-west-1"
+    )));
+    assert!(!config.serves(&kms_server::store::Owner::new("999988887777", demo::REGION)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stores.json");
+    let data = |account: &str| {
+        json!({"Stores": [{"AccountId": account, "Region": "eu-west-1", "CustomKeyStores": [
+            {"CustomKeyStoreId": "cks-1234567890abcdef0", "CustomKeyStoreName": "x"}]}]})
+        .to_string()
+    };
+    std::fs::write(&path, data(demo::ACCOUNT_ID)).unwrap();
+    let error = config
+        .clone()
+        .with_data_file(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error
+            .ends_with("account 111122223333 is not in the configuration (accounts: 999988887777)"),
+        "{error}"
+    );
+    std::fs::write(&path, data("999988887777")).unwrap();
+    assert_eq!(config.with_data_file(&path).unwrap().stores().len(), 1);
+}
+
 /// The binary under SIGHUP (unix only).
 #[cfg(unix)]
 mod sighup {
