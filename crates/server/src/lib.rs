@@ -248,7 +248,8 @@ impl ServerConfig {
         self
     }
 
-    /// How long a client may take to send a request's headers.
+    /// How long a client may take to send a request's headers, and then its body
+    /// (a body still incomplete then gets `408 RequestTimeoutException`).
     pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -354,7 +355,8 @@ pub async fn serve_router(
     router: Router,
     addr: SocketAddr,
 ) -> std::io::Result<RunningServer> {
-    let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate);
+    let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate)
+        .with_body_read_timeout(config.header_read_timeout);
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());

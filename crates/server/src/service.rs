@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -48,6 +48,7 @@ pub struct Shared {
 #[derive(Debug, Clone)]
 pub struct KmsService {
     shared: Arc<Shared>,
+    body_read_timeout: Duration,
 }
 
 impl KmsService {
@@ -65,7 +66,16 @@ impl KmsService {
                 },
                 body_limit: MAX_BODY_BYTES,
             }),
+            body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
         }
+    }
+
+    /// How long a client may take to send a request's body once its headers are in
+    /// (10 s by default); a body still incomplete then gets `408
+    /// RequestTimeoutException` and the connection is closed.
+    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
     }
 
     /// Answers one request (never fails: every problem is a JSON error response).
@@ -216,13 +226,25 @@ impl KmsService {
             outcome.close = true;
             return too_large();
         }
-        let body = match read_body(body, shared.body_limit).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => {
+        let read = read_body(body, shared.body_limit);
+        let body = match self.within_body_read_timeout(read).await {
+            None => {
+                outcome.close = true;
+                return Reply::error(
+                    408,
+                    "RequestTimeoutException",
+                    format!(
+                        "The request body did not arrive within {} ms of its headers",
+                        self.body_read_timeout.as_millis()
+                    ),
+                );
+            }
+            Some(Ok(body)) => body,
+            Some(Err(BodyError::TooLarge)) => {
                 outcome.close = true;
                 return too_large();
             }
-            Err(BodyError::Read(e)) => {
+            Some(Err(BodyError::Read(e))) => {
                 outcome.close = true;
                 return Reply::error(
                     400,
@@ -279,6 +301,26 @@ impl KmsService {
             request_id: request_id.to_owned(),
         };
         route.call(ctx, &body, parts.uri.query()).await
+    }
+}
+
+impl KmsService {
+    /// `read`, or `None` when it is not done within the body read timeout. A body
+    /// that is already in (the usual case: it came with the headers) sets no timer.
+    async fn within_body_read_timeout<F: Future>(&self, read: F) -> Option<F::Output> {
+        let mut read = std::pin::pin!(read);
+        if let Poll::Ready(done) =
+            std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await
+        {
+            return Some(done);
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Not on tokio (an embedder's executor): no timer to wait with.
+            return Some(read.await);
+        }
+        tokio::time::timeout(self.body_read_timeout, read)
+            .await
+            .ok()
     }
 }
 

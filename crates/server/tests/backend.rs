@@ -136,6 +136,41 @@ async fn shutdown_completes_in_flight_requests() {
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
+/// A body that stops arriving gets 408 and the connection is closed, so that a stuck
+/// client holds neither a connection nor a graceful shutdown for ever.
+#[tokio::test]
+async fn slow_bodies_are_cut_off() {
+    let server =
+        start(ServerConfig::demo().with_header_read_timeout(Duration::from_millis(200))).await;
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\
+              x-amz-target: TrentService.DescribeCustomKeyStores\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "connection closed by the server");
+    let answer = String::from_utf8_lossy(&buf);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        answer.contains(
+            r#"{"__type":"RequestTimeoutException","message":"The request body did not arrive within 200 ms of its headers"}"#
+        ),
+        "{answer}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server.shutdown()).await;
+    assert!(stopped.is_ok(), "nothing holds the shutdown");
+}
+
 #[tokio::test]
 async fn slow_headers_are_cut_off() {
     let server =
