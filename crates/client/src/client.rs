@@ -335,12 +335,9 @@ impl Client {
             Error::is_retryable,
         )
         .await;
-        result.map_err(|e| match e {
-            Error::Throttling { meta, .. } => Error::Throttling {
-                meta,
-                attempts: last_attempt,
-            },
-            other => other,
+        result.map_err(|mut e| {
+            e.set_attempts(last_attempt, max);
+            e
         })
     }
 
@@ -386,13 +383,16 @@ impl Client {
                 body,
             });
         }
-        let error_parts = aws_json::parse_error(header("x-amzn-errortype"), &body);
+        let (code, message) =
+            error_code_and_message(parts.status, header("x-amzn-errortype"), &body);
         let meta = ErrorMeta {
             operation: op.name,
             status,
-            code: error_parts.code,
-            message: error_parts.message,
+            code,
+            message,
             request_id,
+            attempts: attempt,
+            max_attempts_reached: false,
         };
         let modeled = meta
             .code
@@ -531,6 +531,33 @@ impl Client {
     pub fn describe_custom_key_stores(&self) -> crate::operation::DescribeCustomKeyStoresFluent {
         crate::operation::DescribeCustomKeyStoresFluent::new(self.clone())
     }
+}
+
+/// The code and message of an error response. A body that is not awsJson is read as
+/// botocore reads it: none, or an HTML page (a proxy's or load balancer's `502 Bad
+/// Gateway`), gives no code and the status's reason phrase as the message; other text is
+/// the message itself.
+fn error_code_and_message(
+    status: http::StatusCode,
+    error_type: Option<&str>,
+    body: &[u8],
+) -> (Option<String>, Option<String>) {
+    let parts = aws_json::parse_error(error_type, body);
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let html = text
+        .get(..5)
+        .is_some_and(|start| start.eq_ignore_ascii_case("<html"))
+        || text
+            .get(..14)
+            .is_some_and(|start| start.eq_ignore_ascii_case("<!doctype html"));
+    if text.is_empty() || html {
+        let reason = status.canonical_reason().map(str::to_owned);
+        return (parts.code, parts.message.or(reason));
+    }
+    let json = serde_json::from_str::<serde_json::Value>(text).is_ok();
+    let message = parts.message.or_else(|| (!json).then(|| text.to_owned()));
+    (parts.code, message)
 }
 
 /// A successful response: its status, request id and body.

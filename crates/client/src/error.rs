@@ -25,6 +25,11 @@ pub struct ErrorMeta {
     pub message: Option<String>,
     /// `x-amzn-RequestId`, else `x-amz-request-id`.
     pub request_id: Option<String>,
+    /// How many attempts the call made, this response's included (1: not retried).
+    pub attempts: u32,
+    /// Whether the call gave up because its attempts ran out on a retryable error (the
+    /// AWS CLI then says `(reached max retries: N)`, N being `attempts - 1`).
+    pub max_attempts_reached: bool,
 }
 
 impl ErrorMeta {
@@ -228,6 +233,28 @@ impl Error {
                 .or_else(|| meta.message.clone()),
             Self::InvalidInput { error, .. } => Some(error.to_string()),
             other => other.meta().and_then(|m| m.message.clone()),
+        }
+    }
+
+    fn meta_mut(&mut self) -> Option<&mut ErrorMeta> {
+        match self {
+            Self::DescribeCustomKeyStores { meta, .. }
+            | Self::Throttling { meta, .. }
+            | Self::Auth { meta, .. } => Some(meta),
+            Self::Validation(meta) | Self::Service(meta) => Some(meta),
+            _ => None,
+        }
+    }
+
+    /// Records, for an error response, how many attempts the call made out of `max`.
+    pub(crate) fn set_attempts(&mut self, attempts: u32, max: u32) {
+        let reached = attempts >= max && self.is_retryable();
+        if let Self::Throttling { attempts: a, .. } = self {
+            *a = attempts;
+        }
+        if let Some(meta) = self.meta_mut() {
+            meta.attempts = attempts;
+            meta.max_attempts_reached = reached;
         }
     }
 

@@ -184,14 +184,23 @@ fn report(e: &Error) -> ExitCode {
         }
         Error::Config(c) => fail(EXIT_CONFIG, c),
         Error::Credentials(c) => fail(EXIT_CONFIG, c),
-        e if e.is_service_error() => fail(
-            EXIT_SERVICE,
-            format!(
-                "An error occurred ({}) when calling the {OPERATION} operation: {}",
-                e.code().unwrap_or_default(),
-                e.message().unwrap_or_default()
-            ),
-        ),
+        e if e.is_service_error() => {
+            // botocore's wording: the retries (attempts after the first) when they ran out.
+            let retries = match e.meta() {
+                Some(m) if m.max_attempts_reached => {
+                    format!(" (reached max retries: {})", m.attempts.saturating_sub(1))
+                }
+                _ => String::new(),
+            };
+            fail(
+                EXIT_SERVICE,
+                format!(
+                    "An error occurred ({}) when calling the {OPERATION} operation{retries}: {}",
+                    e.code().unwrap_or_default(),
+                    e.message().unwrap_or_default()
+                ),
+            )
+        }
         other => fail(EXIT_OTHER, other),
     }
 }

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use kms_server::{ServerConfig, demo};
 
+mod common;
+
 const KMS: &str = env!("CARGO_BIN_EXE_kms");
 
 /// A `kms` command with a clean environment: HOME in `home`, instance metadata off.
@@ -330,6 +332,61 @@ async fn a_repeated_option_takes_its_last_value() {
     // two calls of 2: the last --page-size
     assert_eq!(err.matches("\"Limit\":2").count(), 2, "{err}");
     srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted() {
+    let home = tempfile::tempdir().unwrap();
+    for (status, body, code, message) in [
+        (502, "<html>Bad Gateway</html>", "502", "Bad Gateway"),
+        (500, "", "500", "Internal Server Error"),
+        (
+            503,
+            "{\"__type\":\"KMSInternalException\",\"message\":\"try again\"}",
+            "KMSInternalException",
+            "try again",
+        ),
+    ] {
+        let endpoint = common::Scripted::start(move |_, _| Some((status, body.to_owned())))
+            .await
+            .url;
+        for (attempts, retries) in [(None, 2), (Some("2"), 1)] {
+            let mut c = kms(home.path());
+            with_demo_env(&mut c, &endpoint);
+            if let Some(n) = attempts {
+                c.env("AWS_MAX_ATTEMPTS", n);
+            }
+            c.arg("describe-custom-key-stores");
+            let (code_, _, err) = run(&mut c);
+            assert_eq!(code_, 254, "{err}");
+            assert_eq!(
+                err,
+                format!(
+                    "An error occurred ({code}) when calling the DescribeCustomKeyStores \
+                     operation (reached max retries: {retries}): {message}\n"
+                )
+            );
+        }
+    }
+    // an error that is not retried says nothing of retries
+    let endpoint = common::Scripted::start(|_, _| {
+        Some((
+            400,
+            "{\"__type\":\"CustomKeyStoreNotFoundException\",\"message\":\"none\"}".to_owned(),
+        ))
+    })
+    .await
+    .url;
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &endpoint);
+    c.arg("describe-custom-key-stores");
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 254, "{err}");
+    assert_eq!(
+        err,
+        "An error occurred (CustomKeyStoreNotFoundException) when calling the \
+         DescribeCustomKeyStores operation: none\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

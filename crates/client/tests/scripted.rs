@@ -284,6 +284,34 @@ async fn server_error_three_times_gives_up_with_the_last_error() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_json_keeps_the_status_and_gives_the_reason_phrase() {
+    for (status, body, message) in [
+        (502, "<html><body>Bad Gateway</body></html>", "Bad Gateway"),
+        (503, "  <!DOCTYPE html><html></html>", "Service Unavailable"),
+        (500, "", "Internal Server Error"),
+        (403, "", "Forbidden"),
+        (504, "upstream timed out", "upstream timed out"),
+    ] {
+        let s = Scripted::start(vec![json(status, body)]).await;
+        let err = client_for(&s, demo_creds())
+            .describe_custom_key_stores()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Service(_)), "{err:?}");
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(err.code(), Some(status.to_string()));
+        assert_eq!(err.message().as_deref(), Some(message), "{body:?}");
+        assert_eq!(err.request_id(), Some("req-1234"));
+        let meta = err.meta().unwrap();
+        let retried = status >= 500;
+        assert_eq!(meta.attempts, if retried { 3 } else { 1 });
+        assert_eq!(meta.max_attempts_reached, retried);
+        assert!(err.to_string().contains(message), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn kms_internal_exception_is_typed_and_retried() {
     let s = Scripted::start(vec![error(500, "KMSInternalException", "internal")]).await;
     let err = client_for(&s, demo_creds())
