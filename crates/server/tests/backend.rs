@@ -136,26 +136,32 @@ async fn shutdown_completes_in_flight_requests() {
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
-/// A body that stops arriving gets 408 and the connection is closed, so that a stuck
-/// client holds neither a connection nor a graceful shutdown for ever.
-#[tokio::test]
-async fn slow_bodies_are_cut_off() {
+/// Sends `start` of a request to a server with a 200 ms read timeout and never the rest;
+/// answers what the server sent before it closed the connection (at most 20 s), and
+/// the server.
+async fn stall_after(start_of_request: &[u8]) -> (kms_server::RunningServer, Vec<u8>) {
     let server =
         start(ServerConfig::demo().with_header_read_timeout(Duration::from_millis(200))).await;
     let mut stream = tokio::net::TcpStream::connect(server.local_addr())
         .await
         .unwrap();
-    stream
-        .write_all(
-            b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\
-              x-amz-target: TrentService.DescribeCustomKeyStores\r\n\r\n{",
-        )
-        .await
-        .unwrap();
+    stream.write_all(start_of_request).await.unwrap();
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "connection closed by the server");
-    let answer = String::from_utf8_lossy(&buf);
+    (server, buf)
+}
+
+/// A body that stops arriving gets 408 and the connection is closed, so that a stuck
+/// client holds neither a connection nor a graceful shutdown for ever.
+#[tokio::test]
+async fn slow_bodies_are_cut_off() {
+    let (server, answer) = stall_after(
+        b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\
+          x-amz-target: TrentService.DescribeCustomKeyStores\r\n\r\n{",
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
     assert!(
         answer.contains(
@@ -171,20 +177,9 @@ async fn slow_bodies_are_cut_off() {
     assert!(stopped.is_ok(), "nothing holds the shutdown");
 }
 
+/// Headers that never end: the server closes the connection by itself.
 #[tokio::test]
 async fn slow_headers_are_cut_off() {
-    let server =
-        start(ServerConfig::demo().with_header_read_timeout(Duration::from_millis(200))).await;
-    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
-        .await
-        .unwrap();
-    stream
-        .write_all(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n")
-        .await
-        .unwrap();
-    // Never finish the headers: the server must close the connection by itself.
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
-    assert!(read.is_ok(), "connection closed by the server");
+    let (server, _) = stall_after(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n").await;
     server.shutdown().await;
 }
