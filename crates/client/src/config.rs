@@ -1090,15 +1090,19 @@ fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
 
 fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
     let v = value.trim();
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"));
-    let host_ok = rest.is_some_and(|r| {
+    // The scheme is case-insensitive (RFC 3986): `HTTP://` is `http://`.
+    let split = v
+        .split_once("://")
+        .map(|(scheme, rest)| (scheme.to_ascii_lowercase(), rest));
+    let rest = split
+        .as_ref()
+        .filter(|(scheme, _)| scheme == "http" || scheme == "https");
+    let host_ok = rest.is_some_and(|(_, r)| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !host.contains(char::is_whitespace) && !r.contains(['?', '#'])
     });
-    if host_ok {
-        Ok(v.trim_end_matches('/').to_string())
+    if let (true, Some((scheme, rest))) = (host_ok, rest) {
+        Ok(format!("{scheme}://{}", rest.trim_end_matches('/')))
     } else {
         Err(ConfigError::InvalidEndpoint {
             value: value.to_string(),
@@ -2769,6 +2773,31 @@ region = ap-southeast-2
         let e = f.resolve().unwrap_err();
         assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
         assert!(e.to_string().contains("AWS_ENDPOINT_URL_KMS"), "{e}");
+    }
+
+    #[test]
+    fn the_endpoint_scheme_is_case_insensitive() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "us-east-1");
+        for (given, endpoint) in [
+            ("HTTP://127.0.0.1:4599/", "http://127.0.0.1:4599"),
+            ("Https://kms.example", "https://kms.example"),
+        ] {
+            let o = Overrides {
+                endpoint_url: Some(given.into()),
+                ..Overrides::default()
+            };
+            assert_eq!(f.resolve_with(&o).unwrap().endpoint, endpoint);
+        }
+        let o = Overrides {
+            endpoint_url: Some("ftp://kms.example".into()),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            f.resolve_with(&o).unwrap_err(),
+            ConfigError::InvalidEndpoint { .. }
+        ));
     }
 
     // --- retry ------------------------------------------------------------------
