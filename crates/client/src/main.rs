@@ -118,13 +118,15 @@ struct DescribeArgs {
 
     /// How many stores each service call returns at most (the Limit parameter,
     /// 1-1000). It does not limit the total printed; see --max-items.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32))]
     page_size: Option<i32>,
 
     /// Print at most this many stores in total; if more remain, a NextToken is
     /// printed to resume with --starting-token.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_items: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    max_items: Option<i64>,
 
     /// Resume where a previous run stopped: the NextToken it printed (a raw NextMarker
     /// is accepted too).
@@ -134,7 +136,8 @@ struct DescribeArgs {
     /// The raw Limit parameter, as in the AWS CLI: one call that returns at most N
     /// stores, printed with NextMarker and Truncated (like --no-paginate). Not with
     /// --page-size, --max-items or --starting-token.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32))]
     limit: Option<i32>,
 
     /// The raw Marker parameter, as in the AWS CLI: one call that starts at this
@@ -254,6 +257,16 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(EXIT_CONFIG, e),
     };
+    // As the AWS CLI (botocore): only the minimums are checked before sending; the
+    // service checks the rest (its ValidationException exits 254).
+    config.validate_input = false;
+    let problems = too_small(&args, start.marker.as_deref());
+    if !problems.is_empty() {
+        return fail(
+            EXIT_USAGE,
+            format!("Parameter validation failed:\n{}", problems.join("\n")),
+        );
+    }
     // As the AWS CLI: roles' credentials shared through its cache, MFA codes asked for.
     config.assumed_role_cache = Config::aws_cli_cache_dir(&env);
     config.mfa_prompt = Some(MfaPrompt::new(read_mfa_code));
@@ -313,6 +326,39 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// botocore's checks of the parameters (the model's minimums: every member's is 1), in
+/// its wording, in the model's member order.
+fn too_small(args: &DescribeArgs, token_marker: Option<&str>) -> Vec<String> {
+    let strings = [
+        ("CustomKeyStoreId", args.custom_key_store_id.as_deref()),
+        ("CustomKeyStoreName", args.custom_key_store_name.as_deref()),
+    ];
+    let mut problems: Vec<String> = strings
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let length = value?.chars().count();
+            (length < 1).then(|| {
+                format!("Invalid length for parameter {name}, value: {length}, valid min length: 1")
+            })
+        })
+        .collect();
+    if let Some(limit) = args.page_size.or(args.limit).filter(|l| *l < 1) {
+        problems.push(format!(
+            "Invalid value for parameter Limit, value: {limit}, valid min value: 1"
+        ));
+    }
+    if let Some(length) = token_marker
+        .or(args.marker.as_deref())
+        .map(|m| m.chars().count())
+        .filter(|l| *l < 1)
+    {
+        problems.push(format!(
+            "Invalid length for parameter Marker, value: {length}, valid min length: 1"
+        ));
+    }
+    problems
+}
+
 /// The output format — `--output`, else `AWS_DEFAULT_OUTPUT`, else the profile's
 /// `output`, else json — and the profile's `cli_timestamp_format` (else ISO 8601), as
 /// the AWS CLI reads them. A bad value is an error naming where it was set.
@@ -360,7 +406,7 @@ fn read_mfa_code(prompt: &str) -> std::io::Result<String> {
 async fn collect_pages(
     mut pages: kms_client::Paginator<kms_types::DescribeCustomKeyStores>,
     start: ResumeToken,
-    max_items: Option<u64>,
+    max_items: Option<i64>,
 ) -> Result<(Vec<Vec<CustomKeyStoresListEntry>>, Option<String>), Error> {
     let max = max_items.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
     let mut out: Vec<Vec<CustomKeyStoresListEntry>> = Vec::new();

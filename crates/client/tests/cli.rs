@@ -483,14 +483,49 @@ async fn exit_codes_and_error_wording() {
         "{err}"
     );
 
-    // parameter validation before sending: 252
+    // parameter validation before sending, as botocore's (minimums only): 252
+    for (args, expected) in [
+        (
+            &["--page-size", "0"][..],
+            "Invalid value for parameter Limit, value: 0, valid min value: 1",
+        ),
+        (
+            &["--limit", "-1"][..],
+            "Invalid value for parameter Limit, value: -1, valid min value: 1",
+        ),
+        (
+            &["--custom-key-store-name", "", "--marker", ""][..],
+            "Invalid length for parameter CustomKeyStoreName, value: 0, valid min length: 1\n\
+             Invalid length for parameter Marker, value: 0, valid min length: 1",
+        ),
+    ] {
+        let mut c = kms(home.path());
+        with_demo_env(&mut c, &ep);
+        c.arg("describe-custom-key-stores").args(args);
+        let (code, _, err) = run(&mut c);
+        assert_eq!(code, 252, "{err}");
+        assert_eq!(err, format!("Parameter validation failed:\n{expected}\n"));
+    }
+    // the maximums are the service's to check, as in the AWS CLI v2: 254
     let mut c = kms(home.path());
     with_demo_env(&mut c, &ep);
-    c.args(["describe-custom-key-stores", "--page-size", "0"]);
+    c.args(["describe-custom-key-stores", "--page-size", "1001"]);
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 254, "{err}");
+    assert!(
+        err.starts_with("An error occurred (ValidationException)") && err.contains("1000"),
+        "{err}"
+    );
+    // a negative number is a value, not an unknown option
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &ep);
+    c.args(["describe-custom-key-stores", "--max-items", "-1"]);
     let (code, _, err) = run(&mut c);
     assert_eq!(code, 252, "{err}");
-    assert!(err.contains("Parameter validation failed"), "{err}");
-    assert!(err.contains("at 'limit'"), "{err}");
+    assert!(
+        err.contains("'-1'") && err.contains("--max-items") && !err.contains("unexpected"),
+        "{err}"
+    );
 
     // usage errors: 252
     for args in [
