@@ -181,12 +181,18 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 
 /// The stderr line and exit code for a failed call.
 fn report(e: &Error) -> ExitCode {
+    let (code, message) = failure(e);
+    fail(code, message)
+}
+
+/// The exit code and message of a failed call, in the AWS CLI's words where it has them.
+fn failure(e: &Error) -> (u8, String) {
     match e {
         Error::InvalidInput { error, .. } => {
-            fail(EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
+            (EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
         }
-        Error::Config(c) => fail(EXIT_CONFIG, c),
-        Error::Credentials(c) => fail(EXIT_CONFIG, c),
+        Error::Config(c) => (EXIT_CONFIG, c.to_string()),
+        Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
         e if e.is_service_error() => {
             // botocore's wording: the retries (attempts after the first) when they ran out.
             let retries = match e.meta() {
@@ -195,7 +201,7 @@ fn report(e: &Error) -> ExitCode {
                 }
                 _ => String::new(),
             };
-            fail(
+            (
                 EXIT_SERVICE,
                 format!(
                     "An error occurred ({}) when calling the {OPERATION} operation{retries}: {}",
@@ -204,7 +210,22 @@ fn report(e: &Error) -> ExitCode {
                 ),
             )
         }
-        other => fail(EXIT_OTHER, other),
+        // The library's message names `Config.timeouts`, which the CLI has no setting for.
+        Error::Timeout {
+            endpoint,
+            limit,
+            total,
+        } => (
+            EXIT_OTHER,
+            format!(
+                "{} to {endpoint} timed out after {limit:?} (kms allows each attempt {:?} and \
+                 the whole call {:?}); check the endpoint URL and the network",
+                if *total { "the call" } else { "a request" },
+                kms_client::Timeouts::default().attempt,
+                kms_client::Timeouts::default().total,
+            ),
+        ),
+        other => (EXIT_OTHER, other.to_string()),
     }
 }
 
@@ -451,4 +472,39 @@ async fn collect_pages(
         page_marker = next_marker;
     }
     Ok((out, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_timeout_names_the_time_limits_not_a_library_field() {
+        for (limit, total, start) in [
+            (
+                60,
+                true,
+                "the call to http://127.0.0.1:4599 timed out after 60s",
+            ),
+            (
+                20,
+                false,
+                "a request to http://127.0.0.1:4599 timed out after 20s",
+            ),
+        ] {
+            let (code, message) = failure(&Error::Timeout {
+                endpoint: "http://127.0.0.1:4599".into(),
+                limit: Duration::from_secs(limit),
+                total,
+            });
+            assert_eq!(code, EXIT_OTHER);
+            assert!(message.starts_with(start), "{message}");
+            assert!(
+                message.contains("each attempt 20s and the whole call 60s"),
+                "{message}"
+            );
+            assert!(!message.contains("Config"), "{message}");
+        }
+    }
 }
