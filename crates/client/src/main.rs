@@ -1,10 +1,11 @@
 //! `kms`: the AWS CLI's `aws kms describe-custom-key-stores`, against real KMS or kms-server.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken, TimestampFormat};
 use kms_client::{Client, Config, Error, MfaPrompt, Overrides};
@@ -147,8 +148,36 @@ struct DescribeArgs {
     marker: Option<String>,
 }
 
+/// `kms describe-custom-key-stores help`, as `aws … help`: the word `help` where an
+/// argument stands after the command (not as an option's value) means `--help`.
+fn help_word_as_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let cli = Cli::command();
+    let takes_value = |long: &str| {
+        cli.get_subcommands()
+            .flat_map(clap::Command::get_arguments)
+            .chain(cli.get_arguments())
+            .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+    };
+    let mut command_seen = false;
+    let mut value_next = false;
+    let mut out = Vec::new();
+    for arg in args {
+        let text = arg.to_str().unwrap_or_default();
+        if command_seen && !value_next && text == "help" {
+            out.push("--help".into());
+            continue;
+        }
+        command_seen |= !value_next && cli.find_subcommand(text).is_some();
+        value_next = text
+            .strip_prefix("--")
+            .is_some_and(|long| !long.contains('=') && takes_value(long));
+        out.push(arg);
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(help_word_as_flag(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {

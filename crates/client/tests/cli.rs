@@ -390,6 +390,23 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn help_as_an_option_value_is_a_value() {
+    let srv = start(0).await;
+    let home = tempfile::tempdir().unwrap();
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &srv.endpoint());
+    c.args([
+        "describe-custom-key-stores",
+        "--custom-key-store-name",
+        "help",
+    ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 254, "{out}{err}");
+    assert!(err.contains("CustomKeyStoreNotFoundException"), "{err}");
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn filters_text_and_table_output() {
     let srv = start(5).await;
     let home = tempfile::tempdir().unwrap();
@@ -646,6 +663,11 @@ fn help_explains_every_flag() {
     ] {
         assert!(out.contains(flag), "{flag} missing from:\n{out}");
     }
+    // the AWS CLI's `help` word
+    let (code, help_word, err) =
+        run(kms(home.path()).args(["describe-custom-key-stores", "--output", "text", "help"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(help_word, out);
     let (code, out, _) = run(kms(home.path()).arg("--help"));
     assert_eq!(code, 0);
     assert!(
