@@ -72,8 +72,10 @@ struct Global {
     #[arg(long, global = true, value_name = "PATH")]
     ca_bundle: Option<String>,
 
-    /// Output format: json (like the AWS CLI's), table (bordered), or text
-    /// (tab-separated, like the AWS CLI's text format). Default: AWS_DEFAULT_OUTPUT,
+    /// Output format: json (like the AWS CLI's), table (bordered; a multi-line value
+    /// such as TrustAnchorCertificate is printed whole, breaking the borders, as the
+    /// AWS CLI prints it), or text (tab-separated, like the AWS CLI's text format).
+    /// Default: AWS_DEFAULT_OUTPUT,
     /// else the profile's output setting, else json. Timestamps are ISO 8601 unless
     /// the profile sets cli_timestamp_format = wire (or none): epoch seconds.
     #[arg(long, global = true, value_name = "FORMAT",

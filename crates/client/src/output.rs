@@ -372,20 +372,13 @@ enum Section {
 
 /// A bordered table in the AWS CLI's style: a titled box per structure, nested
 /// structures as indented sub-boxes, lists of structures as rows under sorted column
-/// headers. `TrustAnchorCertificate` (a multi-line PEM) is shown by its first line
-/// only; use `--output json` for the full value.
+/// headers. A multi-line value (`TrustAnchorCertificate`, a PEM) is written whole, its
+/// line breaks included, and padded by its length, as the AWS CLI writes it: no data is
+/// dropped, though its lines break the borders.
 pub fn render_table(title: &str, value: &Value) -> String {
     let mut sections = Vec::new();
     build_table(title, value, 0, &mut sections);
     layout(&sections)
-}
-
-fn cell_text(v: &Value) -> String {
-    let s = py_str(v);
-    match s.split_once('\n') {
-        Some((first, _)) => format!("{first} ..."),
-        None => s,
-    }
 }
 
 fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>) {
@@ -408,7 +401,7 @@ fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>
                     headers: vec![],
                     rows: scalars
                         .iter()
-                        .map(|k| vec![(*k).clone(), cell_text(&map[*k])])
+                        .map(|k| vec![(*k).clone(), py_str(&map[*k])])
                         .collect(),
                 });
             }
@@ -428,7 +421,7 @@ fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>
                 out.push(Section::Grid {
                     indent,
                     headers: vec![],
-                    rows: list.iter().map(|v| vec![cell_text(v)]).collect(),
+                    rows: list.iter().map(|v| vec![py_str(v)]).collect(),
                 });
                 return;
             }
@@ -452,7 +445,7 @@ fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>
                 let Some(m) = el.as_object() else { continue };
                 let row: Vec<String> = headers
                     .iter()
-                    .map(|h| m.get(h).map(cell_text).unwrap_or_default())
+                    .map(|h| m.get(h).map(py_str).unwrap_or_default())
                     .collect();
                 let new_section = first || has_nested;
                 first = false;
@@ -485,7 +478,7 @@ fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>
             out.push(Section::Grid {
                 indent,
                 headers: vec![],
-                rows: vec![vec![cell_text(other)]],
+                rows: vec![vec![py_str(other)]],
             });
         }
     }

@@ -86,6 +86,16 @@ fn wire_timestamps_are_epoch_seconds_as_the_service_sent_them() {
 }
 
 #[test]
+fn table_keeps_a_multi_line_value_whole_as_the_aws_cli_does() {
+    let v = output::paginated_to_json(&stores()[..1], None, TimestampFormat::Iso8601);
+    let table = output::render_table("DescribeCustomKeyStores", &v);
+    assert!(
+        table.contains("|  -----BEGIN CERTIFICATE-----\nMIIC...\n-----END CERTIFICATE-----  ||\n"),
+        "{table}"
+    );
+}
+
+#[test]
 fn cli_timestamps() {
     assert_eq!(
         output::cli_timestamp(Timestamp::from_millis(1_499_288_695_918)),
