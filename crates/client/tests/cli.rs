@@ -43,6 +43,22 @@ fn run(c: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// `kms describe-custom-key-stores ARGS` against `endpoint`, with the demo credentials
+/// and `vars`.
+fn kms_describe(
+    home: &Path,
+    endpoint: &str,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut c = kms(home);
+    with_demo_env(&mut c, endpoint);
+    c.envs(vars.iter().copied())
+        .arg("describe-custom-key-stores")
+        .args(args);
+    run(&mut c)
+}
+
 async fn start(n: usize) -> kms_server::RunningServer {
     kms_server::serve(
         ServerConfig::demo().with_generated_stores(n),
@@ -140,12 +156,7 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
     let srv = start(30).await;
     let home = tempfile::tempdir().unwrap();
     let ep = srv.endpoint();
-    let describe = |args: &[&str]| {
-        let mut c = kms(home.path());
-        with_demo_env(&mut c, &ep);
-        c.arg("describe-custom-key-stores").args(args);
-        run(&mut c)
-    };
+    let describe = |args: &[&str]| kms_describe(home.path(), &ep, &[], args);
     let (code, out, err) = describe(&[]);
     assert_eq!(code, 0, "{err}");
     let all = store_ids(&serde_json::from_str(&out).unwrap());
@@ -226,12 +237,12 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
     .unwrap();
     let ep = srv.endpoint();
     let describe = |vars: &[(&str, &str)], args: &[&str]| {
-        let mut c = kms(home.path());
-        with_demo_env(&mut c, &ep);
-        c.envs(vars.iter().copied())
-            .args(["describe-custom-key-stores", "--max-items", "1"])
-            .args(args);
-        run(&mut c)
+        kms_describe(
+            home.path(),
+            &ep,
+            vars,
+            &[&["--max-items", "1"], args].concat(),
+        )
     };
     let is_text = |out: &str| out.starts_with("CUSTOMKEYSTORES\t");
 
@@ -350,14 +361,8 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
         let endpoint = common::Scripted::start(move |_, _| Some((status, body.to_owned())))
             .await
             .url;
-        for (attempts, retries) in [(None, 2), (Some("2"), 1)] {
-            let mut c = kms(home.path());
-            with_demo_env(&mut c, &endpoint);
-            if let Some(n) = attempts {
-                c.env("AWS_MAX_ATTEMPTS", n);
-            }
-            c.arg("describe-custom-key-stores");
-            let (code_, _, err) = run(&mut c);
+        for (vars, retries) in [(&[][..], 2), (&[("AWS_MAX_ATTEMPTS", "2")][..], 1)] {
+            let (code_, _, err) = kms_describe(home.path(), &endpoint, vars, &[]);
             assert_eq!(code_, 254, "{err}");
             assert_eq!(
                 err,
@@ -377,10 +382,7 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
     })
     .await
     .url;
-    let mut c = kms(home.path());
-    with_demo_env(&mut c, &endpoint);
-    c.arg("describe-custom-key-stores");
-    let (code, _, err) = run(&mut c);
+    let (code, _, err) = kms_describe(home.path(), &endpoint, &[], &[]);
     assert_eq!(code, 254, "{err}");
     assert_eq!(
         err,
@@ -393,14 +395,8 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
 async fn help_as_an_option_value_is_a_value() {
     let srv = start(0).await;
     let home = tempfile::tempdir().unwrap();
-    let mut c = kms(home.path());
-    with_demo_env(&mut c, &srv.endpoint());
-    c.args([
-        "describe-custom-key-stores",
-        "--custom-key-store-name",
-        "help",
-    ]);
-    let (code, out, err) = run(&mut c);
+    let args = ["--custom-key-store-name", "help"];
+    let (code, out, err) = kms_describe(home.path(), &srv.endpoint(), &[], &args);
     assert_eq!(code, 254, "{out}{err}");
     assert!(err.contains("CustomKeyStoreNotFoundException"), "{err}");
     srv.shutdown().await;
@@ -516,28 +512,19 @@ async fn exit_codes_and_error_wording() {
              Invalid length for parameter Marker, value: 0, valid min length: 1",
         ),
     ] {
-        let mut c = kms(home.path());
-        with_demo_env(&mut c, &ep);
-        c.arg("describe-custom-key-stores").args(args);
-        let (code, _, err) = run(&mut c);
+        let (code, _, err) = kms_describe(home.path(), &ep, &[], args);
         assert_eq!(code, 252, "{err}");
         assert_eq!(err, format!("Parameter validation failed:\n{expected}\n"));
     }
     // the maximums are the service's to check, as in the AWS CLI v2: 254
-    let mut c = kms(home.path());
-    with_demo_env(&mut c, &ep);
-    c.args(["describe-custom-key-stores", "--page-size", "1001"]);
-    let (code, _, err) = run(&mut c);
+    let (code, _, err) = kms_describe(home.path(), &ep, &[], &["--page-size", "1001"]);
     assert_eq!(code, 254, "{err}");
     assert!(
         err.starts_with("An error occurred (ValidationException)") && err.contains("1000"),
         "{err}"
     );
     // a negative number is a value, not an unknown option
-    let mut c = kms(home.path());
-    with_demo_env(&mut c, &ep);
-    c.args(["describe-custom-key-stores", "--max-items", "-1"]);
-    let (code, _, err) = run(&mut c);
+    let (code, _, err) = kms_describe(home.path(), &ep, &[], &["--max-items", "-1"]);
     assert_eq!(code, 252, "{err}");
     assert!(
         err.contains("'-1'") && err.contains("--max-items") && !err.contains("unexpected"),
