@@ -276,8 +276,10 @@ async fn run(cli: Cli) -> ExitCode {
         .filter_map(|(flag, given)| given.then_some(flag))
         .collect();
         if !used.is_empty() {
+            // botocore's PaginationError: the AWS CLI v2's general error, not a
+            // parameter error.
             return fail(
-                EXIT_USAGE,
+                EXIT_OTHER,
                 format!(
                     "Error during pagination: Cannot specify --no-paginate along with \
                      pagination arguments: {}",
