@@ -10,6 +10,29 @@ const NANOS_PER_SEC: u32 = 1_000_000_000;
 
 /// A point in time with nanosecond precision, written on the wire as epoch seconds
 /// (`1551129207.775`) and read from any finite JSON number (`1.499288695918E9` too).
+///
+/// # Precision on the wire
+///
+/// awsJson sends epoch seconds as a JSON number, and serde reads and writes it as an
+/// `f64`, as smithy-rs (the AWS SDK for Rust) does: a whole second is written exactly
+/// (`1551129207`), a fraction through the `f64` nearest to it, in its shortest decimal
+/// form. An `f64` has 53 bits of mantissa, so for current dates (around 2³¹ seconds)
+/// the fraction survives to about a microsecond (milliseconds, which is all KMS sends,
+/// round-trip); the nanoseconds beyond that are lost, and a fraction below half
+/// a microsecond may be written as `.0`:
+///
+/// ```
+/// use kms_types::Timestamp;
+///
+/// let t = Timestamp::new(1_551_129_207, 123_456_789);
+/// let json = serde_json::to_string(&t).unwrap();
+/// assert_eq!(json, "1551129207.1234567");
+/// let back: Timestamp = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back.subsec_nanos(), 123_456_700);
+/// ```
+///
+/// The value itself ([`Timestamp::new`], [`Timestamp::to_rfc3339`], [`SystemTime`]
+/// conversions) keeps every nanosecond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     secs: i64,
@@ -34,11 +57,28 @@ impl TimestampError {
 }
 
 impl Timestamp {
-    /// `secs` seconds and `nanos` nanoseconds after the Unix epoch (`nanos` < 10⁹, else carried).
+    /// `secs` seconds and `nanos` nanoseconds after the Unix epoch. Whole seconds in
+    /// `nanos` (10⁹ or more) are carried into `secs`; should that overflow `i64`, the
+    /// result saturates at the latest representable instant (`i64::MAX` seconds and
+    /// 999,999,999 nanoseconds) — it never panics or wraps.
+    ///
+    /// ```
+    /// use kms_types::Timestamp;
+    ///
+    /// assert_eq!(Timestamp::new(1, 2_500_000_000), Timestamp::new(3, 500_000_000));
+    /// let last = Timestamp::new(i64::MAX, 1_000_000_000);
+    /// assert_eq!((last.secs(), last.subsec_nanos()), (i64::MAX, 999_999_999));
+    /// ```
     pub const fn new(secs: i64, nanos: u32) -> Self {
-        Self {
-            secs: secs + (nanos / NANOS_PER_SEC) as i64,
-            nanos: nanos % NANOS_PER_SEC,
+        match secs.checked_add((nanos / NANOS_PER_SEC) as i64) {
+            Some(secs) => Self {
+                secs,
+                nanos: nanos % NANOS_PER_SEC,
+            },
+            None => Self {
+                secs: i64::MAX,
+                nanos: NANOS_PER_SEC - 1,
+            },
         }
     }
 
@@ -401,6 +441,36 @@ mod tests {
             serde_json::to_string(&parse("1.499288695918E9")).unwrap(),
             "1499288695.918"
         );
+    }
+
+    #[test]
+    fn new_carries_and_saturates_instead_of_overflowing() {
+        assert_eq!(
+            Timestamp::new(5, 999_999_999),
+            Timestamp::new(5, 999_999_999)
+        );
+        assert_eq!(Timestamp::new(-1, 4_000_000_000), Timestamp::new(3, 0));
+        let last = Timestamp::new(i64::MAX, 999_999_999);
+        assert_eq!(Timestamp::new(i64::MAX, 1_000_000_000), last);
+        assert_eq!(Timestamp::new(i64::MAX, u32::MAX), last);
+        assert_eq!(Timestamp::new(i64::MAX - 3, u32::MAX), last);
+        assert_eq!(
+            Timestamp::new(i64::MAX - 4, u32::MAX),
+            Timestamp::new(i64::MAX, 294_967_295)
+        );
+    }
+
+    #[test]
+    fn the_wire_form_is_an_f64_so_sub_microsecond_digits_are_lost() {
+        let t = Timestamp::new(1_551_129_207, 123_456_789);
+        assert_eq!(serde_json::to_string(&t).unwrap(), "1551129207.1234567");
+        assert_eq!(parse("1551129207.1234567").subsec_nanos(), 123_456_700);
+        let tiny = Timestamp::new(1_551_129_207, 1);
+        assert_eq!(serde_json::to_string(&tiny).unwrap(), "1551129207.0");
+        for millis in [1, 775, 918, 999] {
+            let t = Timestamp::new(1_551_129_207, millis * 1_000_000);
+            assert_eq!(parse(&serde_json::to_string(&t).unwrap()), t);
+        }
     }
 
     #[test]
