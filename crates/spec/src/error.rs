@@ -62,6 +62,14 @@ pub enum Fault {
     },
     #[error("no shape `{0}` in the model")]
     UnknownShape(String),
+    #[error("{place}unknown key `{key}` (the JSON AST allows {allowed})")]
+    UnknownKey {
+        /// `member `Name`: ` when a member object is at fault, else empty.
+        place: String,
+        key: String,
+        /// The keys allowed there, e.g. `` `type`, `traits`, `mixins`, `members` ``.
+        allowed: String,
+    },
 }
 
 impl fmt::Display for LoadError {

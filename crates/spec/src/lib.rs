@@ -1,7 +1,8 @@
 //! Load, check and resolve a [Smithy 2.0 JSON AST](https://smithy.io/2.0/spec/json-ast.html) model.
 //!
 //! [`Model::load`] reads a model file and checks it; every fault names the file, the
-//! shape and what is wrong. [`Model::service`] then resolves it into an
+//! shape and what is wrong. A key the JSON AST does not define for a shape or member
+//! object (a typo such as `memebers`) is a fault, not silently skipped. [`Model::service`] then resolves it into an
 //! operation-centric [`ServiceView`] that a generator walks in a stable order;
 //! [`endpoint_rules`] parses the service's endpoint rules and their test cases.
 

@@ -39,6 +39,8 @@ impl Model {
                 Fault::NotAModel("the top level is not an object".into()),
             )
         })?;
+        check_keys("", root, &["smithy", "metadata", "shapes"])
+            .map_err(|fault| fail(None, fault))?;
         let version = root.get("smithy").and_then(Value::as_str).ok_or_else(|| {
             fail(
                 None,
@@ -255,7 +257,60 @@ fn parse_target(json: &Value, what: &str) -> Result<ShapeId, Fault> {
     parse_id(target)
 }
 
+/// The keys of a member object.
+const MEMBER_KEYS: &[&str] = &["target", "traits"];
+
+/// The keys the Smithy 2.0 JSON AST allows in a shape object of `kind`, beyond `type`,
+/// `traits` and `mixins` (<https://smithy.io/2.0/spec/json-ast.html>).
+fn shape_keys(kind: ShapeKind) -> &'static [&'static str] {
+    match kind {
+        ShapeKind::List | ShapeKind::Set => &["member"],
+        ShapeKind::Map => &["key", "value"],
+        ShapeKind::Structure | ShapeKind::Union | ShapeKind::Enum | ShapeKind::IntEnum => {
+            &["members"]
+        }
+        ShapeKind::Operation => &["input", "output", "errors"],
+        ShapeKind::Service => &["version", "operations", "resources", "errors", "rename"],
+        ShapeKind::Resource => &[
+            "identifiers",
+            "properties",
+            "create",
+            "put",
+            "read",
+            "update",
+            "delete",
+            "list",
+            "operations",
+            "collectionOperations",
+            "resources",
+        ],
+        _ => &[],
+    }
+}
+
+/// A fault for the first key of `object` not in `allowed`: a typo (`memebers`) would
+/// otherwise drop what it holds without a word.
+fn check_keys(place: &str, object: &Map<String, Value>, allowed: &[&str]) -> Result<(), Fault> {
+    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(key) => Err(Fault::UnknownKey {
+            place: place.to_owned(),
+            key: key.clone(),
+            allowed: allowed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
 fn parse_member(name: &str, json: &Value) -> Result<Member, Fault> {
+    let place = format!("member `{name}`: ");
+    let object = json
+        .as_object()
+        .ok_or_else(|| Fault::Malformed(format!("member `{name}` is not an object")))?;
+    check_keys(&place, object, MEMBER_KEYS)?;
     Ok(Member {
         name: name.to_owned(),
         target: parse_target(json, &format!("member `{name}`"))?,
@@ -279,6 +334,14 @@ fn parse_shape(id: &str, json: &Value) -> Result<Shape, Fault> {
         .ok_or_else(|| Fault::Malformed("missing `type`".into()))?;
     let kind =
         ShapeKind::parse(type_name).ok_or_else(|| Fault::UnknownType(type_name.to_owned()))?;
+    let allowed: Vec<&str> = ["type", "traits", "mixins"]
+        .into_iter()
+        .chain(shape_keys(kind).iter().copied())
+        .collect();
+    let object = json
+        .as_object()
+        .ok_or_else(|| Fault::Malformed("the shape is not an object".into()))?;
+    check_keys("", object, &allowed)?;
     let mut members = Vec::new();
     match kind {
         ShapeKind::List | ShapeKind::Set => {

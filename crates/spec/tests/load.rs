@@ -260,3 +260,59 @@ fn every_shape_type_loads() {
     let service = model.service(None).unwrap();
     assert_eq!(service.operations[0].input.id.as_str(), "smithy.api#Unit");
 }
+
+#[test]
+fn unknown_keys_name_the_shape_the_member_and_the_key() {
+    let (text, shape, fault) = load_fault(json!({
+        "a.b#S": { "type": "structure", "memebers": {
+            "Name": { "target": "smithy.api#String" }
+        }}
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#S"));
+    assert!(matches!(fault, Fault::UnknownKey { ref key, .. } if key == "memebers"));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: unknown key `memebers` (the JSON AST allows \
+         `type`, `traits`, `mixins`, `members`)"
+    );
+    let (text, _, _) = load_fault(json!({
+        "a.b#S": { "type": "structure", "members": {
+            "Name": { "target": "smithy.api#String", "trait": {} }
+        }}
+    }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: member `Name`: unknown key `trait` (the JSON AST \
+         allows `target`, `traits`)"
+    );
+    let (text, _, _) = load_fault(json!({
+        "a.b#L": { "type": "list", "members": { "member": { "target": "smithy.api#String" } } }
+    }));
+    assert!(text.contains("unknown key `members`"), "{text}");
+    let err = Model::from_json_str(
+        r#"{"smithy": "2.0", "shapes": {}, "metdata": {}}"#,
+        "top.json",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "top.json: unknown key `metdata` (the JSON AST allows `smithy`, `metadata`, `shapes`)"
+    );
+}
+
+#[test]
+fn every_key_the_json_ast_defines_is_accepted() {
+    load(json!({
+        "a.b#Svc": { "type": "service", "version": "1", "operations": [], "resources": [],
+            "errors": [], "rename": {}, "traits": {} },
+        "a.b#Res": { "type": "resource", "identifiers": {}, "properties": {},
+            "operations": [], "collectionOperations": [], "resources": [] },
+        "a.b#Op": { "type": "operation", "input": { "target": "smithy.api#Unit" },
+            "output": { "target": "smithy.api#Unit" }, "errors": [] },
+        "a.b#M": { "type": "map", "key": { "target": "smithy.api#String" },
+            "value": { "target": "smithy.api#String", "traits": {} } },
+        "a.b#L": { "type": "list", "member": { "target": "smithy.api#String" } },
+        "a.b#S": { "type": "string", "mixins": [] }
+    }))
+    .unwrap();
+}
