@@ -20,7 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, sigv4};
 
-use crate::config::{Config, ConfigError, Overrides};
+use crate::config::{Config, ConfigError, Overrides, check_endpoint, check_region};
 use crate::credentials::{Credentials, CredentialsCache, FetchContext};
 use crate::error::{Error, ErrorMeta, ModeledError, chain};
 use crate::proxy::ProxyConnector;
@@ -120,13 +120,28 @@ pub(crate) fn host_header(uri: &Uri) -> Option<String> {
 
 impl Client {
     /// A client for `config`.
+    ///
+    /// # Panics
+    ///
+    /// When `config` cannot be used: an endpoint or region that is not valid, or an
+    /// `https://` endpoint without the `rustls` feature. A `Config` from
+    /// [`Config::builder`] or [`Config::from_env`] has been checked already; for one
+    /// built or changed by hand, [`Client::try_new`] reports the problem as an error
+    /// instead.
     pub fn new(config: Config) -> Self {
         Self::try_new(config).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A client for `config`, failing with a typed error when the endpoint cannot be used
-    /// (`Config`'s builder already checks it, so this only fails for hand-built configs).
+    /// A client for `config`, failing with [`Error::Config`] when it cannot be used: an
+    /// endpoint that is not an `http(s)://` URL with a host (or carries user info, a
+    /// query or a fragment) is [`ConfigError::InvalidEndpoint`] /
+    /// [`ConfigError::EndpointUserInfo`], a region that is not a region name
+    /// [`ConfigError::InvalidRegion`], an `https://` endpoint without the `rustls` feature
+    /// [`ConfigError::HttpsUnsupported`]. `Config`'s builder and [`Config::from_env`]
+    /// check all this already, so it only fails for hand-built or modified configs.
     pub fn try_new(config: Config) -> Result<Self, Error> {
+        check_endpoint(&config.endpoint, "Config.endpoint")?;
+        check_region(&config.region, "Config.region")?;
         let invalid = || {
             Error::Config(Box::new(ConfigError::InvalidEndpoint {
                 value: config.endpoint.clone(),
@@ -658,6 +673,49 @@ mod tests {
             );
         }
         assert!(Client::try_new(config("http://127.0.0.1:4599")).is_ok());
+    }
+
+    /// The error `Client::try_new` gives for the test config changed by `change`.
+    fn try_new_error(change: impl FnOnce(&mut Config)) -> (ConfigError, String) {
+        let mut config = config("http://127.0.0.1:4599");
+        change(&mut config);
+        match Client::try_new(config) {
+            Err(Error::Config(e)) => {
+                let text = format!("{e} {e:?}");
+                (*e, text)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_hand_built_config_is_checked_by_try_new() {
+        let (e, text) = try_new_error(|c| c.region = "us east\n1".to_owned());
+        assert!(
+            matches!(&e, ConfigError::InvalidRegion { value, origin }
+                if value == "us east\n1" && origin == "Config.region"),
+            "{e:?}"
+        );
+        assert!(
+            text.contains(r#""us east\n1" from Config.region"#),
+            "{text}"
+        );
+
+        let (e, text) =
+            try_new_error(|c| c.endpoint = "http://admin:TOPSECRET@127.0.0.1:1".to_owned());
+        assert!(matches!(e, ConfigError::EndpointUserInfo { .. }), "{e:?}");
+        assert!(!text.contains("TOPSECRET"), "{text}");
+
+        let (e, _) = try_new_error(|c| c.endpoint = "not a url".to_owned());
+        assert!(matches!(e, ConfigError::InvalidEndpoint { .. }), "{e:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "from Config.region")]
+    fn new_panics_on_a_bad_hand_built_config() {
+        let mut bad_region = config("http://127.0.0.1:4599");
+        bad_region.region = "us east\n1".to_owned();
+        let _ = Client::new(bad_region);
     }
 
     #[test]

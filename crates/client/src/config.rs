@@ -201,6 +201,17 @@ pub enum ConfigError {
     HttpsUnsupported { value: String },
 
     #[error(
+        "endpoint URL {value:?} from {origin} carries a user name or password: KMS endpoints \
+         take none (requests are signed with the AWS credentials instead), so remove the \
+         `user:password@` part"
+    )]
+    EndpointUserInfo {
+        /// The endpoint URL, its password replaced by `****`.
+        value: String,
+        origin: String,
+    },
+
+    #[error(
         "cannot use the CA bundle {}from {origin}: {reason}; it must be a PEM file of the \
          certificate authorities to trust for HTTPS (-----BEGIN CERTIFICATE----- blocks)",
         path.as_ref().map(|p| format!("{} ", p.display())).unwrap_or_default()
@@ -1071,7 +1082,8 @@ fn ignore_configured_endpoints(env: Env<'_>, profile: &Profile) -> bool {
     }
 }
 
-fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
+/// Checks a region name (letters, digits and `-`) and trims it.
+pub(crate) fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
     let v = value.trim();
     let ok = !v.is_empty()
         && v.len() <= 63
@@ -1088,7 +1100,9 @@ fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
     }
 }
 
-fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
+/// Checks an endpoint URL and normalizes it (scheme in lower case, no trailing slash):
+/// http or https, a host, no user info, query or fragment.
+pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
     let v = value.trim();
     // The scheme is case-insensitive (RFC 3986): `HTTP://` is `http://`.
     let split = v
@@ -1097,6 +1111,19 @@ fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
     let rest = split
         .as_ref()
         .filter(|(scheme, _)| scheme == "http" || scheme == "https");
+    if let Some((scheme, rest)) = rest {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, after) = rest.split_at(end);
+        // User info (`user:password@`) is never sent to KMS, and the AWS SDKs do not
+        // take it; rejected rather than kept, so that a password never reaches a message.
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            return Err(ConfigError::EndpointUserInfo {
+                value: format!("{scheme}://{user}:****@{host}{after}"),
+                origin: origin.to_string(),
+            });
+        }
+    }
     let host_ok = rest.is_some_and(|(_, r)| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !host.contains(char::is_whitespace) && !r.contains(['?', '#'])
@@ -2762,6 +2789,39 @@ region = ap-southeast-2
             ..Default::default()
         };
         assert_eq!(f.resolve_with(&o).unwrap().endpoint, "https://flag.example");
+    }
+
+    #[test]
+    fn an_endpoint_with_user_info_is_rejected_without_echoing_the_password() {
+        let e = Config::builder()
+            .endpoint("http://admin:TOPSECRET@127.0.0.1:1/path")
+            .region("us-east-1")
+            .credentials(Credentials::new("AKID", "SECRET", None))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::EndpointUserInfo { value, origin }
+                if value == "http://admin:****@127.0.0.1:1/path"
+                    && origin == "ConfigBuilder::endpoint"),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(!text.contains("TOPSECRET"), "{text}");
+        assert!(text.contains("user:password@"), "{text}");
+
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "us-east-1")
+            .set("AWS_ENDPOINT_URL", "https://me:pw@kms.example");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::EndpointUserInfo { .. }), "{e:?}");
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL"), "{e}");
+        assert!(!format!("{e} {e:?}").contains("pw@"), "{e:?}");
+        // An `@` after the host is part of the path, not user info.
+        assert_eq!(
+            check_endpoint("http://127.0.0.1:4599/a@b", "test").unwrap(),
+            "http://127.0.0.1:4599/a@b"
+        );
     }
 
     #[test]
