@@ -129,6 +129,22 @@ fn problems(root: &Path) -> Result<Vec<String>> {
     }
 
     for spec in spec_files(root)? {
+        if spec != root.join(SPEC) {
+            let operations =
+                operations_of(&serde_json::from_str(&std::fs::read_to_string(&spec)?)?);
+            problems.push(format!(
+                "{} is not the spec kms-types generates from ({SPEC}), so nothing uses it: \
+                 run `cargo xtask import --model {UPSTREAM} {}` (it adds the operations to \
+                 {SPEC}) and delete it",
+                relative(root, &spec),
+                operations
+                    .iter()
+                    .map(|op| format!("--operation {op}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ));
+            continue;
+        }
         let text = std::fs::read_to_string(&spec)?;
         let value: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", spec.display()))?;
@@ -172,6 +188,15 @@ fn spec_files(root: &Path) -> Result<Vec<PathBuf>> {
     specs.retain(|p| p.extension().is_some_and(|e| e == "json"));
     specs.sort();
     Ok(specs)
+}
+
+/// The operations the spec at `path` binds.
+pub fn spec_operations(path: &Path) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(operations_of(&value))
 }
 
 /// The operations a spec's service binds, as `--operation` arguments.
@@ -265,6 +290,40 @@ mod tests {
         ));
         run(&root).unwrap();
         assert!(problems(&root).unwrap().is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// `SPEC` is the file kms-types' `generate!` reads.
+    #[test]
+    fn spec_is_the_one_kms_types_generates_from() {
+        let lib = std::fs::read_to_string(crate::workspace_root().join("crates/types/src/lib.rs"))
+            .unwrap();
+        assert!(lib.contains(&format!("generate!(\"{SPEC}\")")), "{SPEC}");
+    }
+
+    /// A spec beside the one kms-types generates from is used by nothing: a problem
+    /// naming the import that adds its operations.
+    #[test]
+    fn a_spec_nothing_generates_from_is_a_problem() {
+        let root = scratch_root("unused");
+        run(&root).unwrap();
+        let mut other: Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(SPEC)).unwrap()).unwrap();
+        other["shapes"]["com.amazonaws.kms#TrentService"]["operations"] =
+            serde_json::json!([{"target": "com.amazonaws.kms#ListKeys"}]);
+        std::fs::write(
+            root.join("spec/kms.list-keys.json"),
+            to_canonical_json(&other),
+        )
+        .unwrap();
+        assert_eq!(
+            problems(&root).unwrap(),
+            [format!(
+                "spec/kms.list-keys.json is not the spec kms-types generates from ({SPEC}), so \
+                 nothing uses it: run `cargo xtask import --model {UPSTREAM} --operation \
+                 com.amazonaws.kms#ListKeys` (it adds the operations to {SPEC}) and delete it"
+            )]
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -103,26 +103,15 @@ fn sort_keys(value: &Value) -> Value {
     }
 }
 
-/// The default output path for a set of operations.
-pub fn default_out(root: &Path, operations: &[String]) -> PathBuf {
-    let name = operations
-        .first()
-        .and_then(|op| ShapeId::parse(op))
-        .map(|id| id.name().to_owned())
-        .unwrap_or_default();
-    root.join("spec")
-        .join(format!("kms.{}.json", heck_kebab(&name)))
-}
-
-fn heck_kebab(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('-');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
+/// Where `import` writes without `--out`, and what: the spec kms-types generates from,
+/// with its operations and `operations`.
+pub fn added_to_spec(root: &Path, operations: Vec<String>) -> Result<(PathBuf, Vec<String>)> {
+    let spec = root.join(crate::codegen::SPEC);
+    let mut all = crate::codegen::spec_operations(&spec)?;
+    all.extend(operations);
+    all.sort();
+    all.dedup();
+    Ok((spec, all))
 }
 
 #[cfg(test)]
@@ -130,6 +119,20 @@ mod tests {
     use super::*;
 
     const OP: &str = "com.amazonaws.kms#DescribeCustomKeyStores";
+
+    /// Without `--out`, operations are added to the spec kms-types generates from.
+    #[test]
+    fn by_default_operations_are_added_to_the_spec() {
+        let root = crate::workspace_root();
+        let (out, operations) =
+            added_to_spec(&root, vec!["com.amazonaws.kms#ListKeys".into(), OP.into()]).unwrap();
+        assert_eq!(out, root.join(crate::codegen::SPEC));
+        let mut expected = crate::codegen::spec_operations(&out).unwrap();
+        assert!(expected.contains(&OP.to_owned()));
+        expected.push("com.amazonaws.kms#ListKeys".into());
+        expected.sort();
+        assert_eq!(operations, expected);
+    }
 
     /// The upstream model when present, else the committed spec (itself a valid model).
     fn model_path() -> PathBuf {

@@ -26,7 +26,9 @@ enum Command {
         /// An operation shape id to extract; repeat for several.
         #[arg(long = "operation", required = true)]
         operations: Vec<String>,
-        /// Where to write the extracted model (default: spec/kms.NAME.json, NAME the first operation in kebab case, e.g. describe-custom-key-stores).
+        /// Where to write the extracted model, with exactly the given operations. Default: the
+        /// spec kms-types generates from (spec/kms.describe-custom-key-stores.json), keeping
+        /// the operations it already has.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -46,7 +48,10 @@ fn main() -> Result<()> {
             operations,
             out,
         } => {
-            let out = out.unwrap_or_else(|| import::default_out(&workspace_root(), &operations));
+            let (out, operations) = match out {
+                Some(out) => (out, operations),
+                None => import::added_to_spec(&workspace_root(), operations)?,
+            };
             import::run(&model, &operations, &out)
         }
         Command::Codegen => codegen::run(&workspace_root()),

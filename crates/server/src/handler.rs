@@ -33,8 +33,9 @@ pub struct Context {
 }
 
 /// Handles one operation `Op`. The input has passed the generated validators
-/// (and its [`InputRules`](crate::InputRules), such as "id or name, not both") before a
-/// handler sees it.
+/// and [`check_input_rules`](crate::router::check_input_rules) (such as "id or name,
+/// not both") before a handler sees it. Any operation kms-types generates can be routed
+/// to a handler, including ones imported after this crate was written.
 ///
 /// ```
 /// use kms_server::handler::{Context, Handler};

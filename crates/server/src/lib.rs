@@ -46,7 +46,7 @@ use tokio::sync::watch;
 pub use config::{ConfigError, Directory, FileConfig};
 pub use data::DataError;
 pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
-pub use router::{InputRules, Router};
+pub use router::Router;
 pub use service::KmsService;
 pub use tls::{TlsConfig, TlsError};
 
