@@ -1,9 +1,23 @@
 //! `generate!("spec/model.json")`: the proc-macro shell over `kms-codegen`.
 //!
 //! The path is resolved against the invoking crate's `CARGO_MANIFEST_DIR`, then against
-//! each of its parent directories, the workspace root among them. The expansion includes the
+//! each of its parent directories, the workspace root among them; failing that, against
+//! the directory of the file that invokes the macro and its parents (a crate compiled
+//! from elsewhere, such as trybuild's under a `CARGO_TARGET_DIR` outside the workspace,
+//! still finds models beside its sources). The expansion includes the
 //! model with `include_bytes!`, so editing the spec rebuilds the crate. Every model
-//! error becomes a compile error pointing at the path literal.
+//! error becomes a compile error pointing at the path literal, naming the file, the shape
+//! and the fault. Besides invalid JSON and dangling targets, bad `@pattern`s or bounds,
+//! these include input that would otherwise generate wrong types without a word:
+//!
+//! - a key the Smithy 2.0 JSON AST does not define for a shape or member (`"memebers"`);
+//! - a trait the generator neither implements nor knows to leave the wire format and the
+//!   types alone (`smithy.api#requried`, a custom trait). Documentation and tooling
+//!   traits (`@documentation`, `@examples`, `@tags`, `@deprecated`, `aws.api#*`,
+//!   `aws.auth#*`, `smithy.rules#*`, ...) pass, every trait of the official KMS model
+//!   among them;
+//! - what is not supported yet: `mixins`, `@streaming`, `@idempotencyToken` (builders do
+//!   not fill it in), `@timestampFormat` other than `epoch-seconds`, `@sparse`, ...
 
 use std::path::{Path, PathBuf};
 
@@ -29,14 +43,23 @@ fn expand(literal: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
             "CARGO_MANIFEST_DIR is not set: build with cargo",
         )
     })?;
-    let path = resolve(Path::new(&manifest_dir), &relative).ok_or_else(|| {
-        syn::Error::new(
-            literal.span(),
-            format!(
-                "model file `{relative}` not found in this crate's directory or any of its parents"
-            ),
-        )
-    })?;
+    let source_dir = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|file| std::env::current_dir().ok().map(|cwd| cwd.join(file)))
+        .and_then(|file| file.parent().map(Path::to_path_buf));
+    let path = [Some(PathBuf::from(manifest_dir)), source_dir]
+        .iter()
+        .flatten()
+        .find_map(|start| resolve(start, &relative))
+        .ok_or_else(|| {
+            syn::Error::new(
+                literal.span(),
+                format!(
+                    "model file `{relative}` not found in this crate's directory, the \
+                     invoking file's directory, or any of their parents"
+                ),
+            )
+        })?;
     let model =
         kms_spec::Model::load(&path).map_err(|e| syn::Error::new(literal.span(), e.to_string()))?;
     let items = kms_codegen::generate(&model)
