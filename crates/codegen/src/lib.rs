@@ -17,6 +17,7 @@ pub mod json_schema;
 mod names;
 mod operations;
 mod structures;
+mod support;
 mod types;
 mod validate;
 
@@ -48,8 +49,15 @@ impl From<kms_spec::LoadError> for Error {
 }
 
 /// Generates the items for the model's service (its only service).
+///
+/// Every trait on the shapes it generates must be one the generator implements or one
+/// that changes neither the wire format nor the types (documentation, examples,
+/// `aws.api#*`, ...); an unknown trait (a typo?) or one not supported yet
+/// (`@streaming`, `@idempotencyToken`, a `@timestampFormat` other than `epoch-seconds`,
+/// ...) is an error naming the file, the shape and the trait.
 pub fn generate(model: &Model) -> Result<TokenStream, Error> {
     let service = model.service(None)?;
+    support::check(&service)?;
     Generator::new(&service).generate()
 }
 

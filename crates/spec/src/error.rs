@@ -70,6 +70,18 @@ pub enum Fault {
         /// The keys allowed there, e.g. `` `type`, `traits`, `mixins`, `members` ``.
         allowed: String,
     },
+    #[error(
+        "{place}unknown trait `{trait_id}`: kms-codegen neither implements it nor knows it to \
+         leave the wire format and the types alone (a typo?)"
+    )]
+    UnknownTrait { place: String, trait_id: String },
+    #[error("{place}{what} is not supported yet{advice}")]
+    Unsupported {
+        place: String,
+        what: String,
+        /// Empty, or `; ` and what to do instead.
+        advice: String,
+    },
 }
 
 impl fmt::Display for LoadError {

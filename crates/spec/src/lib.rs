@@ -27,6 +27,7 @@ pub const PRELUDE_NAMESPACE: &str = "smithy.api";
 /// A loaded and checked Smithy model.
 #[derive(Clone, Debug)]
 pub struct Model {
+    source: String,
     /// The `smithy` version of the file, e.g. `2.0`.
     pub version: String,
     /// The `metadata` object, as JSON.
@@ -35,6 +36,20 @@ pub struct Model {
 }
 
 impl Model {
+    /// The file (or source name) the model was loaded from, as its errors name it.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// A [`LoadError`] of this model: its source, the shape at fault (if any) and the fault.
+    pub fn error(&self, shape: Option<&ShapeId>, fault: Fault) -> LoadError {
+        LoadError {
+            source: self.source.clone(),
+            shape: shape.map(ShapeId::to_string),
+            fault: Box::new(fault),
+        }
+    }
+
     /// Every shape of the model (prelude shapes excluded), ordered by id.
     pub fn shapes(&self) -> impl Iterator<Item = &Shape> {
         self.shapes.values()

@@ -67,6 +67,7 @@ impl Model {
             shapes.insert(shape.id.clone(), shape);
         }
         let model = Model {
+            source: source.to_owned(),
             version: version.to_owned(),
             metadata: root
                 .get("metadata")
@@ -342,6 +343,17 @@ fn parse_shape(id: &str, json: &Value) -> Result<Shape, Fault> {
         .as_object()
         .ok_or_else(|| Fault::Malformed("the shape is not an object".into()))?;
     check_keys("", object, &allowed)?;
+    if object
+        .get("mixins")
+        .and_then(Value::as_array)
+        .is_some_and(|mixins| !mixins.is_empty())
+    {
+        return Err(Fault::Unsupported {
+            place: String::new(),
+            what: "`mixins`".into(),
+            advice: "; copy the mixins' members and traits into the shape".into(),
+        });
+    }
     let mut members = Vec::new();
     match kind {
         ShapeKind::List | ShapeKind::Set => {

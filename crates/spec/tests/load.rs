@@ -316,3 +316,18 @@ fn every_key_the_json_ast_defines_is_accepted() {
     }))
     .unwrap();
 }
+
+#[test]
+fn mixins_are_not_supported_yet() {
+    let (text, shape, fault) = load_fault(json!({
+        "a.b#S": { "type": "structure", "mixins": [{ "target": "a.b#M" }], "members": {} },
+        "a.b#M": { "type": "structure", "members": {} }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#S"));
+    assert!(matches!(fault, Fault::Unsupported { .. }));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#S`: `mixins` is not supported yet; copy the mixins' \
+         members and traits into the shape"
+    );
+}

@@ -1,0 +1,231 @@
+//! What the generator supports: every trait on the shapes it generates is either one it
+//! implements or one known to change neither the wire format nor the types; anything
+//! else is a model error before any code is generated, never a silently wrong type.
+
+use kms_spec::{Fault, LoadError, ServiceView, Shape, Traits};
+use serde_json::Value;
+
+/// Traits the generator implements (`timestampFormat` only as `epoch-seconds`, awsJson's
+/// default, see [`UNSUPPORTED`]).
+const IMPLEMENTED: &[&str] = &[
+    "smithy.api#default",
+    "smithy.api#documentation",
+    "smithy.api#enumValue",
+    "smithy.api#error",
+    "smithy.api#httpError",
+    "smithy.api#input",
+    "smithy.api#length",
+    "smithy.api#output",
+    "smithy.api#paginated",
+    "smithy.api#pattern",
+    "smithy.api#range",
+    "smithy.api#required",
+    "smithy.api#retryable",
+    "smithy.api#sensitive",
+    "smithy.api#deprecated",
+    "smithy.api#examples",
+    "smithy.api#timestampFormat",
+    "aws.protocols#awsJson1_1",
+];
+
+/// Traits that change neither the awsJson 1.1 wire format nor the generated types:
+/// documentation and tooling metadata, and bindings the awsJson protocols ignore
+/// (HTTP bindings, `jsonName`, XML names). Every trait of the official KMS model is
+/// either here or in [`IMPLEMENTED`].
+const IGNORED: &[&str] = &[
+    "smithy.api#addedDefault",
+    "smithy.api#auth",
+    "smithy.api#cors",
+    "smithy.api#externalDocumentation",
+    "smithy.api#http",
+    "smithy.api#httpHeader",
+    "smithy.api#httpLabel",
+    "smithy.api#httpPayload",
+    "smithy.api#httpPrefixHeaders",
+    "smithy.api#httpQuery",
+    "smithy.api#httpQueryParams",
+    "smithy.api#httpResponseCode",
+    "smithy.api#idempotent",
+    "smithy.api#internal",
+    "smithy.api#jsonName",
+    "smithy.api#optionalAuth",
+    "smithy.api#private",
+    "smithy.api#readonly",
+    "smithy.api#recommended",
+    "smithy.api#references",
+    "smithy.api#since",
+    "smithy.api#suppress",
+    "smithy.api#tags",
+    "smithy.api#title",
+    "smithy.api#unstable",
+    "smithy.api#xmlAttribute",
+    "smithy.api#xmlFlattened",
+    "smithy.api#xmlName",
+    "smithy.api#xmlNamespace",
+    "aws.protocols#awsQueryError",
+];
+
+/// Namespaces whose traits are all ignored: service metadata (`aws.api`), signing
+/// (`aws.auth`, done by kms-types' SigV4), endpoint rules (`smithy.rules`, the rule set
+/// is compiled and the rest only feeds it) and IAM metadata (`aws.iam`).
+const IGNORED_NAMESPACES: &[&str] = &["aws.api#", "aws.auth#", "smithy.rules#", "aws.iam#"];
+
+/// Traits that change the wire format or the types in ways the generator does not
+/// implement, with what to do instead.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    (
+        "smithy.api#streaming",
+        "; the generated types hold whole values only",
+    ),
+    (
+        "smithy.api#mixin",
+        "; copy the mixin's members and traits into the shapes that use it",
+    ),
+    (
+        "smithy.api#idempotencyToken",
+        "; the generated builders do not fill the token in",
+    ),
+    (
+        "smithy.api#enum",
+        "; use an `enum` shape (Smithy 2.0) instead of the 1.0 `@enum` trait",
+    ),
+    ("smithy.api#sparse", ""),
+    ("smithy.api#uniqueItems", ""),
+    ("smithy.api#requiresLength", ""),
+    ("smithy.api#eventHeader", ""),
+    ("smithy.api#eventPayload", ""),
+    ("smithy.api#endpoint", ""),
+    ("smithy.api#hostLabel", ""),
+    ("smithy.api#requestCompression", ""),
+    ("smithy.api#httpChecksumRequired", ""),
+    ("aws.protocols#httpChecksum", ""),
+    ("aws.protocols#awsQueryCompatible", ""),
+];
+
+/// Checks every trait of the service, the shapes it reaches and their members.
+pub(crate) fn check(service: &ServiceView<'_>) -> Result<(), LoadError> {
+    let fail = |shape: &Shape, fault| service.model.error(Some(&shape.id), fault);
+    for shape in std::iter::once(service.shape).chain(service.shapes.iter().copied()) {
+        check_traits("", &shape.traits).map_err(|fault| fail(shape, fault))?;
+        for member in &shape.members {
+            check_traits(&format!("member `{}`: ", member.name), &member.traits)
+                .map_err(|fault| fail(shape, fault))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_traits(place: &str, traits: &Traits) -> Result<(), Fault> {
+    for (id, value) in traits.iter() {
+        if let Some((_, advice)) = UNSUPPORTED.iter().find(|(t, _)| *t == id) {
+            return Err(Fault::Unsupported {
+                place: place.to_owned(),
+                what: format!("the trait `{id}`"),
+                advice: (*advice).to_owned(),
+            });
+        }
+        if id == "smithy.api#timestampFormat" && value != &Value::from("epoch-seconds") {
+            return Err(Fault::Unsupported {
+                place: place.to_owned(),
+                what: format!("`@timestampFormat({value})`"),
+                advice: "; awsJson's default, `epoch-seconds`, is".into(),
+            });
+        }
+        let known = IMPLEMENTED.contains(&id)
+            || IGNORED.contains(&id)
+            || IGNORED_NAMESPACES.iter().any(|ns| id.starts_with(ns));
+        if !known {
+            return Err(Fault::UnknownTrait {
+                place: place.to_owned(),
+                trait_id: id.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every trait of the official KMS model is implemented or ignored, so importing any
+    /// of its operations keeps generating.
+    #[test]
+    fn every_trait_of_the_kms_model_is_known() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/models/kms.json"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            eprintln!("skipped: {path} is not there");
+            return;
+        };
+        let model: Value = serde_json::from_str(&text).unwrap();
+        let shapes = model["shapes"].as_object().unwrap();
+        let members = shapes.values().flat_map(|shape| {
+            let members = shape["members"].as_object().into_iter().flatten();
+            let others = ["member", "key", "value"].into_iter().map(|k| &shape[k]);
+            members.map(|(_, m)| m).chain(others).collect::<Vec<_>>()
+        });
+        let mut seen = 0;
+        for traits in shapes
+            .values()
+            .chain(members)
+            .filter_map(|v| v.get("traits"))
+        {
+            let traits = Traits::new(
+                traits
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+            check_traits("", &traits).unwrap();
+            seen += 1;
+        }
+        assert!(seen > 500, "{seen} trait sets");
+    }
+
+    fn fault(id: &str, value: Value) -> String {
+        let traits = Traits::new([(id.to_owned(), value)].into_iter().collect());
+        check_traits("member `M`: ", &traits)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn unknown_and_unsupported_traits_are_faults() {
+        assert_eq!(
+            fault("smithy.api#requried", Value::Object(Default::default())),
+            "member `M`: unknown trait `smithy.api#requried`: kms-codegen neither implements \
+             it nor knows it to leave the wire format and the types alone (a typo?)"
+        );
+        assert_eq!(
+            fault("smithy.api#timestampFormat", Value::from("date-time")),
+            "member `M`: `@timestampFormat(\"date-time\")` is not supported yet; awsJson's \
+             default, `epoch-seconds`, is"
+        );
+        assert_eq!(
+            fault("smithy.api#streaming", Value::Object(Default::default())),
+            "member `M`: the trait `smithy.api#streaming` is not supported yet; the generated \
+             types hold whole values only"
+        );
+        for id in ["smithy.api#mixin", "smithy.api#idempotencyToken"] {
+            let text = fault(id, Value::Object(Default::default()));
+            assert!(text.contains("is not supported yet"), "{text}");
+        }
+        let fine = Traits::new(
+            [
+                ("smithy.api#timestampFormat", Value::from("epoch-seconds")),
+                ("smithy.api#jsonName", Value::from("x")),
+                ("aws.api#arn", Value::Null),
+                ("smithy.rules#contextParam", Value::Null),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        );
+        check_traits("", &fine).unwrap();
+    }
+}
