@@ -22,7 +22,7 @@ use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, s
 
 use crate::config::{Config, ConfigError, Overrides, check_endpoint, check_region};
 use crate::credentials::{Credentials, CredentialsCache, FetchContext};
-use crate::error::{Error, ErrorMeta, ModeledError, chain};
+use crate::error::{Error, ErrorMeta, chain};
 use crate::proxy::ProxyConnector;
 use crate::retry;
 
@@ -250,11 +250,14 @@ impl Client {
 
     /// Calls `Op` with `input`: validates it (unless turned off), then sends it signed,
     /// retrying what may be retried, within the configured timeouts.
-    pub async fn call<Op>(&self, input: &Op::Input) -> Result<Op::Output, Error>
-    where
-        Op: OperationShape,
-        Op::Error: ModeledError,
-    {
+    ///
+    /// `Op` is any operation generated into `kms_types` (its marker type, e.g.
+    /// `kms_types::DescribeCustomKeyStores`), or by `kms_macros::generate!` from another
+    /// model: what the call needs — target, signing name, input, output and modeled
+    /// errors — is all in [`OperationShape`]. A modeled error of `Op` is
+    /// [`Error::DescribeCustomKeyStores`] for that operation and [`Error::Modeled`] for
+    /// any other ([`Error::modeled`] gives it back typed).
+    pub async fn call<Op: OperationShape>(&self, input: &Op::Input) -> Result<Op::Output, Error> {
         let op = Op::OPERATION;
         if self.inner.config.validate_input {
             input.validate().map_err(|error| Error::InvalidInput {
@@ -586,12 +589,8 @@ struct Answer {
 type DecodeModeledError = fn(&str, &[u8], &ErrorMeta) -> Option<Error>;
 
 /// The [`DecodeModeledError`] of `Op`.
-fn modeled_error<Op>(code: &str, body: &[u8], meta: &ErrorMeta) -> Option<Error>
-where
-    Op: OperationShape,
-    Op::Error: ModeledError,
-{
-    Op::Error::from_wire(code, body).map(|e| e.into_error(meta.clone()))
+fn modeled_error<Op: OperationShape>(code: &str, body: &[u8], meta: &ErrorMeta) -> Option<Error> {
+    Op::Error::from_wire(code, body).map(|e| Error::from_modeled(e, meta.clone()))
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.

@@ -2,6 +2,7 @@
 //! throttling, authentication/authorization, unknown service errors, transport
 //! failures and timeouts. Each `Display` says what happened and what to do.
 
+use std::any::Any;
 use std::fmt;
 use std::time::Duration;
 
@@ -122,6 +123,20 @@ pub enum Error {
         /// Status, code and request id of the response.
         meta: Box<ErrorMeta>,
     },
+    /// A modeled error of an operation that has no variant of its own — any generated
+    /// operation called with [`Client::call`](crate::Client::call) but
+    /// `DescribeCustomKeyStores`. [`Error::modeled`] gives the typed error back
+    /// (`err.modeled::<CreateCustomKeyStoreError>()`).
+    Modeled {
+        /// The operation's typed error enum (`<Op as OperationShape>::Error`), boxed.
+        error: Box<dyn std::error::Error + Send + Sync>,
+        /// Its wire code, e.g. `CustomKeyStoreNameInUseException`.
+        code: &'static str,
+        /// Whether the model says it may be retried (a server fault or `@retryable`).
+        retryable: bool,
+        /// Status, code, message and request id of the response.
+        meta: Box<ErrorMeta>,
+    },
     /// The input failed client-side validation; nothing was sent.
     InvalidInput {
         /// The operation whose input was invalid.
@@ -207,6 +222,7 @@ impl Error {
     pub fn meta(&self) -> Option<&ErrorMeta> {
         match self {
             Self::DescribeCustomKeyStores { meta, .. }
+            | Self::Modeled { meta, .. }
             | Self::Throttling { meta, .. }
             | Self::Auth { meta, .. } => Some(meta),
             Self::Validation(meta) | Self::Service(meta) => Some(meta),
@@ -219,6 +235,7 @@ impl Error {
     pub fn code(&self) -> Option<String> {
         match self {
             Self::DescribeCustomKeyStores { error, .. } => Some(error.code().to_owned()),
+            Self::Modeled { code, .. } => Some((*code).to_owned()),
             Self::InvalidInput { .. } => Some(ValidationError::CODE.to_owned()),
             other => other.meta().map(ErrorMeta::code_or_status),
         }
@@ -239,6 +256,7 @@ impl Error {
     fn meta_mut(&mut self) -> Option<&mut ErrorMeta> {
         match self {
             Self::DescribeCustomKeyStores { meta, .. }
+            | Self::Modeled { meta, .. }
             | Self::Throttling { meta, .. }
             | Self::Auth { meta, .. } => Some(meta),
             Self::Validation(meta) | Self::Service(meta) => Some(meta),
@@ -285,6 +303,7 @@ impl Error {
         match self {
             Self::InvalidInput { .. } | Self::Validation(_) | Self::Auth { .. } => false,
             Self::DescribeCustomKeyStores { error, .. } => error.is_retryable(),
+            Self::Modeled { retryable, .. } => *retryable,
             Self::Throttling { .. } => true,
             Self::Service(meta) => classify(meta.status, meta.code.as_deref()).is_some(),
             Self::InvalidResponse { status, .. } => *status >= 500,
@@ -294,6 +313,39 @@ impl Error {
             | Self::Config(_)
             | Self::Credentials(_)
             | Self::Signing(_) => false,
+        }
+    }
+
+    /// The modeled error of the operation that failed, typed: `E` is the operation's
+    /// error enum (`<Op as OperationShape>::Error`, e.g. `DescribeCustomKeyStoresError`).
+    /// `None` for other errors, or when `E` is another operation's.
+    pub fn modeled<E: OperationError + 'static>(&self) -> Option<&E> {
+        match self {
+            Self::DescribeCustomKeyStores { error, .. } => (error as &dyn Any).downcast_ref(),
+            Self::Modeled { error, .. } => error.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// Wraps an operation's decoded modeled error with its response metadata: the typed
+    /// variant when the error has one ([`ModeledError`]), else [`Error::Modeled`].
+    pub(crate) fn from_modeled<E>(error: E, mut meta: ErrorMeta) -> Error
+    where
+        E: OperationError + Send + Sync + 'static,
+    {
+        let error: Box<dyn Any> = Box::new(error);
+        let error = match error.downcast::<DescribeCustomKeyStoresError>() {
+            Ok(typed) => return typed.into_error(meta),
+            Err(other) => other.downcast::<E>().expect("the type boxed above"),
+        };
+        if let Some(message) = error.message() {
+            meta.message = Some(message.to_owned());
+        }
+        Error::Modeled {
+            code: error.code(),
+            retryable: error.is_retryable(),
+            error,
+            meta: Box::new(meta),
         }
     }
 
@@ -345,6 +397,25 @@ impl fmt::Display for Error {
                     }
                 };
                 f.write_str(hint)
+            }
+            Self::Modeled {
+                code,
+                retryable,
+                meta,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{} failed with {code}: {}",
+                    meta.operation,
+                    meta.message_or_default()
+                )?;
+                meta.fmt_tail(f)?;
+                if *retryable {
+                    f.write_str("; the service may accept the call later: retry it")
+                } else {
+                    Ok(())
+                }
             }
             Self::InvalidInput { operation, error } => write!(
                 f,
@@ -488,8 +559,10 @@ impl From<ConfigError> for Error {
     }
 }
 
-/// An operation's modeled error enum that [`Error`] has a variant for. Implementing it
-/// for the error of another operation is all the request layer needs.
+/// An operation's modeled error enum that [`Error`] has a variant of its own for
+/// (`DescribeCustomKeyStoresError`: [`Error::DescribeCustomKeyStores`]). The request
+/// layer does not need it: the modeled errors of every other operation are
+/// [`Error::Modeled`].
 pub trait ModeledError: OperationError {
     /// Wraps the decoded error with its response metadata.
     fn into_error(self, meta: ErrorMeta) -> Error;

@@ -1,5 +1,6 @@
 //! Fluent builders and the paginator.
 
+use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,11 +14,13 @@ use kms_types::{
 };
 
 use crate::client::Client;
-use crate::error::{Error, ModeledError};
+use crate::error::Error;
 
-/// What the paginator needs beyond [`Paginated`]: whether the service says more
+/// A refinement of pagination beyond [`Paginated`]: whether the service says more
 /// results remain. (The generated `Pagination` descriptor does not name the
-/// `Truncated` member, so it is stated here per operation.)
+/// `Truncated` member, so it is stated here per operation.) The [`Paginator`] does not
+/// need it — it pages any [`Paginated`] operation by its tokens — but also stops where
+/// it says `Some(false)`; kms-client implements it for `DescribeCustomKeyStores`.
 pub trait MoreResults: Paginated {
     /// `Some(false)` when the service said this is the last page; `None` when the
     /// operation has no such member.
@@ -111,9 +114,12 @@ impl DescribeCustomKeyStoresFluent {
     }
 }
 
-/// A stream of pages of a paginated operation. It stops after a page with
-/// `Truncated == false` or without a (non-empty) next marker, and ends with
-/// [`Error::RepeatedMarker`] when the service hands out a marker it already gave.
+/// A stream of pages of a paginated operation — any operation the generator marks
+/// [`Paginated`] (`@paginated` in the model), through the tokens its descriptor names.
+/// It stops after a page without a (non-empty) next token, or one that says no more
+/// results remain (`Truncated == false` for `DescribeCustomKeyStores`, see
+/// [`MoreResults`]), and ends with [`Error::RepeatedMarker`] when the service hands
+/// out a token it already gave.
 pub struct Paginator<Op: Paginated> {
     pages: BoxStream<'static, Result<Op::Output, Error>>,
 }
@@ -134,10 +140,18 @@ struct PageState<Op: OperationShape> {
     done: bool,
 }
 
+/// [`MoreResults::more_results`] for the operations kms-client implements it for, by
+/// their output type; `None` (stop on the token alone) for every other.
+fn more_results<Output: 'static>(output: &Output) -> Option<bool> {
+    let output: &dyn Any = output;
+    output
+        .downcast_ref::<DescribeCustomKeyStoresResponse>()
+        .and_then(DescribeCustomKeyStores::more_results)
+}
+
 impl<Op> Paginator<Op>
 where
-    Op: MoreResults + Send + 'static,
-    Op::Error: ModeledError,
+    Op: Paginated + Send + 'static,
     Op::Item: Send + 'static,
 {
     /// Pages of `Op` starting from `input` (its token, if set, is the first marker).
@@ -168,7 +182,7 @@ where
                 }
                 Ok(page) => {
                     let next = Op::output_token(&page).filter(|t| !t.is_empty());
-                    match (Op::more_results(&page), next) {
+                    match (more_results(&page), next) {
                         (Some(false), _) | (_, None) => st.done = true,
                         (_, Some(token)) => {
                             if st.seen.insert(token.to_owned()) {
