@@ -25,7 +25,7 @@ const IMPLEMENTED: &[&str] = &[
     "smithy.api#deprecated",
     "smithy.api#examples",
     "smithy.api#timestampFormat",
-    "aws.protocols#awsJson1_1",
+    PROTOCOL,
 ];
 
 /// Traits that change neither the awsJson 1.1 wire format nor the generated types:
@@ -102,9 +102,26 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("aws.protocols#awsQueryCompatible", ""),
 ];
 
-/// Checks every trait of the service, the shapes it reaches and their members.
+/// The protocol the generated code speaks.
+const PROTOCOL: &str = "aws.protocols#awsJson1_1";
+
+/// Other protocol traits: a service may declare them beside awsJson 1.1 (the generated
+/// code then speaks awsJson 1.1), never instead of it.
+const OTHER_PROTOCOLS: &[&str] = &[
+    "aws.protocols#awsJson1_0",
+    "aws.protocols#restJson1",
+    "aws.protocols#restXml",
+    "aws.protocols#awsQuery",
+    "aws.protocols#ec2Query",
+    "smithy.protocols#rpcv2Cbor",
+    "smithy.protocols#rpcv2Json",
+];
+
+/// Checks the service's protocol, then every trait of the service, the shapes it
+/// reaches and their members.
 pub(crate) fn check(service: &ServiceView<'_>) -> Result<(), LoadError> {
     let fail = |shape: &Shape, fault| service.model.error(Some(&shape.id), fault);
+    check_service(service.shape).map_err(|fault| fail(service.shape, fault))?;
     for shape in std::iter::once(service.shape).chain(service.shapes.iter().copied()) {
         check_traits("", &shape.traits).map_err(|fault| fail(shape, fault))?;
         for member in &shape.members {
@@ -115,8 +132,41 @@ pub(crate) fn check(service: &ServiceView<'_>) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// awsJson 1.1, and no bindings the generator would drop.
+fn check_service(service: &Shape) -> Result<(), Fault> {
+    if !service.traits.has(PROTOCOL) {
+        let declared: Vec<_> = service
+            .traits
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| OTHER_PROTOCOLS.contains(id))
+            .map(|id| format!("`{id}`"))
+            .collect();
+        let what = match declared.as_slice() {
+            [] => "a service without a protocol trait".to_owned(),
+            _ => format!("the protocol {}", declared.join(", ")),
+        };
+        return Err(Fault::Unsupported {
+            place: String::new(),
+            what,
+            advice: format!("; kms-codegen generates `{PROTOCOL}` only"),
+        });
+    }
+    if !service.resources.is_empty() {
+        return Err(Fault::Unsupported {
+            place: String::new(),
+            what: "binding `resources` to the service".into(),
+            advice: "; bind their operations to the service".into(),
+        });
+    }
+    Ok(())
+}
+
 fn check_traits(place: &str, traits: &Traits) -> Result<(), Fault> {
     for (id, value) in traits.iter() {
+        if OTHER_PROTOCOLS.contains(&id) {
+            continue;
+        }
         if let Some((_, advice)) = UNSUPPORTED.iter().find(|(t, _)| *t == id) {
             return Err(Fault::Unsupported {
                 place: place.to_owned(),
@@ -185,6 +235,40 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 500, "{seen} trait sets");
+    }
+
+    fn service(traits: &[&str]) -> Shape {
+        let json = serde_json::json!({
+            "smithy": "2.0",
+            "shapes": { "a.b#Svc": {
+                "type": "service",
+                "traits": traits.iter().map(|t| (t.to_string(), Value::Object(Default::default())))
+                    .collect::<serde_json::Map<_, _>>(),
+            }},
+        });
+        let model = kms_spec::Model::from_json_str(&json.to_string(), "svc.json").unwrap();
+        model.services().next().unwrap().clone()
+    }
+
+    #[test]
+    fn the_service_speaks_aws_json_1_1() {
+        check_service(&service(&[PROTOCOL])).unwrap();
+        // Another protocol beside awsJson 1.1 is fine: the generated code speaks 1.1.
+        let both = service(&[PROTOCOL, "smithy.protocols#rpcv2Cbor"]);
+        check_service(&both).unwrap();
+        check_traits("", &both.traits).unwrap();
+        assert_eq!(
+            check_service(&service(&["aws.protocols#restJson1"]))
+                .unwrap_err()
+                .to_string(),
+            "the protocol `aws.protocols#restJson1` is not supported yet; kms-codegen \
+             generates `aws.protocols#awsJson1_1` only"
+        );
+        assert_eq!(
+            check_service(&service(&[])).unwrap_err().to_string(),
+            "a service without a protocol trait is not supported yet; kms-codegen generates \
+             `aws.protocols#awsJson1_1` only"
+        );
     }
 
     fn fault(id: &str, value: Value) -> String {

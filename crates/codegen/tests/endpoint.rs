@@ -9,7 +9,7 @@ fn generate(rules: Value) -> Result<String, String> {
             "example#Service": {
                 "type": "service",
                 "version": "2024-01-01",
-                "traits": {"smithy.rules#endpointRuleSet": {
+                "traits": {"aws.protocols#awsJson1_1": {}, "smithy.rules#endpointRuleSet": {
                     "version": "1.0",
                     "parameters": {
                         "Region": {"type": "String", "builtIn": "AWS::Region"},

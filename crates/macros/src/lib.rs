@@ -16,7 +16,9 @@
 //!   traits (`@documentation`, `@examples`, `@tags`, `@deprecated`, `aws.api#*`,
 //!   `aws.auth#*`, `smithy.rules#*`, ...) pass, every trait of the official KMS model
 //!   among them;
-//! - what is not supported yet: `mixins`, `@streaming`, `@idempotencyToken` (builders do
+//! - a service that does not declare `aws.protocols#awsJson1_1`, the one protocol the
+//!   generated code speaks (`restJson1`, `awsJson1_0`, ... beside it are fine);
+//! - what is not supported yet: `mixins`, `resources` bound to the service, `@streaming`, `@idempotencyToken` (builders do
 //!   not fill it in), `@timestampFormat` other than `epoch-seconds`, `@sparse`, ...
 
 use std::path::{Path, PathBuf};
