@@ -3,8 +3,8 @@
 //!
 //! A schema describes the wire format the generated serde code reads and writes: member
 //! names as written in the model (awsJson ignores `@jsonName`), `@required` members in
-//! `required`, optional members nullable (the generated deserializers read `null` as
-//! absent), members with a zero-like `@default` neither required nor nullable. It adds
+//! `required`, the others nullable (the generated deserializers read `null` as absent,
+//! and a member with a zero-like `@default` absent as that default). It adds
 //! what the model says of valid values: `@pattern`, `@length`, `@range`, enum values,
 //! documentation as Markdown (the rustdoc text) and `@deprecated`.
 //!
@@ -212,14 +212,14 @@ impl<'a, 'm> Root<'a, 'm> {
     }
 
     /// A structure member: its target's schema with the member's constraints, nullable
-    /// unless required or defaulted, with its description and default.
+    /// unless required, with its description and default.
     fn member(&mut self, member: &Member) -> Value {
         let target = self.model.target(member);
         let constraints = self.model.constraints(member);
         let schema = self.value(target, &constraints);
         let mut schema = match self.generator.presence(member) {
-            Presence::Optional => nullable(schema),
-            Presence::Defaulted | Presence::Required => schema,
+            Presence::Optional | Presence::Defaulted => nullable(schema),
+            Presence::Required => schema,
         };
         let mut description = doc_text(
             member

@@ -13,7 +13,7 @@ use crate::names;
 pub(crate) enum Presence {
     /// `Option<T>`, omitted on the wire when absent.
     Optional,
-    /// `T` with a zero-like `@default`, always written.
+    /// `T` with a zero-like `@default`, always written; absent or `null`, the default.
     Defaulted,
     /// `T`, `@required`.
     Required,
@@ -125,7 +125,8 @@ impl Generator<'_> {
             Presence::Defaulted => quote! {
                 #docs
                 #deprecated
-                #[serde(rename = #wire, #alias default)]
+                #[serde(rename = #wire, #alias default,
+                    deserialize_with = "::kms_types::__private::null_as_default")]
                 pub #field: #ty,
             },
             Presence::Required => quote! {

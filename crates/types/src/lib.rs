@@ -114,6 +114,16 @@ pub mod __private {
         }
         deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
     }
+
+    /// Deserializes a member with a `@default`: JSON `null` reads as absent, that is as
+    /// the default, as aws-sdk-kms reads every awsJson member.
+    pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: serde::Deserialize<'de> + Default,
+    {
+        Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+    }
 }
 
 /// A `@pattern` checked with regex-lite, for the patterns kms-spec cannot compile at

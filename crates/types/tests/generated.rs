@@ -318,6 +318,18 @@ fn absent_members_are_omitted_and_defaults_written() {
     assert_eq!(parsed.next_marker, None);
 }
 
+/// `null` means absent for every member, as aws-sdk-kms reads awsJson: a member with a
+/// `@default` (`Truncated`) then takes its default.
+#[test]
+fn null_reads_as_absent_for_defaulted_members_too() {
+    let parsed: DescribeCustomKeyStoresResponse =
+        decode(br#"{"Truncated":null,"NextMarker":null,"CustomKeyStores":null}"#).unwrap();
+    assert_eq!(parsed, DescribeCustomKeyStoresResponse::default());
+    let parsed: DescribeCustomKeyStoresResponse =
+        serde_json::from_value(json!({ "Truncated": true })).unwrap();
+    assert!(parsed.truncated);
+}
+
 #[test]
 fn timestamps_on_the_wire() {
     let entry: CustomKeyStoresListEntry =
