@@ -385,6 +385,7 @@ impl Client {
             .await
             .map_err(|e| Error::Transport {
                 endpoint: inner.config.endpoint.clone(),
+                proxy: inner.via_proxy.clone(),
                 message: format!("reading the response body: {e}"),
                 source: Some(e),
             })?
@@ -420,20 +421,20 @@ impl Client {
     }
 
     fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
-        let mut message = chain(&e);
-        if let Some(proxy) = &self.inner.via_proxy {
-            message = format!("through {proxy}: {message}");
-        }
+        let message = chain(&e);
+        let proxy = self.inner.via_proxy.clone();
         let endpoint = self.inner.config.endpoint.clone();
         if crate::tls::is_rejected_certificate(&e) {
             return Error::Certificate {
                 endpoint,
+                proxy,
                 message,
                 source: Box::new(e),
             };
         }
         Error::Transport {
             endpoint,
+            proxy,
             message,
             source: Some(Box::new(e)),
         }

@@ -97,7 +97,8 @@ pub struct Overrides {
 }
 
 /// Everything that can go wrong while building a [`Config`]. Each message
-/// says what to set to fix it.
+/// says what to set to fix it; [`ConfigError::report`] adds the text of its cause (the
+/// I/O error of [`ConfigError::Io`]), which `Display` leaves to `source()`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -175,7 +176,7 @@ pub enum ConfigError {
         message: String,
     },
 
-    #[error("cannot read AWS config file {}: {source}", path.display())]
+    #[error("cannot read AWS config file {}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -258,6 +259,15 @@ pub enum ConfigError {
 
     #[error("ConfigBuilder: {field} is required; call .{field}(...) before .build()")]
     BuilderMissing { field: &'static str },
+}
+
+impl ConfigError {
+    /// The message followed by the text of its cause, when it has one
+    /// (`cannot read AWS config file /x/config: Permission denied (os error 13)`), as
+    /// the `kms` CLI prints it.
+    pub fn report(&self) -> String {
+        crate::error::chain(self)
+    }
 }
 
 fn missing_credentials_message(
@@ -2789,6 +2799,21 @@ region = ap-southeast-2
             ..Default::default()
         };
         assert_eq!(f.resolve_with(&o).unwrap().endpoint, "https://flag.example");
+    }
+
+    #[test]
+    fn an_io_error_is_the_source_not_part_of_the_display() {
+        let e = ConfigError::Io {
+            path: PathBuf::from("/x/config"),
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "nope"),
+        };
+        assert_eq!(e.to_string(), "cannot read AWS config file /x/config");
+        assert_eq!(e.report(), "cannot read AWS config file /x/config: nope");
+        let e = crate::Error::from(e);
+        assert_eq!(e.to_string(), "cannot read AWS config file /x/config");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("nope"));
+        assert_eq!(e.report(), "cannot read AWS config file /x/config: nope");
     }
 
     #[test]

@@ -113,6 +113,15 @@ impl AuthErrorKind {
 }
 
 /// Every way a call can fail.
+///
+/// As Rust errors should, `Display` does not repeat what
+/// [`source()`](std::error::Error::source) returns: `Transport` and `Certificate` name
+/// the endpoint and what to check, and leave the underlying error (the connection's or
+/// TLS's) to `source()`; `Config` displays its [`ConfigError`] and returns that error's
+/// source; every other variant's `Display` is complete and `source()` is `None` (the
+/// typed error of a modeled or validation failure is in its fields, and
+/// [`Error::modeled`]). [`Error::report`] gives the message with the causes inline, as
+/// the `kms` CLI prints it.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -177,7 +186,11 @@ pub enum Error {
     Transport {
         /// The endpoint the client tried to reach.
         endpoint: String,
-        /// The error chain, as text.
+        /// The proxy the request went through, e.g. `proxy http://proxy:3128 (from
+        /// HTTPS_PROXY)`; `None`: direct.
+        proxy: Option<String>,
+        /// What failed, with its causes, as text (the `source` chain; `Display` leaves
+        /// it to `source()`, [`Error::report`] puts it in).
         message: String,
         /// The underlying error.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -187,7 +200,10 @@ pub enum Error {
     Certificate {
         /// The endpoint.
         endpoint: String,
-        /// The error chain, as text.
+        /// The proxy the connection went through; `None`: direct.
+        proxy: Option<String>,
+        /// Why it was rejected, as text (the `source` chain; `Display` leaves it to
+        /// `source()`, [`Error::report`] puts it in).
         message: String,
         /// The underlying error.
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -349,6 +365,23 @@ impl Error {
         }
     }
 
+    /// The message with the text of its causes inline — where `Display` leaves them to
+    /// [`source()`](std::error::Error::source) — as the `kms` CLI prints it:
+    /// `could not reach http://127.0.0.1:1: client error (Connect): tcp connect error:
+    /// Connection refused (os error 111); check the endpoint URL …`.
+    pub fn report(&self) -> String {
+        struct Inline<'a>(&'a Error);
+        impl fmt::Display for Inline<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_message(f, true)
+            }
+        }
+        match self {
+            Self::Transport { .. } | Self::Certificate { .. } => Inline(self).to_string(),
+            other => chain(other),
+        }
+    }
+
     /// Builds the error for an error response of `operation`. `modeled` decodes the
     /// operation's own errors (see [`ModeledError`]).
     pub(crate) fn from_response(meta: ErrorMeta, modeled: Option<Error>) -> Error {
@@ -372,6 +405,29 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_message(f, false)
+    }
+}
+
+/// `: through proxy … (from HTTPS_PROXY): <message>` with the causes inline, else
+/// ` through proxy … (from HTTPS_PROXY)` (or nothing) without them.
+fn fmt_causes(
+    f: &mut fmt::Formatter<'_>,
+    proxy: Option<&String>,
+    message: &str,
+    inline: bool,
+) -> fmt::Result {
+    match (inline, proxy) {
+        (true, Some(proxy)) => write!(f, ": through {proxy}: {message}"),
+        (true, None) => write!(f, ": {message}"),
+        (false, Some(proxy)) => write!(f, " through {proxy}"),
+        (false, None) => Ok(()),
+    }
+}
+
+impl Error {
+    /// `Display`, and with `causes` [`Error::report`].
+    fn fmt_message(&self, f: &mut fmt::Formatter<'_>, causes: bool) -> fmt::Result {
         match self {
             Self::DescribeCustomKeyStores { error, meta } => {
                 let message = error.message().unwrap_or(meta.message_or_default());
@@ -494,21 +550,32 @@ impl fmt::Display for Error {
                 )
             }
             Self::Transport {
-                endpoint, message, ..
-            } => write!(
-                f,
-                "could not reach {endpoint}: {message}; check the endpoint URL (--endpoint-url, \
-                 AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
-            ),
+                endpoint,
+                proxy,
+                message,
+                ..
+            } => {
+                write!(f, "could not reach {endpoint}")?;
+                fmt_causes(f, proxy.as_ref(), message, causes)?;
+                f.write_str(
+                    "; check the endpoint URL (--endpoint-url, AWS_ENDPOINT_URL_KMS, \
+                     AWS_ENDPOINT_URL), the region and your network",
+                )
+            }
             Self::Certificate {
-                endpoint, message, ..
-            } => write!(
-                f,
-                "the TLS certificate of {endpoint} was not accepted: {message}; if a private \
-                 certificate authority issued it (a TLS proxy in front of kms-server, a corporate \
-                 proxy), trust that CA with --ca-bundle, AWS_CA_BUNDLE or ca_bundle in the \
-                 profile (a PEM file)"
-            ),
+                endpoint,
+                proxy,
+                message,
+                ..
+            } => {
+                write!(f, "the TLS certificate of {endpoint} was not accepted")?;
+                fmt_causes(f, proxy.as_ref(), message, causes)?;
+                f.write_str(
+                    "; if a private certificate authority issued it (a TLS proxy in front of \
+                     kms-server, a corporate proxy), trust that CA with --ca-bundle, \
+                     AWS_CA_BUNDLE or ca_bundle in the profile (a PEM file)",
+                )
+            }
             Self::Timeout {
                 endpoint,
                 limit,
@@ -538,16 +605,15 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {
+    /// The underlying error of `Transport` and `Certificate`, and the source of
+    /// `Config`'s [`ConfigError`]; `None` for the rest, whose `Display` says it all.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::DescribeCustomKeyStores { error, .. } => Some(error),
-            Self::InvalidInput { error, .. } => Some(error),
             Self::Transport { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Self::Certificate { source, .. } => Some(&**source),
-            Self::Config(e) => Some(&**e),
-            Self::Credentials(e) => Some(e),
+            Self::Config(e) => std::error::Error::source(&**e),
             _ => None,
         }
     }

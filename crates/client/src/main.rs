@@ -222,7 +222,7 @@ fn failure(e: &Error) -> (u8, String) {
         Error::InvalidInput { error, .. } => {
             (EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
         }
-        Error::Config(c) => (EXIT_CONFIG, c.to_string()),
+        Error::Config(c) => (EXIT_CONFIG, c.report()),
         Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
         e if e.is_service_error() => {
             // botocore's wording: the retries (attempts after the first) when they ran out.
@@ -256,7 +256,8 @@ fn failure(e: &Error) -> (u8, String) {
                 kms_client::Timeouts::default().total,
             ),
         ),
-        other => (EXIT_OTHER, other.to_string()),
+        // With the causes `Display` leaves to `source()` (connection, TLS).
+        other => (EXIT_OTHER, other.report()),
     }
 }
 
@@ -421,8 +422,7 @@ fn output_settings(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<(Format, TimestampFormat), String> {
-    let setting =
-        |key: &str| Config::profile_setting(env, overrides, key).map_err(|e| e.to_string());
+    let setting = |key: &str| Config::profile_setting(env, overrides, key).map_err(|e| e.report());
     let (value, origin) = if let Some(flag) = flag {
         (flag.to_owned(), "--output".to_owned())
     } else if let Some(v) = env("AWS_DEFAULT_OUTPUT").filter(|v| !v.trim().is_empty()) {

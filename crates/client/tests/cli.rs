@@ -579,7 +579,18 @@ async fn exit_codes_and_error_wording() {
         .arg("describe-custom-key-stores");
     let (code, _, err) = run(&mut c);
     assert_eq!(code, 255, "{err}");
-    assert!(err.contains("could not reach"), "{err}");
+    // The cause is printed once, inline, before what to check.
+    assert!(
+        err.starts_with(&format!(
+            "could not reach {dead}: client error (Connect): tcp connect error: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("Connection refused").count(), 1, "{err}");
+    assert!(
+        err.ends_with("; check the endpoint URL (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network\n"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -44,7 +44,7 @@ async fn an_untrusted_certificate_is_a_certificate_error_and_is_not_retried() {
         .unwrap_err();
     assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
     assert!(!error.is_retryable());
-    let message = error.to_string();
+    let message = error.report();
     assert!(message.contains(&front.endpoint), "{message}");
     assert!(message.contains("UnknownIssuer"), "{message}");
     assert!(message.contains("AWS_CA_BUNDLE"), "{message}");
@@ -64,7 +64,22 @@ async fn a_certificate_for_another_name_is_rejected() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
-    assert!(error.to_string().contains("not valid for name"), "{error}");
+    assert!(
+        error.report().contains("not valid for name"),
+        "{}",
+        error.report()
+    );
+    assert!(
+        !error.to_string().contains("not valid for name"),
+        "Display leaves the TLS error to source(): {error}"
+    );
+    let mut causes = String::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(s) = source {
+        causes.push_str(&format!("{s}: "));
+        source = s.source();
+    }
+    assert!(causes.contains("not valid for name"), "{causes}");
 }
 
 #[tokio::test]

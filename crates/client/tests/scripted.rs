@@ -190,6 +190,15 @@ fn fast_retry(max_attempts: u32) -> RetryConfig {
     }
 }
 
+/// The error of a `DescribeCustomKeyStores` call to `s` with the demo credentials.
+async fn describe_error(s: &Scripted) -> Error {
+    client_for(s, demo_creds())
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap_err()
+}
+
 fn client_for(s: &Scripted, creds: Credentials) -> Client {
     Client::new(
         Config::builder()
@@ -377,6 +386,12 @@ async fn a_400_is_not_retried() {
         Some("CustomKeyStoreNotFoundException")
     );
     assert_eq!(err.status(), Some(400));
+    // Display says it all, so the typed error is not also the source (it would be
+    // printed twice); it is in the variant's field and `modeled()`.
+    assert!(err.to_string().contains("not found"), "{err}");
+    assert!(std::error::Error::source(&err).is_none());
+    assert_eq!(err.report(), err.to_string());
+    assert!(err.modeled::<DescribeCustomKeyStoresError>().is_some());
 }
 
 #[tokio::test]
@@ -424,11 +439,7 @@ async fn auth_and_validation_errors_are_classified_and_never_retried() {
         "1 validation error detected: x",
     )])
     .await;
-    let err = client_for(&s, demo_creds())
-        .describe_custom_key_stores()
-        .send()
-        .await
-        .unwrap_err();
+    let err = describe_error(&s).await;
     assert_eq!(s.requests().len(), 1);
     assert!(matches!(err, Error::Validation(_)), "{err:?}");
     assert_eq!(err.code().as_deref(), Some("ValidationException"));
@@ -643,6 +654,52 @@ async fn connection_refused_is_a_transport_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("--endpoint-url"), "{err}");
+
+    // Display leaves the cause to source(), so that a report of the chain (anyhow's
+    // `{:#}`) says it once; Error::report puts it inline, as the CLI prints it.
+    let display = err.to_string();
+    let endpoint = format!("http://{addr}");
+    assert_eq!(
+        display,
+        format!(
+            "could not reach {endpoint}; check the endpoint URL (--endpoint-url, \
+             AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
+        )
+    );
+    let mut chain = display.clone();
+    let mut source = std::error::Error::source(&err);
+    assert!(source.is_some(), "the connection error is the source");
+    while let Some(s) = source {
+        chain.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    let cause = "Connection refused";
+    assert_eq!(chain.matches(cause).count(), 1, "{chain}");
+    let Error::Transport { message, .. } = &err else {
+        unreachable!()
+    };
+    assert!(message.contains(cause), "{message}");
+    assert_eq!(
+        err.report(),
+        format!(
+            "could not reach {endpoint}: {message}; check the endpoint URL (--endpoint-url, \
+             AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_validation_error_is_not_repeated_as_a_source() {
+    let s = Scripted::start(vec![json(200, EMPTY_OK)]).await;
+    let err = client_for(&s, demo_creds())
+        .describe_custom_key_stores()
+        .limit(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("'limit'"), "{err}");
+    assert!(std::error::Error::source(&err).is_none());
+    assert!(s.requests().is_empty());
 }
 
 #[tokio::test]
