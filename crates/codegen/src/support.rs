@@ -2,8 +2,12 @@
 //! implements or one known to change neither the wire format nor the types; anything
 //! else is a model error before any code is generated, never a silently wrong type.
 
-use kms_spec::{Fault, LoadError, ServiceView, Shape, Traits};
+use std::collections::BTreeMap;
+
+use kms_spec::{Fault, LoadError, ServiceView, Shape, ShapeKind, Traits};
 use serde_json::Value;
+
+use crate::names;
 
 /// Traits the generator implements (`timestampFormat` only as `epoch-seconds`, awsJson's
 /// default, see [`UNSUPPORTED`]).
@@ -127,6 +131,192 @@ pub(crate) fn check(service: &ServiceView<'_>) -> Result<(), LoadError> {
         for member in &shape.members {
             check_traits(&format!("member `{}`: ", member.name), &member.traits)
                 .map_err(|fault| fail(shape, fault))?;
+        }
+    }
+    check_errors(service)?;
+    check_names(service)
+}
+
+/// Names of the Rust prelude the generated code uses unqualified (or that a reader
+/// would expect to be the prelude's): no generated type may take them.
+const PRELUDE_NAMES: &[&str] = &[
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "Default",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "AsRef",
+    "AsMut",
+    "ToString",
+    "ToOwned",
+    "Iterator",
+    "IntoIterator",
+    "Extend",
+    "FromIterator",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+];
+
+/// Every `errors` entry of an operation or the service is an `@error` structure, listed
+/// once: the generated error enums hold one variant each.
+fn check_errors(service: &ServiceView<'_>) -> Result<(), LoadError> {
+    for op in &service.operations {
+        let fail = |fault| service.model.error(Some(&op.shape.id), fault);
+        let mut seen = BTreeMap::new();
+        for error in &op.errors {
+            if error.kind != ShapeKind::Structure || error.traits.error().is_none() {
+                return Err(fail(Fault::Malformed(format!(
+                    "`errors` lists `{}`, which is not a structure with `@error`",
+                    error.id
+                ))));
+            }
+            if seen.insert(&error.id, ()).is_some() {
+                return Err(fail(Fault::Malformed(format!(
+                    "`{}` is listed twice among its errors and the service's",
+                    error.id
+                ))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two model names that would become one Rust name, in the same scope.
+fn collision(scope: &str, first: &str, second: &str, rust: &str) -> Fault {
+    Fault::RustNames(format!(
+        "{scope}{first} and {second} both become the Rust name `{rust}`; rename one"
+    ))
+}
+
+/// Records `rust` for the model name `model` in `seen`, failing if another took it.
+fn claim(
+    seen: &mut BTreeMap<String, String>,
+    scope: &str,
+    rust: String,
+    model: String,
+) -> Result<(), Fault> {
+    match seen.get(&rust) {
+        Some(first) => Err(collision(scope, first, &model, &rust)),
+        None => {
+            seen.insert(rust, model);
+            Ok(())
+        }
+    }
+}
+
+/// Generated Rust names never collide: not the types (shapes, builders, operation markers
+/// and error enums, `EndpointParams`) with each other or with the prelude, not the fields
+/// and builder methods of a structure, not the variants of an enum or a union.
+fn check_names(service: &ServiceView<'_>) -> Result<(), LoadError> {
+    let model = service.model;
+    let mut types = BTreeMap::from([(
+        "EndpointParams".to_owned(),
+        "the endpoint parameters (`EndpointParams`)".to_owned(),
+    )]);
+    let described = |kind: &str, shape: &Shape| format!("{kind} `{}`", shape.id);
+    for shape in &service.shapes {
+        let fail = |fault| model.error(Some(&shape.id), fault);
+        let generated: Vec<(String, String)> = match shape.kind {
+            ShapeKind::Structure => vec![
+                (
+                    names::type_name(shape.id.name()).to_string(),
+                    described("shape", shape),
+                ),
+                (
+                    format!("{}Builder", names::type_name(shape.id.name())),
+                    format!("the builder of `{}`", shape.id),
+                ),
+            ],
+            ShapeKind::Union | ShapeKind::Enum | ShapeKind::IntEnum => {
+                vec![(
+                    names::type_name(shape.id.name()).to_string(),
+                    described("shape", shape),
+                )]
+            }
+            ShapeKind::Operation => vec![
+                (
+                    names::type_name(shape.id.name()).to_string(),
+                    described("operation", shape),
+                ),
+                (
+                    format!("{}Error", names::type_name(shape.id.name())),
+                    format!("the error enum of `{}`", shape.id),
+                ),
+            ],
+            _ => Vec::new(),
+        };
+        for (rust, origin) in generated {
+            if PRELUDE_NAMES.contains(&rust.as_str()) {
+                return Err(fail(Fault::RustNames(format!(
+                    "{origin} becomes the Rust name `{rust}`, which would shadow the prelude's \
+                     `{rust}` in the generated code; rename the shape"
+                ))));
+            }
+            claim(&mut types, "", rust, origin).map_err(fail)?;
+        }
+        check_member_names(shape).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The fields and builder methods of a structure, the variants of an enum or a union.
+fn check_member_names(shape: &Shape) -> Result<(), Fault> {
+    const FIELDS: &str = "";
+    const METHODS: &str = "builder methods: ";
+    // Rust names by scope: the builder's methods are one per field, a `set_` one per
+    // field, and `build`; an enum's variants are one per value, and `Unknown`.
+    let mut seen: BTreeMap<(&str, String), String> = BTreeMap::from([
+        ((METHODS, "build".to_owned()), "`build()`".to_owned()),
+        (
+            (FIELDS, "Unknown".to_owned()),
+            "the `Unknown` variant".to_owned(),
+        ),
+    ]);
+    for m in &shape.members {
+        let member = format!("member `{}`", m.name);
+        let claims = match shape.kind {
+            ShapeKind::Structure => {
+                let field = names::field_name(&m.name).to_string();
+                vec![
+                    (FIELDS, field.clone(), member.clone()),
+                    (METHODS, field, member.clone()),
+                    (
+                        METHODS,
+                        names::setter_name(&m.name).to_string(),
+                        format!("{member} (setter)"),
+                    ),
+                ]
+            }
+            ShapeKind::Enum | ShapeKind::IntEnum | ShapeKind::Union => {
+                vec![(FIELDS, names::variant_name(&m.name).to_string(), member)]
+            }
+            _ => Vec::new(),
+        };
+        for (scope, rust, model) in claims {
+            if let Some(first) = seen.get(&(scope, rust.clone())) {
+                return Err(collision(scope, first, &model, &rust));
+            }
+            seen.insert((scope, rust), model);
         }
     }
     Ok(())

@@ -18,6 +18,12 @@
 //!   among them;
 //! - a service that does not declare `aws.protocols#awsJson1_1`, the one protocol the
 //!   generated code speaks (`restJson1`, `awsJson1_0`, ... beside it are fine);
+//! - what would make the generated code fail to compile: an operation's `errors` entry
+//!   that is not an `@error` structure; model names that become one Rust name (members
+//!   `KeyId` and `KeyID`, enum values `FOO_BAR` and `FooBar`, a structure `RunError`
+//!   beside the operation `Run`'s error enum); a shape named after a Rust prelude name
+//!   the generated code uses (`Option`, `Result`, `String`, `Vec`, `Box`, ...);
+//! - several services in one file: keep only the one to generate;
 //! - what is not supported yet: `mixins`, `resources` bound to the service, `@streaming`, `@idempotencyToken` (builders do
 //!   not fill it in), `@timestampFormat` other than `epoch-seconds`, `@sparse`, ...
 

@@ -62,6 +62,14 @@ pub enum Fault {
     },
     #[error("no shape `{0}` in the model")]
     UnknownShape(String),
+    #[error(
+        "the model has several services ({0}) and code is generated for one: keep only that \
+         service shape in the file (`cargo xtask import` writes one)"
+    )]
+    SeveralServices(String),
+    /// Model names the generated Rust cannot hold as they are (names that collide).
+    #[error("{0}")]
+    RustNames(String),
     #[error("{place}unknown key `{key}` (the JSON AST allows {allowed})")]
     UnknownKey {
         /// `member `Name`: ` when a member object is at fault, else empty.

@@ -59,10 +59,11 @@ impl ServiceView<'_> {
 }
 
 impl Model {
-    /// Resolves the service `id`, or the model's only service when `id` is `None`.
+    /// Resolves the service `id`, or the model's only service when `id` is `None` (an error
+    /// naming them all when the model has several).
     pub fn service(&self, id: Option<&str>) -> Result<ServiceView<'_>, LoadError> {
-        let fail = |shape: Option<&str>, fault| LoadError {
-            source: "model".into(),
+        let fail = |shape: Option<&str>, fault: Fault| LoadError {
+            source: self.source().to_owned(),
             shape: shape.map(str::to_owned),
             fault: Box::new(fault),
         };
@@ -79,10 +80,8 @@ impl Model {
                         return Err(fail(None, Fault::UnknownShape("<a service shape>".into())));
                     }
                     (Some(_), Some(_)) => {
-                        return Err(fail(
-                            None,
-                            Fault::Malformed("several services: name the one to use".into()),
-                        ));
+                        let ids: Vec<_> = self.services().map(|s| format!("`{}`", s.id)).collect();
+                        return Err(fail(None, Fault::SeveralServices(ids.join(", "))));
                     }
                 }
             }
