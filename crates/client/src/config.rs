@@ -52,11 +52,17 @@ impl Default for Timeouts {
 pub struct Config {
     /// e.g. `https://kms.us-east-1.amazonaws.com` (no trailing slash).
     pub endpoint: String,
+    /// The region requests are signed for, e.g. `us-east-1` (letters, digits and `-`;
+    /// [`Client::try_new`](crate::Client::try_new) checks it).
     pub region: String,
     /// Fixed keys, or where to fetch temporary ones (`credential_process`, the
     /// container endpoint, EC2 instance metadata).
     pub credentials: CredentialsSource,
+    /// How many attempts a call makes and how long it waits between them (default: 3
+    /// attempts, exponential backoff with full jitter; `AWS_MAX_ATTEMPTS`,
+    /// `max_attempts`).
     pub retry: RetryConfig,
+    /// Connect, per-attempt and whole-call time limits (default 3 s, 20 s, 60 s).
     pub timeouts: Timeouts,
     /// Validate request parameters client-side before sending (default `true`).
     pub validate_input: bool,
@@ -102,9 +108,13 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// No credentials anywhere in the chain (only when EC2 instance metadata, the
+    /// last source, is turned off with `AWS_EC2_METADATA_DISABLED`).
     #[error("{}", missing_credentials_message(profile, credentials_file, *profile_from_flag, *env_secret_without_key))]
     MissingCredentials {
+        /// The profile that was looked at.
         profile: String,
+        /// The shared credentials file that was looked at.
         credentials_file: PathBuf,
         /// The profile came from `--profile`, so environment credentials were not consulted.
         profile_from_flag: bool,
@@ -116,6 +126,7 @@ pub enum ConfigError {
         "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set AWS_SECRET_ACCESS_KEY as well, \
          or unset AWS_ACCESS_KEY_ID to use the shared credentials file"
     )]
+    /// `AWS_ACCESS_KEY_ID` without `AWS_SECRET_ACCESS_KEY`.
     IncompleteEnvCredentials,
 
     #[error(
@@ -123,18 +134,28 @@ pub enum ConfigError {
          add {missing} = ... to that profile",
         path.display()
     )]
+    /// A profile with one of `aws_access_key_id` / `aws_secret_access_key` but not the
+    /// other.
     IncompleteProfileCredentials {
+        /// The profile.
         profile: String,
+        /// The key it sets.
         present: &'static str,
+        /// The key it lacks.
         missing: &'static str,
+        /// The file that sets `present`.
         path: PathBuf,
+        /// Its line there (1-based).
         line: usize,
     },
 
+    /// A credentials setting whose value cannot be used (a container endpoint that is
+    /// not allowed, a role without a source, ...).
     #[error("invalid {setting} {value:?} from {origin}: {reason}")]
     InvalidCredentialsSetting {
         /// The setting, e.g. `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
         setting: &'static str,
+        /// Its value.
         value: String,
         /// Where it was set (the variable, or a profile line).
         origin: String,
@@ -147,8 +168,11 @@ pub enum ConfigError {
          or add region = ... to profile '{profile}' in {} (AWS_CONFIG_FILE)",
         config_file.display()
     )]
+    /// No region in the environment, the overrides or the profile.
     MissingRegion {
+        /// The profile that was looked at.
         profile: String,
+        /// The config file that was looked at.
         config_file: PathBuf,
     },
 
@@ -160,25 +184,37 @@ pub enum ConfigError {
         config_file.display(),
         hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
     )]
+    /// The selected profile is in neither shared file.
     ProfileNotFound {
+        /// The profile's name.
         profile: String,
         /// `--profile` or `AWS_PROFILE`.
         origin: &'static str,
+        /// The shared credentials file that was looked at.
         credentials_file: PathBuf,
+        /// The config file that was looked at.
         config_file: PathBuf,
+        /// A further hint, e.g. the profiles that do exist.
         hint: Option<String>,
     },
 
     #[error("malformed AWS config file {}, line {line}: {message}", path.display())]
+    /// A shared file that is not valid INI as the AWS CLI reads it.
     MalformedFile {
+        /// The file.
         path: PathBuf,
+        /// The line (1-based).
         line: usize,
+        /// What is wrong there.
         message: String,
     },
 
     #[error("cannot read AWS config file {}", path.display())]
+    /// A shared file exists but cannot be read.
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why (the `source()`, left out of `Display`).
         #[source]
         source: std::io::Error,
     },
@@ -187,28 +223,49 @@ pub enum ConfigError {
         "invalid AWS region {value:?} from {origin}: use a region name such as us-east-1 \
          (letters, digits and '-')"
     )]
-    InvalidRegion { value: String, origin: String },
+    /// A region that is not a region name (letters, digits and `-`).
+    InvalidRegion {
+        /// The region as given.
+        value: String,
+        /// Where it was set: a variable, `--region`, a profile line, `Config.region`, ...
+        origin: String,
+    },
 
     #[error(
         "invalid endpoint URL {value:?} from {origin}: it must start with https:// (or http://) \
          followed by a host, and carry no query or fragment, e.g. https://kms.us-east-1.amazonaws.com"
     )]
-    InvalidEndpoint { value: String, origin: String },
+    /// An endpoint URL that is not `http(s)://` and a host, or carries a query or a
+    /// fragment.
+    InvalidEndpoint {
+        /// The URL as given.
+        value: String,
+        /// Where it was set: `--endpoint-url`, `AWS_ENDPOINT_URL_KMS`, a profile line,
+        /// `ConfigBuilder::endpoint`, `Config.endpoint`, ...
+        origin: String,
+    },
 
     #[error(
         "endpoint URL {value:?} uses https, but this kms-client was built without its `rustls` \
          feature: enable the feature, or use an http:// endpoint (such as kms-server's)"
     )]
-    HttpsUnsupported { value: String },
+    /// An `https://` endpoint, but kms-client was built without its `rustls` feature.
+    HttpsUnsupported {
+        /// The endpoint URL.
+        value: String,
+    },
 
     #[error(
         "endpoint URL {value:?} from {origin} carries a user name or password: KMS endpoints \
          take none (requests are signed with the AWS credentials instead), so remove the \
          `user:password@` part"
     )]
+    /// An endpoint URL with a user name or password (`http://user:password@host`),
+    /// which KMS does not take.
     EndpointUserInfo {
         /// The endpoint URL, its password replaced by `****`.
         value: String,
+        /// Where it was set.
         origin: String,
     },
 
@@ -217,6 +274,7 @@ pub enum ConfigError {
          certificate authorities to trust for HTTPS (-----BEGIN CERTIFICATE----- blocks)",
         path.as_ref().map(|p| format!("{} ", p.display())).unwrap_or_default()
     )]
+    /// A CA bundle that cannot be read or holds no certificate.
     InvalidCaBundle {
         /// The file, when the bundle came from one.
         path: Option<PathBuf>,
@@ -230,6 +288,8 @@ pub enum ConfigError {
         "cannot choose the KMS endpoint: {message} ({settings}); change or unset one of these \
          settings"
     )]
+    /// The endpoint rules give no endpoint for these settings (e.g. FIPS with a custom
+    /// endpoint, or a partition without dual-stack).
     Endpoint {
         /// The endpoint rules' message, e.g. `Invalid Configuration: FIPS and custom
         /// endpoint are not supported`.
@@ -239,26 +299,43 @@ pub enum ConfigError {
     },
 
     #[error("invalid proxy {value:?} from {origin}: {reason}")]
+    /// A proxy URL that is not an `http://` URL with a host and port.
     InvalidProxy {
         /// The proxy URL, password masked.
         value: String,
         /// `HTTPS_PROXY`, `http_proxy`, ...
         origin: String,
+        /// What is wrong with it.
         reason: String,
     },
 
     #[error("invalid {setting} {value:?} from {origin}: use true or false")]
+    /// A boolean setting (`AWS_USE_FIPS_ENDPOINT`, `use_dualstack_endpoint`, ...) that
+    /// is neither `true` nor `false`.
     InvalidBool {
+        /// The setting.
         setting: &'static str,
+        /// Its value.
         value: String,
+        /// Where it was set.
         origin: String,
     },
 
     #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
-    InvalidMaxAttempts { value: String, origin: String },
+    /// `AWS_MAX_ATTEMPTS` / `max_attempts` that is not a whole number of at least 1.
+    InvalidMaxAttempts {
+        /// The value as given.
+        value: String,
+        /// Where it was set.
+        origin: String,
+    },
 
     #[error("ConfigBuilder: {field} is required; call .{field}(...) before .build()")]
-    BuilderMissing { field: &'static str },
+    /// [`ConfigBuilder::build`] without a required setting.
+    BuilderMissing {
+        /// `region` or `credentials`.
+        field: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -326,6 +403,8 @@ impl ConfigBuilder {
         self.endpoint = Some(endpoint.into());
         self
     }
+    /// The region to sign for and to pick the endpoint by, e.g. `us-east-1`
+    /// (required).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -342,14 +421,18 @@ impl ConfigBuilder {
         self.credentials = Some(source);
         self
     }
+    /// Attempts and backoff (see [`Config::retry`]); default [`RetryConfig::default`].
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
         self
     }
+    /// Time limits (see [`Config::timeouts`]); default [`Timeouts::default`].
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = Some(timeouts);
         self
     }
+    /// Whether inputs are checked with the generated validators before sending
+    /// (default `true`; see [`Config::validate_input`]).
     pub fn validate_input(mut self, validate_input: bool) -> Self {
         self.validate_input = Some(validate_input);
         self
@@ -392,6 +475,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// The configuration, checked. Fails with [`ConfigError::BuilderMissing`] without
+    /// a region or credentials, [`ConfigError::InvalidRegion`] for a region that is not
+    /// a region name, [`ConfigError::InvalidEndpoint`] or
+    /// [`ConfigError::EndpointUserInfo`] for an endpoint URL that cannot be used, and
+    /// [`ConfigError::Endpoint`] when the endpoint rules have no endpoint for the
+    /// settings (FIPS or dual-stack with a custom endpoint, or where the partition has
+    /// none). Without a custom endpoint it is the region's
+    /// ([`kms_types::resolve_endpoint`]).
     pub fn build(self) -> Result<Config, ConfigError> {
         let region = self
             .region
@@ -507,6 +598,8 @@ fn load_ini(loc: &FileLoc) -> Result<Ini, ConfigError> {
 }
 
 impl Config {
+    /// A builder for a configuration given in code (no environment or files read, no
+    /// proxies): [`ConfigBuilder::region`] and credentials are required.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
     }

@@ -268,6 +268,10 @@ pub struct MfaPrompt(Arc<AskFn>);
 type AskFn = dyn Fn(&str) -> std::io::Result<String> + Send + Sync;
 
 impl MfaPrompt {
+    /// A prompt that calls `ask` (on a blocking thread) with the prompt text (`Enter
+    /// MFA code for arn:aws:iam::…:mfa/…: `) and uses its answer, trimmed, as the code,
+    /// which must be 6 digits. An `Err`, or another answer, fails the credentials with
+    /// an error saying so (an answer that is not a code is not echoed).
     pub fn new(ask: impl Fn(&str) -> std::io::Result<String> + Send + Sync + 'static) -> Self {
         Self(Arc::new(ask))
     }

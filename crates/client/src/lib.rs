@@ -23,6 +23,8 @@
 //! # let _ = all; Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod credentials;

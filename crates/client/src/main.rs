@@ -1,5 +1,7 @@
 //! `kms`: the AWS CLI's `aws kms describe-custom-key-stores`, against real KMS or kms-server.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;

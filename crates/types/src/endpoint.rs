@@ -12,7 +12,11 @@ pub struct Partition {
     pub dns_suffix: &'static str,
     /// e.g. `api.aws`
     pub dual_stack_dns_suffix: &'static str,
+    /// Whether the partition has FIPS endpoints (`kms-fips.{region}…`), which
+    /// `use_fips` asks for.
     pub supports_fips: bool,
+    /// Whether the partition has dual-stack (IPv4 and IPv6) endpoints, on
+    /// [`Partition::dual_stack_dns_suffix`], which `use_dual_stack` asks for.
     pub supports_dual_stack: bool,
     /// The region that signs requests to the partition's global endpoints.
     pub implicit_global_region: &'static str,
