@@ -36,6 +36,8 @@
 //! );
 //! ```
 
+#![warn(missing_docs)]
+
 extern crate self as kms_types;
 
 pub mod aws_json;
