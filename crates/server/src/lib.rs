@@ -297,32 +297,43 @@ impl ServerConfig {
     /// An in-memory store holding [`Self::stores`]; two stores of one account and
     /// region with the same id or name are an error naming them (neither is dropped).
     pub fn memory_store(&self) -> std::io::Result<MemoryStore<KeyStore>> {
-        let invalid = |message: String| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("stores: {message}"),
-            )
-        };
-        let mut ids = HashSet::with_capacity(self.stores.len());
-        let mut names = HashSet::with_capacity(self.stores.len());
-        for (owner, store) in self.stores.iter() {
-            for (seen, what, value) in [
-                (&mut ids, "id", store.id()),
-                (&mut names, "name", store.name()),
-            ] {
-                if !seen.insert((owner, value)) {
-                    return Err(invalid(format!(
-                        "account {} region {} has two stores with the {what} '{value}'",
-                        owner.account, owner.region
-                    )));
-                }
+        let store = MemoryStore::new();
+        match store.bulk_load(self.stores.iter().cloned()) {
+            // Every id new: no two stores share one (and bulk_load refuses shared names).
+            Ok(added) if added == self.stores.len() => Ok(store),
+            // Only then is it worth finding the clash, to name it.
+            other => {
+                let message = self.first_clash().unwrap_or_else(|| match other {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "two stores share an id".to_owned(),
+                });
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("stores: {message}"),
+                ))
             }
         }
-        let store = MemoryStore::new();
-        store
-            .bulk_load(self.stores.iter().cloned())
-            .map_err(|e| invalid(e.to_string()))?;
-        Ok(store)
+    }
+
+    /// The first two stores of one account and region that share an id or a name.
+    fn first_clash(&self) -> Option<String> {
+        let mut ids = HashSet::with_capacity(self.stores.len());
+        let mut names = HashSet::with_capacity(self.stores.len());
+        self.stores.iter().find_map(|(owner, store)| {
+            [
+                (&mut ids, "id", store.id()),
+                (&mut names, "name", store.name()),
+            ]
+            .into_iter()
+            .find_map(|(seen, what, value)| {
+                (!seen.insert((owner, value))).then(|| {
+                    format!(
+                        "account {} region {} has two stores with the {what} '{value}'",
+                        owner.account, owner.region
+                    )
+                })
+            })
+        })
     }
 
     /// The router of the built-in backend: `DescribeCustomKeyStores` over
