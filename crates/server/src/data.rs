@@ -68,6 +68,11 @@ pub fn load(path: &Path) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 /// Decodes a data file, refusing members its shapes do not have. (The service ignores
 /// unknown members in requests; in a file written by hand, one is a typo.)
 fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
+    let expected = "expected a JSON object {\"Stores\": [...]}";
+    // serde would also read a struct from an array of its members' values, nameless.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DataError(format!("not a data file: {expected}")));
+    }
     let mut unknown = None;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let decoded = serde_ignored::deserialize(&mut de, |path| {
@@ -82,18 +87,15 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
         // aws_json says where and what, in the words of the service's errors.
         (Err(e), _) => Err(match aws_json::decode::<DataFile>(bytes) {
             Ok(_) => DataError(format!("not a data file ({e})")),
-            Err(e) => {
-                let expected = "expected a JSON object {\"Stores\": [...]}";
-                match e {
-                    DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
-                        DataError(format!("not a data file: {expected}"))
-                    }
-                    DecodeError::Serialization(m) if !m.contains(" at '") => {
-                        DataError(format!("not a data file ({m}); {expected}"))
-                    }
-                    other => DataError(other.to_string()),
+            Err(e) => match e {
+                DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
+                    DataError(format!("not a data file: {expected}"))
                 }
-            }
+                DecodeError::Serialization(m) if !m.contains(" at '") => {
+                    DataError(format!("not a data file ({m}); {expected}"))
+                }
+                other => DataError(other.to_string()),
+            },
         }),
     }
 }
@@ -412,10 +414,19 @@ mod tests {
     /// What is not a data file is called that, in the words of a data file.
     #[test]
     fn a_file_of_another_shape_is_not_a_data_file() {
-        assert_eq!(
-            parse(b"[{\"x\": 1}]").unwrap_err().to_string(),
-            "not a data file: expected a JSON object {\"Stores\": [...]}"
-        );
+        for not_an_object in [
+            &b"[{\"x\": 1}]"[..],
+            b"",
+            b"  \n",
+            b"[[[\"111122223333\", \"us-east-1\", []]]]",
+        ] {
+            assert_eq!(
+                parse(not_an_object).unwrap_err().to_string(),
+                "not a data file: expected a JSON object {\"Stores\": [...]}",
+                "{}",
+                String::from_utf8_lossy(not_an_object)
+            );
+        }
         let err = parse(b"{\"Stores\": [").unwrap_err().to_string();
         assert_eq!(err, "EOF while parsing a list at 'stores'");
     }
