@@ -308,7 +308,8 @@ async fn run(cli: Cli) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
     let mut config = match Config::from_env_with(&env, &overrides) {
         Ok(c) => c,
-        Err(e) => return fail(EXIT_CONFIG, e),
+        // With its cause (`: Is a directory (os error 21)`), which `Display` leaves out.
+        Err(e) => return fail(EXIT_CONFIG, e.report()),
     };
     let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
         Ok(settings) => settings,

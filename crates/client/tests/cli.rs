@@ -309,6 +309,25 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
     srv.shutdown().await;
 }
 
+#[test]
+fn an_unreadable_config_file_is_reported_with_its_cause() {
+    let home = tempfile::tempdir().unwrap();
+    // A directory where the config file should be: reading it fails with EISDIR.
+    let config = home.path().join(".aws").join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let (code, out, err) = kms_describe(home.path(), "http://127.0.0.1:1", &[], &[]);
+    assert_eq!(code, 253, "{err}");
+    assert!(out.is_empty(), "{out}");
+    let cause = std::fs::read_to_string(&config).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "cannot read AWS config file {}: {cause}\n",
+            config.display()
+        )
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_repeated_option_takes_its_last_value() {
     let srv = start(5).await;
