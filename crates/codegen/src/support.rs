@@ -177,25 +177,22 @@ const PRELUDE_NAMES: &[&str] = &[
     "Ord",
 ];
 
-/// Every `errors` entry of an operation or the service is an `@error` structure, listed
-/// once: the generated error enums hold one variant each.
+/// Every `errors` entry of an operation or the service is an `@error` structure (the
+/// view lists each error once, so the generated error enums hold one variant each).
 fn check_errors(service: &ServiceView<'_>) -> Result<(), LoadError> {
     for op in &service.operations {
-        let fail = |fault| service.model.error(Some(&op.shape.id), fault);
-        let mut seen = BTreeMap::new();
-        for error in &op.errors {
-            if error.kind != ShapeKind::Structure || error.traits.error().is_none() {
-                return Err(fail(Fault::Malformed(format!(
+        if let Some(error) = op
+            .errors
+            .iter()
+            .find(|e| e.kind != ShapeKind::Structure || e.traits.error().is_none())
+        {
+            return Err(service.model.error(
+                Some(&op.shape.id),
+                Fault::Malformed(format!(
                     "`errors` lists `{}`, which is not a structure with `@error`",
                     error.id
-                ))));
-            }
-            if seen.insert(&error.id, ()).is_some() {
-                return Err(fail(Fault::Malformed(format!(
-                    "`{}` is listed twice among its errors and the service's",
-                    error.id
-                ))));
-            }
+                )),
+            ));
         }
     }
     Ok(())

@@ -54,6 +54,35 @@ fn operation_errors_must_be_error_structures() {
     );
 }
 
+/// Smithy lets an operation and its service both list an error: it is one variant of
+/// the operation's error enum, not a fault.
+#[test]
+fn an_error_listed_by_the_operation_and_the_service_is_one_variant() {
+    let model = |twice: bool| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/timestamp.json");
+        let mut model: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let shapes = model["shapes"].as_object_mut().unwrap();
+        shapes.insert(
+            "example.fixture#Gone".into(),
+            json!({ "type": "structure", "members": {}, "traits": { "smithy.api#error": "client" } }),
+        );
+        let service = shapes
+            .values_mut()
+            .find(|s| s["type"] == "service")
+            .unwrap();
+        service["errors"] = json!([{ "target": "example.fixture#Gone" }]);
+        if twice {
+            shapes["example.fixture#Run"]["errors"] = json!([{ "target": "example.fixture#Gone" }]);
+        }
+        let model = kms_spec::Model::from_json_str(&model.to_string(), "edited.json").unwrap();
+        kms_codegen::generate(&model).unwrap().to_string()
+    };
+    let once = model(false);
+    assert_eq!(model(true), once);
+    assert_eq!(once.matches("Gone (Gone)").count(), 1, "{once}");
+}
+
 #[test]
 fn colliding_member_and_variant_names() {
     let error = generate(response_members(json!({

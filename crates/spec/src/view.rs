@@ -100,12 +100,19 @@ impl Model {
                 shape: op,
                 input: resolve(&op.input),
                 output: resolve(&op.output),
-                errors: op
-                    .errors
-                    .iter()
-                    .chain(&shape.errors)
-                    .filter_map(|id| self.shape(id))
-                    .collect(),
+                // The operation's errors, then the service's common ones it does not
+                // list itself (Smithy allows both to name one error).
+                errors: op.errors.iter().chain(&shape.errors).fold(
+                    Vec::new(),
+                    |mut errors: Vec<&Shape>, id| {
+                        if let Some(error) = self.shape(id)
+                            && !errors.iter().any(|e| e.id == error.id)
+                        {
+                            errors.push(error);
+                        }
+                        errors
+                    },
+                ),
                 paginated: self.paginated(op),
             })
             .collect();
