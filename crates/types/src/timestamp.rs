@@ -445,10 +445,13 @@ mod tests {
 
     #[test]
     fn new_carries_and_saturates_instead_of_overflowing() {
+        let below_carry = Timestamp::new(5, 999_999_999);
         assert_eq!(
-            Timestamp::new(5, 999_999_999),
-            Timestamp::new(5, 999_999_999)
+            (below_carry.secs(), below_carry.subsec_nanos()),
+            (5, 999_999_999)
         );
+        let carried = Timestamp::new(5, 1_000_000_001);
+        assert_eq!((carried.secs(), carried.subsec_nanos()), (6, 1));
         assert_eq!(Timestamp::new(-1, 4_000_000_000), Timestamp::new(3, 0));
         let last = Timestamp::new(i64::MAX, 999_999_999);
         assert_eq!(Timestamp::new(i64::MAX, 1_000_000_000), last);
