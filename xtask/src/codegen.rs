@@ -130,8 +130,7 @@ fn problems(root: &Path) -> Result<Vec<String>> {
 
     for spec in spec_files(root)? {
         if spec != root.join(SPEC) {
-            let operations =
-                operations_of(&serde_json::from_str(&std::fs::read_to_string(&spec)?)?);
+            let operations = spec_operations(&spec)?;
             problems.push(format!(
                 "{} is not the spec kms-types generates from ({SPEC}), so nothing uses it: \
                  run `cargo xtask import --model {UPSTREAM} {}` (it adds the operations to \
