@@ -78,7 +78,8 @@ struct Global {
     /// such as TrustAnchorCertificate is printed whole, breaking the borders, as the
     /// AWS CLI prints it), or text (tab-separated, like the AWS CLI's text format).
     /// Default: AWS_DEFAULT_OUTPUT,
-    /// else the profile's output setting, else json. Timestamps are ISO 8601 unless
+    /// else the profile's output setting, else json (also when those say yaml or
+    /// yaml-stream, which kms does not print; --debug notes it). Timestamps are ISO 8601 unless
     /// the profile sets cli_timestamp_format = wire (or none): epoch seconds.
     #[arg(long, global = true, value_name = "FORMAT",
           value_parser = ["json", "table", "text"])]
@@ -312,7 +313,12 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(EXIT_CONFIG, e.report()),
     };
     let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
-        Ok(settings) => settings,
+        Ok((format, timestamps, note)) => {
+            if let (true, Some(note)) = (g.debug, note) {
+                eprintln!("{note}");
+            }
+            (format, timestamps)
+        }
         Err(e) => return fail(EXIT_CONFIG, e),
     };
     // As the AWS CLI (botocore): only the minimums are checked before sending; the
@@ -420,11 +426,15 @@ fn too_small(args: &DescribeArgs, token_marker: Option<&str>) -> Vec<String> {
 /// The output format — `--output`, else `AWS_DEFAULT_OUTPUT`, else the profile's
 /// `output`, else json — and the profile's `cli_timestamp_format` (else ISO 8601), as
 /// the AWS CLI reads them. A bad value is an error naming where it was set.
+///
+/// A default the AWS CLI takes but kms does not print (`yaml`, `yaml-stream`, from the
+/// environment or the profile) is json — which is also YAML — with a note for `--debug`
+/// saying so: a profile shared with the AWS CLI must not break kms.
 fn output_settings(
     flag: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
-) -> Result<(Format, TimestampFormat), String> {
+) -> Result<(Format, TimestampFormat, Option<String>), String> {
     let setting = |key: &str| Config::profile_setting(env, overrides, key).map_err(|e| e.report());
     let (value, origin) = if let Some(flag) = flag {
         (flag.to_owned(), "--output".to_owned())
@@ -435,12 +445,21 @@ fn output_settings(
     } else {
         ("json".to_owned(), String::new())
     };
-    let format = value.parse().map_err(|e| format!("{origin}: {e}"))?;
+    let (format, note) = match value.as_str() {
+        "yaml" | "yaml-stream" if flag.is_none() => (
+            Format::Json,
+            Some(format!(
+                "kms: output format '{value}' from {origin} is the AWS CLI's, not one kms \
+                 prints (json, table, text): printing json"
+            )),
+        ),
+        _ => (value.parse().map_err(|e| format!("{origin}: {e}"))?, None),
+    };
     let timestamps = match setting("cli_timestamp_format")? {
         Some(p) => p.value.parse().map_err(|e| format!("{}: {e}", p.origin))?,
         None => TimestampFormat::Iso8601,
     };
-    Ok((format, timestamps))
+    Ok((format, timestamps, note))
 }
 
 /// Asks on stderr, reads the answer from stdin (which `kms` reads nothing else from).

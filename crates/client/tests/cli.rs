@@ -234,7 +234,9 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
         aws.join("config"),
         "[profile texty]\noutput = text\ncli_timestamp_format = none\n\
          [profile yaml]\noutput = yaml\n\
-         [profile bogus]\ncli_timestamp_format = bogus\n",
+         [profile yaml-stream]\noutput = yaml-stream\n\
+         [profile bogus]\ncli_timestamp_format = bogus\n\
+         [profile yamlish]\noutput = yml\n",
     )
     .unwrap();
     let ep = srv.endpoint();
@@ -279,16 +281,69 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
         assert!(v["CustomKeyStores"][0]["CreationDate"].is_number(), "{out}");
     }
 
-    // bad values: configuration errors that say where they were set
+    // The AWS CLI's yaml and yaml-stream, which kms does not print: a default that
+    // says so (shared with the AWS CLI) gives json, noted with --debug only.
     let config = aws.join("config").display().to_string();
+    for (vars, value, origin) in [
+        (&[("AWS_PROFILE", "yaml")][..], "yaml", config.as_str()),
+        (
+            &[("AWS_PROFILE", "yaml-stream")][..],
+            "yaml-stream",
+            config.as_str(),
+        ),
+        (
+            &[("AWS_DEFAULT_OUTPUT", "yaml")][..],
+            "yaml",
+            "AWS_DEFAULT_OUTPUT",
+        ),
+        (
+            &[
+                ("AWS_PROFILE", "texty"),
+                ("AWS_DEFAULT_OUTPUT", "yaml-stream"),
+            ][..],
+            "yaml-stream",
+            "AWS_DEFAULT_OUTPUT",
+        ),
+    ] {
+        let (code, out, err) = describe(vars, &[]);
+        assert_eq!(code, 0, "{vars:?}: {err}");
+        assert!(err.is_empty(), "{vars:?}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["CustomKeyStores"].as_array().map(Vec::len), Some(1));
+        let (code, out, err) = describe(vars, &["--debug"]);
+        assert_eq!(code, 0, "{vars:?}: {err}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+            "{out}"
+        );
+        let note = err.lines().next().unwrap_or_default();
+        for part in [
+            &format!("'{value}'"),
+            origin,
+            "json, table, text",
+            "printing json",
+        ] {
+            assert!(note.contains(part), "{vars:?}: {part} missing from {note}");
+        }
+    }
+    // given explicitly, it is a usage error that lists what kms prints
+    let (code, out, err) = describe(&[], &["--output", "yaml"]);
+    assert_eq!(code, 252, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("'yaml'") && err.contains("json, table, text"),
+        "{err}"
+    );
+
+    // bad values (the AWS CLI's too): configuration errors that say where they were set
     for (vars, names) in [
         (
             &[("AWS_DEFAULT_OUTPUT", "yaml9")][..],
             &["AWS_DEFAULT_OUTPUT", "'yaml9'", "json, table, text"][..],
         ),
         (
-            &[("AWS_PROFILE", "yaml")][..],
-            &["output in", &config, "line 5", "'yaml'"][..],
+            &[("AWS_PROFILE", "yamlish")][..],
+            &["output in", &config, "line 11", "'yml'"][..],
         ),
         (
             &[("AWS_PROFILE", "bogus")][..],
