@@ -238,7 +238,8 @@ pub enum ConfigError {
     /// An endpoint URL that is not `http(s)://` and a host, or carries a query or a
     /// fragment.
     InvalidEndpoint {
-        /// The URL as given.
+        /// The URL as given, anything up to its last `@` (which may be user info)
+        /// replaced by `****`.
         value: String,
         /// Where it was set: `--endpoint-url`, `AWS_ENDPOINT_URL_KMS`, a profile line,
         /// `ConfigBuilder::endpoint`, `Config.endpoint`, ...
@@ -258,12 +259,12 @@ pub enum ConfigError {
     #[error(
         "endpoint URL {value:?} from {origin} carries a user name or password: KMS endpoints \
          take none (requests are signed with the AWS credentials instead), so remove the \
-         `user:password@` part"
+         `user:password@` part (an `@` in the path is written %40)"
     )]
-    /// An endpoint URL with a user name or password (`http://user:password@host`),
-    /// which KMS does not take.
+    /// An endpoint URL with a user name, password or token (`http://user:password@host`,
+    /// `https://token@host`), which KMS does not take: any `@` in it.
     EndpointUserInfo {
-        /// The endpoint URL, its password replaced by `****`.
+        /// The endpoint URL, everything from `://` to its last `@` replaced by `****`.
         value: String,
         /// Where it was set.
         origin: String,
@@ -1207,6 +1208,27 @@ pub(crate) fn check_region(value: &str, origin: &str) -> Result<String, ConfigEr
 /// http or https, a host, no user info, query or fragment.
 pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, ConfigError> {
     let v = value.trim();
+    // User info (`user:password@`, `token@`) is never sent to KMS, and the AWS SDKs do
+    // not take it: refused, and never echoed. Any `@` counts: a password may hold `/`,
+    // `?` or `#`, so the authority's end cannot be trusted to bound it (an `@` in a
+    // path is written `%40`).
+    if v.contains('@') {
+        let masked = mask_user_info(v);
+        return Err(match v.split_once("://") {
+            Some((scheme, _))
+                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+            {
+                ConfigError::EndpointUserInfo {
+                    value: masked,
+                    origin: origin.to_string(),
+                }
+            }
+            _ => ConfigError::InvalidEndpoint {
+                value: masked,
+                origin: origin.to_string(),
+            },
+        });
+    }
     // The scheme is case-insensitive (RFC 3986): `HTTP://` is `http://`.
     let split = v
         .split_once("://")
@@ -1214,19 +1236,6 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
     let rest = split
         .as_ref()
         .filter(|(scheme, _)| scheme == "http" || scheme == "https");
-    if let Some((scheme, rest)) = rest {
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, after) = rest.split_at(end);
-        // User info (`user:password@`) is never sent to KMS, and the AWS SDKs do not
-        // take it; rejected rather than kept, so that a password never reaches a message.
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            return Err(ConfigError::EndpointUserInfo {
-                value: format!("{scheme}://{user}:****@{host}{after}"),
-                origin: origin.to_string(),
-            });
-        }
-    }
     let host_ok = rest.is_some_and(|(_, r)| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !host.contains(char::is_whitespace) && !r.contains(['?', '#'])
@@ -1239,6 +1248,16 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
             origin: origin.to_string(),
         })
     }
+}
+
+/// `url` with everything between `://` (or the start) and its last `@` replaced by
+/// `****`: whatever may be user info, the user name too (a lone token is a secret).
+fn mask_user_info(url: &str) -> String {
+    let Some(at) = url.rfind('@') else {
+        return url.to_string();
+    };
+    let start = url[..at].find("://").map_or(0, |i| i + 3);
+    format!("{}****{}", &url[..start], &url[at..])
 }
 
 fn parse_max_attempts(value: &str, origin: &str) -> Result<u32, ConfigError> {
@@ -2919,7 +2938,7 @@ region = ap-southeast-2
             .unwrap_err();
         assert!(
             matches!(&e, ConfigError::EndpointUserInfo { value, origin }
-                if value == "http://admin:****@127.0.0.1:1/path"
+                if value == "http://****@127.0.0.1:1/path"
                     && origin == "ConfigBuilder::endpoint"),
             "{e:?}"
         );
@@ -2935,11 +2954,64 @@ region = ap-southeast-2
         assert!(matches!(e, ConfigError::EndpointUserInfo { .. }), "{e:?}");
         assert!(e.to_string().contains("AWS_ENDPOINT_URL"), "{e}");
         assert!(!format!("{e} {e:?}").contains("pw@"), "{e:?}");
-        // An `@` after the host is part of the path, not user info.
+        // An `@` in the path is written %40: a bare one may end a password.
         assert_eq!(
-            check_endpoint("http://127.0.0.1:4599/a@b", "test").unwrap(),
-            "http://127.0.0.1:4599/a@b"
+            check_endpoint("http://127.0.0.1:4599/a%40b", "test").unwrap(),
+            "http://127.0.0.1:4599/a%40b"
         );
+    }
+
+    #[test]
+    fn no_part_of_an_endpoints_user_info_is_ever_echoed() {
+        for (given, shown) in [
+            // a password holding a character that would end the authority
+            ("http://admin:s3cr#t@127.0.0.1:1", "http://****@127.0.0.1:1"),
+            (
+                "http://admin:s3/cret@127.0.0.1:1",
+                "http://****@127.0.0.1:1",
+            ),
+            (
+                "http://admin:s3?cret@127.0.0.1:1/",
+                "http://****@127.0.0.1:1/",
+            ),
+            // a lone token is the secret
+            ("http://SECRETTOKEN@127.0.0.1:1", "http://****@127.0.0.1:1"),
+            (
+                "HTTPS://ghp_SECRETTOKEN@kms.example",
+                "HTTPS://****@kms.example",
+            ),
+            ("http://127.0.0.1:4599/a@b", "http://****@b"),
+        ] {
+            let e = check_endpoint(given, "--endpoint-url").unwrap_err();
+            let text = format!("{e} {e:?}");
+            assert!(
+                matches!(&e, ConfigError::EndpointUserInfo { value, .. } if value == shown),
+                "{given}: {e:?}"
+            );
+            for secret in ["admin", "s3", "cret", "SECRETTOKEN"] {
+                assert!(!text.contains(secret), "{given}: {text}");
+            }
+        }
+        // not an http(s) URL at all: InvalidEndpoint, masked the same way
+        for (given, shown) in [
+            ("ftp://admin:s3cret@kms.example", "ftp://****@kms.example"),
+            ("admin:s3cret@kms.example", "****@kms.example"),
+        ] {
+            let e = check_endpoint(given, "--endpoint-url").unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidEndpoint { value, .. } if value == shown),
+                "{given}: {e:?}"
+            );
+            assert!(!format!("{e} {e:?}").contains("s3cret"), "{e:?}");
+        }
+        // through the builder, Config is never built with it (nor its Debug)
+        let e = Config::builder()
+            .endpoint("http://admin:s3/cret@127.0.0.1:1")
+            .region("us-east-1")
+            .credentials(Credentials::new("AKID", "SECRET", None))
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ConfigError::EndpointUserInfo { .. }), "{e:?}");
     }
 
     #[test]
