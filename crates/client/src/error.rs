@@ -335,6 +335,14 @@ impl Error {
     /// The modeled error of the operation that failed, typed: `E` is the operation's
     /// error enum (`<Op as OperationShape>::Error`, e.g. `DescribeCustomKeyStoresError`).
     /// `None` for other errors, or when `E` is another operation's.
+    ///
+    /// This is how an imported operation's errors are reached typed: which errors have
+    /// a variant of their own is not a hook.
+    ///
+    /// ```compile_fail
+    /// // crate-internal: implementing it for an operation's errors would change nothing
+    /// use kms_client::ModeledError;
+    /// ```
     pub fn modeled<E: OperationError + 'static>(&self) -> Option<&E> {
         match self {
             Self::DescribeCustomKeyStores { error, .. } => (error as &dyn Any).downcast_ref(),
@@ -344,7 +352,8 @@ impl Error {
     }
 
     /// Wraps an operation's decoded modeled error with its response metadata: the typed
-    /// variant when the error has one ([`ModeledError`]), else [`Error::Modeled`].
+    /// variant when the error has one ([`ModeledError`]; one `downcast` each: add the
+    /// next one here), else [`Error::Modeled`].
     pub(crate) fn from_modeled<E>(error: E, mut meta: ErrorMeta) -> Error
     where
         E: OperationError + Send + Sync + 'static,
@@ -626,10 +635,13 @@ impl From<ConfigError> for Error {
 }
 
 /// An operation's modeled error enum that [`Error`] has a variant of its own for
-/// (`DescribeCustomKeyStoresError`: [`Error::DescribeCustomKeyStores`]). The request
-/// layer does not need it: the modeled errors of every other operation are
-/// [`Error::Modeled`].
-pub trait ModeledError: OperationError {
+/// (`DescribeCustomKeyStoresError`: [`Error::DescribeCustomKeyStores`]).
+///
+/// Crate-internal, not a hook: the request layer is generic over any operation, so
+/// [`Error::from_modeled`] downcasts to each error type that has an implementation (and
+/// a variant). The modeled errors of every other operation are [`Error::Modeled`],
+/// typed through [`Error::modeled`].
+pub(crate) trait ModeledError: OperationError {
     /// Wraps the decoded error with its response metadata.
     fn into_error(self, meta: ErrorMeta) -> Error;
 }

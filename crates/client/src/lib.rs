@@ -41,8 +41,8 @@ pub use config::{
     CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, ProfileSetting, Timeouts,
 };
 pub use credentials::{CredentialsError, CredentialsSource, MfaPrompt};
-pub use error::{AuthErrorKind, Error, ErrorMeta, ModeledError};
-pub use operation::{DescribeCustomKeyStoresFluent, MoreResults, Paginator};
+pub use error::{AuthErrorKind, Error, ErrorMeta};
+pub use operation::{DescribeCustomKeyStoresFluent, Paginator};
 pub use proxy::ProxyConfig;
 pub use retry::RetryConfig;
 

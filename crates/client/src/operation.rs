@@ -16,12 +16,14 @@ use kms_types::{
 use crate::client::Client;
 use crate::error::Error;
 
-/// A refinement of pagination beyond [`Paginated`]: whether the service says more
-/// results remain. (The generated `Pagination` descriptor does not name the
-/// `Truncated` member, so it is stated here per operation.) The [`Paginator`] does not
-/// need it — it pages any [`Paginated`] operation by its tokens — but also stops where
-/// it says `Some(false)`; kms-client implements it for `DescribeCustomKeyStores`.
-pub trait MoreResults: Paginated {
+/// Whether the service says more results remain, beyond [`Paginated`]'s tokens (the
+/// generated `Pagination` descriptor does not name a member such as `Truncated`).
+///
+/// Crate-internal, not a hook: the [`Paginator`] is generic over any [`Paginated`]
+/// operation and cannot ask whether one implements this trait, so [`more_results`]
+/// downcasts to each output type that has an implementation. An operation that gets one
+/// here gets a line there too; every other operation stops on its tokens alone.
+pub(crate) trait MoreResults: Paginated {
     /// `Some(false)` when the service said this is the last page; `None` when the
     /// operation has no such member.
     fn more_results(output: &Self::Output) -> Option<bool>;
@@ -116,10 +118,18 @@ impl DescribeCustomKeyStoresFluent {
 
 /// A stream of pages of a paginated operation — any operation the generator marks
 /// [`Paginated`] (`@paginated` in the model), through the tokens its descriptor names.
-/// It stops after a page without a (non-empty) next token, or one that says no more
-/// results remain (`Truncated == false` for `DescribeCustomKeyStores`, see
-/// [`MoreResults`]), and ends with [`Error::RepeatedMarker`] when the service hands
-/// out a token it already gave.
+/// It stops after a page without a (non-empty) next token — for
+/// `DescribeCustomKeyStores` also after one with `Truncated == false`, the only stop
+/// kms-client knows beyond the tokens — and ends with [`Error::RepeatedMarker`] when
+/// the service hands out a token it already gave.
+///
+/// How more pages are known is not a hook: an operation imported into kms-types, or
+/// generated in your own crate, stops on its tokens alone.
+///
+/// ```compile_fail
+/// // crate-internal: implementing it for an operation would change nothing
+/// use kms_client::MoreResults;
+/// ```
 pub struct Paginator<Op: Paginated> {
     pages: BoxStream<'static, Result<Op::Output, Error>>,
 }
@@ -141,7 +151,8 @@ struct PageState<Op: OperationShape> {
 }
 
 /// [`MoreResults::more_results`] for the operations kms-client implements it for, by
-/// their output type; `None` (stop on the token alone) for every other.
+/// their output type (one `downcast_ref` each: add the next one here); `None` (stop on
+/// the token alone) for every other.
 fn more_results<Output: 'static>(output: &Output) -> Option<bool> {
     let output: &dyn Any = output;
     output
