@@ -112,10 +112,12 @@ impl ProxyConfig {
     }
 
     /// Hosts reached directly, as in `NO_PROXY`: comma-separated names (a name also
-    /// covers its subdomains), IP addresses, CIDR blocks, or `*` for all. An entry with a
-    /// port (`127.0.0.1:4599`, `kms.example:8443`, `[::1]:4599`) covers that host on that
-    /// port only (the scheme's default port when the URL names none), as the AWS CLI's
-    /// Python reads it.
+    /// covers its subdomains), IP addresses, CIDR blocks (beyond Python), or `*` — as
+    /// the whole list — for all. An entry with a port (`127.0.0.1:4599`,
+    /// `kms.example:8443`, `[::1]:4599`) covers that host on that port only, and only in
+    /// a URL that writes the port (`https://kms.example` is not covered by
+    /// `kms.example:443`), as the AWS CLI's Python (`proxy_bypass_environment`) reads
+    /// it.
     pub fn with_no_proxy(mut self, list: &str) -> Self {
         self.no_proxy = Some(list.to_owned());
         self
@@ -157,10 +159,13 @@ impl ProxyConfig {
         let mut all = false;
         let mut with_port = Vec::new();
         if let Some(list) = &self.no_proxy {
+            // As Python's `proxy_bypass_environment`: `*` is "every host" only as the
+            // whole value; in a list it is a name no host has.
+            all = list.trim() == "*";
             let mut rest = Vec::new();
             for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
                 if entry == "*" {
-                    all = true;
+                    continue;
                 } else if let Some((host, port)) = split_port(entry) {
                     with_port.push((host.to_ascii_lowercase(), port));
                 } else {
@@ -198,17 +203,14 @@ impl Proxies {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        let port = dst
-            .port_u16()
-            .unwrap_or(if dst.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            });
-        let covered = self
-            .with_port
-            .iter()
-            .any(|(entry, p)| *p == port && host_covered(host, entry));
+        // As Python's `proxy_bypass_environment` on botocore's `netloc`: a `host:port`
+        // entry is compared with the URL's own port only; `https://kms.example` (no port
+        // written) is not covered by `kms.example:443`.
+        let covered = dst.port_u16().is_some_and(|port| {
+            self.with_port
+                .iter()
+                .any(|(entry, p)| *p == port && host_covered(host, entry))
+        });
         if covered {
             return None;
         }
@@ -466,7 +468,7 @@ mod tests {
 
     #[test]
     fn no_proxy_star_covers_every_host_names_and_addresses_alike() {
-        for star in ["*", " * ", "example.com,*"] {
+        for star in ["*", " * "] {
             let c = config(&[
                 ("http_proxy", "http://proxy.example:3128"),
                 ("https_proxy", "http://proxy.example:3128"),
@@ -480,6 +482,21 @@ mod tests {
             ] {
                 assert_eq!(c.for_endpoint(&uri(endpoint)), None, "{star:?} {endpoint}");
             }
+        }
+        // As in Python: in a list, `*` is a name no host has.
+        let c = config(&[
+            ("http_proxy", "http://proxy.example:3128"),
+            ("https_proxy", "http://proxy.example:3128"),
+            ("NO_PROXY", "example.com,*"),
+        ])
+        .unwrap();
+        assert_eq!(c.for_endpoint(&uri("https://kms.example.com")), None);
+        for endpoint in [
+            "http://127.0.0.1:4599",
+            "http://[::1]:4599",
+            "https://kms.us-east-1.amazonaws.com",
+        ] {
+            assert!(c.for_endpoint(&uri(endpoint)).is_some(), "{endpoint}");
         }
     }
 
@@ -499,9 +516,9 @@ mod tests {
             "https://kms.internal.example:8443",
             "https://internal.example:8443",
             "http://[::1]:4599",
-            "https://kms.example",
             "https://KMS.example:443",
             "http://[::2]:80",
+            "http://[::2]",
         ] {
             assert_eq!(c.for_endpoint(&uri(direct)), None, "{direct}");
         }
@@ -512,6 +529,9 @@ mod tests {
             "https://notinternal.example:8443",
             "http://[::1]:4600",
             "http://kms.example",
+            // As in Python: the port is compared only when the URL writes one.
+            "https://kms.example",
+            "http://127.0.0.1",
         ] {
             assert!(c.for_endpoint(&uri(proxied)).is_some(), "{proxied}");
         }
