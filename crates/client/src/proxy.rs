@@ -32,7 +32,8 @@ impl ProxyUrl {
     /// The URL with any password replaced by `****`, for messages and `Debug`.
     fn display(&self) -> String {
         match self.url.split_once("://") {
-            Some((scheme, rest)) => match rest.split_once('@') {
+            // The user info ends at the last `@`: a password may hold one.
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
                 Some((userinfo, host)) => {
                     let user = userinfo.split(':').next().unwrap_or_default();
                     format!("{scheme}://{user}:****@{host}")
@@ -564,5 +565,12 @@ mod tests {
         let debug = format!("{c:?}");
         assert!(debug.contains("alice:****@proxy.example:3128"), "{debug}");
         assert!(!debug.contains("s3cret"), "{debug}");
+
+        let c = ProxyConfig::default()
+            .with_https_proxy("http://alice:s3@cr@t@proxy.example:3128")
+            .unwrap();
+        let debug = format!("{c:?}");
+        assert!(debug.contains("alice:****@proxy.example:3128"), "{debug}");
+        assert!(!debug.contains("cr@t"), "{debug}");
     }
 }
