@@ -76,13 +76,14 @@ struct Global {
 
     /// Output format: json (like the AWS CLI's), table (bordered; a multi-line value
     /// such as TrustAnchorCertificate is printed whole, breaking the borders, as the
-    /// AWS CLI prints it), or text (tab-separated, like the AWS CLI's text format).
+    /// AWS CLI prints it), text (tab-separated, like the AWS CLI's text format), or off
+    /// (nothing on stdout; errors still go to stderr with their exit status).
     /// Default: AWS_DEFAULT_OUTPUT,
     /// else the profile's output setting, else json (also when those say yaml or
     /// yaml-stream, which kms does not print; --debug notes it). Timestamps are ISO 8601 unless
     /// the profile sets cli_timestamp_format = wire (or none): epoch seconds.
     #[arg(long, global = true, value_name = "FORMAT",
-          value_parser = ["json", "table", "text"])]
+          value_parser = ["json", "table", "text", "off"])]
     output: Option<String>,
 
     /// Print each signed HTTP request to stderr (the Signature and the session token
@@ -358,6 +359,7 @@ async fn run(cli: Cli) -> ExitCode {
             Format::Json => output::render_json(&value),
             Format::Text => output::render_text(&value),
             Format::Table => output::render_table(OPERATION, &value),
+            Format::Off => String::new(),
         }
     } else {
         let (pages, next_token) =
@@ -366,6 +368,7 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(e) => return report(&e),
             };
         match format {
+            Format::Off => String::new(),
             Format::Text => output::render_text_pages(&pages, next_token.as_deref(), timestamps),
             Format::Json | Format::Table => {
                 let all: Vec<CustomKeyStoresListEntry> = pages.into_iter().flatten().collect();
@@ -450,7 +453,7 @@ fn output_settings(
             Format::Json,
             Some(format!(
                 "kms: output format '{value}' from {origin} is the AWS CLI's, not one kms \
-                 prints (json, table, text): printing json"
+                 prints (json, table, text, off): printing json"
             )),
         ),
         _ => (value.parse().map_err(|e| format!("{origin}: {e}"))?, None),

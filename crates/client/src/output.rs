@@ -19,6 +19,9 @@ pub enum Format {
     Table,
     /// `text`
     Text,
+    /// `off`: nothing on stdout (the AWS CLI v2's, for scripts that need only the exit
+    /// status and stderr)
+    Off,
 }
 
 impl std::str::FromStr for Format {
@@ -28,8 +31,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Self::Json),
             "table" => Ok(Self::Table),
             "text" => Ok(Self::Text),
+            "off" => Ok(Self::Off),
             other => Err(format!(
-                "invalid output format '{other}': choose one of json, table, text"
+                "invalid output format '{other}': choose one of json, table, text, off"
             )),
         }
     }

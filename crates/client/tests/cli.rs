@@ -335,6 +335,24 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
         "{err}"
     );
 
+    // off (the AWS CLI v2's): nothing on stdout, from the flag or a default; an error
+    // still says what happened on stderr, with its exit status
+    for (vars, args) in [
+        (&[][..], &["--output", "off"][..]),
+        (&[("AWS_DEFAULT_OUTPUT", "off")][..], &[][..]),
+    ] {
+        let (code, out, err) = describe(vars, args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (0, "", ""),
+            "{vars:?} {args:?}"
+        );
+    }
+    let (code, out, err) = describe(&[], &["--output", "off", "--custom-key-store-name", "nope"]);
+    assert_eq!(code, 254, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("CustomKeyStoreNotFoundException"), "{err}");
+
     // bad values (the AWS CLI's too): configuration errors that say where they were set
     for (vars, names) in [
         (
