@@ -130,17 +130,12 @@ fn problems(root: &Path) -> Result<Vec<String>> {
 
     for spec in spec_files(root)? {
         if spec != root.join(SPEC) {
-            let operations = spec_operations(&spec)?;
             problems.push(format!(
                 "{} is not the spec kms-types generates from ({SPEC}), so nothing uses it: \
                  run `cargo xtask import --model {UPSTREAM} {}` (it adds the operations to \
                  {SPEC}) and delete it",
                 relative(root, &spec),
-                operations
-                    .iter()
-                    .map(|op| format!("--operation {op}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                operation_args(&spec_operations(&spec)?),
             ));
             continue;
         }
@@ -161,7 +156,7 @@ fn problems(root: &Path) -> Result<Vec<String>> {
                 problems.push(format!(
                     "{} differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model {UPSTREAM} {} --out {}`",
                     relative(root, &spec),
-                    operations.iter().map(|op| format!("--operation {op}")).collect::<Vec<_>>().join(" "),
+                    operation_args(&operations),
                     relative(root, &spec),
                 ));
             }
@@ -187,6 +182,15 @@ fn spec_files(root: &Path) -> Result<Vec<PathBuf>> {
     specs.retain(|p| p.extension().is_some_and(|e| e == "json"));
     specs.sort();
     Ok(specs)
+}
+
+/// `--operation A --operation B`: the `import` arguments naming `operations`.
+fn operation_args(operations: &[String]) -> String {
+    operations
+        .iter()
+        .map(|op| format!("--operation {op}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The operations the spec at `path` binds.

@@ -1488,15 +1488,9 @@ mod tests {
 
     #[test]
     fn kms_model_docs() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/models/kms.json"
-        );
-        let Ok(text) = std::fs::read_to_string(path) else {
-            println!("SKIP kms_model_docs: {path} not found");
+        let Some(model) = crate::upstream_kms_model() else {
             return;
         };
-        let model: serde_json::Value = serde_json::from_str(&text).expect("kms.json is valid JSON");
         let docs = collect_docs(&model);
         assert!(
             docs.len() > 100,

@@ -111,3 +111,18 @@ impl<'m> Generator<'m> {
         })
     }
 }
+
+/// The official KMS model (`../shared/models/kms.json` beside the checkout) as JSON, for
+/// the unit tests that run over all of it; `None`, with a note, where it is absent.
+#[cfg(test)]
+pub(crate) fn upstream_kms_model() -> Option<serde_json::Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/models/kms.json"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("skipped: {path} is not there");
+        return None;
+    };
+    Some(serde_json::from_str(&text).expect("kms.json is valid JSON"))
+}

@@ -88,9 +88,6 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
         (Err(e), _) => Err(match aws_json::decode::<DataFile>(bytes) {
             Ok(_) => DataError(format!("not a data file ({e})")),
             Err(e) => match e {
-                DecodeError::Serialization(m) if m == aws_json::NOT_AN_OBJECT => {
-                    DataError(format!("not a data file: {expected}"))
-                }
                 DecodeError::Serialization(m) if !m.contains(" at '") => {
                     DataError(format!("not a data file ({m}); {expected}"))
                 }

@@ -78,6 +78,24 @@ impl KmsService {
         self
     }
 
+    /// `read`, or `None` when it is not done within the body read timeout. A body
+    /// that is already in (the usual case: it came with the headers) sets no timer.
+    async fn within_body_read_timeout<F: Future>(&self, read: F) -> Option<F::Output> {
+        let mut read = std::pin::pin!(read);
+        if let Poll::Ready(done) =
+            std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await
+        {
+            return Some(done);
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Not on tokio (an embedder's executor): no timer to wait with.
+            return Some(read.await);
+        }
+        tokio::time::timeout(self.body_read_timeout, read)
+            .await
+            .ok()
+    }
+
     /// Answers one request (never fails: every problem is a JSON error response).
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
     where
@@ -301,26 +319,6 @@ impl KmsService {
             request_id: request_id.to_owned(),
         };
         route.call(ctx, &body, parts.uri.query()).await
-    }
-}
-
-impl KmsService {
-    /// `read`, or `None` when it is not done within the body read timeout. A body
-    /// that is already in (the usual case: it came with the headers) sets no timer.
-    async fn within_body_read_timeout<F: Future>(&self, read: F) -> Option<F::Output> {
-        let mut read = std::pin::pin!(read);
-        if let Poll::Ready(done) =
-            std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await
-        {
-            return Some(done);
-        }
-        if tokio::runtime::Handle::try_current().is_err() {
-            // Not on tokio (an embedder's executor): no timer to wait with.
-            return Some(read.await);
-        }
-        tokio::time::timeout(self.body_read_timeout, read)
-            .await
-            .ok()
     }
 }
 
