@@ -3,6 +3,7 @@
 //! else is a model error before any code is generated, never a silently wrong type.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use kms_spec::{Fault, LoadError, ServiceView, Shape, ShapeKind, Traits};
 use serde_json::Value;
@@ -205,17 +206,19 @@ fn collision(scope: &str, first: &str, second: &str, rust: &str) -> Fault {
     ))
 }
 
-/// Records `rust` for the model name `model` in `seen`, failing if another took it.
-fn claim(
-    seen: &mut BTreeMap<String, String>,
+/// Records the Rust name `rust` (under `key` in `seen`) for the model name `model`,
+/// failing if another took it.
+fn claim<K: Ord>(
+    seen: &mut BTreeMap<K, String>,
+    key: K,
     scope: &str,
-    rust: String,
+    rust: &str,
     model: String,
 ) -> Result<(), Fault> {
-    match seen.get(&rust) {
-        Some(first) => Err(collision(scope, first, &model, &rust)),
-        None => {
-            seen.insert(rust, model);
+    match seen.entry(key) {
+        Entry::Occupied(first) => Err(collision(scope, first.get(), &model, rust)),
+        Entry::Vacant(slot) => {
+            slot.insert(model);
             Ok(())
         }
     }
@@ -269,7 +272,7 @@ fn check_names(service: &ServiceView<'_>) -> Result<(), LoadError> {
                      `{rust}` in the generated code; rename the shape"
                 ))));
             }
-            claim(&mut types, "", rust, origin).map_err(fail)?;
+            claim(&mut types, rust.clone(), "", &rust, origin).map_err(fail)?;
         }
         check_member_names(shape).map_err(fail)?;
     }
@@ -310,10 +313,7 @@ fn check_member_names(shape: &Shape) -> Result<(), Fault> {
             _ => Vec::new(),
         };
         for (scope, rust, model) in claims {
-            if let Some(first) = seen.get(&(scope, rust.clone())) {
-                return Err(collision(scope, first, &model, &rust));
-            }
-            seen.insert((scope, rust), model);
+            claim(&mut seen, (scope, rust.clone()), scope, &rust, model)?;
         }
     }
     Ok(())
