@@ -340,7 +340,7 @@ impl Error {
     /// a variant of their own is not a hook.
     ///
     /// ```compile_fail
-    /// // crate-internal: implementing it for an operation's errors would change nothing
+    /// // no such hook: which errors have a variant of their own is kms-client's
     /// use kms_client::ModeledError;
     /// ```
     pub fn modeled<E: OperationError + 'static>(&self) -> Option<&E> {
@@ -352,25 +352,31 @@ impl Error {
     }
 
     /// Wraps an operation's decoded modeled error with its response metadata: the typed
-    /// variant when the error has one ([`ModeledError`]; one `downcast` each: add the
-    /// next one here), else [`Error::Modeled`].
+    /// variant when the error has one (one `downcast` each: add the next one here), else
+    /// [`Error::Modeled`].
     pub(crate) fn from_modeled<E>(error: E, mut meta: ErrorMeta) -> Error
     where
         E: OperationError + Send + Sync + 'static,
     {
-        let error: Box<dyn Any> = Box::new(error);
-        let error = match error.downcast::<DescribeCustomKeyStoresError>() {
-            Ok(typed) => return typed.into_error(meta),
-            Err(other) => other.downcast::<E>().expect("the type boxed above"),
-        };
-        if let Some(message) = error.message() {
-            meta.message = Some(message.to_owned());
-        }
-        Error::Modeled {
-            code: error.code(),
-            retryable: error.is_retryable(),
-            error,
-            meta: Box::new(meta),
+        let (code, retryable) = (error.code(), error.is_retryable());
+        let message = error.message().map(str::to_owned);
+        let error: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+        match error.downcast::<DescribeCustomKeyStoresError>() {
+            Ok(error) => Error::DescribeCustomKeyStores {
+                error: *error,
+                meta: Box::new(meta),
+            },
+            Err(error) => {
+                if message.is_some() {
+                    meta.message = message;
+                }
+                Error::Modeled {
+                    error,
+                    code,
+                    retryable,
+                    meta: Box::new(meta),
+                }
+            }
         }
     }
 
@@ -391,8 +397,9 @@ impl Error {
         }
     }
 
-    /// Builds the error for an error response of `operation`. `modeled` decodes the
-    /// operation's own errors (see [`ModeledError`]).
+    /// Builds the error for an error response of `operation`. `modeled` is the
+    /// operation's own error, when the response decodes as one
+    /// ([`Error::from_modeled`]).
     pub(crate) fn from_response(meta: ErrorMeta, modeled: Option<Error>) -> Error {
         if let Some(e) = modeled {
             return e;
@@ -631,27 +638,6 @@ impl std::error::Error for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Self::Config(Box::new(e))
-    }
-}
-
-/// An operation's modeled error enum that [`Error`] has a variant of its own for
-/// (`DescribeCustomKeyStoresError`: [`Error::DescribeCustomKeyStores`]).
-///
-/// Crate-internal, not a hook: the request layer is generic over any operation, so
-/// [`Error::from_modeled`] downcasts to each error type that has an implementation (and
-/// a variant). The modeled errors of every other operation are [`Error::Modeled`],
-/// typed through [`Error::modeled`].
-pub(crate) trait ModeledError: OperationError {
-    /// Wraps the decoded error with its response metadata.
-    fn into_error(self, meta: ErrorMeta) -> Error;
-}
-
-impl ModeledError for DescribeCustomKeyStoresError {
-    fn into_error(self, meta: ErrorMeta) -> Error {
-        Error::DescribeCustomKeyStores {
-            error: self,
-            meta: Box::new(meta),
-        }
     }
 }
 

@@ -16,25 +16,6 @@ use kms_types::{
 use crate::client::Client;
 use crate::error::Error;
 
-/// Whether the service says more results remain, beyond [`Paginated`]'s tokens (the
-/// generated `Pagination` descriptor does not name a member such as `Truncated`).
-///
-/// Crate-internal, not a hook: the [`Paginator`] is generic over any [`Paginated`]
-/// operation and cannot ask whether one implements this trait, so [`more_results`]
-/// downcasts to each output type that has an implementation. An operation that gets one
-/// here gets a line there too; every other operation stops on its tokens alone.
-pub(crate) trait MoreResults: Paginated {
-    /// `Some(false)` when the service said this is the last page; `None` when the
-    /// operation has no such member.
-    fn more_results(output: &Self::Output) -> Option<bool>;
-}
-
-impl MoreResults for DescribeCustomKeyStores {
-    fn more_results(output: &Self::Output) -> Option<bool> {
-        Some(output.truncated)
-    }
-}
-
 /// A fluent call of `DescribeCustomKeyStores`.
 #[derive(Debug, Clone)]
 pub struct DescribeCustomKeyStoresFluent {
@@ -127,7 +108,7 @@ impl DescribeCustomKeyStoresFluent {
 /// generated in your own crate, stops on its tokens alone.
 ///
 /// ```compile_fail
-/// // crate-internal: implementing it for an operation would change nothing
+/// // no such hook: which operations stop on more than their tokens is kms-client's
 /// use kms_client::MoreResults;
 /// ```
 pub struct Paginator<Op: Paginated> {
@@ -150,14 +131,16 @@ struct PageState<Op: OperationShape> {
     done: bool,
 }
 
-/// [`MoreResults::more_results`] for the operations kms-client implements it for, by
-/// their output type (one `downcast_ref` each: add the next one here); `None` (stop on
-/// the token alone) for every other.
+/// Whether the service says more results remain, beyond [`Paginated`]'s tokens (the
+/// generated `Pagination` descriptor does not name a member such as `Truncated`):
+/// `Some(false)` when it said this is the last page. The [`Paginator`] is generic over
+/// any [`Paginated`] operation, so this goes by the output type (one `downcast_ref`
+/// each: add the next one here); `None` (stop on the token alone) for every other.
 fn more_results<Output: 'static>(output: &Output) -> Option<bool> {
     let output: &dyn Any = output;
     output
         .downcast_ref::<DescribeCustomKeyStoresResponse>()
-        .and_then(DescribeCustomKeyStores::more_results)
+        .map(|output| output.truncated)
 }
 
 impl<Op> Paginator<Op>
