@@ -62,26 +62,23 @@ impl Model {
     /// Resolves the service `id`, or the model's only service when `id` is `None` (an error
     /// naming them all when the model has several).
     pub fn service(&self, id: Option<&str>) -> Result<ServiceView<'_>, LoadError> {
-        let fail = |shape: Option<&str>, fault: Fault| LoadError {
-            source: self.source().to_owned(),
-            shape: shape.map(str::to_owned),
-            fault: Box::new(fault),
-        };
         let shape = match id {
             Some(id) => self
                 .shape_by_name(id)
                 .filter(|s| s.kind == ShapeKind::Service)
-                .ok_or_else(|| fail(None, Fault::UnknownShape(id.to_owned())))?,
+                .ok_or_else(|| self.error(None, Fault::UnknownShape(id.to_owned())))?,
             None => {
                 let mut services = self.services();
                 match (services.next(), services.next()) {
                     (Some(only), None) => only,
                     (None, _) => {
-                        return Err(fail(None, Fault::UnknownShape("<a service shape>".into())));
+                        return Err(
+                            self.error(None, Fault::UnknownShape("<a service shape>".into()))
+                        );
                     }
                     (Some(_), Some(_)) => {
                         let ids: Vec<_> = self.services().map(|s| format!("`{}`", s.id)).collect();
-                        return Err(fail(None, Fault::SeveralServices(ids.join(", "))));
+                        return Err(self.error(None, Fault::SeveralServices(ids.join(", "))));
                     }
                 }
             }
