@@ -817,16 +817,17 @@ pub struct ProfileSetting {
 }
 
 impl Config {
-    /// The setting `key` of the profile that `overrides.profile` (`--profile`), else
+    /// The settings `keys` of the profile that `overrides.profile` (`--profile`), else
     /// `AWS_PROFILE`, else `default` selects, from the shared files as
-    /// [`Config::from_env_with`] reads them: for settings of the AWS CLI's that the client
-    /// does not use itself, such as `output` and `cli_timestamp_format`. `None` when the
-    /// profile does not exist or the setting is missing or blank.
-    pub fn profile_setting(
+    /// [`Config::from_env_with`] reads them (once for all the keys): for settings of the
+    /// AWS CLI's that the client does not use itself, such as `output` and
+    /// `cli_timestamp_format`. Each is `None` when the profile does not exist or the
+    /// setting is missing or blank.
+    pub fn profile_settings<const N: usize>(
         env: &dyn Fn(&str) -> Option<String>,
         overrides: &Overrides,
-        key: &str,
-    ) -> Result<Option<ProfileSetting>, ConfigError> {
+        keys: [&str; N],
+    ) -> Result<[Option<ProfileSetting>; N], ConfigError> {
         let creds_ini = load_ini(&shared_file(
             env,
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -835,9 +836,11 @@ impl Config {
         let config_ini = load_ini(&shared_file(env, "AWS_CONFIG_FILE", "config"))?;
         let (name, _) = select_profile(env, overrides);
         let profile = Profile::merge(&name, &config_ini, &creds_ini);
-        Ok(profile.nonempty(key).map(|p| ProfileSetting {
-            value: p.value.trim().to_owned(),
-            origin: p.origin(key),
+        Ok(keys.map(|key| {
+            profile.nonempty(key).map(|p| ProfileSetting {
+                value: p.value.trim().to_owned(),
+                origin: p.origin(key),
+            })
         }))
     }
 }

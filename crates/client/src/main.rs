@@ -438,12 +438,14 @@ fn output_settings(
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<(Format, TimestampFormat, Option<String>), String> {
-    let setting = |key: &str| Config::profile_setting(env, overrides, key).map_err(|e| e.report());
+    let [output, timestamp_format] =
+        Config::profile_settings(env, overrides, ["output", "cli_timestamp_format"])
+            .map_err(|e| e.report())?;
     let (value, origin) = if let Some(flag) = flag {
         (flag.to_owned(), "--output".to_owned())
     } else if let Some(v) = env("AWS_DEFAULT_OUTPUT").filter(|v| !v.trim().is_empty()) {
         (v.trim().to_owned(), "AWS_DEFAULT_OUTPUT".to_owned())
-    } else if let Some(p) = setting("output")? {
+    } else if let Some(p) = output {
         (p.value, p.origin)
     } else {
         ("json".to_owned(), String::new())
@@ -458,7 +460,7 @@ fn output_settings(
         ),
         _ => (value.parse().map_err(|e| format!("{origin}: {e}"))?, None),
     };
-    let timestamps = match setting("cli_timestamp_format")? {
+    let timestamps = match timestamp_format {
         Some(p) => p.value.parse().map_err(|e| format!("{}: {e}", p.origin))?,
         None => TimestampFormat::Iso8601,
     };
