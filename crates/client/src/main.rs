@@ -223,9 +223,6 @@ fn report(e: &Error) -> ExitCode {
 /// The exit code and message of a failed call, in the AWS CLI's words where it has them.
 fn failure(e: &Error) -> (u8, String) {
     match e {
-        Error::InvalidInput { error, .. } => {
-            (EXIT_USAGE, format!("Parameter validation failed:\n{error}"))
-        }
         Error::Config(c) => (EXIT_CONFIG, c.report()),
         Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
         e if e.is_service_error() => {
@@ -323,7 +320,8 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(EXIT_CONFIG, e),
     };
     // As the AWS CLI (botocore): only the minimums are checked before sending; the
-    // service checks the rest (its ValidationException exits 254).
+    // service checks the rest (its ValidationException exits 254). The client so never
+    // fails with `Error::InvalidInput`.
     config.validate_input = false;
     let problems = too_small(&args, start.marker.as_deref());
     if !problems.is_empty() {
