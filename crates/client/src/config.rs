@@ -1253,14 +1253,22 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
     }
 }
 
-/// `url` with everything between `://` (or the start) and its last `@` replaced by
-/// `****`: whatever may be user info, the user name too (a lone token is a secret).
+/// `url` with its user info replaced by `****`: whatever may be user info, the user name
+/// too (a lone token is a secret).
 fn mask_user_info(url: &str) -> String {
-    let Some(at) = url.rfind('@') else {
-        return url.to_string();
-    };
+    match split_user_info(url) {
+        Some((scheme, _, rest)) => format!("{scheme}****{rest}"),
+        None => url.to_string(),
+    }
+}
+
+/// `url` split around what may be its user info, which runs from after `://` (or the
+/// start) to the last `@` (a password may hold one): `scheme://` (or nothing), the user
+/// info, and `@` with the rest. `None` without an `@`.
+pub(crate) fn split_user_info(url: &str) -> Option<(&str, &str, &str)> {
+    let at = url.rfind('@')?;
     let start = url[..at].find("://").map_or(0, |i| i + 3);
-    format!("{}****{}", &url[..start], &url[at..])
+    Some((&url[..start], &url[start..at], &url[at..]))
 }
 
 fn parse_max_attempts(value: &str, origin: &str) -> Result<u32, ConfigError> {

@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, split_user_info};
 
 /// One proxy URL and where it was configured.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,16 +31,12 @@ struct ProxyUrl {
 impl ProxyUrl {
     /// The URL with any password replaced by `****`, for messages and `Debug`.
     fn display(&self) -> String {
-        match self.url.split_once("://") {
-            // The user info ends at the last `@`: a password may hold one.
-            Some((scheme, rest)) => match rest.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split(':').next().unwrap_or_default();
-                    format!("{scheme}://{user}:****@{host}")
-                }
-                None => self.url.clone(),
-            },
-            None => self.url.clone(),
+        match split_user_info(&self.url) {
+            Some((scheme, userinfo, rest)) if !scheme.is_empty() => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}{user}:****{rest}")
+            }
+            _ => self.url.clone(),
         }
     }
 }
