@@ -2939,14 +2939,19 @@ region = ap-southeast-2
         assert_eq!(e.report(), "cannot read AWS config file /x/config: nope");
     }
 
-    #[test]
-    fn an_endpoint_with_user_info_is_rejected_without_echoing_the_password() {
-        let e = Config::builder()
-            .endpoint("http://admin:TOPSECRET@127.0.0.1:1/path")
+    /// The error of `Config::builder()` with `endpoint` (and a region and keys).
+    fn builder_error(endpoint: &str) -> ConfigError {
+        Config::builder()
+            .endpoint(endpoint)
             .region("us-east-1")
             .credentials(Credentials::new("AKID", "SECRET", None))
             .build()
-            .unwrap_err();
+            .unwrap_err()
+    }
+
+    #[test]
+    fn an_endpoint_with_user_info_is_rejected_without_echoing_the_password() {
+        let e = builder_error("http://admin:TOPSECRET@127.0.0.1:1/path");
         assert!(
             matches!(&e, ConfigError::EndpointUserInfo { value, origin }
                 if value == "http://****@127.0.0.1:1/path"
@@ -3016,12 +3021,7 @@ region = ap-southeast-2
             assert!(!format!("{e} {e:?}").contains("s3cret"), "{e:?}");
         }
         // through the builder, Config is never built with it (nor its Debug)
-        let e = Config::builder()
-            .endpoint("http://admin:s3/cret@127.0.0.1:1")
-            .region("us-east-1")
-            .credentials(Credentials::new("AKID", "SECRET", None))
-            .build()
-            .unwrap_err();
+        let e = builder_error("http://admin:s3/cret@127.0.0.1:1");
         assert!(matches!(e, ConfigError::EndpointUserInfo { .. }), "{e:?}");
     }
 

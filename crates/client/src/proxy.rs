@@ -426,6 +426,23 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// A proxy for http and https, and `no_proxy` (`(variable, list)`).
+    fn proxied_but(no_proxy: (&str, &str)) -> ProxyConfig {
+        config(&[
+            ("http_proxy", "http://proxy.example:3128"),
+            ("https_proxy", "http://proxy.example:3128"),
+            no_proxy,
+        ])
+        .unwrap()
+    }
+
+    /// An IPv4, an IPv6 and a named endpoint.
+    const EVERY_KIND_OF_HOST: [&str; 3] = [
+        "http://127.0.0.1:4599",
+        "http://[::1]:4599",
+        "https://kms.us-east-1.amazonaws.com",
+    ];
+
     #[test]
     fn each_scheme_has_its_variable_lower_case_first_then_all_proxy() {
         let c = config(&[
@@ -466,48 +483,25 @@ mod tests {
     #[test]
     fn no_proxy_star_covers_every_host_names_and_addresses_alike() {
         for star in ["*", " * "] {
-            let c = config(&[
-                ("http_proxy", "http://proxy.example:3128"),
-                ("https_proxy", "http://proxy.example:3128"),
-                ("NO_PROXY", star),
-            ])
-            .unwrap();
-            for endpoint in [
-                "http://127.0.0.1:4599",
-                "http://[::1]:4599",
-                "https://kms.us-east-1.amazonaws.com",
-            ] {
+            let c = proxied_but(("NO_PROXY", star));
+            for endpoint in EVERY_KIND_OF_HOST {
                 assert_eq!(c.for_endpoint(&uri(endpoint)), None, "{star:?} {endpoint}");
             }
         }
         // As in Python: in a list, `*` is a name no host has.
-        let c = config(&[
-            ("http_proxy", "http://proxy.example:3128"),
-            ("https_proxy", "http://proxy.example:3128"),
-            ("NO_PROXY", "example.com,*"),
-        ])
-        .unwrap();
+        let c = proxied_but(("NO_PROXY", "example.com,*"));
         assert_eq!(c.for_endpoint(&uri("https://kms.example.com")), None);
-        for endpoint in [
-            "http://127.0.0.1:4599",
-            "http://[::1]:4599",
-            "https://kms.us-east-1.amazonaws.com",
-        ] {
+        for endpoint in EVERY_KIND_OF_HOST {
             assert!(c.for_endpoint(&uri(endpoint)).is_some(), "{endpoint}");
         }
     }
 
     #[test]
     fn no_proxy_entries_with_a_port_cover_that_host_on_that_port() {
-        let c = config(&[
-            ("http_proxy", "http://proxy.example:3128"),
-            ("https_proxy", "http://proxy.example:3128"),
-            (
-                "no_proxy",
-                "127.0.0.1:4599, .Internal.Example:8443,[::1]:4599,kms.example:443,::2",
-            ),
-        ])
-        .unwrap();
+        let c = proxied_but((
+            "no_proxy",
+            "127.0.0.1:4599, .Internal.Example:8443,[::1]:4599,kms.example:443,::2",
+        ));
         for direct in [
             "http://127.0.0.1:4599",
             "https://kms.internal.example:8443",

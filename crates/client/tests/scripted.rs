@@ -199,6 +199,17 @@ async fn describe_error(s: &Scripted) -> Error {
         .unwrap_err()
 }
 
+/// The error of a `DescribeCustomKeyStores` call to `s` with `Limit` 0, which
+/// client-side validation refuses.
+async fn limit_0_error(s: &Scripted) -> Error {
+    client_for(s, demo_creds())
+        .describe_custom_key_stores()
+        .limit(0)
+        .send()
+        .await
+        .unwrap_err()
+}
+
 fn client_for(s: &Scripted, creds: Credentials) -> Client {
     Client::new(
         Config::builder()
@@ -544,12 +555,7 @@ async fn request_shape_and_session_token() {
 #[tokio::test]
 async fn client_side_validation_sends_nothing_and_can_be_disabled() {
     let s = Scripted::start(vec![error(400, "ValidationException", "server says no")]).await;
-    let err = client_for(&s, demo_creds())
-        .describe_custom_key_stores()
-        .limit(0)
-        .send()
-        .await
-        .unwrap_err();
+    let err = limit_0_error(&s).await;
     let Error::InvalidInput { error, .. } = &err else {
         panic!("{err:?}")
     };
@@ -691,12 +697,7 @@ async fn connection_refused_is_a_transport_error() {
 #[tokio::test]
 async fn a_validation_error_is_not_repeated_as_a_source() {
     let s = Scripted::start(vec![json(200, EMPTY_OK)]).await;
-    let err = client_for(&s, demo_creds())
-        .describe_custom_key_stores()
-        .limit(0)
-        .send()
-        .await
-        .unwrap_err();
+    let err = limit_0_error(&s).await;
     assert!(err.to_string().contains("'limit'"), "{err}");
     assert!(std::error::Error::source(&err).is_none());
     assert!(s.requests().is_empty());
