@@ -574,8 +574,12 @@ fn error_code_and_message(
         let reason = status.canonical_reason().map(str::to_owned);
         return (parts.code, parts.message.or(reason));
     }
-    let json = serde_json::from_str::<serde_json::Value>(text).is_ok();
-    let message = parts.message.or_else(|| (!json).then(|| text.to_owned()));
+    // Parsed again only when awsJson found no message: is the body JSON without one?
+    let message = parts.message.or_else(|| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .is_err()
+            .then(|| text.to_owned())
+    });
     (parts.code, message)
 }
 
