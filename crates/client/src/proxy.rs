@@ -32,7 +32,7 @@ impl ProxyUrl {
     /// The URL with any password replaced by `****`, for messages and `Debug`.
     fn display(&self) -> String {
         match split_user_info(&self.url) {
-            Some((scheme, userinfo, rest)) if !scheme.is_empty() => {
+            Some((scheme, userinfo, rest)) => {
                 let user = userinfo.split(':').next().unwrap_or_default();
                 format!("{scheme}{user}:****{rest}")
             }
@@ -545,6 +545,17 @@ mod tests {
                 .with_https_proxy("http://a b")
                 .is_err()
         );
+    }
+
+    /// A proxy written without a scheme and refused is named with its password masked.
+    #[test]
+    fn an_invalid_proxy_without_a_scheme_masks_its_password() {
+        let err = ProxyConfig::default()
+            .with_https_proxy("alice:s3cret@bad host")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alice:****@bad host"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]
