@@ -209,8 +209,9 @@ fn main() -> ExitCode {
     runtime.block_on(run(cli))
 }
 
+/// An error on stderr as the AWS CLI writes it (v1 and v2 alike): after a blank line.
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{message}");
+    eprintln!("\n{message}");
     ExitCode::from(code)
 }
 

@@ -215,7 +215,7 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
         assert_eq!(
             err,
             format!(
-                "Error during pagination: Cannot specify --no-paginate along with pagination \
+                "\nError during pagination: Cannot specify --no-paginate along with pagination \
                  arguments: {named}\n"
             ),
             "{args:?}"
@@ -395,7 +395,7 @@ fn an_unreadable_config_file_is_reported_with_its_cause() {
     assert_eq!(
         err,
         format!(
-            "cannot read AWS config file {}: {cause}\n",
+            "\ncannot read AWS config file {}: {cause}\n",
             config.display()
         )
     );
@@ -461,7 +461,7 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
             assert_eq!(
                 err,
                 format!(
-                    "An error occurred ({code}) when calling the DescribeCustomKeyStores \
+                    "\nAn error occurred ({code}) when calling the DescribeCustomKeyStores \
                      operation (reached max retries: {retries}): {message}\n"
                 )
             );
@@ -480,7 +480,7 @@ async fn a_body_that_is_not_json_gives_the_reason_phrase_and_retries_are_counted
     assert_eq!(code, 254, "{err}");
     assert_eq!(
         err,
-        "An error occurred (CustomKeyStoreNotFoundException) when calling the \
+        "\nAn error occurred (CustomKeyStoreNotFoundException) when calling the \
          DescribeCustomKeyStores operation: none\n"
     );
 }
@@ -536,6 +536,66 @@ async fn filters_text_and_table_output() {
     srv.shutdown().await;
 }
 
+/// Error messages as the AWS CLI writes them, byte for byte on stderr (a blank line
+/// first): service, parameter and pagination errors, and exhausted retries.
+#[tokio::test(flavor = "multi_thread")]
+async fn error_messages_are_the_aws_clis_byte_for_byte() {
+    if !common::aws_cli_available() {
+        return;
+    }
+    let srv = start(0).await;
+    let failing = common::Scripted::start(|_, _| {
+        Some((
+            500,
+            "{\"__type\":\"KMSInternalException\",\"message\":\"try again\"}".to_owned(),
+        ))
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let ep = srv.endpoint();
+    for (endpoint, args) in [
+        (ep.as_str(), &["--custom-key-store-name", "nope"][..]),
+        (
+            &ep,
+            &[
+                "--custom-key-store-name",
+                "a",
+                "--custom-key-store-id",
+                "cks-1234567890abcdef0",
+            ],
+        ),
+        (&ep, &["--starting-token", "garbage"]),
+        (&ep, &["--page-size", "0"]),
+        (&ep, &["--custom-key-store-name", "", "--marker", ""]),
+        (&ep, &["--no-paginate", "--max-items", "5"]),
+        (&failing.url, &[]),
+    ] {
+        let vars = [("AWS_MAX_ATTEMPTS", "2"), ("AWS_RETRY_MODE", "standard")];
+        let (_, _, ours) = kms_describe(home.path(), endpoint, &vars, args);
+        let mut aws = Command::new("aws");
+        aws.env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_PAGER", "")
+            .env("AWS_ACCESS_KEY_ID", demo::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", demo::SECRET_ACCESS_KEY)
+            .env("AWS_DEFAULT_REGION", demo::REGION)
+            .envs(vars)
+            .args([
+                "--endpoint-url",
+                endpoint,
+                "kms",
+                "describe-custom-key-stores",
+            ])
+            .args(args);
+        let (_, _, theirs) = run(&mut aws);
+        assert!(theirs.starts_with('\n'), "{args:?}: {theirs:?}");
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    srv.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn exit_codes_and_error_wording() {
     let srv = start(0).await;
@@ -555,7 +615,7 @@ async fn exit_codes_and_error_wording() {
     assert!(out.is_empty());
     assert!(
         err.starts_with(
-            "An error occurred (CustomKeyStoreNotFoundException) when calling the DescribeCustomKeyStores operation: "
+            "\nAn error occurred (CustomKeyStoreNotFoundException) when calling the DescribeCustomKeyStores operation: "
         ),
         "{err}"
     );
@@ -569,7 +629,7 @@ async fn exit_codes_and_error_wording() {
     let (code, _, err) = run(&mut c);
     assert_eq!(code, 254, "{err}");
     assert!(
-        err.starts_with("An error occurred (AccessDeniedException) when calling the DescribeCustomKeyStores operation: User: arn:aws:iam::111122223333:user/no-kms is not authorized"),
+        err.starts_with("\nAn error occurred (AccessDeniedException) when calling the DescribeCustomKeyStores operation: User: arn:aws:iam::111122223333:user/no-kms is not authorized"),
         "{err}"
     );
 
@@ -586,7 +646,7 @@ async fn exit_codes_and_error_wording() {
     let (code, _, err) = run(&mut c);
     assert_eq!(code, 254, "{err}");
     assert!(
-        err.starts_with("An error occurred (ValidationException)"),
+        err.starts_with("\nAn error occurred (ValidationException)"),
         "{err}"
     );
 
@@ -608,13 +668,13 @@ async fn exit_codes_and_error_wording() {
     ] {
         let (code, _, err) = kms_describe(home.path(), &ep, &[], args);
         assert_eq!(code, 252, "{err}");
-        assert_eq!(err, format!("Parameter validation failed:\n{expected}\n"));
+        assert_eq!(err, format!("\nParameter validation failed:\n{expected}\n"));
     }
     // the maximums are the service's to check, as in the AWS CLI v2: 254
     let (code, _, err) = kms_describe(home.path(), &ep, &[], &["--page-size", "1001"]);
     assert_eq!(code, 254, "{err}");
     assert!(
-        err.starts_with("An error occurred (ValidationException)") && err.contains("1000"),
+        err.starts_with("\nAn error occurred (ValidationException)") && err.contains("1000"),
         "{err}"
     );
     // a negative number is a value, not an unknown option
@@ -674,7 +734,7 @@ async fn exit_codes_and_error_wording() {
     // The cause is printed once, inline, before what to check.
     assert!(
         err.starts_with(&format!(
-            "could not reach {dead}: client error (Connect): tcp connect error: "
+            "\ncould not reach {dead}: client error (Connect): tcp connect error: "
         )),
         "{err}"
     );

@@ -1338,24 +1338,6 @@ async fn the_cli_asks_for_the_mfa_code_and_keeps_the_role_in_the_aws_cli_cache()
     server.shutdown().await;
 }
 
-/// Whether the AWS CLI runs; missing, it fails the test only when CI requires it.
-fn aws_cli_available() -> bool {
-    let ok = std::process::Command::new("aws")
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("KMS_REQUIRE_AWS_CLIENTS").is_none(),
-            "the AWS CLI is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install awscli"
-        );
-        eprintln!("skipped: the AWS CLI is not installed (python3 -m pip install awscli)");
-    }
-    ok
-}
-
 /// `aws kms describe-custom-key-stores` as profile `admin` (STS at `sts`), in a new
 /// session without a terminal so that its MFA prompt reads stdin; answers the exit code
 /// and stderr.
@@ -1388,7 +1370,7 @@ async fn aws_as_admin(
 #[cfg(unix)]
 #[tokio::test]
 async fn kms_and_the_aws_cli_use_each_others_cached_role_credentials() {
-    if !aws_cli_available() {
+    if !common::aws_cli_available() {
         return;
     }
     let server = kms_server().await;

@@ -270,3 +270,21 @@ impl Scripted {
         self.seen.lock().unwrap().clone()
     }
 }
+
+/// Whether the AWS CLI runs; missing, it fails the test only when CI requires it.
+pub fn aws_cli_available() -> bool {
+    let ok = std::process::Command::new("aws")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("KMS_REQUIRE_AWS_CLIENTS").is_none(),
+            "the AWS CLI is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install awscli"
+        );
+        eprintln!("skipped: the AWS CLI is not installed (python3 -m pip install awscli)");
+    }
+    ok
+}
