@@ -1,5 +1,7 @@
 //! `kms-server`: a local AWS KMS endpoint for custom key stores.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -163,12 +165,19 @@ fn run(args: Args) -> Result<(), String> {
             }
             None => None,
         };
-        print_banner(
+        let banner = banner(
             &config,
             &server.endpoint(),
             args.config.is_none(),
             ca_file.as_deref(),
         );
+        // A reader that stops early (`kms-server | head -1`, to learn a port-0
+        // endpoint) closes the pipe: the server keeps serving all the same.
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
+        drop(stdout);
         run_until_stopped(&config, &store).await;
         tracing::info!("shutting down: finishing in-flight requests");
         server.shutdown().await;
@@ -230,12 +239,19 @@ fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
     }
 }
 
-fn print_banner(
+/// The banner: where it listens and how each client reaches it.
+fn banner(
     config: &ServerConfig,
     endpoint: &str,
     demo_config: bool,
     ca_file: Option<&std::path::Path>,
-) {
+) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    macro_rules! say {
+        () => { out.push('\n') };
+        ($($arg:tt)*) => { let _ = writeln!(out, $($arg)*); };
+    }
     let file = config.file_config();
     let region = file.regions.first().map_or(demo::REGION, String::as_str);
     let (akid, secret) = if demo_config {
@@ -256,8 +272,8 @@ fn print_banner(
             format!("<secret of {akid} from the config file>"),
         )
     };
-    println!("kms-server listening on {endpoint}");
-    println!(
+    say!("kms-server listening on {endpoint}");
+    say!(
         "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}",
         file.regions.join(", "),
         config.stores().len(),
@@ -267,7 +283,7 @@ fn print_banner(
     // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too.
     let (ca_export, boto3_verify) = match ca_file {
         Some(path) => {
-            println!(
+            say!(
                 "  HTTPS: {}; its CA certificate is {}",
                 config.tls().map_or("", TlsConfig::source),
                 path.display()
@@ -279,7 +295,7 @@ fn print_banner(
         }
         None => {
             if let Some(tls) = config.tls() {
-                println!(
+                say!(
                     "  HTTPS with {}: clients must trust its issuer (AWS_CA_BUNDLE)",
                     tls.source()
                 );
@@ -287,37 +303,38 @@ fn print_banner(
             (String::new(), String::new())
         }
     };
-    println!();
-    println!("AWS CLI:");
-    println!(
+    say!();
+    say!("AWS CLI:");
+    say!(
         "  export AWS_ACCESS_KEY_ID={akid} AWS_SECRET_ACCESS_KEY='{secret}' AWS_REGION={region} AWS_DEFAULT_REGION={region}{ca_export}"
     );
-    println!("  aws --endpoint-url {endpoint} kms describe-custom-key-stores");
-    println!();
-    println!("boto3:");
-    println!(
+    say!("  aws --endpoint-url {endpoint} kms describe-custom-key-stores");
+    say!();
+    say!("boto3:");
+    say!(
         "  boto3.client('kms', endpoint_url='{endpoint}', region_name='{region}', aws_access_key_id='{akid}', aws_secret_access_key='{secret}'{boto3_verify}).describe_custom_key_stores()"
     );
-    println!();
-    println!("aws-sdk-kms (Rust), with the variables above exported:");
-    println!("  AWS_ENDPOINT_URL={endpoint} cargo run ...   # or:");
-    println!(
+    say!();
+    say!("aws-sdk-kms (Rust), with the variables above exported:");
+    say!("  AWS_ENDPOINT_URL={endpoint} cargo run ...   # or:");
+    say!(
         "  let conf = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(\"{endpoint}\").region(Region::new(\"{region}\")).load().await;"
     );
-    println!("  aws_sdk_kms::Client::new(&conf).describe_custom_key_stores().send().await?");
+    say!("  aws_sdk_kms::Client::new(&conf).describe_custom_key_stores().send().await?");
     if config.tls().is_some() {
-        println!(
+        say!(
             "  (aws-sdk-kms does not read AWS_CA_BUNDLE: give its HTTP client the CA through a custom TLS configuration, or run kms-server without TLS)"
         );
     }
-    println!();
+    say!();
     if let Some(path) = config.data_file() {
-        println!(
+        say!(
             "Stop with Ctrl-C (in-flight requests finish first); after editing {}, `kill -HUP {}` serves its new contents.",
             path.display(),
             std::process::id()
         );
     } else {
-        println!("Stop with Ctrl-C (in-flight requests finish first).");
+        say!("Stop with Ctrl-C (in-flight requests finish first).");
     }
+    out
 }
