@@ -335,6 +335,24 @@ mod tests {
         .unwrap()
     }
 
+    /// The module documentation's example is a file that loads.
+    #[test]
+    fn the_documented_example_loads() {
+        let source = include_str!("data.rs");
+        let start = source.find("//! ```json\n").unwrap() + "//! ```json\n".len();
+        let end = start + source[start..].find("//! ```\n").unwrap();
+        let example: String = source[start..end]
+            .lines()
+            .map(|line| line.strip_prefix("//!").unwrap())
+            .collect();
+        let stores = parse(example.as_bytes()).unwrap();
+        assert_eq!(stores.len(), 1);
+        assert_eq!(
+            stores[0].1.entry().custom_key_store_id.as_deref(),
+            Some("cks-1234567890abcdef0")
+        );
+    }
+
     fn demo_entries() -> Vec<serde_json::Value> {
         demo::stores()
             .iter()
