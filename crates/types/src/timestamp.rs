@@ -369,7 +369,8 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.nanos == 0 {
+        // A format that is not self-describing reads back what `deserialize` asks for.
+        if self.nanos == 0 && serializer.is_human_readable() {
             serializer.serialize_i64(self.secs)
         } else {
             serializer.serialize_f64(self.as_epoch_seconds())
@@ -378,6 +379,10 @@ impl Serialize for Timestamp {
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
+    /// Asks for an `f64` rather than "anything": serde_json then parses the number itself
+    /// whatever its features (with `arbitrary_precision`, `deserialize_any` would give a
+    /// map), and formats that are not self-describing (bincode) can read it. Integers
+    /// are taken exactly.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EpochSeconds;
         impl Visitor<'_> for EpochSeconds {
@@ -397,7 +402,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::from_epoch_seconds(v).map_err(E::custom)
             }
         }
-        deserializer.deserialize_any(EpochSeconds)
+        deserializer.deserialize_f64(EpochSeconds)
     }
 }
 
@@ -425,6 +430,70 @@ mod tests {
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
+    }
+
+    /// A number as serde_json reads it with its `arbitrary_precision` feature (which
+    /// Cargo turns on for every crate of a build once any dependency asks for it):
+    /// `deserialize_any` gives a one-entry map holding the number's text, while
+    /// `deserialize_f64` parses the number (`Deserializer::deserialize_number`: an
+    /// integer as `u64`/`i64`, anything else as `f64`). Emulated because a feature of
+    /// serde_json cannot be turned on for this test alone: in this workspace, it would
+    /// be on for every crate and test.
+    struct ArbitraryPrecision(&'static str);
+
+    impl<'de> Deserializer<'de> for ArbitraryPrecision {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            visitor.visit_map(de::value::MapDeserializer::new(std::iter::once((
+                "$serde_json::private::Number",
+                self.0,
+            ))))
+        }
+
+        fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            if let Ok(n) = self.0.parse::<u64>() {
+                visitor.visit_u64(n)
+            } else if let Ok(n) = self.0.parse::<i64>() {
+                visitor.visit_i64(n)
+            } else {
+                visitor.visit_f64(self.0.parse().map_err(de::Error::custom)?)
+            }
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            struct enum identifier ignored_any
+        }
+    }
+
+    #[test]
+    fn reads_numbers_as_serde_json_gives_them_with_arbitrary_precision() {
+        let read = |text| Timestamp::deserialize(ArbitraryPrecision(text));
+        assert_eq!(read("1551129207"), Ok(Timestamp::from_secs(1_551_129_207)));
+        assert_eq!(
+            read("1551129207.775"),
+            Ok(Timestamp::new(1_551_129_207, 775_000_000))
+        );
+        assert_eq!(
+            read("1.499288695918E9"),
+            Ok(Timestamp::new(1_499_288_695, 918_000_000))
+        );
+        assert_eq!(read("-1.5"), Ok(Timestamp::new(-2, 500_000_000)));
+        assert!(read("1e300").is_err());
+    }
+
+    #[test]
+    fn formats_that_are_not_self_describing_round_trip() {
+        for t in [
+            Timestamp::from_secs(1_551_129_207),
+            Timestamp::new(1_551_129_207, 775_000_000),
+            Timestamp::new(-2, 500_000_000),
+        ] {
+            let bytes = bincode::serialize(&t).unwrap();
+            assert_eq!(bincode::deserialize::<Timestamp>(&bytes).unwrap(), t);
+        }
     }
 
     #[test]
