@@ -149,9 +149,25 @@ impl Timestamp {
         self.nanos
     }
 
-    /// Epoch seconds as an `f64`, the wire form.
+    /// Epoch seconds as an `f64`, the wire form: the `f64` nearest to the exact value
+    /// (`1.118` for 1 s and 118 ms, where adding `0.118` to `1.0` would round twice
+    /// and give `1.1179999999999999`).
     pub fn as_epoch_seconds(&self) -> f64 {
-        self.secs as f64 + f64::from(self.nanos) / f64::from(NANOS_PER_SEC)
+        if self.nanos == 0 {
+            return self.secs as f64;
+        }
+        let total = i128::from(self.secs) * i128::from(NANOS_PER_SEC) + i128::from(self.nanos);
+        let sign = if total < 0 { "-" } else { "" };
+        let magnitude = total.unsigned_abs();
+        let nanos_per_sec = u128::from(NANOS_PER_SEC);
+        // Decimal text parses to the nearest `f64`: the exact value, rounded once.
+        format!(
+            "{sign}{}.{:09}",
+            magnitude / nanos_per_sec,
+            magnitude % nanos_per_sec
+        )
+        .parse()
+        .expect("a decimal number always parses as an f64")
     }
 
     /// ISO 8601 / RFC 3339 in UTC, as the AWS CLI prints timestamps:
@@ -509,6 +525,45 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&parse("1.499288695918E9")).unwrap(),
             "1499288695.918"
+        );
+    }
+
+    /// Every millisecond of some seconds, near the epoch and at realistic dates, is
+    /// written as its own decimal: the `f64` nearest to it, in its shortest form.
+    #[test]
+    fn writes_each_millisecond_as_its_decimal() {
+        for secs in [
+            0,
+            1,
+            -1,
+            -2,
+            59,
+            1_551_129_207,
+            1_700_000_000,
+            1_767_225_599,
+            2_147_483_647,
+            4_102_444_799,
+            253_402_300_799,
+        ] {
+            for millis in 0..1000u32 {
+                let t = Timestamp::new(secs, millis * 1_000_000);
+                let total = secs * 1000 + i64::from(millis);
+                let sign = if total < 0 { "-" } else { "" };
+                let (whole, fraction) = (total.unsigned_abs() / 1000, total.unsigned_abs() % 1000);
+                let expected = if fraction == 0 {
+                    format!("{sign}{whole}")
+                } else {
+                    let fraction = format!("{fraction:03}");
+                    format!("{sign}{whole}.{}", fraction.trim_end_matches('0'))
+                };
+                let json = serde_json::to_string(&t).unwrap();
+                assert_eq!(json, expected, "{secs} s {millis} ms");
+                assert_eq!(parse(&json), t, "{json}");
+            }
+        }
+        assert_eq!(
+            serde_json::to_string(&Timestamp::new(1, 118_000_000)).unwrap(),
+            "1.118"
         );
     }
 
