@@ -6,7 +6,7 @@
 //!   {"AccountId": "111122223333", "Region": "us-east-1",
 //!    "CustomKeyStores": [
 //!      {"CustomKeyStoreId": "cks-1234567890abcdef0", "CustomKeyStoreName": "ExampleKeyStore",
-//!       "CustomKeyStoreType": "AWS_CLOUDHSM", "CloudHsmClusterId": "cluster-1a23b4cdefg",
+//!       "CustomKeyStoreType": "AWS_CLOUDHSM", "CloudHsmClusterId": "cluster-2a23b4cdefg",
 //!       "TrustAnchorCertificate": "<certificate>", "ConnectionState": "CONNECTED",
 //!       "CreationDate": 1551129207.775}
 //!    ]}

@@ -5,12 +5,33 @@
 //!
 //! As a library: [`serve`] a [`ServerConfig`], or plug your own backend by
 //! implementing [`handler::Handler`] for an operation and serving a [`Router`] with
-//! [`serve_router`].
+//! [`serve_router`]. The server runs until [`RunningServer::shutdown`], or until its
+//! `RunningServer` is dropped.
 //!
-//! ```no_run
-//! # async fn run() -> std::io::Result<()> {
-//! let server = kms_server::serve(kms_server::ServerConfig::demo(), "127.0.0.1:0".parse().unwrap()).await?;
-//! println!("{}", server.endpoint());
+//! A test's own stores, in-process (the types are [`kms_types`]', re-exported here):
+//!
+//! ```
+//! use kms_server::kms_types::{ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry};
+//! use kms_server::{KeyStore, ServerConfig, demo, store::Owner};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let failing = CustomKeyStoresListEntry::builder()
+//!     .custom_key_store_id("cks-0123456789abcdef0")
+//!     .custom_key_store_name("my-failing-store")
+//!     .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+//!     .connection_state(ConnectionStateType::Failed)
+//!     .connection_error_code(ConnectionErrorCodeType::XksProxyTimedOut)
+//!     .build();
+//! // The demo accounts and regions, with these stores instead of the demo ones.
+//! let config = ServerConfig::demo().with_key_stores(vec![(
+//!     Owner::new(demo::ACCOUNT_ID, demo::REGION),
+//!     KeyStore::new(failing)?,
+//! )]);
+//! // Port 0: a free port; `endpoint()` says which. Stores no request could reach, or
+//! // that KMS could not return, are an error here.
+//! let server = kms_server::serve(config, "127.0.0.1:0".parse()?).await?;
+//! println!("{}", server.endpoint()); // e.g. http://127.0.0.1:41361
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -39,13 +60,15 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use kms_types::DescribeCustomKeyStores;
+use kms_types::{DescribeCustomKeyStores, Validate};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::{ConfigError, Directory, FileConfig};
 pub use data::DataError;
 pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
+/// The generated types the server speaks (its stores are [`kms_types::CustomKeyStoresListEntry`]s).
+pub use kms_types;
 pub use router::Router;
 pub use service::KmsService;
 pub use tls::{TlsConfig, TlsError};
@@ -67,6 +90,9 @@ pub struct ServerConfig {
     stores: Arc<Vec<(Owner, KeyStore)>>,
     /// The `--data` file the stores came from, for [`ServerConfig::reload_data`].
     data_file: Option<std::path::PathBuf>,
+    /// The first store of [`ServerConfig::with_key_stores`] that no request could reach
+    /// or that KMS could not return: serving it is an error.
+    fault: Option<String>,
     /// How many generated stores were added, and the number of the last one.
     generated: usize,
     last_generated: u64,
@@ -83,6 +109,7 @@ impl ServerConfig {
             file,
             stores: Arc::new(Vec::new()),
             data_file: None,
+            fault: None,
             generated: 0,
             last_generated: 0,
             fail_rate: 0.0,
@@ -121,48 +148,80 @@ impl ServerConfig {
 
     /// Replaces the stores (e.g. with those of [`data::load`]); they no longer come from
     /// a data file, so [`Self::reload_data`] has nothing to read.
+    ///
+    /// They are checked as a `--data` file's are: a store of an account this
+    /// configuration does not have or in a region it does not serve (no request could
+    /// reach it), or one KMS could not return (see [`data::check_entry`] and the
+    /// generated validators), makes [`Self::memory_store`], [`Self::router`] and
+    /// [`serve`] fail, naming the store and what is wrong with it.
     pub fn with_key_stores(mut self, stores: Vec<(Owner, KeyStore)>) -> Self {
+        self.fault = self.first_fault(&stores);
         self.stores = Arc::new(stores);
         self.data_file = None;
         self
     }
 
+    /// The first of `stores` that cannot be served, and why.
+    fn first_fault(&self, stores: &[(Owner, KeyStore)]) -> Option<String> {
+        stores.iter().enumerate().find_map(|(i, (owner, store))| {
+            let entry = store.entry();
+            let fault = self
+                .why_not_served(owner)
+                .or_else(|| entry.validate().err().map(|e| e.to_string()))
+                .or_else(|| data::check_entry(&entry, "").err())?;
+            Some(format!(
+                "store {} (account {}, region {}, id '{}'): {fault}",
+                i + 1,
+                owner.account,
+                owner.region,
+                store.id()
+            ))
+        })
+    }
+
     /// Whether a request can reach `owner`'s stores: its account is configured and its
     /// region served.
     pub fn serves(&self, owner: &Owner) -> bool {
-        self.file.regions.contains(&owner.region)
-            && self.file.accounts.iter().any(|a| a.id == owner.account)
+        self.why_not_served(owner).is_none()
+    }
+
+    /// Why no request could reach `owner`'s stores, if none could.
+    fn why_not_served(&self, owner: &Owner) -> Option<String> {
+        if !self.file.regions.contains(&owner.region) {
+            Some(format!(
+                "stores of account {} are in region {}, which is not served (regions: {})",
+                owner.account,
+                owner.region,
+                self.file.regions.join(", ")
+            ))
+        } else if !self.file.accounts.iter().any(|a| a.id == owner.account) {
+            Some(format!(
+                "account {} is not in the configuration (accounts: {})",
+                owner.account,
+                self.file
+                    .accounts
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else {
+            None
+        }
     }
 
     /// Replaces the stores with those of a `--data` file, refusing stores in a region
     /// this configuration does not serve or of an account it does not have.
-    pub fn with_data_file(self, path: &Path) -> Result<Self, DataError> {
+    pub fn with_data_file(mut self, path: &Path) -> Result<Self, DataError> {
         let stores = data::load(path)?;
-        if let Some((owner, _)) = stores.iter().find(|(o, _)| !self.serves(o)) {
-            let why = if self.file.regions.contains(&owner.region) {
-                format!(
-                    "account {} is not in the configuration (accounts: {})",
-                    owner.account,
-                    self.file
-                        .accounts
-                        .iter()
-                        .map(|a| a.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            } else {
-                format!(
-                    "stores of account {} are in region {}, which is not served (regions: {})",
-                    owner.account,
-                    owner.region,
-                    self.file.regions.join(", ")
-                )
-            };
+        if let Some(why) = stores.iter().find_map(|(o, _)| self.why_not_served(o)) {
             return Err(DataError(format!("{}: {why}", path.display())));
         }
-        let mut config = self.with_key_stores(stores);
-        config.data_file = Some(path.to_owned());
-        Ok(config)
+        // `data::load` checked every entry.
+        self.stores = Arc::new(stores);
+        self.fault = None;
+        self.data_file = Some(path.to_owned());
+        Ok(self)
     }
 
     /// The `--data` file the stores were read from, if any.
@@ -295,8 +354,16 @@ impl ServerConfig {
     }
 
     /// An in-memory store holding [`Self::stores`]; two stores of one account and
-    /// region with the same id or name are an error naming them (neither is dropped).
+    /// region with the same id or name are an error naming them (neither is dropped), as
+    /// is a store [`Self::with_key_stores`] found that no request could reach or that KMS
+    /// could not return.
     pub fn memory_store(&self) -> std::io::Result<MemoryStore<KeyStore>> {
+        if let Some(fault) = &self.fault {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("stores: {fault}"),
+            ));
+        }
         let store = MemoryStore::new();
         match store.bulk_load(self.stores.iter().cloned()) {
             // Every id new: no two stores share one (and bulk_load refuses shared names).
@@ -441,8 +508,10 @@ pub async fn serve_router(
     })
 }
 
-/// A server running in the background.
+/// A server running in the background, until [`Self::shutdown`]; dropping it stops the
+/// server too (in-flight requests still finish).
 #[derive(Debug)]
+#[must_use = "the server stops when its RunningServer is dropped"]
 pub struct RunningServer {
     local_addr: SocketAddr,
     scheme: &'static str,

@@ -119,28 +119,89 @@ fn generated_stores_skip_the_ids_and_names_the_data_file_uses() {
 /// dropped silently.
 #[test]
 fn clashing_stores_are_an_error_naming_them() {
-    let owner = kms_server::store::Owner::new(demo::ACCOUNT_ID, demo::REGION);
-    let store = |id: &str, name: &str| {
-        let entry = kms_types::CustomKeyStoresListEntry::builder()
-            .custom_key_store_id(id)
-            .custom_key_store_name(name)
-            .build();
-        (owner.clone(), kms_server::KeyStore::new(entry).unwrap())
-    };
+    const ONE: &str = "cks-00000000000000001";
+    const TWO: &str = "cks-00000000000000002";
     for (stores, expected) in [
         (
-            vec![store("cks-1", "a"), store("cks-1", "b")],
-            "stores: account 111122223333 region us-east-1 has two stores with the id 'cks-1'",
+            vec![store(demo::REGION, ONE, "a"), store(demo::REGION, ONE, "b")],
+            format!(
+                "stores: account 111122223333 region us-east-1 has two stores with the id '{ONE}'"
+            ),
         ),
         (
-            vec![store("cks-1", "a"), store("cks-2", "a")],
-            "stores: account 111122223333 region us-east-1 has two stores with the name 'a'",
+            vec![store(demo::REGION, ONE, "a"), store(demo::REGION, TWO, "a")],
+            "stores: account 111122223333 region us-east-1 has two stores with the name 'a'"
+                .to_owned(),
         ),
     ] {
         let error = ServerConfig::demo()
             .with_key_stores(stores)
             .memory_store()
             .unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+}
+
+/// A store of the demo account in `region`, with `id` and `name`.
+fn store(region: &str, id: &str, name: &str) -> (kms_server::store::Owner, kms_server::KeyStore) {
+    let entry = kms_types::CustomKeyStoresListEntry::builder()
+        .custom_key_store_id(id)
+        .custom_key_store_name(name)
+        .build();
+    (
+        kms_server::store::Owner::new(demo::ACCOUNT_ID, region),
+        kms_server::KeyStore::new(entry).unwrap(),
+    )
+}
+
+/// Stores given in code are checked as a data file's are: one that no request could
+/// reach, or that KMS could not return, makes serving fail, naming it (it used to be
+/// served, or silently unreachable).
+#[tokio::test]
+async fn stores_given_in_code_are_checked_as_data_files_are() {
+    const ID: &str = "cks-00000000000000001";
+    let failed_without_a_code = {
+        let (owner, store) = store(demo::REGION, ID, "failing");
+        let mut entry = store.entry();
+        entry.connection_state = Some(kms_types::ConnectionStateType::Failed);
+        (owner, kms_server::KeyStore::new(entry).unwrap())
+    };
+    let bad_cluster = {
+        let (owner, store) = store(demo::REGION, "cks-00000000000000002", "bad");
+        let mut entry = store.entry();
+        entry.cloud_hsm_cluster_id = Some("cluster-1a23b4cdefg".into());
+        (owner, kms_server::KeyStore::new(entry).unwrap())
+    };
+    for (stores, expected) in [
+        (
+            vec![store("eu-west-2", ID, "typo")],
+            format!(
+                "stores: store 1 (account 111122223333, region eu-west-2, id '{ID}'): stores of \
+                 account 111122223333 are in region eu-west-2, which is not served (regions: \
+                 us-east-1, us-west-2)"
+            ),
+        ),
+        (
+            vec![store(demo::REGION, ID, "ok"), bad_cluster],
+            "stores: store 2 (account 111122223333, region us-east-1, id \
+             'cks-00000000000000002'): 1 validation error detected: Value 'cluster-1a23b4cdefg' \
+             at 'cloudHsmClusterId' failed to satisfy constraint: Member must satisfy regular \
+             expression pattern: ^cluster-[2-7a-zA-Z]{11,16}$"
+                .to_owned(),
+        ),
+        (
+            vec![failed_without_a_code],
+            format!(
+                "stores: store 1 (account 111122223333, region us-east-1, id '{ID}'): a FAILED \
+                 store needs a ConnectionErrorCode (KMS always says why) at 'connectionErrorCode'"
+            ),
+        ),
+    ] {
+        let config = ServerConfig::demo().with_key_stores(stores);
+        let error = kms_server::serve(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
         assert_eq!(error.to_string(), expected);
     }
 }
