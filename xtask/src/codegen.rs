@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
-use crate::import::to_canonical_json;
+use crate::import::{to_canonical_json, to_canonical_model_json};
 
 /// The spec the `kms-types` crate is generated from.
 pub const SPEC: &str = "spec/kms.describe-custom-key-stores.json";
@@ -142,9 +142,10 @@ fn problems(root: &Path) -> Result<Vec<String>> {
         let text = std::fs::read_to_string(&spec)?;
         let value: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", spec.display()))?;
-        if to_canonical_json(&value) != text {
+        if to_canonical_model_json(&value) != text {
             problems.push(format!(
-                "{} is not in canonical form (sorted keys, 4-space indent): re-run `cargo xtask import`",
+                "{} is not in canonical form (sorted keys but members in model order, 4-space \
+                 indent): re-run `cargo xtask import`",
                 relative(root, &spec)
             ));
         }
@@ -316,7 +317,7 @@ mod tests {
             serde_json::json!([{"target": "com.amazonaws.kms#ListKeys"}]);
         std::fs::write(
             root.join("spec/kms.list-keys.json"),
-            to_canonical_json(&other),
+            to_canonical_model_json(&other),
         )
         .unwrap();
         assert_eq!(

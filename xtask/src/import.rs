@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// Extracts `operations` and every shape they reach from the model at `model_path`,
 /// plus the service that binds them (its `operations` reduced to those), and returns
-/// the deterministic JSON text: sorted keys, 4-space indent, trailing newline.
+/// the deterministic JSON text of [`to_canonical_model_json`].
 pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
     let model = Model::load(model_path)?;
     let text = std::fs::read_to_string(model_path)
@@ -60,7 +60,7 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
         out.insert("metadata".into(), metadata.clone());
     }
     out.insert("shapes".into(), Value::Object(shapes));
-    let text = to_canonical_json(&Value::Object(out));
+    let text = to_canonical_model_json(&Value::Object(out));
     // What we write must itself load.
     Model::from_json_str(&text, "extracted model")?;
     Ok(text)
@@ -76,14 +76,44 @@ pub fn run(model: &Path, operations: &[String], out: &Path) -> Result<()> {
 
 /// Serializes with sorted keys, 4-space indentation and a trailing newline.
 pub fn to_canonical_json(value: &Value) -> String {
-    let sorted = sort_keys(value);
+    pretty(&sort_keys(value))
+}
+
+/// 4-space indentation and a trailing newline, keys as they are.
+fn pretty(value: &Value) -> String {
     let mut buf = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    serde::Serialize::serialize(&sorted, &mut ser).expect("serializing a JSON value cannot fail");
+    serde::Serialize::serialize(value, &mut ser).expect("serializing a JSON value cannot fail");
     let mut text = String::from_utf8(buf).expect("serde_json writes UTF-8");
     text.push('\n');
     text
+}
+
+/// A Smithy JSON AST model in canonical form: as [`to_canonical_json`], except that each
+/// shape's `members` stay in the model's order, which is the order of the generated
+/// fields, of their JSON and of validation messages.
+pub fn to_canonical_model_json(model: &Value) -> String {
+    let mut sorted = sort_keys(model);
+    let shapes = model["shapes"].as_object().into_iter().flatten();
+    for (id, shape) in shapes {
+        let Some(order) = shape.get("members").and_then(Value::as_object) else {
+            continue;
+        };
+        let Some(members) = sorted
+            .get_mut("shapes")
+            .and_then(|shapes| shapes.get_mut(id))
+            .and_then(|shape| shape.get_mut("members"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        *members = order
+            .keys()
+            .filter_map(|name| Some((name.clone(), members.get(name)?.clone())))
+            .collect();
+    }
+    pretty(&sorted)
 }
 
 fn sort_keys(value: &Value) -> Value {
@@ -156,7 +186,56 @@ mod tests {
         let service = &shapes["com.amazonaws.kms#TrentService"];
         assert_eq!(service["operations"], serde_json::json!([{ "target": OP }]));
         assert!(service["traits"]["aws.protocols#awsJson1_1"].is_object());
-        assert_eq!(to_canonical_json(&value), first);
+        assert_eq!(to_canonical_model_json(&value), first);
+    }
+
+    /// Member order is the model's (fields, JSON and validation messages follow it);
+    /// every other key is sorted.
+    #[test]
+    fn import_keeps_the_model_order_of_members() {
+        let model = std::env::temp_dir().join(format!("xtask-order-{}.json", std::process::id()));
+        std::fs::write(
+            &model,
+            r#"{"smithy": "2.0", "shapes": {
+                "a#Op": {"type": "operation", "output": {"target": "smithy.api#Unit"},
+                         "input": {"target": "a#In"}},
+                "a#In": {"type": "structure", "members": {
+                    "Zeta": {"traits": {"smithy.api#required": {}, "smithy.api#documentation": "z"},
+                             "target": "smithy.api#String"},
+                    "Alpha": {"target": "a#Kind"}}},
+                "a#Kind": {"type": "enum", "members": {
+                    "ZED": {"target": "smithy.api#Unit", "traits": {"smithy.api#enumValue": "z"}},
+                    "ABLE": {"target": "smithy.api#Unit", "traits": {"smithy.api#enumValue": "a"}}}}
+            }}"#,
+        )
+        .unwrap();
+        let text = extract(&model, &["a#Op".to_owned()]).unwrap();
+        std::fs::remove_file(&model).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&value["shapes"]), ["a#In", "a#Kind", "a#Op"]);
+        assert_eq!(keys(&value["shapes"]["a#In"]["members"]), ["Zeta", "Alpha"]);
+        assert_eq!(keys(&value["shapes"]["a#Kind"]["members"]), ["ZED", "ABLE"]);
+        assert_eq!(keys(&value["shapes"]["a#Op"]), ["input", "output", "type"]);
+        assert_eq!(
+            keys(&value["shapes"]["a#In"]["members"]["Zeta"]["traits"]),
+            ["smithy.api#documentation", "smithy.api#required"]
+        );
+        assert_eq!(to_canonical_model_json(&value), text);
+
+        // The committed spec keeps the upstream model's order.
+        let spec = crate::workspace_root().join(crate::codegen::SPEC);
+        let spec: Value = serde_json::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+        assert_eq!(
+            keys(&spec["shapes"]["com.amazonaws.kms#CustomKeyStoresListEntry"]["members"])[..5],
+            [
+                "CustomKeyStoreId",
+                "CustomKeyStoreName",
+                "CloudHsmClusterId",
+                "TrustAnchorCertificate",
+                "ConnectionState"
+            ]
+        );
     }
 
     #[test]

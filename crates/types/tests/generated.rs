@@ -217,6 +217,61 @@ fn all_violations_in_member_order() {
     );
 }
 
+/// The model's member order, not the alphabet's: `CustomKeyStoreId`,
+/// `CustomKeyStoreName`, `CloudHsmClusterId`, `TrustAnchorCertificate`, …, and within
+/// `XksProxyConfiguration`: `Connectivity`, `AccessKeyId`, `UriEndpoint`, `UriPath`.
+#[test]
+fn an_entry_lists_its_violations_in_model_order() {
+    let entry: CustomKeyStoresListEntry = serde_json::from_value(json!({
+        "XksProxyConfiguration": {
+            "UriPath": "/nope",
+            "UriEndpoint": "http://x",
+            "AccessKeyId": "A",
+            "Connectivity": "CABLE"
+        },
+        "TrustAnchorCertificate": "",
+        "ConnectionState": "HIBERNATING",
+        "CloudHsmClusterId": "cluster-1",
+        "CustomKeyStoreName": "",
+        "CustomKeyStoreId": ""
+    }))
+    .unwrap();
+    let paths: Vec<_> = entry
+        .validate()
+        .unwrap_err()
+        .violations()
+        .iter()
+        .map(|v| v.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "customKeyStoreId",
+            "customKeyStoreName",
+            "cloudHsmClusterId",
+            "cloudHsmClusterId",
+            "trustAnchorCertificate",
+            "connectionState",
+            "xksProxyConfiguration.connectivity",
+            "xksProxyConfiguration.accessKeyId",
+            "xksProxyConfiguration.uriEndpoint",
+            "xksProxyConfiguration.uriEndpoint",
+            "xksProxyConfiguration.uriPath",
+            "xksProxyConfiguration.uriPath",
+        ]
+    );
+    // And their JSON is written in that order.
+    let json = serde_json::to_string(&entry).unwrap();
+    let at = |name: &str| json.find(name).unwrap();
+    assert!(at("CustomKeyStoreId") < at("CustomKeyStoreName"), "{json}");
+    assert!(at("CustomKeyStoreName") < at("CloudHsmClusterId"), "{json}");
+    assert!(
+        at("CloudHsmClusterId") < at("TrustAnchorCertificate"),
+        "{json}"
+    );
+    assert!(at("Connectivity") < at("AccessKeyId"), "{json}");
+}
+
 fn xks_entry(access_key_id: &str) -> CustomKeyStoresListEntry {
     CustomKeyStoresListEntry::builder()
         .custom_key_store_id("cks-1234567890abcdef0")
@@ -286,16 +341,16 @@ fn unknown_enum_values_round_trip() {
         [
             "CONNECTED",
             "CONNECTING",
+            "FAILED",
             "DISCONNECTED",
-            "DISCONNECTING",
-            "FAILED"
+            "DISCONNECTING"
         ]
     );
     // A server rejects what a client keeps.
     assert_eq!(
         entry.validate().unwrap_err().to_string(),
         "1 validation error detected: Value 'HIBERNATING' at 'connectionState' failed to satisfy constraint: \
-         Member must satisfy enum value set: [CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED]"
+         Member must satisfy enum value set: [CONNECTED, CONNECTING, FAILED, DISCONNECTED, DISCONNECTING]"
     );
 }
 
