@@ -118,8 +118,13 @@ impl Generator<'_> {
         let display = arms(&|_| quote!(std::fmt::Display::fmt(error, f)));
         let source = arms(&|_| quote!(Some(error)));
         let body = arms(&|ty| quote!(::kms_types::aws_json::error_body(#ty::CODE, error)));
-        let from_wire = variants.iter().map(|(ty, code)| {
-            quote!(#code => ::kms_types::aws_json::decode::<#ty>(body).ok().map(Self::#ty),)
+        let from_wire = op.errors.iter().map(|shape| {
+            let (ty, code) = (names::type_name(shape.id.name()), shape.id.name());
+            let message =
+                option_str(crate::structures::message_member(shape).map(|m| m.name.as_str()));
+            quote! {
+                #code => ::kms_types::aws_json::decode_error::<#ty>(body, #message).map(Self::#ty),
+            }
         });
         if variants.is_empty() {
             return quote! {

@@ -112,27 +112,25 @@ impl Generator<'_> {
                 .or_else(|| target.traits.documentation()),
             &format!("The `{wire}` member."),
         );
-        let alias = (shape.traits.error().is_some() && wire == "message")
-            .then(|| quote!(alias = "Message",));
         let deprecated = deprecation_doc(member.traits.deprecated());
         match self.presence(member) {
             Presence::Optional => quote! {
                 #docs
                 #deprecated
-                #[serde(rename = #wire, #alias default, skip_serializing_if = "Option::is_none")]
+                #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
                 pub #field: Option<#ty>,
             },
             Presence::Defaulted => quote! {
                 #docs
                 #deprecated
-                #[serde(rename = #wire, #alias default,
+                #[serde(rename = #wire, default,
                     deserialize_with = "::kms_types::__private::null_as_default")]
                 pub #field: #ty,
             },
             Presence::Required => quote! {
                 #docs
                 #deprecated
-                #[serde(rename = #wire, #alias)]
+                #[serde(rename = #wire)]
                 pub #field: #ty,
             },
         }
@@ -259,10 +257,7 @@ impl Generator<'_> {
         });
         let retryable =
             fault == kms_spec::traits::Fault::Server || shape.traits.has("smithy.api#retryable");
-        let message = shape
-            .member("message")
-            .or_else(|| shape.member("Message"))
-            .map(|m| (names::field_name(&m.name), self.presence(m)));
+        let message = message_member(shape).map(|m| (names::field_name(&m.name), self.presence(m)));
         let message_fn = match message {
             Some((field, Presence::Optional)) => quote!(self.#field.as_deref()),
             Some((field, _)) => quote!(Some(self.#field.as_str())),
@@ -332,6 +327,13 @@ impl Generator<'_> {
             #validate
         }
     }
+}
+
+/// The member holding an `@error` structure's message: `message`, else `Message`. On the
+/// wire the message may come under other names too; `kms_types::aws_json::decode_error`
+/// reads it.
+pub(crate) fn message_member(shape: &Shape) -> Option<&Member> {
+    shape.member("message").or_else(|| shape.member("Message"))
 }
 
 /// The Markdown text of a shape's or member's documentation, else `fallback`: what the

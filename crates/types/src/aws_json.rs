@@ -109,7 +109,9 @@ fn wire_path_to_member_path(path: &str) -> String {
 }
 
 /// The body of an awsJson error: `{"__type": "<ShapeName>", "message": "<text>"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Read back, its message is the one [`error_message`] finds (`message`, `Message` or
+/// `errorMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
     /// The short shape name of the error.
     #[serde(rename = "__type")]
@@ -117,6 +119,21 @@ pub struct ErrorBody {
     /// What happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ErrorBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let body = JsonObject::deserialize(deserializer)?;
+        let code = match body.get("__type") {
+            Some(serde_json::Value::String(code)) => code.clone(),
+            Some(_) => return Err(serde::de::Error::custom("`__type` is not a string")),
+            None => return Err(serde::de::Error::missing_field("__type")),
+        };
+        Ok(Self {
+            code,
+            message: error_message(&body),
+        })
+    }
 }
 
 impl ErrorBody {
@@ -158,12 +175,26 @@ pub struct ErrorParts {
     pub message: Option<String>,
 }
 
+/// A JSON object, as error bodies are read.
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// The members an error's message may be sent in, in the order they are looked up.
+pub const MESSAGE_MEMBERS: [&str; 3] = ["message", "Message", "errorMessage"];
+
+/// The message of an error body, as the SDKs read it: the first of `message`, `Message`
+/// and `errorMessage` ([`MESSAGE_MEMBERS`]) that holds a string. This one rule serves
+/// [`parse_error`], [`ErrorBody`] and the generated errors' `from_wire`
+/// ([`decode_error`]).
+pub fn error_message(body: &JsonObject) -> Option<String> {
+    MESSAGE_MEMBERS
+        .iter()
+        .find_map(|name| body.get(*name)?.as_str().map(str::to_owned))
+}
+
 /// Reads an error response: code from the `X-Amzn-ErrorType` header first, else the
-/// body's `code`, else its `__type`, sanitized; message from `message`, `Message` or
-/// `errorMessage`.
+/// body's `code`, else its `__type`, sanitized; message by [`error_message`].
 pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> ErrorParts {
-    let json: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_slice(body).ok();
+    let json: Option<JsonObject> = serde_json::from_slice(body).ok();
     let field = |names: &[&str]| {
         let json = json.as_ref()?;
         names
@@ -178,8 +209,30 @@ pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> ErrorParts {
         .filter(|c| !c.is_empty());
     ErrorParts {
         code,
-        message: field(&["message", "Message", "errorMessage"]),
+        message: json.as_ref().and_then(error_message),
     }
+}
+
+/// Builds a modeled error from its body, for the generated `from_wire`: its message by
+/// [`error_message`], set as the member `message_member` (the error's `message` or
+/// `Message`, `None` when it has none), and its other members as serde reads them. The
+/// code is already known, so a body that is not JSON, a message of the wrong type or
+/// given twice, or another member of the wrong type does not lose it: what cannot be
+/// read is left out. `None` only when the error has a required member (other than the
+/// message) that the body does not give.
+pub fn decode_error<T: DeserializeOwned>(body: &[u8], message_member: Option<&str>) -> Option<T> {
+    // A duplicate key keeps its last value here; the rule reads one value per name.
+    let mut members: JsonObject = serde_json::from_slice(body).unwrap_or_default();
+    let message = error_message(&members);
+    members.retain(|name, _| !MESSAGE_MEMBERS.contains(&name.as_str()));
+    let mut message_only = JsonObject::new();
+    if let (Some(name), Some(message)) = (message_member, message) {
+        members.insert(name.to_owned(), message.clone().into());
+        message_only.insert(name.to_owned(), message.into());
+    }
+    T::deserialize(serde_json::Value::Object(members))
+        .or_else(|_| T::deserialize(serde_json::Value::Object(message_only)))
+        .ok()
 }
 
 /// Sanitizes an error code as the SDKs do: cut at the first `:`, then keep what follows
@@ -305,6 +358,48 @@ mod tests {
             (Some("B"), Some("m"))
         );
         assert_eq!(parse_error(None, b"<html>"), ErrorParts::default());
+    }
+
+    /// A modeled error's other members are read too; one of the wrong type is left out
+    /// rather than losing the error; a required one missing is the only failure.
+    #[test]
+    fn decode_error_keeps_what_it_can_read() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Broken {
+            #[serde(rename = "Message")]
+            message: Option<String>,
+            #[serde(rename = "Reason")]
+            reason: Option<String>,
+        }
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Strict {
+            #[serde(rename = "Needed")]
+            needed: u32,
+        }
+        let broken = |message: Option<&str>, reason: Option<&str>| Broken {
+            message: message.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        };
+        assert_eq!(
+            decode_error::<Broken>(
+                br#"{"errorMessage":"down","Reason":"disk"}"#,
+                Some("Message")
+            ),
+            Some(broken(Some("down"), Some("disk")))
+        );
+        assert_eq!(
+            decode_error::<Broken>(br#"{"message":"down","Reason":7}"#, Some("Message")),
+            Some(broken(Some("down"), None))
+        );
+        assert_eq!(
+            decode_error::<Broken>(b"", Some("Message")),
+            Some(broken(None, None))
+        );
+        assert_eq!(
+            decode_error::<Strict>(br#"{"Needed":3,"message":"m"}"#, None),
+            Some(Strict { needed: 3 })
+        );
+        assert_eq!(decode_error::<Strict>(br#"{"message":"m"}"#, None), None);
     }
 
     #[test]

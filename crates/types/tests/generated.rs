@@ -448,3 +448,57 @@ fn operation_descriptor_and_errors() {
     );
     assert!(DescribeCustomKeyStoresError::from_wire("ThrottlingException", b"{}").is_none());
 }
+
+/// `from_wire`, `parse_error` and `ErrorBody` read the message by one rule (`message`,
+/// else `Message`, else `errorMessage`: the first that is a string), and a message that
+/// is odd never turns a modeled error into an unmodeled one.
+#[test]
+fn every_error_path_reads_the_message_alike() {
+    use kms_types::aws_json::{ErrorBody, parse_error};
+    for (body, message) in [
+        (
+            &br#"{"__type":"KMSInternalException","errorMessage":"boom"}"#[..],
+            Some("boom"),
+        ),
+        (
+            br#"{"__type":"KMSInternalException","Message":"boom"}"#,
+            Some("boom"),
+        ),
+        (
+            br#"{"__type":"KMSInternalException","message":"a","Message":"b"}"#,
+            Some("a"),
+        ),
+        (
+            br#"{"__type":"KMSInternalException","Message":"b","message":"a"}"#,
+            Some("a"),
+        ),
+        (
+            br#"{"__type":"KMSInternalException","message":42,"Message":"b"}"#,
+            Some("b"),
+        ),
+        (br#"{"__type":"KMSInternalException","message":42}"#, None),
+        (br#"{"__type":"KMSInternalException","message":null}"#, None),
+        (
+            br#"{"__type":"KMSInternalException","message":"a","message":"c"}"#,
+            Some("c"),
+        ),
+        (br#"{"__type":"KMSInternalException"}"#, None),
+    ] {
+        let text = String::from_utf8_lossy(body);
+        let modeled = DescribeCustomKeyStoresError::from_wire("KMSInternalException", body)
+            .unwrap_or_else(|| panic!("{text}: modeled"));
+        assert!(modeled.is_retryable(), "{text}");
+        assert_eq!(modeled.message(), message, "{text}: from_wire");
+        assert_eq!(
+            parse_error(None, body).message.as_deref(),
+            message,
+            "{text}: parse_error"
+        );
+        let error_body: ErrorBody = serde_json::from_slice(body).unwrap();
+        assert_eq!(error_body.message.as_deref(), message, "{text}: ErrorBody");
+        assert_eq!(error_body.code, "KMSInternalException");
+    }
+    // A body that is not JSON keeps the code the header gave.
+    let modeled = DescribeCustomKeyStoresError::from_wire("KMSInternalException", b"<html>");
+    assert_eq!(modeled.map(|e| e.code()), Some("KMSInternalException"));
+}
