@@ -22,12 +22,14 @@ use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, s
 
 use crate::config::{Config, ConfigError, Overrides, check_endpoint, check_region};
 use crate::credentials::{Credentials, CredentialsCache, FetchContext};
-use crate::error::{Error, ErrorMeta, chain};
+use crate::error::{Error, ErrorMeta, TimeoutKind, chain};
 use crate::proxy::ProxyConnector;
 use crate::retry;
 
-/// Responses larger than this are refused (a full DescribeCustomKeyStores page is far smaller).
-const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Response bodies larger than this are refused with [`Error::InvalidResponse`], not
+/// retried (a full DescribeCustomKeyStores page of 1,000 stores is under 1 MiB). One
+/// whose `Content-Length` says so is refused before its body is read.
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 const SDK_NAME: &str = "kms-client-rust";
 const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -45,6 +47,8 @@ struct Inner {
     config: Config,
     /// Shared by clones, and kept by [`Client::with_debug_sink`].
     credentials: Arc<CredentialsCache>,
+    /// The retries this client (and its clones) may still make.
+    quota: Arc<retry::RetryQuota>,
     http: HttpClient,
     uri: Uri,
     host: HeaderValue,
@@ -72,16 +76,19 @@ impl fmt::Debug for Client {
 pub(crate) type HttpClient = HyperClient<Connector, Full<Bytes>>;
 
 /// HTTP and HTTPS (rustls on ring; Mozilla's roots or the configured CA bundle), or
-/// HTTP alone without the `rustls` feature.
+/// HTTP alone without the `rustls` feature; all of it within the connect timeout.
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
+type Connector = ConnectWithin<hyper_rustls::HttpsConnector<ProxyConnector>>;
 #[cfg(not(feature = "rustls"))]
-type Connector = ProxyConnector;
+type Connector = ConnectWithin<ProxyConnector>;
 
 /// TCP (direct or through the configured proxies), then TLS for https endpoints.
 fn connector(config: &Config) -> Connector {
+    let limit = config.timeouts.connect;
     let mut http = HttpConnector::new();
-    http.set_connect_timeout(Some(config.timeouts.connect));
+    // Per address, when a name has several (the limit is shared among them); the
+    // whole connection, TLS included, is bounded by `ConnectWithin`.
+    http.set_connect_timeout(Some(limit));
     http.set_nodelay(true);
     http.enforce_http(false);
     let tcp = ProxyConnector::new(http, &config.proxy);
@@ -93,7 +100,76 @@ fn connector(config: &Config) -> Connector {
         .wrap_connector(tcp);
     #[cfg(not(feature = "rustls"))]
     let connector = tcp;
-    connector
+    ConnectWithin { connector, limit }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connector whose connections — TCP, a proxy's `CONNECT`, the TLS handshake — are
+/// established within `limit` ([`Timeouts::connect`](crate::Timeouts)), or fail with
+/// [`ConnectTimedOut`].
+#[derive(Clone)]
+pub(crate) struct ConnectWithin<C> {
+    connector: C,
+    limit: Duration,
+}
+
+/// Establishing a connection took longer than the connect timeout.
+#[derive(Debug)]
+pub(crate) struct ConnectTimedOut;
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connecting timed out")
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+impl<C> tower_service::Service<Uri> for ConnectWithin<C>
+where
+    C: tower_service::Service<Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.connector.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.connector.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(ConnectTimedOut.into()),
+            }
+        })
+    }
+}
+
+/// Whether connecting timed out: the whole connection ([`ConnectTimedOut`]), or TCP
+/// to each address (hyper-util's timeout, or the system's).
+fn is_connect_timeout(e: &hyper_util::client::legacy::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<ConnectTimedOut>()
+            || (e.is_connect()
+                && s.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut))
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// What one attempt signs with, and the SDK headers that number it.
@@ -191,6 +267,7 @@ impl Client {
         Ok(Self {
             inner: Arc::new(Inner {
                 credentials,
+                quota: Arc::default(),
                 config,
                 http,
                 uri,
@@ -225,6 +302,7 @@ impl Client {
         let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             config: shared.config.clone(),
             credentials: shared.credentials.clone(),
+            quota: shared.quota.clone(),
             http: shared.http.clone(),
             uri: shared.uri.clone(),
             host: shared.host.clone(),
@@ -246,6 +324,11 @@ impl Client {
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The retry quota this client and its clones share (see [`retry::RetryQuota`]).
+    pub fn retry_quota(&self) -> &retry::RetryQuota {
+        &self.inner.quota
     }
 
     /// Calls `Op` with `input`: validates it (unless turned off), then sends it signed,
@@ -314,9 +397,10 @@ impl Client {
         let start = tokio::time::Instant::now();
         let max = cfg.retry.max_attempts.max(1);
         let mut last_attempt = 0;
-        let result = retry::run(
+        let result = retry::run_with_quota(
             &cfg.retry,
             total,
+            &self.inner.quota,
             |attempt| {
                 last_attempt = attempt;
                 let body = body.clone();
@@ -345,12 +429,17 @@ impl Client {
                         Err(_) => Err(Error::Timeout {
                             endpoint: cfg.endpoint.clone(),
                             limit: if is_total { total } else { limit },
-                            total: is_total,
+                            kind: if is_total {
+                                TimeoutKind::Total
+                            } else {
+                                TimeoutKind::Attempt
+                            },
+                            attempts: attempt,
                         }),
                     }
                 }
             },
-            Error::is_retryable,
+            Error::retry_cost,
         )
         .await;
         result.map_err(|mut e| {
@@ -378,23 +467,43 @@ impl Client {
             .http
             .request(request)
             .await
-            .map_err(|e| self.transport(e))?;
+            .map_err(|e| self.transport(e, attempt))?;
         let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| Error::Transport {
-                endpoint: inner.config.endpoint.clone(),
-                proxy: inner.via_proxy.clone(),
-                message: format!("reading the response body: {e}"),
-                source: Some(e),
-            })?
-            .to_bytes();
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
         let request_id = header("x-amzn-requestid")
             .or_else(|| header("x-amz-request-id"))
             .map(str::to_owned);
         let status = parts.status.as_u16();
+        let too_large = |told: Option<u64>| Error::InvalidResponse {
+            operation: op.name,
+            status,
+            message: format!(
+                "the response body is larger than {} MiB{}, the most kms-client reads",
+                MAX_RESPONSE_BYTES >> 20,
+                told.map_or_else(String::new, |n| format!(" (Content-Length: {n})"))
+            ),
+            request_id: request_id.clone(),
+        };
+        let announced = header("content-length").and_then(|n| n.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large(announced));
+        }
+        let body = match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(too_large(None));
+            }
+            Err(e) => {
+                return Err(Error::ResponseBody {
+                    endpoint: inner.config.endpoint.clone(),
+                    proxy: inner.via_proxy.clone(),
+                    status,
+                    message: chain(&*e),
+                    source: e,
+                    attempts: attempt,
+                });
+            }
+        };
         if parts.status.is_success() {
             return Ok(Answer {
                 status,
@@ -420,10 +529,18 @@ impl Client {
         Err(Error::from_response(meta, modeled))
     }
 
-    fn transport(&self, e: hyper_util::client::legacy::Error) -> Error {
+    fn transport(&self, e: hyper_util::client::legacy::Error, attempt: u32) -> Error {
+        let endpoint = self.inner.config.endpoint.clone();
+        if is_connect_timeout(&e) {
+            return Error::Timeout {
+                endpoint,
+                limit: self.inner.config.timeouts.connect,
+                kind: TimeoutKind::Connect,
+                attempts: attempt,
+            };
+        }
         let message = chain(&e);
         let proxy = self.inner.via_proxy.clone();
-        let endpoint = self.inner.config.endpoint.clone();
         if crate::tls::is_rejected_certificate(&e) {
             return Error::Certificate {
                 endpoint,
@@ -437,6 +554,7 @@ impl Client {
             proxy,
             message,
             source: Some(Box::new(e)),
+            attempts: attempt,
         }
     }
 

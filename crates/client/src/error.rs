@@ -10,7 +10,7 @@ use kms_types::{DescribeCustomKeyStoresError, OperationError, ValidationError};
 
 use crate::config::ConfigError;
 use crate::credentials::CredentialsError;
-use crate::retry::{RetryKind, classify};
+use crate::retry::{RetryKind, RetryQuota, classify};
 
 /// What the service said about a failed call: operation, HTTP status, error code,
 /// message and request id.
@@ -112,12 +112,35 @@ impl AuthErrorKind {
     }
 }
 
+/// Which of the [`Timeouts`](crate::Timeouts) an [`Error::Timeout`] reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Establishing a connection: TCP, a proxy's `CONNECT`, and the TLS handshake.
+    Connect,
+    /// One attempt: from sending the request to the end of the response.
+    Attempt,
+    /// The whole call, retries and backoff included.
+    Total,
+}
+
+impl TimeoutKind {
+    /// The field of [`Timeouts`](crate::Timeouts) that sets this limit.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Attempt => "attempt",
+            Self::Total => "total",
+        }
+    }
+}
+
 /// Every way a call can fail.
 ///
 /// As Rust errors should, `Display` does not repeat what
-/// [`source()`](std::error::Error::source) returns: `Transport` and `Certificate` name
-/// the endpoint and what to check, and leave the underlying error (the connection's or
-/// TLS's) to `source()`; `Config` displays its [`ConfigError`] and returns that error's
+/// [`source()`](std::error::Error::source) returns: `Transport`, `ResponseBody` and
+/// `Certificate` name the endpoint and what to check, and leave the underlying error
+/// (the connection's or TLS's) to `source()`; `Config` displays its [`ConfigError`] and returns that error's
 /// source; every other variant's `Display` is complete and `source()` is `None` (the
 /// typed error of a modeled or validation failure is in its fields, and
 /// [`Error::modeled`]). [`Error::report`] gives the message with the causes inline, as
@@ -182,7 +205,8 @@ pub enum Error {
         /// The request id, when sent.
         request_id: Option<String>,
     },
-    /// The request could not be sent or the response not received.
+    /// The request could not be sent or the response's head not received (connection
+    /// refused or reset, DNS, a proxy's refusal, a response that is not HTTP).
     Transport {
         /// The endpoint the client tried to reach.
         endpoint: String,
@@ -194,6 +218,26 @@ pub enum Error {
         message: String,
         /// The underlying error.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        /// How many attempts the call made (each failed so).
+        attempts: u32,
+    },
+    /// The response began — status and headers arrived — but its body did not arrive
+    /// whole: the connection closed or was reset, or the body's framing (its length,
+    /// its chunks) was broken. Retried like a transport failure.
+    ResponseBody {
+        /// The endpoint.
+        endpoint: String,
+        /// The proxy the request went through; `None`: direct.
+        proxy: Option<String>,
+        /// The HTTP status of the broken response.
+        status: u16,
+        /// What failed, with its causes, as text (`Display` leaves them to `source()`,
+        /// [`Error::report`] puts them in).
+        message: String,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// How many attempts the call made.
+        attempts: u32,
     },
     /// The endpoint's TLS certificate was rejected (unknown issuer, wrong name,
     /// expired, ...). Never retried.
@@ -208,14 +252,17 @@ pub enum Error {
         /// The underlying error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// An attempt or the whole call ran out of time.
+    /// Connecting, an attempt or the whole call ran out of time.
     Timeout {
         /// The endpoint.
         endpoint: String,
-        /// Which limit was hit: the per-attempt or the total timeout.
+        /// The limit that was reached.
         limit: Duration,
-        /// Whether it was the total deadline (else one attempt's).
-        total: bool,
+        /// Which limit it is: [`Timeouts`](crate::Timeouts)' `connect`, `attempt` or
+        /// `total`.
+        kind: TimeoutKind,
+        /// How many attempts the call made.
+        attempts: u32,
     },
     /// The service returned the same pagination marker twice; pagination stopped.
     RepeatedMarker {
@@ -283,7 +330,11 @@ impl Error {
     /// Records, for an error response, how many attempts the call made out of `max`.
     pub(crate) fn set_attempts(&mut self, attempts: u32, max: u32) {
         let reached = attempts >= max && self.is_retryable();
-        if let Self::Throttling { attempts: a, .. } = self {
+        if let Self::Throttling { attempts: a, .. }
+        | Self::Transport { attempts: a, .. }
+        | Self::ResponseBody { attempts: a, .. }
+        | Self::Timeout { attempts: a, .. } = self
+        {
             *a = attempts;
         }
         if let Some(meta) = self.meta_mut() {
@@ -292,10 +343,24 @@ impl Error {
         }
     }
 
+    /// How many attempts the call made before it failed so: for error responses (also
+    /// in [`ErrorMeta::attempts`]), transport failures, broken responses and timeouts;
+    /// `None` for failures before anything was sent and for invalid responses.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Transport { attempts, .. }
+            | Self::ResponseBody { attempts, .. }
+            | Self::Timeout { attempts, .. } => Some(*attempts),
+            other => other.meta().map(|m| m.attempts),
+        }
+    }
+
     /// The HTTP status, for errors that came from a response.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::InvalidResponse { status, .. } => Some(*status),
+            Self::InvalidResponse { status, .. } | Self::ResponseBody { status, .. } => {
+                Some(*status)
+            }
             other => other.meta().map(|m| m.status),
         }
     }
@@ -323,13 +388,24 @@ impl Error {
             Self::Throttling { .. } => true,
             Self::Service(meta) => classify(meta.status, meta.code.as_deref()).is_some(),
             Self::InvalidResponse { status, .. } => *status >= 500,
-            Self::Transport { .. } | Self::Timeout { .. } => true,
+            Self::Transport { .. } | Self::ResponseBody { .. } | Self::Timeout { .. } => true,
             Self::Certificate { .. }
             | Self::RepeatedMarker { .. }
             | Self::Config(_)
             | Self::Credentials(_)
             | Self::Signing(_) => false,
         }
+    }
+
+    /// What retrying after this error takes from the [`RetryQuota`]; `None` when it is
+    /// not retried.
+    pub(crate) fn retry_cost(&self) -> Option<u32> {
+        self.is_retryable().then_some(match self {
+            Self::Transport { .. } | Self::ResponseBody { .. } | Self::Timeout { .. } => {
+                RetryQuota::TIMEOUT_RETRY_COST
+            }
+            _ => RetryQuota::RETRY_COST,
+        })
     }
 
     /// The modeled error of the operation that failed, typed: `E` is the operation's
@@ -392,7 +468,9 @@ impl Error {
             }
         }
         match self {
-            Self::Transport { .. } | Self::Certificate { .. } => Inline(self).to_string(),
+            Self::Transport { .. } | Self::ResponseBody { .. } | Self::Certificate { .. } => {
+                Inline(self).to_string()
+            }
             other => chain(other),
         }
     }
@@ -423,6 +501,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.fmt_message(f, false)
     }
+}
+
+/// ` (3 attempts)` after a failure that was retried.
+fn fmt_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+    if attempts > 1 {
+        write!(f, " ({attempts} attempts)")?;
+    }
+    Ok(())
 }
 
 /// `: through proxy … (from HTTPS_PROXY): <message>` with the causes inline, else
@@ -569,13 +655,34 @@ impl Error {
                 endpoint,
                 proxy,
                 message,
+                attempts,
                 ..
             } => {
                 write!(f, "could not reach {endpoint}")?;
                 fmt_causes(f, proxy.as_ref(), message, causes)?;
+                fmt_attempts(f, *attempts)?;
                 f.write_str(
                     "; check the endpoint URL (--endpoint-url, AWS_ENDPOINT_URL_KMS, \
                      AWS_ENDPOINT_URL), the region and your network",
+                )
+            }
+            Self::ResponseBody {
+                endpoint,
+                proxy,
+                status,
+                message,
+                attempts,
+                ..
+            } => {
+                write!(
+                    f,
+                    "the response of {endpoint} (HTTP {status}) broke off before its end"
+                )?;
+                fmt_causes(f, proxy.as_ref(), message, causes)?;
+                fmt_attempts(f, *attempts)?;
+                f.write_str(
+                    "; the connection failed or the response's framing was broken: check \
+                     the network and any proxy in between, or retry later",
                 )
             }
             Self::Certificate {
@@ -595,14 +702,23 @@ impl Error {
             Self::Timeout {
                 endpoint,
                 limit,
-                total,
-            } => write!(
-                f,
-                "{} to {endpoint} timed out after {limit:?}; check the endpoint and network, or \
-                 raise the timeout (Config.timeouts.{})",
-                if *total { "the call" } else { "a request" },
-                if *total { "total" } else { "attempt" }
-            ),
+                kind,
+                attempts,
+            } => {
+                match kind {
+                    TimeoutKind::Connect => write!(f, "connecting to {endpoint}")?,
+                    TimeoutKind::Attempt => write!(f, "a request to {endpoint}")?,
+                    TimeoutKind::Total => write!(f, "the call to {endpoint}")?,
+                }
+                write!(f, " timed out after {limit:?}")?;
+                fmt_attempts(f, *attempts)?;
+                write!(
+                    f,
+                    "; check the endpoint and network, or raise the timeout \
+                     (Config.timeouts.{})",
+                    kind.setting()
+                )
+            }
             Self::RepeatedMarker { operation, marker } => write!(
                 f,
                 "{operation} pagination stopped: the service returned the marker {marker:?} a \
@@ -621,13 +737,14 @@ impl Error {
 }
 
 impl std::error::Error for Error {
-    /// The underlying error of `Transport` and `Certificate`, and the source of
+    /// The underlying error of `Transport`, `ResponseBody` and `Certificate`, and the source of
     /// `Config`'s [`ConfigError`]; `None` for the rest, whose `Display` says it all.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Transport { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
+            Self::ResponseBody { source, .. } => Some(&**source),
             Self::Certificate { source, .. } => Some(&**source),
             Self::Config(e) => std::error::Error::source(&**e),
             _ => None,

@@ -36,12 +36,12 @@ mod proxy;
 pub mod retry;
 mod tls;
 
-pub use client::Client;
+pub use client::{Client, MAX_RESPONSE_BYTES};
 pub use config::{
     CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, ProfileSetting, Timeouts,
 };
 pub use credentials::{CredentialsError, CredentialsSource, MfaPrompt};
-pub use error::{AuthErrorKind, Error, ErrorMeta};
+pub use error::{AuthErrorKind, Error, ErrorMeta, TimeoutKind};
 pub use operation::{DescribeCustomKeyStoresFluent, Paginator};
 pub use proxy::ProxyConfig;
 pub use retry::RetryConfig;

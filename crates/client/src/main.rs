@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken, TimestampFormat};
-use kms_client::{Client, Config, Error, MfaPrompt, Overrides};
+use kms_client::{Client, Config, Error, MfaPrompt, Overrides, TimeoutKind};
 use kms_types::CustomKeyStoresListEntry;
 
 /// Exit code of a service error (the AWS CLI's).
@@ -247,17 +247,30 @@ fn failure(e: &Error) -> (u8, String) {
         Error::Timeout {
             endpoint,
             limit,
-            total,
-        } => (
-            EXIT_OTHER,
-            format!(
-                "{} to {endpoint} timed out after {limit:?} (kms allows each attempt {:?} and \
-                 the whole call {:?}); check the endpoint URL and the network",
-                if *total { "the call" } else { "a request" },
-                kms_client::Timeouts::default().attempt,
-                kms_client::Timeouts::default().total,
-            ),
-        ),
+            kind,
+            attempts,
+        } => {
+            let what = match kind {
+                TimeoutKind::Connect => "connecting to",
+                TimeoutKind::Total => "the call to",
+                _ => "a request to",
+            };
+            let tries = if *attempts > 1 {
+                format!(" ({attempts} attempts)")
+            } else {
+                String::new()
+            };
+            let t = kms_client::Timeouts::default();
+            (
+                EXIT_OTHER,
+                format!(
+                    "{what} {endpoint} timed out after {limit:?}{tries} (kms allows {:?} to \
+                     connect, {:?} for each attempt and {:?} for the whole call); check the \
+                     endpoint URL and the network",
+                    t.connect, t.attempt, t.total,
+                ),
+            )
+        }
         // With the causes `Display` leaves to `source()` (connection, TLS).
         other => (EXIT_OTHER, other.report()),
     }
@@ -540,27 +553,36 @@ mod tests {
 
     #[test]
     fn a_timeout_names_the_time_limits_not_a_library_field() {
-        for (limit, total, start) in [
+        for (limit, kind, attempts, start) in [
             (
                 60,
-                true,
-                "the call to http://127.0.0.1:4599 timed out after 60s",
+                TimeoutKind::Total,
+                2,
+                "the call to http://127.0.0.1:4599 timed out after 60s (2 attempts)",
             ),
             (
                 20,
-                false,
-                "a request to http://127.0.0.1:4599 timed out after 20s",
+                TimeoutKind::Attempt,
+                3,
+                "a request to http://127.0.0.1:4599 timed out after 20s (3 attempts)",
+            ),
+            (
+                3,
+                TimeoutKind::Connect,
+                1,
+                "connecting to http://127.0.0.1:4599 timed out after 3s (kms allows",
             ),
         ] {
             let (code, message) = failure(&Error::Timeout {
                 endpoint: "http://127.0.0.1:4599".into(),
                 limit: Duration::from_secs(limit),
-                total,
+                kind,
+                attempts,
             });
             assert_eq!(code, EXIT_OTHER);
             assert!(message.starts_with(start), "{message}");
             assert!(
-                message.contains("each attempt 20s and the whole call 60s"),
+                message.contains("3s to connect, 20s for each attempt and 60s for the whole call"),
                 "{message}"
             );
             assert!(!message.contains("Config"), "{message}");

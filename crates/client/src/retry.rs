@@ -1,7 +1,10 @@
-//! Retry policy for KMS calls: AWS-SDK-style error classification, capped
-//! exponential backoff with full jitter, and a deadline-aware retry loop.
+//! Retry policy for KMS calls, as the AWS SDKs' standard retry mode: AWS-SDK-style
+//! error classification, capped exponential backoff with full jitter (1 s, 2 s, 4 s …
+//! caps), a retry quota shared by a client and its clones, and a deadline-aware retry
+//! loop.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// How many times to try a request and how long to wait between tries.
@@ -15,13 +18,73 @@ pub struct RetryConfig {
     pub max_backoff: Duration,
 }
 
+/// The AWS SDKs' standard mode: 3 attempts, backoff caps of 1 s, 2 s, 4 s … up to 20 s
+/// (botocore's `rand() * min(2^(attempt-1), 20)` seconds; aws-sdk-rust's defaults).
 impl Default for RetryConfig {
     fn default() -> Self {
         Self {
             max_attempts: 3,
-            initial_backoff: Duration::from_millis(100),
+            initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(20),
         }
+    }
+}
+
+/// The standard retry mode's retry quota (the AWS SDKs' token bucket), shared by a
+/// client and its clones: it starts with [`RetryQuota::INITIAL`] tokens; a retry takes
+/// [`RetryQuota::RETRY_COST`] of them ([`RetryQuota::TIMEOUT_RETRY_COST`] after a
+/// timeout or a connection failure), and is not made when too few are left — the call
+/// then fails with its last error at once. A call that succeeds gives back what its
+/// retries took, or one token when it needed none. So while a service keeps failing,
+/// a busy client soon stops multiplying its load by retrying, and starts again as calls
+/// succeed.
+#[derive(Debug)]
+pub struct RetryQuota {
+    available: AtomicU32,
+    max: u32,
+}
+
+impl Default for RetryQuota {
+    fn default() -> Self {
+        Self::new(Self::INITIAL)
+    }
+}
+
+impl RetryQuota {
+    /// The tokens a quota starts with, and holds at most (the SDKs' 500).
+    pub const INITIAL: u32 = 500;
+    /// What a retry takes.
+    pub const RETRY_COST: u32 = 5;
+    /// What a retry after a timeout or a connection failure takes.
+    pub const TIMEOUT_RETRY_COST: u32 = 10;
+
+    /// A quota of `tokens` (at most, and at first).
+    pub fn new(tokens: u32) -> Self {
+        Self {
+            available: AtomicU32::new(tokens),
+            max: tokens,
+        }
+    }
+
+    /// The tokens left.
+    pub fn available(&self) -> u32 {
+        self.available.load(Ordering::Relaxed)
+    }
+
+    /// Takes `cost` tokens if there are that many.
+    fn acquire(&self, cost: u32) -> bool {
+        self.available
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(cost))
+            .is_ok()
+    }
+
+    /// Gives back `tokens`, up to the maximum.
+    fn release(&self, tokens: u32) {
+        let _ = self
+            .available
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_add(tokens).min(self.max))
+            });
     }
 }
 
@@ -132,25 +195,51 @@ pub fn classify(status: u16, code: Option<&str>) -> Option<RetryKind> {
 pub async fn run<T, E, F, Fut>(
     cfg: &RetryConfig,
     total: Duration,
-    mut attempt_fn: F,
+    attempt_fn: F,
     is_retryable: impl Fn(&E) -> bool,
 ) -> Result<T, E>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
+    let unlimited = RetryQuota::new(u32::MAX);
+    run_with_quota(cfg, total, &unlimited, attempt_fn, |e| {
+        is_retryable(e).then_some(0)
+    })
+    .await
+}
+
+/// [`run`], drawing each retry from `quota`: `retry_cost` says what retrying after an
+/// error takes (`None`: the error is not retried). When the quota has too few tokens
+/// left, the last error is returned without retrying; a success gives back what its
+/// retries took, or one token when it needed none.
+pub async fn run_with_quota<T, E, F, Fut>(
+    cfg: &RetryConfig,
+    total: Duration,
+    quota: &RetryQuota,
+    mut attempt_fn: F,
+    retry_cost: impl Fn(&E) -> Option<u32>,
+) -> Result<T, E>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut taken = 0u32;
     let start = tokio::time::Instant::now();
     let deadline = start.checked_add(total);
     let max_attempts = cfg.max_attempts.max(1);
     let mut attempt = 1u32;
     loop {
         let err = match attempt_fn(attempt).await {
-            Ok(value) => return Ok(value),
+            Ok(value) => {
+                quota.release(if taken == 0 { 1 } else { taken });
+                return Ok(value);
+            }
             Err(err) => err,
         };
-        if attempt >= max_attempts || !is_retryable(&err) {
+        let Some(cost) = retry_cost(&err).filter(|_| attempt < max_attempts) else {
             return Err(err);
-        }
+        };
         let delay = cfg.backoff(attempt, random_u64());
         if let Some(deadline) = deadline {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -160,6 +249,10 @@ where
                 return Err(err);
             }
         }
+        if !quota.acquire(cost) {
+            return Err(err);
+        }
+        taken = taken.saturating_add(cost);
         tokio::time::sleep(delay).await;
         attempt += 1;
     }
@@ -204,20 +297,21 @@ mod tests {
     fn defaults_and_disabled() {
         let d = RetryConfig::default();
         assert_eq!(d.max_attempts, 3);
-        assert_eq!(d.initial_backoff, Duration::from_millis(100));
+        assert_eq!(d.initial_backoff, Duration::from_secs(1));
         assert_eq!(d.max_backoff, Duration::from_secs(20));
         assert_eq!(RetryConfig::disabled().max_attempts, 1);
     }
 
     #[test]
     fn backoff_cap_grows_then_saturates() {
+        // The standard mode's caps: 1 s, 2 s, 4 s … 20 s.
         let c = RetryConfig::default();
-        assert_eq!(c.backoff_cap(0), Duration::from_millis(100));
-        assert_eq!(c.backoff_cap(1), Duration::from_millis(100));
-        assert_eq!(c.backoff_cap(2), Duration::from_millis(200));
-        assert_eq!(c.backoff_cap(3), Duration::from_millis(400));
-        assert_eq!(c.backoff_cap(8), Duration::from_millis(12_800));
-        assert_eq!(c.backoff_cap(9), Duration::from_secs(20));
+        assert_eq!(c.backoff_cap(0), Duration::from_secs(1));
+        assert_eq!(c.backoff_cap(1), Duration::from_secs(1));
+        assert_eq!(c.backoff_cap(2), Duration::from_secs(2));
+        assert_eq!(c.backoff_cap(3), Duration::from_secs(4));
+        assert_eq!(c.backoff_cap(5), Duration::from_secs(16));
+        assert_eq!(c.backoff_cap(6), Duration::from_secs(20));
         assert_eq!(c.backoff_cap(40), Duration::from_secs(20));
         assert_eq!(c.backoff_cap(u32::MAX), Duration::from_secs(20));
         let huge = RetryConfig {
@@ -298,6 +392,54 @@ mod tests {
         };
         let mut rng = SplitMix::seeded(7);
         assert_eq!(c.backoff(5, rng.next()), Duration::ZERO);
+    }
+
+    /// A retry takes its cost from the quota and is not made when too few tokens are
+    /// left; a success gives back what its retries took, or one token.
+    #[tokio::test]
+    async fn the_retry_quota_limits_retries_and_refills_on_success() {
+        let cfg = RetryConfig {
+            max_attempts: 10,
+            initial_backoff: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+        };
+        let quota = RetryQuota::new(12);
+        let calls = Cell::new(0u32);
+        let failing = |_| {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>("down") }
+        };
+        let out = run_with_quota(&cfg, Duration::from_secs(60), &quota, failing, |_| Some(5)).await;
+        assert_eq!(out, Err("down"));
+        // Two retries took 10 tokens; a third would need 5 of the 2 left.
+        assert_eq!((calls.get(), quota.available()), (3, 2));
+
+        // A first-attempt success gives back one token.
+        let ok = run_with_quota(
+            &cfg,
+            Duration::from_secs(60),
+            &quota,
+            |_| async { Ok::<_, &str>(()) },
+            |_| Some(5),
+        )
+        .await;
+        assert_eq!((ok, quota.available()), (Ok(()), 3));
+
+        // A success after a retry gives back what the retry took, never past the maximum.
+        let quota = RetryQuota::new(12);
+        let once = |attempt: u32| async move { if attempt == 1 { Err("blip") } else { Ok(()) } };
+        let ok = run_with_quota(&cfg, Duration::from_secs(60), &quota, once, |_| Some(10)).await;
+        assert_eq!((ok, quota.available()), (Ok(()), 12));
+        // Errors that are not retried take nothing.
+        let out = run_with_quota(
+            &cfg,
+            Duration::from_secs(60),
+            &quota,
+            |_| async { Err::<(), _>("no") },
+            |_| None,
+        )
+        .await;
+        assert_eq!((out, quota.available()), (Err("no"), 12));
     }
 
     #[test]

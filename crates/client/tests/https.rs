@@ -161,3 +161,64 @@ async fn the_cli_takes_ca_bundle_and_explains_a_rejected_certificate() {
         "{stderr}"
     );
 }
+
+/// The connect timeout bounds the TLS handshake too: a server that accepts the TCP
+/// connection and never answers the handshake is a connect timeout, not an attempt's
+/// (which is far longer here).
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_a_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let connect = std::time::Duration::from_millis(300);
+    let client = Client::new(
+        Config::builder()
+            .endpoint(&endpoint)
+            .region(demo::REGION)
+            .credentials(kms_client::Credentials::new(
+                demo::ACCESS_KEY_ID,
+                demo::SECRET_ACCESS_KEY,
+                None,
+            ))
+            .retry(kms_client::RetryConfig::disabled())
+            .timeouts(kms_client::Timeouts {
+                connect,
+                attempt: std::time::Duration::from_secs(60),
+                total: std::time::Duration::from_secs(120),
+            })
+            .build()
+            .unwrap(),
+    );
+    let error = client
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Timeout {
+        kind,
+        limit,
+        attempts,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (*kind, *limit, *attempts),
+        (kms_client::TimeoutKind::Connect, connect, 1)
+    );
+    assert!(error.is_retryable());
+    assert!(
+        error.to_string().starts_with(&format!(
+            "connecting to {endpoint} timed out after 300ms; check the endpoint and network, \
+             or raise the timeout (Config.timeouts.connect)"
+        )),
+        "{error}"
+    );
+    held.abort();
+}

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use kms_client::{AuthErrorKind, Client, Config, Credentials, Error, RetryConfig, Timeouts};
+use kms_client::{
+    AuthErrorKind, Client, Config, Credentials, Error, RetryConfig, TimeoutKind, Timeouts,
+};
 use kms_types::DescribeCustomKeyStoresError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -39,6 +41,8 @@ enum Reply {
     },
     /// Never answer (the client must time out).
     Hang,
+    /// Write these bytes as they are, then close the connection.
+    Raw(Arc<Vec<u8>>),
 }
 
 fn json(status: u16, body: &str) -> Reply {
@@ -137,6 +141,10 @@ impl Scripted {
                         match reply {
                             Reply::Hang => {
                                 tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                            Reply::Raw(bytes) => {
+                                let _ = sock.write_all(&bytes).await;
                                 return;
                             }
                             Reply::Respond {
@@ -608,7 +616,14 @@ async fn attempt_timeout_is_enforced_and_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { total: false, .. }),
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Attempt,
+                attempts: 2,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(s.requests().len(), 2);
@@ -636,7 +651,16 @@ async fn total_deadline_cuts_an_attempt_short() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { total: true, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Total,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -660,6 +684,7 @@ async fn connection_refused_is_a_transport_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("--endpoint-url"), "{err}");
+    assert_eq!(err.attempts(), Some(2));
 
     // Display leaves the cause to source(), so that a report of the chain (anyhow's
     // `{:#}`) says it once; Error::report puts it inline, as the CLI prints it.
@@ -668,7 +693,7 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(
         display,
         format!(
-            "could not reach {endpoint}; check the endpoint URL (--endpoint-url, \
+            "could not reach {endpoint} (2 attempts); check the endpoint URL (--endpoint-url, \
              AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
         )
     );
@@ -688,9 +713,117 @@ async fn connection_refused_is_a_transport_error() {
     assert_eq!(
         err.report(),
         format!(
-            "could not reach {endpoint}: {message}; check the endpoint URL (--endpoint-url, \
-             AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your network"
+            "could not reach {endpoint}: {message} (2 attempts); check the endpoint URL \
+             (--endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL), the region and your \
+             network"
         )
+    );
+}
+
+/// While a service keeps throttling, a client soon stops retrying (the standard retry
+/// mode's quota, shared by clones), then retries again as calls succeed.
+#[tokio::test]
+async fn the_retry_quota_stops_retries_against_a_failing_service() {
+    let s = Scripted::start(vec![error(400, "ThrottlingException", "slow down")]).await;
+    let client = client_for(&s, demo_creds());
+    let clone = client.clone();
+    let quota = kms_client::retry::RetryQuota::INITIAL;
+    // Each call: 3 attempts, 2 retries of 5 tokens each.
+    let calls = quota / (2 * kms_client::retry::RetryQuota::RETRY_COST);
+    for _ in 0..calls {
+        let err = describe_error(&s).await;
+        assert!(matches!(err, Error::Throttling { .. }), "{err:?}");
+    }
+    // describe_error uses clients of its own: the quota is per client.
+    assert_eq!(client.retry_quota().available(), quota);
+    for _ in 0..calls {
+        let err = clone.describe_custom_key_stores().send().await.unwrap_err();
+        assert_eq!(err.attempts(), Some(3));
+    }
+    assert_eq!(client.retry_quota().available(), 0);
+    let before = s.requests().len();
+    let err = client
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts(), Some(1), "no retry once the quota is spent");
+    assert_eq!(s.requests().len(), before + 1);
+}
+
+/// A response larger than kms-client reads is an invalid response, not a network
+/// failure: not retried, and refused unread when its Content-Length says so.
+#[tokio::test]
+async fn an_oversized_response_is_refused_and_not_retried() {
+    let limit = kms_client::MAX_RESPONSE_BYTES;
+    let announced = Reply::Raw(Arc::new(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 524288000\r\n\r\n{".to_vec(),
+    ));
+    let mut chunked = format!(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+        limit + 1
+    )
+    .into_bytes();
+    chunked.extend(std::iter::repeat_n(b' ', limit + 1));
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    for (reply, told) in [
+        (announced, " (Content-Length: 524288000)"),
+        (Reply::Raw(Arc::new(chunked)), ""),
+    ] {
+        let s = Scripted::start(vec![reply]).await;
+        let err = describe_error(&s).await;
+        let Error::InvalidResponse {
+            status, message, ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*status, 200);
+        assert_eq!(
+            message,
+            &format!("the response body is larger than 32 MiB{told}, the most kms-client reads")
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(s.requests().len(), 1, "not retried");
+    }
+}
+
+/// A body that breaks off is its own error, with its cause, and retried.
+#[tokio::test]
+async fn a_body_that_breaks_off_is_a_response_body_error_with_its_cause() {
+    let s = Scripted::start(vec![Reply::Raw(Arc::new(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n{\"CustomKeyStores\":[]".to_vec(),
+    ))])
+    .await;
+    let err = describe_error(&s).await;
+    let Error::ResponseBody {
+        status,
+        message,
+        attempts,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*status, *attempts), (200, 3));
+    assert_eq!(s.requests().len(), 3, "retried");
+    // hyper's own words for the cause, not only "error reading a body".
+    assert!(
+        message.contains("end of file before message length reached"),
+        "{message}"
+    );
+    assert_eq!(
+        err.report(),
+        format!(
+            "the response of {} (HTTP 200) broke off before its end: {message} (3 attempts); \
+             the connection failed or the response's framing was broken: check the network \
+             and any proxy in between, or retry later",
+            s.endpoint()
+        )
+    );
+    assert_eq!(
+        std::error::Error::source(&err).map(ToString::to_string),
+        Some(message.split(": ").next().unwrap().to_owned())
     );
 }
 
