@@ -553,6 +553,8 @@ impl Error {
                         "; this is a service-side failure: retry later or raise the maximum \
                          number of attempts (AWS_MAX_ATTEMPTS)"
                     }
+                    // The enum is non-exhaustive: an error imported later has no hint yet.
+                    _ => "",
                 };
                 f.write_str(hint)
             }

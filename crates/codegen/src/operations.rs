@@ -44,7 +44,10 @@ impl Generator<'_> {
         };
         let error_enum = self.error_enum(op, &error);
         let paginated = self.paginated_impl(op, &marker);
-        let error_doc = format!(" The errors `{op_name}` can return, as modeled.");
+        let error_doc = format!(
+            " The errors `{op_name}` can return, as modeled. Non-exhaustive: importing more \
+             of the model can add errors."
+        );
         quote! {
             #docs
             #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -116,7 +119,8 @@ impl Generator<'_> {
         let retryable = arms_on_type(&|ty| quote!(#ty::RETRYABLE));
         let message = arms(&|_| quote!(error.message()));
         let display = arms(&|_| quote!(std::fmt::Display::fmt(error, f)));
-        let source = arms(&|_| quote!(Some(error)));
+        // The variant's error is the error itself, not its cause: its own cause, if any.
+        let source = arms(&|_| quote!(std::error::Error::source(error)));
         let body = arms(&|ty| quote!(::kms_types::aws_json::error_body(#ty::CODE, error)));
         let from_wire = op.errors.iter().map(|shape| {
             let (ty, code) = (names::type_name(shape.id.name()), shape.id.name());
@@ -129,6 +133,7 @@ impl Generator<'_> {
         if variants.is_empty() {
             return quote! {
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub enum #error {}
 
                 impl std::fmt::Display for #error {
@@ -151,6 +156,7 @@ impl Generator<'_> {
         }
         quote! {
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub enum #error {
                 #(#decls)*
             }

@@ -220,8 +220,9 @@ fn errors_know_their_wire_form() {
     };
     assert_eq!(reason.as_deref(), Some("disk"));
     assert!(RunError::from(Busy::builder().build()).is_retryable());
+    // The variant's error is the error itself, not its cause.
     let std_error: &dyn std::error::Error = &not_found;
-    assert!(std_error.source().is_some());
+    assert!(std_error.source().is_none());
 }
 
 #[test]

@@ -502,3 +502,22 @@ fn every_error_path_reads_the_message_alike() {
     let modeled = DescribeCustomKeyStoresError::from_wire("KMSInternalException", b"<html>");
     assert_eq!(modeled.map(|e| e.code()), Some("KMSInternalException"));
 }
+
+/// An error chain prints the message once: the variant's error is the error itself,
+/// not its cause.
+#[test]
+fn error_chains_print_the_message_once() {
+    use kms_types::CustomKeyStoreNotFoundException;
+    let err = DescribeCustomKeyStoresError::from(
+        CustomKeyStoreNotFoundException::builder()
+            .message("no store")
+            .build(),
+    );
+    let mut chain = vec![err.to_string()];
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    assert_eq!(chain, ["CustomKeyStoreNotFoundException: no store"]);
+}
