@@ -51,11 +51,13 @@ impl Generator<'_> {
         let rules = rules.map_err(fail)?;
         let service = self.service.shape.id.name();
         let (params, scope) = params_struct(&rules, service);
+        let region_check = region_check(&rules);
         let body = rule_list(&rules.rules, &scope, true)?;
         let doc = format!(
             " The endpoint URL of `{service}` for `params`: the model's endpoint rules \
              (`smithy.rules#endpointRuleSet`) compiled to code. An error carries the message \
-             of the rule that applied, e.g. a missing region."
+             of the rule that applied, e.g. a missing region; a region that is not a valid \
+             host label is refused first ([`kms_types::endpoint::check_region`])."
         );
         Ok(quote! {
             #params
@@ -64,10 +66,34 @@ impl Generator<'_> {
             pub fn resolve_endpoint(
                 params: &EndpointParams,
             ) -> Result<String, ::kms_types::endpoint::EndpointError> {
+                #region_check
                 #body
             }
         })
     }
+}
+
+/// The check of the region parameter (`builtIn` `AWS::Region`) when it is set: a valid
+/// host label, as botocore requires, before any rule puts it in a host name.
+fn region_check(rules: &RuleSet) -> TokenStream {
+    let checks = rules
+        .parameters
+        .iter()
+        .filter(|p| p.built_in.as_deref() == Some("AWS::Region"))
+        .filter(|p| p.kind == ParameterType::String)
+        .map(|p| {
+            let field = names::field_name(&p.name);
+            if has_default(p) {
+                quote!(::kms_types::endpoint::check_region(&params.#field)?;)
+            } else {
+                quote! {
+                    if let Some(region) = params.#field.as_deref() {
+                        ::kms_types::endpoint::check_region(region)?;
+                    }
+                }
+            }
+        });
+    quote!(#(#checks)*)
 }
 
 /// The parameters struct, with `Default` from the model's defaults, and how the rules
@@ -78,7 +104,7 @@ fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
     let mut scope = Scope::new();
     for p in &rules.parameters {
         let field = names::field_name(&p.name);
-        let with_default = p.required && p.default.is_some();
+        let with_default = has_default(p);
         let binding = |tokens, kind| Binding { tokens, kind };
         let (ty, default, binding) = match (p.kind, with_default) {
             (ParameterType::String, false) => (
@@ -141,6 +167,11 @@ fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
         }
     };
     (tokens, scope)
+}
+
+/// A required parameter with a default: a plain value in `EndpointParams`, not an `Option`.
+fn has_default(p: &Parameter) -> bool {
+    p.required && p.default.is_some()
 }
 
 fn parameter_doc(p: &Parameter) -> String {

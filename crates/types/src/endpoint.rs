@@ -145,6 +145,29 @@ impl Partition {
     }
 }
 
+/// Checks the region before it goes into a host name, as botocore does
+/// (`validate_region_name`): it must be a valid host label — letters, digits and `-`,
+/// 1 to 63 of them, neither first nor last a `-` (Smithy's `isValidHostLabel`). Else an
+/// error naming it, so that `evil.com/#` never becomes `https://kms.evil.com/#…`. The
+/// generated [`crate::resolve_endpoint`] calls it first, whenever a region is set.
+pub fn check_region(region: &str) -> Result<(), EndpointError> {
+    let bytes = region.as_bytes();
+    let valid = (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(EndpointError::new(format!(
+            "Invalid Configuration: region `{region}` is not a valid host label (letters, \
+             digits and hyphens, 1 to 63 of them, neither first nor last a hyphen)"
+        )))
+    }
+}
+
 /// Why no endpoint could be resolved: the message of the rule that applied, e.g.
 /// `Invalid Configuration: FIPS and custom endpoint are not supported`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +222,32 @@ mod tests {
             ("us-east-", "aws"),
         ] {
             assert_eq!(Partition::of(region).name, partition, "{region}");
+        }
+    }
+
+    #[test]
+    fn regions_must_be_host_labels() {
+        for region in ["us-east-1", "local", "a", "A1", &"a".repeat(63)] {
+            assert_eq!(check_region(region), Ok(()), "{region}");
+        }
+        for region in [
+            "",
+            "evil.com/#",
+            "us-east-1.",
+            "-us",
+            "us-",
+            "us east",
+            "us_east_1",
+            "é",
+            &"a".repeat(64),
+        ] {
+            let error = check_region(region).unwrap_err();
+            assert!(
+                error.message().starts_with(&format!(
+                    "Invalid Configuration: region `{region}` is not a valid host label"
+                )),
+                "{region}: {error}"
+            );
         }
     }
 

@@ -75,3 +75,29 @@ fn partitions_beyond_the_model_test_cases() {
         "https://kms-fips.cn-northwest-1.api.amazonwebservices.com.cn"
     );
 }
+
+/// A region goes into a host name only when it is a valid host label, as botocore
+/// requires; otherwise the error names it — with a custom endpoint too.
+#[test]
+fn regions_that_are_not_host_labels_are_refused() {
+    for (region, endpoint) in [
+        ("", None),
+        ("evil.com/#", None),
+        ("us-east-1.evil.com", None),
+        ("-us-east-1", None),
+        ("evil.com/#", Some("https://example.com")),
+    ] {
+        let error = resolve_endpoint(&EndpointParams {
+            region: Some(region.to_owned()),
+            endpoint: endpoint.map(str::to_owned),
+            ..EndpointParams::default()
+        })
+        .unwrap_err();
+        assert!(
+            error.message().starts_with(&format!(
+                "Invalid Configuration: region `{region}` is not a valid host label"
+            )),
+            "{region}: {error}"
+        );
+    }
+}
