@@ -137,6 +137,23 @@ impl fmt::Display for ValidationError {
 impl std::error::Error for ValidationError {}
 
 /// Types with generated validators: every structure of the model.
+///
+/// A validator checks what the model's traits say — `@required`, `@length`, `@range`,
+/// `@pattern`, enum values — in member order, nested structures and list items
+/// included. It cannot check a rule the model does not express: KMS refuses
+/// `CustomKeyStoreId` together with `CustomKeyStoreName`, for one, yet a request with
+/// both passes `validate()` (kms-server checks such rules itself, in
+/// `kms_server::router::check_input_rules`):
+///
+/// ```
+/// use kms_types::{DescribeCustomKeyStoresRequest, Validate};
+///
+/// let both = DescribeCustomKeyStoresRequest::builder()
+///     .custom_key_store_id("cks-1234567890abcdef0")
+///     .custom_key_store_name("ExampleKeyStore")
+///     .build();
+/// assert!(both.validate().is_ok()); // KMS answers ValidationException all the same
+/// ```
 pub trait Validate {
     /// Records the violations of `self`, found at member path `at` (empty at the top), into `violations`.
     fn validate_at(&self, at: &str, violations: &mut Violations);
