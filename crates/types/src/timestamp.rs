@@ -156,18 +156,41 @@ impl Timestamp {
         if self.nanos == 0 {
             return self.secs as f64;
         }
+        // Whole milliseconds or microseconds: n and 10³ (10⁶) are exact `f64`s while
+        // |n| ≤ 2⁵³, and IEEE division rounds their exact quotient once, to nearest —
+        // the same `f64` the decimal text parses to.
+        const EXACT: i128 = 1 << 53;
+        for (unit, per_sec, divisor) in [(1_000_000, 1_000, 1e3), (1_000, 1_000_000, 1e6)] {
+            if self.nanos.is_multiple_of(unit) {
+                let n = i128::from(self.secs) * per_sec + i128::from(self.nanos / unit);
+                if n.abs() <= EXACT {
+                    return n as f64 / divisor;
+                }
+            }
+        }
+        self.epoch_seconds_from_text()
+    }
+
+    /// [`Timestamp::as_epoch_seconds`] through decimal text, which parses to the nearest
+    /// `f64`: the exact value, rounded once. Written on the stack, not allocated.
+    fn epoch_seconds_from_text(&self) -> f64 {
+        use std::fmt::Write as _;
+
         let total = i128::from(self.secs) * i128::from(NANOS_PER_SEC) + i128::from(self.nanos);
         let sign = if total < 0 { "-" } else { "" };
         let magnitude = total.unsigned_abs();
         let nanos_per_sec = u128::from(NANOS_PER_SEC);
-        // Decimal text parses to the nearest `f64`: the exact value, rounded once.
-        format!(
+        let mut text = StackText::default();
+        write!(
+            text,
             "{sign}{}.{:09}",
             magnitude / nanos_per_sec,
             magnitude % nanos_per_sec
         )
-        .parse()
-        .expect("a decimal number always parses as an f64")
+        .expect("an i64 of seconds and 9 digits of fraction fit in 32 bytes");
+        text.as_str()
+            .parse()
+            .expect("a decimal number always parses as an f64")
     }
 
     /// ISO 8601 / RFC 3339 in UTC, as the AWS CLI prints timestamps:
@@ -280,6 +303,31 @@ impl Timestamp {
                 + i64::from(t.hour * 3600 + t.minute * 60 + t.second),
             nanos: t.nanos,
         })
+    }
+}
+
+/// A short text written on the stack: a sign, 19 digits, a point and 9 digits at the most.
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("only whole `str`s are written")
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -565,6 +613,66 @@ mod tests {
             serde_json::to_string(&Timestamp::new(1, 118_000_000)).unwrap(),
             "1.118"
         );
+    }
+
+    /// The whole-millisecond and whole-microsecond fast paths of `as_epoch_seconds` give
+    /// the very `f64` the decimal text parses to: every millisecond of some seconds,
+    /// many microseconds, and values on both sides of the 2⁵³ limits.
+    #[test]
+    fn epoch_seconds_fast_paths_match_the_decimal_text() {
+        let check = |t: Timestamp| {
+            assert_eq!(
+                t.as_epoch_seconds().to_bits(),
+                t.epoch_seconds_from_text().to_bits(),
+                "{} s {} ns",
+                t.secs,
+                t.nanos
+            );
+        };
+        const MS_LIMIT: i64 = (1 << 53) / 1_000;
+        const US_LIMIT: i64 = (1 << 53) / 1_000_000;
+        let mut seconds = vec![
+            0,
+            1,
+            -1,
+            -2,
+            59,
+            1_551_129_207,
+            1_767_225_599,
+            2_147_483_647,
+            4_102_444_799,
+            253_402_300_799,
+            -62_135_596_800,
+        ];
+        for limit in [MS_LIMIT, US_LIMIT] {
+            for delta in -2..=2 {
+                seconds.extend([limit + delta, -limit + delta]);
+            }
+        }
+        for &secs in &seconds {
+            for millis in 0..1000 {
+                check(Timestamp::new(secs, millis * 1_000_000));
+            }
+            // Every microsecond of the first and last millisecond, a stride through
+            // the rest.
+            for micros in (0..1000)
+                .chain(999_000..1_000_000)
+                .chain((0..1_000_000).step_by(997))
+            {
+                check(Timestamp::new(secs, micros * 1000));
+            }
+        }
+        // Pseudo-random seconds (within ±2⁴⁰) and microseconds.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let secs = (state >> 24) as i64 - (1 << 39);
+            let micros = (state % 1_000_000) as u32;
+            check(Timestamp::new(secs, micros * 1000));
+            check(Timestamp::new(secs, (micros % 1000) * 1_000_000));
+        }
     }
 
     #[test]
