@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorMeta, TimeoutKind, chain};
 use crate::proxy::ProxyConnector;
 use crate::retry;
 
-/// Response bodies larger than this are refused with [`Error::InvalidResponse`], not
+/// Response bodies larger than this are refused with [`Error::ResponseTooLarge`], not
 /// retried (a full DescribeCustomKeyStores page of 1,000 stores is under 1 MiB). One
 /// whose `Content-Length` says so is refused before its body is read.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
@@ -474,14 +474,11 @@ impl Client {
             .or_else(|| header("x-amz-request-id"))
             .map(str::to_owned);
         let status = parts.status.as_u16();
-        let too_large = |told: Option<u64>| Error::InvalidResponse {
-            operation: op.name,
+        let too_large = |announced: Option<u64>| Error::ResponseTooLarge {
+            endpoint: inner.config.endpoint.clone(),
             status,
-            message: format!(
-                "the response body is larger than {} MiB{}, the most kms-client reads",
-                MAX_RESPONSE_BYTES >> 20,
-                told.map_or_else(String::new, |n| format!(" (Content-Length: {n})"))
-            ),
+            limit: MAX_RESPONSE_BYTES,
+            announced,
             request_id: request_id.clone(),
         };
         let announced = header("content-length").and_then(|n| n.parse::<u64>().ok());

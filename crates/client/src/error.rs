@@ -205,6 +205,22 @@ pub enum Error {
         /// The request id, when sent.
         request_id: Option<String>,
     },
+    /// A response larger than kms-client reads
+    /// ([`MAX_RESPONSE_BYTES`](crate::MAX_RESPONSE_BYTES)), whatever its status: refused,
+    /// and never retried (it would come again as large).
+    ResponseTooLarge {
+        /// The endpoint.
+        endpoint: String,
+        /// The HTTP status of the response.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+        /// The body's size, when its `Content-Length` announced it (the body was then
+        /// not read at all).
+        announced: Option<u64>,
+        /// The request id, when sent.
+        request_id: Option<String>,
+    },
     /// The request could not be sent or the response's head not received (connection
     /// refused or reset, DNS, a proxy's refusal, a response that is not HTTP).
     Transport {
@@ -358,9 +374,9 @@ impl Error {
     /// The HTTP status, for errors that came from a response.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::InvalidResponse { status, .. } | Self::ResponseBody { status, .. } => {
-                Some(*status)
-            }
+            Self::InvalidResponse { status, .. }
+            | Self::ResponseBody { status, .. }
+            | Self::ResponseTooLarge { status, .. } => Some(*status),
             other => other.meta().map(|m| m.status),
         }
     }
@@ -368,7 +384,8 @@ impl Error {
     /// The request id, when the service sent one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::InvalidResponse { request_id, .. } => request_id.as_deref(),
+            Self::InvalidResponse { request_id, .. }
+            | Self::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
             other => other.meta().and_then(|m| m.request_id.as_deref()),
         }
     }
@@ -390,6 +407,7 @@ impl Error {
             Self::InvalidResponse { status, .. } => *status >= 500,
             Self::Transport { .. } | Self::ResponseBody { .. } | Self::Timeout { .. } => true,
             Self::Certificate { .. }
+            | Self::ResponseTooLarge { .. }
             | Self::RepeatedMarker { .. }
             | Self::Config(_)
             | Self::Credentials(_)
@@ -401,9 +419,7 @@ impl Error {
     /// not retried.
     pub(crate) fn retry_cost(&self) -> Option<u32> {
         self.is_retryable().then_some(match self {
-            Self::Transport { .. } | Self::ResponseBody { .. } | Self::Timeout { .. } => {
-                RetryQuota::TIMEOUT_RETRY_COST
-            }
+            Self::Timeout { .. } => RetryQuota::TIMEOUT_RETRY_COST,
             _ => RetryQuota::RETRY_COST,
         })
     }
@@ -666,6 +682,26 @@ impl Error {
                 f.write_str(
                     "; check the endpoint URL (--endpoint-url, AWS_ENDPOINT_URL_KMS, \
                      AWS_ENDPOINT_URL), the region and your network",
+                )
+            }
+            Self::ResponseTooLarge {
+                endpoint,
+                status,
+                limit,
+                announced,
+                request_id,
+            } => {
+                write!(f, "the response of {endpoint} (HTTP {status}")?;
+                if let Some(id) = request_id {
+                    write!(f, ", request id {id}")?;
+                }
+                write!(f, ") is larger than {} MiB", limit >> 20)?;
+                if let Some(n) = announced {
+                    write!(f, " (Content-Length: {n})")?;
+                }
+                f.write_str(
+                    ", the most kms-client reads; check that the endpoint URL points at a KMS \
+                     endpoint",
                 )
             }
             Self::ResponseBody {

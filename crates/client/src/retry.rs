@@ -30,12 +30,12 @@ impl Default for RetryConfig {
     }
 }
 
-/// The standard retry mode's retry quota (the AWS SDKs' token bucket), shared by a
-/// client and its clones: it starts with [`RetryQuota::INITIAL`] tokens; a retry takes
-/// [`RetryQuota::RETRY_COST`] of them ([`RetryQuota::TIMEOUT_RETRY_COST`] after a
-/// timeout or a connection failure), and is not made when too few are left — the call
-/// then fails with its last error at once. A call that succeeds gives back what its
-/// retries took, or one token when it needed none. So while a service keeps failing,
+/// The standard retry mode's retry quota (the AWS SDKs' token bucket, as botocore keeps
+/// it), shared by a client and its clones: it starts with [`RetryQuota::INITIAL`]
+/// tokens; a retry takes [`RetryQuota::RETRY_COST`] of them
+/// ([`RetryQuota::TIMEOUT_RETRY_COST`] after a timeout), and is not made when too few
+/// are left — the call then fails with its last error at once. A call that succeeds
+/// gives back what its last retry took, or one token when it needed none. So while a service keeps failing,
 /// a busy client soon stops multiplying its load by retrying, and starts again as calls
 /// succeed.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ impl RetryQuota {
     pub const INITIAL: u32 = 500;
     /// What a retry takes.
     pub const RETRY_COST: u32 = 5;
-    /// What a retry after a timeout or a connection failure takes.
+    /// What a retry after a timeout takes.
     pub const TIMEOUT_RETRY_COST: u32 = 10;
 
     /// A quota of `tokens` (at most, and at first).
@@ -212,7 +212,7 @@ where
 /// [`run`], drawing each retry from `quota`: `retry_cost` says what retrying after an
 /// error takes (`None`: the error is not retried). When the quota has too few tokens
 /// left, the last error is returned without retrying; a success gives back what its
-/// retries took, or one token when it needed none.
+/// last retry took, or one token when it needed none.
 pub async fn run_with_quota<T, E, F, Fut>(
     cfg: &RetryConfig,
     total: Duration,
@@ -224,7 +224,8 @@ where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let mut taken = 0u32;
+    // What the last retry took, given back on success.
+    let mut last_cost = None;
     let start = tokio::time::Instant::now();
     let deadline = start.checked_add(total);
     let max_attempts = cfg.max_attempts.max(1);
@@ -232,7 +233,7 @@ where
     loop {
         let err = match attempt_fn(attempt).await {
             Ok(value) => {
-                quota.release(if taken == 0 { 1 } else { taken });
+                quota.release(last_cost.unwrap_or(1));
                 return Ok(value);
             }
             Err(err) => err,
@@ -252,7 +253,7 @@ where
         if !quota.acquire(cost) {
             return Err(err);
         }
-        taken = taken.saturating_add(cost);
+        last_cost = Some(cost);
         tokio::time::sleep(delay).await;
         attempt += 1;
     }
@@ -425,7 +426,14 @@ mod tests {
         .await;
         assert_eq!((ok, quota.available()), (Ok(()), 3));
 
-        // A success after a retry gives back what the retry took, never past the maximum.
+        // A success after retries gives back what the last retry took.
+        let quota = RetryQuota::new(30);
+        let costs = [10, 3];
+        let twice = |attempt: u32| async move { if attempt < 3 { Err(attempt) } else { Ok(()) } };
+        let cost_of = |&attempt: &u32| Some(costs[attempt as usize - 1]);
+        let ok = run_with_quota(&cfg, Duration::from_secs(60), &quota, twice, cost_of).await;
+        assert_eq!((ok, quota.available()), (Ok(()), 30 - 10 - 3 + 3));
+        // Never past the maximum.
         let quota = RetryQuota::new(12);
         let once = |attempt: u32| async move { if attempt == 1 { Err("blip") } else { Ok(()) } };
         let ok = run_with_quota(&cfg, Duration::from_secs(60), &quota, once, |_| Some(10)).await;

@@ -751,14 +751,17 @@ async fn the_retry_quota_stops_retries_against_a_failing_service() {
     assert_eq!(s.requests().len(), before + 1);
 }
 
-/// A response larger than kms-client reads is an invalid response, not a network
-/// failure: not retried, and refused unread when its Content-Length says so.
+/// A response larger than kms-client reads is refused and never retried, whatever its
+/// status (a 503 that large would come again as large); refused unread when its
+/// Content-Length says so.
 #[tokio::test]
 async fn an_oversized_response_is_refused_and_not_retried() {
     let limit = kms_client::MAX_RESPONSE_BYTES;
-    let announced = Reply::Raw(Arc::new(
-        b"HTTP/1.1 200 OK\r\ncontent-length: 524288000\r\n\r\n{".to_vec(),
-    ));
+    let announced = |status: u16| {
+        Reply::Raw(Arc::new(
+            format!("HTTP/1.1 {status} X\r\ncontent-length: 524288000\r\n\r\n{{").into_bytes(),
+        ))
+    };
     let mut chunked = format!(
         "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
         limit + 1
@@ -766,25 +769,44 @@ async fn an_oversized_response_is_refused_and_not_retried() {
     .into_bytes();
     chunked.extend(std::iter::repeat_n(b' ', limit + 1));
     chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-    for (reply, told) in [
-        (announced, " (Content-Length: 524288000)"),
-        (Reply::Raw(Arc::new(chunked)), ""),
+    for (reply, expected_status, expected_announced) in [
+        (announced(200), 200, Some(524_288_000)),
+        (announced(503), 503, Some(524_288_000)),
+        (Reply::Raw(Arc::new(chunked)), 200, None),
     ] {
         let s = Scripted::start(vec![reply]).await;
-        let err = describe_error(&s).await;
-        let Error::InvalidResponse {
-            status, message, ..
+        let client = client_for(&s, demo_creds());
+        let err = client
+            .describe_custom_key_stores()
+            .send()
+            .await
+            .unwrap_err();
+        let Error::ResponseTooLarge {
+            status,
+            limit: told_limit,
+            announced,
+            ..
         } = &err
         else {
             panic!("{err:?}")
         };
-        assert_eq!(*status, 200);
         assert_eq!(
-            message,
-            &format!("the response body is larger than 32 MiB{told}, the most kms-client reads")
+            (*status, *told_limit, *announced),
+            (expected_status, limit, expected_announced)
         );
         assert!(!err.is_retryable());
         assert_eq!(s.requests().len(), 1, "not retried");
+        assert_eq!(client.retry_quota().available(), 500, "no retry taken");
+        let told =
+            expected_announced.map_or_else(String::new, |n| format!(" (Content-Length: {n})"));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the response of {} (HTTP {expected_status}) is larger than 32 MiB{told}, the \
+                 most kms-client reads; check that the endpoint URL points at a KMS endpoint",
+                s.endpoint()
+            )
+        );
     }
 }
 
