@@ -164,14 +164,19 @@ impl ServerConfig {
     /// The first of `stores` that cannot be served, and why.
     fn first_fault(&self, stores: &[(Owner, KeyStore)]) -> Option<String> {
         stores.iter().enumerate().find_map(|(i, (owner, store))| {
+            let n = i + 1;
+            if let Some(why) = self.why_not_served(owner) {
+                // `why` names the account and region.
+                return Some(format!("store {n} (id '{}'): {why}", store.id()));
+            }
             let entry = store.entry();
-            let fault = self
-                .why_not_served(owner)
-                .or_else(|| entry.validate().err().map(|e| e.to_string()))
+            let fault = entry
+                .validate()
+                .err()
+                .map(|e| e.to_string())
                 .or_else(|| data::check_entry(&entry, "").err())?;
             Some(format!(
-                "store {} (account {}, region {}, id '{}'): {fault}",
-                i + 1,
+                "store {n} (account {}, region {}, id '{}'): {fault}",
                 owner.account,
                 owner.region,
                 store.id()

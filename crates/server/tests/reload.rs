@@ -176,9 +176,8 @@ async fn stores_given_in_code_are_checked_as_data_files_are() {
         (
             vec![store("eu-west-2", ID, "typo")],
             format!(
-                "stores: store 1 (account 111122223333, region eu-west-2, id '{ID}'): stores of \
-                 account 111122223333 are in region eu-west-2, which is not served (regions: \
-                 us-east-1, us-west-2)"
+                "stores: store 1 (id '{ID}'): stores of account 111122223333 are in region \
+                 eu-west-2, which is not served (regions: us-east-1, us-west-2)"
             ),
         ),
         (
