@@ -1189,15 +1189,11 @@ fn ignore_configured_endpoints(env: Env<'_>, profile: &Profile) -> bool {
     }
 }
 
-/// Checks a region name (letters, digits and `-`) and trims it.
+/// Checks a region name by kms-types' (botocore's) rule,
+/// [`kms_types::endpoint::is_valid_region`], and trims it.
 pub(crate) fn check_region(value: &str, origin: &str) -> Result<String, ConfigError> {
     let v = value.trim();
-    let ok = !v.is_empty()
-        && v.len() <= 63
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !v.starts_with('-')
-        && !v.ends_with('-');
-    if ok {
+    if kms_types::endpoint::is_valid_region(v) {
         Ok(v.to_string())
     } else {
         Err(ConfigError::InvalidRegion {

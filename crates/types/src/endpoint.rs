@@ -145,25 +145,41 @@ impl Partition {
     }
 }
 
-/// Checks the region before it goes into a host name, as botocore does
-/// (`validate_region_name`): it must be a valid host label — letters, digits and `-`,
-/// 1 to 63 of them, neither first nor last a `-` (Smithy's `isValidHostLabel`). Else an
-/// error naming it, so that `evil.com/#` never becomes `https://kms.evil.com/#…`. The
-/// generated [`crate::resolve_endpoint`] calls it first, whenever a region is set.
-pub fn check_region(region: &str) -> Result<(), EndpointError> {
+/// Whether `region` may go into a host name, by botocore's rule for region names
+/// (`validate_region_name`, `^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$`): a host
+/// label of letters, digits and `-`, 1 to 63 of them, neither first nor last a `-`,
+/// and not digits only. Stricter than Smithy's `isValidHostLabel`, which takes `123`.
+///
+/// ```
+/// use kms_types::endpoint::is_valid_region;
+///
+/// assert!(is_valid_region("us-east-1"));
+/// assert!(!is_valid_region("evil.com/#"));
+/// assert!(!is_valid_region("123"));
+/// ```
+pub fn is_valid_region(region: &str) -> bool {
     let bytes = region.as_bytes();
-    let valid = (1..=63).contains(&bytes.len())
+    (1..=63).contains(&bytes.len())
         && bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && bytes.first() != Some(&b'-')
-        && bytes.last() != Some(&b'-');
-    if valid {
+        && bytes.last() != Some(&b'-')
+        && !bytes.iter().all(u8::is_ascii_digit)
+}
+
+/// Checks the region before it goes into a host name, as botocore's
+/// `validate_region_name` does ([`is_valid_region`]); else an error naming it, so that
+/// `evil.com/#` never becomes `https://kms.evil.com/#…`. The generated
+/// [`crate::resolve_endpoint`] calls it first, whenever a region is set.
+pub fn check_region(region: &str) -> Result<(), EndpointError> {
+    if is_valid_region(region) {
         Ok(())
     } else {
         Err(EndpointError::new(format!(
             "Invalid Configuration: region `{region}` is not a valid host label (letters, \
-             digits and hyphens, 1 to 63 of them, neither first nor last a hyphen)"
+             digits and hyphens, 1 to 63 of them, neither first nor last a hyphen, not \
+             digits only)"
         )))
     }
 }
@@ -227,7 +243,17 @@ mod tests {
 
     #[test]
     fn regions_must_be_host_labels() {
-        for region in ["us-east-1", "local", "a", "A1", &"a".repeat(63)] {
+        for region in [
+            "us-east-1",
+            "local",
+            "a",
+            "A1",
+            "1a",
+            "1-2",
+            &"a".repeat(63),
+            &format!("1{}", "a".repeat(62)),
+        ] {
+            assert!(is_valid_region(region), "{region}");
             assert_eq!(check_region(region), Ok(()), "{region}");
         }
         for region in [
@@ -236,11 +262,19 @@ mod tests {
             "us-east-1.",
             "-us",
             "us-",
+            "-",
+            "-us-east-1",
+            "us-east-1-",
+            "1",
+            "123",
+            "0123456789",
             "us east",
             "us_east_1",
             "é",
             &"a".repeat(64),
+            &"1".repeat(63),
         ] {
+            assert!(!is_valid_region(region), "{region}");
             let error = check_region(region).unwrap_err();
             assert!(
                 error.message().starts_with(&format!(

@@ -85,6 +85,8 @@ fn regions_that_are_not_host_labels_are_refused() {
         ("evil.com/#", None),
         ("us-east-1.evil.com", None),
         ("-us-east-1", None),
+        ("us-east-1-", None),
+        ("123", None),
         ("evil.com/#", Some("https://example.com")),
     ] {
         let error = resolve_endpoint(&EndpointParams {
