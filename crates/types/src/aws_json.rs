@@ -213,26 +213,39 @@ pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> ErrorParts {
     }
 }
 
-/// Builds a modeled error from its body, for the generated `from_wire`: its message by
-/// [`error_message`], set as the member `message_member` (the error's `message` or
-/// `Message`, `None` when it has none), and its other members as serde reads them. The
-/// code is already known, so a body that is not JSON, a message of the wrong type or
-/// given twice, or another member of the wrong type does not lose it: what cannot be
-/// read is left out. `None` only when the error has a required member (other than the
-/// message) that the body does not give.
+/// Builds a modeled error from its body, for the generated `from_wire`. The code is
+/// already known, so what cannot be read does not lose the error:
+///
+/// - The message is the one [`error_message`] finds, set as the member `message_member`
+///   (the error's `message` or `Message`; `None` when it has none) whichever of
+///   [`MESSAGE_MEMBERS`] the body gave it under; the other names are not read as members.
+/// - A body that is not a JSON object is read as `{}`; a name given twice keeps its
+///   last value.
+/// - Each other member is read as serde reads it, and each one that fails (a wrong
+///   type, a bad nested value) is left out on its own: the members that read are kept.
+/// - `None` when a required member is absent or left out as unreadable — the message
+///   member too, when it is required and the body holds no message string.
 pub fn decode_error<T: DeserializeOwned>(body: &[u8], message_member: Option<&str>) -> Option<T> {
-    // A duplicate key keeps its last value here; the rule reads one value per name.
     let mut members: JsonObject = serde_json::from_slice(body).unwrap_or_default();
     let message = error_message(&members);
     members.retain(|name, _| !MESSAGE_MEMBERS.contains(&name.as_str()));
-    let mut message_only = JsonObject::new();
     if let (Some(name), Some(message)) = (message_member, message) {
-        members.insert(name.to_owned(), message.clone().into());
-        message_only.insert(name.to_owned(), message.into());
+        members.insert(name.to_owned(), message.into());
     }
-    T::deserialize(serde_json::Value::Object(members))
-        .or_else(|_| T::deserialize(serde_json::Value::Object(message_only)))
-        .ok()
+    let mut body = serde_json::Value::Object(members);
+    // Each failure names the member it is in (its path's first segment), which is
+    // dropped before the next try: at most one try per member, and one more.
+    loop {
+        let failed = match serde_path_to_error::deserialize::<_, T>(&body) {
+            Ok(error) => return Some(error),
+            Err(e) => match e.path().iter().next() {
+                Some(serde_path_to_error::Segment::Map { key }) => key.clone(),
+                // No member to blame: a required one is missing.
+                _ => return None,
+            },
+        };
+        body.as_object_mut()?.remove(&failed)?;
+    }
 }
 
 /// Sanitizes an error code as the SDKs do: cut at the first `:`, then keep what follows
@@ -360,8 +373,9 @@ mod tests {
         assert_eq!(parse_error(None, b"<html>"), ErrorParts::default());
     }
 
-    /// A modeled error's other members are read too; one of the wrong type is left out
-    /// rather than losing the error; a required one missing is the only failure.
+    /// A modeled error's other members are read too; each one that cannot be read is
+    /// left out on its own, the others kept; a required member missing (or unreadable)
+    /// is the only failure.
     #[test]
     fn decode_error_keeps_what_it_can_read() {
         #[derive(Debug, Deserialize, PartialEq)]
@@ -400,6 +414,92 @@ mod tests {
             Some(Strict { needed: 3 })
         );
         assert_eq!(decode_error::<Strict>(br#"{"message":"m"}"#, None), None);
+        assert_eq!(decode_error::<Strict>(br#"{"Needed":"3"}"#, None), None);
+    }
+
+    /// One bad member among good ones costs only itself, wherever its fault lies.
+    #[test]
+    fn decode_error_drops_only_the_members_that_fail() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Detail {
+            #[serde(rename = "Code")]
+            code: u32,
+        }
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Rich {
+            #[serde(rename = "message")]
+            message: Option<String>,
+            #[serde(rename = "Reason")]
+            reason: Option<String>,
+            #[serde(rename = "Count")]
+            count: Option<u32>,
+            #[serde(rename = "Detail")]
+            detail: Option<Detail>,
+            #[serde(rename = "Tags", default)]
+            tags: Vec<String>,
+        }
+        let rich = decode_error::<Rich>(
+            br#"{"Message":"m","Reason":"disk","Count":"x","Detail":{"Code":2},"Tags":["a"]}"#,
+            Some("message"),
+        );
+        assert_eq!(
+            rich,
+            Some(Rich {
+                message: Some("m".into()),
+                reason: Some("disk".into()),
+                count: None,
+                detail: Some(Detail { code: 2 }),
+                tags: vec!["a".into()],
+            })
+        );
+        // Several bad members, one nested deep: each dropped, the rest kept.
+        let rich = decode_error::<Rich>(
+            br#"{"Reason":"disk","Count":-1,"Detail":{"Code":"two"},"Tags":["a",3]}"#,
+            Some("message"),
+        );
+        assert_eq!(
+            rich,
+            Some(Rich {
+                message: None,
+                reason: Some("disk".into()),
+                count: None,
+                detail: None,
+                tags: vec![],
+            })
+        );
+    }
+
+    /// A required message member is satisfied by a message under any of its names, and
+    /// missing when the body has none (or none that is a string).
+    #[test]
+    fn decode_error_with_a_required_message() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Required {
+            #[serde(rename = "Message")]
+            message: String,
+            #[serde(rename = "Reason")]
+            reason: Option<String>,
+        }
+        let required = |reason: Option<&str>| Required {
+            message: "m".into(),
+            reason: reason.map(str::to_owned),
+        };
+        assert_eq!(
+            decode_error::<Required>(br#"{"errorMessage":"m","Reason":"r"}"#, Some("Message")),
+            Some(required(Some("r")))
+        );
+        assert_eq!(
+            decode_error::<Required>(br#"{"message":"m","Reason":1}"#, Some("Message")),
+            Some(required(None))
+        );
+        assert_eq!(
+            decode_error::<Required>(br#"{"Reason":"r"}"#, Some("Message")),
+            None
+        );
+        assert_eq!(
+            decode_error::<Required>(br#"{"Message":5,"Reason":"r"}"#, Some("Message")),
+            None
+        );
     }
 
     #[test]

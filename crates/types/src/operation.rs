@@ -58,9 +58,11 @@ pub trait OperationError: std::error::Error + Sized {
     /// The awsJson error body: the error's members plus `__type`.
     fn to_body(&self) -> Vec<u8>;
     /// Builds the modeled error for `code` from its awsJson body; `None` for codes the
-    /// operation does not model. The message is read as [`crate::aws_json::error_message`]
-    /// reads it, and a body that is odd (not JSON, a message of the wrong type or given
-    /// twice) still gives the modeled error ([`crate::aws_json::decode_error`]).
+    /// operation does not model, and when a required member of the error is missing or
+    /// unreadable. The message is read as [`crate::aws_json::error_message`] reads it,
+    /// and a body that is odd (not JSON, a message of the wrong type or given twice, a
+    /// member that cannot be read) still gives the modeled error, less what cannot be
+    /// read ([`crate::aws_json::decode_error`]).
     fn from_wire(code: &str, body: &[u8]) -> Option<Self>;
 }
 
