@@ -32,7 +32,8 @@ const NANOS_PER_SEC: u32 = 1_000_000_000;
 /// ```
 ///
 /// The value itself ([`Timestamp::new`], [`Timestamp::to_rfc3339`], [`SystemTime`]
-/// conversions) keeps every nanosecond.
+/// conversions) keeps every nanosecond, and so do serde formats that are not
+/// human-readable (bincode): they get the exact pair `(secs, nanos)`, not the wire form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     secs: i64,
@@ -431,10 +432,14 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// A human-readable format (JSON) gets the wire form, epoch seconds: an integer for
+/// whole seconds, else an `f64` ([`Timestamp::as_epoch_seconds`]). Any other (bincode)
+/// gets the exact value, the pair `(secs, nanos)`, which reads back unchanged.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // A format that is not self-describing reads back what `deserialize` asks for.
-        if self.nanos == 0 && serializer.is_human_readable() {
+        if !serializer.is_human_readable() {
+            (self.secs, self.nanos).serialize(serializer)
+        } else if self.nanos == 0 {
             serializer.serialize_i64(self.secs)
         } else {
             serializer.serialize_f64(self.as_epoch_seconds())
@@ -443,10 +448,11 @@ impl Serialize for Timestamp {
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
-    /// Asks for an `f64` rather than "anything": serde_json then parses the number itself
-    /// whatever its features (with `arbitrary_precision`, `deserialize_any` would give a
-    /// map), and formats that are not self-describing (bincode) can read it. Integers
-    /// are taken exactly.
+    /// From a human-readable format, any finite number of epoch seconds: asked for as an
+    /// `f64` rather than "anything", so that serde_json parses the number itself whatever
+    /// its features (with `arbitrary_precision`, `deserialize_any` would give a map);
+    /// integers are taken exactly. From any other format, the pair `(secs, nanos)` that
+    /// [`Serialize`] writes there, nanos below 10⁹.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EpochSeconds;
         impl Visitor<'_> for EpochSeconds {
@@ -466,7 +472,17 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::from_epoch_seconds(v).map_err(E::custom)
             }
         }
-        deserializer.deserialize_f64(EpochSeconds)
+        if deserializer.is_human_readable() {
+            return deserializer.deserialize_f64(EpochSeconds);
+        }
+        let (secs, nanos) = <(i64, u32)>::deserialize(deserializer)?;
+        if nanos >= NANOS_PER_SEC {
+            return Err(de::Error::invalid_value(
+                de::Unexpected::Unsigned(u64::from(nanos)),
+                &"nanoseconds below 1,000,000,000",
+            ));
+        }
+        Ok(Timestamp { secs, nanos })
     }
 }
 
@@ -548,16 +564,30 @@ mod tests {
         assert!(read("1e300").is_err());
     }
 
+    /// bincode (not human-readable) gets the exact `(secs, nanos)`: every nanosecond and
+    /// every `i64` of seconds round-trip, which an `f64` of epoch seconds cannot carry.
     #[test]
-    fn formats_that_are_not_self_describing_round_trip() {
+    fn formats_that_are_not_self_describing_round_trip_exactly() {
         for t in [
             Timestamp::from_secs(1_551_129_207),
             Timestamp::new(1_551_129_207, 775_000_000),
             Timestamp::new(-2, 500_000_000),
+            Timestamp::new(1_551_129_207, 123_456_789),
+            Timestamp::new(1_551_129_207, 1),
+            Timestamp::new(-1, 999_999_999),
+            Timestamp::from_secs(100_000_000_000_000_001),
+            Timestamp::new(-100_000_000_000_000_001, 7),
+            Timestamp::new(i64::MAX, 999_999_999),
+            Timestamp::new(i64::MIN, 1),
+            Timestamp::from_secs(i64::MIN),
         ] {
             let bytes = bincode::serialize(&t).unwrap();
+            assert_eq!(bytes.len(), 12, "{t:?}");
             assert_eq!(bincode::deserialize::<Timestamp>(&bytes).unwrap(), t);
         }
+        let bad = bincode::serialize(&(0i64, NANOS_PER_SEC)).unwrap();
+        let error = bincode::deserialize::<Timestamp>(&bad).unwrap_err();
+        assert!(error.to_string().contains("nanoseconds below"), "{error}");
     }
 
     #[test]
