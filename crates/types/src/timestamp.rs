@@ -450,7 +450,8 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     /// From a human-readable format, any finite number of epoch seconds: asked for as an
     /// `f64` rather than "anything", so that serde_json parses the number itself whatever
-    /// its features (with `arbitrary_precision`, `deserialize_any` would give a map);
+    /// its features (with `arbitrary_precision`, `deserialize_any` gives a map holding
+    /// the text of any number but an integer: `1551129207.775` would not read);
     /// integers are taken exactly. From any other format, the pair `(secs, nanos)` that
     /// [`Serialize`] writes there, nanos below 10⁹.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -512,39 +513,115 @@ mod tests {
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
     }
 
-    /// A number as serde_json reads it with its `arbitrary_precision` feature (which
-    /// Cargo turns on for every crate of a build once any dependency asks for it):
-    /// `deserialize_any` gives a one-entry map holding the number's text, while
-    /// `deserialize_f64` parses the number (`Deserializer::deserialize_number`: an
-    /// integer as `u64`/`i64`, anything else as `f64`). Emulated because a feature of
-    /// serde_json cannot be turned on for this test alone: in this workspace, it would
-    /// be on for every crate and test.
+    /// A number as serde_json 1.0 reads it with its `arbitrary_precision` feature (which
+    /// Cargo turns on for every crate of a build once any dependency asks for it). An
+    /// integer is visited as a `u64` (unsigned) or an `i64` (negative) whichever way it
+    /// is asked for, as long as it fits (`-0` is not an integer here); anything else —
+    /// a fraction, an exponent, an integer too large — is, from `deserialize_any`, a
+    /// one-entry map holding the number's text, and from `deserialize_f64` (serde_json's
+    /// `deserialize_number`) an `f64`. Emulated because a feature of serde_json cannot be
+    /// turned on for this test alone: in this workspace, it would be on for every crate
+    /// and test.
     struct ArbitraryPrecision(&'static str);
+
+    impl ArbitraryPrecision {
+        /// Visits the number as an integer when serde_json does, else with `other`.
+        fn visit<'de, V: Visitor<'de>>(
+            self,
+            visitor: V,
+            other: fn(V, &'static str) -> Result<V::Value, de::value::Error>,
+        ) -> Result<V::Value, de::value::Error> {
+            let text = self.0;
+            if !text.starts_with('-') {
+                if let Ok(n) = text.parse::<u64>() {
+                    return visitor.visit_u64(n);
+                }
+            } else if let Ok(n) = text.parse::<i64>()
+                && n != 0
+            {
+                return visitor.visit_i64(n);
+            }
+            other(visitor, text)
+        }
+    }
 
     impl<'de> Deserializer<'de> for ArbitraryPrecision {
         type Error = de::value::Error;
 
         fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            visitor.visit_map(de::value::MapDeserializer::new(std::iter::once((
-                "$serde_json::private::Number",
-                self.0,
-            ))))
+            self.visit(visitor, |visitor, text| {
+                visitor.visit_map(de::value::MapDeserializer::new(std::iter::once((
+                    "$serde_json::private::Number",
+                    text,
+                ))))
+            })
         }
 
         fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            if let Ok(n) = self.0.parse::<u64>() {
-                visitor.visit_u64(n)
-            } else if let Ok(n) = self.0.parse::<i64>() {
-                visitor.visit_i64(n)
-            } else {
-                visitor.visit_f64(self.0.parse().map_err(de::Error::custom)?)
-            }
+            self.visit(visitor, |visitor, text| {
+                visitor.visit_f64(text.parse().map_err(de::Error::custom)?)
+            })
         }
 
         serde::forward_to_deserialize_any! {
             bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 char str string bytes
             byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
             struct enum identifier ignored_any
+        }
+    }
+
+    /// The emulation visits what serde_json 1.0.154 with `arbitrary_precision` visits
+    /// (as printed by a build with the feature on): from `deserialize_any` an integer for
+    /// integers, the map only for other numbers; from `deserialize_f64` never the map.
+    #[test]
+    fn the_arbitrary_precision_emulation_visits_what_serde_json_does() {
+        struct Visited;
+        impl<'de> Visitor<'de> for Visited {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+                Ok(format!("u64 {v}"))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+                Ok(format!("i64 {v}"))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+                Ok(format!("f64 {v:?}"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<String, A::Error> {
+                let (key, text): (String, String) = map.next_entry()?.expect("one entry");
+                Ok(format!("map {key} {text}"))
+            }
+        }
+        let number = "map $serde_json::private::Number";
+        for (text, any, f64) in [
+            ("1551129207", "u64 1551129207", "u64 1551129207"),
+            ("0", "u64 0", "u64 0"),
+            ("-5", "i64 -5", "i64 -5"),
+            (
+                "-9223372036854775808",
+                "i64 -9223372036854775808",
+                "i64 -9223372036854775808",
+            ),
+            ("-0", &format!("{number} -0"), "f64 -0.0"),
+            ("1.5", &format!("{number} 1.5"), "f64 1.5"),
+            (
+                "18446744073709551616",
+                &format!("{number} 18446744073709551616"),
+                "f64 1.8446744073709552e19",
+            ),
+            (
+                "-9223372036854775809",
+                &format!("{number} -9223372036854775809"),
+                "f64 -9.223372036854776e18",
+            ),
+        ] {
+            let visited = ArbitraryPrecision(text).deserialize_any(Visited);
+            assert_eq!(visited.as_deref(), Ok(any), "deserialize_any {text}");
+            let visited = ArbitraryPrecision(text).deserialize_f64(Visited);
+            assert_eq!(visited.as_deref(), Ok(f64), "deserialize_f64 {text}");
         }
     }
 
