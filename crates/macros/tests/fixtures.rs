@@ -1,6 +1,9 @@
 //! Every codegen fixture model compiles through `generate!` (and so passes clippy with
-//! the rest of the workspace), and behaves as its feature says. Fixture files keep their
-//! keys sorted (as `cargo xtask import` writes specs), so member order is alphabetical.
+//! the rest of the workspace), and behaves as its feature says. The fixture files are
+//! written by hand, with every key sorted, `members` too; generated fields, their JSON
+//! and validation messages follow a file's member order, so here it is alphabetical.
+//! (`cargo xtask import` writes specs otherwise: each shape's members in the model's
+//! order.)
 
 use kms_types::{OperationError, OperationShape, Paginated, Validate};
 
