@@ -49,6 +49,7 @@ pub mod service;
 pub mod sigv4;
 pub mod store;
 pub mod tls;
+mod write_timeout;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -75,6 +76,7 @@ pub use tls::{TlsConfig, TlsError};
 
 use marker::MarkerKey;
 use store::{MemoryStore, Owner, Record};
+use write_timeout::WriteTimeout;
 
 /// Default listen address of the `kms-server` binary.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4599";
@@ -82,6 +84,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:4599";
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for in-flight requests on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Default time a client may leave a response's bytes untaken before its connection is
+/// closed.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of connections served at once; more wait to be accepted.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Most bytes of a connection's request stream buffered at once (hyper's
+/// `max_buf_size`): a request's headers must fit (KMS requests need about 2 KiB); the
+/// body streams through.
+const MAX_READ_BUFFER: usize = 64 * 1024;
 
 /// What a server serves: accounts and keys, regions, stores, marker key, faults.
 #[derive(Debug, Clone)]
@@ -99,6 +110,8 @@ pub struct ServerConfig {
     fail_rate: f64,
     marker_key: Option<String>,
     header_read_timeout: Duration,
+    write_timeout: Duration,
+    max_connections: usize,
     tls: Option<TlsConfig>,
 }
 
@@ -115,6 +128,8 @@ impl ServerConfig {
             fail_rate: 0.0,
             marker_key: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
         }
     }
@@ -319,6 +334,20 @@ impl ServerConfig {
         self
     }
 
+    /// How long a client may leave a response's bytes untaken (a write that makes no
+    /// progress) before its connection is closed.
+    pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (at least 1); further ones wait in the
+    /// listen queue until one closes.
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
     /// Serves HTTPS with this certificate instead of plain HTTP.
     pub fn with_tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
@@ -446,22 +475,34 @@ pub async fn serve_router(
     let tls = config.tls.as_ref().map(|t| t.acceptor().clone());
     let handshake_timeout = config.header_read_timeout;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let write_timeout = config.write_timeout;
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout);
+        .header_read_timeout(config.header_read_timeout)
+        .max_buf_size(MAX_READ_BUFFER);
+    // One permit per connection served: at the limit, connections wait to be accepted.
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         loop {
+            let permit = tokio::select! {
+                permit = Arc::clone(&permits).acquire_owned() => {
+                    permit.expect("the semaphore is never closed")
+                }
+                _ = stopped.changed() => break,
+            };
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
+                        let stream = WriteTimeout::new(stream, write_timeout);
                         let service = TowerToHyperService::new(service.clone());
                         let builder = builder.clone();
                         let watcher = graceful.watcher();
                         let tls = tls.clone();
                         tokio::spawn(async move {
+                            let _permit = permit;
                             let served = match tls {
                                 None => {
                                     let connection = builder.serve_connection(TokioIo::new(stream), service);

@@ -177,6 +177,37 @@ pub async fn send_with(
     addr: SocketAddr,
     call: Call,
 ) -> Answer {
+    let req = signed(addr, &call).map(|b| Full::new(Bytes::from(b)));
+    let response = client.request(req).await.expect("request sent");
+    let (parts, body) = response.into_parts();
+    let raw = body.collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        json,
+        raw,
+    }
+}
+
+/// `call` to `addr` as an HTTP/1.1 request, signed as it says, in wire form.
+pub fn wire_bytes(addr: SocketAddr, call: &Call) -> Vec<u8> {
+    let req = signed(addr, call);
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut out = format!("{} {target} HTTP/1.1\r\n", req.method()).into_bytes();
+    for (name, value) in req.headers() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("content-length: {}\r\n\r\n", req.body().len()).as_bytes());
+    out.extend_from_slice(req.body());
+    out
+}
+
+/// `call` to `addr`, signed as it says (and altered after signing as it says).
+pub fn signed(addr: SocketAddr, call: &Call) -> http::Request<Vec<u8>> {
     let uri = match &call.query {
         Some(q) => format!("http://{addr}{}?{q}", call.path),
         None => format!("http://{addr}{}", call.path),
@@ -235,17 +266,7 @@ pub async fn send_with(
     if let Some(b) = &call.replace_body {
         *req.body_mut() = b.clone();
     }
-    let req = req.map(|b| Full::new(Bytes::from(b)));
-    let response = client.request(req).await.expect("request sent");
-    let (parts, body) = response.into_parts();
-    let raw = body.collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        json,
-        raw,
-    }
+    req
 }
 
 /// Every id over all pages, following NextMarker; checks Truncated on each page.
