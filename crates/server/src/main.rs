@@ -57,10 +57,13 @@ struct Args {
     /// clients to trust (AWS_CA_BUNDLE).
     #[arg(long)]
     tls_self_signed: bool,
-    /// Where --tls-self-signed writes its CA certificate (default: kms-server-PORT-ca.pem
-    /// in the temporary directory).
+    /// Where --tls-self-signed writes its CA certificate (default: ca.pem in a new
+    /// directory of its own in the temporary directory, removed on exit).
     #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
     tls_ca_out: Option<PathBuf>,
+    /// Serve at most N connections at once; more wait in the listen queue.
+    #[arg(long, value_name = "N", default_value_t = kms_server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
+    max_connections: usize,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -126,7 +129,12 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_marker_key(key);
     }
-    config = config.with_fail_rate(args.fail_rate);
+    if args.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
+    config = config
+        .with_fail_rate(args.fail_rate)
+        .with_max_connections(args.max_connections);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config = config.with_tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
     } else if args.tls_self_signed {
@@ -153,23 +161,14 @@ fn run(args: Args) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let ca_file = match config.tls().and_then(TlsConfig::ca_pem) {
-            Some(pem) => {
-                let path = args.tls_ca_out.clone().unwrap_or_else(|| {
-                    std::env::temp_dir()
-                        .join(format!("kms-server-{}-ca.pem", server.local_addr().port()))
-                });
-                std::fs::write(&path, pem).map_err(|e| {
-                    format!("cannot write the CA certificate to {}: {e}", path.display())
-                })?;
-                Some(path)
-            }
+            Some(pem) => Some(CaFile::write(pem, args.tls_ca_out.clone())?),
             None => None,
         };
         let banner = banner(
             &config,
             &server.endpoint(),
             args.config.is_none(),
-            ca_file.as_deref(),
+            ca_file.as_ref().map(|f| f.path.as_path()),
         );
         // A reader that stops early (`kms-server | head -1`, to learn a port-0
         // endpoint) closes the pipe: the server keeps serving all the same.
@@ -184,6 +183,88 @@ fn run(args: Args) -> Result<(), String> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The CA certificate of `--tls-self-signed`, for clients to trust.
+struct CaFile {
+    path: PathBuf,
+    /// The directory made for it (removed with it on exit), unless `--tls-ca-out` chose
+    /// the path.
+    own_dir: Option<PathBuf>,
+}
+
+impl CaFile {
+    /// Writes `pem` to `chosen`, else to `ca.pem` in a new directory of its own in the
+    /// temporary directory: made afresh, private, so that nobody else on the machine
+    /// can plant a symlink or a file of theirs where the banner tells clients to find
+    /// the CA they trust.
+    fn write(pem: &str, chosen: Option<PathBuf>) -> Result<Self, String> {
+        let cannot = |path: &std::path::Path, e: std::io::Error| {
+            format!("cannot write the CA certificate to {}: {e}", path.display())
+        };
+        if let Some(path) = chosen {
+            std::fs::write(&path, pem).map_err(|e| cannot(&path, e))?;
+            return Ok(Self {
+                path,
+                own_dir: None,
+            });
+        }
+        let dir = private_temp_dir()?;
+        let path = dir.join("ca.pem");
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(pem.as_bytes()));
+        if let Err(e) = written {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(cannot(&path, e));
+        }
+        Ok(Self {
+            path,
+            own_dir: Some(dir),
+        })
+    }
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.own_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A new directory `kms-server-<pid>-<random>` in the temporary directory, readable by
+/// its owner alone; never one that existed before (`mkdir` fails on any existing
+/// name, a symlink included).
+fn private_temp_dir() -> Result<PathBuf, String> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let mut last = None;
+    for _ in 0..16 {
+        let dir = std::env::temp_dir().join(format!(
+            "kms-server-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => {
+                return Err(format!(
+                    "cannot make a directory for the CA certificate in {}: {e}",
+                    std::env::temp_dir().display()
+                ));
+            }
+        }
+    }
+    Err(format!(
+        "cannot make a directory for the CA certificate in {}: {}",
+        std::env::temp_dir().display(),
+        last.map_or_else(String::new, |e| e.to_string())
+    ))
 }
 
 /// Serves until SIGINT or SIGTERM; on SIGHUP, reads the `--data` file again.

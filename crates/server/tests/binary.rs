@@ -52,3 +52,44 @@ async fn a_banner_reader_that_goes_away_leaves_it_serving() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "kms-server stopped with {exit}");
 }
+
+/// `--tls-self-signed` writes its CA certificate into a new directory of its own,
+/// readable by its owner alone, and removes it on exit: nobody else on the machine can
+/// plant a file or symlink where the banner tells clients to find the CA they trust
+/// (it used to write to a predictable name in the temporary directory).
+#[cfg(unix)]
+#[test]
+fn the_self_signed_ca_goes_to_a_private_directory_of_its_own() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+        .args(["--listen", "127.0.0.1:0", "--tls-self-signed"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kms-server starts");
+    let path = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split_once("its CA certificate is ")
+                .map(|(_, path)| std::path::PathBuf::from(path.trim()))
+        })
+        .expect("the banner names the CA certificate");
+    let dir = path.parent().unwrap().to_owned();
+    assert!(dir.starts_with(std::env::temp_dir()), "{}", dir.display());
+    let meta = std::fs::symlink_metadata(&dir).unwrap();
+    assert!(meta.is_dir());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    assert!(!dir.exists(), "{} was left behind", dir.display());
+}
