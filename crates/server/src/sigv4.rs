@@ -1008,13 +1008,18 @@ struct Payloads<'h> {
 }
 
 impl Payloads<'_> {
-    /// One (header form) or two (presigned) candidates.
+    /// One (header form) or two (presigned) candidates. In the header form the body is
+    /// always covered: an `x-amz-content-sha256` of `UNSIGNED-PAYLOAD` is S3's option,
+    /// which other AWS services answer with a signature mismatch (they sign the body's
+    /// hash), so a request signed over it could have any body. A presigned URL may have
+    /// been signed either way (presigners of the AWS SDKs use `UNSIGNED-PAYLOAD`).
     fn candidates(&self) -> ([&str; 2], usize) {
         let body = self.body_hash.as_str();
         if self.presigned {
             ([body, UNSIGNED_PAYLOAD], 2)
         } else {
-            ([self.header.as_deref().unwrap_or(body), ""], 1)
+            let header = self.header.as_deref().filter(|h| *h != UNSIGNED_PAYLOAD);
+            ([header.unwrap_or(body), ""], 1)
         }
     }
 }
