@@ -154,6 +154,7 @@ fn run(args: Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
+        let signals = Signals::listen();
         let (router, store) = config
             .router_and_store()
             .map_err(|e| format!("cannot load the stores: {e}"))?;
@@ -177,7 +178,7 @@ fn run(args: Args) -> Result<(), String> {
             .write_all(banner.as_bytes())
             .and_then(|()| stdout.flush());
         drop(stdout);
-        run_until_stopped(&config, &store).await;
+        run_until_stopped(signals, &config, &store).await;
         tracing::info!("shutting down: finishing in-flight requests");
         server.shutdown().await;
         tracing::info!("stopped");
@@ -267,30 +268,62 @@ fn private_temp_dir() -> Result<PathBuf, String> {
     ))
 }
 
+/// The signals that stop the server (SIGINT, SIGTERM) or reload its `--data` file
+/// (SIGHUP), listened for from before the server listens: one sent as soon as the
+/// banner appears then stops it gracefully, instead of killing it (which would also
+/// leave its CA directory behind).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Starts listening; must run inside the runtime.
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
 /// Serves until SIGINT or SIGTERM; on SIGHUP, reads the `--data` file again.
-async fn run_until_stopped(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
+async fn run_until_stopped(
+    mut signals: Signals,
+    config: &ServerConfig,
+    store: &MemoryStore<KeyStore>,
+) {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{Signal, SignalKind, signal};
+        use tokio::signal::unix::Signal;
         async fn next(signal: &mut Option<Signal>) -> Option<()> {
             match signal {
                 Some(s) => s.recv().await,
                 None => std::future::pending().await,
             }
         }
-        let mut term = signal(SignalKind::terminate()).ok();
-        let mut hangup = signal(SignalKind::hangup()).ok();
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => return,
-                Some(()) = next(&mut term) => return,
-                Some(()) = next(&mut hangup) => reload(config, store),
+                Some(()) = next(&mut signals.interrupt) => return,
+                Some(()) = next(&mut signals.terminate) => return,
+                Some(()) = next(&mut signals.hangup) => reload(config, store),
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = (config, store);
+        let _ = (&mut signals, config, store);
         let _ = tokio::signal::ctrl_c().await;
     }
 }
