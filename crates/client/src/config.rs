@@ -67,10 +67,10 @@ pub struct Config {
     /// Validate request parameters client-side before sending (default `true`).
     pub validate_input: bool,
     /// Whether the endpoint is KMS's FIPS endpoint (`AWS_USE_FIPS_ENDPOINT`,
-    /// `use_fips_endpoint`).
+    /// `use_fips_endpoint`); `false` with a custom endpoint, which wins over the setting.
     pub use_fips: bool,
     /// Whether the endpoint is KMS's dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT`,
-    /// `use_dualstack_endpoint`).
+    /// `use_dualstack_endpoint`); `false` with a custom endpoint.
     pub use_dual_stack: bool,
     /// HTTP proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); none by default
     /// for [`ConfigBuilder`].
@@ -445,13 +445,14 @@ impl ConfigBuilder {
         self
     }
 
-    /// Call KMS's FIPS endpoint (`https://kms-fips.{region}…`); not with a custom endpoint.
+    /// Call KMS's FIPS endpoint (`https://kms-fips.{region}…`); ignored with a custom
+    /// endpoint, which is used as it is (as in botocore).
     pub fn use_fips(mut self, use_fips: bool) -> Self {
         self.use_fips = use_fips;
         self
     }
 
-    /// Call KMS's dual-stack (IPv4 and IPv6) endpoint; not with a custom endpoint.
+    /// Call KMS's dual-stack (IPv4 and IPv6) endpoint; ignored with a custom endpoint.
     pub fn use_dual_stack(mut self, use_dual_stack: bool) -> Self {
         self.use_dual_stack = use_dual_stack;
         self
@@ -481,8 +482,8 @@ impl ConfigBuilder {
     /// a region name, [`ConfigError::InvalidEndpoint`] or
     /// [`ConfigError::EndpointUserInfo`] for an endpoint URL that cannot be used, and
     /// [`ConfigError::Endpoint`] when the endpoint rules have no endpoint for the
-    /// settings (FIPS or dual-stack with a custom endpoint, or where the partition has
-    /// none). Without a custom endpoint it is the region's
+    /// settings (FIPS or dual-stack where the partition has none; with a custom endpoint
+    /// both are ignored). Without a custom endpoint it is the region's
     /// ([`kms_types::resolve_endpoint`]).
     pub fn build(self) -> Result<Config, ConfigError> {
         let region = self
@@ -496,11 +497,14 @@ impl ConfigBuilder {
             Some(e) => Some(check_endpoint(e, "ConfigBuilder::endpoint")?),
             None => None,
         };
+        // A custom endpoint is used as it is, FIPS and dual-stack ignored (botocore).
+        let use_fips = self.use_fips && custom.is_none();
+        let use_dual_stack = self.use_dual_stack && custom.is_none();
         let endpoint = endpoint_for(
             kms_types::EndpointParams {
                 region: Some(region.clone()),
-                use_fips: self.use_fips,
-                use_dual_stack: self.use_dual_stack,
+                use_fips,
+                use_dual_stack,
                 endpoint: custom,
             },
             &EndpointOrigins {
@@ -516,8 +520,8 @@ impl ConfigBuilder {
             retry: self.retry.unwrap_or_default(),
             timeouts: self.timeouts.unwrap_or_default(),
             validate_input: self.validate_input.unwrap_or(true),
-            use_fips: self.use_fips,
-            use_dual_stack: self.use_dual_stack,
+            use_fips,
+            use_dual_stack,
             proxy: self.proxy,
             ca_bundle: self.ca_bundle,
             mfa_prompt: self.mfa_prompt,
@@ -746,6 +750,13 @@ impl Config {
             "AWS_USE_DUALSTACK_ENDPOINT",
             "use_dualstack_endpoint",
         )?;
+        // As in botocore (args.py), a custom endpoint is used as it is: FIPS and
+        // dual-stack settings are then ignored, not an error.
+        let (use_fips, use_dual_stack) = if custom.is_some() {
+            (false, false)
+        } else {
+            (use_fips, use_dual_stack)
+        };
         let (custom, custom_origin) = custom.unzip();
         let endpoint = endpoint_for(
             kms_types::EndpointParams {
@@ -3344,27 +3355,30 @@ region = ap-southeast-2
     }
 
     #[test]
-    fn fips_with_a_custom_endpoint_is_refused_naming_both_settings() {
+    fn a_custom_endpoint_wins_over_fips_and_dual_stack() {
+        // botocore (args.py) passes no FIPS or dual-stack to the endpoint rules when an
+        // endpoint is given: the endpoint is used, the settings ignored.
         let mut f = Fixture::new();
         f.credentials(CREDS);
         f.config(CONFIG);
         f.set("AWS_USE_FIPS_ENDPOINT", "true");
+        f.set("AWS_USE_DUALSTACK_ENDPOINT", "true");
         f.set("AWS_ENDPOINT_URL", "http://127.0.0.1:4599");
-        let e = f.resolve().unwrap_err();
-        assert!(matches!(e, ConfigError::Endpoint { .. }), "{e:?}");
-        let message = e.to_string();
-        for part in [
-            "FIPS and custom endpoint are not supported",
-            "FIPS from AWS_USE_FIPS_ENDPOINT",
-            "endpoint http://127.0.0.1:4599 from AWS_ENDPOINT_URL",
-        ] {
-            assert!(message.contains(part), "{message}");
-        }
-        // Ignoring configured endpoints leaves the FIPS endpoint.
+        let c = f.resolve().unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:4599");
+        assert!(!c.use_fips && !c.use_dual_stack);
+        let c = f
+            .resolve_with(&Overrides {
+                endpoint_url: Some("http://127.0.0.1:4600".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:4600");
+        // Ignoring configured endpoints leaves the FIPS dual-stack endpoint.
         f.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
         assert_eq!(
             f.resolve().unwrap().endpoint,
-            "https://kms-fips.eu-west-1.amazonaws.com"
+            "https://kms-fips.eu-west-1.api.aws"
         );
     }
 
@@ -3399,19 +3413,13 @@ region = ap-southeast-2
         assert_eq!(c.endpoint, "https://kms-fips.us-gov-west-1.amazonaws.com");
         let c = builder().use_dual_stack(true).build().unwrap();
         assert_eq!(c.endpoint, "https://kms.us-gov-west-1.api.aws");
-        let e = builder()
+        let c = builder()
             .use_dual_stack(true)
+            .use_fips(true)
             .endpoint("http://localhost:4599")
             .build()
-            .unwrap_err();
-        let message = e.to_string();
-        assert!(
-            message.contains("Dualstack and custom endpoint are not supported"),
-            "{message}"
-        );
-        assert!(
-            message.contains("ConfigBuilder::use_dual_stack"),
-            "{message}"
-        );
+            .unwrap();
+        assert_eq!(c.endpoint, "http://localhost:4599");
+        assert!(!c.use_fips && !c.use_dual_stack);
     }
 }
