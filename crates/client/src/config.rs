@@ -92,7 +92,8 @@ pub struct Config {
 /// Values given on the command line; they beat everything else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
-    /// `--profile`: also makes the profile win over `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`.
+    /// `--profile`: also makes the profile win over `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
+    /// and `AWS_WEB_IDENTITY_TOKEN_FILE`/`AWS_ROLE_ARN`, which are then not read.
     pub profile: Option<String>,
     /// `--region`
     pub region: Option<String>,
@@ -357,7 +358,8 @@ fn missing_credentials_message(
     let mut msg = if profile_from_flag {
         format!(
             "no AWS credentials found for profile '{profile}' (selected with --profile, so \
-             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not used): add \
+             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_WEB_IDENTITY_TOKEN_FILE are not \
+             used): add \
              aws_access_key_id/aws_secret_access_key for profile '{profile}' to {} \
              (AWS_SHARED_CREDENTIALS_FILE)",
             file.display()
@@ -702,7 +704,11 @@ impl Config {
         // The SDKs' chain: the environment; the profile's role; a web identity token
         // from the environment (EKS); the profile's keys or credential_process; the
         // container endpoint; EC2 instance metadata.
-        let web_identity = if profile.get("role_arn").is_some_and(|p| !p.value.is_empty()) {
+        // An explicit --profile switches the environment's web identity off too, as
+        // botocore's disable_env_vars does.
+        let web_identity = if flag_profile.is_some()
+            || profile.get("role_arn").is_some_and(|p| !p.value.is_empty())
+        {
             None
         } else {
             env_web_identity(&ctx)?
@@ -2707,6 +2713,12 @@ region = ap-southeast-2
             f.resolve().unwrap().credentials,
             CredentialsSource::WebIdentity(_)
         ));
+        // An explicit --profile switches it off, as botocore's disable_env_vars does.
+        f.config("[profile keys]\nregion = us-west-2\n");
+        f.credentials("[keys]\naws_access_key_id = AKIDK\naws_secret_access_key = sk\n");
+        let c = f.resolve_with(&profile("keys")).unwrap();
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDK");
+        f.credentials(CREDS);
         env_creds(&mut f);
         assert!(f.resolve().unwrap().credentials.as_static().is_some());
         // From a profile.
