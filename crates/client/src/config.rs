@@ -1385,6 +1385,23 @@ impl Profile {
         if let Some(role) = self.get("role_arn").filter(|p| !p.value.is_empty()) {
             return self.role(role, ctx, chain).map(Some);
         }
+        self.own_credentials(ctx)
+    }
+
+    /// Whether the profile has keys of its own (either of them; botocore's
+    /// `_has_static_credentials`).
+    fn has_static_keys(&self) -> bool {
+        ["aws_access_key_id", "aws_secret_access_key"]
+            .iter()
+            .any(|k| self.nonempty(k).is_some())
+    }
+
+    /// The profile's credentials other than a role: its SSO role, keys or
+    /// `credential_process`.
+    fn own_credentials(
+        &self,
+        ctx: &ChainContext<'_>,
+    ) -> Result<Option<CredentialsSource>, ConfigError> {
         // Before the keys, as in botocore: keys beside an SSO setting are not the identity
         // the profile means.
         if let Some(sso) = self.sso(ctx)? {
@@ -1601,7 +1618,14 @@ impl Profile {
                 }
                 let mut longer = chain.to_vec();
                 longer.push(&self.name);
-                source.credentials(ctx, &longer)?.ok_or_else(|| {
+                // A source profile with keys is used with them, even beside a role_arn of
+                // its own (botocore's `_resolve_credentials_from_profile`).
+                let found = if source.has_static_keys() {
+                    source.own_credentials(ctx)?
+                } else {
+                    source.credentials(ctx, &longer)?
+                };
+                found.ok_or_else(|| {
                     invalid_setting(
                         "source_profile",
                         p,
@@ -2557,6 +2581,15 @@ region = ap-southeast-2
         assert!(
             matches!(b.source.as_ref(), CredentialsSource::Process(p) if p.command == "fetch-keys")
         );
+        // A source profile with keys is used with them, not through a role of its own
+        // (botocore's `_resolve_credentials_from_profile`).
+        f.credentials("[b]\naws_access_key_id = AKIDB\naws_secret_access_key = sb\n");
+        let c = resolve("a").unwrap();
+        assert_eq!(
+            assumed(&c).source.as_static().unwrap().access_key_id,
+            "AKIDB"
+        );
+        f.credentials("");
         // A profile signing its own role with its own keys.
         let c = resolve("self").unwrap();
         assert_eq!(
