@@ -1304,8 +1304,16 @@ struct Profile {
     name: String,
     exists: bool,
     props: BTreeMap<String, Sourced>,
+    /// The profile's settings in each file alone: [`CONFIG_FILE`], [`CREDENTIALS_FILE`].
+    files: [BTreeMap<String, Sourced>; 2],
 }
 
+/// Index of the config file's settings in [`Profile::files`].
+const CONFIG_FILE: usize = 0;
+/// Index of the credentials file's settings in [`Profile::files`].
+const CREDENTIALS_FILE: usize = 1;
+
+#[derive(Clone)]
 struct Sourced {
     value: String,
     sub: BTreeMap<String, String>,
@@ -1334,7 +1342,7 @@ const MAX_ROLE_CHAIN: usize = 8;
 
 impl Profile {
     fn merge(name: &str, config: &Ini, creds: &Ini) -> Profile {
-        let mut props = BTreeMap::new();
+        let mut files: [BTreeMap<String, Sourced>; 2] = Default::default();
         let mut exists = false;
         // In the config file: [profile NAME], and [default] for the default profile
         // ([profile default] wins over [default] when both exist).
@@ -1343,7 +1351,10 @@ impl Profile {
                 .then(|| config.sections.get("default"))
                 .flatten()
         });
-        for (ini, section) in [(config, config_section), (creds, creds.sections.get(name))] {
+        for (props, (ini, section)) in files
+            .iter_mut()
+            .zip([(config, config_section), (creds, creds.sections.get(name))])
+        {
             if let Some(section) = section {
                 exists = true;
                 for (k, p) in &section.props {
@@ -1359,10 +1370,14 @@ impl Profile {
                 }
             }
         }
+        // The credentials file wins for a setting in both.
+        let mut props = files[CONFIG_FILE].clone();
+        props.extend(files[CREDENTIALS_FILE].clone());
         Profile {
             name: name.to_string(),
             exists,
             props,
+            files,
         }
     }
 
@@ -1516,23 +1531,33 @@ impl Profile {
         }))
     }
 
-    /// The profile's keys, else its `credential_process`.
+    /// The profile's keys — from the credentials file, else from the config file —, else
+    /// its `credential_process`.
     fn keys_or_process(&self) -> Result<Option<CredentialsSource>, ConfigError> {
-        let key = self
-            .get("aws_access_key_id")
-            .filter(|p| !p.value.is_empty());
-        let secret = self
-            .get("aws_secret_access_key")
-            .filter(|p| !p.value.is_empty());
-        match (key, secret) {
-            (Some(k), Some(s)) => Ok(Some(CredentialsSource::Static(Credentials {
+        for file in [CREDENTIALS_FILE, CONFIG_FILE] {
+            if let Some(keys) = self.file_keys(file)? {
+                return Ok(Some(CredentialsSource::Static(keys)));
+            }
+        }
+        Ok(self.nonempty("credential_process").map(|p| {
+            CredentialsSource::Process(CredentialProcess {
+                command: p.value.trim().to_owned(),
+                origin: p.origin("credential_process"),
+            })
+        }))
+    }
+
+    /// The keys the profile has in one file, with the session token of that file: as
+    /// botocore's SharedCredentialProvider and ConfigProvider, which read all three from
+    /// their own file, a token is never attached to keys of the other file.
+    fn file_keys(&self, file: usize) -> Result<Option<Credentials>, ConfigError> {
+        let get = |key: &str| self.files[file].get(key).filter(|p| !p.value.is_empty());
+        match (get("aws_access_key_id"), get("aws_secret_access_key")) {
+            (Some(k), Some(s)) => Ok(Some(Credentials {
                 access_key_id: k.value.clone(),
                 secret_access_key: s.value.clone(),
-                session_token: self
-                    .get("aws_session_token")
-                    .map(|t| t.value.clone())
-                    .filter(|t| !t.is_empty()),
-            }))),
+                session_token: get("aws_session_token").map(|t| t.value.clone()),
+            })),
             (Some(k), None) => Err(ConfigError::IncompleteProfileCredentials {
                 profile: self.name.clone(),
                 present: "aws_access_key_id",
@@ -1547,15 +1572,7 @@ impl Profile {
                 path: s.path.clone(),
                 line: s.line,
             }),
-            (None, None) => Ok(self
-                .get("credential_process")
-                .filter(|p| !p.value.trim().is_empty())
-                .map(|p| {
-                    CredentialsSource::Process(CredentialProcess {
-                        command: p.value.trim().to_owned(),
-                        origin: p.origin("credential_process"),
-                    })
-                })),
+            (None, None) => Ok(None),
         }
     }
 
@@ -2088,6 +2105,29 @@ region = ap-southeast-2
         assert_eq!(
             c.credentials.as_static().unwrap().secret_access_key,
             "secretdefault"
+        );
+    }
+
+    #[test]
+    fn keys_and_token_come_from_one_file() {
+        // botocore's SharedCredentialProvider and ConfigProvider each read key, secret
+        // and token from their own file.
+        let f = Fixture::new();
+        f.credentials("[default]\naws_access_key_id = AKIDF\naws_secret_access_key = sf\n");
+        f.config("[default]\nregion = us-west-2\naws_session_token = config-token\n");
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials,
+            CredentialsSource::Static(Credentials::new("AKIDF", "sf", None))
+        );
+        f.credentials("[default]\naws_session_token = file-token\n");
+        f.config(
+            "[default]\nregion = us-west-2\naws_access_key_id = AKIDC\naws_secret_access_key = sc\n",
+        );
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials,
+            CredentialsSource::Static(Credentials::new("AKIDC", "sc", None))
         );
     }
 
