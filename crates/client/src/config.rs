@@ -1781,6 +1781,23 @@ fn strip_inline_comment(s: &str) -> &str {
     s
 }
 
+/// The key of a section header's text: `profile NAME`, `sso-session NAME` and
+/// `services NAME` with the name split shell-style as botocore splits it (`[profile "my
+/// prof"]` is profile `my prof`; a header that does not split into two words names
+/// nothing botocore finds, and is kept under its whole text in brackets); any other
+/// header with its words joined by one space.
+fn section_name(header: &str) -> String {
+    let plain = header.split_whitespace().collect::<Vec<_>>().join(" ");
+    let kind = plain.split(' ').next().unwrap_or_default();
+    if !matches!(kind, "profile" | "sso-session" | "services") {
+        return plain;
+    }
+    match crate::shell_words::split(header).as_deref() {
+        Ok([kind, name]) => format!("{kind} {name}"),
+        _ => format!("[{}]", header.trim()),
+    }
+}
+
 fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
     let mut ini = Ini {
         path: path.to_path_buf(),
@@ -1841,7 +1858,7 @@ fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
             if !(after.is_empty() || after.starts_with('#') || after.starts_with(';')) {
                 return Err(err(lineno, "unexpected text after section header"));
             }
-            let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+            let name = section_name(name);
             if name.is_empty() {
                 return Err(err(lineno, "empty section name"));
             }
@@ -1857,13 +1874,15 @@ fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
                 "expected a [section] header before the first setting",
             ));
         };
-        let Some((key, value)) = trimmed.split_once('=') else {
+        // As in Python's configparser: `=` or `:`, whichever comes first, and names in
+        // lower case.
+        let Some((key, value)) = trimmed.split_once(['=', ':']) else {
             return Err(err(
                 lineno,
                 "expected `name = value`, a [section] header or a comment",
             ));
         };
-        let key = key.trim();
+        let key = key.trim().to_lowercase();
         if key.is_empty() {
             return Err(err(lineno, "missing name before '='"));
         }
@@ -1877,8 +1896,8 @@ fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
             .get_mut(sec)
             .expect("section exists")
             .props
-            .insert(key.to_string(), prop);
-        current = Some((key.to_string(), indent, value.is_empty()));
+            .insert(key.clone(), prop);
+        current = Some((key, indent, value.is_empty()));
     }
     Ok(ini)
 }
@@ -3186,8 +3205,7 @@ region = ap-southeast-2
         .unwrap();
         let d = &ini.sections["default"].props;
         assert_eq!(d["region"].value, "us-east-1");
-        assert_eq!(d["Key"].value, "Value");
-        assert!(!d.contains_key("key"), "keys are case-sensitive");
+        assert_eq!(d["key"].value, "Value", "names are in lower case");
         assert_eq!(d["secret"].value, "abc#def;ghi");
         assert_eq!(d["multi"].value, "first\nsecond");
         assert_eq!(d["later"].value, "yes");
@@ -3195,6 +3213,50 @@ region = ap-southeast-2
         let s = &ini.sections["profile spaced"].props;
         assert_eq!(s["empty"].value, "");
         assert!(s["empty"].sub.is_empty());
+    }
+
+    #[test]
+    fn ini_as_python_configparser() {
+        // botocore reads the files with configparser: names case-insensitive, `:` as well
+        // as `=`, and profile names split shell-style.
+        let ini = parse(
+            "[profile \"my prof\"]\nAWS_Access_Key_ID: AKID\nendpoint_url = http://h:1\n\
+             [profile 'dev']\nregion:us-east-1\n[services s1]\nKMS =\n  endpoint_url = http://k\n\
+             [profile a b]\nregion = x\n[profile \"open]\nregion = y\n",
+        )
+        .unwrap();
+        let p = &ini.sections["profile my prof"].props;
+        assert_eq!(p["aws_access_key_id"].value, "AKID");
+        assert_eq!(p["endpoint_url"].value, "http://h:1");
+        assert_eq!(
+            ini.sections["profile dev"].props["region"].value,
+            "us-east-1"
+        );
+        assert_eq!(
+            ini.sections["services s1"].props["kms"].sub["endpoint_url"],
+            "http://k"
+        );
+        // Neither is a profile for botocore.
+        assert!(!ini.sections.contains_key("profile a b"));
+        assert!(
+            !ini.sections
+                .keys()
+                .any(|k| k.contains("open") && !k.starts_with('['))
+        );
+    }
+
+    #[test]
+    fn quoted_profile_names_and_upper_case_settings_resolve() {
+        let mut f = Fixture::new();
+        f.config(
+            "[profile \"my prof\"]\nREGION = eu-west-3\nAWS_ACCESS_KEY_ID = AKIDQ\n\
+             Aws_Secret_Access_Key: sq\nservices = s1\n[services s1]\nKMS =\n  endpoint_url = http://127.0.0.1:9\n",
+        );
+        f.set("AWS_PROFILE", "my prof");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.region, "eu-west-3");
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDQ");
+        assert_eq!(c.endpoint, "http://127.0.0.1:9");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod operation;
 pub mod output;
 mod proxy;
 pub mod retry;
+pub(crate) mod shell_words;
 mod tls;
 
 pub use client::{Client, MAX_RESPONSE_BYTES};
