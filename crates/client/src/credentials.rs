@@ -397,7 +397,28 @@ impl CredentialsCache {
             });
         }
         let source = self.source.describe();
-        match fetch(&self.source, &self.context).await {
+        let fetched = fetch(&self.source, &self.context)
+            .await
+            .and_then(|fetched| {
+                // Already expired when fetched: an error, as botocore's "Credentials were
+                // refreshed, but the refreshed credentials are still expired." Not for
+                // instance metadata, whose expired credentials botocore keeps using for a
+                // while (static stability) rather than fail.
+                let imds = matches!(self.source, CredentialsSource::InstanceMetadata(_));
+                if imds || fetched.valid_at(SystemTime::now()) {
+                    Ok(fetched)
+                } else {
+                    Err(format!(
+                        "the credentials it gave had already expired{} (Credentials were \
+                     refreshed, but the refreshed credentials are still expired.)",
+                        fetched
+                            .expires
+                            .map(|e| format!(" at {}", Timestamp::from(e).to_rfc3339()))
+                            .unwrap_or_default()
+                    ))
+                }
+            });
+        match fetched {
             Ok(fetched) => {
                 let cached = fetched.cached_in.as_ref().map_or_else(String::new, |file| {
                     format!(", cached by the AWS CLI in {}", file.display())

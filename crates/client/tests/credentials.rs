@@ -387,6 +387,54 @@ async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
     server.shutdown().await;
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn credentials_already_expired_when_fetched_are_an_error() {
+    // botocore: "Credentials were refreshed, but the refreshed credentials are still
+    // expired." (exit 253 in the AWS CLI), for a credential_process and the container
+    // endpoint alike.
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let container = Endpoint::start(|_: &Seen, _| Some((200, session_json(-60)))).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                &format!("{}/c", container.url),
+            ),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("the container endpoint"), "{e}");
+    assert!(e.contains("refreshed credentials are still expired"), "{e}");
+
+    let expiration = Timestamp::from_secs(Timestamp::now().secs() - 60).to_rfc3339();
+    let script = format!(
+        "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\", \"SessionToken\": \"{}\", \"Expiration\": \"{expiration}\"}}'\n",
+        demo::SESSION_ACCESS_KEY_ID,
+        demo::SESSION_SECRET_ACCESS_KEY,
+        demo::SESSION_TOKEN,
+    );
+    let client = Client::new(process_config(
+        home.path(),
+        &server.endpoint(),
+        &script,
+        Duration::from_secs(60),
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(
+        e.starts_with("cannot get AWS credentials from credential_process"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("had already expired at {expiration}")),
+        "{e}"
+    );
+    server.shutdown().await;
+}
+
 /// A profile whose `credential_process` is `script` (a shell script written to HOME).
 fn process_config(home: &Path, endpoint: &str, script: &str, total: Duration) -> Config {
     let path = home.join("creds.sh");
