@@ -313,6 +313,20 @@ async fn instance_metadata_v1_fallback_retries_and_failures() {
     server.shutdown().await;
 }
 
+/// A client of `server` whose credentials come from `container` at `/c`.
+fn container_client(home: &Path, server: &RunningServer, container: &Endpoint) -> Client {
+    Client::new(config(
+        home,
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                &format!("{}/c", container.url),
+            ),
+        ],
+    ))
+}
+
 #[tokio::test]
 async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
     let server = kms_server().await;
@@ -363,16 +377,7 @@ async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
     // Refused outright, with nothing cached: the status and body are in the error.
     let refusing =
         Endpoint::start(|_: &Seen, _| Some((403, r#"{"message":"bad token"}"#.into()))).await;
-    let client = Client::new(config(
-        home.path(),
-        &[
-            ("AWS_ENDPOINT_URL", &server.endpoint()),
-            (
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                &format!("{}/c", refusing.url),
-            ),
-        ],
-    ));
+    let client = container_client(home.path(), &server, &refusing);
     let e = credentials_error(call(&client).await);
     assert!(
         e.contains("the container endpoint http://127.0.0.1:"),
@@ -396,16 +401,7 @@ async fn credentials_already_expired_when_fetched_are_an_error() {
     let server = kms_server().await;
     let home = tempfile::tempdir().unwrap();
     let container = Endpoint::start(|_: &Seen, _| Some((200, session_json(-60)))).await;
-    let client = Client::new(config(
-        home.path(),
-        &[
-            ("AWS_ENDPOINT_URL", &server.endpoint()),
-            (
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                &format!("{}/c", container.url),
-            ),
-        ],
-    ));
+    let client = container_client(home.path(), &server, &container);
     let e = credentials_error(call(&client).await);
     assert!(e.contains("the container endpoint"), "{e}");
     assert!(e.contains("refreshed credentials are still expired"), "{e}");
