@@ -189,7 +189,7 @@ pub enum ConfigError {
     ProfileNotFound {
         /// The profile's name.
         profile: String,
-        /// `--profile` or `AWS_PROFILE`.
+        /// `--profile`, `AWS_PROFILE` or `AWS_DEFAULT_PROFILE`.
         origin: &'static str,
         /// The shared credentials file that was looked at.
         credentials_file: PathBuf,
@@ -835,7 +835,7 @@ pub struct ProfileSetting {
 
 impl Config {
     /// The settings `keys` of the profile that `overrides.profile` (`--profile`), else
-    /// `AWS_PROFILE`, else `default` selects, from the shared files as
+    /// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default` selects, from the shared files as
     /// [`Config::from_env_with`] reads them (once for all the keys): for settings of the
     /// AWS CLI's that the client does not use itself, such as `output` and
     /// `cli_timestamp_format`. Each is `None` when the profile does not exist or the
@@ -862,13 +862,19 @@ impl Config {
     }
 }
 
-/// The profile to use and what named it: `--profile`, else `AWS_PROFILE`, else `default`.
+/// The profile to use and what named it: `--profile`, else `AWS_PROFILE`, else
+/// `AWS_DEFAULT_PROFILE` (the AWS CLI v2's order; v1 reads `AWS_DEFAULT_PROFILE` first),
+/// else `default`.
 fn select_profile(env: Env<'_>, overrides: &Overrides) -> (String, Option<&'static str>) {
-    match (nonblank(&overrides.profile), var(env, "AWS_PROFILE")) {
-        (Some(p), _) => (p.trim().to_string(), Some("--profile")),
-        (None, Some(p)) => (p.trim().to_string(), Some("AWS_PROFILE")),
-        (None, None) => ("default".to_string(), None),
+    if let Some(p) = nonblank(&overrides.profile) {
+        return (p.trim().to_string(), Some("--profile"));
     }
+    for variable in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
+        if let Some(p) = var(env, variable) {
+            return (p.trim().to_string(), Some(variable));
+        }
+    }
+    ("default".to_string(), None)
 }
 
 /// What resolving a profile's credentials needs besides the profile.
@@ -2070,6 +2076,27 @@ region = ap-southeast-2
         let c = f.resolve().unwrap();
         assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
         assert_eq!(c.region, "ap-southeast-2");
+    }
+
+    #[test]
+    fn aws_default_profile_after_aws_profile() {
+        // The AWS CLI v2's order (v1 reads AWS_DEFAULT_PROFILE first).
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(CONFIG);
+        f.set("AWS_DEFAULT_PROFILE", "work");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
+        f.set("AWS_PROFILE", "default");
+        let c = f.resolve().unwrap();
+        assert_eq!(
+            c.credentials.as_static().unwrap().access_key_id,
+            "AKIDDEFAULT"
+        );
+        f.vars.remove("AWS_PROFILE");
+        f.set("AWS_DEFAULT_PROFILE", "ghost");
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(e.contains("'ghost' (from AWS_DEFAULT_PROFILE)"), "{e}");
     }
 
     #[test]
