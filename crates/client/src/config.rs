@@ -2073,27 +2073,19 @@ region = ap-southeast-2
         f.credentials(CREDS);
         f.config(CONFIG);
         f.set("AWS_PROFILE", "work");
-        let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
-        assert_eq!(c.region, "ap-southeast-2");
-    }
-
-    #[test]
-    fn aws_default_profile_after_aws_profile() {
-        // The AWS CLI v2's order (v1 reads AWS_DEFAULT_PROFILE first).
-        let mut f = Fixture::new();
-        f.credentials(CREDS);
-        f.config(CONFIG);
-        f.set("AWS_DEFAULT_PROFILE", "work");
-        let c = f.resolve().unwrap();
-        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDWORK");
-        f.set("AWS_PROFILE", "default");
-        let c = f.resolve().unwrap();
-        assert_eq!(
-            c.credentials.as_static().unwrap().access_key_id,
-            "AKIDDEFAULT"
-        );
+        let key_id = |f: &Fixture| {
+            let c = f.resolve().unwrap();
+            c.credentials.as_static().unwrap().access_key_id.clone()
+        };
+        assert_eq!(key_id(&f), "AKIDWORK");
+        assert_eq!(f.resolve().unwrap().region, "ap-southeast-2");
+        // AWS_DEFAULT_PROFILE comes after it: the AWS CLI v2's order (v1 reads it first).
+        f.set("AWS_DEFAULT_PROFILE", "default");
+        assert_eq!(key_id(&f), "AKIDWORK");
         f.vars.remove("AWS_PROFILE");
+        assert_eq!(key_id(&f), "AKIDDEFAULT");
+        f.set("AWS_DEFAULT_PROFILE", "work");
+        assert_eq!(key_id(&f), "AKIDWORK");
         f.set("AWS_DEFAULT_PROFILE", "ghost");
         let e = f.resolve().unwrap_err().to_string();
         assert!(e.contains("'ghost' (from AWS_DEFAULT_PROFILE)"), "{e}");
