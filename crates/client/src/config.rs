@@ -1539,20 +1539,19 @@ impl Profile {
         }))
     }
 
-    /// The profile's keys — from the credentials file, else from the config file —, else
-    /// its `credential_process`.
+    /// botocore's order: the keys in the credentials file, then the profile's
+    /// `credential_process`, then the keys in the config file.
     fn keys_or_process(&self) -> Result<Option<CredentialsSource>, ConfigError> {
-        for file in [CREDENTIALS_FILE, CONFIG_FILE] {
-            if let Some(keys) = self.file_keys(file)? {
-                return Ok(Some(CredentialsSource::Static(keys)));
-            }
+        if let Some(keys) = self.file_keys(CREDENTIALS_FILE)? {
+            return Ok(Some(CredentialsSource::Static(keys)));
         }
-        Ok(self.nonempty("credential_process").map(|p| {
-            CredentialsSource::Process(CredentialProcess {
+        if let Some(p) = self.nonempty("credential_process") {
+            return Ok(Some(CredentialsSource::Process(CredentialProcess {
                 command: p.value.trim().to_owned(),
                 origin: p.origin("credential_process"),
-            })
-        }))
+            })));
+        }
+        Ok(self.file_keys(CONFIG_FILE)?.map(CredentialsSource::Static))
     }
 
     /// The keys the profile has in one file, with the session token of that file: as
@@ -1611,9 +1610,11 @@ impl Profile {
         let source = if let Some(p) = self.nonempty("source_profile") {
             let name = p.value.trim();
             if name == self.name {
-                // A profile may sign its own role with its own keys (botocore allows it).
+                // A profile with keys may sign its own role (botocore allows it), with
+                // what its own providers give: the credentials file's keys, its
+                // credential_process, the config file's keys.
                 match self.keys_or_process()? {
-                    Some(CredentialsSource::Static(keys)) => CredentialsSource::Static(keys),
+                    Some(source) if self.has_static_keys() => source,
                     _ => {
                         return Err(invalid_setting(
                             "source_profile",
@@ -2344,7 +2345,18 @@ region = ap-southeast-2
         };
         assert_eq!(p.command, "/opt/bin/creds --role x");
         assert!(p.origin.ends_with(".aws/config line 3"), "{}", p.origin);
-        // The profile's keys come first; the environment's before them.
+        // It beats the config file's keys (botocore's ProcessProvider comes before its
+        // ConfigProvider)...
+        f.config(
+            "[profile p]\nregion = us-east-1\ncredential_process = /opt/bin/creds --role x \n\
+             aws_access_key_id = AKIDC\naws_secret_access_key = C\n",
+        );
+        let c = f.resolve().unwrap();
+        assert!(
+            matches!(c.credentials, CredentialsSource::Process(_)),
+            "{c:?}"
+        );
+        // ... not the credentials file's; the environment's come before them all.
         f.credentials("[p]\naws_access_key_id = AKIDP\naws_secret_access_key = S\n");
         let c = f.resolve().unwrap();
         assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDP");
