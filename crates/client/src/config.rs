@@ -1546,6 +1546,16 @@ impl Profile {
             return Ok(Some(CredentialsSource::Static(keys)));
         }
         if let Some(p) = self.nonempty("credential_process") {
+            if let Err(e) = crate::shell_words::split_command(&p.value) {
+                return Err(invalid_setting(
+                    "credential_process",
+                    p,
+                    format!(
+                        "{e}; the line is split into words as a shell would split it \
+                         (quotes, backslashes) and the program run without a shell"
+                    ),
+                ));
+            }
             return Ok(Some(CredentialsSource::Process(CredentialProcess {
                 command: p.value.trim().to_owned(),
                 origin: p.origin("credential_process"),
@@ -2345,6 +2355,18 @@ region = ap-southeast-2
         };
         assert_eq!(p.command, "/opt/bin/creds --role x");
         assert!(p.origin.ends_with(".aws/config line 3"), "{}", p.origin);
+        // An unbalanced quote is a configuration error naming the line.
+        f.config("[profile p]\nregion = us-east-1\ncredential_process = /opt/bin/creds 'x\n");
+        let e = f.resolve().unwrap_err();
+        assert!(
+            matches!(e, ConfigError::InvalidCredentialsSetting { .. }),
+            "{e:?}"
+        );
+        let e = e.to_string();
+        assert!(
+            e.contains("a quotation is not closed") && e.contains(".aws/config line 3"),
+            "{e}"
+        );
         // It beats the config file's keys (botocore's ProcessProvider comes before its
         // ConfigProvider)...
         f.config(

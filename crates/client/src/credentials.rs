@@ -119,7 +119,9 @@ impl CredentialsSource {
 
 /// A profile's `credential_process`: a command that prints credentials as JSON
 /// (`{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken": …,
-/// "Expiration": …}`), run with `sh -c` (`cmd /C` on Windows).
+/// "Expiration": …}`), split into words as botocore splits it (`shlex.split`: quotes and
+/// backslashes, no variables or redirections; on Windows the C runtime's rules) and run
+/// without a shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialProcess {
     /// The command line.
@@ -554,17 +556,14 @@ fn credentials_of(
 // ---------------------------------------------------------------------------
 
 async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched, String> {
-    let mut command = if cfg!(windows) {
-        let mut c = tokio::process::Command::new("cmd");
-        c.arg("/C");
-        c
-    } else {
-        let mut c = tokio::process::Command::new("sh");
-        c.arg("-c");
-        c
+    let words = crate::shell_words::split_command(&p.command)
+        .map_err(|e| format!("cannot split {:?} into words: {e}", p.command))?;
+    let Some((program, args)) = words.split_first() else {
+        return Err("the command is empty".to_owned());
     };
+    let mut command = tokio::process::Command::new(program);
     command
-        .arg(&p.command)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -433,12 +433,26 @@ async fn credentials_already_expired_when_fetched_are_an_error() {
 
 /// A profile whose `credential_process` is `script` (a shell script written to HOME).
 fn process_config(home: &Path, endpoint: &str, script: &str, total: Duration) -> Config {
+    process_config_with_args(home, endpoint, script, "", total)
+}
+
+/// [`process_config`], the script's path followed by `args` on the profile's line.
+fn process_config_with_args(
+    home: &Path,
+    endpoint: &str,
+    script: &str,
+    args: &str,
+    total: Duration,
+) -> Config {
     let path = home.join("creds.sh");
     std::fs::write(&path, script).unwrap();
     std::fs::create_dir_all(home.join(".aws")).unwrap();
     std::fs::write(
         home.join(".aws/config"),
-        format!("[default]\ncredential_process = sh {}\n", path.display()),
+        format!(
+            "[default]\ncredential_process = sh {} {args}\n",
+            path.display()
+        ),
     )
     .unwrap();
     let mut cfg = config(
@@ -453,6 +467,29 @@ fn process_config(home: &Path, endpoint: &str, script: &str, total: Duration) ->
         ..cfg.timeouts
     };
     cfg
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn credential_process_is_split_into_words_and_run_without_a_shell() {
+    // As botocore: shlex.split, then the program itself; no variables, no redirections.
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "[ \"$1\" = '$HOME' ] && [ \"$2\" = '>' ] && [ \"$3\" = 'a b' ] && [ \"$4\" = 'c\"d' ] || exit 9\n\
+         echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'\n",
+        demo::ACCESS_KEY_ID,
+        demo::SECRET_ACCESS_KEY
+    );
+    let client = Client::new(process_config_with_args(
+        home.path(),
+        &server.endpoint(),
+        &script,
+        r#""$HOME" > 'a b' "c\"d""#,
+        Duration::from_secs(60),
+    ));
+    call(&client).await.unwrap();
+    server.shutdown().await;
 }
 
 #[cfg(unix)]
