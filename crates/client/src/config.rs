@@ -60,7 +60,7 @@ pub struct Config {
     pub credentials: CredentialsSource,
     /// How many attempts a call makes and how long it waits between them (default: 3
     /// attempts, exponential backoff with full jitter; `AWS_MAX_ATTEMPTS`,
-    /// `max_attempts`).
+    /// `max_attempts`; `AWS_RETRY_MODE` / `retry_mode` `legacy`: 5 attempts by default).
     pub retry: RetryConfig,
     /// Connect, per-attempt and whole-call time limits (default 3 s, 20 s, 60 s).
     pub timeouts: Timeouts,
@@ -326,6 +326,20 @@ pub enum ConfigError {
     #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
     /// `AWS_MAX_ATTEMPTS` / `max_attempts` that is not a whole number of at least 1.
     InvalidMaxAttempts {
+        /// The value as given.
+        value: String,
+        /// Where it was set.
+        origin: String,
+    },
+
+    #[error(
+        "invalid retry mode {value:?} from {origin}: kms supports standard (the default) and \
+         legacy (5 attempts unless max_attempts says otherwise, with standard mode's backoff); \
+         it does not implement adaptive mode's client-side rate limiting"
+    )]
+    /// `AWS_RETRY_MODE` / `retry_mode` other than `standard` or `legacy` (`adaptive`
+    /// included, which the client does not implement).
+    InvalidRetryMode {
         /// The value as given.
         value: String,
         /// Where it was set.
@@ -780,6 +794,13 @@ impl Config {
 
         // --- retry --------------------------------------------------------------
         let mut retry = RetryConfig::default();
+        // botocore's retry modes, by their exact names: legacy makes 5 attempts by default.
+        match setting(env, &profile, "AWS_RETRY_MODE", "retry_mode") {
+            None => {}
+            Some((mode, _)) if mode.trim() == "standard" => {}
+            Some((mode, _)) if mode.trim() == "legacy" => retry.max_attempts = 5,
+            Some((value, origin)) => return Err(ConfigError::InvalidRetryMode { value, origin }),
+        }
         if let Some(v) = var(env, "AWS_MAX_ATTEMPTS") {
             retry.max_attempts = parse_max_attempts(&v, "AWS_MAX_ATTEMPTS")?;
         } else if let Some(p) = profile.get("max_attempts").filter(|p| !p.value.is_empty()) {
@@ -3269,6 +3290,40 @@ region = ap-southeast-2
             f.resolve().unwrap_err(),
             ConfigError::InvalidMaxAttempts { .. }
         ));
+    }
+
+    #[test]
+    fn retry_mode_standard_or_legacy() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        let config = f.config("[default]\nregion = eu-west-1\nretry_mode = legacy\n");
+        assert_eq!(
+            f.resolve().unwrap().retry.max_attempts,
+            5,
+            "botocore's legacy default"
+        );
+        f.set("AWS_MAX_ATTEMPTS", "2");
+        assert_eq!(f.resolve().unwrap().retry.max_attempts, 2);
+        f.set("AWS_RETRY_MODE", "standard");
+        f.vars.remove("AWS_MAX_ATTEMPTS");
+        assert_eq!(f.resolve().unwrap().retry.max_attempts, 3);
+        f.set("AWS_RETRY_MODE", "adaptive");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidRetryMode { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.contains("\"adaptive\" from AWS_RETRY_MODE")
+                && e.contains("standard")
+                && e.contains("legacy"),
+            "{e}"
+        );
+        f.vars.remove("AWS_RETRY_MODE");
+        f.config("[default]\nregion = eu-west-1\nretry_mode = Standard\n");
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("retry_mode in {} line 3", config.display())),
+            "{e}"
+        );
     }
 
     // --- INI parser -------------------------------------------------------------
