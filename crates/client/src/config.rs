@@ -956,7 +956,7 @@ fn env_web_identity(ctx: &ChainContext<'_>) -> Result<Option<WebIdentity>, Confi
 }
 
 /// A service's configured endpoint (`kms`, `sts`): `AWS_ENDPOINT_URL_{SERVICE}`,
-/// `AWS_ENDPOINT_URL`, the profile's `[services]` section or sub-section, its
+/// `AWS_ENDPOINT_URL`, the profile's `[services]` section, its
 /// `endpoint_url` — none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
 fn configured_endpoint(
     env: Env<'_>,
@@ -1345,7 +1345,6 @@ const CREDENTIALS_FILE: usize = 1;
 #[derive(Clone)]
 struct Sourced {
     value: String,
-    sub: BTreeMap<String, String>,
     path: PathBuf,
     line: usize,
 }
@@ -1391,7 +1390,6 @@ impl Profile {
                         k.clone(),
                         Sourced {
                             value: p.value.clone(),
-                            sub: p.sub.clone(),
                             path: ini.path.clone(),
                             line: p.line,
                         },
@@ -1761,9 +1759,9 @@ impl Profile {
         }))
     }
 
-    /// A service's endpoint from the config file: the `[services NAME]` section the
-    /// profile points to (`services = NAME`), then a sub-section named after the
-    /// service (`kms`, `sts`) inside the profile itself.
+    /// A service's endpoint from the config file: the sub-section named after the service
+    /// (`kms`, `sts`) in the `[services NAME]` section the profile points to (`services =
+    /// NAME`). As in botocore, a sub-section inside the profile itself is not read.
     fn service_endpoint(&self, config: &Ini, service: &str) -> Option<(String, String)> {
         if let Some(services) = self.get("services").filter(|p| !p.value.is_empty()) {
             let section_name = format!("services {}", services.value);
@@ -1781,9 +1779,7 @@ impl Profile {
                 return Some((url.clone(), origin));
             }
         }
-        let prop = self.get(service)?;
-        let url = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())?;
-        Some((url.clone(), prop.origin(&format!("{service}.endpoint_url"))))
+        None
     }
 }
 
@@ -3081,7 +3077,7 @@ region = ap-southeast-2
     }
 
     #[test]
-    fn endpoint_from_profile_and_kms_subsection() {
+    fn endpoint_from_profile_not_a_kms_subsection_of_it() {
         let f = Fixture::new();
         f.credentials(CREDS);
         f.config("[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n");
@@ -3090,7 +3086,8 @@ region = ap-southeast-2
             "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n\
              s3 =\n  addressing_style = path\nkms =\n  endpoint_url = https://kms-sub.example ; comment\n",
         );
-        assert_eq!(f.resolve().unwrap().endpoint, "https://kms-sub.example");
+        // botocore reads service endpoints only in [services NAME] sections.
+        assert_eq!(f.resolve().unwrap().endpoint, "https://profile.example");
     }
 
     #[test]
