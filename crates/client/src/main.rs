@@ -29,7 +29,7 @@ const OPERATION: &str = "DescribeCustomKeyStores";
 /// Configuration comes, as for the AWS CLI, from the command line, then the
 /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 /// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
-/// AWS_PROFILE, AWS_MAX_ATTEMPTS, AWS_CA_BUNDLE, AWS_USE_FIPS_ENDPOINT,
+/// AWS_PROFILE / AWS_DEFAULT_PROFILE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, AWS_CA_BUNDLE, AWS_USE_FIPS_ENDPOINT,
 /// AWS_USE_DUALSTACK_ENDPOINT; HTTPS_PROXY, HTTP_PROXY, NO_PROXY), then ~/.aws/credentials and ~/.aws/config
 /// (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE). The credentials of a profile's
 /// role are kept in ~/.aws/cli/cache, shared with the AWS CLI; the MFA code a role
@@ -65,7 +65,8 @@ struct Global {
     region: Option<String>,
 
     /// Use this profile from ~/.aws/credentials and ~/.aws/config (overrides AWS_PROFILE
-    /// and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables).
+    /// and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_WEB_IDENTITY_TOKEN_FILE
+    /// variables).
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
 
