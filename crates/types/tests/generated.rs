@@ -70,14 +70,17 @@ fn examples_round_trip() {
     }
 }
 
-/// Every @length and @range on every input member, at min−1, min, max and max+1,
-/// with multi-byte characters for lengths (a scalar value is one, whatever its bytes).
+/// Every @length and @range on every input member of DescribeCustomKeyStores (whatever
+/// other operations the spec holds), at min−1, min, max and max+1, with multi-byte
+/// characters for lengths (a scalar value is one, whatever its bytes).
 #[test]
 fn every_input_constraint_at_its_boundaries() {
     let model = model();
     let service = model.service(None).unwrap();
     let mut checked = 0;
-    for op in &service.operations {
+    let describe =
+        |op: &&kms_spec::OperationView<'_>| op.shape.id.name() == "DescribeCustomKeyStores";
+    for op in service.operations.iter().filter(describe) {
         for member in &op.input.members {
             let c = model.constraints(member);
             let path = {
@@ -418,7 +421,11 @@ fn operation_descriptor_and_errors() {
             Some("CustomKeyStores")
         )
     );
-    assert_eq!(kms_types::OPERATIONS, &[op]);
+    assert!(
+        kms_types::OPERATIONS.contains(&op),
+        "{:?}",
+        kms_types::OPERATIONS
+    );
 
     let err =
         DescribeCustomKeyStoresError::from(KmsInternalException::builder().message("boom").build());
