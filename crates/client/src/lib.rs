@@ -7,7 +7,7 @@
 //! use futures::TryStreamExt;
 //! let client = kms_client::Client::new(
 //!     kms_client::Config::builder()
-//!         .endpoint("http://127.0.0.1:8080")
+//!         .endpoint("http://127.0.0.1:4599")
 //!         .region("us-east-1")
 //!         .credentials(kms_client::Credentials::new("AKID", "SECRET", None))
 //!         .build()?,

@@ -55,7 +55,7 @@ struct Cli {
 #[derive(Debug, Args)]
 struct Global {
     /// Send requests to this URL instead of https://kms.{region}.amazonaws.com,
-    /// e.g. http://127.0.0.1:8080 for a local kms-server.
+    /// e.g. http://127.0.0.1:4599 for a local kms-server.
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
 

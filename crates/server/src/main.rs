@@ -38,7 +38,8 @@ struct Args {
         hide_env_values = true
     )]
     marker_key: Option<String>,
-    /// Add N generated stores (store-000001...) to the demo account in us-east-1.
+    /// Add N generated stores (store-000001...) to the configuration's first account, in
+    /// its first region (the demo account in us-east-1 without --config).
     #[arg(long, value_name = "N", default_value_t = 0)]
     generate_stores: usize,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
