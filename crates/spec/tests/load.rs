@@ -47,8 +47,14 @@ fn the_spec_loads_and_resolves() {
     let paginated = op.paginated.clone().unwrap();
     assert_eq!(paginated.input_token.as_deref(), Some("Marker"));
     assert_eq!(paginated.items.as_deref(), Some("CustomKeyStores"));
-    // 27 shapes of the operation's closure; the service is not part of it.
-    assert_eq!(service.shapes.len(), 27);
+    // 27 shapes of DescribeCustomKeyStores' closure (more once the spec holds other
+    // operations); the service is not part of it.
+    let operations = service.operations.len();
+    assert!(
+        service.shapes.len() == 27 || (operations > 1 && service.shapes.len() > 27),
+        "{} shapes for {operations} operations",
+        service.shapes.len()
+    );
     let names: Vec<_> = service.shapes.iter().map(|s| s.id.name()).collect();
     let mut sorted = names.clone();
     sorted.sort();
