@@ -155,10 +155,10 @@ fn run(args: Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
-        let signals = Signals::listen();
         let (router, store) = config
             .router_and_store()
             .map_err(|e| format!("cannot load the stores: {e}"))?;
+        let signals = Signals::listen();
         let server = kms_server::serve_router(&config, router, args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -269,10 +269,11 @@ fn private_temp_dir() -> Result<PathBuf, String> {
     ))
 }
 
-/// The signals that stop the server (SIGINT, SIGTERM) or reload its `--data` file
-/// (SIGHUP), listened for from before the server listens: one sent as soon as the
-/// banner appears then stops it gracefully, instead of killing it (which would also
-/// leave its CA directory behind).
+/// The signals that stop the server (SIGINT, SIGTERM; Ctrl-C on Windows) or reload its
+/// `--data` file (SIGHUP), listened for from before the server listens: one sent as
+/// soon as the banner appears then stops it gracefully, instead of killing it (which
+/// would also leave its CA directory behind). While the stores load, before that, a
+/// signal still has its default effect.
 struct Signals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
@@ -280,6 +281,8 @@ struct Signals {
     terminate: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     hangup: Option<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    ctrl_c: Option<tokio::signal::windows::CtrlC>,
 }
 
 impl Signals {
@@ -294,7 +297,13 @@ impl Signals {
                 hangup: signal(SignalKind::hangup()).ok(),
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            Self {
+                ctrl_c: tokio::signal::windows::ctrl_c().ok(),
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         Self {}
     }
 }
@@ -322,7 +331,19 @@ async fn run_until_stopped(
             }
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        let _ = (config, store);
+        match &mut signals.ctrl_c {
+            Some(ctrl_c) => {
+                ctrl_c.recv().await;
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = (&mut signals, config, store);
         let _ = tokio::signal::ctrl_c().await;

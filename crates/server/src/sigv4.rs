@@ -1009,10 +1009,11 @@ struct Payloads<'h> {
 
 impl Payloads<'_> {
     /// One (header form) or two (presigned) candidates. In the header form the body is
-    /// always covered: an `x-amz-content-sha256` of `UNSIGNED-PAYLOAD` is S3's option,
-    /// which other AWS services answer with a signature mismatch (they sign the body's
-    /// hash), so a request signed over it could have any body. A presigned URL may have
-    /// been signed either way (presigners of the AWS SDKs use `UNSIGNED-PAYLOAD`).
+    /// always covered: `UNSIGNED-PAYLOAD` is for the operations a model marks so (S3's,
+    /// and a few of ebs, lex, mediastore-data and omics), and KMS's model marks none, so
+    /// a signature over it does not match here (else any body would pass). A presigned
+    /// URL may have been signed either way (presigners of the AWS SDKs use
+    /// `UNSIGNED-PAYLOAD`).
     fn candidates(&self) -> ([&str; 2], usize) {
         let body = self.body_hash.as_str();
         if self.presigned {
