@@ -913,8 +913,8 @@ struct ChainContext<'a> {
     sso_oidc: Option<(String, String)>,
 }
 
-/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`, else
-/// `AWS_SECURITY_TOKEN`).
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (+ the legacy `AWS_SECURITY_TOKEN`,
+/// else `AWS_SESSION_TOKEN`).
 fn env_credentials(env: Env<'_>) -> Result<Option<Credentials>, ConfigError> {
     match (
         var(env, "AWS_ACCESS_KEY_ID"),
@@ -923,8 +923,8 @@ fn env_credentials(env: Env<'_>) -> Result<Option<Credentials>, ConfigError> {
         (Some(key), Some(secret)) => Ok(Some(Credentials {
             access_key_id: key,
             secret_access_key: secret,
-            // The legacy AWS_SECURITY_TOKEN, which botocore reads too, as a fallback.
-            session_token: var(env, "AWS_SESSION_TOKEN").or_else(|| var(env, "AWS_SECURITY_TOKEN")),
+            // botocore's order (EnvProvider.TOKENS): the legacy AWS_SECURITY_TOKEN first.
+            session_token: var(env, "AWS_SECURITY_TOKEN").or_else(|| var(env, "AWS_SESSION_TOKEN")),
         })),
         (Some(_), None) => Err(ConfigError::IncompleteEnvCredentials),
         (None, _) => Ok(None),
@@ -1592,9 +1592,10 @@ impl Profile {
             (Some(k), Some(s)) => Ok(Some(Credentials {
                 access_key_id: k.value.clone(),
                 secret_access_key: s.value.clone(),
-                // The legacy aws_security_token, which botocore reads too, as a fallback.
-                session_token: get("aws_session_token")
-                    .or_else(|| get("aws_security_token"))
+                // botocore's order (the file providers' TOKENS): the legacy
+                // aws_security_token first.
+                session_token: get("aws_security_token")
+                    .or_else(|| get("aws_session_token"))
                     .map(|t| t.value.clone()),
             })),
             (Some(k), None) => Err(ConfigError::IncompleteProfileCredentials {
@@ -2203,10 +2204,10 @@ region = ap-southeast-2
     }
 
     #[test]
-    fn legacy_security_token_names_are_fallbacks() {
+    fn legacy_security_token_names_come_first() {
         let mut f = Fixture::new();
         f.set("AWS_REGION", "us-east-1");
-        f.credentials("[default]\naws_access_key_id = A\naws_secret_access_key = S\naws_security_token = legacy-file\n");
+        f.credentials("[default]\naws_access_key_id = A\naws_secret_access_key = S\naws_session_token = new-file\n");
         let token = |f: &Fixture| {
             f.resolve()
                 .unwrap()
@@ -2216,14 +2217,16 @@ region = ap-southeast-2
                 .session_token
                 .clone()
         };
-        assert_eq!(token(&f).as_deref(), Some("legacy-file"));
-        f.credentials("[default]\naws_access_key_id = A\naws_secret_access_key = S\naws_security_token = legacy-file\naws_session_token = new-file\n");
         assert_eq!(token(&f).as_deref(), Some("new-file"));
+        // As botocore reads them: aws_security_token before aws_session_token, and
+        // AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN.
+        f.credentials("[default]\naws_access_key_id = A\naws_secret_access_key = S\naws_session_token = new-file\naws_security_token = legacy-file\n");
+        assert_eq!(token(&f).as_deref(), Some("legacy-file"));
         env_creds(&mut f);
-        f.set("AWS_SECURITY_TOKEN", "legacy-env");
-        assert_eq!(token(&f).as_deref(), Some("legacy-env"));
         f.set("AWS_SESSION_TOKEN", "new-env");
         assert_eq!(token(&f).as_deref(), Some("new-env"));
+        f.set("AWS_SECURITY_TOKEN", "legacy-env");
+        assert_eq!(token(&f).as_deref(), Some("legacy-env"));
     }
 
     #[test]
