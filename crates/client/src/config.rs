@@ -60,7 +60,8 @@ pub struct Config {
     pub credentials: CredentialsSource,
     /// How many attempts a call makes and how long it waits between them (default: 3
     /// attempts, exponential backoff with full jitter; `AWS_MAX_ATTEMPTS`,
-    /// `max_attempts`; `AWS_RETRY_MODE` / `retry_mode` `legacy`: 5 attempts by default).
+    /// `max_attempts`; `AWS_RETRY_MODE` / `retry_mode` `legacy`: 5 attempts by default;
+    /// `adaptive` is `standard`, without client-side rate limiting).
     pub retry: RetryConfig,
     /// Connect, per-attempt and whole-call time limits (default 3 s, 20 s, 60 s).
     pub timeouts: Timeouts,
@@ -333,12 +334,14 @@ pub enum ConfigError {
     },
 
     #[error(
-        "invalid retry mode {value:?} from {origin}: kms supports standard (the default) and \
-         legacy (5 attempts unless max_attempts says otherwise, with standard mode's backoff); \
-         it does not implement adaptive mode's client-side rate limiting"
+        "invalid retry mode {value:?} from {origin}: the retry modes are standard (the default), \
+         legacy (5 attempts unless max_attempts says otherwise, with standard mode's backoff) \
+         and adaptive (standard mode's retries, without adaptive mode's client-side rate \
+         limiting, which kms does not do)"
     )]
-    /// `AWS_RETRY_MODE` / `retry_mode` other than `standard` or `legacy` (`adaptive`
-    /// included, which the client does not implement).
+    /// `AWS_RETRY_MODE` / `retry_mode` other than botocore's `standard`, `legacy` and
+    /// `adaptive` (which the client treats as `standard`: it does no client-side rate
+    /// limiting).
     InvalidRetryMode {
         /// The value as given.
         value: String,
@@ -794,10 +797,12 @@ impl Config {
 
         // --- retry --------------------------------------------------------------
         let mut retry = RetryConfig::default();
-        // botocore's retry modes, by their exact names: legacy makes 5 attempts by default.
+        // botocore's retry modes, by their exact names: legacy makes 5 attempts by default;
+        // adaptive is standard mode plus client-side rate limiting, which kms does not do,
+        // so it retries as standard mode does.
         match setting(env, &profile, "AWS_RETRY_MODE", "retry_mode") {
             None => {}
-            Some((mode, _)) if mode.trim() == "standard" => {}
+            Some((mode, _)) if matches!(mode.trim(), "standard" | "adaptive") => {}
             Some((mode, _)) if mode.trim() == "legacy" => retry.max_attempts = 5,
             Some((value, origin)) => return Err(ConfigError::InvalidRetryMode { value, origin }),
         }
@@ -3293,7 +3298,7 @@ region = ap-southeast-2
     }
 
     #[test]
-    fn retry_mode_standard_or_legacy() {
+    fn retry_mode_standard_legacy_or_adaptive() {
         let mut f = Fixture::new();
         f.credentials(CREDS);
         let config = f.config("[default]\nregion = eu-west-1\nretry_mode = legacy\n");
@@ -3307,14 +3312,18 @@ region = ap-southeast-2
         f.set("AWS_RETRY_MODE", "standard");
         f.vars.remove("AWS_MAX_ATTEMPTS");
         assert_eq!(f.resolve().unwrap().retry.max_attempts, 3);
+        // adaptive, valid in botocore, retries as standard mode does
         f.set("AWS_RETRY_MODE", "adaptive");
+        assert_eq!(f.resolve().unwrap().retry.max_attempts, 3);
+        f.set("AWS_RETRY_MODE", "Adaptive");
         let e = f.resolve().unwrap_err();
         assert!(matches!(e, ConfigError::InvalidRetryMode { .. }), "{e:?}");
         let e = e.to_string();
         assert!(
-            e.contains("\"adaptive\" from AWS_RETRY_MODE")
+            e.contains("\"Adaptive\" from AWS_RETRY_MODE")
                 && e.contains("standard")
-                && e.contains("legacy"),
+                && e.contains("legacy")
+                && e.contains("adaptive"),
             "{e}"
         );
         f.vars.remove("AWS_RETRY_MODE");

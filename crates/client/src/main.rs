@@ -334,6 +334,11 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Err(e) => return fail(EXIT_CONFIG, e),
     };
+    if g.debug
+        && let Some(note) = adaptive_retry_note(&env, &overrides)
+    {
+        eprintln!("{note}");
+    }
     // As the AWS CLI (botocore): only the minimums are checked before sending; the
     // service checks the rest (its ValidationException exits 254). The client so never
     // fails with `Error::InvalidInput`.
@@ -446,6 +451,24 @@ fn too_small(args: &DescribeArgs, token_marker: Option<&str>) -> Vec<String> {
 /// A default the AWS CLI takes but kms does not print (`yaml`, `yaml-stream`, from the
 /// environment or the profile) is json — which is also YAML — with a note for `--debug`
 /// saying so: a profile shared with the AWS CLI must not break kms.
+/// `--debug`'s note when the retry mode is `adaptive`, which kms runs as `standard`.
+fn adaptive_retry_note(
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Option<String> {
+    let origin = match env("AWS_RETRY_MODE").filter(|v| !v.trim().is_empty()) {
+        Some(v) => (v.trim() == "adaptive").then(|| "AWS_RETRY_MODE".to_owned())?,
+        None => {
+            let [mode] = Config::profile_settings(env, overrides, ["retry_mode"]).ok()?;
+            mode.filter(|p| p.value == "adaptive")?.origin
+        }
+    };
+    Some(format!(
+        "kms: retry mode 'adaptive' from {origin} retries as standard mode does: kms does \
+         not do adaptive mode's client-side rate limiting"
+    ))
+}
+
 fn output_settings(
     flag: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,

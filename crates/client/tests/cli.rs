@@ -225,6 +225,35 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn adaptive_retry_mode_runs_as_standard_noted_with_debug() {
+    let srv = start(1).await;
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile adaptive]\nretry_mode = adaptive\n",
+    )
+    .unwrap();
+    let config = aws.join("config").display().to_string();
+    for (vars, origin) in [
+        (("AWS_RETRY_MODE", "adaptive"), "AWS_RETRY_MODE"),
+        (("AWS_PROFILE", "adaptive"), config.as_str()),
+    ] {
+        let (code, _, err) = kms_describe(home.path(), &srv.endpoint(), &[vars], &[]);
+        assert_eq!(code, 0, "{vars:?}: {err}");
+        assert!(err.is_empty(), "{vars:?}: {err}");
+        let (code, _, err) = kms_describe(home.path(), &srv.endpoint(), &[vars], &["--debug"]);
+        assert_eq!(code, 0, "{vars:?}: {err}");
+        let note = err.lines().next().unwrap_or_default();
+        assert!(
+            note.contains("'adaptive'") && note.contains(origin) && note.contains("rate limiting"),
+            "{vars:?}: {note}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
     let srv = start(3).await;
     let home = tempfile::tempdir().unwrap();
