@@ -59,6 +59,15 @@ fn kms_describe(
     run(&mut c)
 }
 
+/// A home directory whose `.aws/config` holds `config`, and that file's path.
+fn home_with_config(config: &str) -> (tempfile::TempDir, String) {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(aws.join("config"), config).unwrap();
+    (home, aws.join("config").display().to_string())
+}
+
 async fn start(n: usize) -> kms_server::RunningServer {
     kms_server::serve(
         ServerConfig::demo().with_generated_stores(n),
@@ -227,15 +236,7 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
 #[tokio::test(flavor = "multi_thread")]
 async fn adaptive_retry_mode_runs_as_standard_noted_with_debug() {
     let srv = start(1).await;
-    let home = tempfile::tempdir().unwrap();
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
-    std::fs::write(
-        aws.join("config"),
-        "[profile adaptive]\nretry_mode = adaptive\n",
-    )
-    .unwrap();
-    let config = aws.join("config").display().to_string();
+    let (home, config) = home_with_config("[profile adaptive]\nretry_mode = adaptive\n");
     for (vars, origin) in [
         (("AWS_RETRY_MODE", "adaptive"), "AWS_RETRY_MODE"),
         (("AWS_PROFILE", "adaptive"), config.as_str()),
@@ -256,18 +257,13 @@ async fn adaptive_retry_mode_runs_as_standard_noted_with_debug() {
 #[tokio::test(flavor = "multi_thread")]
 async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
     let srv = start(3).await;
-    let home = tempfile::tempdir().unwrap();
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
-    std::fs::write(
-        aws.join("config"),
+    let (home, config) = home_with_config(
         "[profile texty]\noutput = text\ncli_timestamp_format = none\n\
          [profile yaml]\noutput = yaml\n\
          [profile yaml-stream]\noutput = yaml-stream\n\
          [profile bogus]\ncli_timestamp_format = bogus\n\
          [profile yamlish]\noutput = yml\n",
-    )
-    .unwrap();
+    );
     let ep = srv.endpoint();
     let describe = |vars: &[(&str, &str)], args: &[&str]| {
         kms_describe(
@@ -312,7 +308,6 @@ async fn output_and_timestamp_format_from_the_environment_and_the_profile() {
 
     // The AWS CLI's yaml and yaml-stream, which kms does not print: a default that
     // says so (shared with the AWS CLI) gives json, noted with --debug only.
-    let config = aws.join("config").display().to_string();
     for (vars, value, origin) in [
         (&[("AWS_PROFILE", "yaml")][..], "yaml", config.as_str()),
         (
