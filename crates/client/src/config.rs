@@ -132,12 +132,13 @@ pub enum ConfigError {
     IncompleteEnvCredentials,
 
     #[error(
-        "profile '{profile}' sets {present} ({}, line {line}) but not {missing}: \
-         add {missing} = ... to that profile",
-        path.display()
+        "profile '{profile}' sets {present} ({}, line {line}) but not {missing}: {}",
+        path.display(),
+        incomplete_keys_hint(missing, other_file)
     )]
     /// A profile with one of `aws_access_key_id` / `aws_secret_access_key` but not the
-    /// other.
+    /// other in the same file (botocore reads each file's keys on their own, and refuses
+    /// them too).
     IncompleteProfileCredentials {
         /// The profile.
         profile: String,
@@ -149,6 +150,8 @@ pub enum ConfigError {
         path: PathBuf,
         /// Its line there (1-based).
         line: usize,
+        /// The other file and line, when `missing` is set for the profile there.
+        other_file: Option<(PathBuf, usize)>,
     },
 
     /// A credentials setting whose value cannot be used (a container endpoint that is
@@ -556,6 +559,18 @@ impl ConfigBuilder {
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// A variable that is unset, empty or only whitespace counts as unset (as in the SDKs).
+/// What [`ConfigError::IncompleteProfileCredentials`] advises.
+fn incomplete_keys_hint(missing: &str, other_file: &Option<(PathBuf, usize)>) -> String {
+    match other_file {
+        None => format!("add {missing} = ... to that profile"),
+        Some((path, line)) => format!(
+            "{missing} is in {} line {line}, but a profile's key id and secret must be in \
+             the same file (the AWS CLI reads each file on its own)",
+            path.display()
+        ),
+    }
+}
+
 fn var(env: Env<'_>, name: &str) -> Option<String> {
     env(name).filter(|v| !v.trim().is_empty())
 }
@@ -1593,6 +1608,19 @@ impl Profile {
     /// their own file, a token is never attached to keys of the other file.
     fn file_keys(&self, file: usize) -> Result<Option<Credentials>, ConfigError> {
         let get = |key: &str| self.files[file].get(key).filter(|p| !p.value.is_empty());
+        let incomplete = |present: &'static str, missing: &'static str, p: &Sourced| {
+            let other = self.files[1 - file].get(missing);
+            ConfigError::IncompleteProfileCredentials {
+                profile: self.name.clone(),
+                present,
+                missing,
+                path: p.path.clone(),
+                line: p.line,
+                other_file: other
+                    .filter(|o| !o.value.is_empty())
+                    .map(|o| (o.path.clone(), o.line)),
+            }
+        };
         match (get("aws_access_key_id"), get("aws_secret_access_key")) {
             (Some(k), Some(s)) => Ok(Some(Credentials {
                 access_key_id: k.value.clone(),
@@ -1603,20 +1631,8 @@ impl Profile {
                     .or_else(|| get("aws_session_token"))
                     .map(|t| t.value.clone()),
             })),
-            (Some(k), None) => Err(ConfigError::IncompleteProfileCredentials {
-                profile: self.name.clone(),
-                present: "aws_access_key_id",
-                missing: "aws_secret_access_key",
-                path: k.path.clone(),
-                line: k.line,
-            }),
-            (None, Some(s)) => Err(ConfigError::IncompleteProfileCredentials {
-                profile: self.name.clone(),
-                present: "aws_secret_access_key",
-                missing: "aws_access_key_id",
-                path: s.path.clone(),
-                line: s.line,
-            }),
+            (Some(k), None) => Err(incomplete("aws_access_key_id", "aws_secret_access_key", k)),
+            (None, Some(s)) => Err(incomplete("aws_secret_access_key", "aws_access_key_id", s)),
             (None, None) => Ok(None),
         }
     }
@@ -2638,6 +2654,43 @@ region = ap-southeast-2
             "{msg}"
         );
         assert!(msg.contains("add aws_secret_access_key = ..."), "{msg}");
+    }
+
+    #[test]
+    fn keys_split_across_the_files_are_refused_naming_the_other_file() {
+        let f = Fixture::new();
+        for (creds_key, config_key) in [
+            ("aws_access_key_id", "aws_secret_access_key"),
+            ("aws_secret_access_key", "aws_access_key_id"),
+        ] {
+            let creds = f.credentials(&format!("[default]\n{creds_key} = A\n"));
+            let config = f.config(&format!(
+                "[default]\nregion = us-east-1\n\n{config_key} = S\n"
+            ));
+            let e = f.resolve().unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    ConfigError::IncompleteProfileCredentials {
+                        line: 2,
+                        other_file: Some((_, 4)),
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!(
+                    "sets {creds_key} ({}, line 2) but not {config_key}: {config_key} is in {} \
+                     line 4, but a profile's key id and secret must be in the same file",
+                    creds.display(),
+                    config.display()
+                )),
+                "{msg}"
+            );
+            assert!(!msg.contains("add "), "{msg}");
+        }
     }
 
     fn assumed(c: &Config) -> &AssumeRole {
