@@ -399,27 +399,7 @@ impl CredentialsCache {
             });
         }
         let source = self.source.describe();
-        let fetched = fetch(&self.source, &self.context)
-            .await
-            .and_then(|fetched| {
-                // Already expired when fetched: an error, as botocore's "Credentials were
-                // refreshed, but the refreshed credentials are still expired." Not for
-                // instance metadata, whose expired credentials botocore keeps using for a
-                // while (static stability) rather than fail.
-                let imds = matches!(self.source, CredentialsSource::InstanceMetadata(_));
-                if imds || fetched.valid_at(SystemTime::now()) {
-                    Ok(fetched)
-                } else {
-                    Err(format!(
-                        "the credentials it gave had already expired{} (Credentials were \
-                     refreshed, but the refreshed credentials are still expired.)",
-                        fetched
-                            .expires
-                            .map(|e| format!(" at {}", Timestamp::from(e).to_rfc3339()))
-                            .unwrap_or_default()
-                    ))
-                }
-            });
+        let fetched = fetch(&self.source, &self.context).await;
         match fetched {
             Ok(fetched) => {
                 let cached = fetched.cached_in.as_ref().map_or_else(String::new, |file| {
@@ -456,7 +436,33 @@ impl CredentialsCache {
     }
 }
 
+/// Credentials from their source, the one way every fetch goes (a role's source too):
+/// already expired when fetched, they are an error, as botocore's "Credentials were
+/// refreshed, but the refreshed credentials are still expired." Not for instance metadata,
+/// whose expired credentials botocore keeps using for a while (static stability) rather
+/// than fail.
 async fn fetch(source: &CredentialsSource, context: &FetchContext) -> Result<Fetched, String> {
+    let fetched = fetch_unchecked(source, context).await?;
+    let imds = matches!(source, CredentialsSource::InstanceMetadata(_));
+    if imds || fetched.valid_at(SystemTime::now()) {
+        Ok(fetched)
+    } else {
+        Err(format!(
+            "the credentials it gave had already expired{} (Credentials were refreshed, but \
+             the refreshed credentials are still expired.)",
+            fetched
+                .expires
+                .map(|e| format!(" at {}", Timestamp::from(e).to_rfc3339()))
+                .unwrap_or_default()
+        ))
+    }
+}
+
+/// Credentials from their source as it gives them: through [`fetch`] only.
+async fn fetch_unchecked(
+    source: &CredentialsSource,
+    context: &FetchContext,
+) -> Result<Fetched, String> {
     match source {
         CredentialsSource::Static(c) => Ok(Fetched {
             credentials: Arc::new(c.clone()),

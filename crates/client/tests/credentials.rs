@@ -428,6 +428,26 @@ async fn credentials_already_expired_when_fetched_are_an_error() {
         e.contains(&format!("had already expired at {expiration}")),
         "{e}"
     );
+
+    // A role's source too: STS is not called with credentials already expired.
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile base]\ncredential_process = sh {}\n\
+             [profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = base\n",
+            home.path().join("creds.sh").display()
+        ),
+    )
+    .unwrap();
+    let sts = Endpoint::start(|_: &Seen, _| Some((200, sts_answer("AssumeRole")))).await;
+    let client = admin_client(home.path(), &server, &sts);
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("its source, credential_process ("), "{e}");
+    assert!(
+        e.contains(&format!("had already expired at {expiration}")),
+        "{e}"
+    );
+    assert!(sts.seen().is_empty(), "{:?}", sts.seen());
     server.shutdown().await;
 }
 
