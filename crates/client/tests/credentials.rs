@@ -396,8 +396,9 @@ async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
 #[tokio::test]
 async fn credentials_already_expired_when_fetched_are_an_error() {
     // botocore: "Credentials were refreshed, but the refreshed credentials are still
-    // expired." (exit 253 in the AWS CLI), for a credential_process and the container
-    // endpoint alike.
+    // expired." (a RuntimeError: exit 255 in the AWS CLI v1, from its generic handler; kms
+    // exits 253, its code for credentials and configuration errors), for a
+    // credential_process and the container endpoint alike.
     let server = kms_server().await;
     let home = tempfile::tempdir().unwrap();
     let container = Endpoint::start(|_: &Seen, _| Some((200, session_json(-60)))).await;
