@@ -622,12 +622,23 @@ fn shared_file(env: Env<'_>, env_var: &str, default_name: &str) -> FileLoc {
     }
 }
 
-fn load_ini(loc: &FileLoc) -> Result<Ini, ConfigError> {
+/// Which shared file an [`Ini`] is read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SharedFile {
+    /// `~/.aws/config`: botocore splits its `profile`, `sso-session` and `services`
+    /// headers shell-style.
+    Config,
+    /// `~/.aws/credentials`: botocore takes its section names as written (its
+    /// `[profile "q r"]` is the profile named `profile "q r"`).
+    Credentials,
+}
+
+fn load_ini(loc: &FileLoc, file: SharedFile) -> Result<Ini, ConfigError> {
     if !loc.readable {
         return Ok(Ini::default());
     }
     match std::fs::read_to_string(&loc.path) {
-        Ok(text) => parse_ini(&text, &loc.path),
+        Ok(text) => parse_ini(&text, &loc.path, file),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ini::default()),
         Err(source) => Err(ConfigError::Io {
             path: loc.path.clone(),
@@ -667,8 +678,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let creds_loc = shared_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
         let config_loc = shared_file(env, "AWS_CONFIG_FILE", "config");
-        let creds_ini = load_ini(&creds_loc)?;
-        let config_ini = load_ini(&config_loc)?;
+        let creds_ini = load_ini(&creds_loc, SharedFile::Credentials)?;
+        let config_ini = load_ini(&config_loc, SharedFile::Config)?;
 
         // --- profile selection ------------------------------------------------
         let flag_profile = nonblank(&overrides.profile);
@@ -886,12 +897,14 @@ impl Config {
         overrides: &Overrides,
         keys: [&str; N],
     ) -> Result<[Option<ProfileSetting>; N], ConfigError> {
-        let creds_ini = load_ini(&shared_file(
-            env,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "credentials",
-        ))?;
-        let config_ini = load_ini(&shared_file(env, "AWS_CONFIG_FILE", "config"))?;
+        let creds_ini = load_ini(
+            &shared_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+            SharedFile::Credentials,
+        )?;
+        let config_ini = load_ini(
+            &shared_file(env, "AWS_CONFIG_FILE", "config"),
+            SharedFile::Config,
+        )?;
         let (name, _) = select_profile(env, overrides);
         let profile = Profile::merge(&name, &config_ini, &creds_ini);
         Ok(keys.map(|key| {
@@ -1842,15 +1855,16 @@ fn strip_inline_comment(s: &str) -> &str {
     s
 }
 
-/// The key of a section header's text: `profile NAME`, `sso-session NAME` and
-/// `services NAME` with the name split shell-style as botocore splits it (`[profile "my
-/// prof"]` is profile `my prof`; a header that does not split into two words names
-/// nothing botocore finds, and is kept under its whole text in brackets); any other
-/// header with its words joined by one space.
-fn section_name(header: &str) -> String {
+/// The key of a section header's text: in the config file, `profile NAME`,
+/// `sso-session NAME` and `services NAME` with the name split shell-style as botocore
+/// splits it (`[profile "my prof"]` is profile `my prof`; a header that does not split
+/// into two words names nothing botocore finds, and is kept under its whole text in
+/// brackets); any other header, and every header of the credentials file, with its
+/// words joined by one space.
+fn section_name(header: &str, file: SharedFile) -> String {
     let plain = header.split_whitespace().collect::<Vec<_>>().join(" ");
     let kind = plain.split(' ').next().unwrap_or_default();
-    if !matches!(kind, "profile" | "sso-session" | "services") {
+    if file == SharedFile::Credentials || !matches!(kind, "profile" | "sso-session" | "services") {
         return plain;
     }
     match crate::shell_words::split(header).as_deref() {
@@ -1859,7 +1873,7 @@ fn section_name(header: &str) -> String {
     }
 }
 
-fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
+fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigError> {
     let mut ini = Ini {
         path: path.to_path_buf(),
         sections: BTreeMap::new(),
@@ -1919,7 +1933,7 @@ fn parse_ini(text: &str, path: &Path) -> Result<Ini, ConfigError> {
             if !(after.is_empty() || after.starts_with('#') || after.starts_with(';')) {
                 return Err(err(lineno, "unexpected text after section header"));
             }
-            let name = section_name(name);
+            let name = section_name(name, file);
             if name.is_empty() {
                 return Err(err(lineno, "empty section name"));
             }
@@ -3391,7 +3405,7 @@ region = ap-southeast-2
     // --- INI parser -------------------------------------------------------------
 
     fn parse(text: &str) -> Result<Ini, ConfigError> {
-        parse_ini(text, Path::new("/x/config"))
+        parse_ini(text, Path::new("/x/config"), SharedFile::Config)
     }
 
     #[test]
@@ -3456,6 +3470,21 @@ region = ap-southeast-2
         assert_eq!(c.region, "eu-west-3");
         assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDQ");
         assert_eq!(c.endpoint, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn credentials_file_headers_are_names_as_written() {
+        // botocore splits only the config file's headers: the credentials file's
+        // [profile "q r"] is the profile named `profile "q r"`.
+        let mut f = Fixture::new();
+        f.set("AWS_REGION", "us-east-1");
+        f.credentials("[profile \"q r\"]\naws_access_key_id = AKIDQR\naws_secret_access_key = s\n");
+        f.set("AWS_PROFILE", "q r");
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::ProfileNotFound { .. }), "{e:?}");
+        f.set("AWS_PROFILE", "profile \"q r\"");
+        let c = f.resolve().unwrap();
+        assert_eq!(c.credentials.as_static().unwrap().access_key_id, "AKIDQR");
     }
 
     #[test]
