@@ -64,9 +64,9 @@ struct Global {
     #[arg(long, global = true, value_name = "REGION")]
     region: Option<String>,
 
-    /// Use this profile from ~/.aws/credentials and ~/.aws/config (overrides AWS_PROFILE
-    /// and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_WEB_IDENTITY_TOKEN_FILE
-    /// variables).
+    /// Use this profile from ~/.aws/credentials and ~/.aws/config (overrides AWS_PROFILE,
+    /// AWS_DEFAULT_PROFILE and the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and
+    /// AWS_WEB_IDENTITY_TOKEN_FILE variables).
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
 
