@@ -1673,22 +1673,19 @@ impl Profile {
         }
         let source = if let Some(p) = self.nonempty("source_profile") {
             let name = p.value.trim();
-            if name == self.name {
-                // A profile with keys may sign its own role (botocore allows it), with
-                // what its own providers give: the credentials file's keys, its
-                // credential_process, the config file's keys.
-                match self.keys_or_process()? {
-                    Some(source) if self.has_static_keys() => source,
-                    _ => {
-                        return Err(invalid_setting(
-                            "source_profile",
-                            p,
-                            "a profile that is its own source_profile needs \
-                             aws_access_key_id and aws_secret_access_key"
-                                .to_owned(),
-                        ));
-                    }
+            let other;
+            let source = if name == self.name {
+                // A profile with keys may sign its own role (botocore allows it).
+                if !self.has_static_keys() {
+                    return Err(invalid_setting(
+                        "source_profile",
+                        p,
+                        "a profile that is its own source_profile needs \
+                         aws_access_key_id and aws_secret_access_key"
+                            .to_owned(),
+                    ));
                 }
+                self
             } else if chain.contains(&name) || chain.len() >= MAX_ROLE_CHAIN {
                 let mut path: Vec<&str> = chain.to_vec();
                 path.extend([self.name.as_str(), name]);
@@ -1701,31 +1698,34 @@ impl Profile {
                     ),
                 ));
             } else {
-                let source = Profile::merge(name, ctx.config, ctx.credentials);
-                if !source.exists {
+                other = Profile::merge(name, ctx.config, ctx.credentials);
+                if !other.exists {
                     return Err(invalid_setting(
                         "source_profile",
                         p,
                         format!("there is no profile '{name}'"),
                     ));
                 }
+                &other
+            };
+            // A source profile with keys (itself, too) is used with what its own
+            // providers give, as botocore runs the same chain for both: SSO, the
+            // credentials file's keys, credential_process, the config file's keys; even
+            // beside a role_arn of its own (botocore's `_resolve_credentials_from_profile`).
+            let found = if source.has_static_keys() {
+                source.own_credentials(ctx)?
+            } else {
                 let mut longer = chain.to_vec();
                 longer.push(&self.name);
-                // A source profile with keys is used with them, even beside a role_arn of
-                // its own (botocore's `_resolve_credentials_from_profile`).
-                let found = if source.has_static_keys() {
-                    source.own_credentials(ctx)?
-                } else {
-                    source.credentials(ctx, &longer)?
-                };
-                found.ok_or_else(|| {
-                    invalid_setting(
-                        "source_profile",
-                        p,
-                        format!("profile '{name}' has no credentials to assume the role with"),
-                    )
-                })?
-            }
+                source.credentials(ctx, &longer)?
+            };
+            found.ok_or_else(|| {
+                invalid_setting(
+                    "source_profile",
+                    p,
+                    format!("profile '{name}' has no credentials to assume the role with"),
+                )
+            })?
         } else if let Some(p) = self.nonempty("credential_source") {
             let missing = |what: &str| invalid_setting("credential_source", p, what.to_owned());
             match p.value.trim() {
@@ -2790,6 +2790,13 @@ region = ap-southeast-2
              [profile c]\ncredential_process = fetch-keys\n\
              [profile self]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self\n\
              aws_access_key_id = AKIDSELF\naws_secret_access_key = s\n\
+             [profile self-proc]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self-proc\n\
+             credential_process = fetch-self\naws_access_key_id = AKIDCONF\naws_secret_access_key = s\n\
+             [profile self-creds]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self-creds\n\
+             credential_process = fetch-self\n\
+             [profile self-sso]\nrole_arn = arn:aws:iam::1:role/s\nsource_profile = self-sso\n\
+             sso_start_url = https://x\nsso_region = eu-west-1\nsso_account_id = 1\nsso_role_name = R\n\
+             aws_access_key_id = AKIDSSO\naws_secret_access_key = s\n\
              [profile loop1]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop2\n\
              [profile loop2]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop1\n\
              [profile env]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Environment\n\
@@ -2822,13 +2829,23 @@ region = ap-southeast-2
             assumed(&c).source.as_static().unwrap().access_key_id,
             "AKIDB"
         );
-        f.credentials("");
-        // A profile signing its own role with its own keys.
-        let c = resolve("self").unwrap();
+        f.credentials("[self-creds]\naws_access_key_id = AKIDCREDS\naws_secret_access_key = s\n");
+        // A profile signing its own role with its own keys; with what its own providers
+        // give, in botocore's order: SSO, the credentials file's keys, credential_process,
+        // the config file's keys.
+        let source = |name: &str| *assumed(&resolve(name).unwrap()).source.clone();
         assert_eq!(
-            assumed(&c).source.as_static().unwrap().access_key_id,
+            source("self").as_static().unwrap().access_key_id,
             "AKIDSELF"
         );
+        assert!(
+            matches!(source("self-proc"), CredentialsSource::Process(p) if p.command == "fetch-self")
+        );
+        assert_eq!(
+            source("self-creds").as_static().unwrap().access_key_id,
+            "AKIDCREDS"
+        );
+        assert!(matches!(source("self-sso"), CredentialsSource::Sso(_)));
         // credential_source
         let e = resolve("env").unwrap_err().to_string();
         assert!(
