@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken, TimestampFormat};
-use kms_client::{Client, Config, Error, MfaPrompt, Overrides, TimeoutKind};
+use kms_client::{Client, Config, Error, MfaPrompt, Overrides, ProfileSetting, TimeoutKind};
 use kms_types::CustomKeyStoresListEntry;
 
 /// Exit code of a service error (the AWS CLI's).
@@ -326,19 +326,14 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(EXIT_CONFIG, e.report()),
     };
     let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
-        Ok((format, timestamps, note)) => {
-            if let (true, Some(note)) = (g.debug, note) {
-                eprintln!("{note}");
+        Ok((format, timestamps, notes)) => {
+            if g.debug {
+                notes.iter().for_each(|note| eprintln!("{note}"));
             }
             (format, timestamps)
         }
         Err(e) => return fail(EXIT_CONFIG, e),
     };
-    if g.debug
-        && let Some(note) = adaptive_retry_note(&env, &overrides)
-    {
-        eprintln!("{note}");
-    }
     // As the AWS CLI (botocore): only the minimums are checked before sending; the
     // service checks the rest (its ValidationException exits 254). The client so never
     // fails with `Error::InvalidInput`.
@@ -450,33 +445,19 @@ fn too_small(args: &DescribeArgs, token_marker: Option<&str>) -> Vec<String> {
 ///
 /// A default the AWS CLI takes but kms does not print (`yaml`, `yaml-stream`, from the
 /// environment or the profile) is json — which is also YAML — with a note for `--debug`
-/// saying so: a profile shared with the AWS CLI must not break kms.
-/// `--debug`'s note when the retry mode is `adaptive`, which kms runs as `standard`.
-fn adaptive_retry_note(
-    env: &dyn Fn(&str) -> Option<String>,
-    overrides: &Overrides,
-) -> Option<String> {
-    let origin = match env("AWS_RETRY_MODE").filter(|v| !v.trim().is_empty()) {
-        Some(v) => (v.trim() == "adaptive").then(|| "AWS_RETRY_MODE".to_owned())?,
-        None => {
-            let [mode] = Config::profile_settings(env, overrides, ["retry_mode"]).ok()?;
-            mode.filter(|p| p.value == "adaptive")?.origin
-        }
-    };
-    Some(format!(
-        "kms: retry mode 'adaptive' from {origin} retries as standard mode does: kms does \
-         not do adaptive mode's client-side rate limiting"
-    ))
-}
-
+/// saying so: a profile shared with the AWS CLI must not break kms. So is a retry mode
+/// `adaptive` ([`adaptive_retry_note`]). The shared files are read once for all these.
 fn output_settings(
     flag: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
-) -> Result<(Format, TimestampFormat, Option<String>), String> {
-    let [output, timestamp_format] =
-        Config::profile_settings(env, overrides, ["output", "cli_timestamp_format"])
-            .map_err(|e| e.report())?;
+) -> Result<(Format, TimestampFormat, Vec<String>), String> {
+    let [output, timestamp_format, retry_mode] = Config::profile_settings(
+        env,
+        overrides,
+        ["output", "cli_timestamp_format", "retry_mode"],
+    )
+    .map_err(|e| e.report())?;
     let (value, origin) = if let Some(flag) = flag {
         (flag.to_owned(), "--output".to_owned())
     } else if let Some(v) = env("AWS_DEFAULT_OUTPUT").filter(|v| !v.trim().is_empty()) {
@@ -500,7 +481,27 @@ fn output_settings(
         Some(p) => p.value.parse().map_err(|e| format!("{}: {e}", p.origin))?,
         None => TimestampFormat::Iso8601,
     };
-    Ok((format, timestamps, note))
+    let notes = note
+        .into_iter()
+        .chain(adaptive_retry_note(env, retry_mode))
+        .collect();
+    Ok((format, timestamps, notes))
+}
+
+/// `--debug`'s note when the retry mode (`AWS_RETRY_MODE`, else the profile's
+/// `retry_mode`) is `adaptive`, which kms runs as `standard`.
+fn adaptive_retry_note(
+    env: &dyn Fn(&str) -> Option<String>,
+    profile: Option<ProfileSetting>,
+) -> Option<String> {
+    let origin = match env("AWS_RETRY_MODE").filter(|v| !v.trim().is_empty()) {
+        Some(v) => (v.trim() == "adaptive").then(|| "AWS_RETRY_MODE".to_owned())?,
+        None => profile.filter(|p| p.value == "adaptive")?.origin,
+    };
+    Some(format!(
+        "kms: retry mode 'adaptive' from {origin} retries as standard mode does: kms does \
+         not do adaptive mode's client-side rate limiting"
+    ))
 }
 
 /// Asks on stderr, reads the answer from stdin (which `kms` reads nothing else from).
