@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::demo;
 
-/// The whole configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The whole configuration file. `Debug` leaves out the marker key's passphrase.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// Regions served; a request signed for another region is refused.
@@ -42,6 +42,19 @@ pub struct FileConfig {
     /// The accounts and their principals.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
+}
+
+impl fmt::Debug for FileConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileConfig")
+            .field("regions", &self.regions)
+            .field(
+                "marker_key",
+                &self.marker_key.as_ref().map(|_| "** redacted **"),
+            )
+            .field("accounts", &self.accounts)
+            .finish()
+    }
 }
 
 /// One AWS account.
@@ -144,10 +157,25 @@ fn is_action(s: &str) -> bool {
     }
 }
 
+/// What is wrong with `text` as TOML, where: line, column and the parser's message,
+/// without the source line `toml` would quote, which may hold a secret.
+fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim_end().replace('\n', "; ");
+    ConfigError::Syntax(match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    })
+}
+
 impl FileConfig {
     /// Parses and checks a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let config: Self = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
         config.check()?;
         Ok(config)
     }
@@ -408,7 +436,10 @@ mod tests {
     fn load_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         for (text, reason) in [
-            ("regions = [", "TOML parse error"),
+            (
+                "regions = [",
+                "line 1, column 12: invalid array; expected `]`",
+            ),
             ("regions = []", "at least one region"),
         ] {
             let path = dir.path().join("config.toml");
@@ -457,6 +488,35 @@ mod tests {
         }
     }
 
+    /// A TOML error names the line and column but never quotes the line: it may be a
+    /// secret's.
+    #[test]
+    fn syntax_errors_do_not_quote_the_config() {
+        let cases = [
+            (
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"111122223333\"\n[[accounts.principals]]\narn = \"arn:aws:iam::111122223333:user/x\"\n[[accounts.principals.access_keys]]\nid = \"AKIAIOSFODNN7EXAMPLE\"\nsecret = \"s\"\nsession_token = TOKEN-unquoted",
+                "line 9, column 17: ",
+                "TOKEN-unquoted",
+            ),
+            (
+                "regions = [\"us-east-1\"]\nmarker_key = \"first\"\nmarker_key = \"second-SECRET\"",
+                "line 3, column 1: duplicate key",
+                "second-SECRET",
+            ),
+            (
+                "regions = [\"us-east-1\"]\nmarkerkey = \"typo-SECRET\"",
+                "line 2, column 1: unknown field `markerkey`",
+                "typo-SECRET",
+            ),
+        ];
+        for (text, want, secret) in cases {
+            let err = FileConfig::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+            assert!(!err.contains(secret), "{text}: {err}");
+            assert!(!err.contains('|'), "quotes the source: {err}");
+        }
+    }
+
     #[test]
     fn permissions() {
         let p = |actions: &[&str]| Principal {
@@ -475,8 +535,22 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug() {
-        let text = format!("{:?}", FileConfig::demo());
-        assert!(!text.contains(demo::SECRET_ACCESS_KEY));
-        assert!(!text.contains(demo::SESSION_TOKEN));
+        let file = FileConfig::demo();
+        let marker_key = file.marker_key.clone().expect("the demo sets a marker key");
+        let text = format!("{file:?}");
+        assert!(!text.contains(demo::SECRET_ACCESS_KEY), "{text}");
+        assert!(!text.contains(demo::SESSION_TOKEN), "{text}");
+        assert!(!text.contains(&marker_key), "{text}");
+        assert!(
+            text.contains("marker_key: Some(\"** redacted **\")"),
+            "{text}"
+        );
+
+        // The server's configuration, with a marker key of the command line's.
+        let server = crate::ServerConfig::new(file).with_marker_key("passphrase from --marker-key");
+        let text = format!("{server:?}");
+        assert!(!text.contains(demo::SECRET_ACCESS_KEY), "{text}");
+        assert!(!text.contains(&marker_key), "{text}");
+        assert!(!text.contains("passphrase from --marker-key"), "{text}");
     }
 }

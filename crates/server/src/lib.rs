@@ -95,7 +95,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const MAX_READ_BUFFER: usize = 64 * 1024;
 
 /// What a server serves: accounts and keys, regions, stores, marker key, faults.
-#[derive(Debug, Clone)]
+/// `Debug` leaves out the secrets and shows the stores' count.
+#[derive(Clone)]
 pub struct ServerConfig {
     file: FileConfig,
     stores: Arc<Vec<(Owner, KeyStore)>>,
@@ -113,6 +114,28 @@ pub struct ServerConfig {
     write_timeout: Duration,
     max_connections: usize,
     tls: Option<TlsConfig>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("file", &self.file)
+            .field("stores", &self.stores.len())
+            .field("data_file", &self.data_file)
+            .field("fault", &self.fault)
+            .field("generated", &self.generated)
+            .field("last_generated", &self.last_generated)
+            .field("fail_rate", &self.fail_rate)
+            .field(
+                "marker_key",
+                &self.marker_key.as_ref().map(|_| "** redacted **"),
+            )
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl ServerConfig {
