@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -20,10 +20,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kms_types::{Operation, OperationError, OperationShape, Validate, aws_json, sigv4};
 
-use crate::config::{Config, ConfigError, Overrides, check_endpoint, check_region};
+use crate::config::{CaBundle, Config, ConfigError, Overrides, check_endpoint, check_region};
 use crate::credentials::{Credentials, CredentialsCache, FetchContext};
 use crate::error::{Error, ErrorMeta, TimeoutKind, chain};
-use crate::proxy::ProxyConnector;
+use crate::proxy::{ProxyConfig, ProxyConnector};
 use crate::retry;
 
 /// Response bodies larger than this are refused with [`Error::ResponseTooLarge`], not
@@ -82,25 +82,68 @@ type Connector = ConnectWithin<hyper_rustls::HttpsConnector<ProxyConnector>>;
 #[cfg(not(feature = "rustls"))]
 type Connector = ConnectWithin<ProxyConnector>;
 
-/// TCP (direct or through the configured proxies), then TLS for https endpoints.
-fn connector(config: &Config) -> Connector {
-    let limit = config.timeouts.connect;
+/// TCP (direct or through `proxy`), then TLS for https endpoints (trusting `ca_bundle`,
+/// else Mozilla's roots), all within `limit`.
+fn connector(limit: Duration, proxy: &ProxyConfig, ca_bundle: Option<&CaBundle>) -> Connector {
     let mut http = HttpConnector::new();
     // Per address, when a name has several (the limit is shared among them); the
     // whole connection, TLS included, is bounded by `ConnectWithin`.
     http.set_connect_timeout(Some(limit));
     http.set_nodelay(true);
     http.enforce_http(false);
-    let tcp = ProxyConnector::new(http, &config.proxy);
+    let tcp = ProxyConnector::new(http, proxy);
     #[cfg(feature = "rustls")]
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(crate::tls::client_config(config.ca_bundle.as_ref()))
+        .with_tls_config(crate::tls::client_config(ca_bundle))
         .https_or_http()
         .enable_http1()
         .wrap_connector(tcp);
     #[cfg(not(feature = "rustls"))]
     let connector = tcp;
+    #[cfg(not(feature = "rustls"))]
+    let _ = ca_bundle;
     ConnectWithin { connector, limit }
+}
+
+/// An HTTP(S) client that never goes through a proxy, made on first use: for the
+/// container credentials endpoint, which botocore too reaches directly whatever the
+/// proxy settings (its token and the role's credentials must not cross a proxy).
+#[derive(Clone)]
+pub(crate) struct DirectHttp {
+    limit: Duration,
+    ca_bundle: Option<CaBundle>,
+    client: Arc<OnceLock<HttpClient>>,
+}
+
+impl DirectHttp {
+    /// With `config`'s connect timeout and CA bundle.
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            limit: config.timeouts.connect,
+            ca_bundle: config.ca_bundle.clone(),
+            client: Arc::default(),
+        }
+    }
+
+    /// The client, made the first time.
+    pub(crate) fn get(&self) -> &HttpClient {
+        self.client.get_or_init(|| {
+            HyperClient::builder(TokioExecutor::new()).build(connector(
+                self.limit,
+                &ProxyConfig::default(),
+                self.ca_bundle.as_ref(),
+            ))
+        })
+    }
+}
+
+impl fmt::Debug for DirectHttp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirectHttp")
+            .field("limit", &self.limit)
+            .field("made", &self.client.get().is_some())
+            .finish()
+    }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -252,11 +295,16 @@ impl Client {
         };
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector(&config));
+            .build(connector(
+                config.timeouts.connect,
+                &config.proxy,
+                config.ca_bundle.as_ref(),
+            ));
         let credentials = Arc::new(CredentialsCache::new(
             config.credentials.clone(),
             FetchContext {
                 http: http.clone(),
+                direct: DirectHttp::new(&config),
                 proxy: config.proxy.clone(),
                 attempt_timeout: config.timeouts.attempt,
                 process_timeout: config.timeouts.total,

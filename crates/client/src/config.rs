@@ -160,7 +160,8 @@ pub enum ConfigError {
     InvalidCredentialsSetting {
         /// The setting, e.g. `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
         setting: &'static str,
-        /// Its value.
+        /// Its value (for `credential_process`, only its program: the arguments may
+        /// hold a secret).
         value: String,
         /// Where it was set (the variable, or a profile line).
         origin: String,
@@ -1330,7 +1331,7 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
 
 /// `url` with its user info replaced by `****`: whatever may be user info, the user name
 /// too (a lone token is a secret).
-fn mask_user_info(url: &str) -> String {
+pub(crate) fn mask_user_info(url: &str) -> String {
     match split_user_info(url) {
         Some((scheme, _, rest)) => format!("{scheme}****{rest}"),
         None => url.to_string(),
@@ -1599,14 +1600,16 @@ impl Profile {
         }
         if let Some(p) = self.nonempty("credential_process") {
             if let Err(e) = crate::shell_words::split_command(&p.value) {
-                return Err(invalid_setting(
-                    "credential_process",
-                    p,
-                    format!(
+                // Only the program is named: the arguments may hold a secret.
+                return Err(ConfigError::InvalidCredentialsSetting {
+                    setting: "credential_process",
+                    value: format!("{} …", crate::credentials::program_of(&p.value)),
+                    origin: p.origin("credential_process"),
+                    reason: format!(
                         "{e}; the line is split into words as a shell would split it \
                          (quotes, backslashes) and the program run without a shell"
                     ),
-                ));
+                });
             }
             return Ok(Some(CredentialsSource::Process(CredentialProcess {
                 command: p.value.trim().to_owned(),
@@ -2410,8 +2413,15 @@ region = ap-southeast-2
         };
         assert_eq!(p.command, "/opt/bin/creds --role x");
         assert!(p.origin.ends_with(".aws/config line 3"), "{}", p.origin);
-        // An unbalanced quote is a configuration error naming the line.
-        f.config("[profile p]\nregion = us-east-1\ncredential_process = /opt/bin/creds 'x\n");
+        // `Debug` names the program only: arguments may hold a secret.
+        let debug = format!("{:?}", c.credentials);
+        assert!(debug.contains("\"/opt/bin/creds\""), "{debug}");
+        assert!(!debug.contains("--role"), "{debug}");
+        // An unbalanced quote is a configuration error naming the line, and the
+        // program only.
+        f.config(
+            "[profile p]\nregion = us-east-1\ncredential_process = /opt/bin/creds --pw=SECRET 'x\n",
+        );
         let e = f.resolve().unwrap_err();
         assert!(
             matches!(e, ConfigError::InvalidCredentialsSetting { .. }),
@@ -2422,6 +2432,8 @@ region = ap-southeast-2
             e.contains("a quotation is not closed") && e.contains(".aws/config line 3"),
             "{e}"
         );
+        assert!(e.contains("\"/opt/bin/creds …\""), "{e}");
+        assert!(!e.contains("SECRET"), "{e}");
         // It beats the config file's keys (botocore's ProcessProvider comes before its
         // ConfigProvider)...
         f.config(

@@ -122,12 +122,45 @@ impl CredentialsSource {
 /// "Expiration": …}`), split into words as botocore splits it (`shlex.split`: quotes and
 /// backslashes, no variables or redirections; on Windows the C runtime's rules) and run
 /// without a shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Messages and `Debug` name only the program, as its arguments may hold a secret (a
+/// password, a token); `origin` says where the whole line is.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CredentialProcess {
     /// The command line.
     pub command: String,
     /// Where it was configured, for messages.
     pub origin: String,
+}
+
+impl CredentialProcess {
+    /// The program the command runs, without its arguments, for messages.
+    pub(crate) fn program(&self) -> String {
+        program_of(&self.command)
+    }
+}
+
+/// The first word of a `credential_process` line (its program), for messages: never
+/// its arguments.
+pub(crate) fn program_of(command: &str) -> String {
+    match crate::shell_words::split_command(command) {
+        Ok(words) => words.into_iter().next().unwrap_or_default(),
+        Err(_) => command
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+impl fmt::Debug for CredentialProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialProcess")
+            .field("program", &self.program())
+            .field("arguments", &"** redacted **")
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 /// The container credentials endpoint: `http://169.254.170.2` +
@@ -335,6 +368,8 @@ impl Fetched {
 #[derive(Debug, Clone)]
 pub(crate) struct FetchContext {
     pub(crate) http: HttpClient,
+    /// The container endpoint's client: never through a proxy.
+    pub(crate) direct: crate::client::DirectHttp,
     /// For the `Proxy-Authorization` of requests forwarded by a proxy with credentials.
     pub(crate) proxy: crate::proxy::ProxyConfig,
     /// One STS attempt.
@@ -563,7 +598,8 @@ fn credentials_of(
 
 async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched, String> {
     let words = crate::shell_words::split_command(&p.command)
-        .map_err(|e| format!("cannot split {:?} into words: {e}", p.command))?;
+        .map_err(|e| format!("cannot split the command into words: {e}"))?;
+    let name = p.program();
     let Some((program, args)) = words.split_first() else {
         return Err("the command is empty".to_owned());
     };
@@ -576,23 +612,21 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
         .kill_on_drop(true);
     let child = command
         .spawn()
-        .map_err(|e| format!("cannot run {:?}: {e}", p.command))?;
+        .map_err(|e| format!("cannot run {name:?}: {e}"))?;
     let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
         .map_err(|_| {
             format!(
-                "{:?} did not finish within {} s; it was stopped",
-                p.command,
+                "{name:?} did not finish within {} s; it was stopped",
                 timeout.as_secs_f64()
             )
         })?
-        .map_err(|e| format!("running {:?}: {e}", p.command))?;
+        .map_err(|e| format!("running {name:?}: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr = excerpt(stderr.trim());
         return Err(format!(
-            "{:?} failed ({}){}",
-            p.command,
+            "{name:?} failed ({}){}",
             output.status,
             if stderr.is_empty() {
                 String::new()
@@ -604,21 +638,19 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
     // Never echo the output: it holds the secret.
     let document = JsonObject::parse(&output.stdout).map_err(|e| {
         format!(
-            "{:?} printed no credentials JSON ({e}); it must print {{\"Version\": 1, \
-             \"AccessKeyId\": …, \"SecretAccessKey\": …}}",
-            p.command
+            "{name:?} printed no credentials JSON ({e}); it must print {{\"Version\": 1, \
+             \"AccessKeyId\": …, \"SecretAccessKey\": …}}"
         )
     })?;
     match document.0.get("Version") {
         Some(v) if v.as_u64() == Some(1) => {}
         Some(v) => {
             return Err(format!(
-                "{:?} printed Version {v}; only Version 1 is supported",
-                p.command
+                "{name:?} printed Version {v}; only Version 1 is supported"
             ));
         }
         None => {
-            return Err(format!("{:?} printed no Version; it must be 1", p.command));
+            return Err(format!("{name:?} printed no Version; it must be 1"));
         }
     }
     document.credentials("SessionToken")
@@ -636,10 +668,22 @@ fn excerpt(text: &str) -> String {
 // HTTP to the metadata and container endpoints
 // ---------------------------------------------------------------------------
 
-/// One request to the metadata or container endpoint, through the client's HTTP stack
-/// (the proxy settings apply as for KMS; `NO_PROXY` exempts hosts), bounded by `timeout`.
+/// Which way a request to a credentials endpoint goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Through the client's HTTP stack: the proxy settings apply as for KMS (`NO_PROXY`
+    /// exempts hosts). Instance metadata, STS and SSO, as in botocore.
+    Configured,
+    /// Never through a proxy: the container endpoint, as in botocore (its authorization
+    /// token and the role's credentials must not cross a proxy).
+    Direct,
+}
+
+/// One request to the metadata or container endpoint, going `route`, bounded by
+/// `timeout`.
 async fn exchange(
     context: &FetchContext,
+    route: Route,
     uri: &Uri,
     method: Method,
     headers: &[(HeaderName, HeaderValue)],
@@ -655,7 +699,7 @@ async fn exchange(
     for (name, value) in headers {
         request.headers_mut().insert(name.clone(), value.clone());
     }
-    send_within(context, request, timeout).await
+    send_within(context, route, request, timeout).await
 }
 
 /// The status and body (at most [`MAX_BODY_BYTES`]) of a response.
@@ -674,6 +718,7 @@ async fn read_answer(
 /// [`exchange`] with up to `attempts` tries for unanswered requests and 5xx answers.
 async fn exchange_with_retries(
     context: &FetchContext,
+    route: Route,
     uri: &Uri,
     method: Method,
     headers: &[(HeaderName, HeaderValue)],
@@ -683,7 +728,7 @@ async fn exchange_with_retries(
     let mut attempt = 1;
     loop {
         let last = attempt >= attempts.max(1);
-        match exchange(context, uri, method.clone(), headers, timeout).await {
+        match exchange(context, route, uri, method.clone(), headers, timeout).await {
             Ok((status, _)) if status.is_server_error() && !last => {}
             Ok(answer) => return Ok(answer),
             Err(e) if last => {
@@ -739,6 +784,7 @@ async fn fetch_container(c: &ContainerEndpoint, context: &FetchContext) -> Resul
     }
     let (status, body) = exchange_with_retries(
         context,
+        Route::Direct,
         &uri,
         Method::GET,
         &headers,
@@ -765,7 +811,16 @@ async fn fetch_instance_metadata(
     let base = m.endpoint.trim_end_matches('/');
     let uri = |path: &str| parse_uri(&format!("{base}{path}"));
     let get = |uri: Uri, headers: Vec<(HeaderName, HeaderValue)>| async move {
-        exchange_with_retries(context, &uri, Method::GET, &headers, m.timeout, m.attempts).await
+        exchange_with_retries(
+            context,
+            Route::Configured,
+            &uri,
+            Method::GET,
+            &headers,
+            m.timeout,
+            m.attempts,
+        )
+        .await
     };
     let unanswered = |e: String| {
         format!(
@@ -779,6 +834,7 @@ async fn fetch_instance_metadata(
     // IMDSv2: a session token first.
     let (status, body) = exchange_with_retries(
         context,
+        Route::Configured,
         &uri("/latest/api/token")?,
         Method::PUT,
         &[(
@@ -1083,13 +1139,14 @@ async fn send(
     context: &FetchContext,
     request: Request<Full<Bytes>>,
 ) -> Result<(StatusCode, Bytes), String> {
-    send_within(context, request, context.attempt_timeout).await
+    send_within(context, Route::Configured, request, context.attempt_timeout).await
 }
 
 /// One request through the client's HTTP stack, bounded by `timeout`; errors start
 /// with the URI.
 async fn send_within(
     context: &FetchContext,
+    route: Route,
     request: Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<(StatusCode, Bytes), String> {
@@ -1100,17 +1157,23 @@ async fn send_within(
         ));
     }
     let mut request = request;
-    if let Some(authorization) = context
-        .proxy
-        .via(&uri)
-        .and_then(|via| via.forward_authorization)
-    {
-        request
-            .headers_mut()
-            .insert(http::header::PROXY_AUTHORIZATION, authorization);
-    }
+    let http = match route {
+        Route::Configured => {
+            if let Some(authorization) = context
+                .proxy
+                .via(&uri)
+                .and_then(|via| via.forward_authorization)
+            {
+                request
+                    .headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, authorization);
+            }
+            &context.http
+        }
+        Route::Direct => context.direct.get(),
+    };
     tokio::time::timeout(timeout, async {
-        let response = context.http.request(request).await.map_err(|e| {
+        let response = http.request(request).await.map_err(|e| {
             let chain = crate::error::chain(&e);
             if e.is_connect() {
                 format!("{uri}: cannot connect: {chain}")

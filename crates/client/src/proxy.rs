@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::config::{ConfigError, split_user_info};
+use crate::config::{ConfigError, mask_user_info};
 
 /// One proxy URL and where it was configured.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,15 +29,10 @@ struct ProxyUrl {
 }
 
 impl ProxyUrl {
-    /// The URL with any password replaced by `****`, for messages and `Debug`.
+    /// The URL with its user info (user name and password, or a lone token) replaced by
+    /// `****`, for messages and `Debug`, as botocore masks both.
     fn display(&self) -> String {
-        match split_user_info(&self.url) {
-            Some((scheme, userinfo, rest)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{scheme}{user}:****{rest}")
-            }
-            _ => self.url.clone(),
-        }
+        mask_user_info(&self.url)
     }
 }
 
@@ -547,31 +542,41 @@ mod tests {
         );
     }
 
-    /// A proxy written without a scheme and refused is named with its password masked.
+    /// A proxy written without a scheme and refused is named with its user info masked.
     #[test]
-    fn an_invalid_proxy_without_a_scheme_masks_its_password() {
+    fn an_invalid_proxy_without_a_scheme_masks_its_user_info() {
         let err = ProxyConfig::default()
             .with_https_proxy("alice:s3cret@bad host")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("alice:****@bad host"), "{err}");
-        assert!(!err.contains("s3cret"), "{err}");
+        assert!(err.contains("****@bad host"), "{err}");
+        assert!(!err.contains("s3cret") && !err.contains("alice"), "{err}");
     }
 
+    /// User name and password are masked, and so is a token given as the whole user
+    /// part (`http://TOKEN@proxy`), as botocore's `mask_proxy_url` does.
     #[test]
-    fn debug_masks_the_password() {
-        let c = ProxyConfig::default()
-            .with_https_proxy("http://alice:s3cret@proxy.example:3128")
-            .unwrap();
-        let debug = format!("{c:?}");
-        assert!(debug.contains("alice:****@proxy.example:3128"), "{debug}");
-        assert!(!debug.contains("s3cret"), "{debug}");
-
-        let c = ProxyConfig::default()
-            .with_https_proxy("http://alice:s3@cr@t@proxy.example:3128")
-            .unwrap();
-        let debug = format!("{c:?}");
-        assert!(debug.contains("alice:****@proxy.example:3128"), "{debug}");
-        assert!(!debug.contains("cr@t"), "{debug}");
+    fn debug_masks_the_user_info() {
+        for (url, secrets) in [
+            (
+                "http://alice:s3cret@proxy.example:3128",
+                &["alice", "s3cret"][..],
+            ),
+            (
+                "http://alice:s3@cr@t@proxy.example:3128",
+                &["alice", "cr@t"][..],
+            ),
+            (
+                "http://PROXYTOKEN123@proxy.example:3128",
+                &["PROXYTOKEN123"][..],
+            ),
+        ] {
+            let c = ProxyConfig::default().with_https_proxy(url).unwrap();
+            let debug = format!("{c:?}");
+            assert!(debug.contains("http://****@proxy.example:3128"), "{debug}");
+            for secret in secrets {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+        }
     }
 }

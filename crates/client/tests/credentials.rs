@@ -392,6 +392,59 @@ async fn container_endpoint_with_a_token_file_and_a_failed_refresh() {
     server.shutdown().await;
 }
 
+/// The container endpoint is asked directly, never through a proxy (botocore's
+/// `ContainerMetadataFetcher` uses none): its authorization token and the role's
+/// credentials must not cross one. Instance metadata, like KMS, does use the proxy.
+#[tokio::test]
+async fn the_container_endpoint_is_never_asked_through_a_proxy() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let proxy = Endpoint::start(|_: &Seen, _| Some((502, String::new()))).await;
+    let container = Endpoint::start(|_: &Seen, _| Some((200, session_json(3600)))).await;
+    let full_uri = format!("{}/v1/credentials", container.url);
+    let kms_host = server.endpoint().trim_start_matches("http://").to_owned();
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &full_uri),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token"),
+            ("HTTP_PROXY", &proxy.url),
+            // KMS itself is exempt, so that only the credentials' way is tested.
+            ("NO_PROXY", &kms_host),
+        ],
+    ));
+    assert!(call(&client).await.unwrap() >= 3);
+    assert!(
+        proxy.seen().is_empty(),
+        "through the proxy: {:?}",
+        proxy.seen()
+    );
+    let seen = container.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].headers.get("authorization").map(String::as_str),
+        Some("container-token")
+    );
+
+    // Instance metadata goes through the proxy, as botocore's IMDS fetcher does.
+    let metadata = Endpoint::start(imds(3600)).await;
+    let client = Client::new(config(
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.endpoint()),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &metadata.url),
+            ("HTTP_PROXY", &proxy.url),
+            ("NO_PROXY", &kms_host),
+        ],
+    ));
+    let e = credentials_error(call(&client).await);
+    assert!(e.contains("502"), "{e}");
+    assert!(!proxy.seen().is_empty());
+    assert!(metadata.seen().is_empty());
+    server.shutdown().await;
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn credentials_already_expired_when_fetched_are_an_error() {
@@ -566,28 +619,38 @@ async fn credential_process_runs_once_until_near_expiry_and_explains_failures() 
     for (script, expected) in [
         (
             "echo 'token expired, run aws sso login' >&2; exit 3",
-            "failed (exit status: 3): token expired, run aws sso login",
+            "\"sh\" failed (exit status: 3): token expired, run aws sso login",
         ),
         (
             "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"B\"}'",
-            "printed Version 2; only Version 1 is supported",
+            "\"sh\" printed Version 2; only Version 1 is supported",
         ),
         (
             "echo 'AccessKeyId=SECRETSTUFF'",
-            "printed no credentials JSON",
+            "\"sh\" printed no credentials JSON",
         ),
         (
             "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'",
             "the answer has no SecretAccessKey",
         ),
     ] {
-        let client = Client::new(process_config(home.path(), &endpoint, script, long));
+        let client = Client::new(process_config_with_args(
+            home.path(),
+            &endpoint,
+            script,
+            "--password=CMDLINE-SECRET",
+            long,
+        ));
         let e = credentials_error(call(&client).await);
         assert!(
             e.starts_with("cannot get AWS credentials from credential_process ("),
             "{e}"
         );
         assert!(e.contains(expected), "{e}");
+        assert!(
+            !e.contains("CMDLINE-SECRET") && !e.contains("creds.sh"),
+            "the arguments are never shown: {e}"
+        );
         assert!(
             !e.contains("SECRETSTUFF"),
             "the output is never echoed: {e}"
