@@ -1,5 +1,6 @@
 //! `cargo xtask codegen` writes every committed file derived from `spec/`;
-//! `cargo xtask check` fails, naming the command to run, when one is stale.
+//! `cargo xtask check` fails, naming the command to run, when one is stale — or when a
+//! committed snapshot of the generated code is.
 
 use std::path::{Path, PathBuf};
 
@@ -77,14 +78,20 @@ pub fn run(root: &Path) -> Result<()> {
         std::fs::remove_file(&stray).with_context(|| format!("removing {}", stray.display()))?;
         println!("removed {}", relative(root, &stray));
     }
+    let mut written = 0;
     for file in &derived {
         let current = std::fs::read_to_string(&file.path).unwrap_or_default();
         if current != file.text {
             crate::write_file(&file.path, &file.text)?;
             println!("wrote {}", relative(root, &file.path));
+            written += 1;
         }
     }
-    println!("derived files are up to date ({} files)", derived.len());
+    println!(
+        "{} derived files: {written} written, {} already up to date",
+        derived.len(),
+        derived.len() - written
+    );
     Ok(())
 }
 
@@ -166,6 +173,8 @@ fn problems(root: &Path) -> Result<Vec<String>> {
         }
     }
 
+    problems.extend(stale_snapshots(root)?);
+
     for pending in pending_snapshots(root)? {
         problems.push(format!(
             "{} awaits review: run `cargo insta review`",
@@ -215,6 +224,77 @@ fn operations_of(spec: &Value) -> Vec<String> {
         .collect();
     operations.sort();
     operations
+}
+
+/// kms-codegen's snapshot test (`crates/codegen/tests/snapshots.rs`) and where it keeps
+/// its snapshots.
+const SNAPSHOT_TEST: &str = "crates/codegen/tests/snapshots.rs";
+const SNAPSHOT_DIR: &str = "crates/codegen/tests/snapshots";
+const SNAPSHOT_FIXTURES: &str = "crates/codegen/tests/fixtures";
+
+/// The models kms-codegen's snapshot test renders, each with its snapshot: the spec as
+/// `describe_custom_key_stores`, each fixture model as `fixture_NAME`.
+fn snapshotted_models(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let snapshot = |name: &str| {
+        root.join(SNAPSHOT_DIR)
+            .join(format!("snapshots__{name}.snap"))
+    };
+    let mut models = vec![(root.join(SPEC), snapshot("describe_custom_key_stores"))];
+    let dir = root.join(SNAPSHOT_FIXTURES);
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    fixtures.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    fixtures.sort();
+    for fixture in fixtures {
+        let name = fixture
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let snap = snapshot(&format!("fixture_{name}"));
+        models.push((fixture, snap));
+    }
+    Ok(models)
+}
+
+/// The contents of an insta snapshot file: what follows its `---` header.
+fn snapshot_contents(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some(&rest[end + "\n---\n".len()..])
+}
+
+/// Committed snapshots that no longer hold what kms-codegen generates from their model
+/// (the spec changed, or the generator did), found without running the tests: the
+/// same `kms_codegen::render` the snapshot test calls. Only where the snapshot test is.
+fn stale_snapshots(root: &Path) -> Result<Vec<String>> {
+    if !root.join(SNAPSHOT_TEST).is_file() {
+        return Ok(Vec::new());
+    }
+    let refresh = "run `cargo insta test -p kms-codegen --test snapshots --review` (without \
+                   cargo-insta: `INSTA_UPDATE=always cargo test -p kms-codegen --test snapshots`, \
+                   then review the change with `git diff`)";
+    let mut problems = Vec::new();
+    for (model_path, snapshot) in snapshotted_models(root)? {
+        let model = kms_spec::Model::load(&model_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let code = kms_codegen::render(&model)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+        let problem = match std::fs::read_to_string(&snapshot) {
+            Err(_) => "is missing",
+            Ok(text) => match snapshot_contents(&text) {
+                Some(committed) if committed.trim_end() == code.trim_end() => continue,
+                Some(_) => "is stale: the code generated from its model changed",
+                None => "is not an insta snapshot",
+            },
+        };
+        problems.push(format!(
+            "{} {problem} ({}): {refresh}",
+            relative(root, &snapshot),
+            relative(root, &model_path),
+        ));
+    }
+    Ok(problems)
 }
 
 fn pending_snapshots(root: &Path) -> Result<Vec<PathBuf>> {
@@ -327,6 +407,51 @@ mod tests {
                  nothing uses it: run `cargo xtask import --model {UPSTREAM} --operation \
                  com.amazonaws.kms#ListKeys` (it adds the operations to {SPEC}) and delete it"
             )]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A committed snapshot that no longer matches what kms-codegen renders from its
+    /// model is a problem naming the command that refreshes it, found without running
+    /// the snapshot test; so is a missing one.
+    #[test]
+    fn stale_and_missing_snapshots_are_problems() {
+        let root = scratch_root("snapshots");
+        run(&root).unwrap();
+        let workspace = crate::workspace_root();
+        for dir in [SNAPSHOT_DIR, SNAPSHOT_FIXTURES] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            for entry in std::fs::read_dir(workspace.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                std::fs::copy(&path, root.join(dir).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        // Without the snapshot test, nothing is compared.
+        std::fs::remove_file(root.join(SNAPSHOT_DIR).join("snapshots__fixture_enum.snap")).unwrap();
+        assert_eq!(problems(&root).unwrap(), Vec::<String>::new());
+
+        std::fs::copy(workspace.join(SNAPSHOT_TEST), root.join(SNAPSHOT_TEST)).unwrap();
+        let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
+        let changed = spec.replacen("Gets information about", "Describes", 1);
+        assert_ne!(changed, spec, "the spec documents the operation");
+        std::fs::write(root.join(SPEC), &changed).unwrap();
+        // (The spec now differs from the upstream model too, when that is found.)
+        let mut found = problems(&root).unwrap();
+        found.retain(|p| p.contains(".snap "));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with(&format!(
+                "{SNAPSHOT_DIR}/snapshots__describe_custom_key_stores.snap is stale: the code \
+             generated from its model changed ({SPEC}): run `cargo insta test -p kms-codegen"
+            )),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with(&format!(
+                "{SNAPSHOT_DIR}/snapshots__fixture_enum.snap is missing \
+             ({SNAPSHOT_FIXTURES}/enum.json): run"
+            )),
+            "{found:?}"
         );
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -20,8 +20,22 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
 
     let mut ids = Vec::new();
     for op in operations {
-        let id = ShapeId::parse(op)
-            .with_context(|| format!("`{op}` is not an absolute shape id (namespace#Name)"))?;
+        let id = ShapeId::parse(op).with_context(|| {
+            // A bare name: suggest the operations of that name.
+            let named: Vec<String> = model
+                .shapes()
+                .filter(|shape| shape.kind == ShapeKind::Operation && shape.id.name() == op)
+                .map(|shape| format!("`{}`", shape.id))
+                .collect();
+            if named.is_empty() {
+                format!("`{op}` is not an absolute shape id (namespace#Name)")
+            } else {
+                format!(
+                    "`{op}` is not an absolute shape id (namespace#Name): did you mean {}?",
+                    named.join(" or ")
+                )
+            }
+        })?;
         match model.shape(&id) {
             Some(shape) if shape.kind == ShapeKind::Operation => ids.push(id),
             Some(shape) => bail!("`{op}` is a {:?} shape, not an operation", shape.kind),
@@ -277,6 +291,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("not an operation"), "{err}");
+        // A bare name is refused, suggesting the operation's absolute id.
+        let err = run(&model_path(), &["DescribeCustomKeyStores".to_owned()], &out).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`DescribeCustomKeyStores` is not an absolute shape id (namespace#Name): did you \
+             mean `com.amazonaws.kms#DescribeCustomKeyStores`?"
+        );
+        let err = run(&model_path(), &["Nope".to_owned()], &out).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`Nope` is not an absolute shape id (namespace#Name)"
+        );
         let bad = std::env::temp_dir().join(format!("xtask-bad-model-{}.json", std::process::id()));
         std::fs::write(
             &bad,

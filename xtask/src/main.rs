@@ -34,7 +34,7 @@ enum Command {
     },
     /// Rewrite every committed file derived from spec/ (the JSON Schemas under spec/schema/).
     Codegen,
-    /// Fail, naming the command to run, when a derived file is stale or a snapshot is pending.
+    /// Fail, naming the command to run, when a derived file or snapshot is stale or a snapshot is pending.
     Check,
     /// Benchmark server, client and codec against baselines measured in the same run; writes bench/REPORT.md.
     Bench(bench::BenchArgs),

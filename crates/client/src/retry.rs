@@ -151,7 +151,7 @@ const THROTTLING_CODES: &[&str] = &[
 
 const TRANSIENT_CODES: &[&str] = &["RequestTimeout", "RequestTimeoutException", "InternalError"];
 
-/// Error codes are sanitized as PROTOCOL.md says, by the shared helper in kms-types:
+/// Error codes are sanitized as `../shared/PROTOCOL.md` says, by the shared helper in kms-types:
 /// `com.amazonaws.kms#ThrottlingException:http://...` → `ThrottlingException`.
 use kms_types::aws_json::sanitize_error_code as sanitize_code;
 

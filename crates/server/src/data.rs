@@ -202,7 +202,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 /// `datetime`, which ends there).
 const LAST_CREATION_SECOND: i64 = 253_402_300_799;
 
-/// Refuses an entry KMS never returns (PROTOCOL.md, "DescribeCustomKeyStores
+/// Refuses an entry KMS never returns (`../shared/PROTOCOL.md`, "DescribeCustomKeyStores
 /// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
 /// with a state other than `FAILED` or a `FAILED` state without one; members or error
 /// codes of the other store type; VPC endpoint service members that do not match the

@@ -1,4 +1,4 @@
-//! The wire protocol over real loopback sockets: every error of PROTOCOL.md,
+//! The wire protocol over real loopback sockets: every error of `../shared/PROTOCOL.md` (beside the checkout),
 //! pagination, filters, isolation, markers, SigV4 forms, limits.
 
 mod common;
