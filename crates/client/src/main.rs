@@ -22,8 +22,6 @@ const EXIT_CONFIG: u8 = 253;
 /// Exit code of any other failure (connection, timeout, unreadable response).
 const EXIT_OTHER: u8 = 255;
 
-const OPERATION: &str = "DescribeCustomKeyStores";
-
 /// Call AWS KMS (or a local kms-server) the way the AWS CLI does.
 ///
 /// Configuration comes, as for the AWS CLI, from the command line, then the
@@ -227,19 +225,28 @@ fn failure(e: &Error) -> (u8, String) {
     match e {
         Error::Config(c) => (EXIT_CONFIG, c.report()),
         Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
-        e if e.is_service_error() => {
+        // A service error: the operation it answered is in its metadata.
+        Error::DescribeCustomKeyStores { meta, .. }
+        | Error::Modeled { meta, .. }
+        | Error::Throttling { meta, .. }
+        | Error::Auth { meta, .. }
+        | Error::Validation(meta)
+        | Error::Service(meta) => {
             // botocore's wording: the retries (attempts after the first) when they ran out.
-            let retries = match e.meta() {
-                Some(m) if m.max_attempts_reached => {
-                    format!(" (reached max retries: {})", m.attempts.saturating_sub(1))
-                }
-                _ => String::new(),
+            let retries = if meta.max_attempts_reached {
+                format!(
+                    " (reached max retries: {})",
+                    meta.attempts.saturating_sub(1)
+                )
+            } else {
+                String::new()
             };
             (
                 EXIT_SERVICE,
                 format!(
-                    "An error occurred ({}) when calling the {OPERATION} operation{retries}: {}",
+                    "An error occurred ({}) when calling the {} operation{retries}: {}",
                     e.code().unwrap_or_default(),
+                    meta.operation,
                     e.message().unwrap_or_default()
                 ),
             )
@@ -278,8 +285,67 @@ fn failure(e: &Error) -> (u8, String) {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    let Command::DescribeCustomKeyStores(args) = cli.command;
-    let g = cli.global;
+    match cli.command {
+        Command::DescribeCustomKeyStores(args) => {
+            describe_custom_key_stores(&cli.global, args).await
+        }
+    }
+}
+
+/// What every command needs, set up as the AWS CLI sets it up: the client and the
+/// output settings.
+struct Session {
+    client: Client,
+    format: Format,
+    timestamps: TimestampFormat,
+}
+
+impl Session {
+    /// The configuration (files, environment, `g`'s options), the output settings, and
+    /// a client that shares the AWS CLI's cache of role credentials and asks for MFA
+    /// codes. Client-side validation is off, as in the AWS CLI (botocore checks only
+    /// the minimums before sending, which each command does; the service checks the
+    /// rest). On failure, the exit code, the error already printed.
+    fn new(g: &Global) -> Result<Self, ExitCode> {
+        let overrides = Overrides {
+            profile: g.profile.clone(),
+            region: g.region.clone(),
+            endpoint_url: g.endpoint_url.clone(),
+            ca_bundle: g.ca_bundle.clone(),
+        };
+        let env = |k: &str| std::env::var(k).ok();
+        let mut config = match Config::from_env_with(&env, &overrides) {
+            Ok(c) => c,
+            // With its cause (`: Is a directory (os error 21)`), which `Display` leaves out.
+            Err(e) => return Err(fail(EXIT_CONFIG, e.report())),
+        };
+        let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
+            Ok((format, timestamps, notes)) => {
+                if g.debug {
+                    notes.iter().for_each(|note| eprintln!("{note}"));
+                }
+                (format, timestamps)
+            }
+            Err(e) => return Err(fail(EXIT_CONFIG, e)),
+        };
+        config.validate_input = false;
+        config.assumed_role_cache = Config::aws_cli_cache_dir(&env);
+        config.mfa_prompt = Some(MfaPrompt::new(read_mfa_code));
+        let mut client = Client::try_new(config).map_err(|e| report(&e))?;
+        if g.debug {
+            client = client.with_debug_sink(Arc::new(|text: &str| eprint!("{text}")));
+        }
+        Ok(Self {
+            client,
+            format,
+            timestamps,
+        })
+    }
+}
+
+/// `kms describe-custom-key-stores`.
+async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode {
+    const OPERATION: &str = "DescribeCustomKeyStores";
     // As the AWS CLI: the raw paging parameters turn auto-pagination off, and without
     // it the pagination arguments are an error.
     let paginate = !(g.no_paginate || args.limit.is_some() || args.marker.is_some());
@@ -313,47 +379,20 @@ async fn run(cli: Cli) -> ExitCode {
         Some(Ok(t)) => t,
         Some(Err(e)) => return fail(EXIT_USAGE, e),
     };
-    let overrides = Overrides {
-        profile: g.profile.clone(),
-        region: g.region.clone(),
-        endpoint_url: g.endpoint_url.clone(),
-        ca_bundle: g.ca_bundle.clone(),
+    let Session {
+        client,
+        format,
+        timestamps,
+    } = match Session::new(g) {
+        Ok(session) => session,
+        Err(code) => return code,
     };
-    let env = |k: &str| std::env::var(k).ok();
-    let mut config = match Config::from_env_with(&env, &overrides) {
-        Ok(c) => c,
-        // With its cause (`: Is a directory (os error 21)`), which `Display` leaves out.
-        Err(e) => return fail(EXIT_CONFIG, e.report()),
-    };
-    let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
-        Ok((format, timestamps, notes)) => {
-            if g.debug {
-                notes.iter().for_each(|note| eprintln!("{note}"));
-            }
-            (format, timestamps)
-        }
-        Err(e) => return fail(EXIT_CONFIG, e),
-    };
-    // As the AWS CLI (botocore): only the minimums are checked before sending; the
-    // service checks the rest (its ValidationException exits 254). The client so never
-    // fails with `Error::InvalidInput`.
-    config.validate_input = false;
     let problems = too_small(&args, start.marker.as_deref());
     if !problems.is_empty() {
         return fail(
             EXIT_USAGE,
             format!("Parameter validation failed:\n{}", problems.join("\n")),
         );
-    }
-    // As the AWS CLI: roles' credentials shared through its cache, MFA codes asked for.
-    config.assumed_role_cache = Config::aws_cli_cache_dir(&env);
-    config.mfa_prompt = Some(MfaPrompt::new(read_mfa_code));
-    let mut client = match Client::try_new(config) {
-        Ok(c) => c,
-        Err(e) => return report(&e),
-    };
-    if g.debug {
-        client = client.with_debug_sink(Arc::new(|text: &str| eprint!("{text}")));
     }
     let request = client
         .describe_custom_key_stores()
@@ -575,6 +614,34 @@ async fn collect_pages(
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// A service error names the operation that answered it, from its metadata: a
+    /// subcommand added for another operation reports its own.
+    #[test]
+    fn a_service_error_names_its_operation() {
+        let meta = |operation| {
+            Box::new(kms_client::ErrorMeta {
+                operation,
+                status: 400,
+                code: Some("CustomKeyStoreNameInUseException".into()),
+                message: Some("taken".into()),
+                request_id: None,
+                attempts: 1,
+                max_attempts_reached: false,
+            })
+        };
+        for operation in ["DescribeCustomKeyStores", "CreateCustomKeyStore"] {
+            let (code, message) = failure(&Error::Service(meta(operation)));
+            assert_eq!(code, EXIT_SERVICE);
+            assert_eq!(
+                message,
+                format!(
+                    "An error occurred (CustomKeyStoreNameInUseException) when calling the \
+                     {operation} operation: taken"
+                )
+            );
+        }
+    }
 
     #[test]
     fn a_timeout_names_the_time_limits_not_a_library_field() {
