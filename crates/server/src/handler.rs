@@ -32,10 +32,11 @@ pub struct Context {
     pub request_id: String,
 }
 
-/// Handles one operation `Op`. The input has passed the generated validators
-/// and [`check_input_rules`](crate::router::check_input_rules) (such as "id or name,
-/// not both") before a handler sees it. Any operation kms-types generates can be routed
-/// to a handler, including ones imported after this crate was written.
+/// Handles one operation `Op`. The input has passed the generated validators,
+/// [`check_input_rules`](crate::router::check_input_rules) (such as "id or name,
+/// not both") and the handler's own [`Handler::check_input`] before
+/// [`Handler::handle`] sees it. Any operation kms-types generates can be routed to a
+/// handler, including ones imported after this crate was written.
 ///
 /// ```
 /// use kms_server::handler::{Context, Handler};
@@ -53,6 +54,15 @@ pub struct Context {
 /// assert_eq!(router.targets().collect::<Vec<_>>(), ["TrentService.DescribeCustomKeyStores"]);
 /// ```
 pub trait Handler<Op: OperationShape>: Send + Sync + 'static {
+    /// Rules of the input beyond the model's constraints (the operation's documentation
+    /// states them, the generated validators cannot), checked before the request is
+    /// handled: `Err(message)` is answered as a `ValidationException` with `message`,
+    /// which an operation's modeled errors cannot express. None by default.
+    fn check_input(&self, input: &Op::Input) -> Result<(), String> {
+        let _ = input;
+        Ok(())
+    }
+
     /// Answers one validated request.
     fn handle(
         &self,
@@ -303,6 +313,10 @@ impl<S: Storage<KeyStore> + ?Sized> Handler<DescribeCustomKeyStores> for StoreHa
 }
 
 impl<Op: OperationShape, H: Handler<Op>> Handler<Op> for Arc<H> {
+    fn check_input(&self, input: &Op::Input) -> Result<(), String> {
+        (**self).check_input(input)
+    }
+
     fn handle(
         &self,
         ctx: &Context,

@@ -88,6 +88,10 @@ impl<Op: OperationShape + 'static, H: Handler<Op>> Route for Bound<Op, H> {
             Ok(input) => input,
             Err(reply) => return Box::pin(std::future::ready(reply)),
         };
+        if let Err(message) = self.handler.check_input(&input) {
+            let reply = Reply::error(400, ValidationError::CODE, message);
+            return Box::pin(std::future::ready(reply));
+        }
         Box::pin(async move {
             match self.handler.handle_encoded(&ctx, input).await {
                 Ok(body) => Reply::ok(body),
@@ -195,9 +199,11 @@ fn merge_query(
 pub const INPUT_RULES_DECIDED: &[&str] = &[DescribeCustomKeyStores::OPERATION.target];
 
 /// Checks the rules of an operation's input beyond its generated validators, answered
-/// as a `ValidationException`: for DescribeCustomKeyStores, "provide either the
-/// `CustomKeyStoreId` or `CustomKeyStoreName` parameter, but not both". Inputs of other
-/// operations, including any an embedder routes, have none.
+/// as a `ValidationException`, whatever handler it is routed to: for
+/// DescribeCustomKeyStores, "provide either the `CustomKeyStoreId` or
+/// `CustomKeyStoreName` parameter, but not both". Inputs of other operations have none
+/// here; an embedder gives the rules of an operation it routes in its handler's
+/// [`Handler::check_input`](crate::Handler::check_input).
 pub fn check_input_rules(input: &dyn Any) -> Result<(), String> {
     if let Some(input) = input.downcast_ref::<DescribeCustomKeyStoresRequest>()
         && input.custom_key_store_id.is_some()

@@ -109,10 +109,18 @@ mod another {
     kms_macros::generate!("tests/models/another-operation.json");
 }
 
-/// Counts 7 stores; fails for the state `BROKEN`.
+/// Counts 7 stores; fails for the state `BROKEN`; refuses the state `ALL` as a rule of
+/// its own, which no modeled error expresses.
 struct Counter;
 
 impl Handler<another::CountCustomKeyStores> for Counter {
+    fn check_input(&self, input: &another::CountCustomKeyStoresRequest) -> Result<(), String> {
+        match input.connection_state.as_deref() {
+            Some("ALL") => Err("Leave out ConnectionState to count every store.".into()),
+            _ => Ok(()),
+        }
+    }
+
     async fn handle(
         &self,
         _ctx: &Context,
@@ -154,6 +162,19 @@ async fn an_operation_generated_outside_kms_types_is_routed() {
     let a = send(addr, count(r#"{"ConnectionState": "BROKEN"}"#)).await;
     a.assert_error(500, "KMSInternalException");
     assert_eq!(a.message(), "backend down");
+    // The handler's own input rule: a ValidationException, through an Arc too.
+    let a = send(addr, count(r#"{"ConnectionState": "ALL"}"#)).await;
+    a.assert_error(400, "ValidationException");
+    assert_eq!(
+        a.message(),
+        "Leave out ConnectionState to count every store."
+    );
+    let router = Router::new().operation::<another::CountCustomKeyStores, _>(Arc::new(Counter));
+    let shared = serve_demo(router).await;
+    send(shared.local_addr(), count(r#"{"ConnectionState": "ALL"}"#))
+        .await
+        .assert_error(400, "ValidationException");
+    shared.shutdown().await;
     send(addr, Call::new("{}"))
         .await
         .assert_error(400, "UnknownOperationException");
