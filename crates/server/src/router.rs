@@ -203,7 +203,7 @@ pub const INPUT_RULES_DECIDED: &[&str] = &[DescribeCustomKeyStores::OPERATION.ta
 /// DescribeCustomKeyStores, "provide either the `CustomKeyStoreId` or
 /// `CustomKeyStoreName` parameter, but not both". Inputs of other operations have none
 /// here; an embedder gives the rules of an operation it routes in its handler's
-/// [`Handler::check_input`](crate::Handler::check_input).
+/// [`Handler::check_input`].
 pub fn check_input_rules(input: &dyn Any) -> Result<(), String> {
     if let Some(input) = input.downcast_ref::<DescribeCustomKeyStoresRequest>()
         && input.custom_key_store_id.is_some()
