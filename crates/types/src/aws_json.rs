@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 use crate::validation::ValidationError;
 
@@ -59,17 +60,14 @@ fn locate<T: DeserializeOwned>(body: &[u8]) -> DecodeError {
     let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => match de.end() {
             Ok(()) => return DecodeError::Serialization("invalid JSON body".into()),
-            Err(e) => return DecodeError::Serialization(describe(".", &e)),
+            Err(e) => return DecodeError::Serialization(describe("", &e)),
         },
         Err(e) => e,
     };
-    let path = error.path().to_string();
+    let path = member_path_of(error.path());
     let inner = error.into_inner();
     match missing_field(&inner.to_string()) {
-        Some(member) => DecodeError::Validation(ValidationError::missing(
-            &wire_path_to_member_path(&path),
-            member,
-        )),
+        Some(member) => DecodeError::Validation(ValidationError::missing(&path, member)),
         None => DecodeError::Serialization(describe(&path, &inner)),
     }
 }
@@ -79,30 +77,35 @@ fn missing_field(message: &str) -> Option<&str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
-fn describe(path: &str, error: &serde_json::Error) -> String {
+/// serde_json's message, without its line and column, and where: `member_path` (empty:
+/// the body itself).
+fn describe(member_path: &str, error: &serde_json::Error) -> String {
     let message = error.to_string();
     let message = message.split(" at line ").next().unwrap_or(&message);
-    if path == "." || path.is_empty() {
+    if member_path.is_empty() {
         message.to_owned()
     } else {
-        format!("{message} at '{}'", wire_path_to_member_path(path))
+        format!("{message} at '{member_path}'")
     }
 }
 
-/// `CustomKeyStores[0].XksProxyConfiguration` → `customKeyStores.1.member.xksProxyConfiguration`.
-fn wire_path_to_member_path(path: &str) -> String {
-    if path == "." {
-        return String::new();
-    }
+/// The member path (as validation messages write it) of a serde path:
+/// `CustomKeyStores[0].XksProxyConfiguration` →
+/// `customKeyStores.1.member.xksProxyConfiguration`. Built from the path's segments,
+/// never from its text, which keys holding `.` or `[` would make ambiguous; in time
+/// linear in the path's length.
+fn member_path_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
     let mut out = String::new();
-    for segment in path.split('.') {
-        let (name, indexes) = segment
-            .split_once('[')
-            .map_or((segment, ""), |(n, rest)| (n, rest));
-        out = crate::validation::member_path(&out, name);
-        for index in indexes.split('[').filter(|s| !s.is_empty()) {
-            let index: usize = index.trim_end_matches(']').parse().unwrap_or_default();
-            out = format!("{}.member", crate::validation::item_path(&out, index));
+    for segment in path.iter() {
+        match segment {
+            // As `validation::item_path` writes it, then the item's `member`.
+            Segment::Seq { index } => {
+                let _ = write!(out, ".{}.member", *index as u128 + 1);
+            }
+            Segment::Map { key } => crate::validation::push_member(&mut out, key),
+            Segment::Enum { variant } => crate::validation::push_member(&mut out, variant),
+            Segment::Unknown => crate::validation::push_member(&mut out, "?"),
         }
     }
     out
@@ -337,6 +340,33 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "1 validation error detected: Value null at 'items.2.member.uriPath' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    /// A key holding `.` or `[` is one member of the path, not several: the path is
+    /// built from serde's segments, never from their text, which made a key of many
+    /// `[]` cost quadratic time and an index past `usize::MAX` overflow.
+    #[test]
+    fn keys_with_dots_and_brackets_are_one_member_of_the_path() {
+        let err =
+            decode::<Outer>(br#"{"Items": [{"UriPath": "/a"}, {"A.b[18446744073709551615]": x}]}"#)
+                .unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Serialization(
+                "expected value at 'items.2.member.a.b[18446744073709551615]'".into()
+            )
+        );
+        let key = "[]".repeat(20_000);
+        let err = decode::<Outer>(format!(r#"{{"{key}": x}}"#).as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Serialization(format!("expected value at '{key}'"))
+        );
+        // A position past usize::MAX, as `item_path` writes it.
+        assert_eq!(
+            crate::validation::item_path("items", usize::MAX),
+            "items.18446744073709551616"
         );
     }
 

@@ -195,8 +195,15 @@ pub struct Violations(Vec<Violation>);
 /// The path of `member` (a model member name) below `at`, in lowerCamel: `a.b`.
 pub fn member_path(at: &str, member: &str) -> String {
     let mut path = String::with_capacity(at.len() + member.len() + 1);
-    if !at.is_empty() {
-        path.push_str(at);
+    path.push_str(at);
+    push_member(&mut path, member);
+    path
+}
+
+/// [`member_path`] in place: `.member` in lowerCamel appended to `path` (without the
+/// dot when `path` is empty).
+pub(crate) fn push_member(path: &mut String, member: &str) {
+    if !path.is_empty() {
         path.push('.');
     }
     let mut chars = member.chars();
@@ -204,13 +211,13 @@ pub fn member_path(at: &str, member: &str) -> String {
         path.extend(first.to_lowercase());
         path.push_str(chars.as_str());
     }
-    path
 }
 
 /// The path of item `index` (0-based) of the list at `path`: `path.<index+1>`. Checks on the
 /// item then name it `member`, giving AWS's `path.<index+1>.member`.
 pub fn item_path(path: &str, index: usize) -> String {
-    format!("{path}.{}", index + 1)
+    // As u128: `usize::MAX + 1` is a position too, if an absurd one.
+    format!("{path}.{}", index as u128 + 1)
 }
 
 impl Violations {
