@@ -2401,6 +2401,26 @@ fn gather_passes_on_every_byte_in_order() {
 
 /// `auth::authenticate` verifies with `HostCheck::ByTheParser`: both parsers must
 /// refuse claims whose signed headers leave out `host`, in either form.
+/// An SDK's presigned request with its `X-Amz-SignedHeaders` replaced by `value`.
+fn presigned_with_signed_headers(value: &str) -> Req {
+    let mut req = SdkSign {
+        location: SignatureLocation::QueryParams,
+        ..Default::default()
+    }
+    .sign();
+    let query = req.query.take().unwrap();
+    let replaced: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some(("X-Amz-SignedHeaders", _)) => format!("X-Amz-SignedHeaders={value}"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    assert_ne!(replaced.join("&"), query);
+    req.query = Some(replaced.join("&"));
+    req
+}
+
 #[test]
 fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
     const HOST: &str = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
@@ -2412,21 +2432,7 @@ fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
     let borrowed = parse_borrowed(&req.input()).expect("the usual form");
     assert_eq!(borrowed.unwrap_err().message(), HOST);
 
-    let mut req = SdkSign {
-        location: SignatureLocation::QueryParams,
-        ..Default::default()
-    }
-    .sign();
-    let query = req.query.take().unwrap();
-    let replaced: Vec<String> = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some(("X-Amz-SignedHeaders", _)) => "X-Amz-SignedHeaders=x-amz-date".to_owned(),
-            _ => p.to_owned(),
-        })
-        .collect();
-    assert_ne!(replaced.join("&"), query);
-    req.query = Some(replaced.join("&"));
+    let req = presigned_with_signed_headers("x-amz-date");
     assert!(parse_borrowed(&req.input()).is_none());
     assert_eq!(parse(&req.input()).unwrap_err().message(), HOST);
 
@@ -2441,6 +2447,44 @@ fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
     let e = verify_claims_checked(&ok.input(), &claims, &mac, t(NOW), HostCheck::ByTheParser)
         .unwrap_err();
     assert_eq!(e.code(), "InvalidSignatureException");
+}
+
+/// A SignedHeaders list naming a header twice, or more headers than the request has,
+/// is refused by the parsers (both forms) before anything is hashed: repeating a large
+/// header's name made the canonical request as large as the repetitions.
+#[test]
+fn signed_headers_name_each_header_once() {
+    let sig = format!("Signature={}", "0".repeat(64));
+    let scope = format!("Credential={AKID}/20261204/us-east-1/kms/aws4_request");
+    let mut req = with_auth(&format!(
+        "AWS4-HMAC-SHA256 {scope}, SignedHeaders=host;x;x-amz-date;X, {sig}"
+    ));
+    req.headers.insert("x", HeaderValue::from_static("a"));
+    let twice = "SignedHeaders lists 'X' more than once.";
+    assert_eq!(incomplete(&req), twice);
+    let borrowed = parse_borrowed(&req.input()).expect("the usual form");
+    assert_eq!(borrowed.unwrap_err().message(), twice);
+
+    let many: Vec<String> = (0..200).map(|i| format!("h{i:03}")).collect();
+    let req = with_auth(&format!(
+        "AWS4-HMAC-SHA256 {scope}, SignedHeaders=host;{}, {sig}",
+        many.join(";")
+    ));
+    assert_eq!(
+        incomplete(&req),
+        "SignedHeaders lists more headers than the request carries."
+    );
+
+    // The presigned form, with `host` twice.
+    let req = presigned_with_signed_headers("host%3Bhost");
+    assert_eq!(
+        incomplete(&req),
+        "SignedHeaders lists 'host' more than once."
+    );
+
+    // An SDK's list, each name once, is verified as before.
+    let ok = SdkSign::default().sign();
+    check(&ok, SECRET, t(NOW)).unwrap();
 }
 
 #[test]
