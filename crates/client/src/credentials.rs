@@ -1461,7 +1461,13 @@ fn xml_element(xml: &str, tag: &str) -> Option<String> {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let Some(end) = rest.find(';') else { break };
+        // An entity is short (the longest, `&#x10FFFF;`, is 10 bytes): looking further
+        // for its `;` made a text of many `&` cost quadratic time.
+        let Some(end) = rest.bytes().take(12).position(|b| b == b';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
         let entity = &rest[1..end];
         let decoded = match entity {
             "amp" => Some('&'),
@@ -1552,6 +1558,16 @@ mod tests {
         assert_eq!(
             xml_element("<a>x &bogus; &amp</a>", "a").as_deref(),
             Some("x &bogus; &amp")
+        );
+        // A `;` far from its `&` ends no entity: each `&` is then literal.
+        assert_eq!(
+            xml_element("<a>&x&#x3D;&amp more than twelve bytes;</a>", "a").as_deref(),
+            Some("&x=&amp more than twelve bytes;")
+        );
+        let many = "&x".repeat(30_000) + ";";
+        assert_eq!(
+            xml_element(&format!("<a>{many}</a>"), "a").as_deref(),
+            Some(many.as_str())
         );
         let e = sts_credentials("<AssumeRoleResponse/>").unwrap_err();
         assert_eq!(e, "the answer has no Credentials");
