@@ -281,7 +281,7 @@ impl FileConfig {
                     Some(rest) if rest.contains('/') && !rest.ends_with('/') => {}
                     _ => {
                         return invalid(format!(
-                            "principal `{}` must look like {prefix}user/NAME",
+                            "principal `{}` must look like {prefix}user/NAME or {prefix}role/NAME",
                             p.arn
                         ));
                     }

@@ -13,22 +13,22 @@ use kms_server::{DEFAULT_PAGE_SIZE, FileConfig, KeyStore, ServerConfig, TlsConfi
 /// A local AWS KMS endpoint (DescribeCustomKeyStores) that the AWS CLI, boto3 and
 /// aws-sdk-kms call unchanged.
 #[derive(Debug, Parser)]
-#[command(name = "kms-server", version, about)]
+#[command(name = "kms-server", version, about, after_help = AFTER_HELP)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = kms_server::DEFAULT_LISTEN, env = "KMS_SERVER_LISTEN")]
+    /// Address to listen on: IP:PORT, or HOST:PORT (`localhost:4599`: its first address).
+    #[arg(long, value_name = "ADDR", default_value = kms_server::DEFAULT_LISTEN, env = "KMS_SERVER_LISTEN", value_parser = parse_listen)]
     listen: SocketAddr,
     /// TOML file with regions, accounts, principals, access keys and allowed actions
     /// (default: the demo configuration, see crates/server/examples/config.toml).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "KMS_SERVER_CONFIG")]
     config: Option<PathBuf>,
     /// JSON file of custom key stores to serve instead of the compiled-in demo stores
     /// (read again on SIGHUP).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "KMS_SERVER_DATA")]
     data: Option<PathBuf>,
     /// Answer this fraction (0 to 1) of authenticated requests with
     /// KMSInternalException (500) or ThrottlingException (400).
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate, env = "KMS_SERVER_FAIL_RATE")]
     fail_rate: f64,
     /// Passphrase for the marker HMAC key (overrides the config file's marker_key).
     #[arg(
@@ -67,6 +67,30 @@ struct Args {
     max_connections: usize,
 }
 
+const AFTER_HELP: &str = "\
+Output: the banner (its first line: `kms-server listening on URL`) goes to stdout; logs go
+to stderr, one line per request, at the level RUST_LOG sets (default: info).
+
+Readiness: GET /health answers 200 once the server listens (no signature needed).
+
+Signals: SIGINT or SIGTERM stops accepting and lets in-flight requests finish (up to 30 s);
+a second one stops at once. SIGHUP reads the --data file again.
+
+Exit status: 0 when stopped by SIGINT or SIGTERM once serving; 1 when the configuration,
+the data or the address cannot be used; 2 for a usage error.";
+
+/// An address to listen on: `IP:PORT`, or `HOST:PORT` resolved (its first address).
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let mut addrs = std::net::ToSocketAddrs::to_socket_addrs(s)
+        .map_err(|e| format!("`{s}` is not IP:PORT or HOST:PORT ({e})"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("`{s}` resolves to no address"))
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if (0.0..=1.0).contains(&p) {
@@ -88,11 +112,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // An unset RUST_LOG means info; one that cannot be read is said, not ignored.
+    let filter = match std::env::var("RUST_LOG") {
+        Err(_) => tracing_subscriber::EnvFilter::new("info"),
+        Ok(value) => tracing_subscriber::EnvFilter::try_new(&value).unwrap_or_else(|e| {
+            eprintln!("kms-server: RUST_LOG={value:?} is not a log filter ({e}); logging at info");
+            tracing_subscriber::EnvFilter::new("info")
+        }),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_target(false)
         // Colour only for a terminal: log files get plain lines.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -112,6 +141,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    // From here on a SIGHUP waits to be answered once the server serves, instead of
+    // ending the process while the stores load (a script that edits --data and signals
+    // right after starting the server).
+    let mut signals = {
+        let _entered = runtime.enter();
+        Signals::reload_only()
+    };
     let mut config = match &args.config {
         Some(path) => {
             ServerConfig::new(FileConfig::load(path).map_err(|e| e.to_string())?).with_demo_stores()
@@ -150,15 +190,11 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_tls(TlsConfig::self_signed(&names).map_err(|e| e.to_string())?);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {
         let (router, store) = config
             .router_and_store()
             .map_err(|e| format!("cannot load the stores: {e}"))?;
-        let signals = Signals::listen();
+        signals.listen_for_stop();
         let server = kms_server::serve_router(&config, router, args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -166,9 +202,11 @@ fn run(args: Args) -> Result<(), String> {
             Some(pem) => Some(CaFile::write(pem, args.tls_ca_out.clone())?),
             None => None,
         };
+        let (endpoint, every_interface) = client_endpoint(server.local_addr(), server.endpoint());
         let banner = banner(
             &config,
-            &server.endpoint(),
+            &endpoint,
+            every_interface.as_deref(),
             args.config.is_none(),
             ca_file.as_ref().map(|f| f.path.as_path()),
         );
@@ -179,10 +217,23 @@ fn run(args: Args) -> Result<(), String> {
             .write_all(banner.as_bytes())
             .and_then(|()| stdout.flush());
         drop(stdout);
-        run_until_stopped(signals, &config, &store).await;
-        tracing::info!("shutting down: finishing in-flight requests");
-        server.shutdown().await;
-        tracing::info!("stopped");
+        // The same news on stderr, for logs that never see stdout.
+        tracing::info!(
+            endpoint = %endpoint,
+            stores = config.stores().len(),
+            regions = %config.file_config().regions.join(","),
+            "listening"
+        );
+        run_until_stopped(&mut signals, &config, &store).await;
+        tracing::info!(
+            "shutting down: finishing in-flight requests (signal again to stop at once)"
+        );
+        tokio::select! {
+            () = server.shutdown() => tracing::info!("stopped"),
+            () = signals.stop() => {
+                tracing::warn!("stopped at once: requests still in flight were dropped");
+            }
+        }
         Ok(())
     })
 }
@@ -270,10 +321,11 @@ fn private_temp_dir() -> Result<PathBuf, String> {
 }
 
 /// The signals that stop the server (SIGINT, SIGTERM; Ctrl-C on Windows) or reload its
-/// `--data` file (SIGHUP), listened for from before the server listens: one sent as
-/// soon as the banner appears then stops it gracefully, instead of killing it (which
-/// would also leave its CA directory behind). While the stores load, before that, a
-/// signal still has its default effect.
+/// `--data` file (SIGHUP). SIGHUP is listened for from the start, so that one sent while
+/// the stores load is answered once the server serves; SIGINT and SIGTERM from before
+/// the server listens: one sent as soon as the banner appears then stops it gracefully,
+/// instead of killing it (which would also leave its CA directory behind), while during
+/// the load they still stop it at once, having nothing to finish.
 struct Signals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
@@ -286,67 +338,94 @@ struct Signals {
 }
 
 impl Signals {
-    /// Starts listening; must run inside the runtime.
-    fn listen() -> Self {
+    /// Listens for SIGHUP; must run inside the runtime.
+    fn reload_only() -> Self {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
             Self {
-                interrupt: signal(SignalKind::interrupt()).ok(),
-                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: None,
+                terminate: None,
                 hangup: signal(SignalKind::hangup()).ok(),
             }
         }
         #[cfg(windows)]
         {
-            Self {
-                ctrl_c: tokio::signal::windows::ctrl_c().ok(),
-            }
+            Self { ctrl_c: None }
         }
         #[cfg(not(any(unix, windows)))]
         Self {}
+    }
+
+    /// Listens for the signals that stop the server too; must run inside the runtime.
+    fn listen_for_stop(&mut self) {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            self.interrupt = signal(SignalKind::interrupt()).ok();
+            self.terminate = signal(SignalKind::terminate()).ok();
+        }
+        #[cfg(windows)]
+        {
+            self.ctrl_c = tokio::signal::windows::ctrl_c().ok();
+        }
+    }
+
+    /// The next SIGINT or SIGTERM (Ctrl-C on Windows).
+    async fn stop(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                Some(()) = next(&mut self.interrupt) => {}
+                Some(()) = next(&mut self.terminate) => {}
+                else => std::future::pending().await,
+            }
+        }
+        #[cfg(windows)]
+        {
+            match &mut self.ctrl_c {
+                Some(ctrl_c) => {
+                    ctrl_c.recv().await;
+                }
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// The next delivery of `signal`; never, when it is not listened for.
+#[cfg(unix)]
+async fn next(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
     }
 }
 
 /// Serves until SIGINT or SIGTERM; on SIGHUP, reads the `--data` file again.
 async fn run_until_stopped(
-    mut signals: Signals,
+    signals: &mut Signals,
     config: &ServerConfig,
     store: &MemoryStore<KeyStore>,
 ) {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::Signal;
-        async fn next(signal: &mut Option<Signal>) -> Option<()> {
-            match signal {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
-            }
-        }
-        loop {
-            tokio::select! {
-                Some(()) = next(&mut signals.interrupt) => return,
-                Some(()) = next(&mut signals.terminate) => return,
-                Some(()) = next(&mut signals.hangup) => reload(config, store),
-            }
+    loop {
+        tokio::select! {
+            Some(()) = next(&mut signals.interrupt) => return,
+            Some(()) = next(&mut signals.terminate) => return,
+            Some(()) = next(&mut signals.hangup) => reload(config, store),
         }
     }
-    #[cfg(windows)]
+    #[cfg(not(unix))]
     {
         let _ = (config, store);
-        match &mut signals.ctrl_c {
-            Some(ctrl_c) => {
-                ctrl_c.recv().await;
-            }
-            None => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        let _ = (&mut signals, config, store);
-        let _ = tokio::signal::ctrl_c().await;
+        signals.stop().await;
     }
 }
 
@@ -375,10 +454,30 @@ fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
     }
 }
 
+/// The endpoint clients on this machine use: the listening address, or the loopback
+/// address of its family when it listens on every interface (`0.0.0.0`, `::`), which
+/// is then said too.
+fn client_endpoint(listening: SocketAddr, endpoint: String) -> (String, Option<String>) {
+    if !listening.ip().is_unspecified() {
+        return (endpoint, None);
+    }
+    let loopback: std::net::IpAddr = if listening.is_ipv4() {
+        std::net::Ipv4Addr::LOCALHOST.into()
+    } else {
+        std::net::Ipv6Addr::LOCALHOST.into()
+    };
+    let local = SocketAddr::new(loopback, listening.port());
+    (
+        endpoint.replace(&listening.to_string(), &local.to_string()),
+        Some(listening.to_string()),
+    )
+}
+
 /// The banner: where it listens and how each client reaches it.
 fn banner(
     config: &ServerConfig,
     endpoint: &str,
+    every_interface: Option<&str>,
     demo_config: bool,
     ca_file: Option<&std::path::Path>,
 ) -> String {
@@ -408,7 +507,14 @@ fn banner(
             format!("<secret of {akid} from the config file>"),
         )
     };
-    say!("kms-server listening on {endpoint}");
+    match every_interface {
+        None => {
+            say!("kms-server listening on {endpoint}");
+        }
+        Some(all) => {
+            say!("kms-server listening on {endpoint} (and on every interface: {all})");
+        }
+    }
     say!(
         "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}",
         file.regions.join(", "),
@@ -473,4 +579,34 @@ fn banner(
         say!("Stop with Ctrl-C (in-flight requests finish first).");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Listening on every interface, clients on this machine are told the loopback
+    /// address of the same family (`0.0.0.0` is no address to connect to everywhere).
+    #[test]
+    fn clients_are_told_a_loopback_endpoint_for_every_interface() {
+        let endpoint = |listen: &str, scheme: &str| {
+            let addr: SocketAddr = listen.parse().unwrap();
+            client_endpoint(addr, format!("{scheme}://{addr}"))
+        };
+        assert_eq!(
+            endpoint("127.0.0.1:4599", "http"),
+            ("http://127.0.0.1:4599".to_owned(), None)
+        );
+        assert_eq!(
+            endpoint("0.0.0.0:4599", "http"),
+            (
+                "http://127.0.0.1:4599".to_owned(),
+                Some("0.0.0.0:4599".to_owned())
+            )
+        );
+        assert_eq!(
+            endpoint("[::]:443", "https"),
+            ("https://[::1]:443".to_owned(), Some("[::]:443".to_owned()))
+        );
+    }
 }

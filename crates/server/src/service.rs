@@ -23,6 +23,11 @@ use crate::handler::Context;
 use crate::router::{Reply, Router};
 use crate::sigv4::SigningInput;
 
+/// Where a readiness or liveness probe asks (`GET` or `HEAD`, no signature): `200`
+/// with `{"status":"ok"}` once the server listens. KMS itself has no such path; every
+/// other request but `POST /` is refused as KMS refuses it.
+pub const HEALTH_PATH: &str = "/health";
+
 /// Largest request body accepted (1 MiB); larger ones get `413`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -126,6 +131,10 @@ impl KmsService {
         let mut outcome = Outcome::default();
         let reply = self.process(parts, body, request_id, &mut outcome).await;
         let status = reply.status;
+        // What a refused or failed request was told, for its log line.
+        let told = reply
+            .error_code
+            .map(|_| kms_types::aws_json::parse_error(None, &reply.body).message);
         let mut response = Response::new(Full::new(Bytes::from(reply.body)));
         *response.status_mut() =
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -143,15 +152,36 @@ impl KmsService {
         if status == 405 {
             headers.insert(http::header::ALLOW, HeaderValue::from_static("POST"));
         }
-        tracing::info!(
-            request_id = %request_id,
-            operation = outcome.operation.unwrap_or("-"),
-            account = outcome.account.as_deref().unwrap_or("-"),
-            status,
-            error = reply.error_code.unwrap_or("-"),
-            latency_us = started.elapsed().as_micros() as u64,
-            "request"
-        );
+        match reply.error_code {
+            None if outcome.probe => {
+                tracing::debug!(request_id = %request_id, path = HEALTH_PATH, status, "probe");
+            }
+            None => tracing::info!(
+                request_id = %request_id,
+                operation = outcome.operation.unwrap_or("-"),
+                account = outcome.account.as_deref().unwrap_or("-"),
+                status,
+                error = "-",
+                latency_us = started.elapsed().as_micros() as u64,
+                "request"
+            ),
+            // A refused or failed request also says which access key it claimed and
+            // what it was told: the line alone tells a wrong secret from a wrong region.
+            Some(code) => {
+                let claimed = crate::sigv4::claimed_access_key(&parts.headers, parts.uri.query());
+                tracing::info!(
+                    request_id = %request_id,
+                    operation = outcome.operation.unwrap_or("-"),
+                    account = outcome.account.as_deref().unwrap_or("-"),
+                    status,
+                    error = code,
+                    latency_us = started.elapsed().as_micros() as u64,
+                    access_key = claimed.as_deref().unwrap_or("-"),
+                    error_message = told.flatten().as_deref().unwrap_or("-"),
+                    "request"
+                );
+            }
+        }
         response
     }
 
@@ -167,6 +197,12 @@ impl KmsService {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let shared = &*self.shared;
+        if parts.uri.path() == HEALTH_PATH
+            && (parts.method == Method::GET || parts.method == Method::HEAD)
+        {
+            outcome.probe = true;
+            return Reply::ok(br#"{"status":"ok"}"#.to_vec());
+        }
         if parts.uri.path() != "/" {
             return Reply::error(
                 404,
@@ -378,6 +414,8 @@ struct Outcome {
     operation: Option<&'static str>,
     account: Option<Arc<str>>,
     close: bool,
+    /// A health probe: logged at debug level only, as probes come every few seconds.
+    probe: bool,
 }
 
 impl<B> tower::Service<Request<B>> for KmsService

@@ -321,6 +321,31 @@ fn echo(s: &str) -> String {
     format!("{}...", &s[..end])
 }
 
+/// The access key id a request claims to be signed with, for the log line of a refused
+/// request: from the `Authorization` header's `Credential=`, else the `X-Amz-Credential`
+/// query parameter; whatever the request's other faults. At most 128 characters, and
+/// only the characters an access key id has.
+pub(crate) fn claimed_access_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let is_key_char = |c: &char| c.is_ascii_alphanumeric();
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once("Credential="))
+        .map(|(_, rest)| rest);
+    let from_query = || {
+        query?
+            .split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+    };
+    let key: String = from_header
+        .or_else(from_query)?
+        .chars()
+        .take_while(is_key_char)
+        .take(128)
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
 /// A query parameter, percent-decoded (as bytes: it need not be UTF-8).
 struct QueryParam {
     key: Vec<u8>,

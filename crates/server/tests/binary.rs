@@ -6,7 +6,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Call, send};
+use common::{Call, Creds, DEMO, send};
+use kms_server::demo;
 
 /// `kms-server | head -1`: the reader of the banner goes away while it is written, and
 /// the server keeps serving (it used to die of the broken pipe, exit status 101).
@@ -92,4 +93,165 @@ fn the_self_signed_ca_goes_to_a_private_directory_of_its_own() {
     assert!(status.success());
     assert!(child.wait().unwrap().success());
     assert!(!dir.exists(), "{} was left behind", dir.display());
+}
+
+/// The log (stderr) says where the server listens, for logs that never see the banner;
+/// a refused request's line names the access key it claimed and what it was told, so
+/// that the line alone tells a wrong secret from an unknown key; health probes are
+/// answered without a signature and logged at debug level only.
+#[tokio::test]
+async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
+    let mut child = spawn(&["--listen", "127.0.0.1:0"]);
+    let endpoint = endpoint_of(&mut child);
+    let addr: SocketAddr = endpoint.strip_prefix("http://").unwrap().parse().unwrap();
+    for (creds, code) in [
+        (
+            Creds {
+                secret: "wrong",
+                ..DEMO
+            },
+            "InvalidSignatureException",
+        ),
+        (
+            Creds {
+                akid: "AKIAUNKNOWNKEY000000",
+                ..DEMO
+            },
+            "UnrecognizedClientException",
+        ),
+    ] {
+        send(addr, Call::new("{}").creds(creds))
+            .await
+            .assert_error(400, code);
+    }
+    let health = std::process::Command::new("curl")
+        .args(["-sf", &format!("{endpoint}/health")])
+        .output();
+    if let Ok(health) = health {
+        assert!(health.status.success(), "{health:?}");
+        assert_eq!(health.stdout, br#"{"status":"ok"}"#);
+    }
+
+    signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        log.contains(&format!("INFO listening endpoint={endpoint} stores=")),
+        "{log}"
+    );
+    let wrong_secret = log
+        .lines()
+        .find(|l| l.contains(r#"error="InvalidSignatureException""#))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        wrong_secret.contains(&format!(r#"access_key="{}""#, demo::ACCESS_KEY_ID)),
+        "{wrong_secret}"
+    );
+    assert!(
+        wrong_secret
+            .contains(r#"error_message="The request signature we calculated does not match"#),
+        "{wrong_secret}"
+    );
+    let unknown = log
+        .lines()
+        .find(|l| l.contains(r#"error="UnrecognizedClientException""#))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        unknown.contains(r#"access_key="AKIAUNKNOWNKEY000000""#),
+        "{unknown}"
+    );
+    assert!(
+        !log.contains("/health"),
+        "probes are not logged at info: {log}"
+    );
+}
+
+/// The banner's first line, and the endpoint it names.
+fn endpoint_of(child: &mut std::process::Child) -> String {
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    first
+        .trim()
+        .strip_prefix("kms-server listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned()
+}
+
+/// `kms-server ARGS`, its stdout and stderr piped.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kms-server"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kms-server starts")
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A SIGHUP sent while the stores load (a script that edits `--data` and signals right
+/// after starting the server) is answered once the server serves; it used to end the
+/// process.
+#[cfg(unix)]
+#[test]
+fn a_sighup_while_the_stores_load_is_answered_once_serving() {
+    let mut child = spawn(&["--listen", "127.0.0.1:0", "--generate-stores", "200000"]);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "HUP");
+    let endpoint = endpoint_of(&mut child);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the SIGHUP ended it");
+    signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        log.contains(&format!("listening endpoint={endpoint}")),
+        "{log}"
+    );
+    assert!(
+        log.contains("SIGHUP: there is no --data file to reload"),
+        "{log}"
+    );
+}
+
+/// A second SIGTERM while in-flight requests finish stops the server at once.
+#[cfg(unix)]
+#[test]
+fn a_second_signal_stops_at_once() {
+    use std::io::Write;
+    let mut child = spawn(&["--listen", "127.0.0.1:0"]);
+    let endpoint = endpoint_of(&mut child);
+    let addr: SocketAddr = endpoint.strip_prefix("http://").unwrap().parse().unwrap();
+    // A request whose body never comes: in flight for the 10 s body timeout.
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    write!(
+        stalled,
+        "POST / HTTP/1.1\r\nhost: {addr}\r\nx-amz-target: TrentService.DescribeCustomKeyStores\r\n\
+         content-type: application/x-amz-json-1.1\r\ncontent-length: 10\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    if let Some(status) = child.try_wait().unwrap() {
+        let output = child.wait_with_output().unwrap();
+        panic!(
+            "the first signal must let the request finish: {status}, {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(log.contains("stopped at once"), "{log}");
 }

@@ -52,6 +52,40 @@ async fn routing_errors_carry_a_type() {
     server.shutdown().await;
 }
 
+/// `GET /health` (or `HEAD`) answers 200 without a signature, for readiness probes
+/// (`curl -sf …/health`); other methods on it are refused as on any path but `/`.
+#[tokio::test]
+async fn health_probes_need_no_signature() {
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let client = common::client();
+    for method in ["GET", "HEAD"] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{addr}{}", kms_server::service::HEALTH_PATH))
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let response = client.request(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{method}");
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let expected: &[u8] = if method == "GET" {
+            br#"{"status":"ok"}"#
+        } else {
+            b""
+        };
+        assert_eq!(&body[..], expected, "{method}");
+    }
+    let mut call = Call::new("{}");
+    call.path = kms_server::service::HEALTH_PATH.into();
+    send(addr, call)
+        .await
+        .assert_error(404, "UnknownOperationException");
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn serialization_and_validation_errors() {
     let server = start(ServerConfig::demo()).await;
