@@ -397,6 +397,11 @@ impl ServerConfig {
         self.fail_rate
     }
 
+    /// The most connections served at once ([`Self::with_max_connections`]).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
     /// The marker key: from [`Self::with_marker_key`], else the config file's
     /// `marker_key`, else a fresh random key.
     pub fn marker_key(&self) -> MarkerKey {
@@ -536,7 +541,7 @@ pub async fn serve_router(
                                     let stream = match tokio::time::timeout(handshake_timeout, handshake).await {
                                         Ok(Ok(stream)) => stream,
                                         Ok(Err(e)) => {
-                                            tracing::debug!(error = %e, "TLS handshake failed");
+                                            tracing::debug!(error = e.to_string().as_str(), "TLS handshake failed");
                                             return;
                                         }
                                         Err(_) => {
@@ -549,12 +554,12 @@ pub async fn serve_router(
                                 }
                             };
                             if let Err(e) = served {
-                                tracing::debug!(error = %e, "connection ended with an error");
+                                tracing::debug!(error = e.to_string().as_str(), "connection ended with an error");
                             }
                         });
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
+                        tracing::warn!(error = e.to_string().as_str(), "accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },

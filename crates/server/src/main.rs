@@ -190,6 +190,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_tls(TlsConfig::self_signed(&names).map_err(|e| e.to_string())?);
     }
+    warn_of_limits(&config);
     runtime.block_on(async move {
         let (router, store) = config
             .router_and_store()
@@ -442,16 +443,70 @@ fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
             return;
         }
         Err(e) => {
-            tracing::warn!(error = %e, "SIGHUP: the data file was not reloaded; still serving the previous stores");
+            tracing::warn!(
+                error = e.to_string().as_str(),
+                "SIGHUP: the data file was not reloaded; still serving the previous stores"
+            );
             return;
         }
     };
     match store.replace_all(fresh.stores().iter().cloned()) {
         Ok(stores) => tracing::info!(stores, "SIGHUP: reloaded the data file"),
         Err(e) => {
-            tracing::warn!(error = %e, "SIGHUP: the data file was not reloaded; still serving the previous stores")
+            tracing::warn!(
+                error = e.to_string().as_str(),
+                "SIGHUP: the data file was not reloaded; still serving the previous stores"
+            )
         }
     }
+}
+
+/// Warns of a configuration that cannot serve as the operator likely means it to: no
+/// access key at all, or more connections allowed than open files.
+fn warn_of_limits(config: &ServerConfig) {
+    let file = config.file_config();
+    if file
+        .accounts
+        .iter()
+        .flat_map(|a| &a.principals)
+        .all(|p| p.access_keys.is_empty())
+    {
+        tracing::warn!(
+            "the configuration has no access key: every request will be refused \
+             (UnrecognizedClientException)"
+        );
+    }
+    // Each connection is a file; a few more are the listener, the logs and the runtime.
+    const SPARE_FILES: u64 = 32;
+    if let Some(limit) = open_file_limit() {
+        let wanted = config.max_connections() as u64 + SPARE_FILES;
+        if wanted > limit {
+            tracing::warn!(
+                max_connections = config.max_connections() as u64,
+                open_file_limit = limit,
+                "the open-file limit is reached before --max-connections: raise it (ulimit -n) \
+                 or lower --max-connections; connections past it wait until files free up"
+            );
+        }
+    }
+}
+
+/// The soft limit on open files of this process, where the system says it
+/// (`/proc/self/limits`); `None`: unlimited or unknown.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_file_limit(&limits)
+}
+
+/// The soft limit of the `Max open files` line of a `/proc/PID/limits` text.
+fn parse_open_file_limit(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The endpoint clients on this machine use: the listening address, or the loopback
@@ -584,6 +639,18 @@ fn banner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_soft_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max cpu time              unlimited            unlimited            seconds\n\
+                      Max open files            1024                 1048576              files\n";
+        assert_eq!(parse_open_file_limit(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(parse_open_file_limit(unlimited), None);
+        assert_eq!(parse_open_file_limit(""), None);
+    }
 
     /// Listening on every interface, clients on this machine are told the loopback
     /// address of the same family (`0.0.0.0` is no address to connect to everywhere).

@@ -255,3 +255,26 @@ fn a_second_signal_stops_at_once() {
     let log = String::from_utf8(output.stderr).unwrap();
     assert!(log.contains("stopped at once"), "{log}");
 }
+
+/// A configuration without any access key serves nobody: said at start.
+#[cfg(unix)]
+#[test]
+fn a_configuration_without_access_keys_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "regions = [\"us-east-1\"]\n").unwrap();
+    let mut child = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    endpoint_of(&mut child);
+    signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        log.contains("WARN the configuration has no access key: every request will be refused"),
+        "{log}"
+    );
+}

@@ -392,6 +392,8 @@ mod sighup {
         server.hangup();
         let line = server.wait_for_log(seen, "was not reloaded");
         assert!(line.contains("stores.json"), "{line}");
+        // Quoted, as the request lines' values are, for logfmt readers.
+        assert!(line.contains(" error=\""), "{line}");
         assert_eq!(
             server.states().await,
             ["DISCONNECTED", "CONNECTED", "CONNECTING"]
