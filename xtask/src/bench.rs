@@ -66,6 +66,22 @@ impl Ctx {
     pub fn harness(&self) -> Command {
         Command::new(&self.harness_bin)
     }
+
+    /// The `kms-server` binary, its options from its arguments alone: none of the
+    /// `KMS_SERVER_*` variables the environment may export.
+    pub fn server(&self) -> Command {
+        let mut command = Command::new(&self.server_bin);
+        for name in [
+            "KMS_SERVER_LISTEN",
+            "KMS_SERVER_CONFIG",
+            "KMS_SERVER_DATA",
+            "KMS_SERVER_FAIL_RATE",
+            "KMS_SERVER_MARKER_KEY",
+        ] {
+            command.env_remove(name);
+        }
+        command
+    }
 }
 
 /// Runs the benchmarks and writes `bench/REPORT.md`.

@@ -802,14 +802,12 @@ pub fn format_debug_request<B>(request: &Request<B>, body: &[u8], attempt: u32) 
 }
 
 /// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=abc` → `Signature=****`.
+/// Without a signature in it, all of it is masked.
 pub fn mask_authorization(value: &str) -> String {
-    match value.find("Signature=") {
-        Some(i) => {
-            let after = &value[i + "Signature=".len()..];
-            let end = after.find([',', ' ']).unwrap_or(after.len());
-            format!("{}Signature=****{}", &value[..i], &after[end..])
-        }
-        None => "****".to_owned(),
+    if value.contains("Signature=") {
+        sigv4::mask_signatures(value).into_owned()
+    } else {
+        "****".to_owned()
     }
 }
 

@@ -62,9 +62,10 @@ struct Args {
     /// directory of its own in the temporary directory, removed on exit).
     #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
     tls_ca_out: Option<PathBuf>,
-    /// Serve at most N connections at once; more wait in the listen queue.
-    #[arg(long, value_name = "N", default_value_t = kms_server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize))]
-    max_connections: usize,
+    /// Serve at most N connections at once; more wait in the listen queue. Default: 1024,
+    /// or fewer when the open-file limit (ulimit -n) leaves room for fewer.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
+    max_connections: Option<usize>,
 }
 
 const AFTER_HELP: &str = "\
@@ -170,12 +171,14 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_marker_key(key);
     }
-    if args.max_connections == 0 {
-        return Err("--max-connections must be at least 1".into());
-    }
+    let max_connections = match args.max_connections {
+        Some(0) => return Err("--max-connections must be at least 1".into()),
+        Some(n) => n,
+        None => default_max_connections(open_file_limit()),
+    };
     config = config
         .with_fail_rate(args.fail_rate)
-        .with_max_connections(args.max_connections);
+        .with_max_connections(max_connections);
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config = config.with_tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
     } else if args.tls_self_signed {
@@ -190,7 +193,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_tls(TlsConfig::self_signed(&names).map_err(|e| e.to_string())?);
     }
-    warn_of_limits(&config);
+    warn_of_limits(&config, args.max_connections.is_some());
     runtime.block_on(async move {
         let (router, store) = config
             .router_and_store()
@@ -221,6 +224,7 @@ fn run(args: Args) -> Result<(), String> {
         // The same news on stderr, for logs that never see stdout.
         tracing::info!(
             endpoint = %endpoint,
+            listen = %server.local_addr(),
             stores = config.stores().len(),
             regions = %config.file_config().regions.join(","),
             "listening"
@@ -461,9 +465,24 @@ fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
     }
 }
 
+/// Files a server needs besides its connections: the listener, the logs, the runtime.
+const SPARE_FILES: u64 = 32;
+
+/// 1024 connections, or as many as the open-file limit leaves room for (at least one).
+fn default_max_connections(open_file_limit: Option<u64>) -> usize {
+    let default = kms_server::DEFAULT_MAX_CONNECTIONS;
+    match open_file_limit {
+        Some(limit) => usize::try_from(limit.saturating_sub(SPARE_FILES))
+            .unwrap_or(default)
+            .clamp(1, default),
+        None => default,
+    }
+}
+
 /// Warns of a configuration that cannot serve as the operator likely means it to: no
-/// access key at all, or more connections allowed than open files.
-fn warn_of_limits(config: &ServerConfig) {
+/// access key at all, or a `--max-connections` (`chosen`) above what the open-file
+/// limit allows.
+fn warn_of_limits(config: &ServerConfig, chosen: bool) {
     let file = config.file_config();
     if file
         .accounts
@@ -476,9 +495,7 @@ fn warn_of_limits(config: &ServerConfig) {
              (UnrecognizedClientException)"
         );
     }
-    // Each connection is a file; a few more are the listener, the logs and the runtime.
-    const SPARE_FILES: u64 = 32;
-    if let Some(limit) = open_file_limit() {
+    if let Some(limit) = open_file_limit().filter(|_| chosen) {
         let wanted = config.max_connections() as u64 + SPARE_FILES;
         if wanted > limit {
             tracing::warn!(
@@ -639,6 +656,16 @@ fn banner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Left to its default, the connection limit stays within the open-file limit.
+    #[test]
+    fn the_default_connection_limit_fits_the_open_file_limit() {
+        assert_eq!(default_max_connections(None), 1024);
+        assert_eq!(default_max_connections(Some(1_048_576)), 1024);
+        assert_eq!(default_max_connections(Some(1024)), 992);
+        assert_eq!(default_max_connections(Some(40)), 8);
+        assert_eq!(default_max_connections(Some(10)), 1);
+    }
 
     #[test]
     fn reads_the_soft_open_file_limit() {

@@ -177,7 +177,12 @@ impl KmsService {
                     error = code,
                     latency_us = started.elapsed().as_micros() as u64,
                     access_key = claimed.as_deref().unwrap_or("-"),
-                    error_message = told.flatten().as_deref().unwrap_or("-"),
+                    // Messages that quote an `Authorization` header lose its signature.
+                    error_message = told
+                        .flatten()
+                        .as_deref()
+                        .map_or("-".into(), kms_types::sigv4::mask_signatures)
+                        .as_ref(),
                     "request"
                 );
             }

@@ -7,6 +7,8 @@
 //! tests say so and pass, unless `KMS_REQUIRE_AWS_CLIENTS` is set (CI sets it), which
 //! turns a missing tool into a failure.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -37,7 +39,7 @@ impl Drop for Banner {
 /// The binary over plain HTTP, or over HTTPS with a certificate made at start.
 fn start_binary(https: bool) -> Banner {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kms-server"));
+    let mut command = common::kms_server_binary();
     command.args(["--listen", "127.0.0.1:0"]);
     if https {
         command

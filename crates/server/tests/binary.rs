@@ -18,7 +18,7 @@ async fn a_banner_reader_that_goes_away_leaves_it_serving() {
         let probe = TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap()
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+    let mut child = common::kms_server_binary()
         .args(["--listen", &addr.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -64,7 +64,7 @@ fn the_self_signed_ca_goes_to_a_private_directory_of_its_own() {
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::PermissionsExt;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+    let mut child = common::kms_server_binary()
         .args(["--listen", "127.0.0.1:0", "--tls-self-signed"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -124,20 +124,39 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
             .await
             .assert_error(400, code);
     }
-    let health = std::process::Command::new("curl")
-        .args(["-sf", &format!("{endpoint}/health")])
-        .output();
-    if let Ok(health) = health {
-        assert!(health.status.success(), "{health:?}");
-        assert_eq!(health.stdout, br#"{"status":"ok"}"#);
-    }
+    // A malformed Authorization header (no X-Amz-Date): its message quotes the header,
+    // and the log line then masks the signature.
+    let answer = raw_exchange(
+        addr,
+        &format!(
+            "POST / HTTP/1.1\r\nhost: {addr}\r\nx-amz-target: TrentService.DescribeCustomKeyStores\r\n\
+             content-type: application/x-amz-json-1.1\r\nauthorization: AWS4-HMAC-SHA256 \
+             Credential={}/20261205/us-east-1/kms/aws4_request, SignedHeaders=host, \
+             Signature=deadbeefcafe\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}",
+            demo::ACCESS_KEY_ID
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("Signature=deadbeefcafe"),
+        "the client is told: {answer}"
+    );
+    // A readiness probe, unsigned.
+    let answer = raw_exchange(
+        addr,
+        &format!("GET /health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
 
     signal(&child, "TERM");
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let log = String::from_utf8(output.stderr).unwrap();
     assert!(
-        log.contains(&format!("INFO listening endpoint={endpoint} stores=")),
+        log.contains(&format!(
+            "INFO listening endpoint={endpoint} listen={addr} stores="
+        )),
         "{log}"
     );
     let wrong_secret = log
@@ -162,9 +181,12 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
         "{unknown}"
     );
     assert!(
-        !log.contains("/health"),
-        "probes are not logged at info: {log}"
+        !log.contains("deadbeefcafe"),
+        "a signature was logged: {log}"
     );
+    assert!(log.contains("Signature=****"), "{log}");
+    // The probe is not among the request lines (info level).
+    assert_eq!(log.matches("INFO request ").count(), 3, "{log}");
 }
 
 /// The banner's first line, and the endpoint it names.
@@ -179,9 +201,19 @@ fn endpoint_of(child: &mut std::process::Child) -> String {
         .to_owned()
 }
 
+/// Sends `request` on a new connection and reads the answer until the server closes it.
+fn raw_exchange(addr: SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 /// `kms-server ARGS`, its stdout and stderr piped.
 fn spawn(args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_kms-server"))
+    common::kms_server_binary()
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -203,8 +235,18 @@ fn signal(child: &std::process::Child, name: &str) {
 #[cfg(unix)]
 #[test]
 fn a_sighup_while_the_stores_load_is_answered_once_serving() {
-    let mut child = spawn(&["--listen", "127.0.0.1:0", "--generate-stores", "200000"]);
+    let addr: SocketAddr = {
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let listen = addr.to_string();
+    let mut child = spawn(&["--listen", &listen, "--generate-stores", "200000"]);
     std::thread::sleep(Duration::from_millis(300));
+    // Still loading (a debug build takes seconds to make 200,000 stores): not listening.
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "listening already: the SIGHUP would not come during the load"
+    );
     signal(&child, "HUP");
     let endpoint = endpoint_of(&mut child);
     std::thread::sleep(Duration::from_millis(300));

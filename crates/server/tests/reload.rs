@@ -290,7 +290,7 @@ mod sighup {
     }
 
     fn start_binary(data: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kms-server"))
+        let mut child = common::kms_server_binary()
             .args(["--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .env("RUST_LOG", "info")

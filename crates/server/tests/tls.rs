@@ -97,7 +97,7 @@ async fn stalled_handshakes_and_plain_http_are_dropped_and_others_are_served() {
 #[test]
 fn the_binary_refuses_unusable_tls_settings_naming_them() {
     let run = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kms-server"))
+        let output = common::kms_server_binary()
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .output()

@@ -367,8 +367,51 @@ pub fn sign(
     }
 }
 
+/// `text` with the value of every `Signature=` in it (up to a `,`, a space or the end)
+/// replaced by `****`: an `Authorization` header, or a message quoting one, fit for a
+/// log or a debug trace. A signature is a credential for as long as its request is
+/// current.
+pub fn mask_signatures(text: &str) -> std::borrow::Cow<'_, str> {
+    const KEY: &str = "Signature=";
+    if !text.contains(KEY) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let value = &rest[at + KEY.len()..];
+        let end = value
+            .find(|c: char| c == ',' || c.is_whitespace())
+            .unwrap_or(value.len());
+        out.push_str(&rest[..at + KEY.len()]);
+        out.push_str("****");
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn signatures_are_masked_wherever_they_are() {
+        assert_eq!(
+            mask_signatures(
+                "AWS4-HMAC-SHA256 Credential=A/x, SignedHeaders=host, Signature=abc123"
+            ),
+            "AWS4-HMAC-SHA256 Credential=A/x, SignedHeaders=host, Signature=****"
+        );
+        assert_eq!(
+            mask_signatures("Signature=1,Signature=2 and X-Amz-Signature=3 end"),
+            "Signature=****,Signature=**** and X-Amz-Signature=**** end"
+        );
+        assert_eq!(mask_signatures("Signature="), "Signature=****");
+        assert!(matches!(
+            mask_signatures("no signature here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     use super::*;
 
     #[test]

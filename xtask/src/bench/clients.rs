@@ -1,6 +1,5 @@
 //! Item 3: kms-client against aws-sdk-kms on the same running kms-server, alternated.
 
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -14,7 +13,7 @@ const STORES: usize = 10_000;
 const CALLS: usize = 1_000;
 
 pub fn run(ctx: &Ctx) -> Result<Vec<Section>> {
-    let mut command = Command::new(&ctx.server_bin);
+    let mut command = ctx.server();
     command
         .args([
             "--listen",

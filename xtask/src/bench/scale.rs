@@ -1,7 +1,6 @@
 //! Item 2: page time against store count (criterion), and server RSS per store.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
@@ -133,7 +132,7 @@ fn page_time(ctx: &Ctx) -> Result<Section> {
 
 /// Starts the release server with `stores` generated stores; returns it and its load time.
 fn start(ctx: &Ctx, stores: usize) -> Result<(Service, Duration)> {
-    let mut command = Command::new(&ctx.server_bin);
+    let mut command = ctx.server();
     command
         .args([
             "--listen",

@@ -138,7 +138,7 @@ fn parse_wrk(text: &str) -> Result<WrkRun> {
 }
 
 fn start_server(ctx: &Ctx, name: &str, quiet_logs: bool) -> Result<Service> {
-    let mut command = Command::new(&ctx.server_bin);
+    let mut command = ctx.server();
     command.args(["--listen", "127.0.0.1:0"]);
     if quiet_logs {
         command.env("RUST_LOG", "warn");

@@ -339,3 +339,22 @@ pub async fn list_all(
     }
     ids
 }
+
+/// The variables `kms-server` reads its options from.
+pub const SERVER_ENV: [&str; 5] = [
+    "KMS_SERVER_LISTEN",
+    "KMS_SERVER_CONFIG",
+    "KMS_SERVER_DATA",
+    "KMS_SERVER_FAIL_RATE",
+    "KMS_SERVER_MARKER_KEY",
+];
+
+/// The `kms-server` binary, without the `KMS_SERVER_*` variables of the environment the
+/// tests run in (an exported `KMS_SERVER_FAIL_RATE` would fail them).
+pub fn kms_server_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kms-server"));
+    for name in SERVER_ENV {
+        command.env_remove(name);
+    }
+    command
+}
