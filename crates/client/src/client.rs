@@ -105,6 +105,13 @@ fn connector(limit: Duration, proxy: &ProxyConfig, ca_bundle: Option<&CaBundle>)
     ConnectWithin { connector, limit }
 }
 
+/// The pooled client over `connector` (idle connections kept for a minute).
+fn pooled(connector: Connector) -> HttpClient {
+    HyperClient::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(connector)
+}
+
 /// An HTTP(S) client that never goes through a proxy, made on first use: for the
 /// container credentials endpoint, which botocore too reaches directly whatever the
 /// proxy settings (its token and the role's credentials must not cross a proxy).
@@ -128,7 +135,7 @@ impl DirectHttp {
     /// The client, made the first time.
     pub(crate) fn get(&self) -> &HttpClient {
         self.client.get_or_init(|| {
-            HyperClient::builder(TokioExecutor::new()).build(connector(
+            pooled(connector(
                 self.limit,
                 &ProxyConfig::default(),
                 self.ca_bundle.as_ref(),
@@ -293,13 +300,11 @@ impl Client {
             Some(via) => (Some(via.description), via.forward_authorization),
             None => (None, None),
         };
-        let http = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector(
-                config.timeouts.connect,
-                &config.proxy,
-                config.ca_bundle.as_ref(),
-            ));
+        let http = pooled(connector(
+            config.timeouts.connect,
+            &config.proxy,
+            config.ca_bundle.as_ref(),
+        ));
         let credentials = Arc::new(CredentialsCache::new(
             config.credentials.clone(),
             FetchContext {

@@ -222,35 +222,30 @@ fn report(e: &Error) -> ExitCode {
 
 /// The exit code and message of a failed call, in the AWS CLI's words where it has them.
 fn failure(e: &Error) -> (u8, String) {
+    // A service error: the operation it answered is in its metadata.
+    if let Some(meta) = e.meta() {
+        // botocore's wording: the retries (attempts after the first) when they ran out.
+        let retries = if meta.max_attempts_reached {
+            format!(
+                " (reached max retries: {})",
+                meta.attempts.saturating_sub(1)
+            )
+        } else {
+            String::new()
+        };
+        return (
+            EXIT_SERVICE,
+            format!(
+                "An error occurred ({}) when calling the {} operation{retries}: {}",
+                e.code().unwrap_or_default(),
+                meta.operation,
+                e.message().unwrap_or_default()
+            ),
+        );
+    }
     match e {
         Error::Config(c) => (EXIT_CONFIG, c.report()),
         Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
-        // A service error: the operation it answered is in its metadata.
-        Error::DescribeCustomKeyStores { meta, .. }
-        | Error::Modeled { meta, .. }
-        | Error::Throttling { meta, .. }
-        | Error::Auth { meta, .. }
-        | Error::Validation(meta)
-        | Error::Service(meta) => {
-            // botocore's wording: the retries (attempts after the first) when they ran out.
-            let retries = if meta.max_attempts_reached {
-                format!(
-                    " (reached max retries: {})",
-                    meta.attempts.saturating_sub(1)
-                )
-            } else {
-                String::new()
-            };
-            (
-                EXIT_SERVICE,
-                format!(
-                    "An error occurred ({}) when calling the {} operation{retries}: {}",
-                    e.code().unwrap_or_default(),
-                    meta.operation,
-                    e.message().unwrap_or_default()
-                ),
-            )
-        }
         // The library's message names `Config.timeouts`, which the CLI has no setting for.
         Error::Timeout {
             endpoint,

@@ -171,10 +171,11 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_marker_key(key);
     }
+    let file_limit = open_file_limit();
     let max_connections = match args.max_connections {
         Some(0) => return Err("--max-connections must be at least 1".into()),
         Some(n) => n,
-        None => default_max_connections(open_file_limit()),
+        None => default_max_connections(file_limit),
     };
     config = config
         .with_fail_rate(args.fail_rate)
@@ -193,7 +194,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         config = config.with_tls(TlsConfig::self_signed(&names).map_err(|e| e.to_string())?);
     }
-    warn_of_limits(&config, args.max_connections.is_some());
+    warn_of_limits(&config, args.max_connections.is_some(), file_limit);
     runtime.block_on(async move {
         let (router, store) = config
             .router_and_store()
@@ -481,8 +482,8 @@ fn default_max_connections(open_file_limit: Option<u64>) -> usize {
 
 /// Warns of a configuration that cannot serve as the operator likely means it to: no
 /// access key at all, or a `--max-connections` (`chosen`) above what the open-file
-/// limit allows.
-fn warn_of_limits(config: &ServerConfig, chosen: bool) {
+/// limit (`file_limit`) allows.
+fn warn_of_limits(config: &ServerConfig, chosen: bool, file_limit: Option<u64>) {
     let file = config.file_config();
     if file
         .accounts
@@ -495,7 +496,7 @@ fn warn_of_limits(config: &ServerConfig, chosen: bool) {
              (UnrecognizedClientException)"
         );
     }
-    if let Some(limit) = open_file_limit().filter(|_| chosen) {
+    if let Some(limit) = file_limit.filter(|_| chosen) {
         let wanted = config.max_connections() as u64 + SPARE_FILES;
         if wanted > limit {
             tracing::warn!(

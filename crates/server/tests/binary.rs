@@ -159,10 +159,12 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
         )),
         "{log}"
     );
-    let wrong_secret = log
-        .lines()
-        .find(|l| l.contains(r#"error="InvalidSignatureException""#))
-        .unwrap_or_else(|| panic!("{log}"));
+    let line_with = |needle: &str| {
+        log.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle}: {log}"))
+    };
+    let wrong_secret = line_with(r#"error="InvalidSignatureException""#);
     assert!(
         wrong_secret.contains(&format!(r#"access_key="{}""#, demo::ACCESS_KEY_ID)),
         "{wrong_secret}"
@@ -172,10 +174,7 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
             .contains(r#"error_message="The request signature we calculated does not match"#),
         "{wrong_secret}"
     );
-    let unknown = log
-        .lines()
-        .find(|l| l.contains(r#"error="UnrecognizedClientException""#))
-        .unwrap_or_else(|| panic!("{log}"));
+    let unknown = line_with(r#"error="UnrecognizedClientException""#);
     assert!(
         unknown.contains(r#"access_key="AKIAUNKNOWNKEY000000""#),
         "{unknown}"
