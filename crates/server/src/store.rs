@@ -251,7 +251,15 @@ impl<T: Record> Partition<T> {
     fn insert_checked(&mut self, record: Arc<T>) -> bool {
         let old = self.by_id.replace(ById(Arc::clone(&record)));
         if let Some(ById(old)) = &old {
-            self.by_name.remove(old.name());
+            // The old name goes only while it is still the old record's: in a bulk load,
+            // a record of a lower id, put first, may have taken it already.
+            if self
+                .by_name
+                .get(old.name())
+                .is_some_and(|holder| holder.0.id() == old.id())
+            {
+                self.by_name.remove(old.name());
+            }
         }
         self.by_name.replace(ByName(record));
         old.is_none()
@@ -1241,6 +1249,41 @@ mod tests {
                 .id,
             id(1)
         );
+        assert_eq!(s.len(), 2);
+    }
+
+    /// A load that moves names between stores: the name index follows, whichever of two
+    /// stores has the lower id. It used to lose a name when its new holder's id was the
+    /// lower one (the holder's rename, applied second, removed it), so that the name was
+    /// not found and a second store could take it.
+    #[test]
+    fn bulk_load_moves_names_in_either_id_order() {
+        let named = |i: u64, name: &str| Ks {
+            id: id(i),
+            name: name.into(),
+            payload: i,
+        };
+        let holder = |s: &MemoryStore<Ks>, name: &str| {
+            s.page(&owner(), Filter::Name(name), None, 1)
+                .map(|p| p.items[0].id.clone())
+        };
+        // A lower id takes the name of a higher one, renamed in the same load.
+        let s = MemoryStore::new();
+        s.put(owner(), named(1, "a")).unwrap();
+        let load = vec![(owner(), named(0, "a")), (owner(), named(1, "b"))];
+        assert_eq!(s.bulk_load(load).unwrap(), 1);
+        assert_eq!(holder(&s, "a"), Ok(id(0)));
+        assert_eq!(holder(&s, "b"), Ok(id(1)));
+        assert_eq!(s.put(owner(), named(9, "a")), Err(StoreError::NameTaken));
+        // Two stores swap their names.
+        let s = MemoryStore::new();
+        s.put(owner(), named(1, "a")).unwrap();
+        s.put(owner(), named(2, "b")).unwrap();
+        let load = vec![(owner(), named(1, "b")), (owner(), named(2, "a"))];
+        assert_eq!(s.bulk_load(load).unwrap(), 0);
+        assert_eq!(holder(&s, "a"), Ok(id(2)));
+        assert_eq!(holder(&s, "b"), Ok(id(1)));
+        assert_eq!(s.put(owner(), named(9, "b")), Err(StoreError::NameTaken));
         assert_eq!(s.len(), 2);
     }
 
