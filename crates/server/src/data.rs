@@ -191,8 +191,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
                 )));
             }
             check_entry(&entry, &item).map_err(fault)?;
-            let store = KeyStore::new(entry).map_err(|e| fault(e.to_string()))?;
-            out.push((owner.clone(), store));
+            out.push((owner.clone(), KeyStore::checked(entry)));
         }
     }
     Ok(out)

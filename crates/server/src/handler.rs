@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kms_types::{
     CustomKeyStoreNotFoundException, CustomKeyStoresListEntry, DescribeCustomKeyStores,
     DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
-    InvalidMarkerException, OperationShape,
+    InvalidMarkerException, OperationShape, Validate,
 };
 
 use crate::marker::{self, MarkerKey, MarkerScope};
@@ -86,7 +86,7 @@ pub trait Handler<Op: OperationShape>: Send + Sync + 'static {
     }
 }
 
-/// A stored custom key store: a list entry known to have an id and a name, kept
+/// A stored custom key store: a list entry KMS could return ([`KeyStore::new`]), kept
 /// as its awsJson encoding — what every page sends — so that serving a page
 /// copies bytes instead of cloning and re-encoding entries (and a store costs
 /// little more memory than its JSON).
@@ -97,29 +97,51 @@ pub struct KeyStore {
     json: Box<[u8]>,
 }
 
-/// A list entry without `CustomKeyStoreId` or `CustomKeyStoreName`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a stored custom key store needs `{0}`")]
-pub struct MissingMember(pub &'static str);
+/// A list entry that cannot be a stored custom key store: one without
+/// `CustomKeyStoreId` or `CustomKeyStoreName`, or one KMS could not return (it breaks the
+/// model's constraints or a rule of [`crate::data::check_entry`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidKeyStore(String);
 
 impl KeyStore {
-    /// Wraps an entry; it must have an id and a name.
-    pub fn new(entry: CustomKeyStoresListEntry) -> Result<Self, MissingMember> {
-        let id = entry
-            .custom_key_store_id
-            .as_deref()
-            .ok_or(MissingMember("CustomKeyStoreId"))?;
-        let name = entry
-            .custom_key_store_name
-            .as_deref()
-            .ok_or(MissingMember("CustomKeyStoreName"))?;
-        Ok(Self {
+    /// Wraps an entry KMS could return, checked as a `--data` file's entries are: it
+    /// must have an id and a name, meet the model's constraints (the generated
+    /// validators) and [`crate::data::check_entry`]'s rules — a `FAILED` store needs a
+    /// `ConnectionErrorCode`, for example. Whichever way a store reaches a server
+    /// ([`crate::ServerConfig::with_key_stores`], or [`crate::store::Storage::put`]
+    /// while it serves), it is one KMS could list.
+    pub fn new(entry: CustomKeyStoresListEntry) -> Result<Self, InvalidKeyStore> {
+        for (value, member) in [
+            (&entry.custom_key_store_id, "CustomKeyStoreId"),
+            (&entry.custom_key_store_name, "CustomKeyStoreName"),
+        ] {
+            if value.is_none() {
+                return Err(InvalidKeyStore(format!(
+                    "a stored custom key store needs `{member}`"
+                )));
+            }
+        }
+        entry
+            .validate()
+            .map_err(|e| InvalidKeyStore(e.to_string()))?;
+        crate::data::check_entry(&entry, "").map_err(InvalidKeyStore)?;
+        Ok(Self::checked(entry))
+    }
+
+    /// Wraps an entry whose checks [`Self::new`] makes have been made already (a data
+    /// file's, with their paths in the messages) or hold by construction (generated
+    /// stores).
+    pub(crate) fn checked(entry: CustomKeyStoresListEntry) -> Self {
+        let id = entry.custom_key_store_id.as_deref().unwrap_or_default();
+        let name = entry.custom_key_store_name.as_deref().unwrap_or_default();
+        Self {
             id: id.into(),
             name: name.into(),
             json: serde_json::to_vec(&entry)
                 .expect("generated types always encode as JSON")
                 .into(),
-        })
+        }
     }
 
     /// The entry, as listed (decoded from the stored JSON).

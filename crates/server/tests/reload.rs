@@ -154,55 +154,92 @@ fn store(region: &str, id: &str, name: &str) -> (kms_server::store::Owner, kms_s
     )
 }
 
-/// Stores given in code are checked as a data file's are: one that no request could
-/// reach, or that KMS could not return, makes serving fail, naming it (it used to be
-/// served, or silently unreachable).
+/// Stores given in code are checked as a data file's are. One that KMS could not return
+/// is refused by `KeyStore::new`, so that no way of handing it to a server (with
+/// `with_key_stores`, or `Storage::put` while serving) can serve it; one that no request
+/// could reach makes serving fail, naming it (it used to be served, or silently
+/// unreachable).
 #[tokio::test]
 async fn stores_given_in_code_are_checked_as_data_files_are() {
     const ID: &str = "cks-00000000000000001";
-    let failed_without_a_code = {
-        let (owner, store) = store(demo::REGION, ID, "failing");
+    let refused = |change: fn(&mut kms_types::CustomKeyStoresListEntry)| {
+        let (_, store) = store(demo::REGION, ID, "changed");
         let mut entry = store.entry();
-        entry.connection_state = Some(kms_types::ConnectionStateType::Failed);
-        (owner, kms_server::KeyStore::new(entry).unwrap())
+        change(&mut entry);
+        kms_server::KeyStore::new(entry).unwrap_err().to_string()
     };
-    let bad_cluster = {
-        let (owner, store) = store(demo::REGION, "cks-00000000000000002", "bad");
-        let mut entry = store.entry();
-        entry.cloud_hsm_cluster_id = Some("cluster-1a23b4cdefg".into());
-        (owner, kms_server::KeyStore::new(entry).unwrap())
-    };
-    for (stores, expected) in [
-        (
-            vec![store("eu-west-2", ID, "typo")],
-            format!(
-                "stores: store 1 (id '{ID}'): stores of account 111122223333 are in region \
-                 eu-west-2, which is not served (regions: us-east-1, us-west-2)"
-            ),
-        ),
-        (
-            vec![store(demo::REGION, ID, "ok"), bad_cluster],
-            "stores: store 2 (account 111122223333, region us-east-1, id \
-             'cks-00000000000000002'): 1 validation error detected: Value 'cluster-1a23b4cdefg' \
-             at 'cloudHsmClusterId' failed to satisfy constraint: Member must satisfy regular \
-             expression pattern: ^cluster-[2-7a-zA-Z]{11,16}$"
-                .to_owned(),
-        ),
-        (
-            vec![failed_without_a_code],
-            format!(
-                "stores: store 1 (account 111122223333, region us-east-1, id '{ID}'): a FAILED \
-                 store needs a ConnectionErrorCode (KMS always says why) at 'connectionErrorCode'"
-            ),
-        ),
-    ] {
-        let config = ServerConfig::demo().with_key_stores(stores);
-        let error = kms_server::serve(config, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap_err();
-        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
-        assert_eq!(error.to_string(), expected);
-    }
+    assert_eq!(
+        refused(|e| e.connection_state = Some(kms_types::ConnectionStateType::Failed)),
+        "a FAILED store needs a ConnectionErrorCode (KMS always says why) at 'connectionErrorCode'"
+    );
+    assert_eq!(
+        refused(|e| e.cloud_hsm_cluster_id = Some("cluster-1a23b4cdefg".into())),
+        "1 validation error detected: Value 'cluster-1a23b4cdefg' at 'cloudHsmClusterId' failed \
+         to satisfy constraint: Member must satisfy regular expression pattern: \
+         ^cluster-[2-7a-zA-Z]{11,16}$"
+    );
+    assert_eq!(
+        refused(|e| e.custom_key_store_name = None),
+        "a stored custom key store needs `CustomKeyStoreName`"
+    );
+
+    let config = ServerConfig::demo().with_key_stores(vec![
+        store(demo::REGION, "cks-00000000000000002", "ok"),
+        store("eu-west-2", ID, "typo"),
+    ]);
+    let error = kms_server::serve(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "stores: store 2 (id '{ID}'): stores of account 111122223333 are in region \
+             eu-west-2, which is not served (regions: us-east-1, us-west-2)"
+        )
+    );
+}
+
+/// A configuration built in code is checked when it is served, as a file's is when it is
+/// read: an access key listed under two accounts used to make the last one win silently,
+/// so that a test team's caller became another account.
+#[tokio::test]
+async fn configurations_built_in_code_are_checked_when_served() {
+    use kms_server::config::{AccessKeyConfig, AccountConfig, PrincipalConfig};
+    let mut file = kms_server::FileConfig::demo();
+    file.accounts.push(AccountConfig {
+        id: "999988887777".into(),
+        principals: vec![PrincipalConfig {
+            arn: "arn:aws:iam::999988887777:user/ci".into(),
+            actions: vec!["kms:*".into()],
+            access_keys: vec![AccessKeyConfig {
+                id: demo::ACCESS_KEY_ID.into(),
+                secret: "other-secret".into(),
+                session_token: None,
+            }],
+        }],
+    });
+    let error = kms_server::serve(ServerConfig::new(file), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "invalid config: access key `{}` is listed twice",
+            demo::ACCESS_KEY_ID
+        )
+    );
+
+    let mut file = kms_server::FileConfig::demo();
+    file.regions = vec!["US-EAST-1".into()];
+    let error = kms_server::serve(ServerConfig::new(file), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid config: `US-EAST-1` is not a region name (like us-east-1)"
+    );
 }
 
 /// Generated stores belong to the configuration's first account and region, so that a
