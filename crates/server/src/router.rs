@@ -166,7 +166,8 @@ fn query_members<Op: OperationShape>(
     Ok((!found.is_empty()).then_some(found))
 }
 
-/// Adds query members to the body object unless the body has them: the body wins.
+/// Adds query members to the body object unless the body has them: the body wins (a
+/// member that is `null` in the body is one it does not have).
 fn merge_query(
     body: &[u8],
     members: Vec<(&'static str, serde_json::Value)>,
@@ -187,7 +188,11 @@ fn merge_query(
             }
         };
     for (name, value) in members {
-        object.entry(name).or_insert(value);
+        // A `null` member is an absent one (awsJson), so the query's value stands.
+        let slot = object.entry(name).or_insert(serde_json::Value::Null);
+        if slot.is_null() {
+            *slot = value;
+        }
     }
     serde_json::to_vec(&object).map_err(|e| serialization(e.to_string()))
 }
@@ -276,6 +281,14 @@ mod tests {
         assert_eq!(r.limit, Some(9));
         let r = decode("{}", Some("X-Amz-Date=1")).unwrap();
         assert_eq!(r.limit, None);
+        // `null` in the body is no value: a client sending null members and the marker in
+        // the query used to get the first page again.
+        let r = decode(
+            r#"{"Limit": null, "Marker": null}"#,
+            Some("Limit=5&Marker=m"),
+        )
+        .unwrap();
+        assert_eq!((r.limit, r.marker.as_deref()), (Some(5), Some("m")));
         assert_eq!(
             code(decode("", Some("Limit=ten"))),
             "SerializationException"
