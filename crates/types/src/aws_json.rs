@@ -97,7 +97,13 @@ fn describe(member_path: &str, error: &serde_json::Error) -> String {
 fn member_path_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
-    for segment in path.iter() {
+    // A last segment that is unknown is the member a cut-off body never named: the
+    // place is the object holding it.
+    let known = path
+        .iter()
+        .rposition(|s| !matches!(s, Segment::Unknown))
+        .map_or(0, |last| last + 1);
+    for segment in path.iter().take(known) {
         match segment {
             // As `validation::item_path` writes it, then the item's `member`.
             Segment::Seq { index } => {
@@ -341,6 +347,23 @@ mod tests {
             err.to_string(),
             "1 validation error detected: Value null at 'items.2.member.uriPath' failed to satisfy constraint: Member must not be null"
         );
+    }
+
+    /// A body cut off where a member's name should come says where, without the `?`
+    /// serde_path_to_error puts for the member it never read.
+    #[test]
+    fn a_body_cut_off_before_a_member_name_says_where() {
+        for (body, expected) in [
+            (&b"{\"Limit\": 1"[..], "EOF while parsing an object"),
+            (b"{\"Limit\": 1,", "EOF while parsing a value"),
+            (
+                b"{\"Items\": [{\"UriPath\": \"/a\"",
+                "EOF while parsing an object at 'items.1.member'",
+            ),
+        ] {
+            let err = decode::<Outer>(body).unwrap_err();
+            assert_eq!(err, DecodeError::Serialization(expected.into()), "{body:?}");
+        }
     }
 
     /// A key holding `.` or `[` is one member of the path, not several: the path is
