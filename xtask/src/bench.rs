@@ -27,7 +27,8 @@ use util::Machine;
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Shorter runs (under 3 minutes on 2 cores), items 1–4 only.
+    /// Shorter runs of items 1–4 only: about a minute once built (6–9 minutes cold, on 2
+    /// cores).
     #[arg(long)]
     pub quick: bool,
     /// Run only these items (comma-separated): server, scale, clients, codec, build.

@@ -33,8 +33,9 @@ const EXIT_OTHER: u8 = 255;
 /// role are kept in ~/.aws/cli/cache, shared with the AWS CLI; the MFA code a role
 /// with mfa_serial needs is asked for on stderr and read from stdin.
 ///
-/// Exit codes: 0 success, 252 usage or parameter error, 253 configuration error,
-/// 254 the service returned an error, 255 any other failure (e.g. connection).
+/// Exit codes: 0 success, 252 usage or parameter error (but 255 for pagination options
+/// that conflict, as in the AWS CLI), 253 configuration error, 254 the service returned
+/// an error, 255 any other failure (e.g. connection).
 #[derive(Debug, Parser)]
 // As the AWS CLI: a repeated option takes its last value.
 #[command(
@@ -52,8 +53,9 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// Send requests to this URL instead of https://kms.{region}.amazonaws.com,
-    /// e.g. http://127.0.0.1:4599 for a local kms-server.
+    /// Send requests to this URL instead of the region's endpoint (such as
+    /// https://kms.us-east-1.amazonaws.com), e.g. http://127.0.0.1:4599 for a local
+    /// kms-server.
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
 

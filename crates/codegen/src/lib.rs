@@ -3,7 +3,7 @@
 //!
 //! [`generate`] returns a [`TokenStream`] of plain items: structures with builders and
 //! validators, enums that keep unknown values, error types, one error enum and one
-//! marker type with its [`Operation`](https://docs.rs/kms-types) descriptor per operation,
+//! marker type with its `kms_types::Operation` descriptor per operation,
 //! and the service's endpoint resolver compiled from its endpoint rules.
 //! Generated code refers to its runtime through `::kms_types`.
 //!

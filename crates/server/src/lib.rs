@@ -89,9 +89,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of connections served at once; more wait to be accepted.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
-/// Most bytes of a connection's request stream buffered at once (hyper's
-/// `max_buf_size`): a request's headers must fit (KMS requests need about 2 KiB); the
-/// body streams through.
+/// hyper's `max_buf_size` for a connection's read buffer: a request head not complete
+/// within it gets `431` (KMS requests need about 2 KiB); one read can take the buffer to
+/// about twice this before the check. The body streams through.
 const MAX_READ_BUFFER: usize = 64 * 1024;
 
 /// What a server serves: accounts and keys, regions, stores, marker key, faults.

@@ -1291,16 +1291,12 @@ mod tests {
     fn bulk_load_one_million() {
         let s = MemoryStore::new();
         let o = owner();
-        let t = std::time::Instant::now();
         s.bulk_load((0..1_000_000u64).map(|i| (o.clone(), ks(i))))
             .unwrap();
-        let took = t.elapsed();
         assert_eq!(s.len(), 1_000_000);
         let p = s.page(&o, Filter::All, Some(&id(500_000)), 100).unwrap();
         assert_eq!(p.items.first().unwrap().id, id(500_001));
         assert_eq!(p.next, Some(id(500_100)));
-        // Generous bound (debug build, shared CI machine); release is ~10x faster.
-        assert!(took.as_secs() < 30, "bulk_load took {took:?}");
     }
 
     #[test]
