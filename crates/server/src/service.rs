@@ -347,7 +347,7 @@ impl KmsService {
                 Reply::error(
                     500,
                     KmsInternalException::CODE,
-                    "Injected failure (--fail-rate): the request was not processed.",
+                    "Injected failure (kms-server's fail rate: --fail-rate, or ServerConfig::with_fail_rate in code): the request was not processed.",
                 )
             } else {
                 Reply::error(400, "ThrottlingException", THROTTLING_MESSAGE)

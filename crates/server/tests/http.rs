@@ -314,7 +314,15 @@ async fn fault_injection_and_fresh_request_ids() {
     for _ in 0..200 {
         let a = send(addr, Call::new("{}")).await;
         match a.error_type() {
-            "KMSInternalException" => a.assert_error(500, "KMSInternalException"),
+            "KMSInternalException" => {
+                a.assert_error(500, "KMSInternalException");
+                // Names both ways of setting it: the flag, and the library's call.
+                assert_eq!(
+                    a.message(),
+                    "Injected failure (kms-server's fail rate: --fail-rate, or \
+                     ServerConfig::with_fail_rate in code): the request was not processed."
+                );
+            }
             "ThrottlingException" => {
                 a.assert_error(400, "ThrottlingException");
                 assert_eq!(
