@@ -67,17 +67,18 @@ impl Generator<'_> {
         let builder = self.builder(shape);
         let error = shape.traits.error().map(|_| self.error_impls(shape));
         let validate = self.validate_impl(shape);
+        let serialize = self.serialize_impl(shape);
         let deprecated = deprecation_doc(shape.traits.deprecated());
         quote! {
             #docs
             #deprecated
             #[derive(Clone, PartialEq, #debug_derive #default_derive
-                ::kms_types::__private::serde::Serialize,
                 ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
             pub struct #name {
                 #(#fields)*
             }
+            #serialize
             #debug_impl
             #builder
             #error
@@ -117,7 +118,7 @@ impl Generator<'_> {
             Presence::Optional => quote! {
                 #docs
                 #deprecated
-                #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
+                #[serde(rename = #wire, default)]
                 pub #field: Option<#ty>,
             },
             Presence::Defaulted => quote! {
@@ -133,6 +134,54 @@ impl Generator<'_> {
                 #[serde(rename = #wire)]
                 pub #field: #ty,
             },
+        }
+    }
+
+    /// `Serialize` through `kms_types::__private::Members`: absent members left out of
+    /// JSON, as awsJson wants, yet written for formats that read members by position
+    /// (bincode), which a derive's `skip_serializing_if` would corrupt.
+    fn serialize_impl(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let wire_name = shape.id.name();
+        let (optional, always): (Vec<&Member>, Vec<&Member>) = shape
+            .members
+            .iter()
+            .partition(|m| matches!(self.presence(m), Presence::Optional));
+        let always = proc_macro2::Literal::usize_unsuffixed(always.len());
+        let present = optional.iter().map(|m| {
+            let field = names::field_name(&m.name);
+            quote!(self.#field.is_some())
+        });
+        let members = shape.members.iter().map(|m| {
+            let field = names::field_name(&m.name);
+            let wire = &m.name;
+            if matches!(self.presence(m), Presence::Optional) {
+                quote!(members.optional(#wire, &self.#field)?;)
+            } else {
+                quote!(members.member(#wire, &self.#field)?;)
+            }
+        });
+        let start = quote! {
+            ::kms_types::__private::Members::new(serializer, #wire_name, #always, &[#(#present),*])?
+        };
+        let body = if shape.members.is_empty() {
+            quote!(#start.end())
+        } else {
+            quote! {
+                let mut members = #start;
+                #(#members)*
+                members.end()
+            }
+        };
+        quote! {
+            impl ::kms_types::__private::serde::Serialize for #name {
+                fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+                where
+                    S: ::kms_types::__private::serde::Serializer,
+                {
+                    #body
+                }
+            }
         }
     }
 

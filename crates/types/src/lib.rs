@@ -118,13 +118,79 @@ pub mod __private {
     }
 
     /// Deserializes a member with a `@default`: JSON `null` reads as absent, that is as
-    /// the default, as aws-sdk-kms reads every awsJson member.
+    /// the default, as aws-sdk-kms reads every awsJson member. A format that is not
+    /// human-readable (bincode) holds the value itself, as [`Members`] wrote it.
     pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
     where
         D: serde::Deserializer<'de>,
         T: serde::Deserialize<'de> + Default,
     {
-        Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+        if deserializer.is_human_readable() {
+            Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+        } else {
+            T::deserialize(deserializer)
+        }
+    }
+
+    /// A generated structure's members, serialized: in human-readable formats (JSON)
+    /// an absent member is left out, as awsJson wants; the others (bincode, MessagePack)
+    /// get every member, absent ones as `None`, because some of them read members by
+    /// position and a left-out one would shift the rest.
+    pub struct Members<S: serde::Serializer> {
+        state: S::SerializeStruct,
+        every: bool,
+    }
+
+    impl<S: serde::Serializer> std::fmt::Debug for Members<S> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Members")
+                .field("every", &self.every)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl<S: serde::Serializer> Members<S> {
+        /// Starts structure `name`, of `always` members that are always written
+        /// (required or with a default) and optional ones, present or not as `optional`
+        /// says.
+        pub fn new(
+            serializer: S,
+            name: &'static str,
+            always: usize,
+            optional: &[bool],
+        ) -> Result<Self, S::Error> {
+            let every = !serializer.is_human_readable();
+            let present = optional.iter().filter(|&&p| every || p).count();
+            let state = serializer.serialize_struct(name, always + present)?;
+            Ok(Self { state, every })
+        }
+
+        /// A member that is always written.
+        pub fn member<T: serde::Serialize + ?Sized>(
+            &mut self,
+            key: &'static str,
+            value: &T,
+        ) -> Result<(), S::Error> {
+            serde::ser::SerializeStruct::serialize_field(&mut self.state, key, value)
+        }
+
+        /// An optional member: left out when absent, unless every member is written.
+        pub fn optional<T: serde::Serialize>(
+            &mut self,
+            key: &'static str,
+            value: &Option<T>,
+        ) -> Result<(), S::Error> {
+            if self.every || value.is_some() {
+                serde::ser::SerializeStruct::serialize_field(&mut self.state, key, value)
+            } else {
+                serde::ser::SerializeStruct::skip_field(&mut self.state, key)
+            }
+        }
+
+        /// Ends the structure.
+        pub fn end(self) -> Result<S::Ok, S::Error> {
+            serde::ser::SerializeStruct::end(self.state)
+        }
     }
 }
 

@@ -376,6 +376,42 @@ fn absent_members_are_omitted_and_defaults_written() {
     assert_eq!(parsed.next_marker, None);
 }
 
+/// Formats that read a structure's members by position (bincode) get every member, absent
+/// ones too: leaving them out, as JSON does, shifted the rest, so that a request with an id,
+/// a name and a marker came back with `Limit: Some(1)` and no marker, and a response did not
+/// decode at all.
+#[test]
+fn formats_that_are_not_human_readable_round_trip_partial_values() {
+    let request = DescribeCustomKeyStoresRequest::builder()
+        .custom_key_store_id("cks-1234567890abcdef0")
+        .custom_key_store_name("b")
+        .marker("m")
+        .build();
+    let entry = CustomKeyStoresListEntry::builder()
+        .custom_key_store_id("cks-1234567890abcdef0")
+        .connection_state(ConnectionStateType::Unknown("NEW_STATE".into()))
+        .creation_date(Timestamp::new(1_499_288_695, 918_000_000))
+        .build();
+    let response = DescribeCustomKeyStoresResponse::builder()
+        .custom_key_stores(vec![entry.clone(), xks_entry("ABCDEFGHIJKLMNOPQRST")])
+        .next_marker("next")
+        .truncated(true)
+        .build();
+    let request_back: DescribeCustomKeyStoresRequest =
+        bincode::deserialize(&bincode::serialize(&request).unwrap()).unwrap();
+    assert_eq!(request_back, request);
+    for response in [response, DescribeCustomKeyStoresResponse::default()] {
+        let back: DescribeCustomKeyStoresResponse =
+            bincode::deserialize(&bincode::serialize(&response).unwrap()).unwrap();
+        assert_eq!(back, response);
+    }
+    // JSON still leaves absent members out.
+    assert_eq!(
+        serde_json::to_string(&entry).unwrap(),
+        r#"{"CustomKeyStoreId":"cks-1234567890abcdef0","ConnectionState":"NEW_STATE","CreationDate":1499288695.918}"#
+    );
+}
+
 /// `null` means absent for every member, as aws-sdk-kms reads awsJson: a member with a
 /// `@default` (`Truncated`) then takes its default.
 #[test]
