@@ -62,6 +62,7 @@ impl Generator<'_> {
         let redacts =
             shape.traits.sensitive() || shape.members.iter().any(|m| self.is_sensitive(shape, m));
         let debug_derive = (!redacts).then(|| quote!(Debug,));
+        let hash_derive = self.is_hashable(shape).then(|| quote!(Eq, Hash,));
         let default_derive = (!has_required).then(|| quote!(Default,));
         let debug_impl = redacts.then(|| self.redacting_debug(shape));
         let builder = self.builder(shape);
@@ -72,7 +73,7 @@ impl Generator<'_> {
         quote! {
             #docs
             #deprecated
-            #[derive(Clone, PartialEq, #debug_derive #default_derive
+            #[derive(Clone, PartialEq, #hash_derive #debug_derive #default_derive
                 ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
             pub struct #name {
@@ -364,9 +365,10 @@ impl Generator<'_> {
             }
         });
         let validate = self.validate_impl(shape);
+        let hash_derive = self.is_hashable(shape).then(|| quote!(Eq, Hash,));
         quote! {
             #docs
-            #[derive(Clone, Debug, PartialEq,
+            #[derive(Clone, Debug, PartialEq, #hash_derive
                 ::kms_types::__private::serde::Serialize,
                 ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]

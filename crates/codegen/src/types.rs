@@ -52,6 +52,33 @@ impl Generator<'_> {
         }
     }
 
+    /// Whether the Rust type of `shape` can be `Eq` and `Hash`: nothing it holds is a
+    /// float or a document (`serde_json::Value`), through any depth of members.
+    pub(crate) fn is_hashable(&self, shape: &Shape) -> bool {
+        let mut stack = vec![shape];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(shape) = stack.pop() {
+            if !seen.insert(&shape.id) {
+                continue;
+            }
+            match shape.kind {
+                ShapeKind::Float
+                | ShapeKind::Double
+                | ShapeKind::BigDecimal
+                | ShapeKind::Document => return false,
+                ShapeKind::List
+                | ShapeKind::Set
+                | ShapeKind::Map
+                | ShapeKind::Structure
+                | ShapeKind::Union => {
+                    stack.extend(shape.members.iter().map(|m| self.model.target(m)));
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+
     /// Whether `from` contains `to` by value (through structure and union members, not
     /// through lists or maps), so that a member of `to` targeting `from` must be boxed.
     fn reaches(&self, from: &Shape, to: &Shape) -> bool {

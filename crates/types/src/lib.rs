@@ -82,7 +82,9 @@ impl std::fmt::Debug for Redacted {
 }
 
 /// The Smithy `Unit` shape: an empty structure, `{}` on the wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Unit {}
 
 impl Validate for Unit {

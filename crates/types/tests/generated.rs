@@ -412,6 +412,28 @@ fn formats_that_are_not_human_readable_round_trip_partial_values() {
     );
 }
 
+/// Structures holding no float or document are `Eq` and `Hash`, so that a test's mock can
+/// key its answers by request.
+#[test]
+fn structures_without_floats_are_eq_and_hash() {
+    let mut answers = std::collections::HashMap::new();
+    let first = DescribeCustomKeyStoresRequest::builder().limit(1).build();
+    answers.insert(first.clone(), DescribeCustomKeyStoresResponse::default());
+    answers.insert(
+        DescribeCustomKeyStoresRequest::builder().limit(2).build(),
+        DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(vec![xks_entry("ABCDEFGHIJKLMNOPQRST")])
+            .build(),
+    );
+    assert_eq!(
+        answers.get(&first),
+        Some(&DescribeCustomKeyStoresResponse::default())
+    );
+    let stores: std::collections::HashSet<_> =
+        [xks_entry("A"), xks_entry("A"), xks_entry("B")].into();
+    assert_eq!(stores.len(), 2);
+}
+
 /// `null` means absent for every member, as aws-sdk-kms reads awsJson: a member with a
 /// `@default` (`Truncated`) then takes its default.
 #[test]
