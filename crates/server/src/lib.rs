@@ -506,7 +506,10 @@ pub async fn serve_router(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
-        .max_buf_size(MAX_READ_BUFFER);
+        .max_buf_size(MAX_READ_BUFFER)
+        // A client that closes its side once its request is sent (`nc -N`) still gets
+        // the answer.
+        .half_close(true);
     // One permit per connection served: at the limit, connections wait to be accepted.
     let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     let task = tokio::spawn(async move {

@@ -257,3 +257,31 @@ async fn slow_headers_are_cut_off() {
     let (server, _) = stall_after(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n").await;
     server.shutdown().await;
 }
+
+/// A client may send its request and then close its side of the connection (TCP
+/// half-close, as `nc -N` does) while it waits: the answer still comes. hyper's default
+/// closed the connection on reading the end of the stream, dropping the pending response
+/// (about one in eight under load; every time while a handler takes its time).
+#[tokio::test]
+async fn a_client_that_half_closes_still_gets_its_answer() {
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(Slow {
+        calls: Arc::new(AtomicUsize::new(0)),
+        pause: Duration::from_millis(200),
+    });
+    let server = serve_demo(router).await;
+    let addr = server.local_addr();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&wire_bytes(addr, &Call::new("{}")))
+        .await
+        .unwrap();
+    stream.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers or closes")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    server.shutdown().await;
+}
