@@ -35,6 +35,28 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const THROTTLING_MESSAGE: &str =
     "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
+/// Most characters of a request's own text (path, method, header) that an error message
+/// quotes.
+const MAX_QUOTED: usize = 128;
+/// Most characters of an error message that a log line quotes: a message may quote a
+/// client's value whole (a 500,000-character name in a ValidationException), and one
+/// unauthenticated request must not write a megabyte of log.
+const MAX_LOGGED: usize = 512;
+
+/// `text` as an error message quotes a request's own text: at most [`MAX_QUOTED`]
+/// characters, `...` when cut.
+fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    quoted_up_to(text, MAX_QUOTED)
+}
+
+/// `text`, at most `max` characters of it, `...` when cut.
+fn quoted_up_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((end, _)) => format!("{}...", &text[..end]).into(),
+    }
+}
+
 const X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-target");
 const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
 const X_AMZN_ERRORTYPE: http::HeaderName = http::HeaderName::from_static("x-amzn-errortype");
@@ -181,8 +203,12 @@ impl KmsService {
                     error_message = told
                         .flatten()
                         .as_deref()
-                        .map_or("-".into(), kms_types::sigv4::mask_signatures)
-                        .as_ref(),
+                        .map_or("-".into(), |m| {
+                            // Cut, then masked: a signature cut short is masked too.
+                            kms_types::sigv4::mask_signatures(&quoted_up_to(m, MAX_LOGGED))
+                                .into_owned()
+                        })
+                        .as_str(),
                     "request"
                 );
             }
@@ -214,7 +240,7 @@ impl KmsService {
                 "UnknownOperationException",
                 format!(
                     "No such resource: {}. Send POST / with an X-Amz-Target header.",
-                    parts.uri.path()
+                    quoted(parts.uri.path())
                 ),
             );
         }
@@ -224,7 +250,7 @@ impl KmsService {
                 "UnknownOperationException",
                 format!(
                     "Method {} is not allowed: send POST / with an X-Amz-Target header.",
-                    parts.method
+                    quoted(parts.method.as_str())
                 ),
             );
         }
@@ -238,10 +264,7 @@ impl KmsService {
                 None => "Missing X-Amz-Target header".to_owned(),
                 Some(t) => format!(
                     "Unknown operation: {}",
-                    String::from_utf8_lossy(t.as_bytes())
-                        .chars()
-                        .take(128)
-                        .collect::<String>()
+                    quoted(&String::from_utf8_lossy(t.as_bytes()))
                 ),
             };
             return Reply::error(400, "UnknownOperationException", message);
@@ -264,7 +287,7 @@ impl KmsService {
                     "SerializationException",
                     format!(
                         "Unsupported Content-Type '{}': send application/x-amz-json-1.1",
-                        media.chars().take(128).collect::<String>()
+                        quoted(media)
                     ),
                 );
             }

@@ -141,6 +141,31 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
         answer.contains("Signature=deadbeefcafe"),
         "the client is told: {answer}"
     );
+    // Text of the request's own that a message quotes is cut: an unauthenticated path
+    // of 60,000 characters used to be quoted whole, in the answer and its log line.
+    let long_path = "A".repeat(60_000);
+    let answer = raw_exchange(
+        addr,
+        &format!("GET /{long_path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"),
+    );
+    assert!(answer.starts_with("HTTP/1.1 404"), "{}", &answer[..200]);
+    assert!(
+        answer.contains(&format!("No such resource: /{}...", &long_path[..127])),
+        "{}",
+        &answer[..400]
+    );
+    assert!(answer.len() < 1_000, "{} bytes", answer.len());
+    // A signed request whose message quotes a long value: the answer has it whole, as
+    // AWS words it; the log line has at most 512 characters of it.
+    send(
+        addr,
+        Call::new(format!(
+            r#"{{"CustomKeyStoreName": "{}"}}"#,
+            "n".repeat(5_000)
+        )),
+    )
+    .await
+    .assert_error(400, "ValidationException");
     // A readiness probe, unsigned.
     let answer = raw_exchange(
         addr,
@@ -184,8 +209,18 @@ async fn the_log_says_where_it_listens_and_why_requests_were_refused() {
         "a signature was logged: {log}"
     );
     assert!(log.contains("Signature=****"), "{log}");
+    let validation = line_with(r#"error="ValidationException""#);
+    assert!(
+        validation.contains(&format!("{}...", "n".repeat(100))),
+        "{validation}"
+    );
+    assert!(validation.len() < 1_000, "{validation}");
+    assert!(
+        log.lines().all(|l| l.len() < 1_000),
+        "a log line quotes too much"
+    );
     // The probe is not among the request lines (info level).
-    assert_eq!(log.matches("INFO request ").count(), 3, "{log}");
+    assert_eq!(log.matches("INFO request ").count(), 5, "{log}");
 }
 
 /// The banner's first line, and the endpoint it names.
