@@ -52,7 +52,7 @@ impl TimestampError {
     fn epoch_seconds(text: String) -> Self {
         Self {
             text,
-            expected: "a finite epoch-seconds timestamp",
+            expected: "epoch seconds a timestamp can hold (a finite number within ±9.2e18)",
         }
     }
 }
@@ -102,9 +102,10 @@ impl Timestamp {
     }
 
     /// Parses epoch seconds from a finite `f64`, keeping the fraction as written
-    /// in its shortest decimal form (so `1551129207.775` stays `.775`).
+    /// in its shortest decimal form (so `1551129207.775` stays `.775`). Any value within
+    /// ±9.2 × 10¹⁸ (what `i64` seconds hold, as an integer on the wire is read) is one.
     pub fn from_epoch_seconds(value: f64) -> Result<Self, TimestampError> {
-        if !value.is_finite() || value.abs() > 1e17 {
+        if !value.is_finite() || value.abs() >= 9.2e18 {
             return Err(TimestampError::epoch_seconds(value.to_string()));
         }
         let text = format!("{value}");
@@ -508,6 +509,23 @@ mod tests {
         );
         assert_eq!(parse("-1.5"), Timestamp::new(-2, 500_000_000));
         assert!(serde_json::from_str::<Timestamp>("\"1551129207\"").is_err());
+        // As far as an integer on the wire is read, whichever way it is written: `1e18`
+        // used to be refused as "not finite" while `1000000000000000000` was read.
+        assert_eq!(
+            parse("1e18"),
+            Timestamp::from_secs(1_000_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse("-9.1e18"),
+            Timestamp::from_secs(-9_100_000_000_000_000_000)
+        );
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("9.3e18")
+                .unwrap_err()
+                .to_string(),
+            "`9300000000000000000` is not epoch seconds a timestamp can hold (a finite number \
+             within ±9.2e18) at line 1 column 6"
+        );
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
