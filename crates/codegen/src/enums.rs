@@ -46,8 +46,9 @@ impl Generator<'_> {
             #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
             pub enum #name {
                 #(#variants)*
-                /// A value this version of the model does not know, kept as received.
-                Unknown(String),
+                /// A value this version of the model does not know, kept as received (make
+                /// one with `From<&str>`).
+                Unknown(::kms_types::UnknownValue),
             }
 
             impl #name {
@@ -55,7 +56,7 @@ impl Generator<'_> {
                 pub fn as_str(&self) -> &str {
                     match self {
                         #(#as_str)*
-                        Self::Unknown(value) => value,
+                        Self::Unknown(value) => value.as_str(),
                     }
                 }
 
@@ -74,7 +75,7 @@ impl Generator<'_> {
                 fn from(value: &str) -> Self {
                     match value {
                         #(#from_str)*
-                        other => Self::Unknown(other.to_owned()),
+                        other => Self::Unknown(::kms_types::__private::unknown_value(other.to_owned())),
                     }
                 }
             }
@@ -146,8 +147,9 @@ impl Generator<'_> {
             #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
             pub enum #name {
                 #(#variants)*
-                /// A value this version of the model does not know, kept as received.
-                Unknown(i32),
+                /// A value this version of the model does not know, kept as received (make
+                /// one with `From<i32>`).
+                Unknown(::kms_types::UnknownValue<i32>),
             }
 
             impl #name {
@@ -155,7 +157,7 @@ impl Generator<'_> {
                 pub fn as_i32(&self) -> i32 {
                     match self {
                         #(#as_i32)*
-                        Self::Unknown(value) => *value,
+                        Self::Unknown(value) => value.get(),
                     }
                 }
 
@@ -179,7 +181,7 @@ impl Generator<'_> {
                 fn from(value: i32) -> Self {
                     match value {
                         #(#from_i32)*
-                        other => Self::Unknown(other),
+                        other => Self::Unknown(::kms_types::__private::unknown_value(other)),
                     }
                 }
             }

@@ -81,6 +81,43 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
+/// A value that an enum of the model does not define, kept as received: what a generated
+/// enum's `Unknown` variant holds (`String` for a string enum, `i32` for an intEnum).
+///
+/// Only the enum's `From` makes one, and only of a value the model does not define, so
+/// that a defined value is always its own variant: `Unknown` never holds `"CONNECTED"`,
+/// which would validate as unknown and compare unequal to `Connected`.
+///
+/// ```
+/// use kms_types::ConnectionStateType;
+///
+/// let state = ConnectionStateType::from("HIBERNATING");
+/// assert!(matches!(&state, ConnectionStateType::Unknown(v) if v.as_str() == "HIBERNATING"));
+/// assert_eq!(ConnectionStateType::from("CONNECTED"), ConnectionStateType::Connected);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue<T = String>(T);
+
+impl UnknownValue<String> {
+    /// The value, as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl UnknownValue<i32> {
+    /// The value, as received.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for UnknownValue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The Smithy `Unit` shape: an empty structure, `{}` on the wire.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
@@ -117,6 +154,11 @@ pub mod __private {
             }
         }
         deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
+    }
+
+    /// An enum's value that the model does not define (the generated `From` has checked).
+    pub fn unknown_value<T>(value: T) -> super::UnknownValue<T> {
+        super::UnknownValue(value)
     }
 
     /// Deserializes a member with a `@default`: JSON `null` reads as absent, that is as

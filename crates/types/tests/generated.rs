@@ -331,9 +331,23 @@ fn unknown_enum_values_round_trip() {
     let entry: CustomKeyStoresListEntry = serde_json::from_str(json).unwrap();
     assert_eq!(
         entry.connection_state,
-        Some(ConnectionStateType::Unknown("HIBERNATING".into()))
+        Some(ConnectionStateType::from("HIBERNATING"))
     );
+    assert!(matches!(
+        &entry.connection_state,
+        Some(ConnectionStateType::Unknown(v)) if v.as_str() == "HIBERNATING"
+    ));
     assert_eq!(serde_json::to_string(&entry).unwrap(), json);
+    // A value the model defines is always its own variant (`Unknown` cannot be made to
+    // hold it): it validates, and equals what a round trip gives back.
+    let defined = CustomKeyStoresListEntry::builder()
+        .connection_state(ConnectionStateType::from("CONNECTED"))
+        .build();
+    assert_eq!(
+        defined.connection_state,
+        Some(ConnectionStateType::Connected)
+    );
+    assert!(defined.validate().is_ok());
     assert_eq!(
         "FAILED".parse::<ConnectionStateType>().unwrap(),
         ConnectionStateType::Failed
@@ -389,7 +403,7 @@ fn formats_that_are_not_human_readable_round_trip_partial_values() {
         .build();
     let entry = CustomKeyStoresListEntry::builder()
         .custom_key_store_id("cks-1234567890abcdef0")
-        .connection_state(ConnectionStateType::Unknown("NEW_STATE".into()))
+        .connection_state(ConnectionStateType::from("NEW_STATE"))
         .creation_date(Timestamp::new(1_499_288_695, 918_000_000))
         .build();
     let response = DescribeCustomKeyStoresResponse::builder()
