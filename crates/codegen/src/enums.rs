@@ -48,7 +48,7 @@ impl Generator<'_> {
                 #(#variants)*
                 /// A value this version of the model does not know, kept as received (make
                 /// one with `From<&str>`).
-                Unknown(::kms_types::UnknownValue),
+                Unknown(::kms_types::UnknownValue<#name>),
             }
 
             impl #name {
@@ -149,7 +149,7 @@ impl Generator<'_> {
                 #(#variants)*
                 /// A value this version of the model does not know, kept as received (make
                 /// one with `From<i32>`).
-                Unknown(::kms_types::UnknownValue<i32>),
+                Unknown(::kms_types::UnknownValue<#name, i32>),
             }
 
             impl #name {

@@ -143,7 +143,8 @@ impl Generator<'_> {
     /// (bincode), which a derive's `skip_serializing_if` would corrupt.
     fn serialize_impl(&self, shape: &Shape) -> TokenStream {
         let name = names::type_name(shape.id.name());
-        let wire_name = shape.id.name();
+        // The name the derived `Deserialize` expects, for formats that write it (RON).
+        let struct_name = name.to_string();
         let (optional, always): (Vec<&Member>, Vec<&Member>) = shape
             .members
             .iter()
@@ -163,7 +164,7 @@ impl Generator<'_> {
             }
         });
         let start = quote! {
-            ::kms_types::__private::Members::new(serializer, #wire_name, #always, &[#(#present),*])?
+            ::kms_types::__private::Members::new(serializer, #struct_name, #always, &[#(#present),*])?
         };
         let body = if shape.members.is_empty() {
             quote!(#start.end())

@@ -394,7 +394,9 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Indexes a checked configuration.
+    /// Indexes `config` as it is. Check a configuration built in code first
+    /// ([`FileConfig::check`]; [`FileConfig::load`] and [`crate::serve_router`] do): an
+    /// access key listed twice here belongs to its last account.
     pub fn new(config: &FileConfig) -> Self {
         let mut keys = FxHashMap::default();
         for account in &config.accounts {

@@ -27,13 +27,13 @@ use kms_types::aws_json::{self, DecodeError};
 use kms_types::validation::{item_path, member_path};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
-    DescribeCustomKeyStoresResponse, Validate, ValidationError, XksProxyConnectivityType,
+    DescribeCustomKeyStoresResponse, Validate, XksProxyConnectivityType,
 };
 use serde::Deserialize;
 
 use crate::config::is_region;
 use crate::handler::KeyStore;
-use crate::store::Owner;
+use crate::store::{Owner, Record};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +87,10 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
         // aws_json says where and what, in the words of the service's errors.
         (Err(e), _) => Err(match aws_json::decode::<DataFile>(bytes) {
             Ok(_) => DataError(format!("not a data file ({e})")),
+            // Cut off (half written, say) rather than of another shape.
+            Err(DecodeError::Serialization(m)) if e.is_eof() => {
+                DataError(format!("the file ends too soon: {m}"))
+            }
             Err(e) => match e {
                 DecodeError::Serialization(m) if !m.contains(" at '") => {
                     DataError(format!("not a data file ({m}); {expected}"))
@@ -170,28 +174,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
                     owner.account, owner.region
                 ))
             };
-            for (value, member) in [
-                (&entry.custom_key_store_id, "CustomKeyStoreId"),
-                (&entry.custom_key_store_name, "CustomKeyStoreName"),
-            ] {
-                if value.is_none() {
-                    return Err(fault(ValidationError::missing(&item, member).to_string()));
-                }
-            }
-            let id = entry.custom_key_store_id.clone().unwrap_or_default();
-            let name = entry.custom_key_store_name.clone().unwrap_or_default();
-            if !ids.insert(id.clone()) {
+            // The whole file has been validated above: the store's own rules are left.
+            let store = KeyStore::checked_at(entry, &item).map_err(|e| fault(e.to_string()))?;
+            if !ids.insert(store.id().to_owned()) {
                 return Err(fault(format!(
-                    "duplicate CustomKeyStoreId '{id}' at '{item}.customKeyStoreId'"
+                    "duplicate CustomKeyStoreId '{}' at '{item}.customKeyStoreId'",
+                    store.id()
                 )));
             }
-            if !names.insert(name.clone()) {
+            if !names.insert(store.name().to_owned()) {
                 return Err(fault(format!(
-                    "duplicate CustomKeyStoreName '{name}' at '{item}.customKeyStoreName'"
+                    "duplicate CustomKeyStoreName '{}' at '{item}.customKeyStoreName'",
+                    store.name()
                 )));
             }
-            check_entry(&entry, &item).map_err(fault)?;
-            out.push((owner.clone(), KeyStore::checked(entry)));
+            out.push((owner.clone(), store));
         }
     }
     Ok(out)
@@ -441,8 +438,21 @@ mod tests {
                 String::from_utf8_lossy(not_an_object)
             );
         }
-        let err = parse(b"{\"Stores\": [").unwrap_err().to_string();
-        assert_eq!(err, "EOF while parsing a list at 'stores'");
+        // A file cut off is said to be, wherever it ends: at the top it used to be called
+        // "not a data file".
+        for (cut, expected) in [
+            (
+                &b"{\"Stores\": ["[..],
+                "EOF while parsing a list at 'stores'",
+            ),
+            (b"{\"Stores\": []", "EOF while parsing an object"),
+            (b"{", "EOF while parsing an object"),
+        ] {
+            assert_eq!(
+                parse(cut).unwrap_err().to_string(),
+                format!("the file ends too soon: {expected}")
+            );
+        }
     }
 
     /// A misspelt or wrongly cased member would be a silently missing value: the file

@@ -38,6 +38,11 @@ pub struct Context {
 /// [`Handler::handle`] sees it. Any operation kms-types generates can be routed to a
 /// handler, including ones imported after this crate was written.
 ///
+/// A call runs to its end even when its client has gone (a client may close its side of
+/// the connection once its request is sent, and still wait for the answer), holding one
+/// of the server's connections meanwhile: a handler that may wait long should bound the
+/// wait itself.
+///
 /// ```
 /// use kms_server::handler::{Context, Handler};
 /// use kms_types::{DescribeCustomKeyStores, DescribeCustomKeyStoresError,
@@ -112,26 +117,34 @@ impl KeyStore {
     /// ([`crate::ServerConfig::with_key_stores`], or [`crate::store::Storage::put`]
     /// while it serves), it is one KMS could list.
     pub fn new(entry: CustomKeyStoresListEntry) -> Result<Self, InvalidKeyStore> {
+        entry
+            .validate()
+            .map_err(|e| InvalidKeyStore(e.to_string()))?;
+        Self::checked_at(entry, "")
+    }
+
+    /// [`Self::new`] of an entry already validated, at member path `item` (which the
+    /// messages name): the rules of a stored store that the model does not express.
+    pub(crate) fn checked_at(
+        entry: CustomKeyStoresListEntry,
+        item: &str,
+    ) -> Result<Self, InvalidKeyStore> {
         for (value, member) in [
             (&entry.custom_key_store_id, "CustomKeyStoreId"),
             (&entry.custom_key_store_name, "CustomKeyStoreName"),
         ] {
             if value.is_none() {
-                return Err(InvalidKeyStore(format!(
-                    "a stored custom key store needs `{member}`"
-                )));
+                return Err(InvalidKeyStore(
+                    kms_types::ValidationError::missing(item, member).to_string(),
+                ));
             }
         }
-        entry
-            .validate()
-            .map_err(|e| InvalidKeyStore(e.to_string()))?;
-        crate::data::check_entry(&entry, "").map_err(InvalidKeyStore)?;
+        crate::data::check_entry(&entry, item).map_err(InvalidKeyStore)?;
         Ok(Self::checked(entry))
     }
 
-    /// Wraps an entry whose checks [`Self::new`] makes have been made already (a data
-    /// file's, with their paths in the messages) or hold by construction (generated
-    /// stores).
+    /// Wraps an entry whose checks [`Self::new`] makes hold by construction (generated
+    /// stores), or have been made ([`Self::checked_at`]).
     pub(crate) fn checked(entry: CustomKeyStoresListEntry) -> Self {
         let id = entry.custom_key_store_id.as_deref().unwrap_or_default();
         let name = entry.custom_key_store_name.as_deref().unwrap_or_default();

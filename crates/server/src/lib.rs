@@ -67,7 +67,9 @@ use tokio::sync::watch;
 
 pub use config::{ConfigError, Directory, FileConfig};
 pub use data::DataError;
-pub use handler::{Context, DEFAULT_PAGE_SIZE, Handler, KeyStore, MAX_PAGE_SIZE, StoreHandler};
+pub use handler::{
+    Context, DEFAULT_PAGE_SIZE, Handler, InvalidKeyStore, KeyStore, MAX_PAGE_SIZE, StoreHandler,
+};
 /// The generated types the server speaks (its stores are [`kms_types::CustomKeyStoresListEntry`]s).
 pub use kms_types;
 pub use router::Router;

@@ -180,7 +180,8 @@ async fn stores_given_in_code_are_checked_as_data_files_are() {
     );
     assert_eq!(
         refused(|e| e.custom_key_store_name = None),
-        "a stored custom key store needs `CustomKeyStoreName`"
+        "1 validation error detected: Value null at 'customKeyStoreName' failed to satisfy \
+         constraint: Member must not be null"
     );
 
     let config = ServerConfig::demo().with_key_stores(vec![

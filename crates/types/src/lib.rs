@@ -81,12 +81,13 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-/// A value that an enum of the model does not define, kept as received: what a generated
-/// enum's `Unknown` variant holds (`String` for a string enum, `i32` for an intEnum).
+/// A value that enum `E` of the model does not define, kept as received: what a generated
+/// enum's `Unknown` variant holds (`T` is `String` for a string enum, `i32` for an intEnum).
 ///
-/// Only the enum's `From` makes one, and only of a value the model does not define, so
-/// that a defined value is always its own variant: `Unknown` never holds `"CONNECTED"`,
-/// which would validate as unknown and compare unequal to `Connected`.
+/// Only `E`'s `From` makes one, and only of a value `E` does not define, so that a defined
+/// value is always its own variant: `Unknown` never holds `"CONNECTED"`, which would
+/// validate as unknown and compare unequal to `Connected`. Being `E`'s own type, a value
+/// one enum did not know cannot be moved into another that does.
 ///
 /// ```
 /// use kms_types::ConnectionStateType;
@@ -95,26 +96,88 @@ impl std::fmt::Debug for Redacted {
 /// assert!(matches!(&state, ConnectionStateType::Unknown(v) if v.as_str() == "HIBERNATING"));
 /// assert_eq!(ConnectionStateType::from("CONNECTED"), ConnectionStateType::Connected);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UnknownValue<T = String>(T);
+///
+/// There is no other way to make one:
+///
+/// ```compile_fail
+/// use kms_types::{ConnectionErrorCodeType, ConnectionStateType};
+///
+/// // "CONNECTED" is no error code, so this is `Unknown`; it cannot become a state.
+/// let ConnectionErrorCodeType::Unknown(value) = ConnectionErrorCodeType::from("CONNECTED") else {
+///     unreachable!()
+/// };
+/// let state = ConnectionStateType::Unknown(value);
+/// ```
+pub struct UnknownValue<E, T = String> {
+    value: T,
+    of: std::marker::PhantomData<fn() -> E>,
+}
 
-impl UnknownValue<String> {
+impl<E, T> UnknownValue<E, T> {
+    /// The value, as received, taken out.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<E> UnknownValue<E, String> {
     /// The value, as received.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.value
     }
 }
 
-impl UnknownValue<i32> {
+impl<E> UnknownValue<E, i32> {
     /// The value, as received.
-    pub fn get(self) -> i32 {
-        self.0
+    pub fn get(&self) -> i32 {
+        self.value
     }
 }
 
-impl<T: std::fmt::Display> std::fmt::Display for UnknownValue<T> {
+// By hand rather than derived: a derive would ask the same of `E`.
+impl<E, T: Clone> Clone for UnknownValue<E, T> {
+    fn clone(&self) -> Self {
+        __private::unknown_value(self.value.clone())
+    }
+}
+
+impl<E, T: Copy> Copy for UnknownValue<E, T> {}
+
+impl<E, T: std::fmt::Debug> std::fmt::Debug for UnknownValue<E, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.debug_tuple("UnknownValue").field(&self.value).finish()
+    }
+}
+
+impl<E, T: std::fmt::Display> std::fmt::Display for UnknownValue<E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<E, T: PartialEq> PartialEq for UnknownValue<E, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<E, T: Eq> Eq for UnknownValue<E, T> {}
+
+impl<E, T: std::hash::Hash> std::hash::Hash for UnknownValue<E, T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+    }
+}
+
+impl<E, T: PartialOrd> PartialOrd for UnknownValue<E, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+impl<E, T: Ord> Ord for UnknownValue<E, T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
     }
 }
 
@@ -156,14 +219,19 @@ pub mod __private {
         deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
     }
 
-    /// An enum's value that the model does not define (the generated `From` has checked).
-    pub fn unknown_value<T>(value: T) -> super::UnknownValue<T> {
-        super::UnknownValue(value)
+    /// A value enum `E` does not define (its generated `From` has checked).
+    pub fn unknown_value<E, T>(value: T) -> super::UnknownValue<E, T> {
+        super::UnknownValue {
+            value,
+            of: std::marker::PhantomData,
+        }
     }
 
     /// Deserializes a member with a `@default`: JSON `null` reads as absent, that is as
     /// the default, as aws-sdk-kms reads every awsJson member. A format that is not
-    /// human-readable (bincode) holds the value itself, as [`Members`] wrote it.
+    /// human-readable (bincode) holds the value itself, as [`Members`] wrote it: there a
+    /// `null` (CBOR's or MessagePack's, say, from data converted by another tool) is an
+    /// error, not the default.
     pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
     where
         D: serde::Deserializer<'de>,

@@ -52,7 +52,7 @@ impl TimestampError {
     fn epoch_seconds(text: String) -> Self {
         Self {
             text,
-            expected: "epoch seconds a timestamp can hold (a finite number within ±9.2e18)",
+            expected: "epoch seconds a timestamp can hold (a finite number below 2^63 in magnitude)",
         }
     }
 }
@@ -102,10 +102,13 @@ impl Timestamp {
     }
 
     /// Parses epoch seconds from a finite `f64`, keeping the fraction as written
-    /// in its shortest decimal form (so `1551129207.775` stays `.775`). Any value within
-    /// ±9.2 × 10¹⁸ (what `i64` seconds hold, as an integer on the wire is read) is one.
+    /// in its shortest decimal form (so `1551129207.775` stays `.775`). Any value below
+    /// 2⁶³ in magnitude (what `i64` seconds hold, as an integer on the wire is read) is
+    /// one.
     pub fn from_epoch_seconds(value: f64) -> Result<Self, TimestampError> {
-        if !value.is_finite() || value.abs() >= 9.2e18 {
+        // 2⁶³: every `f64` below it in magnitude has a whole part that fits in `i64`.
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        if !value.is_finite() || value.abs() >= LIMIT {
             return Err(TimestampError::epoch_seconds(value.to_string()));
         }
         let text = format!("{value}");
@@ -519,13 +522,28 @@ mod tests {
             parse("-9.1e18"),
             Timestamp::from_secs(-9_100_000_000_000_000_000)
         );
+        // Up to 2⁶³ (9.22e18), as integers are read.
+        assert_eq!(
+            parse("9.2e18"),
+            Timestamp::from_secs(9_200_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse("-9.2e18"),
+            Timestamp::from_secs(-9_200_000_000_000_000_000)
+        );
+        // The last `f64` below 2⁶³ in magnitude, as its shortest decimal form writes it.
+        assert_eq!(
+            Timestamp::from_epoch_seconds(-9_223_372_036_854_774_784.0),
+            Ok(Timestamp::from_secs(-9_223_372_036_854_775_000))
+        );
         assert_eq!(
             serde_json::from_str::<Timestamp>("9.3e18")
                 .unwrap_err()
                 .to_string(),
             "`9300000000000000000` is not epoch seconds a timestamp can hold (a finite number \
-             within ±9.2e18) at line 1 column 6"
+             below 2^63 in magnitude) at line 1 column 6"
         );
+        assert!(serde_json::from_str::<Timestamp>("-9.223372036854776e18").is_err());
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
