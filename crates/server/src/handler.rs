@@ -307,7 +307,7 @@ impl<S: Storage<KeyStore> + ?Sized> StoreHandler<S> {
                 limit,
             )
             .map_err(|e| match e {
-                StoreError::NotFound | StoreError::NameTaken => {
+                StoreError::NotFound | StoreError::NameTaken | StoreError::UnknownOwner => {
                     let what = match filter {
                         Filter::Id(id) => format!("ID '{id}'"),
                         Filter::Name(name) => format!("name '{name}'"),

@@ -405,10 +405,11 @@ impl ServerConfig {
         }
     }
 
-    /// An in-memory store holding [`Self::stores`]; two stores of one account and
-    /// region with the same id or name are an error naming them (neither is dropped), as
-    /// is a store [`Self::with_key_stores`] found that no request could reach or that KMS
-    /// could not return.
+    /// An in-memory store holding [`Self::stores`], taking records only of the accounts
+    /// and regions this configuration serves ([`MemoryStore::for_owners`]); two stores of
+    /// one account and region with the same id or name are an error naming them (neither
+    /// is dropped), as is a store [`Self::with_key_stores`] found that no request could
+    /// reach.
     pub fn memory_store(&self) -> std::io::Result<MemoryStore<KeyStore>> {
         if let Some(fault) = &self.fault {
             return Err(std::io::Error::new(
@@ -416,7 +417,11 @@ impl ServerConfig {
                 format!("stores: {fault}"),
             ));
         }
-        let store = MemoryStore::new();
+        let served = self.file.accounts.iter().flat_map(|account| {
+            (self.file.regions.iter())
+                .map(|region| Owner::new(account.id.as_str(), region.as_str()))
+        });
+        let store = MemoryStore::for_owners(served);
         match store.bulk_load(self.stores.iter().cloned()) {
             // Every id new: no two stores share one (and bulk_load refuses shared names).
             Ok(added) if added == self.stores.len() => Ok(store),
@@ -464,9 +469,9 @@ impl ServerConfig {
     /// [`Self::router`], and the store it serves, to change the stores while it serves:
     /// [`store::Storage::put`] and [`store::Storage::remove`] one at a time, or
     /// [`MemoryStore::replace_all`] (e.g. with [`Self::reload_data`]'s). Every
-    /// [`KeyStore`] is one KMS could return ([`KeyStore::new`] checks it), but the store
-    /// does not know the configuration: put a store only for an owner that
-    /// [`Self::serves`], or no request will ever list it.
+    /// [`KeyStore`] is one KMS could return ([`KeyStore::new`] checks it), and the store
+    /// takes stores only of the accounts and regions this configuration serves
+    /// ([`Self::serves`]): any other is [`store::StoreError::UnknownOwner`].
     pub fn router_and_store(&self) -> std::io::Result<(Router, Arc<MemoryStore<KeyStore>>)> {
         let store = Arc::new(self.memory_store()?);
         let handler = StoreHandler::new(Arc::clone(&store), self.marker_key());

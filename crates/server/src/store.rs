@@ -116,6 +116,7 @@ impl<T> Page<T> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// An `Id` or `Name` filter matched no record of the owner.
     #[error("no record matches the filter")]
@@ -123,6 +124,10 @@ pub enum StoreError {
     /// The name is already used by a record with another id, same owner.
     #[error("the name is already used by another record")]
     NameTaken,
+    /// The store takes no records of this owner ([`MemoryStore::for_owners`]): no
+    /// request could reach them.
+    #[error("the store takes no records of this account and region")]
+    UnknownOwner,
 }
 
 /// Storage of records, listed in pages ordered by id.
@@ -323,6 +328,8 @@ struct Inner<T> {
 /// copies a record.
 pub struct MemoryStore<T> {
     inner: RwLock<Inner<T>>,
+    /// The only owners whose records it takes, when limited.
+    owners: Option<HashSet<Owner>>,
 }
 
 impl<T: Record> Default for MemoryStore<T> {
@@ -357,6 +364,28 @@ impl<T: Record> MemoryStore<T> {
                 parts: FxHashMap::with_capacity_and_hasher(owners, Default::default()),
                 len: 0,
             }),
+            owners: None,
+        }
+    }
+
+    /// A store that takes records of these owners only: [`Storage::put`],
+    /// [`MemoryStore::bulk_load`] and [`MemoryStore::replace_all`] refuse any other with
+    /// [`StoreError::UnknownOwner`]. A server's store is one, limited to the accounts and
+    /// regions it serves, so that a store put for a mistyped region is an error instead
+    /// of a store no request ever lists.
+    pub fn for_owners(owners: impl IntoIterator<Item = Owner>) -> Self {
+        let owners: HashSet<Owner> = owners.into_iter().collect();
+        Self {
+            owners: Some(owners),
+            ..Self::with_capacity(0)
+        }
+    }
+
+    /// `Ok` when the store takes records of `owner`.
+    fn takes(&self, owner: &Owner) -> Result<(), StoreError> {
+        match &self.owners {
+            Some(owners) if !owners.contains(owner) => Err(StoreError::UnknownOwner),
+            _ => Ok(()),
         }
     }
 
@@ -402,6 +431,7 @@ impl<T: Record> MemoryStore<T> {
             match &mut last {
                 Some((o, v)) if *o == owner => v.push(Arc::new(record)),
                 _ => {
+                    self.takes(&owner)?;
                     if let Some((o, v)) = last.take() {
                         groups.entry(o).or_default().extend(v);
                     }
@@ -462,7 +492,10 @@ impl<T: Record> MemoryStore<T> {
         &self,
         records: impl IntoIterator<Item = (Owner, T)>,
     ) -> Result<usize, StoreError> {
-        let fresh = Self::new();
+        let fresh = Self {
+            owners: self.owners.clone(),
+            ..Self::new()
+        };
         let len = fresh.bulk_load(records)?;
         let fresh = fresh.inner.into_inner().unwrap_or_else(|p| p.into_inner());
         let old = std::mem::replace(&mut *self.write(), fresh);
@@ -544,6 +577,7 @@ impl<T: Record> Storage<T> for MemoryStore<T> {
     }
 
     fn put(&self, owner: Owner, record: T) -> Result<(), StoreError> {
+        self.takes(&owner)?;
         let mut g = self.write();
         let inner = &mut *g;
         let part = match inner.parts.entry(owner) {
@@ -1250,6 +1284,25 @@ mod tests {
             id(1)
         );
         assert_eq!(s.len(), 2);
+    }
+
+    /// A store limited to some owners refuses records of any other, whichever way they
+    /// come, and changes nothing then: a server's store used to take a store put for a
+    /// mistyped region, which no request could ever list.
+    #[test]
+    fn a_store_for_some_owners_refuses_the_others() {
+        let typo = Owner::new("111122223333", "us-east1");
+        let s = MemoryStore::for_owners([owner()]);
+        s.put(owner(), ks(1)).unwrap();
+        assert_eq!(s.put(typo.clone(), ks(2)), Err(StoreError::UnknownOwner));
+        let load = vec![(owner(), ks(3)), (typo.clone(), ks(4))];
+        assert_eq!(s.bulk_load(load.clone()), Err(StoreError::UnknownOwner));
+        assert_eq!(s.replace_all(load), Err(StoreError::UnknownOwner));
+        assert_eq!(s.len(), 1);
+        // After a replacement, the limit still holds.
+        assert_eq!(s.replace_all([(owner(), ks(5))]), Ok(1));
+        assert_eq!(s.put(typo, ks(6)), Err(StoreError::UnknownOwner));
+        assert_eq!(s.owner_len(&owner()), 1);
     }
 
     /// A load that moves names between stores: the name index follows, whichever of two

@@ -201,6 +201,24 @@ async fn stores_given_in_code_are_checked_as_data_files_are() {
     );
 }
 
+/// The store a configuration serves takes stores only of the accounts and regions it
+/// serves: one put for a mistyped region while serving used to be taken, and never
+/// listed.
+#[test]
+fn the_served_store_refuses_stores_no_request_could_reach() {
+    use kms_server::store::{Owner, Storage, StoreError};
+    let (_, served) = ServerConfig::demo().router_and_store().unwrap();
+    let (owner, entry) = store(demo::REGION, "cks-00000000000000009", "new");
+    assert_eq!(served.put(owner, entry.clone()), Ok(()));
+    let typo = Owner::new(demo::ACCOUNT_ID, "us-east1");
+    assert_eq!(
+        served.put(typo, entry.clone()),
+        Err(StoreError::UnknownOwner)
+    );
+    let stranger = Owner::new("999988887777", demo::REGION);
+    assert_eq!(served.put(stranger, entry), Err(StoreError::UnknownOwner));
+}
+
 /// A configuration built in code is checked when it is served, as a file's is when it is
 /// read: an access key listed under two accounts used to make the last one win silently,
 /// so that a test team's caller became another account.
