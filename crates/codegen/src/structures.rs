@@ -145,19 +145,24 @@ impl Generator<'_> {
         let name = names::type_name(shape.id.name());
         // The name the derived `Deserialize` expects, for formats that write it (RON).
         let struct_name = name.to_string();
-        let (optional, always): (Vec<&Member>, Vec<&Member>) = shape
+        // Each member with its field, and whether it is optional.
+        let fields: Vec<_> = shape
             .members
             .iter()
-            .partition(|m| matches!(self.presence(m), Presence::Optional));
-        let always = proc_macro2::Literal::usize_unsuffixed(always.len());
-        let present = optional.iter().map(|m| {
-            let field = names::field_name(&m.name);
-            quote!(self.#field.is_some())
-        });
-        let members = shape.members.iter().map(|m| {
-            let field = names::field_name(&m.name);
+            .map(|m| {
+                let optional = matches!(self.presence(m), Presence::Optional);
+                (m, names::field_name(&m.name), optional)
+            })
+            .collect();
+        let always = fields.iter().filter(|(_, _, optional)| !optional).count();
+        let always = proc_macro2::Literal::usize_unsuffixed(always);
+        let present = fields
+            .iter()
+            .filter(|(_, _, optional)| *optional)
+            .map(|(_, field, _)| quote!(self.#field.is_some()));
+        let members = fields.iter().map(|(m, field, optional)| {
             let wire = &m.name;
-            if matches!(self.presence(m), Presence::Optional) {
+            if *optional {
                 quote!(members.optional(#wire, &self.#field)?;)
             } else {
                 quote!(members.member(#wire, &self.#field)?;)

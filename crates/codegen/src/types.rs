@@ -55,45 +55,49 @@ impl Generator<'_> {
     /// Whether the Rust type of `shape` can be `Eq` and `Hash`: nothing it holds is a
     /// float or a document (`serde_json::Value`), through any depth of members.
     pub(crate) fn is_hashable(&self, shape: &Shape) -> bool {
-        let mut stack = vec![shape];
-        let mut seen = std::collections::BTreeSet::new();
-        while let Some(shape) = stack.pop() {
-            if !seen.insert(&shape.id) {
-                continue;
-            }
-            match shape.kind {
-                ShapeKind::Float
-                | ShapeKind::Double
-                | ShapeKind::BigDecimal
-                | ShapeKind::Document => return false,
+        let container = |s: &Shape| {
+            matches!(
+                s.kind,
                 ShapeKind::List
-                | ShapeKind::Set
-                | ShapeKind::Map
-                | ShapeKind::Structure
-                | ShapeKind::Union => {
-                    stack.extend(shape.members.iter().map(|m| self.model.target(m)));
-                }
-                _ => {}
-            }
-        }
-        true
+                    | ShapeKind::Set
+                    | ShapeKind::Map
+                    | ShapeKind::Structure
+                    | ShapeKind::Union
+            )
+        };
+        !self.finds(shape, container, |s| {
+            matches!(
+                s.kind,
+                ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal | ShapeKind::Document
+            )
+        })
     }
 
     /// Whether `from` contains `to` by value (through structure and union members, not
     /// through lists or maps), so that a member of `to` targeting `from` must be boxed.
     fn reaches(&self, from: &Shape, to: &Shape) -> bool {
+        let by_value = |s: &Shape| matches!(s.kind, ShapeKind::Structure | ShapeKind::Union);
+        self.finds(from, by_value, |s| s.id == to.id)
+    }
+
+    /// Whether `from`, or a shape its members target through the shapes `through`
+    /// accepts, is one that `found` accepts. Each shape is looked at once, so recursive
+    /// shapes end.
+    fn finds(
+        &self,
+        from: &Shape,
+        through: impl Fn(&Shape) -> bool,
+        found: impl Fn(&Shape) -> bool,
+    ) -> bool {
         let mut stack = vec![from];
         let mut seen = std::collections::BTreeSet::new();
         while let Some(shape) = stack.pop() {
-            if shape.id == to.id {
+            if found(shape) {
                 return true;
             }
-            if !seen.insert(&shape.id)
-                || !matches!(shape.kind, ShapeKind::Structure | ShapeKind::Union)
-            {
-                continue;
+            if seen.insert(&shape.id) && through(shape) {
+                stack.extend(shape.members.iter().map(|m| self.model.target(m)));
             }
-            stack.extend(shape.members.iter().map(|m| self.model.target(m)));
         }
         false
     }

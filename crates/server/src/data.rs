@@ -91,12 +91,10 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
             Err(DecodeError::Serialization(m)) if e.is_eof() => {
                 DataError(format!("the file ends too soon: {m}"))
             }
-            Err(e) => match e {
-                DecodeError::Serialization(m) if !m.contains(" at '") => {
-                    DataError(format!("not a data file ({m}); {expected}"))
-                }
-                other => DataError(other.to_string()),
-            },
+            Err(DecodeError::Serialization(m)) if !m.contains(" at '") => {
+                DataError(format!("not a data file ({m}); {expected}"))
+            }
+            Err(other) => DataError(other.to_string()),
         }),
     }
 }
