@@ -157,26 +157,10 @@ fn is_action(s: &str) -> bool {
     }
 }
 
-/// serde's `invalid type: integer `123`, expected a string` without the value it
-/// quotes (`invalid type: integer, expected a string`): a secret given unquoted, as a
-/// number, would be in it.
-fn without_value(message: &str) -> std::borrow::Cow<'_, str> {
-    let quoted = ["invalid type: ", "invalid value: "]
-        .iter()
-        .any(|p| message.starts_with(p));
-    match (quoted, message.split_once(", expected ")) {
-        (true, Some((found, expected))) => {
-            let kind = found.split(['`', '"']).next().unwrap_or(found).trim_end();
-            format!("{kind}, expected {expected}").into()
-        }
-        _ => message.into(),
-    }
-}
-
 /// What is wrong with `text` as TOML, where: line, column and the parser's message,
 /// without the source line `toml` would quote, which may hold a secret.
 fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
-    let message = without_value(e.message().trim_end()).replace('\n', "; ");
+    let message = kms_types::validation::without_value(e.message().trim_end()).replace('\n', "; ");
     ConfigError::Syntax(match e.span() {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);

@@ -77,13 +77,14 @@ fn missing_field(message: &str) -> Option<&str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
-/// serde_json's message, without its line and column, and where: `member_path` (empty:
-/// the body itself).
+/// serde_json's message, without its line and column nor any value it quotes, and
+/// where: `member_path` (empty: the body itself).
 fn describe(member_path: &str, error: &serde_json::Error) -> String {
     let message = error.to_string();
     let message = message.split(" at line ").next().unwrap_or(&message);
+    let message = crate::validation::without_value(message);
     if member_path.is_empty() {
-        message.to_owned()
+        message.into_owned()
     } else {
         format!("{message} at '{member_path}'")
     }
@@ -338,6 +339,24 @@ mod tests {
         }
         let err = decode::<Outer>(b"{\"Limit\": \"ten\"}").unwrap_err();
         assert!(err.to_string().contains("at 'limit'"), "{err}");
+    }
+
+    /// A value of the wrong type is not quoted back: it may be a secret (an
+    /// `@sensitive` member sent as a number), and the message reaches responses and logs.
+    #[test]
+    fn serialization_errors_do_not_quote_the_value() {
+        let err = decode::<Outer>(b"{\"Limit\": \"s3cr3t-value\"}").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Serialization("invalid type: string, expected i32 at 'limit'".into())
+        );
+        let err = decode::<Outer>(b"{\"Items\": [{\"UriPath\": 8675309}]}").unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Serialization(
+                "invalid type: integer, expected a string at 'items.1.member.uriPath'".into()
+            )
+        );
     }
 
     #[test]

@@ -213,6 +213,23 @@ pub(crate) fn push_member(path: &mut String, member: &str) {
     }
 }
 
+/// serde's `invalid type: integer `123`, expected a string` without the value it
+/// quotes: `invalid type: integer, expected a string`. A value sent where another type
+/// belongs may be a secret (an `@sensitive` member given as a number), and messages
+/// end up in responses and logs; the member path says where the fault is.
+pub fn without_value(message: &str) -> std::borrow::Cow<'_, str> {
+    let quoted = ["invalid type: ", "invalid value: "]
+        .iter()
+        .any(|p| message.starts_with(p));
+    match (quoted, message.split_once(", expected ")) {
+        (true, Some((found, expected))) => {
+            let kind = found.split(['`', '"']).next().unwrap_or(found).trim_end();
+            format!("{kind}, expected {expected}").into()
+        }
+        _ => message.into(),
+    }
+}
+
 /// The path of item `index` (0-based) of the list at `path`: `path.<index+1>`. Checks on the
 /// item then name it `member`, giving AWS's `path.<index+1>.member`.
 pub fn item_path(path: &str, index: usize) -> String {
