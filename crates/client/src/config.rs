@@ -96,11 +96,14 @@ pub struct Overrides {
     /// `--profile`: also makes the profile win over `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
     /// and `AWS_WEB_IDENTITY_TOKEN_FILE`/`AWS_ROLE_ARN`, which are then not read.
     pub profile: Option<String>,
-    /// `--region`
+    /// `--region`. Given, it must be a region: an empty value (`--region "$UNSET"`) is an
+    /// error, not a fall-back to the region configured elsewhere.
     pub region: Option<String>,
-    /// `--endpoint-url`
+    /// `--endpoint-url`. Given, it must be a URL: an empty value is an error, never a
+    /// fall-back to the configured (or real AWS) endpoint.
     pub endpoint_url: Option<String>,
     /// `--ca-bundle`: a PEM file of the certificate authorities to trust for HTTPS.
+    /// Given, it must name a file: an empty value is an error.
     pub ca_bundle: Option<String>,
 }
 
@@ -703,8 +706,8 @@ impl Config {
         }
 
         // --- region (checked here, required after the credentials) ----------------
-        let region = if let Some(r) = nonblank(&overrides.region) {
-            Some(check_region(&r, "--region")?)
+        let region = if let Some(r) = &overrides.region {
+            Some(check_region(r, "--region")?)
         } else if let Some(r) = var(env, "AWS_REGION") {
             Some(check_region(&r, "AWS_REGION")?)
         } else if let Some(r) = var(env, "AWS_DEFAULT_REGION") {
@@ -784,9 +787,9 @@ impl Config {
         };
 
         // --- endpoint -----------------------------------------------------------
-        let custom = if let Some(e) = nonblank(&overrides.endpoint_url) {
+        let custom = if let Some(e) = &overrides.endpoint_url {
             Some((
-                check_endpoint(&e, "--endpoint-url")?,
+                check_endpoint(e, "--endpoint-url")?,
                 "--endpoint-url".to_owned(),
             ))
         } else {
@@ -841,7 +844,14 @@ impl Config {
 
         // --- CA bundle (the AWS CLI's order) -------------------------------------
         let home = home_dir(env);
-        let ca_bundle = if let Some(p) = nonblank(&overrides.ca_bundle) {
+        let ca_bundle = if let Some(p) = &overrides.ca_bundle {
+            if p.trim().is_empty() {
+                return Err(ConfigError::InvalidCaBundle {
+                    path: None,
+                    origin: "--ca-bundle".into(),
+                    reason: "the value is empty".into(),
+                });
+            }
             Some(CaBundle::load(
                 &expand_home(p.trim(), home.as_deref()),
                 "--ca-bundle",
@@ -3374,6 +3384,45 @@ region = ap-southeast-2
             f.resolve_with(&o).unwrap_err(),
             ConfigError::InvalidEndpoint { .. }
         ));
+    }
+
+    /// `--endpoint-url "$UNSET"`: an empty flag is an error, never a silent fall-back
+    /// to the configured endpoint, which for most is real AWS.
+    #[test]
+    fn empty_flags_are_errors_not_fall_backs() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "us-east-1");
+        f.set("AWS_ENDPOINT_URL", "http://127.0.0.1:4599");
+        f.set("AWS_CA_BUNDLE", "/nonexistent/ca.pem");
+        for value in ["", "  "] {
+            let endpoint = Overrides {
+                endpoint_url: Some(value.into()),
+                ..Overrides::default()
+            };
+            assert!(matches!(
+                f.resolve_with(&endpoint).unwrap_err(),
+                ConfigError::InvalidEndpoint { origin, .. } if origin == "--endpoint-url"
+            ));
+            let region = Overrides {
+                region: Some(value.into()),
+                ..Overrides::default()
+            };
+            assert!(matches!(
+                f.resolve_with(&region).unwrap_err(),
+                ConfigError::InvalidRegion { origin, .. } if origin == "--region"
+            ));
+            let ca_bundle = Overrides {
+                ca_bundle: Some(value.into()),
+                ..Overrides::default()
+            };
+            let e = f.resolve_with(&ca_bundle).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::InvalidCaBundle { origin, .. } if origin == "--ca-bundle"),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("the value is empty"), "{e}");
+        }
     }
 
     // --- retry ------------------------------------------------------------------

@@ -188,9 +188,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                // `kms` alone shows the help, as a usage error (as `aws` does): a script
+                // that lost its subcommand must not pass for one that ran.
                 _ => EXIT_USAGE,
             };
             let _ = e.print();

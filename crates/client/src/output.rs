@@ -488,8 +488,15 @@ fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>
     }
 }
 
+/// The columns `s` takes in a terminal, as the AWS CLI's table counts them: two for a
+/// wide or fullwidth character (CJK, most emoji), one for any other. (The AWS CLI
+/// also gives two to East Asian "ambiguous" characters such as `é`; this gives them
+/// one, as terminals outside CJK locales show them.)
 fn width(s: &str) -> usize {
-    s.chars().count()
+    use unicode_width::UnicodeWidthChar;
+    s.chars()
+        .map(|c| if c.width() == Some(2) { 2 } else { 1 })
+        .sum()
 }
 
 /// Column widths of a grid, each including two spaces of padding on both sides.

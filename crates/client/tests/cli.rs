@@ -850,4 +850,11 @@ fn help_explains_every_flag() {
         out.contains("describe-custom-key-stores") && out.contains("254"),
         "{out}"
     );
+    // No subcommand: the help, on stderr, as a usage error.
+    let (code, out, err) = run(&mut kms(home.path()));
+    assert_eq!(code, 252, "{err}");
+    assert!(
+        out.is_empty() && err.contains("describe-custom-key-stores"),
+        "{err}"
+    );
 }

@@ -95,6 +95,28 @@ fn table_keeps_a_multi_line_value_whole_as_the_aws_cli_does() {
     );
 }
 
+/// Columns are padded by the width a terminal shows: a wide (CJK) character takes
+/// two columns, so its line holds fewer characters than the borders.
+#[test]
+fn table_pads_wide_characters_by_their_display_width() {
+    // The two external key stores: no multi-line certificate.
+    let mut stores = stores().split_off(1);
+    stores[0].custom_key_store_name = Some("日本語キーストア🔑".into()); // 9 wide characters
+    stores[1].custom_key_store_name = Some("Café".into()); // é is one column
+    let v = output::paginated_to_json(&stores, None, TimestampFormat::Iso8601);
+    let table = output::render_table("DescribeCustomKeyStores", &v);
+    let border = table.lines().next().unwrap().chars().count();
+    for line in table.lines() {
+        let expected = if line.contains("日本語") {
+            border - 9
+        } else {
+            border
+        };
+        assert_eq!(line.chars().count(), expected, "{line}\n{table}");
+    }
+    assert!(table.contains("|  Café  "), "{table}");
+}
+
 #[test]
 fn cli_timestamps() {
     assert_eq!(
