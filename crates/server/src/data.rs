@@ -198,9 +198,10 @@ const LAST_CREATION_SECOND: i64 = 253_402_300_799;
 
 /// Refuses an entry KMS never returns (`../shared/PROTOCOL.md`, "DescribeCustomKeyStores
 /// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
-/// with a state other than `FAILED` or a `FAILED` state without one; members or error
-/// codes of the other store type; VPC endpoint service members that do not match the
-/// connectivity; a creation date outside 1970 to 9999. `item` is the entry's path.
+/// with a state other than `FAILED` or a `FAILED` state without one; a store type's
+/// members missing (its type given, or else the one its members say), or members or
+/// error codes of the other store type; VPC endpoint service members that do not match
+/// the connectivity; a creation date outside 1970 to 9999. `item` is the entry's path.
 pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), String> {
     use ConnectionErrorCodeType as Code;
     let at = |member: &str| member_path(item, member);
@@ -222,32 +223,62 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
         }
         _ => {}
     }
-    let (this, other_members, other_type): (_, &[(bool, &str)], _) =
-        match &entry.custom_key_store_type {
-            Some(CustomKeyStoreType::AwsCloudhsm) => (
-                "AWS_CLOUDHSM",
-                &[(
-                    entry.xks_proxy_configuration.is_some(),
-                    "XksProxyConfiguration",
-                )],
-                "EXTERNAL_KEY_STORE",
-            ),
-            Some(CustomKeyStoreType::ExternalKeyStore) => (
-                "EXTERNAL_KEY_STORE",
-                &[
-                    (entry.cloud_hsm_cluster_id.is_some(), "CloudHsmClusterId"),
-                    (
-                        entry.trust_anchor_certificate.is_some(),
-                        "TrustAnchorCertificate",
-                    ),
-                ],
-                "AWS_CLOUDHSM",
-            ),
-            _ => ("", &[], ""),
+    // The members only each type's stores carry; KMS returns them all, always.
+    let cloudhsm_members = [
+        (entry.cloud_hsm_cluster_id.is_some(), "CloudHsmClusterId"),
+        (
+            entry.trust_anchor_certificate.is_some(),
+            "TrustAnchorCertificate",
+        ),
+    ];
+    let external_members = [(
+        entry.xks_proxy_configuration.is_some(),
+        "XksProxyConfiguration",
+    )];
+    let first_present = |members: &[(bool, &'static str)]| {
+        members
+            .iter()
+            .find(|(present, _)| *present)
+            .map(|(_, member)| *member)
+    };
+    // The type given, or else the one its members say (an entry written without a
+    // `CustomKeyStoreType` is still checked as a store of that type).
+    let this = match &entry.custom_key_store_type {
+        Some(CustomKeyStoreType::AwsCloudhsm) => "AWS_CLOUDHSM",
+        Some(CustomKeyStoreType::ExternalKeyStore) => "EXTERNAL_KEY_STORE",
+        Some(_) => "",
+        None => match (
+            first_present(&cloudhsm_members),
+            first_present(&external_members),
+        ) {
+            (Some(cloudhsm), Some(external)) => {
+                return Err(format!(
+                    "'{}' belongs to AWS_CLOUDHSM stores and '{}' to EXTERNAL_KEY_STORE stores: \
+                     a store is of one type (say which with CustomKeyStoreType)",
+                    at(cloudhsm),
+                    at(external)
+                ));
+            }
+            (Some(_), None) => "AWS_CLOUDHSM",
+            (None, Some(_)) => "EXTERNAL_KEY_STORE",
+            (None, None) => "",
+        },
+    };
+    let (own_members, other_members, other_type): (&[(bool, &str)], &[(bool, &str)], _) =
+        match this {
+            "AWS_CLOUDHSM" => (&cloudhsm_members, &external_members, "EXTERNAL_KEY_STORE"),
+            "EXTERNAL_KEY_STORE" => (&external_members, &cloudhsm_members, "AWS_CLOUDHSM"),
+            _ => (&[], &[], ""),
         };
-    if let Some((_, member)) = other_members.iter().find(|(present, _)| *present) {
+    if let Some(member) = first_present(other_members) {
         return Err(format!(
             "'{}': {member} belongs to {other_type} stores, and this one is {this}",
+            at(member)
+        ));
+    }
+    if let Some((_, member)) = own_members.iter().find(|(present, _)| !*present) {
+        return Err(format!(
+            "{this} stores always carry {member} (KMS returns it): missing at '{}'",
             at(member)
         ));
     }
@@ -273,14 +304,38 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
     }
     if let Some(xks) = &entry.xks_proxy_configuration {
         let xks_at = |member: &str| member_path(&at("XksProxyConfiguration"), member);
-        match xks.connectivity {
-            Some(XksProxyConnectivityType::VpcEndpointService)
-                if xks.vpc_endpoint_service_name.is_none() =>
-            {
+        for (present, member) in [
+            (xks.connectivity.is_some(), "Connectivity"),
+            (xks.access_key_id.is_some(), "AccessKeyId"),
+            (xks.uri_endpoint.is_some(), "UriEndpoint"),
+            (xks.uri_path.is_some(), "UriPath"),
+        ] {
+            if !present {
                 return Err(format!(
-                    "a VPC_ENDPOINT_SERVICE proxy needs a VpcEndpointServiceName at '{}'",
-                    xks_at("VpcEndpointServiceName")
+                    "an XksProxyConfiguration always carries {member} (KMS returns it): missing at '{}'",
+                    xks_at(member)
                 ));
+            }
+        }
+        match xks.connectivity {
+            Some(XksProxyConnectivityType::VpcEndpointService) => {
+                for (present, member) in [
+                    (
+                        xks.vpc_endpoint_service_name.is_some(),
+                        "VpcEndpointServiceName",
+                    ),
+                    (
+                        xks.vpc_endpoint_service_owner.is_some(),
+                        "VpcEndpointServiceOwner",
+                    ),
+                ] {
+                    if !present {
+                        return Err(format!(
+                            "a VPC_ENDPOINT_SERVICE proxy needs a {member} at '{}'",
+                            xks_at(member)
+                        ));
+                    }
+                }
             }
             Some(XksProxyConnectivityType::PublicEndpoint) => {
                 for (present, member) in [
@@ -577,6 +632,66 @@ mod tests {
                 public(),
                 |e| e["XksProxyConfiguration"]["VpcEndpointServiceOwner"] = "111122223333".into(),
                 "'customKeyStores.1.member.xksProxyConfiguration.vpcEndpointServiceOwner': VpcEndpointServiceOwner belongs to VPC_ENDPOINT_SERVICE proxies",
+            ),
+            // Without a CustomKeyStoreType, the members say the type: still checked.
+            (
+                hsm(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("CustomKeyStoreType");
+                    e["XksProxyConfiguration"] = public()["XksProxyConfiguration"].clone();
+                },
+                "'customKeyStores.1.member.cloudHsmClusterId' belongs to AWS_CLOUDHSM stores and 'customKeyStores.1.member.xksProxyConfiguration' to EXTERNAL_KEY_STORE stores: a store is of one type",
+            ),
+            (
+                public(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("CustomKeyStoreType");
+                    e["ConnectionState"] = "FAILED".into();
+                    e["ConnectionErrorCode"] = "USER_NOT_FOUND".into();
+                },
+                "is reported only for AWS_CLOUDHSM stores, and this one is EXTERNAL_KEY_STORE",
+            ),
+            // The members each type's stores always carry.
+            (
+                hsm(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("CloudHsmClusterId");
+                },
+                "AWS_CLOUDHSM stores always carry CloudHsmClusterId (KMS returns it): missing at 'customKeyStores.1.member.cloudHsmClusterId'",
+            ),
+            (
+                hsm(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("TrustAnchorCertificate");
+                },
+                "carry TrustAnchorCertificate (KMS returns it): missing at 'customKeyStores.1.member.trustAnchorCertificate'",
+            ),
+            (
+                public(),
+                |e| {
+                    e.as_object_mut().unwrap().remove("XksProxyConfiguration");
+                },
+                "EXTERNAL_KEY_STORE stores always carry XksProxyConfiguration (KMS returns it): missing at 'customKeyStores.1.member.xksProxyConfiguration'",
+            ),
+            (
+                public(),
+                |e| {
+                    e["XksProxyConfiguration"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("AccessKeyId");
+                },
+                "an XksProxyConfiguration always carries AccessKeyId (KMS returns it): missing at 'customKeyStores.1.member.xksProxyConfiguration.accessKeyId'",
+            ),
+            (
+                xks(),
+                |e| {
+                    e["XksProxyConfiguration"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("VpcEndpointServiceOwner");
+                },
+                "a VPC_ENDPOINT_SERVICE proxy needs a VpcEndpointServiceOwner at 'customKeyStores.1.member.xksProxyConfiguration.vpcEndpointServiceOwner'",
             ),
             (
                 hsm(),

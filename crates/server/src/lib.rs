@@ -11,7 +11,10 @@
 //! A test's own stores, in-process (the types are [`kms_types`]', re-exported here):
 //!
 //! ```
-//! use kms_server::kms_types::{ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry};
+//! use kms_server::kms_types::{
+//!     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
+//!     XksProxyConfigurationType, XksProxyConnectivityType,
+//! };
 //! use kms_server::{KeyStore, ServerConfig, demo, store::Owner};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -20,6 +23,15 @@
 //!     .custom_key_store_id("cks-0123456789abcdef0")
 //!     .custom_key_store_name("my-failing-store")
 //!     .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+//!     // An external key store always has its proxy's configuration.
+//!     .xks_proxy_configuration(
+//!         XksProxyConfigurationType::builder()
+//!             .connectivity(XksProxyConnectivityType::PublicEndpoint)
+//!             .access_key_id("ABCDE234567EXAMPLE22")
+//!             .uri_endpoint("https://xks.example.com")
+//!             .uri_path("/kms/xks/v1")
+//!             .build(),
+//!     )
 //!     .connection_state(ConnectionStateType::Failed)
 //!     .connection_error_code(ConnectionErrorCodeType::XksProxyTimedOut)
 //!     .build();

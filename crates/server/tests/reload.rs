@@ -26,6 +26,12 @@ fn write_data(path: &Path, stores: &[(u32, &str)]) {
                 "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
                 "ConnectionState": state,
                 "CreationDate": 1_700_000_000.0,
+                "XksProxyConfiguration": {
+                    "Connectivity": "PUBLIC_ENDPOINT",
+                    "AccessKeyId": "ABCDE234567EXAMPLE22",
+                    "UriEndpoint": "https://xks.example.com",
+                    "UriPath": "/kms/xks/v1",
+                },
             })
         })
         .collect();
