@@ -404,7 +404,17 @@ impl Client {
         let body = Bytes::from(
             serde_json::to_vec(input).map_err(|e| Error::Signing(format!("encoding: {e}")))?,
         );
-        let answer = self.exchange(op, body, modeled_error::<Op>).await?;
+        // `--debug` shows the body, unless the input has `@sensitive` members (a
+        // password, a secret key): then the input's `Debug`, which masks them.
+        let shown = self.inner.debug.as_ref().and_then(|_| {
+            let debug = format!("{input:?}");
+            debug
+                .contains(&format!("{:?}", kms_types::Redacted))
+                .then(|| Arc::<str>::from(debug))
+        });
+        let answer = self
+            .exchange(op, Payload { body, shown }, modeled_error::<Op>)
+            .await?;
         aws_json::decode::<Op::Output>(&answer.body).map_err(|e| Error::InvalidResponse {
             operation: op.name,
             status: answer.status,
@@ -420,16 +430,16 @@ impl Client {
     fn exchange(
         &self,
         op: Operation,
-        body: Bytes,
+        payload: Payload,
         modeled: DecodeModeledError,
     ) -> Pin<Box<dyn Future<Output = Result<Answer, Error>> + Send + '_>> {
-        Box::pin(self.exchange_with_retries(op, body, modeled))
+        Box::pin(self.exchange_with_retries(op, payload, modeled))
     }
 
     async fn exchange_with_retries(
         &self,
         op: Operation,
-        body: Bytes,
+        payload: Payload,
         modeled: DecodeModeledError,
     ) -> Result<Answer, Error> {
         let invocation_id =
@@ -456,7 +466,7 @@ impl Client {
             &self.inner.quota,
             |attempt| {
                 last_attempt = attempt;
-                let body = body.clone();
+                let payload = payload.clone();
                 let invocation_id = invocation_id.clone();
                 let credentials = &credentials;
                 async move {
@@ -468,7 +478,7 @@ impl Client {
                     };
                     let fut = self.attempt(
                         op,
-                        body,
+                        payload,
                         modeled,
                         Signing {
                             credentials,
@@ -505,15 +515,21 @@ impl Client {
     async fn attempt(
         &self,
         op: Operation,
-        body: Bytes,
+        payload: Payload,
         modeled: DecodeModeledError,
         signing: Signing<'_>,
     ) -> Result<Answer, Error> {
         let inner = &*self.inner;
         let attempt = signing.attempt;
+        let Payload { body, shown } = payload;
         let request = self.build_signed(op, body.clone(), signing)?;
         if let Some(sink) = &inner.debug {
-            sink(&format_debug_request(&request, &body, attempt));
+            sink(&format_debug_request(
+                &request,
+                &body,
+                shown.as_deref(),
+                attempt,
+            ));
         }
         drop(body);
         let response = inner
@@ -767,6 +783,14 @@ fn modeled_error<Op: OperationShape>(code: &str, body: &[u8], meta: &ErrorMeta) 
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.
+/// An operation's encoded input, and what `--debug` shows of it when the body holds
+/// `@sensitive` values.
+#[derive(Clone)]
+struct Payload {
+    body: Bytes,
+    shown: Option<Arc<str>>,
+}
+
 fn invocation_id() -> String {
     let bits = (u128::from(retry::random_u64()) << 64 | u128::from(retry::random_u64()))
         & !(0xF000u128 << 64 | 0xC000u128 << 48)
@@ -784,7 +808,14 @@ fn invocation_id() -> String {
 
 /// The signed request as text for `--debug`: method, URI, headers, body; the
 /// signature and session token are masked (the secret key is never in a request).
-pub fn format_debug_request<B>(request: &Request<B>, body: &[u8], attempt: u32) -> String {
+/// `masked`, when given, stands in for the body of an input with `@sensitive` members:
+/// the input's `Debug`, which masks them.
+pub fn format_debug_request<B>(
+    request: &Request<B>,
+    body: &[u8],
+    masked: Option<&str>,
+    attempt: u32,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -802,7 +833,18 @@ pub fn format_debug_request<B>(request: &Request<B>, body: &[u8], attempt: u32) 
         };
         let _ = writeln!(out, "  {name}: {shown}");
     }
-    let _ = writeln!(out, "  body: {}", String::from_utf8_lossy(body));
+    match masked {
+        Some(masked) => {
+            let _ = writeln!(
+                out,
+                "  body ({} bytes, sensitive members masked): {masked}",
+                body.len()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  body: {}", String::from_utf8_lossy(body));
+        }
+    }
     out
 }
 

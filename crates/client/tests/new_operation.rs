@@ -182,3 +182,36 @@ async fn a_generated_paginated_operation_is_paged_by_its_tokens() {
         "{result:?}"
     );
 }
+
+/// `--debug` shows a request's body, but never an `@sensitive` value in it: the body of
+/// an input with sensitive members is shown as the input's `Debug`, which masks them.
+#[tokio::test]
+async fn debug_output_masks_sensitive_members() {
+    let endpoint =
+        common::Scripted::start(|_, _| Some((200, r#"{"ThingId":"thing-1"}"#.to_owned()))).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let client =
+        client_for(&endpoint.url).with_debug_sink(std::sync::Arc::new(move |text: &str| {
+            sink.lock().unwrap().push_str(text);
+        }));
+    let secret = CreateThingRequest::builder()
+        .name("vault")
+        .secret("hunter2hunter2")
+        .build()
+        .unwrap();
+    client.call::<CreateThing>(&secret).await.unwrap();
+    let debug = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(
+        debug.contains("sensitive members masked): CreateThingRequest")
+            && debug.contains("*** Sensitive Data Redacted ***")
+            && debug.contains("\"vault\""),
+        "{debug}"
+    );
+    // An input without sensitive members: the body as sent.
+    let list = ListThingsRequest::builder().max_results(3).build();
+    client.call::<ListThings>(&list).await.unwrap();
+    let debug = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(debug.contains(r#"  body: {"MaxResults":3}"#), "{debug}");
+}

@@ -264,12 +264,13 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
             (None, None) => "",
         },
     };
-    let (own_members, other_members, other_type): (&[(bool, &str)], &[(bool, &str)], _) =
-        match this {
-            "AWS_CLOUDHSM" => (&cloudhsm_members, &external_members, "EXTERNAL_KEY_STORE"),
-            "EXTERNAL_KEY_STORE" => (&external_members, &cloudhsm_members, "AWS_CLOUDHSM"),
-            _ => (&[], &[], ""),
-        };
+    // (member present, member name) of a store type.
+    type Members<'m> = &'m [(bool, &'static str)];
+    let (own_members, other_members, other_type): (Members, Members, _) = match this {
+        "AWS_CLOUDHSM" => (&cloudhsm_members, &external_members, "EXTERNAL_KEY_STORE"),
+        "EXTERNAL_KEY_STORE" => (&external_members, &cloudhsm_members, "AWS_CLOUDHSM"),
+        _ => (&[], &[], ""),
+    };
     if let Some(member) = first_present(other_members) {
         return Err(format!(
             "'{}': {member} belongs to {other_type} stores, and this one is {this}",
