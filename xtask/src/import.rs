@@ -39,7 +39,25 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
         match model.shape(&id) {
             Some(shape) if shape.kind == ShapeKind::Operation => ids.push(id),
             Some(shape) => bail!("`{op}` is a {:?} shape, not an operation", shape.kind),
-            None => bail!("no shape `{op}` in {}", model_path.display()),
+            None => {
+                // Shape ids are case-sensitive: suggest the operation spelt otherwise.
+                let spelt: Vec<String> = model
+                    .shapes()
+                    .filter(|shape| {
+                        shape.kind == ShapeKind::Operation
+                            && shape.id.as_str().eq_ignore_ascii_case(op)
+                    })
+                    .map(|shape| format!("`{}`", shape.id))
+                    .collect();
+                if spelt.is_empty() {
+                    bail!("no shape `{op}` in {}", model_path.display());
+                }
+                bail!(
+                    "no shape `{op}` in {} (shape ids are case-sensitive): did you mean {}?",
+                    model_path.display(),
+                    spelt.join(" or ")
+                );
+            }
         }
     }
     if ids.is_empty() {
@@ -147,6 +165,25 @@ fn sort_keys(value: &Value) -> Value {
     }
 }
 
+/// Where `import` writes, and what: `out` with exactly `operations`; or, without `out`
+/// or when `out` is that very file, [`added_to_spec`] (so that `--out spec/...` does not
+/// drop the operations the server and client use).
+pub fn destination(
+    root: &Path,
+    out: Option<PathBuf>,
+    operations: Vec<String>,
+) -> Result<(PathBuf, Vec<String>)> {
+    let spec = root.join(crate::codegen::SPEC);
+    let is_spec = |out: &Path| match (out.canonicalize(), spec.canonicalize()) {
+        (Ok(out), Ok(spec)) => out == spec,
+        _ => false,
+    };
+    match out {
+        Some(out) if !is_spec(&out) => Ok((out, operations)),
+        _ => added_to_spec(root, operations),
+    }
+}
+
 /// Where `import` writes without `--out`, and what: the spec kms-types generates from,
 /// with its operations and `operations`.
 pub fn added_to_spec(root: &Path, operations: Vec<String>) -> Result<(PathBuf, Vec<String>)> {
@@ -176,6 +213,24 @@ mod tests {
         expected.push("com.amazonaws.kms#ListKeys".into());
         expected.sort();
         assert_eq!(operations, expected);
+    }
+
+    /// `--out` naming the spec itself adds to it too; another file gets exactly the
+    /// operations given.
+    #[test]
+    fn out_naming_the_spec_keeps_its_operations() {
+        let root = crate::workspace_root();
+        let added = vec!["com.amazonaws.kms#ListKeys".to_owned()];
+        let spelled = root.join("xtask/../").join(crate::codegen::SPEC);
+        assert_eq!(
+            destination(&root, Some(spelled), added.clone()).unwrap(),
+            added_to_spec(&root, added.clone()).unwrap()
+        );
+        let other = root.join("target/other-spec.json");
+        assert_eq!(
+            destination(&root, Some(other.clone()), added.clone()).unwrap(),
+            (other, added)
+        );
     }
 
     /// The upstream model when present, else the committed spec (itself a valid model).
@@ -302,6 +357,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "`Nope` is not an absolute shape id (namespace#Name)"
+        );
+        // Ids are case-sensitive; the one spelt otherwise is suggested.
+        let err = run(
+            &model_path(),
+            &["com.amazonaws.kms#describecustomkeystores".to_owned()],
+            &out,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no shape `com.amazonaws.kms#describecustomkeystores` in {} (shape ids are \
+                 case-sensitive): did you mean `com.amazonaws.kms#DescribeCustomKeyStores`?",
+                model_path().display()
+            )
         );
         let bad = std::env::temp_dir().join(format!("xtask-bad-model-{}.json", std::process::id()));
         std::fs::write(

@@ -10,7 +10,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Maintainer tasks for the KMS toolkit")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Maintainer tasks for the KMS toolkit"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,9 +30,9 @@ enum Command {
         /// An operation shape id to extract; repeat for several.
         #[arg(long = "operation", required = true)]
         operations: Vec<String>,
-        /// Where to write the extracted model, with exactly the given operations. Default: the
-        /// spec kms-types generates from (spec/kms.describe-custom-key-stores.json), keeping
-        /// the operations it already has.
+        /// Where to write the extracted model, with exactly the given operations. Default (and
+        /// when it names that file): the spec kms-types generates from
+        /// (spec/kms.describe-custom-key-stores.json), keeping the operations it already has.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -48,10 +52,7 @@ fn main() -> Result<()> {
             operations,
             out,
         } => {
-            let (out, operations) = match out {
-                Some(out) => (out, operations),
-                None => import::added_to_spec(&workspace_root(), operations)?,
-            };
+            let (out, operations) = import::destination(&workspace_root(), out, operations)?;
             import::run(&model, &operations, &out)
         }
         Command::Codegen => codegen::run(&workspace_root()),
