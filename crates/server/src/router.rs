@@ -11,7 +11,7 @@ use std::sync::Arc;
 use kms_types::aws_json::{self, DecodeError, ErrorBody};
 use kms_types::{
     DescribeCustomKeyStores, DescribeCustomKeyStoresRequest, OperationError, OperationShape,
-    Validate, ValidationError,
+    ValidationError,
 };
 
 use crate::handler::{Context, Handler};
@@ -112,13 +112,11 @@ fn decode_input<Op: OperationShape>(body: &[u8], query: Option<&str>) -> Result<
             &merged
         }
     };
-    let input: Op::Input = aws_json::decode(body).map_err(|e| match e {
+    // Every violation at once, missing required members among them.
+    let input: Op::Input = aws_json::decode_valid(body).map_err(|e| match e {
         DecodeError::Serialization(m) => Reply::error(400, "SerializationException", m),
         DecodeError::Validation(v) => Reply::error(400, ValidationError::CODE, v.to_string()),
     })?;
-    input
-        .validate()
-        .map_err(|v| Reply::error(400, ValidationError::CODE, v.to_string()))?;
     check_input_rules(&input).map_err(|m| Reply::error(400, ValidationError::CODE, m))?;
     Ok(input)
 }

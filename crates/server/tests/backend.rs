@@ -156,6 +156,21 @@ async fn an_operation_generated_outside_kms_types_is_routed() {
     send(addr, count(r#"{"ConnectionState": ""}"#))
         .await
         .assert_error(400, "ValidationException");
+    // A missing required member does not hide the other violations.
+    let a = send(
+        addr,
+        count(r#"{"ConnectionState": "", "Filter": {"Exclude": ""}}"#),
+    )
+    .await;
+    a.assert_error(400, "ValidationException");
+    assert_eq!(
+        a.message(),
+        "3 validation errors detected: Value '' at 'connectionState' failed to satisfy \
+         constraint: Member must have length greater than or equal to 1; Value null at \
+         'filter.namePrefix' failed to satisfy constraint: Member must not be null; Value '' \
+         at 'filter.exclude' failed to satisfy constraint: Member must have length greater \
+         than or equal to 1"
+    );
     send(addr, count("{}").creds(DENIED))
         .await
         .assert_error(400, "AccessDeniedException");

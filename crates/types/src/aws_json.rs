@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-use crate::validation::ValidationError;
+use crate::validation::{Validate, ValidationError};
 
 /// The content type of awsJson 1.1 requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -52,6 +52,234 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
         Ok(value) => Ok(value),
         Err(_) => Err(locate::<T>(body)),
     }
+}
+
+/// [`decode`], then [`Validate::validate`]: every violation at once, in member order —
+/// the missing required members among them, which [`decode`] alone reports one at a
+/// time (a value without them cannot be built). What a service answers a request with.
+pub fn decode_valid<T: DeserializeOwned + Serialize + Validate>(
+    body: &[u8],
+) -> Result<T, DecodeError> {
+    match decode::<T>(body) {
+        Ok(value) => {
+            value.validate()?;
+            Ok(value)
+        }
+        Err(DecodeError::Validation(first)) => {
+            Err(every_violation::<T>(body).unwrap_or(DecodeError::Validation(first)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Stand-ins tried, in turn, for a missing required member, until one reads as its
+/// type: a string (or enum, or blob), a number (or timestamp), a boolean, a structure
+/// or map, a list.
+fn stand_ins() -> [serde_json::Value; 5] {
+    use serde_json::Value;
+    [
+        Value::String(String::new()),
+        Value::from(0),
+        Value::Bool(false),
+        Value::Object(serde_json::Map::new()),
+        Value::Array(Vec::new()),
+    ]
+}
+
+/// Bounds the work on a body missing many required members.
+const MAX_STAND_INS: usize = 256;
+
+/// The violations of a body missing required members: each missing member is given a
+/// stand-in until the value reads, the value is validated (the stand-ins' own
+/// violations left out) and the missing members are reported where member order puts
+/// them. `None` when the body cannot be read that way (then the first missing member
+/// is reported alone).
+fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> Option<DecodeError> {
+    use serde_json::Value;
+    let mut json: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_slice(body).ok()?
+    };
+    // (member path, index of the stand-in tried) of each member filled in.
+    let mut filled: Vec<(String, usize)> = Vec::new();
+    let mut missing = Vec::new();
+    let inside = |filled: &[(String, usize)], path: &str| {
+        filled.iter().any(|(p, _)| {
+            path == p
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+        })
+    };
+    let value = loop {
+        if filled.len() > MAX_STAND_INS {
+            return None;
+        }
+        let error = match serde_path_to_error::deserialize::<_, T>(&json) {
+            Ok(value) => break value,
+            Err(error) => error,
+        };
+        let segments: Vec<_> = error.path().iter().cloned().collect();
+        let at = member_path_of(error.path());
+        let inner = error.into_inner();
+        let message = inner.to_string();
+        if let Some(member) = missing_field(&message) {
+            let path = crate::validation::member_path(&at, member);
+            if !inside(&filled, &path) {
+                missing.push((at.clone(), member.to_owned()));
+            }
+            let object = object_at(&mut json, &segments)?;
+            object.insert(member.to_owned(), stand_ins()[0].clone());
+            filled.push((path, 0));
+            continue;
+        }
+        // A stand-in of the wrong type: the next one. A value sent of the wrong type:
+        // the body cannot be read, whatever else is missing.
+        let Some((_, tried)) = filled.iter_mut().find(|(p, _)| *p == at) else {
+            return Some(DecodeError::Serialization(describe(&at, &inner)));
+        };
+        *tried += 1;
+        let next = stand_ins().get(*tried)?.clone();
+        let (last, parent) = segments.split_last()?;
+        let serde_path_to_error::Segment::Map { key } = last else {
+            return None;
+        };
+        object_at(&mut json, parent)?.insert(key.clone(), next);
+    };
+    let mut violations = crate::validation::Violations::default();
+    value.validate_at("", &mut violations);
+    let mut all: Vec<_> = violations
+        .into_vec()
+        .into_iter()
+        .filter(|v| !inside(&filled, &v.path))
+        .collect();
+    for (at, member) in &missing {
+        all.extend(
+            crate::validation::ValidationError::missing(at, member)
+                .violations()
+                .iter()
+                .cloned(),
+        );
+    }
+    // Member order: where each path comes in the value written out.
+    let order = member_order(&serde_json::to_vec(&value).ok()?);
+    let rank = |path: &str| {
+        let mut p = path;
+        loop {
+            if let Some(i) = order.get(p) {
+                return *i;
+            }
+            match p.rfind('.') {
+                Some(dot) => p = &p[..dot],
+                None => return usize::MAX,
+            }
+        }
+    };
+    all.sort_by_key(|v| rank(&v.path));
+    ValidationError::new(all).map(DecodeError::Validation)
+}
+
+/// The object `segments` lead to in `json`.
+fn object_at<'v>(
+    json: &'v mut serde_json::Value,
+    segments: &[serde_path_to_error::Segment],
+) -> Option<&'v mut serde_json::Map<String, serde_json::Value>> {
+    use serde_path_to_error::Segment;
+    let mut here = json;
+    for segment in segments {
+        here = match segment {
+            Segment::Seq { index } => here.get_mut(*index)?,
+            Segment::Map { key } => here.get_mut(key.as_str())?,
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    here.as_object_mut()
+}
+
+/// Each member path of the JSON text `written` (as violations write them) and its place
+/// in a walk that takes members in the order written, a member before what it holds.
+/// (Read from the text: a `serde_json::Value` may hold members sorted.)
+fn member_order(written: &[u8]) -> std::collections::HashMap<String, usize> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::collections::HashMap;
+
+    struct Walk<'o> {
+        at: String,
+        order: &'o mut HashMap<String, usize>,
+    }
+
+    impl Walk<'_> {
+        fn enter(order: &mut HashMap<String, usize>, path: String) -> Walk<'_> {
+            let next = order.len();
+            order.entry(path.clone()).or_insert(next);
+            Walk { at: path, order }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<String>()? {
+                let path = crate::validation::member_path(&self.at, &name);
+                map.next_value_seed(Walk::enter(self.order, path))?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            loop {
+                let path = crate::validation::member_path(
+                    &crate::validation::item_path(&self.at, index),
+                    "member",
+                );
+                if items
+                    .next_element_seed(Walk::enter(self.order, path))?
+                    .is_none()
+                {
+                    return Ok(());
+                }
+                index += 1;
+            }
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+
+    let mut order = HashMap::new();
+    let mut de = serde_json::Deserializer::from_slice(written);
+    let _ = Walk {
+        at: String::new(),
+        order: &mut order,
+    }
+    .deserialize(&mut de);
+    order
 }
 
 /// Decodes `body` again, tracking the member path, and turns the failure into a typed error.

@@ -248,6 +248,11 @@ impl Violations {
         ValidationError::new(self.0).map_or(Ok(()), Err)
     }
 
+    /// The violations, taken out.
+    pub(crate) fn into_vec(self) -> Vec<Violation> {
+        self.0
+    }
+
     /// Records a violation of `constraint` by member `member` at `at`.
     pub fn push(&mut self, at: &str, member: &str, value: Shown, constraint: Constraint) {
         self.0.push(Violation {

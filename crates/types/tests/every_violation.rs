@@ -1,0 +1,72 @@
+//! A request missing required members gets every violation at once, in member order, as
+//! KMS answers (`aws_json::decode_valid`): not only the first missing member, which is all
+//! a value that cannot be built without them would tell.
+
+use kms_types::aws_json::{DecodeError, decode_valid};
+
+mod make {
+    kms_macros::generate!("tests/models/required.json");
+}
+
+use make::MakeRequest;
+
+fn message(body: &str) -> String {
+    match decode_valid::<MakeRequest>(body.as_bytes()) {
+        Err(DecodeError::Validation(e)) => e.to_string(),
+        other => panic!("{body}: {other:?}"),
+    }
+}
+
+const NAME_NULL: &str =
+    "Value null at 'name' failed to satisfy constraint: Member must not be null";
+const COUNT_NULL: &str =
+    "Value null at 'count' failed to satisfy constraint: Member must not be null";
+const FLAG_NULL: &str =
+    "Value null at 'flag' failed to satisfy constraint: Member must not be null";
+
+#[test]
+fn missing_members_do_not_hide_the_other_violations() {
+    assert_eq!(
+        message(r#"{"Password": "abc"}"#),
+        format!(
+            "4 validation errors detected: {NAME_NULL}; Value at 'password' failed to satisfy \
+             constraint: Member must have length greater than or equal to 6; {COUNT_NULL}; \
+             {FLAG_NULL}"
+        )
+    );
+    assert_eq!(
+        message(r#"{"Credential": {}, "Name": ""}"#),
+        format!(
+            "5 validation errors detected: Value '' at 'name' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1; {COUNT_NULL}; {FLAG_NULL}; \
+             Value null at 'credential.accessKeyId' failed to satisfy constraint: Member must \
+             not be null; Value null at 'credential.secret' failed to satisfy constraint: \
+             Member must not be null"
+        )
+    );
+    assert_eq!(
+        message(
+            r#"{"Tags": [{"Value": "v"}, {"Key": ""}], "Count": 1, "Flag": true, "Name": "n"}"#
+        ),
+        "2 validation errors detected: Value null at 'tags.1.member.key' failed to satisfy \
+         constraint: Member must not be null; Value '' at 'tags.2.member.key' failed to satisfy \
+         constraint: Member must have length greater than or equal to 1"
+    );
+    // An empty body misses them all.
+    assert_eq!(
+        message(""),
+        format!("3 validation errors detected: {NAME_NULL}; {COUNT_NULL}; {FLAG_NULL}")
+    );
+}
+
+#[test]
+fn a_complete_request_decodes_and_a_wrong_type_is_still_a_serialization_error() {
+    let ok = decode_valid::<MakeRequest>(br#"{"Name": "n", "Count": 2, "Flag": false}"#).unwrap();
+    assert_eq!((ok.name.as_str(), ok.count, ok.flag), ("n", 2, false));
+    // A member of the wrong type, after a nested member is found missing.
+    let e = decode_valid::<MakeRequest>(br#"{"Credential": {}, "Count": "x"}"#).unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Serialization("invalid type: string, expected i32 at 'count'".into())
+    );
+}
