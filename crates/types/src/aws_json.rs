@@ -86,8 +86,10 @@ fn stand_ins() -> [serde_json::Value; 5] {
     ]
 }
 
-/// Bounds the work on a body missing many required members.
-const MAX_STAND_INS: usize = 256;
+/// Bounds the work on a body missing many required members: each stand-in reads the
+/// body again, so at most this many bytes are read in all (beyond it, the first missing
+/// member is reported alone).
+const MAX_BYTES_READ: usize = 16 << 20;
 
 /// The violations of a body missing required members: each missing member is given a
 /// stand-in until the value reads, the value is validated (the stand-ins' own
@@ -104,6 +106,7 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
     // (member path, index of the stand-in tried) of each member filled in.
     let mut filled: Vec<(String, usize)> = Vec::new();
     let mut missing = Vec::new();
+    let mut reads = 0usize;
     let inside = |filled: &[(String, usize)], path: &str| {
         filled.iter().any(|(p, _)| {
             path == p
@@ -113,7 +116,8 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
         })
     };
     let value = loop {
-        if filled.len() > MAX_STAND_INS {
+        reads += 1;
+        if reads.saturating_mul(body.len().max(64)) > MAX_BYTES_READ {
             return None;
         }
         let error = match serde_path_to_error::deserialize::<_, T>(&json) {

@@ -70,3 +70,30 @@ fn a_complete_request_decodes_and_a_wrong_type_is_still_a_serialization_error() 
         DecodeError::Serialization("invalid type: string, expected i32 at 'count'".into())
     );
 }
+
+/// A large body missing many members costs bounded work: past the bound, the first
+/// missing member alone.
+#[test]
+fn the_work_is_bounded() {
+    let tags: Vec<String> = (0..20_000)
+        .map(|_| r#"{"Value": "v"}"#.to_owned())
+        .collect();
+    let body = format!(
+        r#"{{"Name": "n", "Count": 1, "Flag": true, "Tags": [{}]}}"#,
+        tags.join(",")
+    );
+    match decode_valid::<MakeRequest>(body.as_bytes()) {
+        Err(DecodeError::Validation(e)) => assert_eq!(
+            e.to_string(),
+            "1 validation error detected: Value null at 'tags.1.member.key' failed to satisfy \
+             constraint: Member must not be null"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Under the bound, all of them.
+    let body = r#"{"Name": "n", "Count": 1, "Flag": true, "Tags": [{}, {}, {}]}"#;
+    match decode_valid::<MakeRequest>(body.as_bytes()) {
+        Err(DecodeError::Validation(e)) => assert_eq!(e.violations().len(), 3),
+        other => panic!("{other:?}"),
+    }
+}
