@@ -480,6 +480,8 @@ fn check_signed_headers(headers: &HeaderMap, signed: SignedHeaders<'_>) -> Resul
         // either way the list is refused here or when the canonical request is
         // written, and the quadratic scan stays within hyper's header limit.
         for (i, name) in signed.names().enumerate() {
+            // The first pass stopped at the first name out of order.
+            host |= name.eq_ignore_ascii_case("host");
             let repeated = signed
                 .names()
                 .take(i)
@@ -497,7 +499,9 @@ fn check_signed_headers(headers: &HeaderMap, signed: SignedHeaders<'_>) -> Resul
             }
         }
     }
-    if headers.contains_key(http::header::HOST) && !host {
+    // Whether or not the request carries a `Host` (HTTP/1.0 need not): AWS signs it
+    // always, and a request without one cannot list it.
+    if !host {
         return Err(AuthError::IncompleteSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
         ));

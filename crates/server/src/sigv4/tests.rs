@@ -2436,6 +2436,20 @@ fn parsers_refuse_an_unsigned_host_so_verification_need_not_check_it_again() {
     assert!(parse_borrowed(&req.input()).is_none());
     assert_eq!(parse(&req.input()).unwrap_err().message(), HOST);
 
+    // `host` after a name out of order is still found.
+    let unsorted = with_auth(&format!(
+        "AWS4-HMAC-SHA256 Credential={AKID}/20261204/us-east-1/kms/aws4_request, SignedHeaders=x-amz-date;content-type;host, {sig}"
+    ));
+    parse(&unsorted.input()).expect("host is signed");
+    // A request without a Host header (HTTP/1.0 need not send one) must sign it too.
+    let mut hostless = with_auth(&format!(
+        "AWS4-HMAC-SHA256 Credential={AKID}/20261204/us-east-1/kms/aws4_request, SignedHeaders=x-amz-date, {sig}"
+    ));
+    hostless.headers.remove("host");
+    assert_eq!(parse(&hostless.input()).unwrap_err().message(), HOST);
+    let borrowed = parse_borrowed(&hostless.input()).expect("the usual form");
+    assert_eq!(borrowed.unwrap_err().message(), HOST);
+
     // Hand-made claims are checked by verify_claims itself.
     let ok = SdkSign::default().sign();
     let parsed = parse(&ok.input()).unwrap();
