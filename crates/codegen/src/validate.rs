@@ -238,15 +238,26 @@ impl Generator<'_> {
     /// The static holding the compiled `pattern` of `member` (or of its target).
     fn pattern_static(&self, container: &Shape, member: &Member, pattern: &str) -> TokenStream {
         let target = self.model.target(member);
-        let owner = if member.traits.pattern().is_some() {
-            format!("{}{}", container.id.name(), member.name)
+        let (owner, base) = if member.traits.pattern().is_some() {
+            (
+                format!("{}.{}", container.id.name(), member.name),
+                format!("{}{}", container.id.name(), member.name),
+            )
         } else {
-            target.id.name().to_owned()
+            (target.id.name().to_owned(), target.id.name().to_owned())
         };
-        let name = format!("{}_PATTERN", names::const_name(&owner));
-        self.patterns
-            .borrow_mut()
-            .insert(name.clone(), (pattern.to_owned(), owner));
+        let base = format!("{}_PATTERN", names::const_name(&base));
+        // Names can meet (`RunInput` + `FooBar`, `RunInputFoo` + `Bar`): each owner
+        // keeps its own static, the later one numbered.
+        let mut patterns = self.patterns.borrow_mut();
+        let name = (1..)
+            .map(|n| match n {
+                1 => base.clone(),
+                n => format!("{base}_{n}"),
+            })
+            .find(|name| patterns.get(name).is_none_or(|(_, o)| *o == owner))
+            .expect("some numbered name is free");
+        patterns.insert(name.clone(), (pattern.to_owned(), owner));
         let ident = names::raw(&name);
         quote!(#ident)
     }
