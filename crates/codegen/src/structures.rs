@@ -372,15 +372,39 @@ impl Generator<'_> {
         });
         let validate = self.validate_impl(shape);
         let hash_derive = self.is_hashable(shape).then(|| quote!(Eq, Hash,));
+        let redacts =
+            shape.traits.sensitive() || shape.members.iter().any(|m| self.is_sensitive(shape, m));
+        let debug_derive = (!redacts).then(|| quote!(Debug,));
+        let debug_impl = redacts.then(|| {
+            let arms = shape.members.iter().map(|member| {
+                let variant = names::variant_name(&member.name);
+                let label = variant.to_string().trim_start_matches("r#").to_owned();
+                if self.is_sensitive(shape, member) {
+                    quote!(Self::#variant(_) => f.debug_tuple(#label).field(&::kms_types::Redacted).finish(),)
+                } else {
+                    quote!(Self::#variant(value) => f.debug_tuple(#label).field(value).finish(),)
+                }
+            });
+            quote! {
+                impl std::fmt::Debug for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        match self {
+                            #(#arms)*
+                        }
+                    }
+                }
+            }
+        });
         quote! {
             #docs
-            #[derive(Clone, Debug, PartialEq, #hash_derive
+            #[derive(Clone, #debug_derive PartialEq, #hash_derive
                 ::kms_types::__private::serde::Serialize,
                 ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
             pub enum #name {
                 #(#variants)*
             }
+            #debug_impl
             #validate
         }
     }

@@ -186,13 +186,50 @@ fn sensitive_members_are_redacted() {
         .build();
     assert_eq!(
         format!("{request:?}"),
-        r#"RunRequest { password: *** Sensitive Data Redacted ***, user: Some("alice") }"#
+        r#"RunRequest { password: *** Sensitive Data Redacted ***, user: Some("alice"), old_passwords: *** Sensitive Data Redacted ***, passwords_by_user: *** Sensitive Data Redacted ***, login: None }"#
     );
     assert_eq!(
         violations(&request),
         [
             "Value at 'password' failed to satisfy constraint: Member must have length greater than or equal to 8"
         ]
+    );
+    // Lists, maps and unions of secrets: redacted whole, in Debug and in messages.
+    let request = sensitive::RunRequest::builder()
+        .password("correct horse")
+        .old_passwords(vec!["hunter2hunter2".into(), "s3cret-s3cret".into()])
+        .passwords_by_user(
+            [
+                ("a".into(), "pw1-long-enough".into()),
+                ("b".into(), "pw2-long-enough".into()),
+            ]
+            .into(),
+        )
+        .login(sensitive::Login::Password("letmein-please".into()))
+        .build();
+    let debug = format!("{request:?}");
+    for secret in [
+        "hunter2",
+        "s3cret",
+        "pw1",
+        "pw2",
+        "letmein",
+        "correct horse",
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+    assert!(
+        debug.contains("login: Some(Password(*** Sensitive Data Redacted ***))"),
+        "{debug}"
+    );
+    assert_eq!(
+        format!("{:?}", sensitive::Login::Token("visible".into())),
+        r#"Token("visible")"#
+    );
+    let messages = violations(&request).join("; ");
+    assert_eq!(
+        messages,
+        "Value at 'oldPasswords' failed to satisfy constraint: Member must have length less than or equal to 1; Value at 'passwordsByUser' failed to satisfy constraint: Member must have length less than or equal to 1"
     );
 }
 

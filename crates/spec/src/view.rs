@@ -146,7 +146,21 @@ impl Model {
                 .pattern()
                 .or_else(|| target.pattern())
                 .map(str::to_owned),
-            sensitive: own.sensitive() || target.sensitive(),
+            sensitive: own.sensitive() || self.holds_sensitive(self.target(member), 0),
         }
+    }
+
+    /// Whether values of `shape` show `@sensitive` data when printed whole: the shape is
+    /// sensitive, or it is a list or map whose items (or keys) are. (A structure or
+    /// union prints its members itself, redacting its own.)
+    fn holds_sensitive(&self, shape: &Shape, depth: usize) -> bool {
+        shape.traits.sensitive()
+            || (matches!(
+                shape.kind,
+                ShapeKind::List | ShapeKind::Set | ShapeKind::Map
+            ) && depth < 32
+                && shape.members.iter().any(|item| {
+                    item.traits.sensitive() || self.holds_sensitive(self.target(item), depth + 1)
+                }))
     }
 }
