@@ -535,10 +535,16 @@ pub fn parse(input: &SigningInput) -> Result<ParsedAuth, AuthError> {
         (Some(h), false) => {
             let raw = String::from_utf8_lossy(h.as_bytes());
             let amz_date = header_str(input.headers, &X_AMZ_DATE);
+            // Without X-Amz-Date, the signing time is the Date header's.
+            let date = match amz_date {
+                Some(_) => None,
+                None => header_str(input.headers, &http::header::DATE)
+                    .map(|d| date_header_as_amz_date(&d).unwrap_or_else(|| d.into_owned())),
+            };
             let token = header_str(input.headers, &X_AMZ_SECURITY_TOKEN);
             header_claims(
                 trim(&raw),
-                amz_date.as_deref(),
+                amz_date.as_deref().or(date.as_deref()),
                 token.as_deref(),
                 input.headers,
             )
@@ -564,8 +570,48 @@ pub(crate) fn parse_borrowed<'a>(
     }
     let raw = std::str::from_utf8(value).ok()?;
     let amz_date = header_utf8(input.headers, &X_AMZ_DATE).ok()?;
+    if amz_date.is_none() && input.headers.contains_key(http::header::DATE) {
+        // Dated by the Date header, whose value may need converting.
+        return None;
+    }
     let token = header_utf8(input.headers, &X_AMZ_SECURITY_TOKEN).ok()?;
     Some(header_claims(trim(raw), amz_date, token, input.headers))
+}
+
+/// The signing time a `Date` header gives, as an `X-Amz-Date` value: ISO 8601 basic
+/// as it is, or an HTTP date (`Sat, 05 Dec 2026 15:46:40 GMT`; botocore writes the zone
+/// `-0000`) converted. `None` for anything else.
+fn date_header_as_amz_date(value: &str) -> Option<String> {
+    if parse_amz_date(value).is_some() {
+        return Some(value.to_owned());
+    }
+    let rest = value.split_once(", ").map_or(value, |(_, rest)| rest);
+    let mut parts = rest.split_ascii_whitespace();
+    let (day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if parts.next().is_some() || !matches!(zone, "GMT" | "UTC" | "+0000" | "-0000") {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let (hour, minute, second) = {
+        let mut hms = time.split(':');
+        let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+        (hms.next().is_none() && [h, m, s].iter().all(|p| p.len() == 2)).then_some((h, m, s))?
+    };
+    if day.len() > 2 || year.len() != 4 {
+        return None;
+    }
+    let day: u32 = day.parse().ok()?;
+    let amz_date = format!("{year}{month:02}{day:02}T{hour}{minute}{second}Z");
+    parse_amz_date(&amz_date).map(|_| amz_date)
 }
 
 /// The Authorization header form: `raw` is the header's trimmed value, `amz_date`

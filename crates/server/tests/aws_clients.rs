@@ -262,6 +262,12 @@ try:
     kms.describe_custom_key_stores(CustomKeyStoreName="no-such-store")
 except botocore.exceptions.ClientError as e:
     out["error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
+# A request that carries a Date header: botocore then signs with it (an HTTP date) and
+# sends no X-Amz-Date.
+def dated(request, **kwargs):
+    request.headers["Date"] = "set by the test"
+kms.meta.events.register("before-sign.kms.DescribeCustomKeyStores", dated)
+out["dated"] = [s["CustomKeyStoreId"] for s in kms.describe_custom_key_stores()["CustomKeyStores"]]
 print(json.dumps(out))
 "#,
         client = banner
@@ -280,4 +286,5 @@ print(json.dumps(out))
         out["error"],
         serde_json::json!(["CustomKeyStoreNotFoundException", 400])
     );
+    assert_eq!(out["dated"], expected);
 }

@@ -2514,3 +2514,44 @@ fn ascii_lowercase8_is_to_ascii_lowercase_of_every_byte() {
         assert_eq!(got, same.map(|b| b.to_ascii_lowercase()), "{start}");
     }
 }
+
+/// Without X-Amz-Date, the Date header dates the signature: ISO 8601 basic as AWS
+/// documents, or the HTTP date botocore writes there.
+#[test]
+fn the_date_header_gives_the_signing_time() {
+    use super::date_header_as_amz_date as date;
+    assert_eq!(
+        date("20261205T154640Z").as_deref(),
+        Some("20261205T154640Z")
+    );
+    for http_date in [
+        "Sat, 05 Dec 2026 15:46:40 GMT",
+        "Sat, 05 Dec 2026 15:46:40 -0000",
+        "5 Dec 2026 15:46:40 +0000",
+    ] {
+        assert_eq!(
+            date(http_date).as_deref(),
+            Some("20261205T154640Z"),
+            "{http_date}"
+        );
+    }
+    for bad in [
+        "Sat, 05 Dec 2026 15:46:40 +0100",
+        "Sat, 32 Dec 2026 15:46:40 GMT",
+        "Sat, 05 Dez 2026 15:46:40 GMT",
+        "Sat, 05 Dec 2026 15:46 GMT",
+        "2026-12-05T15:46:40Z",
+        "",
+    ] {
+        assert_eq!(date(bad), None, "{bad}");
+    }
+    // A Date header of another form is refused with AWS's words.
+    let mut req = SdkSign::default().sign();
+    req.headers.remove("x-amz-date");
+    req.headers
+        .insert("date", HeaderValue::from_static("2026-12-05T15:46:40Z"));
+    assert_eq!(
+        incomplete(&req),
+        "Date must be in ISO-8601 'basic format'. Got '2026-12-05T15:46:40Z'. See http://en.wikipedia.org/wiki/ISO_8601"
+    );
+}
