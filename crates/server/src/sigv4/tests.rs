@@ -1307,6 +1307,8 @@ struct SdkSign<'a> {
     time: u64,
     unsigned_body: bool,
     sha256_header: bool,
+    /// The query string of the URL signed.
+    query: Option<&'a str>,
 }
 
 impl Default for SdkSign<'_> {
@@ -1320,6 +1322,7 @@ impl Default for SdkSign<'_> {
             time: t(NOW),
             unsigned_body: false,
             sha256_header: false,
+            query: None,
         }
     }
 }
@@ -1345,9 +1348,13 @@ impl SdkSign<'_> {
             .build()
             .unwrap()
             .into();
+        let uri = match self.query {
+            Some(query) => format!("http://127.0.0.1:4599/?{query}"),
+            None => "http://127.0.0.1:4599/".to_owned(),
+        };
         let mut req = http::Request::builder()
             .method("POST")
-            .uri("http://127.0.0.1:4599/")
+            .uri(uri)
             .header("host", "127.0.0.1:4599")
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", "TrentService.Encrypt")
@@ -2554,4 +2561,25 @@ fn the_date_header_gives_the_signing_time() {
         incomplete(&req),
         "Date must be in ISO-8601 'basic format'. Got '2026-12-05T15:46:40Z'. See http://en.wikipedia.org/wiki/ISO_8601"
     );
+}
+
+/// A `+` in the query is a space, as the service reads it and aws-sigv4 signs it: a
+/// signature over a literal plus (`%2B`) does not cover a request the service would
+/// read with a space.
+#[test]
+fn a_plus_in_the_query_is_a_space() {
+    let spaced = SdkSign {
+        query: Some("Limit=1+0"),
+        ..Default::default()
+    }
+    .sign();
+    check(&spaced, SECRET, t(NOW)).unwrap();
+    let mut literal = SdkSign {
+        query: Some("Limit=1%2B0"),
+        ..Default::default()
+    }
+    .sign();
+    check(&literal, SECRET, t(NOW)).unwrap();
+    literal.query = Some("Limit=1+0".into());
+    assert_mismatch(check(&literal, SECRET, t(NOW)));
 }
