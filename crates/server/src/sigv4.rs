@@ -795,9 +795,11 @@ pub(crate) fn check_claimed_scope(
         )));
     }
     if !regions.iter().any(|r| r == auth.region) {
-        return Err(AuthError::InvalidSignature(
-            "Credential should be scoped to a valid region. ".to_owned(),
-        ));
+        // AWS's words, naming the region the request was signed for.
+        return Err(AuthError::InvalidSignature(format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            echo(auth.region)
+        )));
     }
     Ok(())
 }

@@ -1668,7 +1668,7 @@ fn sdk_wrong_service_and_region() {
     assert_eq!(e.code(), "InvalidSignatureException");
     assert_eq!(
         e.message(),
-        "Credential should be scoped to a valid region. "
+        "Credential should be scoped to a valid region, not 'mars-north-1'. "
     );
 }
 
