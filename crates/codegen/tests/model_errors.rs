@@ -156,3 +156,55 @@ fn several_services_name_the_file_and_what_to_do() {
          shape in the file (`cargo xtask import` writes one)"
     );
 }
+
+/// Models the generator would have panicked on, or turned into code that fails to
+/// compile without naming the model, are model errors.
+#[test]
+fn members_operations_and_ranges_that_cannot_be_generated() {
+    for name in ["", "_", "a-b", "1st"] {
+        let error = generate(response_members(
+            json!({ name: { "target": "smithy.api#String" } }),
+        ))
+        .unwrap_err();
+        assert!(
+            error.contains(&format!("member name `{name}` is not a Smithy identifier")),
+            "{error}"
+        );
+    }
+    let error = generate(|shapes| {
+        shapes["example.fixture#Run"]["input"] = json!({ "target": "smithy.api#String" });
+    })
+    .unwrap_err();
+    assert!(
+        error.ends_with(
+            "the input `smithy.api#String` is not a structure (its type is string): an \
+             operation's input is a structure"
+        ),
+        "{error}"
+    );
+    let error = generate(response_members(
+        json!({ "Op": { "target": "example.fixture#Run" } }),
+    ))
+    .unwrap_err();
+    assert!(
+        error.contains(
+            "member `Op` targets `example.fixture#Run`, an operation: a member holds data"
+        ),
+        "{error}"
+    );
+    let error = generate(response_members(json!({ "N": {
+        "target": "smithy.api#Integer",
+        "traits": { "smithy.api#range": { "min": 0.5, "max": 9 } }
+    }})))
+    .unwrap_err();
+    assert!(
+        error.contains("member `N`: @range bound 0.5 is not a whole number"),
+        "{error}"
+    );
+    // Fractional bounds on a float are fine.
+    generate(response_members(json!({ "F": {
+        "target": "smithy.api#Double",
+        "traits": { "smithy.api#range": { "min": 0.5 } }
+    }})))
+    .unwrap();
+}

@@ -95,12 +95,46 @@ impl Model {
             }
         };
         for member in &shape.members {
+            if !is_identifier(&member.name) {
+                return Err(Fault::Malformed(format!(
+                    "member name `{}` is not a Smithy identifier (letters, digits and `_`, \
+                     beginning with a letter or with `_`s then a letter)",
+                    member.name.escape_debug()
+                )));
+            }
             resolve(format!("member `{}`", member.name), &member.target)?;
             check_constraints(&format!("member `{}`: ", member.name), &member.traits)?;
+            let target = self.shape(&member.target).expect("resolved above");
+            let what = match target.kind {
+                ShapeKind::Operation => Some("an operation"),
+                ShapeKind::Service => Some("a service"),
+                ShapeKind::Resource => Some("a resource"),
+                _ => None,
+            };
+            if let Some(what) = what {
+                return Err(Fault::Malformed(format!(
+                    "member `{}` targets `{}`, {what}: a member holds data",
+                    member.name, target.id
+                )));
+            }
+            check_integer_range(
+                &format!("member `{}`: ", member.name),
+                &member.traits,
+                target,
+            )?;
         }
+        check_integer_range("", &shape.traits, shape)?;
         for (role, target) in [("input", &shape.input), ("output", &shape.output)] {
             if let Some(target) = target {
                 resolve(role.to_owned(), target)?;
+                let kind = self.shape(target).expect("resolved above").kind;
+                if kind != ShapeKind::Structure {
+                    return Err(Fault::Malformed(format!(
+                        "the {role} `{target}` is not a structure (its type is {}): an \
+                         operation's {role} is a structure",
+                        format!("{kind:?}").to_lowercase()
+                    )));
+                }
             }
         }
         for target in &shape.errors {
@@ -195,6 +229,40 @@ impl Model {
         }
         found
     }
+}
+
+/// A Smithy identifier: `_`s then a letter, then letters, digits and `_`.
+fn is_identifier(name: &str) -> bool {
+    let rest = name.trim_start_matches('_');
+    rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Refuses an `@range` with a fractional bound on an integer `target` (Smithy's
+/// `RangeTrait` validation): it would be truncated, and let values through.
+fn check_integer_range(place: &str, traits: &Traits, target: &Shape) -> Result<(), Fault> {
+    let integer = matches!(
+        target.kind,
+        ShapeKind::Byte
+            | ShapeKind::Short
+            | ShapeKind::Integer
+            | ShapeKind::Long
+            | ShapeKind::BigInteger
+            | ShapeKind::IntEnum
+    );
+    let Some(range) = traits.range().filter(|_| integer) else {
+        return Ok(());
+    };
+    for bound in [&range.min, &range.max].into_iter().flatten() {
+        if bound.as_f64().is_some_and(|b| b.fract() != 0.0) {
+            return Err(Fault::Malformed(format!(
+                "{place}@range bound {bound} is not a whole number, on `{}` (its type is {})",
+                target.id,
+                format!("{:?}", target.kind).to_lowercase()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_constraints(place: &str, traits: &Traits) -> Result<(), Fault> {
