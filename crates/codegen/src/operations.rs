@@ -124,8 +124,9 @@ impl Generator<'_> {
         let body = arms(&|ty| quote!(::kms_types::aws_json::error_body(#ty::CODE, error)));
         let from_wire = op.errors.iter().map(|shape| {
             let (ty, code) = (names::type_name(shape.id.name()), shape.id.name());
-            let message =
-                option_str(crate::structures::message_member(shape).map(|m| m.name.as_str()));
+            let message = option_str(
+                crate::structures::message_member(self.model, shape).map(|m| m.name.as_str()),
+            );
             quote! {
                 #code => ::kms_types::aws_json::decode_error::<#ty>(body, #message).map(Self::#ty),
             }

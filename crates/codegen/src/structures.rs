@@ -1,7 +1,7 @@
 //! Structures and unions: the types, their builders, `Debug` that redacts
 //! `@sensitive` members, and the `std::error::Error` side of `@error` structures.
 
-use kms_spec::{Member, Shape, ShapeKind};
+use kms_spec::{Member, Model, Shape, ShapeKind};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -35,9 +35,28 @@ impl Generator<'_> {
 
     pub(crate) fn presence(&self, member: &Member) -> Presence {
         let constraints = self.model.constraints(member);
+        // A zero-like `@default` is the Rust type's own `Default` only for these; a
+        // timestamp or intEnum has none, and a document's is `null`, not `{}`.
+        let has_zero_default = matches!(
+            self.model.target(member).kind,
+            ShapeKind::String
+                | ShapeKind::Boolean
+                | ShapeKind::Byte
+                | ShapeKind::Short
+                | ShapeKind::Integer
+                | ShapeKind::Long
+                | ShapeKind::Float
+                | ShapeKind::Double
+                | ShapeKind::BigInteger
+                | ShapeKind::BigDecimal
+                | ShapeKind::Blob
+                | ShapeKind::List
+                | ShapeKind::Set
+                | ShapeKind::Map
+        );
         if constraints.required {
             Presence::Required
-        } else if constraints.default.as_ref().is_some_and(is_zero_like) {
+        } else if has_zero_default && constraints.default.as_ref().is_some_and(is_zero_like) {
             Presence::Defaulted
         } else {
             Presence::Optional
@@ -313,7 +332,8 @@ impl Generator<'_> {
         });
         let retryable =
             fault == kms_spec::traits::Fault::Server || shape.traits.has("smithy.api#retryable");
-        let message = message_member(shape).map(|m| (names::field_name(&m.name), self.presence(m)));
+        let message = message_member(self.model, shape)
+            .map(|m| (names::field_name(&m.name), self.presence(m)));
         let message_fn = match message {
             Some((field, Presence::Optional)) => quote!(self.#field.as_deref()),
             Some((field, _)) => quote!(Some(self.#field.as_str())),
@@ -410,11 +430,14 @@ impl Generator<'_> {
     }
 }
 
-/// The member holding an `@error` structure's message: `message`, else `Message`. On the
-/// wire the message may come under other names too; `kms_types::aws_json::decode_error`
-/// reads it.
-pub(crate) fn message_member(shape: &Shape) -> Option<&Member> {
-    shape.member("message").or_else(|| shape.member("Message"))
+/// The member holding an `@error` structure's message: `message`, else `Message`, when it
+/// is a string (another type is a member like any other). On the wire the message may
+/// come under other names too; `kms_types::aws_json::decode_error` reads it.
+pub(crate) fn message_member<'s>(model: &Model, shape: &'s Shape) -> Option<&'s Member> {
+    shape
+        .member("message")
+        .or_else(|| shape.member("Message"))
+        .filter(|member| model.target(member).kind == ShapeKind::String)
 }
 
 /// The Markdown text of a shape's or member's documentation, else `fallback`: what the

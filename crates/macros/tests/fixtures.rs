@@ -389,6 +389,12 @@ fn required_and_defaulted_members() {
     );
     let parsed: required_default::RunRequest = serde_json::from_str(r#"{"Id":"x"}"#).unwrap();
     assert_eq!(parsed, request);
+    // Zero-like defaults of types without a Rust `Default` that matches (a timestamp, an
+    // intEnum, a document's `{}`) are optional members: absent, not `null`.
+    assert_eq!(
+        (&parsed.since, &parsed.level, &parsed.extra),
+        (&None, &None, &None)
+    );
 }
 
 #[test]
