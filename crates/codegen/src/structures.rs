@@ -410,22 +410,91 @@ impl Generator<'_> {
                     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         match self {
                             #(#arms)*
+                            Self::Unknown(member) => f.debug_tuple("Unknown").field(member).finish(),
                         }
                     }
                 }
             }
         });
+        let deserialize = self.union_deserialize(shape);
+        let unknown_doc = " A member this model does not know (a newer service's), by name. \
+                           It is read, never sent: serializing it fails.";
         quote! {
             #docs
             #[derive(Clone, #debug_derive PartialEq, #hash_derive
-                ::kms_types::__private::serde::Serialize,
-                ::kms_types::__private::serde::Deserialize)]
+                ::kms_types::__private::serde::Serialize)]
             #[serde(crate = "::kms_types::__private::serde")]
             pub enum #name {
                 #(#variants)*
+                #[doc = #unknown_doc]
+                #[serde(skip_serializing)]
+                Unknown(String),
             }
             #debug_impl
+            #deserialize
             #validate
+        }
+    }
+
+    /// awsJson's reading of a union: the one member set, `__type` and `null` members
+    /// ignored, a member the model does not know as `Unknown`.
+    fn union_deserialize(&self, shape: &Shape) -> TokenStream {
+        let name = names::type_name(shape.id.name());
+        let expecting = format!(
+            "the `{}` union: an object with one member set",
+            shape.id.name()
+        );
+        let none = format!("the `{}` union has no member set", shape.id.name());
+        let many = format!(
+            "the `{}` union has more than one member set",
+            shape.id.name()
+        );
+        let arms = shape.members.iter().map(|member| {
+            let variant = names::variant_name(&member.name);
+            let wire = &member.name;
+            let ty = self.rust_type(shape, self.model.target(member));
+            quote! {
+                #wire => map.next_value::<Option<#ty>>()?.map(#name::#variant),
+            }
+        });
+        quote! {
+            impl<'de> ::kms_types::__private::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::kms_types::__private::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> Result<Self, D::Error> {
+                    use ::kms_types::__private::serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+                    struct Members;
+                    impl<'de> Visitor<'de> for Members {
+                        type Value = #name;
+                        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                            f.write_str(#expecting)
+                        }
+                        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
+                            let mut set: Option<#name> = None;
+                            while let Some(key) = map.next_key::<String>()? {
+                                let value = match key.as_str() {
+                                    #(#arms)*
+                                    "__type" => {
+                                        map.next_value::<IgnoredAny>()?;
+                                        None
+                                    }
+                                    _ => {
+                                        map.next_value::<IgnoredAny>()?;
+                                        Some(#name::Unknown(key))
+                                    }
+                                };
+                                if let Some(value) = value
+                                    && set.replace(value).is_some()
+                                {
+                                    return Err(A::Error::custom(#many));
+                                }
+                            }
+                            set.ok_or_else(|| A::Error::custom(#none))
+                        }
+                    }
+                    deserializer.deserialize_map(Members)
+                }
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ impl Generator<'_> {
                             quote!(#variant(value) => { #checks })
                         }
                     });
-                    vec![quote!(match self { #(#arms)* })]
+                    vec![quote!(match self { #(#arms)* Self::Unknown(_) => {} })]
                 }
             }
             _ => shape

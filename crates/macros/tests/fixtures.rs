@@ -439,4 +439,31 @@ fn unions() {
     let request: union::RunRequest = serde_json::from_str(r#"{"Choice": {"Small": 7}}"#).unwrap();
     assert!(violations(&request).is_empty());
     assert!(serde_json::from_str::<union::RunRequest>(r#"{"Choice": {}}"#).is_err());
+
+    // As awsJson reads a union: `__type` and null members ignored, one member set,
+    // a member the model does not know kept by name (a newer service's).
+    let read = |json: &str| serde_json::from_str::<union::RunRequest>(json).map(|r| r.choice);
+    assert!(matches!(
+        read(r#"{"Choice": {"__type": "x", "Small": 7, "Text": null}}"#).unwrap(),
+        union::Choice::Small(7)
+    ));
+    let unknown = read(r#"{"Choice": {"Shape": {"Sides": 3}}}"#).unwrap();
+    assert_eq!(unknown, union::Choice::Unknown("Shape".into()));
+    assert!(violations(&unknown).is_empty());
+    assert!(
+        serde_json::to_string(&unknown).is_err(),
+        "an unknown member is never sent"
+    );
+    let e = read(r#"{"Choice": {"Small": 7, "Text": "hi"}}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the `Choice` union has more than one member set"),
+        "{e}"
+    );
+    let e = read(r#"{"Choice": {"Text": null}}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the `Choice` union has no member set"),
+        "{e}"
+    );
 }
