@@ -457,12 +457,35 @@ impl Generator<'_> {
                 #wire => map.next_value::<Option<#ty>>()?.map(#name::#variant),
             }
         });
+        // Formats that are not human-readable (bincode) read what `Serialize` wrote:
+        // serde's externally tagged form, variants in the same order.
+        let tagged = shape.members.iter().map(|member| {
+            let variant = names::variant_name(&member.name);
+            let wire = &member.name;
+            let ty = self.rust_type(shape, self.model.target(member));
+            quote!(#[serde(rename = #wire)] #variant(#ty),)
+        });
+        let untag = shape.members.iter().map(|member| {
+            let variant = names::variant_name(&member.name);
+            quote!(Tagged::#variant(value) => #name::#variant(value),)
+        });
         quote! {
             impl<'de> ::kms_types::__private::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::kms_types::__private::serde::Deserializer<'de>>(
                     deserializer: D,
                 ) -> Result<Self, D::Error> {
                     use ::kms_types::__private::serde::de::{Error as _, IgnoredAny, MapAccess, Visitor};
+                    if !deserializer.is_human_readable() {
+                        #[derive(::kms_types::__private::serde::Deserialize)]
+                        #[serde(crate = "::kms_types::__private::serde")]
+                        enum Tagged {
+                            #(#tagged)*
+                        }
+                        let tagged = <Tagged as ::kms_types::__private::serde::Deserialize>::deserialize(deserializer)?;
+                        return Ok(match tagged {
+                            #(#untag)*
+                        });
+                    }
                     struct Members;
                     impl<'de> Visitor<'de> for Members {
                         type Value = #name;
