@@ -46,8 +46,8 @@ pub fn operation_schemas(model: &Model) -> Result<Vec<OperationSchemas>, Error> 
         .iter()
         .map(|op| OperationSchemas {
             operation: op.shape.id.name().to_owned(),
-            input: Root::new(&generator, &keys).schema(op.input),
-            output: Root::new(&generator, &keys).schema(op.output),
+            input: Root::new(&generator, &keys, Direction::Input).schema(op.input, op.shape),
+            output: Root::new(&generator, &keys, Direction::Output).schema(op.output, op.shape),
         })
         .collect())
 }
@@ -101,29 +101,40 @@ fn is_unit(shape: &Shape) -> bool {
     shape.id.as_str() == "smithy.api#Unit"
 }
 
+/// Which way the documents a schema describes travel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Requests: what the service accepts, enum values as the model defines them.
+    Input,
+    /// Responses: what clients read, enum values the model does not define (yet) too.
+    Output,
+}
+
 /// One root schema being built, and the `$defs` it needs.
 struct Root<'a, 'm> {
     generator: &'a Generator<'m>,
     model: &'m Model,
     keys: &'a DefKeys,
+    direction: Direction,
     defs: BTreeMap<String, Value>,
     /// Definitions started (possibly not finished, for recursive shapes).
     started: BTreeSet<String>,
 }
 
 impl<'a, 'm> Root<'a, 'm> {
-    fn new(generator: &'a Generator<'m>, keys: &'a DefKeys) -> Self {
+    fn new(generator: &'a Generator<'m>, keys: &'a DefKeys, direction: Direction) -> Self {
         Self {
             generator,
             model: generator.model,
             keys,
+            direction,
             defs: BTreeMap::new(),
             started: BTreeSet::new(),
         }
     }
 
-    /// The root schema of an operation's input or output.
-    fn schema(mut self, shape: &Shape) -> Value {
+    /// The root schema of `operation`'s input or output.
+    fn schema(mut self, shape: &Shape, operation: &Shape) -> Value {
         let body = if is_unit(shape) {
             object([
                 (
@@ -140,6 +151,20 @@ impl<'a, 'm> Root<'a, 'm> {
         root.insert("title".into(), shape.id.name().into());
         if let Value::Object(body) = body {
             root.extend(body);
+        }
+        if shape.traits.documentation().is_none() {
+            // The operation's own documentation, rather than the Rust code's pointer to it.
+            let role = match self.direction {
+                Direction::Input => "input",
+                Direction::Output => "output",
+            };
+            let name = operation.id.name();
+            let mut description = format!("The {role} of the `{name}` operation.");
+            let docs = doc_text(operation.traits.documentation(), "");
+            if !docs.trim().is_empty() {
+                description = format!("{description}\n\n{}", docs.trim());
+            }
+            root.insert("description".into(), description.into());
         }
         if !self.defs.is_empty() {
             root.insert(
@@ -176,7 +201,7 @@ impl<'a, 'm> Root<'a, 'm> {
         match shape.kind {
             ShapeKind::Structure => self.structure(shape),
             ShapeKind::Union => self.union(shape),
-            ShapeKind::Enum | ShapeKind::IntEnum => enumeration(shape),
+            ShapeKind::Enum | ShapeKind::IntEnum => enumeration(shape, self.direction),
             _ => self.value(shape, &Constraints::default()),
         }
     }
@@ -231,6 +256,12 @@ impl<'a, 'm> Root<'a, 'm> {
         let deprecated = member.traits.deprecated();
         if let Some(note) = deprecation_note(deprecated.clone()) {
             description = format!("{}\n\n{note}", description.trim());
+        }
+        if constraints.sensitive {
+            description = format!(
+                "{}\n\nSensitive (`@sensitive`): keep it out of logs and messages.",
+                description.trim()
+            );
         }
         if let Value::Object(out) = &mut schema {
             out.insert("description".into(), description.trim().into());
@@ -316,10 +347,22 @@ impl<'a, 'm> Root<'a, 'm> {
             }
             ShapeKind::Blob => {
                 let key = self.keys.blob.clone();
-                return self.runtime_reference(
+                let reference = self.runtime_reference(
                     &key,
                     json!({ "type": "string", "contentEncoding": "base64" }),
                 );
+                let Some(length) = &constraints.length else {
+                    return reference;
+                };
+                // `@length` counts bytes: bound the base64 text, 4 characters per 3 bytes
+                // begun (padded).
+                let Value::Object(mut out) = reference else {
+                    unreachable!("a reference is an object")
+                };
+                let base64 = |bytes: u64| bytes.div_ceil(3) * 4;
+                insert_opt(&mut out, "minLength", length.min.map(base64));
+                insert_opt(&mut out, "maxLength", length.max.map(base64));
+                return Value::Object(out);
             }
             // Any JSON value.
             ShapeKind::Document => {}
@@ -368,8 +411,9 @@ impl<'a, 'm> Root<'a, 'm> {
     }
 }
 
-/// An `enum` (strings) or `intEnum` (integers): the values the model defines.
-fn enumeration(shape: &Shape) -> Value {
+/// An `enum` (strings) or `intEnum` (integers): the values the model defines; in a
+/// response, any other value too, which clients keep (the service adds values).
+fn enumeration(shape: &Shape, direction: Direction) -> Value {
     let (ty, values): (&str, Vec<Value>) = if shape.kind == ShapeKind::IntEnum {
         let values = shape
             .members
@@ -399,7 +443,19 @@ fn enumeration(shape: &Shape) -> Value {
         }
     }
     out.insert("type".into(), ty.into());
-    out.insert("enum".into(), Value::Array(values));
+    match direction {
+        Direction::Input => {
+            out.insert("enum".into(), Value::Array(values));
+        }
+        Direction::Output => {
+            let other = "A value this model does not define (one the service added later): \
+                         clients keep it as it is.";
+            out.insert(
+                "anyOf".into(),
+                json!([{ "enum": values }, { "description": other }]),
+            );
+        }
+    }
     if shape.traits.deprecated().is_some() {
         out.insert("deprecated".into(), true.into());
     }

@@ -195,8 +195,17 @@ fn spec_responses_from_the_server_demo_data_are_valid() {
     assert!(entries >= 2);
 
     let entry = accounts[0]["CustomKeyStores"][0].clone();
+    // A value a later service defines (a new state) is one clients keep: valid in a
+    // response, as aws_json::decode reads it.
+    let mut newer = entry.clone();
+    newer["ConnectionState"] = json!("HIBERNATING");
+    newer["CustomKeyStoreType"] = json!("QUANTUM_STORE");
+    assert_eq!(
+        violations(&output, &json!({ "CustomKeyStores": [newer] })),
+        Vec::<String>::new()
+    );
     for (member, value) in [
-        ("ConnectionState", json!("BOGUS")),
+        ("ConnectionState", json!(7)),
         ("CreationDate", json!("2019-02-25T21:13:27Z")),
         ("CloudHsmClusterId", json!("not-a-cluster")),
         ("CustomKeyStoreType", json!(1)),
@@ -264,4 +273,32 @@ fn whole_kms_model() {
         "#/$defs/Blob"
     );
     assert_eq!(encrypt.output["$defs"]["Blob"]["contentEncoding"], "base64");
+    // `Plaintext` is @length(1..4096) bytes, @sensitive: its base64 text is 4 to 5464
+    // characters, and its description says it is sensitive.
+    let plaintext = &encrypt.input["properties"]["Plaintext"];
+    assert_eq!(
+        (&plaintext["minLength"], &plaintext["maxLength"]),
+        (&json!(4), &json!(5464)),
+        "{plaintext}"
+    );
+    assert!(
+        plaintext["description"]
+            .as_str()
+            .unwrap()
+            .contains("Sensitive (`@sensitive`)"),
+        "{plaintext}"
+    );
+    let encrypt_input = validator(&encrypt.input);
+    for (plaintext, valid) in [("", false), ("QQ==", true)] {
+        let request = json!({ "KeyId": "alias/k", "Plaintext": plaintext });
+        assert_eq!(encrypt_input.is_valid(&request), valid, "{request}");
+    }
+    assert!(
+        encrypt.input["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("The input of the `Encrypt` operation.\n\n"),
+        "{}",
+        encrypt.input["description"]
+    );
 }
