@@ -333,8 +333,9 @@ impl<'a, 'm> Root<'a, 'm> {
             ShapeKind::Integer => integer(&mut out, "int32", None, constraints),
             ShapeKind::Long => integer(&mut out, "int64", None, constraints),
             ShapeKind::BigInteger => integer(&mut out, "int128", None, constraints),
-            ShapeKind::Float => number(&mut out, "float", constraints),
-            ShapeKind::Double | ShapeKind::BigDecimal => number(&mut out, "double", constraints),
+            ShapeKind::Float => float(&mut out, "float", constraints),
+            ShapeKind::Double => float(&mut out, "double", constraints),
+            ShapeKind::BigDecimal => number(&mut out, "double", constraints),
             ShapeKind::Timestamp => {
                 let key = self.keys.timestamp.clone();
                 return self.runtime_reference(
@@ -511,6 +512,16 @@ fn number(out: &mut Map<String, Value>, format: &str, constraints: &Constraints)
         if let Some(max) = &range.max {
             out.insert("maximum".into(), Value::Number(max.clone()));
         }
+    }
+}
+
+/// A float: a number, or without an `@range` also the strings awsJson writes for NaN
+/// and the infinities (`pattern` only applies to strings).
+fn float(out: &mut Map<String, Value>, format: &str, constraints: &Constraints) {
+    number(out, format, constraints);
+    if constraints.range.is_none() {
+        out.insert("type".into(), json!(["number", "string"]));
+        out.insert("pattern".into(), "^(NaN|Infinity|-Infinity)$".into());
     }
 }
 

@@ -134,12 +134,28 @@ impl Generator<'_> {
             &format!("The `{wire}` member."),
         );
         let deprecated = deprecation_doc(member.traits.deprecated());
+        // Floats read awsJson's "NaN", "Infinity" and "-Infinity".
+        let floats = self.holds_floats(target);
         match self.presence(member) {
+            Presence::Optional if floats => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire, default,
+                    deserialize_with = "::kms_types::__private::float::deserialize")]
+                pub #field: Option<#ty>,
+            },
             Presence::Optional => quote! {
                 #docs
                 #deprecated
                 #[serde(rename = #wire, default)]
                 pub #field: Option<#ty>,
+            },
+            Presence::Defaulted if floats => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire, default,
+                    deserialize_with = "::kms_types::__private::float::deserialize_or_default")]
+                pub #field: #ty,
             },
             Presence::Defaulted => quote! {
                 #docs
@@ -148,12 +164,34 @@ impl Generator<'_> {
                     deserialize_with = "::kms_types::__private::null_as_default")]
                 pub #field: #ty,
             },
+            Presence::Required if floats => quote! {
+                #docs
+                #deprecated
+                #[serde(rename = #wire,
+                    deserialize_with = "::kms_types::__private::float::deserialize")]
+                pub #field: #ty,
+            },
             Presence::Required => quote! {
                 #docs
                 #deprecated
                 #[serde(rename = #wire)]
                 pub #field: #ty,
             },
+        }
+    }
+
+    /// Whether values of `target` are floats, or a list or map of floats: JSON has no
+    /// number for NaN and the infinities, which awsJson writes as strings.
+    pub(crate) fn holds_floats(&self, target: &Shape) -> bool {
+        let is_float = |s: &Shape| matches!(s.kind, ShapeKind::Float | ShapeKind::Double);
+        match target.kind {
+            ShapeKind::List | ShapeKind::Set => target
+                .list_member()
+                .is_some_and(|m| is_float(self.model.target(m))),
+            ShapeKind::Map => target
+                .map_members()
+                .is_some_and(|(_, v)| is_float(self.model.target(v))),
+            _ => is_float(target),
         }
     }
 
@@ -173,6 +211,7 @@ impl Generator<'_> {
                 (m, names::field_name(&m.name), optional)
             })
             .collect();
+        let floats = |m: &Member| self.holds_floats(self.model.target(m));
         let always = fields.iter().filter(|(_, _, optional)| !optional).count();
         let always = proc_macro2::Literal::usize_unsuffixed(always);
         let present = fields
@@ -181,10 +220,13 @@ impl Generator<'_> {
             .map(|(_, field, _)| quote!(self.#field.is_some()));
         let members = fields.iter().map(|(m, field, optional)| {
             let wire = &m.name;
-            if *optional {
-                quote!(members.optional(#wire, &self.#field)?;)
-            } else {
-                quote!(members.member(#wire, &self.#field)?;)
+            match (*optional, floats(m)) {
+                (true, true) => quote!(members.optional_floats(#wire, &self.#field)?;),
+                (true, false) => quote!(members.optional(#wire, &self.#field)?;),
+                (false, true) => quote! {
+                    members.member(#wire, &::kms_types::__private::float::Ser(&self.#field))?;
+                },
+                (false, false) => quote!(members.member(#wire, &self.#field)?;),
             }
         });
         let start = quote! {
@@ -384,9 +426,13 @@ impl Generator<'_> {
                 member.traits.documentation(),
                 &format!("The `{wire}` member."),
             );
+            let floats = self.holds_floats(self.model.target(member)).then(
+                || quote!(#[serde(serialize_with = "::kms_types::__private::float::serialize")]),
+            );
             quote! {
                 #docs
                 #[serde(rename = #wire)]
+                #floats
                 #variant(#ty),
             }
         });
@@ -452,9 +498,18 @@ impl Generator<'_> {
         let arms = shape.members.iter().map(|member| {
             let variant = names::variant_name(&member.name);
             let wire = &member.name;
-            let ty = self.rust_type(shape, self.model.target(member));
-            quote! {
-                #wire => map.next_value::<Option<#ty>>()?.map(#name::#variant),
+            let target = self.model.target(member);
+            let ty = self.rust_type(shape, target);
+            if self.holds_floats(target) {
+                quote! {
+                    #wire => map
+                        .next_value::<Option<<#ty as ::kms_types::__private::float::Floats>::Wire>>()?
+                        .map(|wire| #name::#variant(::kms_types::__private::float::Floats::from_wire(wire))),
+                }
+            } else {
+                quote! {
+                    #wire => map.next_value::<Option<#ty>>()?.map(#name::#variant),
+                }
             }
         });
         // Formats that are not human-readable (bincode) read what `Serialize` wrote:

@@ -302,3 +302,22 @@ fn whole_kms_model() {
         encrypt.input["description"]
     );
 }
+
+/// Floats without a range take awsJson's strings for NaN and the infinities too.
+#[test]
+fn special_floats_are_valid_where_they_can_be() {
+    let path = manifest_dir().join("tests/fixtures/range.json");
+    let run = schemas(&path).remove(0);
+    let input = validator(&run.input);
+    for (request, valid) in [
+        (
+            json!({ "Weights": ["Infinity", 1.5, "-Infinity", "NaN"], "Scale": "NaN" }),
+            true,
+        ),
+        (json!({ "Weights": ["nan"] }), false),
+        (json!({ "Scale": "1.5" }), false),
+        (json!({ "Scale": null }), true),
+    ] {
+        assert_eq!(input.is_valid(&request), valid, "{request}");
+    }
+}

@@ -377,6 +377,44 @@ fn nested_structures_lists_and_recursion() {
     );
 }
 
+/// awsJson's special floats: NaN and the infinities as strings, both ways, in members,
+/// lists of them and union variants.
+#[test]
+fn special_floats_travel_as_strings() {
+    let request = range::RunRequest::builder()
+        .ratio(f64::NAN)
+        .weights(vec![f64::INFINITY, 1.5, f64::NEG_INFINITY])
+        .scale(f32::NEG_INFINITY)
+        .build();
+    let json = serde_json::to_string(&request).unwrap();
+    assert_eq!(
+        json,
+        r#"{"Ratio":"NaN","Weights":["Infinity",1.5,"-Infinity"],"Scale":"-Infinity"}"#
+    );
+    let back: range::RunRequest = serde_json::from_str(&json).unwrap();
+    assert!(back.ratio.unwrap().is_nan());
+    assert_eq!(
+        back.weights,
+        Some(vec![f64::INFINITY, 1.5, f64::NEG_INFINITY])
+    );
+    assert_eq!(back.scale, f32::NEG_INFINITY);
+    // Numbers as before; null and absent as absent (or the default).
+    let plain: range::RunRequest =
+        serde_json::from_str(r#"{"Ratio": 2, "Scale": null, "Weights": null}"#).unwrap();
+    assert_eq!(
+        (plain.ratio, plain.scale, plain.weights),
+        (Some(2.0), 0.0, None)
+    );
+    assert!(serde_json::from_str::<range::RunRequest>(r#"{"Ratio": "nan"}"#).is_err());
+
+    let choice: union::Choice = serde_json::from_str(r#"{"Ratio": "Infinity"}"#).unwrap();
+    assert_eq!(choice, union::Choice::Ratio(f64::INFINITY));
+    assert_eq!(
+        serde_json::to_string(&choice).unwrap(),
+        r#"{"Ratio":"Infinity"}"#
+    );
+}
+
 #[test]
 fn required_and_defaulted_members() {
     let request = required_default::RunRequest::builder()

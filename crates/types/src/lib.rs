@@ -244,6 +244,217 @@ pub mod __private {
         }
     }
 
+    /// awsJson's floats: JSON has no number for NaN and the infinities, so they travel
+    /// as the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (as botocore and the AWS
+    /// SDKs write and read them). Formats that are not human-readable carry the float
+    /// itself. Generated code uses this for `float` and `double` members, and lists
+    /// and maps of them.
+    pub mod float {
+        use std::collections::BTreeMap;
+
+        use serde::de::{DeserializeOwned, Visitor};
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        /// A float (`f32`, `f64`), or an optional one, or a list or map of them.
+        pub trait Floats: Sized {
+            /// What is read from the wire.
+            type Wire: DeserializeOwned;
+            /// The value read.
+            fn from_wire(wire: Self::Wire) -> Self;
+            /// Writes the value, special floats as their strings in human-readable formats.
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+        }
+
+        /// One float as read from the wire.
+        #[derive(Debug)]
+        pub struct Wire<F>(F);
+
+        /// `f32` and `f64`.
+        pub trait Float: Copy + Serialize + DeserializeOwned {
+            /// From a number read (or a special value).
+            fn from_f64(value: f64) -> Self;
+            /// As `f64`.
+            fn to_f64(self) -> f64;
+        }
+
+        impl Float for f64 {
+            fn from_f64(value: f64) -> Self {
+                value
+            }
+            fn to_f64(self) -> f64 {
+                self
+            }
+        }
+
+        impl Float for f32 {
+            fn from_f64(value: f64) -> Self {
+                value as f32
+            }
+            fn to_f64(self) -> f64 {
+                f64::from(self)
+            }
+        }
+
+        impl<'de, F: Float> Deserialize<'de> for Wire<F> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Number;
+                impl Visitor<'_> for Number {
+                    type Value = f64;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a number, or \"NaN\", \"Infinity\" or \"-Infinity\"")
+                    }
+                    fn visit_f64<E>(self, value: f64) -> Result<f64, E> {
+                        Ok(value)
+                    }
+                    fn visit_i64<E>(self, value: i64) -> Result<f64, E> {
+                        Ok(value as f64)
+                    }
+                    fn visit_u64<E>(self, value: u64) -> Result<f64, E> {
+                        Ok(value as f64)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<f64, E> {
+                        match value {
+                            "NaN" => Ok(f64::NAN),
+                            "Infinity" => Ok(f64::INFINITY),
+                            "-Infinity" => Ok(f64::NEG_INFINITY),
+                            _ => Err(E::invalid_value(serde::de::Unexpected::Str(value), &self)),
+                        }
+                    }
+                }
+                if deserializer.is_human_readable() {
+                    deserializer
+                        .deserialize_any(Number)
+                        .map(|v| Wire(F::from_f64(v)))
+                } else {
+                    F::deserialize(deserializer).map(Wire)
+                }
+            }
+        }
+
+        fn write_float<F: Float, S: Serializer>(
+            value: F,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let v = value.to_f64();
+            if serializer.is_human_readable() && !v.is_finite() {
+                serializer.serialize_str(if v.is_nan() {
+                    "NaN"
+                } else if v > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                })
+            } else {
+                value.serialize(serializer)
+            }
+        }
+
+        impl Floats for f64 {
+            type Wire = Wire<f64>;
+            fn from_wire(wire: Wire<f64>) -> Self {
+                wire.0
+            }
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                write_float(*self, serializer)
+            }
+        }
+
+        impl Floats for f32 {
+            type Wire = Wire<f32>;
+            fn from_wire(wire: Wire<f32>) -> Self {
+                wire.0
+            }
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                write_float(*self, serializer)
+            }
+        }
+
+        impl<T: Floats> Floats for Option<T> {
+            type Wire = Option<T::Wire>;
+            fn from_wire(wire: Self::Wire) -> Self {
+                wire.map(T::from_wire)
+            }
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    Some(value) => serializer.serialize_some(&Ser(value)),
+                    None => serializer.serialize_none(),
+                }
+            }
+        }
+
+        impl<T: Floats> Floats for Vec<T> {
+            type Wire = Vec<T::Wire>;
+            fn from_wire(wire: Self::Wire) -> Self {
+                wire.into_iter().map(T::from_wire).collect()
+            }
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.len()))?;
+                for item in self {
+                    seq.serialize_element(&Ser(item))?;
+                }
+                seq.end()
+            }
+        }
+
+        impl<T: Floats> Floats for BTreeMap<String, T> {
+            type Wire = BTreeMap<String, T::Wire>;
+            fn from_wire(wire: Self::Wire) -> Self {
+                wire.into_iter()
+                    .map(|(k, v)| (k, T::from_wire(v)))
+                    .collect()
+            }
+            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.len()))?;
+                for (key, value) in self {
+                    map.serialize_entry(key, &Ser(value))?;
+                }
+                map.end()
+            }
+        }
+
+        /// `value`, serialized as awsJson floats.
+        #[derive(Debug)]
+        pub struct Ser<'a, T>(pub &'a T);
+
+        impl<T: Floats> Serialize for Ser<'_, T> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.write(serializer)
+            }
+        }
+
+        /// `serialize_with` of a float member.
+        pub fn serialize<T: Floats, S: Serializer>(
+            value: &T,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            value.write(serializer)
+        }
+
+        /// `deserialize_with` of a float member.
+        pub fn deserialize<'de, D: Deserializer<'de>, T: Floats>(
+            deserializer: D,
+        ) -> Result<T, D::Error> {
+            T::Wire::deserialize(deserializer).map(T::from_wire)
+        }
+
+        /// `deserialize_with` of a float member with a `@default`: as
+        /// [`super::null_as_default`].
+        pub fn deserialize_or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+        where
+            D: Deserializer<'de>,
+            T: Floats + Default,
+        {
+            if deserializer.is_human_readable() {
+                Ok(Option::<T::Wire>::deserialize(deserializer)?
+                    .map(T::from_wire)
+                    .unwrap_or_default())
+            } else {
+                T::Wire::deserialize(deserializer).map(T::from_wire)
+            }
+        }
+    }
+
     /// A generated structure's members, serialized: in human-readable formats (JSON)
     /// an absent member is left out, as awsJson wants; the others (bincode, MessagePack)
     /// get every member, absent ones as `None`, because some of them read members by
@@ -294,6 +505,24 @@ pub mod __private {
         ) -> Result<(), S::Error> {
             if self.every || value.is_some() {
                 serde::ser::SerializeStruct::serialize_field(&mut self.state, key, value)
+            } else {
+                serde::ser::SerializeStruct::skip_field(&mut self.state, key)
+            }
+        }
+
+        /// An optional float member (or list or map of them): as [`Self::optional`],
+        /// special floats as awsJson writes them.
+        pub fn optional_floats<T: float::Floats>(
+            &mut self,
+            key: &'static str,
+            value: &Option<T>,
+        ) -> Result<(), S::Error> {
+            if self.every || value.is_some() {
+                serde::ser::SerializeStruct::serialize_field(
+                    &mut self.state,
+                    key,
+                    &float::Ser(value),
+                )
             } else {
                 serde::ser::SerializeStruct::skip_field(&mut self.state, key)
             }

@@ -12,6 +12,7 @@ fn unions_round_trip_in_bincode_and_json() {
     for choice in [
         Choice::Text("hi".into()),
         Choice::Small(7),
+        Choice::Ratio(f64::INFINITY),
         Choice::Labels([("k".to_owned(), "v".to_owned())].into()),
     ] {
         let bytes = bincode::serialize(&choice).unwrap();
