@@ -556,10 +556,10 @@ impl Generator<'_> {
                                         map.next_value::<IgnoredAny>()?;
                                         None
                                     }
-                                    _ => {
-                                        map.next_value::<IgnoredAny>()?;
-                                        Some(#name::Unknown(key))
-                                    }
+                                    // A `null` member is not set, known or not.
+                                    _ => map
+                                        .next_value::<Option<IgnoredAny>>()?
+                                        .map(|_| #name::Unknown(key)),
                                 };
                                 if let Some(value) = value
                                     && set.replace(value).is_some()

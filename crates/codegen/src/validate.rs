@@ -25,18 +25,22 @@ impl Generator<'_> {
                         (quote!(Self::#variant), checks)
                     })
                     .collect();
-                if arms.iter().all(|(_, checks)| checks.is_empty()) {
-                    Vec::new()
-                } else {
-                    let arms = arms.iter().map(|(variant, checks)| {
-                        if checks.is_empty() {
-                            quote!(#variant(_) => {})
-                        } else {
-                            quote!(#variant(value) => { #checks })
-                        }
-                    });
-                    vec![quote!(match self { #(#arms)* Self::Unknown(_) => {} })]
-                }
+                // A member the model does not define (read from a newer service) is a
+                // violation, as an enum's unknown value is.
+                let wires = shape.members.iter().map(|m| m.name.as_str());
+                let arms = arms.iter().map(|(variant, checks)| {
+                    if checks.is_empty() {
+                        quote!(#variant(_) => {})
+                    } else {
+                        quote!(#variant(value) => { #checks })
+                    }
+                });
+                vec![quote! {
+                    match self {
+                        #(#arms)*
+                        Self::Unknown(member) => violations.union_member(at, member, &[#(#wires),*]),
+                    }
+                }]
             }
             _ => shape
                 .members

@@ -487,7 +487,22 @@ fn unions() {
     ));
     let unknown = read(r#"{"Choice": {"Shape": {"Sides": 3}}}"#).unwrap();
     assert_eq!(unknown, union::Choice::Unknown("Shape".into()));
-    assert!(violations(&unknown).is_empty());
+    // Unknown to the model: a violation, as an enum's unknown value is (a service
+    // refuses it in a request).
+    let request: union::RunRequest =
+        serde_json::from_str(r#"{"Choice": {"Shape": {"Sides": 3}}}"#).unwrap();
+    assert_eq!(
+        violations(&request),
+        [
+            "Value 'Shape' at 'choice' failed to satisfy constraint: Member must set one of the union's members: [Labels, Nothing, Point, Raw, Small, Text, Ratio]"
+        ]
+    );
+    // A null member, known or not, is not set.
+    assert!(matches!(
+        read(r#"{"Choice": {"Text": "a", "Zed": null}}"#).unwrap(),
+        union::Choice::Text(_)
+    ));
+    assert!(read(r#"{"Choice": {"Zed": null}}"#).is_err());
     assert!(
         serde_json::to_string(&unknown).is_err(),
         "an unknown member is never sent"

@@ -86,16 +86,20 @@ fn stand_ins() -> [serde_json::Value; 5] {
     ]
 }
 
-/// Bounds the work on a body missing many required members: each stand-in reads the
-/// body again, so at most this many bytes are read in all (beyond it, the first missing
-/// member is reported alone).
+/// Bounds the work on a body missing many required members: at most this many
+/// stand-ins, and at most [`MAX_BYTES_READ`] bytes read again in all (beyond either,
+/// the first missing member is reported alone).
+const MAX_STAND_INS: usize = 64;
+/// See [`MAX_STAND_INS`].
 const MAX_BYTES_READ: usize = 16 << 20;
 
 /// The violations of a body missing required members: each missing member is given a
 /// stand-in until the value reads, the value is validated (the stand-ins' own
 /// violations left out) and the missing members are reported where member order puts
-/// them. `None` when the body cannot be read that way (then the first missing member
-/// is reported alone).
+/// them. Places are matched by their steps into the JSON, and named as the validators
+/// name them by walking the value read (which tells a structure's members from a
+/// map's keys). `None` when the body cannot be read that way (then the first missing
+/// member is reported alone).
 fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> Option<DecodeError> {
     use serde_json::Value;
     let mut json: Value = if body.iter().all(u8::is_ascii_whitespace) {
@@ -103,76 +107,86 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
     } else {
         serde_json::from_slice(body).ok()?
     };
-    // (member path, index of the stand-in tried) of each member filled in.
-    let mut filled: Vec<(String, usize)> = Vec::new();
-    let mut missing = Vec::new();
-    let mut reads = 0usize;
-    let inside = |filled: &[(String, usize)], path: &str| {
-        filled.iter().any(|(p, _)| {
-            path == p
-                || path
-                    .strip_prefix(p.as_str())
-                    .is_some_and(|r| r.starts_with('.'))
-        })
+    // The steps of each member filled in, the stand-in tried, and whether it was
+    // missing from the body itself (not from within another stand-in).
+    let mut filled: Vec<(Vec<Step>, usize, bool)> = Vec::new();
+    let mut bytes_read = 0usize;
+    let inside = |filled: &[(Vec<Step>, usize, bool)], steps: &[Step]| {
+        filled.iter().any(|(p, _, _)| steps.starts_with(p))
     };
     let value = loop {
-        reads += 1;
-        if reads.saturating_mul(body.len().max(64)) > MAX_BYTES_READ {
+        bytes_read = bytes_read.saturating_add(body.len().max(64) + 16 * filled.len());
+        if filled.len() > MAX_STAND_INS || bytes_read > MAX_BYTES_READ {
             return None;
         }
         let error = match serde_path_to_error::deserialize::<_, T>(&json) {
             Ok(value) => break value,
             Err(error) => error,
         };
-        let segments: Vec<_> = error.path().iter().cloned().collect();
+        let steps = steps_of(error.path())?;
         let at = member_path_of(error.path());
         let inner = error.into_inner();
-        let message = inner.to_string();
-        if let Some(member) = missing_field(&message) {
-            let path = crate::validation::member_path(&at, member);
-            if !inside(&filled, &path) {
-                missing.push((at.clone(), member.to_owned()));
-            }
-            let object = object_at(&mut json, &segments)?;
-            object.insert(member.to_owned(), stand_ins()[0].clone());
-            filled.push((path, 0));
+        if let Some(member) = missing_field(&inner.to_string()) {
+            let mut at = steps.clone();
+            at.push(Step::Key(member.to_owned()));
+            let own = !inside(&filled, &at);
+            object_at(&mut json, &steps)?.insert(member.to_owned(), stand_ins()[0].clone());
+            filled.push((at, 0, own));
             continue;
         }
         // A stand-in of the wrong type: the next one. A value sent of the wrong type:
         // the body cannot be read, whatever else is missing.
-        let Some((_, tried)) = filled.iter_mut().find(|(p, _)| *p == at) else {
+        let Some((_, tried, _)) = filled.iter_mut().find(|(p, _, _)| *p == steps) else {
             return Some(DecodeError::Serialization(describe(&at, &inner)));
         };
         *tried += 1;
         let next = stand_ins().get(*tried)?.clone();
-        let (last, parent) = segments.split_last()?;
-        let serde_path_to_error::Segment::Map { key } = last else {
+        let (Step::Key(key), parent) = steps.split_last()? else {
             return None;
         };
         object_at(&mut json, parent)?.insert(key.clone(), next);
+    };
+    // Where each place is, as violations name it, in member order.
+    let places = places_of(&value)?;
+    let path_of = |steps: &[Step]| {
+        places
+            .iter()
+            .find(|(s, _)| s.as_slice() == steps)
+            .map(|(_, path)| path.clone())
+    };
+    let stand_in_paths = filled
+        .iter()
+        .map(|(steps, _, _)| path_of(steps))
+        .collect::<Option<Vec<String>>>()?;
+    let in_stand_in = |path: &str| {
+        stand_in_paths.iter().any(|p| {
+            path == p
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+        })
     };
     let mut violations = crate::validation::Violations::default();
     value.validate_at("", &mut violations);
     let mut all: Vec<_> = violations
         .into_vec()
         .into_iter()
-        .filter(|v| !inside(&filled, &v.path))
+        .filter(|v| !in_stand_in(&v.path))
         .collect();
-    for (at, member) in &missing {
-        all.extend(
-            crate::validation::ValidationError::missing(at, member)
-                .violations()
-                .iter()
-                .cloned(),
-        );
+    for ((_, _, own), path) in filled.iter().zip(&stand_in_paths) {
+        if *own {
+            all.push(crate::validation::Violation {
+                path: path.clone(),
+                value: crate::validation::Shown::Null,
+                constraint: crate::validation::Constraint::Required,
+            });
+        }
     }
-    // Member order: where each path comes in the value written out.
-    let order = member_order(&serde_json::to_vec(&value).ok()?);
     let rank = |path: &str| {
         let mut p = path;
         loop {
-            if let Some(i) = order.get(p) {
-                return *i;
+            if let Some(i) = places.iter().position(|(_, place)| place == p) {
+                return i;
             }
             match p.rfind('.') {
                 Some(dot) => p = &p[..dot],
@@ -180,110 +194,58 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
             }
         }
     };
-    all.sort_by_key(|v| rank(&v.path));
+    all.sort_by_cached_key(|v| rank(&v.path));
     ValidationError::new(all).map(DecodeError::Validation)
 }
 
-/// The object `segments` lead to in `json`.
+/// One step into a JSON document: a member of an object (a structure's member or a
+/// map's key), or an item of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps of a serde path; `None` for a path through an enum or an unknown place.
+fn steps_of(path: &serde_path_to_error::Path) -> Option<Vec<Step>> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            Segment::Map { key } => Some(Step::Key(key.clone())),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// The object `steps` lead to in `json`.
 fn object_at<'v>(
     json: &'v mut serde_json::Value,
-    segments: &[serde_path_to_error::Segment],
+    steps: &[Step],
 ) -> Option<&'v mut serde_json::Map<String, serde_json::Value>> {
-    use serde_path_to_error::Segment;
     let mut here = json;
-    for segment in segments {
-        here = match segment {
-            Segment::Seq { index } => here.get_mut(*index)?,
-            Segment::Map { key } => here.get_mut(key.as_str())?,
-            Segment::Enum { .. } | Segment::Unknown => return None,
+    for step in steps {
+        here = match step {
+            Step::Index(index) => here.get_mut(*index)?,
+            Step::Key(key) => here.get_mut(key.as_str())?,
         };
     }
     here.as_object_mut()
 }
 
-/// Each member path of the JSON text `written` (as violations write them) and its place
-/// in a walk that takes members in the order written, a member before what it holds.
-/// (Read from the text: a `serde_json::Value` may hold members sorted.)
-fn member_order(written: &[u8]) -> std::collections::HashMap<String, usize> {
-    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
-    use std::collections::HashMap;
-
-    struct Walk<'o> {
-        at: String,
-        order: &'o mut HashMap<String, usize>,
-    }
-
-    impl Walk<'_> {
-        fn enter(order: &mut HashMap<String, usize>, path: String) -> Walk<'_> {
-            let next = order.len();
-            order.entry(path.clone()).or_insert(next);
-            Walk { at: path, order }
-        }
-    }
-
-    impl<'de> DeserializeSeed<'de> for Walk<'_> {
-        type Value = ();
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Walk<'_> {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            while let Some(name) = map.next_key::<String>()? {
-                let path = crate::validation::member_path(&self.at, &name);
-                map.next_value_seed(Walk::enter(self.order, path))?;
-            }
-            Ok(())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-            let mut index = 0;
-            loop {
-                let path = crate::validation::member_path(
-                    &crate::validation::item_path(&self.at, index),
-                    "member",
-                );
-                if items
-                    .next_element_seed(Walk::enter(self.order, path))?
-                    .is_none()
-                {
-                    return Ok(());
-                }
-                index += 1;
-            }
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E>(self) -> Result<(), E> {
-            Ok(())
-        }
-    }
-
-    let mut order = HashMap::new();
-    let mut de = serde_json::Deserializer::from_slice(written);
-    let _ = Walk {
-        at: String::new(),
-        order: &mut order,
-    }
-    .deserialize(&mut de);
-    order
+/// Every place of `value` as its JSON writes it (steps) and as the validators name it
+/// (member path: `members.2.member.name`, `attributes.<key>.value`), members in order,
+/// a member before what it holds. `None` when the value cannot be written.
+fn places_of<T: Serialize>(value: &T) -> Option<Vec<(Vec<Step>, String)>> {
+    let mut places = Vec::new();
+    value
+        .serialize(places::Walker {
+            places: &mut places,
+            steps: Vec::new(),
+            path: String::new(),
+        })
+        .ok()?;
+    Some(places)
 }
 
 /// Decodes `body` again, tracking the member path, and turns the failure into a typed error.
@@ -495,6 +457,251 @@ pub fn decode_error<T: DeserializeOwned>(body: &[u8], message_member: Option<&st
 pub fn sanitize_error_code(raw: &str) -> &str {
     let raw = raw.split(':').next().unwrap_or(raw);
     raw.rsplit('#').next().unwrap_or(raw).trim()
+}
+
+/// A `Serializer` that writes nothing: it records where each place of a value is (see
+/// [`places_of`]). The generated `Serialize` impls tell a structure (members) from a
+/// map (keys), which the JSON alone does not.
+mod places {
+    use serde::ser::{self, Serialize};
+
+    use super::Step;
+    use crate::validation::{item_path, member_path};
+
+    /// Why a value could not be walked (a member that is never written).
+    #[derive(Debug)]
+    pub(super) struct Unwritable;
+
+    impl std::fmt::Display for Unwritable {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the value cannot be written")
+        }
+    }
+
+    impl std::error::Error for Unwritable {}
+
+    impl ser::Error for Unwritable {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Unwritable
+        }
+    }
+
+    pub(super) struct Walker<'p> {
+        pub(super) places: &'p mut Vec<(Vec<Step>, String)>,
+        pub(super) steps: Vec<Step>,
+        pub(super) path: String,
+    }
+
+    impl<'p> Walker<'p> {
+        /// Records the place `step` under this one, named `path`, and walks `value` there.
+        fn enter<T: Serialize + ?Sized>(
+            &mut self,
+            step: Step,
+            path: String,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            let mut steps = self.steps.clone();
+            steps.push(step);
+            self.places.push((steps.clone(), path.clone()));
+            value.serialize(Walker {
+                places: self.places,
+                steps,
+                path,
+            })
+        }
+    }
+
+    /// A list, structure or map being walked.
+    pub(super) struct Compound<'p> {
+        walker: Walker<'p>,
+        index: usize,
+        key: Option<String>,
+    }
+
+    impl<'p> Compound<'p> {
+        fn new(walker: Walker<'p>) -> Self {
+            Self {
+                walker,
+                index: 0,
+                key: None,
+            }
+        }
+
+        fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unwritable> {
+            let path = member_path(&item_path(&self.walker.path, self.index), "member");
+            let step = Step::Index(self.index);
+            self.index += 1;
+            self.walker.enter(step, path, value)
+        }
+
+        fn member<T: Serialize + ?Sized>(
+            &mut self,
+            name: &str,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            let path = member_path(&self.walker.path, name);
+            self.walker.enter(Step::Key(name.to_owned()), path, value)
+        }
+    }
+
+    macro_rules! leaves {
+        ($($method:ident($($ty:ty)?)),* $(,)?) => {
+            $(fn $method(self $(, _: $ty)?) -> Result<(), Unwritable> { Ok(()) })*
+        };
+    }
+
+    impl<'p> ser::Serializer for Walker<'p> {
+        type Ok = ();
+        type Error = Unwritable;
+        type SerializeSeq = Compound<'p>;
+        type SerializeTuple = ser::Impossible<(), Unwritable>;
+        type SerializeTupleStruct = ser::Impossible<(), Unwritable>;
+        type SerializeTupleVariant = ser::Impossible<(), Unwritable>;
+        type SerializeMap = Compound<'p>;
+        type SerializeStruct = Compound<'p>;
+        type SerializeStructVariant = ser::Impossible<(), Unwritable>;
+
+        leaves!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_i128(i128),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_u128(u128),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_str(&str),
+            serialize_bytes(&[u8]),
+            serialize_none(),
+            serialize_unit(),
+        );
+
+        fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unwritable> {
+            value.serialize(self)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unwritable> {
+            Ok(())
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<(), Unwritable> {
+            Ok(())
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            value.serialize(self)
+        }
+        /// A union's member: `{"Member": value}`.
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            mut self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            let path = member_path(&self.path, variant);
+            self.enter(Step::Key(variant.to_owned()), path, value)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'p>, Unwritable> {
+            Ok(Compound::new(self))
+        }
+        // Generated types hold no tuples.
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unwritable> {
+            Err(Unwritable)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Unwritable> {
+            Err(Unwritable)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Unwritable> {
+            Err(Unwritable)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Compound<'p>, Unwritable> {
+            Ok(Compound::new(self))
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'p>, Unwritable> {
+            Ok(Compound::new(self))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Unwritable> {
+            Err(Unwritable)
+        }
+    }
+
+    impl ser::SerializeSeq for Compound<'_> {
+        type Ok = ();
+        type Error = Unwritable;
+        fn serialize_element<T: Serialize + ?Sized>(
+            &mut self,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            self.item(value)
+        }
+        fn end(self) -> Result<(), Unwritable> {
+            Ok(())
+        }
+    }
+
+    /// A map's entries: `<path>.<key>.value`, the key as it is.
+    impl ser::SerializeMap for Compound<'_> {
+        type Ok = ();
+        type Error = Unwritable;
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unwritable> {
+            // The keys of generated maps are strings.
+            let key = serde_json::to_value(key).map_err(|_| Unwritable)?;
+            self.key = Some(key.as_str().ok_or(Unwritable)?.to_owned());
+            Ok(())
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unwritable> {
+            let key = self.key.take().ok_or(Unwritable)?;
+            let path = member_path(&format!("{}.{key}", self.walker.path), "value");
+            self.walker.enter(Step::Key(key), path, value)
+        }
+        fn end(self) -> Result<(), Unwritable> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeStruct for Compound<'_> {
+        type Ok = ();
+        type Error = Unwritable;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            name: &'static str,
+            value: &T,
+        ) -> Result<(), Unwritable> {
+            self.member(name, value)
+        }
+        fn end(self) -> Result<(), Unwritable> {
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

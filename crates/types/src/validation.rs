@@ -20,6 +20,8 @@ pub enum Constraint {
     Pattern(&'static str),
     /// A value outside the enum's value set.
     EnumValue(&'static [&'static str]),
+    /// A union member the model does not define (a union read from a newer service).
+    UnionMember(&'static [&'static str]),
     /// `@required`
     Required,
 }
@@ -36,6 +38,11 @@ impl fmt::Display for Constraint {
                 f,
                 "Member must satisfy enum value set: [{}]",
                 values.join(", ")
+            ),
+            Self::UnionMember(members) => write!(
+                f,
+                "Member must set one of the union's members: [{}]",
+                members.join(", ")
             ),
             Self::Required => f.write_str("Member must not be null"),
         }
@@ -268,6 +275,15 @@ impl Violations {
         } else {
             Shown::Value(value())
         }
+    }
+
+    /// The union at `at` holds `member`, which the model does not define (`members`).
+    pub fn union_member(&mut self, at: &str, member: &str, members: &'static [&'static str]) {
+        self.0.push(Violation {
+            path: at.to_owned(),
+            value: Shown::Value(member.to_owned()),
+            constraint: Constraint::UnionMember(members),
+        });
     }
 
     /// A missing required member.

@@ -97,3 +97,29 @@ fn the_work_is_bounded() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Map values are named as the validators name them (`attrs.<key>.value.x`, the key as
+/// it is), and a key holding a dot is not mistaken for a stand-in's place.
+#[test]
+fn map_values_keep_their_keys() {
+    assert_eq!(
+        message(
+            r#"{"Name": "n", "Count": 1, "Flag": true, "Attrs": {"K": {}, "k.x": {"AccessKeyId": "1", "Secret": "s"}}}"#
+        ),
+        "3 validation errors detected: Value null at 'attrs.K.value.accessKeyId' failed to \
+         satisfy constraint: Member must not be null; Value null at 'attrs.K.value.secret' \
+         failed to satisfy constraint: Member must not be null; Value '1' at \
+         'attrs.k.x.value.accessKeyId' failed to satisfy constraint: Member must have length \
+         greater than or equal to 3"
+    );
+    assert_eq!(
+        message(
+            r#"{"Name": "n", "Count": 1, "Flag": true, "Attrs": {"k": {}, "k.x": {"AccessKeyId": "1", "Secret": "s"}}}"#
+        ),
+        "3 validation errors detected: Value null at 'attrs.k.value.accessKeyId' failed to \
+         satisfy constraint: Member must not be null; Value null at 'attrs.k.value.secret' \
+         failed to satisfy constraint: Member must not be null; Value '1' at \
+         'attrs.k.x.value.accessKeyId' failed to satisfy constraint: Member must have length \
+         greater than or equal to 3"
+    );
+}
