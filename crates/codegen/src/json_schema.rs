@@ -221,7 +221,12 @@ impl<'a, 'm> Root<'a, 'm> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for member in &shape.members {
-            if matches!(self.generator.presence(member), Presence::Required) {
+            // `@clientOptional` members are required of requests, optional in responses.
+            let client_optional_required =
+                self.direction == Direction::Input && self.model.constraints(member).required;
+            if matches!(self.generator.presence(member), Presence::Required)
+                || client_optional_required
+            {
                 required.push(Value::from(member.name.clone()));
             }
             properties.insert(member.name.clone(), self.member(member));
@@ -242,9 +247,10 @@ impl<'a, 'm> Root<'a, 'm> {
         let target = self.model.target(member);
         let constraints = self.model.constraints(member);
         let schema = self.value(target, &constraints);
+        let required_here = self.direction == Direction::Input && constraints.required;
         let mut schema = match self.generator.presence(member) {
-            Presence::Optional | Presence::Defaulted => nullable(schema),
-            Presence::Required => schema,
+            Presence::Optional | Presence::Defaulted if !required_here => nullable(schema),
+            _ => schema,
         };
         let mut description = doc_text(
             member

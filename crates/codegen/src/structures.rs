@@ -54,7 +54,10 @@ impl Generator<'_> {
                 | ShapeKind::Set
                 | ShapeKind::Map
         );
-        if constraints.required {
+        if constraints.client_optional {
+            // Its validator still requires it (see `validate`).
+            Presence::Optional
+        } else if constraints.required {
             Presence::Required
         } else if has_zero_default && constraints.default.as_ref().is_some_and(is_zero_like) {
             Presence::Defaulted

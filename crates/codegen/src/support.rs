@@ -25,6 +25,7 @@ const IMPLEMENTED: &[&str] = &[
     "smithy.api#pattern",
     "smithy.api#range",
     "smithy.api#required",
+    "smithy.api#clientOptional",
     "smithy.api#retryable",
     "smithy.api#sensitive",
     "smithy.api#deprecated",

@@ -65,10 +65,21 @@ impl Generator<'_> {
     /// The checks of one structure member, or `None` when it has no constraints.
     fn member_checks(&self, shape: &Shape, member: &Member) -> Option<TokenStream> {
         let checks = self.value_checks(shape, member, &member.name, quote!(value));
+        let field = names::field_name(&member.name);
+        // `@required` with `@clientOptional`: an `Option` the validator requires.
+        let constraints = self.model.constraints(member);
+        if constraints.required && constraints.client_optional {
+            let name = &member.name;
+            return Some(quote! {
+                match &self.#field {
+                    Some(value) => { #checks }
+                    None => violations.required(at, #name),
+                }
+            });
+        }
         if checks.is_empty() {
             return None;
         }
-        let field = names::field_name(&member.name);
         Some(match self.presence(member) {
             Presence::Optional => quote! {
                 if let Some(value) = &self.#field {
@@ -234,6 +245,7 @@ impl Generator<'_> {
             c.length.is_some()
                 || c.range.is_some()
                 || c.pattern.is_some()
+                || (c.required && c.client_optional)
                 || matches!(target.kind, ShapeKind::Enum | ShapeKind::IntEnum)
                 || self.needs_validation(target, seen)
         })

@@ -433,6 +433,21 @@ fn required_and_defaulted_members() {
         (&parsed.since, &parsed.level, &parsed.extra),
         (&None, &None, &None)
     );
+    // `@required` with `@clientOptional`: an `Option` (a reader does not fail without
+    // it) that `validate()` requires, with its other constraints.
+    assert_eq!(parsed.token, None);
+    assert_eq!(
+        violations(&parsed),
+        ["Value null at 'token' failed to satisfy constraint: Member must not be null"]
+    );
+    let short: required_default::RunRequest =
+        serde_json::from_str(r#"{"Id":"x","Token":"t"}"#).unwrap();
+    assert_eq!(
+        violations(&short),
+        [
+            "Value 't' at 'token' failed to satisfy constraint: Member must have length greater than or equal to 2"
+        ]
+    );
 }
 
 #[test]

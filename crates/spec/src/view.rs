@@ -32,6 +32,9 @@ pub struct OperationView<'m> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Constraints {
     pub required: bool,
+    /// `@clientOptional`: required of senders, yet optional in the generated type, so
+    /// that a reader does not fail on a response without it.
+    pub client_optional: bool,
     pub default: Option<Value>,
     pub length: Option<Length>,
     pub range: Option<Range>,
@@ -136,6 +139,7 @@ impl Model {
         let target = &self.target(member).traits;
         Constraints {
             required: own.required(),
+            client_optional: own.has("smithy.api#clientOptional"),
             default: own
                 .default_value()
                 .or_else(|| target.default_value())
