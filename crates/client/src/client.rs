@@ -783,8 +783,8 @@ fn modeled_error<Op: OperationShape>(code: &str, body: &[u8], meta: &ErrorMeta) 
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.
-/// An operation's encoded input, and what `--debug` shows of it when the body holds
-/// `@sensitive` values.
+/// An operation's encoded input, and what `--debug` shows in its place when the input
+/// has `@sensitive` members.
 #[derive(Clone)]
 struct Payload {
     body: Bytes,

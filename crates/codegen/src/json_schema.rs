@@ -221,12 +221,7 @@ impl<'a, 'm> Root<'a, 'm> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for member in &shape.members {
-            // `@clientOptional` members are required of requests, optional in responses.
-            let client_optional_required =
-                self.direction == Direction::Input && self.model.constraints(member).required;
-            if matches!(self.generator.presence(member), Presence::Required)
-                || client_optional_required
-            {
+            if self.is_required(member) {
                 required.push(Value::from(member.name.clone()));
             }
             properties.insert(member.name.clone(), self.member(member));
@@ -241,16 +236,25 @@ impl<'a, 'm> Root<'a, 'm> {
         Value::Object(out)
     }
 
+    /// Whether `member` must be present: `@required`, except that a `@clientOptional`
+    /// one is required of requests only (responses may lack it).
+    fn is_required(&self, member: &Member) -> bool {
+        match self.direction {
+            Direction::Input => self.model.constraints(member).required,
+            Direction::Output => matches!(self.generator.presence(member), Presence::Required),
+        }
+    }
+
     /// A structure member: its target's schema with the member's constraints, nullable
     /// unless required, with its description and default.
     fn member(&mut self, member: &Member) -> Value {
         let target = self.model.target(member);
         let constraints = self.model.constraints(member);
         let schema = self.value(target, &constraints);
-        let required_here = self.direction == Direction::Input && constraints.required;
-        let mut schema = match self.generator.presence(member) {
-            Presence::Optional | Presence::Defaulted if !required_here => nullable(schema),
-            _ => schema,
+        let mut schema = if self.is_required(member) {
+            schema
+        } else {
+            nullable(schema)
         };
         let mut description = doc_text(
             member

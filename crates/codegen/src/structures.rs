@@ -137,49 +137,29 @@ impl Generator<'_> {
             &format!("The `{wire}` member."),
         );
         let deprecated = deprecation_doc(member.traits.deprecated());
-        // Floats read awsJson's "NaN", "Infinity" and "-Infinity".
+        // Floats read awsJson's "NaN", "Infinity" and "-Infinity"; a defaulted member
+        // reads `null` as its default.
         let floats = self.holds_floats(target);
-        match self.presence(member) {
-            Presence::Optional if floats => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire, default,
-                    deserialize_with = "::kms_types::__private::float::deserialize")]
-                pub #field: Option<#ty>,
-            },
-            Presence::Optional => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire, default)]
-                pub #field: Option<#ty>,
-            },
-            Presence::Defaulted if floats => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire, default,
-                    deserialize_with = "::kms_types::__private::float::deserialize_or_default")]
-                pub #field: #ty,
-            },
-            Presence::Defaulted => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire, default,
-                    deserialize_with = "::kms_types::__private::null_as_default")]
-                pub #field: #ty,
-            },
-            Presence::Required if floats => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire,
-                    deserialize_with = "::kms_types::__private::float::deserialize")]
-                pub #field: #ty,
-            },
-            Presence::Required => quote! {
-                #docs
-                #deprecated
-                #[serde(rename = #wire)]
-                pub #field: #ty,
-            },
+        let presence = self.presence(member);
+        let reader = match (&presence, floats) {
+            (Presence::Defaulted, true) => {
+                Some("::kms_types::__private::float::deserialize_or_default")
+            }
+            (Presence::Defaulted, false) => Some("::kms_types::__private::null_as_default"),
+            (_, true) => Some("::kms_types::__private::float::deserialize"),
+            (_, false) => None,
+        };
+        let default = (!matches!(presence, Presence::Required)).then(|| quote!(, default));
+        let reader = reader.map(|path| quote!(, deserialize_with = #path));
+        let ty = match presence {
+            Presence::Optional => quote!(Option<#ty>),
+            Presence::Defaulted | Presence::Required => ty,
+        };
+        quote! {
+            #docs
+            #deprecated
+            #[serde(rename = #wire #default #reader)]
+            pub #field: #ty,
         }
     }
 

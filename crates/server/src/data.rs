@@ -196,6 +196,22 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 /// `datetime`, which ends there).
 const LAST_CREATION_SECOND: i64 = 253_402_300_799;
 
+/// The first member of `members` (present?, name) that is present.
+fn first_present(members: &[(bool, &'static str)]) -> Option<&'static str> {
+    members
+        .iter()
+        .find(|(present, _)| *present)
+        .map(|(_, m)| *m)
+}
+
+/// The first member of `members` (present?, name) that is absent.
+fn first_absent(members: &[(bool, &'static str)]) -> Option<&'static str> {
+    members
+        .iter()
+        .find(|(present, _)| !*present)
+        .map(|(_, m)| *m)
+}
+
 /// Refuses an entry KMS never returns (`../shared/PROTOCOL.md`, "DescribeCustomKeyStores
 /// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
 /// with a state other than `FAILED` or a `FAILED` state without one; a store type's
@@ -235,12 +251,6 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
         entry.xks_proxy_configuration.is_some(),
         "XksProxyConfiguration",
     )];
-    let first_present = |members: &[(bool, &'static str)]| {
-        members
-            .iter()
-            .find(|(present, _)| *present)
-            .map(|(_, member)| *member)
-    };
     // The type given, or else the one its members say (an entry written without a
     // `CustomKeyStoreType` is still checked as a store of that type).
     let this = match &entry.custom_key_store_type {
@@ -277,7 +287,7 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
             at(member)
         ));
     }
-    if let Some((_, member)) = own_members.iter().find(|(present, _)| !*present) {
+    if let Some(member) = first_absent(own_members) {
         return Err(format!(
             "{this} stores always carry {member} (KMS returns it): missing at '{}'",
             at(member)
@@ -305,56 +315,44 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
     }
     if let Some(xks) = &entry.xks_proxy_configuration {
         let xks_at = |member: &str| member_path(&at("XksProxyConfiguration"), member);
-        for (present, member) in [
+        let required = [
             (xks.connectivity.is_some(), "Connectivity"),
             (xks.access_key_id.is_some(), "AccessKeyId"),
             (xks.uri_endpoint.is_some(), "UriEndpoint"),
             (xks.uri_path.is_some(), "UriPath"),
-        ] {
-            if !present {
-                return Err(format!(
-                    "an XksProxyConfiguration always carries {member} (KMS returns it): missing at '{}'",
-                    xks_at(member)
-                ));
-            }
+        ];
+        if let Some(member) = first_absent(&required) {
+            return Err(format!(
+                "an XksProxyConfiguration always carries {member} (KMS returns it): missing at '{}'",
+                xks_at(member)
+            ));
         }
+        // Exactly for VPC_ENDPOINT_SERVICE connectivity.
+        let vpc = [
+            (
+                xks.vpc_endpoint_service_name.is_some(),
+                "VpcEndpointServiceName",
+            ),
+            (
+                xks.vpc_endpoint_service_owner.is_some(),
+                "VpcEndpointServiceOwner",
+            ),
+        ];
         match xks.connectivity {
             Some(XksProxyConnectivityType::VpcEndpointService) => {
-                for (present, member) in [
-                    (
-                        xks.vpc_endpoint_service_name.is_some(),
-                        "VpcEndpointServiceName",
-                    ),
-                    (
-                        xks.vpc_endpoint_service_owner.is_some(),
-                        "VpcEndpointServiceOwner",
-                    ),
-                ] {
-                    if !present {
-                        return Err(format!(
-                            "a VPC_ENDPOINT_SERVICE proxy needs a {member} at '{}'",
-                            xks_at(member)
-                        ));
-                    }
+                if let Some(member) = first_absent(&vpc) {
+                    return Err(format!(
+                        "a VPC_ENDPOINT_SERVICE proxy needs a {member} at '{}'",
+                        xks_at(member)
+                    ));
                 }
             }
             Some(XksProxyConnectivityType::PublicEndpoint) => {
-                for (present, member) in [
-                    (
-                        xks.vpc_endpoint_service_name.is_some(),
-                        "VpcEndpointServiceName",
-                    ),
-                    (
-                        xks.vpc_endpoint_service_owner.is_some(),
-                        "VpcEndpointServiceOwner",
-                    ),
-                ] {
-                    if present {
-                        return Err(format!(
-                            "'{}': {member} belongs to VPC_ENDPOINT_SERVICE proxies, and this one is PUBLIC_ENDPOINT",
-                            xks_at(member)
-                        ));
-                    }
+                if let Some(member) = first_present(&vpc) {
+                    return Err(format!(
+                        "'{}': {member} belongs to VPC_ENDPOINT_SERVICE proxies, and this one is PUBLIC_ENDPOINT",
+                        xks_at(member)
+                    ));
                 }
             }
             _ => {}

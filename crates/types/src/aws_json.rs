@@ -72,18 +72,19 @@ pub fn decode_valid<T: DeserializeOwned + Serialize + Validate>(
     }
 }
 
-/// Stand-ins tried, in turn, for a missing required member, until one reads as its
-/// type: a string (or enum, or blob), a number (or timestamp), a boolean, a structure
-/// or map, a list.
-fn stand_ins() -> [serde_json::Value; 5] {
+/// Stand-in `tried` (0, 1, ...) for a missing required member, tried in turn until one
+/// reads as its type: a string (or enum, or blob), a number (or timestamp), a boolean, a
+/// structure or map, a list; then none.
+fn stand_in(tried: usize) -> Option<serde_json::Value> {
     use serde_json::Value;
-    [
-        Value::String(String::new()),
-        Value::from(0),
-        Value::Bool(false),
-        Value::Object(serde_json::Map::new()),
-        Value::Array(Vec::new()),
-    ]
+    Some(match tried {
+        0 => Value::String(String::new()),
+        1 => Value::from(0),
+        2 => Value::Bool(false),
+        3 => Value::Object(serde_json::Map::new()),
+        4 => Value::Array(Vec::new()),
+        _ => return None,
+    })
 }
 
 /// Bounds the work on a body missing many required members: at most this many
@@ -130,7 +131,7 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
             let mut at = steps.clone();
             at.push(Step::Key(member.to_owned()));
             let own = !inside(&filled, &at);
-            object_at(&mut json, &steps)?.insert(member.to_owned(), stand_ins()[0].clone());
+            object_at(&mut json, &steps)?.insert(member.to_owned(), stand_in(0)?);
             filled.push((at, 0, own));
             continue;
         }
@@ -140,7 +141,7 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
             return Some(DecodeError::Serialization(describe(&at, &inner)));
         };
         *tried += 1;
-        let next = stand_ins().get(*tried)?.clone();
+        let next = stand_in(*tried)?;
         let (Step::Key(key), parent) = steps.split_last()? else {
             return None;
         };

@@ -350,19 +350,9 @@ pub mod __private {
             }
         }
 
-        impl Floats for f64 {
-            type Wire = Wire<f64>;
-            fn from_wire(wire: Wire<f64>) -> Self {
-                wire.0
-            }
-            fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                write_float(*self, serializer)
-            }
-        }
-
-        impl Floats for f32 {
-            type Wire = Wire<f32>;
-            fn from_wire(wire: Wire<f32>) -> Self {
+        impl<F: Float> Floats for F {
+            type Wire = Wire<F>;
+            fn from_wire(wire: Wire<F>) -> Self {
                 wire.0
             }
             fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
