@@ -31,6 +31,16 @@ use crate::retry;
 /// whose `Content-Length` says so is refused before its body is read.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Response bodies holding more JSON values than this (objects, arrays, strings,
+/// numbers …) are not decoded: a body of 32 MiB of `{},{},…` would otherwise become
+/// eleven million structures, gigabytes in memory. A page of 1,000 stores holds about
+/// 15,000. Counted only in bodies over [`VALUES_COUNTED_ABOVE`] bytes.
+pub const MAX_RESPONSE_VALUES: usize = 200_000;
+
+/// Bodies up to this size are decoded without counting their values: at most about
+/// 90,000, a few dozen MiB even as empty structures.
+const VALUES_COUNTED_ABOVE: usize = 256 * 1024;
+
 const SDK_NAME: &str = "kms-client-rust";
 const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -570,13 +580,28 @@ impl Client {
                 });
             }
         };
+        let readable = !has_too_many_values(&body);
         if parts.status.is_success() {
+            if !readable {
+                return Err(Error::InvalidResponse {
+                    operation: op.name,
+                    status,
+                    message: format!(
+                        "the body ({} bytes) holds more than {MAX_RESPONSE_VALUES} JSON \
+                         values, more than kms-client decodes",
+                        body.len()
+                    ),
+                    request_id,
+                });
+            }
             return Ok(Answer {
                 status,
                 request_id,
                 body,
             });
         }
+        // An error body too large to decode still has its status and error-type header.
+        let body = if readable { body } else { Bytes::new() };
         let (code, message) =
             error_code_and_message(parts.status, header("x-amzn-errortype"), &body);
         let meta = ErrorMeta {
@@ -780,6 +805,78 @@ type DecodeModeledError = fn(&str, &[u8], &ErrorMeta) -> Option<Error>;
 /// The [`DecodeModeledError`] of `Op`.
 fn modeled_error<Op: OperationShape>(code: &str, body: &[u8], meta: &ErrorMeta) -> Option<Error> {
     Op::Error::from_wire(code, body).map(|e| Error::from_modeled(e, meta.clone()))
+}
+
+/// Whether `body` is over [`VALUES_COUNTED_ABOVE`] bytes and holds more than
+/// [`MAX_RESPONSE_VALUES`] JSON values. Counting stops at the limit, allocates nothing
+/// and leaves a body that is not JSON to the decoder's own error.
+fn has_too_many_values(body: &[u8]) -> bool {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess};
+
+    struct Count<'a>(&'a mut usize);
+
+    impl Count<'_> {
+        fn bump<E: serde::de::Error>(&mut self) -> Result<(), E> {
+            *self.0 += 1;
+            if *self.0 > MAX_RESPONSE_VALUES {
+                return Err(E::custom("too many values"));
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> serde::de::Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E: serde::de::Error>(mut self, _: bool) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_i64<E: serde::de::Error>(mut self, _: i64) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_u64<E: serde::de::Error>(mut self, _: u64) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_f64<E: serde::de::Error>(mut self, _: f64) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_str<E: serde::de::Error>(mut self, _: &str) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_unit<E: serde::de::Error>(mut self) -> Result<(), E> {
+            self.bump()
+        }
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+            self.bump()?;
+            while seq.next_element_seed(Count(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+            self.bump()?;
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                map.next_value_seed(Count(&mut *self.0))?;
+            }
+            Ok(())
+        }
+    }
+
+    if body.len() <= VALUES_COUNTED_ABOVE {
+        return false;
+    }
+    let mut seen = 0;
+    let mut json = serde_json::Deserializer::from_slice(body);
+    // Counting fails at the limit, or earlier on what is not JSON (the decoder says so).
+    let _ = Count(&mut seen).deserialize(&mut json);
+    seen > MAX_RESPONSE_VALUES
 }
 
 /// A fresh `amz-sdk-invocation-id`: a random (version 4) UUID.

@@ -10,7 +10,7 @@ use kms_types::{DescribeCustomKeyStoresError, OperationError, ValidationError};
 
 use crate::config::ConfigError;
 use crate::credentials::CredentialsError;
-use crate::retry::{RetryKind, RetryQuota, classify};
+use crate::retry::{RetryKind, RetryQuota, classify, is_transient_status};
 
 /// What the service said about a failed call: operation, HTTP status, error code,
 /// message and request id.
@@ -287,6 +287,16 @@ pub enum Error {
         /// The repeated marker.
         marker: String,
     },
+    /// The service returned a pagination marker that the operation's input refuses
+    /// (longer than the model allows, say); pagination stopped.
+    InvalidMarker {
+        /// The operation.
+        operation: &'static str,
+        /// The marker's length in characters (the marker itself may be huge).
+        chars: usize,
+        /// The model's constraints it fails, without its value.
+        reason: String,
+    },
     /// The configuration could not be resolved.
     Config(Box<ConfigError>),
     /// Temporary credentials could not be fetched from their source
@@ -400,15 +410,22 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::InvalidInput { .. } | Self::Validation(_) | Self::Auth { .. } => false,
-            Self::DescribeCustomKeyStores { error, .. } => error.is_retryable(),
-            Self::Modeled { retryable, .. } => *retryable,
+            // A modeled error is retried when the model says so, or when its status is
+            // one the SDKs retry whatever the error (as botocore and smithy-rs do).
+            Self::DescribeCustomKeyStores { error, meta } => {
+                error.is_retryable() || is_transient_status(meta.status)
+            }
+            Self::Modeled {
+                retryable, meta, ..
+            } => *retryable || is_transient_status(meta.status),
             Self::Throttling { .. } => true,
             Self::Service(meta) => classify(meta.status, meta.code.as_deref()).is_some(),
-            Self::InvalidResponse { status, .. } => *status >= 500,
+            Self::InvalidResponse { status, .. } => is_transient_status(*status),
             Self::Transport { .. } | Self::ResponseBody { .. } | Self::Timeout { .. } => true,
             Self::Certificate { .. }
             | Self::ResponseTooLarge { .. }
             | Self::RepeatedMarker { .. }
+            | Self::InvalidMarker { .. }
             | Self::Config(_)
             | Self::Credentials(_)
             | Self::Signing(_) => false,
@@ -762,6 +779,16 @@ impl Error {
                 "{operation} pagination stopped: the service returned the marker {marker:?} a \
                  second time, which would repeat pages forever; report this to the service \
                  operator, or page manually with Marker"
+            ),
+            Self::InvalidMarker {
+                operation,
+                chars,
+                reason,
+            } => write!(
+                f,
+                "{operation} pagination stopped: the service returned a marker of {chars} \
+                 characters that {operation} would refuse ({reason}); report this to the \
+                 service operator"
             ),
             Self::Config(e) => fmt::Display::fmt(e, f),
             Self::Credentials(e) => fmt::Display::fmt(e, f),

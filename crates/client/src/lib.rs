@@ -37,7 +37,7 @@ pub mod retry;
 pub(crate) mod shell_words;
 mod tls;
 
-pub use client::{Client, MAX_RESPONSE_BYTES};
+pub use client::{Client, MAX_RESPONSE_BYTES, MAX_RESPONSE_VALUES};
 pub use config::{
     CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, ProfileSetting, Timeouts,
 };

@@ -8,9 +8,10 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use kms_types::validation::Shown;
 use kms_types::{
     CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresRequest,
-    DescribeCustomKeyStoresResponse, OperationShape, Paginated,
+    DescribeCustomKeyStoresResponse, OperationShape, Paginated, Validate,
 };
 
 use crate::client::Client;
@@ -102,7 +103,9 @@ impl DescribeCustomKeyStoresFluent {
 /// It stops after a page without a (non-empty) next token — for
 /// `DescribeCustomKeyStores` also after one with `Truncated == false`, the only stop
 /// kms-client knows beyond the tokens — and ends with [`Error::RepeatedMarker`] when
-/// the service hands out a token it already gave.
+/// the service hands out a token it already gave, and with [`Error::InvalidMarker`]
+/// when it hands out one the operation's input would refuse (longer than the model
+/// allows, say): the fault is the service's, not the caller's.
 ///
 /// How more pages are known is not a hook: an operation imported into kms-types, or
 /// generated in your own crate, stops on its tokens alone.
@@ -127,8 +130,44 @@ struct PageState<Op: OperationShape> {
     client: Client,
     input: Op::Input,
     seen: HashSet<String>,
+    /// Whether the caller's own input is valid, so that a violation in the next page's
+    /// input can only be its token's.
+    input_valid: bool,
     pending_error: Option<Error>,
     done: bool,
+}
+
+/// Sets the token the service returned as the next page's input, or says why the
+/// pagination stops.
+fn advance<Op: Paginated>(st: &mut PageState<Op>, token: &str) -> Result<(), Error> {
+    if !st.seen.insert(token.to_owned()) {
+        return Err(Error::RepeatedMarker {
+            operation: Op::OPERATION.name,
+            marker: token.to_owned(),
+        });
+    }
+    Op::set_input_token(&mut st.input, Some(token.to_owned()));
+    if !st.input_valid {
+        return Ok(());
+    }
+    match st.input.validate() {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::InvalidMarker {
+            operation: Op::OPERATION.name,
+            chars: token.chars().count(),
+            // The marker itself may be megabytes long: the violations without it.
+            reason: e
+                .violations()
+                .iter()
+                .map(|v| {
+                    let mut v = v.clone();
+                    v.value = Shown::Redacted;
+                    v.to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
 }
 
 /// Whether the service says more results remain, beyond [`Paginated`]'s tokens (the
@@ -156,6 +195,7 @@ where
         }
         let state = PageState::<Op> {
             client,
+            input_valid: input.validate().is_ok(),
             input,
             seen,
             pending_error: None,
@@ -179,14 +219,8 @@ where
                     match (more_results(&page), next) {
                         (Some(false), _) | (_, None) => st.done = true,
                         (_, Some(token)) => {
-                            if st.seen.insert(token.to_owned()) {
-                                Op::set_input_token(&mut st.input, Some(token.to_owned()));
-                            } else {
-                                st.pending_error = Some(Error::RepeatedMarker {
-                                    operation: Op::OPERATION.name,
-                                    marker: token.to_owned(),
-                                });
-                            }
+                            let token = token.to_owned();
+                            st.pending_error = advance(&mut st, &token).err();
                         }
                     }
                     Some((Ok(page), st))

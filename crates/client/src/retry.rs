@@ -126,7 +126,7 @@ impl RetryConfig {
 pub enum RetryKind {
     /// The service asked us to slow down.
     Throttling,
-    /// The service failed (5xx or `KMSInternalException`).
+    /// The service failed (500, 502, 503, 504 or `KMSInternalException`).
     ServerFault,
     /// Connection problems and timeouts.
     Transient,
@@ -160,8 +160,9 @@ use kms_types::aws_json::sanitize_error_code as sanitize_code;
 /// The error code (from `__type` / `x-amzn-ErrorType`, namespace prefixes are
 /// tolerated) is checked first, so e.g. `SlowDown` on a 503 is `Throttling`
 /// and `InternalError` on a 500 is `Transient`; then `KMSInternalException`
-/// or any status `>= 500` is `ServerFault`. Everything else (validation,
-/// authentication, not-found, ...) is not retryable.
+/// or a [transient status](is_transient_status) is `ServerFault`. Everything else
+/// (validation, authentication, not-found, 501 Not Implemented, 505, ...) is not
+/// retryable.
 pub fn classify(status: u16, code: Option<&str>) -> Option<RetryKind> {
     if let Some(code) = code.map(sanitize_code) {
         if THROTTLING_CODES.contains(&code) {
@@ -174,10 +175,14 @@ pub fn classify(status: u16, code: Option<&str>) -> Option<RetryKind> {
             return Some(RetryKind::ServerFault);
         }
     }
-    if status >= 500 {
-        return Some(RetryKind::ServerFault);
-    }
-    None
+    is_transient_status(status).then_some(RetryKind::ServerFault)
+}
+
+/// The statuses the AWS SDKs' standard mode retries whatever the error
+/// (botocore's and smithy-rs' transient status codes): 500, 502, 503 and 504. Other
+/// 5xx (501 Not Implemented, 505, 507 …) would come again and are not retried.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
 }
 
 /// Run `attempt_fn` up to `cfg.max_attempts` times (it receives the 1-based
@@ -476,7 +481,12 @@ mod tests {
             (502, None, Some(ServerFault)),
             (503, Some("ServiceUnavailable"), Some(ServerFault)),
             (504, None, Some(ServerFault)),
-            (599, Some("Whatever"), Some(ServerFault)),
+            (599, Some("Whatever"), None),
+            (501, None, None),
+            (505, None, None),
+            (507, Some("InsufficientStorage"), None),
+            (511, None, None),
+            (999, None, None),
             (408, Some("RequestTimeout"), Some(Transient)),
             (400, Some("RequestTimeoutException"), Some(Transient)),
             (500, Some("InternalError"), Some(Transient)),

@@ -311,6 +311,35 @@ async fn server_error_three_times_gives_up_with_the_last_error() {
     assert!(err.to_string().contains("retry later"), "{err}");
 }
 
+/// Only the statuses the SDKs' standard mode retries (500, 502, 503, 504) are retried
+/// whatever the error: a 501 or 505 would come again.
+#[tokio::test]
+async fn only_transient_5xx_statuses_are_retried() {
+    for (status, attempts) in [(501, 1), (505, 1), (507, 1), (599, 1), (502, 3), (504, 3)] {
+        let s = Scripted::start(vec![json(status, "")]).await;
+        let err = describe_error(&s).await;
+        assert_eq!(s.requests().len(), attempts, "{status}: {err:?}");
+        assert_eq!(err.is_retryable(), attempts > 1, "{status}");
+    }
+}
+
+/// A modeled error on a transient status is retried, as botocore and smithy-rs retry
+/// it, though the model does not mark it `@retryable`.
+#[tokio::test]
+async fn a_modeled_error_on_a_transient_status_is_retried() {
+    let s = Scripted::start(vec![error(503, "CustomKeyStoreNotFoundException", "gone")]).await;
+    let err = describe_error(&s).await;
+    assert_eq!(s.requests().len(), 3, "{err:?}");
+    assert!(
+        matches!(err, Error::DescribeCustomKeyStores { .. }),
+        "{err:?}"
+    );
+    let s = Scripted::start(vec![error(400, "CustomKeyStoreNotFoundException", "gone")]).await;
+    let err = describe_error(&s).await;
+    assert_eq!(s.requests().len(), 1, "{err:?}");
+    assert!(!err.is_retryable());
+}
+
 #[tokio::test]
 async fn a_body_that_is_not_json_keeps_the_status_and_gives_the_reason_phrase() {
     for (status, body, message) in [
@@ -872,6 +901,65 @@ async fn invalid_success_body_is_a_typed_error() {
     );
 }
 
+/// A body of empty structures (`{},{},…`) would cost a hundred times its size once
+/// decoded: past `MAX_RESPONSE_VALUES` values it is refused, not decoded. An error
+/// body like it keeps its status and error-type header.
+#[tokio::test]
+async fn a_body_of_too_many_values_is_refused_not_decoded() {
+    let stores = vec!["{}"; kms_client::MAX_RESPONSE_VALUES].join(",");
+    let body = format!(r#"{{"CustomKeyStores":[{stores}],"Truncated":false}}"#);
+    let s = Scripted::start(vec![json(200, &body)]).await;
+    let err = describe_error(&s).await;
+    assert!(
+        matches!(err, Error::InvalidResponse { status: 200, ref message, .. }
+            if message.contains("more than 200000 JSON values")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+
+    let s = Scripted::start(vec![Reply::Respond {
+        status: 400,
+        headers: vec![("x-amzn-ErrorType", "InvalidMarkerException".into())],
+        body: format!(r#"{{"message":"x","Junk":[{stores}]}}"#),
+    }])
+    .await;
+    let err = describe_error(&s).await;
+    assert_eq!(
+        err.code().as_deref(),
+        Some("InvalidMarkerException"),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), Some(400));
+}
+
+/// A large page that is not degenerate decodes: 1,000 stores with long names and
+/// certificates (far over the size where values are counted).
+#[tokio::test]
+async fn a_large_page_of_real_entries_decodes() {
+    let stores: Vec<serde_json::Value> = (0..1000)
+        .map(|i| {
+            serde_json::json!({
+                "CustomKeyStoreId": format!("cks-{i:017}"),
+                "CustomKeyStoreName": "n".repeat(256),
+                "CustomKeyStoreType": "AWS_CLOUDHSM",
+                "CloudHsmClusterId": "cluster-1234567890a",
+                "TrustAnchorCertificate": "c".repeat(5000),
+                "ConnectionState": "CONNECTED",
+                "CreationDate": 1.7e9,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({"CustomKeyStores": stores, "Truncated": false}).to_string();
+    assert!(body.len() > 5_000_000);
+    let s = Scripted::start(vec![json(200, &body)]).await;
+    let page = client_for(&s, demo_creds())
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.custom_key_stores.unwrap().len(), 1000);
+}
+
 fn page(ids: &[&str], next: Option<&str>, truncated: bool) -> Reply {
     let stores: Vec<serde_json::Value> = ids
         .iter()
@@ -960,6 +1048,62 @@ async fn paginator_fails_on_a_repeated_marker_instead_of_looping() {
     );
     assert_eq!(s.requests().len(), 3);
     assert!(items.try_next().await.unwrap().is_none());
+}
+
+/// A marker the model's `Marker` refuses (over 1,024 characters) is the service's
+/// fault: pagination stops with `InvalidMarker` instead of blaming the caller with
+/// `InvalidInput`, and the message leaves out the (huge) marker.
+#[tokio::test]
+async fn paginator_stops_on_a_marker_the_input_would_refuse() {
+    let huge = "m".repeat(100_000);
+    let s = Scripted::start(vec![page(&["a"], Some(&huge), true)]).await;
+    let err = client_for(&s, demo_creds())
+        .describe_custom_key_stores()
+        .into_paginator()
+        .items()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidMarker { chars: 100_000, .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    let message = err.to_string();
+    assert!(
+        message.contains("length less than or equal to 1024") && message.len() < 500,
+        "{message}"
+    );
+    assert_eq!(s.requests().len(), 1);
+}
+
+/// With the caller's own input invalid (validation turned off, a lenient endpoint), a
+/// violation is not blamed on the service's marker.
+#[tokio::test]
+async fn paginator_does_not_blame_the_marker_for_the_callers_input() {
+    let s = Scripted::start(vec![
+        page(&["a"], Some("m1"), true),
+        page(&["b"], None, false),
+    ])
+    .await;
+    let client = Client::new(
+        Config::builder()
+            .endpoint(s.endpoint())
+            .region("us-east-1")
+            .credentials(demo_creds())
+            .validate_input(false)
+            .build()
+            .unwrap(),
+    );
+    let items: Vec<_> = client
+        .describe_custom_key_stores()
+        .limit(5000)
+        .into_paginator()
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
 }
 
 #[tokio::test]
