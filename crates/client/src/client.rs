@@ -243,15 +243,43 @@ struct Signing<'a> {
 /// The Host header value for an endpoint, as SigV4 canonicalizes it: the host, plus
 /// the port when it is not the scheme's default.
 pub(crate) fn host_header(uri: &Uri) -> Option<String> {
-    let host = uri.host()?;
+    let authority = uri.authority()?;
+    let host = authority.host();
+    if host.is_empty() {
+        return None;
+    }
+    // A port the URI parser keeps but cannot read (`:99999`, `:`) must not silently
+    // become the scheme's default port: the request would go elsewhere.
+    let after_user = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, h)| h);
+    let port = match after_user.strip_prefix(host)?.strip_prefix(':') {
+        None => None,
+        Some(digits) => Some(digits.parse::<u16>().ok()?),
+    };
     let default_port = match uri.scheme_str() {
         Some("https") => 443,
         _ => 80,
     };
-    Some(match uri.port_u16() {
+    Some(match port {
         Some(p) if p != default_port => format!("{host}:{p}"),
         _ => host.to_owned(),
     })
+}
+
+/// The request URI (its path at least `/`) and `Host` header of an endpoint, or `None`
+/// when it cannot be sent to. [`check_endpoint`] asks this too, so that a `Config` it
+/// accepted is one [`Client::try_new`] accepts.
+pub(crate) fn endpoint_uri(endpoint: &str) -> Option<(Uri, HeaderValue)> {
+    let mut uri: Uri = endpoint.parse().ok()?;
+    if uri.path().is_empty() || uri.path_and_query().is_none() {
+        let mut parts = uri.into_parts();
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        uri = Uri::from_parts(parts).ok()?;
+    }
+    let host = HeaderValue::from_str(&host_header(&uri)?).ok()?;
+    Some((uri, host))
 }
 
 impl Client {
@@ -284,14 +312,7 @@ impl Client {
                 origin: "Config.endpoint".to_owned(),
             }))
         };
-        let mut uri: Uri = config.endpoint.parse().map_err(|_| invalid())?;
-        if uri.path().is_empty() || uri.path_and_query().is_none() {
-            let mut parts = uri.into_parts();
-            parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-            uri = Uri::from_parts(parts).map_err(|_| invalid())?;
-        }
-        let host_name = host_header(&uri).ok_or_else(invalid)?;
-        let host = HeaderValue::from_str(&host_name).map_err(|_| invalid())?;
+        let (uri, host) = endpoint_uri(&config.endpoint).ok_or_else(invalid)?;
         if uri.scheme_str() == Some("https") && !cfg!(feature = "rustls") {
             return Err(Error::Config(Box::new(ConfigError::HttpsUnsupported {
                 value: config.endpoint.clone(),

@@ -1329,13 +1329,24 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !host.contains(char::is_whitespace) && !r.contains(['?', '#'])
     });
-    if let (true, Some((scheme, rest))) = (host_ok, rest) {
-        Ok(format!("{scheme}://{}", rest.trim_end_matches('/')))
-    } else {
-        Err(ConfigError::InvalidEndpoint {
+    // And what the client parses it as: a `Config` accepted here is one
+    // `Client::try_new` accepts (`http://host:99999`, `http://[::1`, a space in the path
+    // are refused here, not when the client is made).
+    match (host_ok, rest) {
+        (true, Some((scheme, rest))) => {
+            let endpoint = format!("{scheme}://{}", rest.trim_end_matches('/'));
+            match crate::client::endpoint_uri(&endpoint) {
+                Some(_) => Ok(endpoint),
+                None => Err(ConfigError::InvalidEndpoint {
+                    value: value.to_string(),
+                    origin: origin.to_string(),
+                }),
+            }
+        }
+        _ => Err(ConfigError::InvalidEndpoint {
             value: value.to_string(),
             origin: origin.to_string(),
-        })
+        }),
     }
 }
 
@@ -3359,6 +3370,42 @@ region = ap-southeast-2
         let e = f.resolve().unwrap_err();
         assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
         assert!(e.to_string().contains("AWS_ENDPOINT_URL_KMS"), "{e}");
+    }
+
+    /// What `from_env` accepts, `Client::new` accepts (it panicked on these), and a port
+    /// that is not a port is refused rather than replaced by the default one (the
+    /// request went to port 80).
+    #[test]
+    fn an_endpoint_from_the_environment_is_one_the_client_takes() {
+        let mut f = Fixture::new();
+        f.credentials(CREDS);
+        f.set("AWS_REGION", "us-east-1");
+        for bad in [
+            "http://localhost:4599/a b",
+            "http://local\"host:4599",
+            "http://[::1",
+            "http://a{b}",
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:",
+            "https://kms.example:4x",
+        ] {
+            f.set("AWS_ENDPOINT_URL", bad);
+            let e = f.resolve().unwrap_err();
+            assert!(
+                matches!(e, ConfigError::InvalidEndpoint { .. }),
+                "{bad}: {e:?}"
+            );
+            assert!(e.to_string().contains("AWS_ENDPOINT_URL"), "{e}");
+        }
+        for good in [
+            "http://127.0.0.1:65535",
+            "http://[::1]:4599",
+            "https://kms.example:443/p",
+        ] {
+            f.set("AWS_ENDPOINT_URL", good);
+            let config = f.resolve().unwrap();
+            crate::Client::try_new(config).unwrap();
+        }
     }
 
     #[test]

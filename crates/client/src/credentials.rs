@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -46,7 +46,8 @@ pub const ECS_CONTAINER_ENDPOINT: &str = "http://169.254.170.2";
 const CONTAINER_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts at the container endpoint (connection failures, timeouts, 5xx).
 const CONTAINER_ATTEMPTS: u32 = 3;
-/// Bodies from the metadata and container endpoints larger than this are refused.
+/// Bodies from the metadata and container endpoints larger than this are refused, and
+/// so is a `credential_process` that prints more (on stdout or stderr).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Lifetime asked for IMDSv2 session tokens (the SDKs' value, 6 hours).
 const IMDS_TOKEN_TTL_SECONDS: &str = "21600";
@@ -596,6 +597,41 @@ fn credentials_of(
 // credential_process
 // ---------------------------------------------------------------------------
 
+/// The exit status and output of `child`, reading at most [`MAX_BODY_BYTES`] of each of
+/// stdout and stderr: `None` (and the child killed) when it printed more, so that a
+/// runaway helper (`credential_process = yes`) cannot fill the memory.
+async fn bounded_output(child: &mut tokio::process::Child) -> std::io::Result<Option<Output>> {
+    use tokio::io::AsyncReadExt;
+    let limit = MAX_BODY_BYTES as u64 + 1;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let read_out = async {
+        match out {
+            Some(out) => out.take(limit).read_to_end(&mut stdout).await.map(drop),
+            None => Ok(()),
+        }
+    };
+    let read_err = async {
+        match err {
+            Some(err) => err.take(limit).read_to_end(&mut stderr).await.map(drop),
+            None => Ok(()),
+        }
+    };
+    let (read_out, read_err) = tokio::join!(read_out, read_err);
+    read_out?;
+    read_err?;
+    if stdout.len() > MAX_BODY_BYTES || stderr.len() > MAX_BODY_BYTES {
+        child.start_kill()?;
+        return Ok(None);
+    }
+    let status = child.wait().await?;
+    Ok(Some(Output {
+        status,
+        stdout,
+        stderr,
+    }))
+}
+
 async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched, String> {
     let words = crate::shell_words::split_command(&p.command)
         .map_err(|e| format!("cannot split the command into words: {e}"))?;
@@ -610,10 +646,10 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = command
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot run {name:?}: {e}"))?;
-    let output = tokio::time::timeout(timeout, child.wait_with_output())
+    let output = tokio::time::timeout(timeout, bounded_output(&mut child))
         .await
         .map_err(|_| {
             format!(
@@ -621,7 +657,14 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
                 timeout.as_secs_f64()
             )
         })?
-        .map_err(|e| format!("running {name:?}: {e}"))?;
+        .map_err(|e| format!("running {name:?}: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "{name:?} printed more than {} KiB; it was stopped (credentials JSON is \
+                 far smaller)",
+                MAX_BODY_BYTES / 1024
+            )
+        })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr = excerpt(stderr.trim());

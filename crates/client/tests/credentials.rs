@@ -566,6 +566,33 @@ async fn credential_process_is_split_into_words_and_run_without_a_shell() {
     server.shutdown().await;
 }
 
+/// A helper that prints more than credentials JSON could be, on stdout or stderr, is
+/// stopped at 64 KiB: one that printed without end (`yes`) filled gigabytes before its
+/// timeout. (200 KB here, so that the test stays small if the limit is lost.)
+#[cfg(unix)]
+#[tokio::test]
+async fn a_credential_process_that_prints_too_much_is_stopped() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    for script in [
+        "head -c 200000 /dev/zero | tr '\\0' x\n",
+        "head -c 200000 /dev/zero | tr '\\0' x >&2; exit 1\n",
+    ] {
+        let client = Client::new(process_config(
+            home.path(),
+            &server.endpoint(),
+            script,
+            Duration::from_secs(60),
+        ));
+        let err = call(&client).await.unwrap_err();
+        assert!(
+            err.to_string().contains("printed more than 64 KiB"),
+            "{err}"
+        );
+    }
+    server.shutdown().await;
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn credential_process_runs_once_until_near_expiry_and_explains_failures() {
