@@ -1023,11 +1023,11 @@ mod tests {
         let (e, text) = try_new_error(|c| c.region = "us east\n1".to_owned());
         assert!(
             matches!(&e, ConfigError::InvalidRegion { value, origin }
-                if value == "us east\n1" && origin == "Config.region"),
+                if value == "us east (and 1 more line)" && origin == "Config.region"),
             "{e:?}"
         );
         assert!(
-            text.contains(r#""us east\n1" from Config.region"#),
+            text.contains(r#""us east (and 1 more line)" from Config.region"#),
             "{text}"
         );
 

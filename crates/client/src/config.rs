@@ -920,7 +920,7 @@ impl Config {
         let profile = Profile::merge(&name, &config_ini, &creds_ini);
         Ok(keys.map(|key| {
             profile.nonempty(key).map(|p| ProfileSetting {
-                value: p.value.trim().to_owned(),
+                value: quoted_value(p.value.trim()),
                 origin: p.origin(key),
             })
         }))
@@ -1032,7 +1032,7 @@ fn container_endpoint(env: Env<'_>) -> Result<Option<ContainerEndpoint>, ConfigE
     let invalid =
         |setting: &'static str, value: &str, reason: &str| ConfigError::InvalidCredentialsSetting {
             setting,
-            value: value.to_owned(),
+            value: quoted_value(value),
             origin: setting.to_owned(),
             reason: reason.to_owned(),
         };
@@ -1287,7 +1287,7 @@ pub(crate) fn check_region(value: &str, origin: &str) -> Result<String, ConfigEr
         Ok(v.to_string())
     } else {
         Err(ConfigError::InvalidRegion {
-            value: value.to_string(),
+            value: quoted_value(value),
             origin: origin.to_string(),
         })
     }
@@ -1308,12 +1308,12 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
                 if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
             {
                 ConfigError::EndpointUserInfo {
-                    value: masked,
+                    value: quoted_value(&masked),
                     origin: origin.to_string(),
                 }
             }
             _ => ConfigError::InvalidEndpoint {
-                value: masked,
+                value: quoted_value(&masked),
                 origin: origin.to_string(),
             },
         });
@@ -1338,13 +1338,13 @@ pub(crate) fn check_endpoint(value: &str, origin: &str) -> Result<String, Config
             match crate::client::endpoint_uri(&endpoint) {
                 Some(_) => Ok(endpoint),
                 None => Err(ConfigError::InvalidEndpoint {
-                    value: value.to_string(),
+                    value: quoted_value(value),
                     origin: origin.to_string(),
                 }),
             }
         }
         _ => Err(ConfigError::InvalidEndpoint {
-            value: value.to_string(),
+            value: quoted_value(value),
             origin: origin.to_string(),
         }),
     }
@@ -1372,7 +1372,7 @@ fn parse_max_attempts(value: &str, origin: &str) -> Result<u32, ConfigError> {
     match value.trim().parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(ConfigError::InvalidMaxAttempts {
-            value: value.to_string(),
+            value: quoted_value(value),
             origin: origin.to_string(),
         }),
     }
@@ -1390,6 +1390,28 @@ struct Profile {
     props: BTreeMap<String, Sourced>,
     /// The profile's settings in each file alone: [`CONFIG_FILE`], [`CREDENTIALS_FILE`].
     files: [BTreeMap<String, Sourced>; 2],
+}
+
+/// A setting's value as an error quotes it: its first line, at most 128 characters.
+/// An indented line continues the setting above it (as botocore reads the files), so
+/// a value may hold the lines below it — an indented `aws_secret_access_key = …`
+/// among them — and a value may be megabytes long.
+pub(crate) fn quoted_value(value: &str) -> String {
+    const MAX_CHARS: usize = 128;
+    let mut lines = value.lines();
+    let first = lines.next().unwrap_or("");
+    let mut quoted: String = first.chars().take(MAX_CHARS).collect();
+    let more = lines.count();
+    if quoted.len() < first.len() {
+        quoted.push('…');
+    }
+    if more > 0 {
+        quoted.push_str(&format!(
+            " (and {more} more line{})",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    quoted
 }
 
 /// Index of the config file's settings in [`Profile::files`].
@@ -1414,7 +1436,7 @@ impl Sourced {
 fn invalid_setting(setting: &'static str, p: &Sourced, reason: String) -> ConfigError {
     ConfigError::InvalidCredentialsSetting {
         setting,
-        value: p.value.clone(),
+        value: quoted_value(&p.value),
         origin: p.origin(setting),
         reason,
     }
@@ -1444,7 +1466,7 @@ impl Profile {
                     props.insert(
                         k.clone(),
                         Sourced {
-                            value: p.value.clone(),
+                            value: quoted_value(&p.value),
                             path: ini.path.clone(),
                             line: p.line,
                         },
@@ -1987,7 +2009,7 @@ fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigErr
         }
         let value = strip_inline_comment(value).trim();
         let prop = Prop {
-            value: value.to_string(),
+            value: quoted_value(value),
             sub: BTreeMap::new(),
             line: lineno,
         };
@@ -3370,6 +3392,32 @@ region = ap-southeast-2
         let e = f.resolve().unwrap_err();
         assert!(matches!(e, ConfigError::InvalidEndpoint { .. }));
         assert!(e.to_string().contains("AWS_ENDPOINT_URL_KMS"), "{e}");
+    }
+
+    /// An indented line continues the setting above it, so a value may hold the keys
+    /// written below it: an error quotes only the value's first line (it printed the
+    /// secret key), and at most 128 characters of it.
+    #[test]
+    fn an_error_quotes_only_the_first_line_of_a_value() {
+        let f = Fixture::new();
+        f.config(
+            "[default]\nregion = us-east-1\n    aws_access_key_id = AKIAEXAMPLE\n    \
+             aws_secret_access_key = SeCrEtVaLuE123\n",
+        );
+        let e = f.resolve().unwrap_err();
+        assert!(matches!(e, ConfigError::InvalidRegion { .. }), "{e:?}");
+        let message = format!("{e} {e:?}");
+        assert!(!message.contains("SeCrEt"), "{message}");
+        assert!(
+            message.contains("us-east-1 (and 2 more lines)"),
+            "{message}"
+        );
+
+        let f = Fixture::new();
+        f.credentials(CREDS);
+        f.config(&format!("[default]\nregion = {}\n", "x".repeat(100_000)));
+        let message = f.resolve().unwrap_err().to_string();
+        assert!(message.len() < 400, "{message}");
     }
 
     /// What `from_env` accepts, `Client::new` accepts (it panicked on these), and a port

@@ -49,11 +49,25 @@ pub struct TimestampError {
 }
 
 impl TimestampError {
-    fn epoch_seconds(text: String) -> Self {
-        Self {
-            text,
-            expected: "epoch seconds a timestamp can hold (a finite number below 2^63 in magnitude)",
+    /// The error for `text`, quoting at most its first 64 characters: a timestamp is
+    /// never longer, and the text may be megabytes sent by a peer.
+    fn new(text: &str, expected: &'static str) -> Self {
+        const MAX_CHARS: usize = 64;
+        let mut quoted: String = text.chars().take(MAX_CHARS).collect();
+        if quoted.len() < text.len() {
+            quoted.push('…');
         }
+        Self {
+            text: quoted,
+            expected,
+        }
+    }
+
+    fn epoch_seconds(text: &str) -> Self {
+        Self::new(
+            text,
+            "epoch seconds a timestamp can hold (a finite number below 2^63 in magnitude)",
+        )
     }
 }
 
@@ -109,7 +123,7 @@ impl Timestamp {
         // 2⁶³: every `f64` below it in magnitude has a whole part that fits in `i64`.
         const LIMIT: f64 = 9_223_372_036_854_775_808.0;
         if !value.is_finite() || value.abs() >= LIMIT {
-            return Err(TimestampError::epoch_seconds(value.to_string()));
+            return Err(TimestampError::epoch_seconds(&value.to_string()));
         }
         let text = format!("{value}");
         let (negative, digits) = match text.strip_prefix('-') {
@@ -119,7 +133,7 @@ impl Timestamp {
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         let whole: i64 = whole
             .parse()
-            .map_err(|_| TimestampError::epoch_seconds(text.clone()))?;
+            .map_err(|_| TimestampError::epoch_seconds(&text))?;
         let mut nanos: u64 = 0;
         for (i, d) in fraction
             .bytes()
@@ -226,10 +240,8 @@ impl Timestamp {
     /// credentials are written (instance metadata, container endpoints,
     /// `credential_process`). A lower-case `t`/`z` is accepted, as RFC 3339 allows.
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimestampError> {
-        let error = || TimestampError {
-            text: text.to_owned(),
-            expected: "an RFC 3339 date-time such as 2026-12-05T03:00:00Z",
-        };
+        let error =
+            || TimestampError::new(text, "an RFC 3339 date-time such as 2026-12-05T03:00:00Z");
         let b = text.as_bytes();
         let separators = b.get(4) == Some(&b'-')
             && b.get(7) == Some(&b'-')
@@ -471,7 +483,7 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
                 i64::try_from(v)
                     .map(Timestamp::from_secs)
-                    .map_err(|_| E::custom(TimestampError::epoch_seconds(v.to_string())))
+                    .map_err(|_| E::custom(TimestampError::epoch_seconds(&v.to_string())))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
                 Timestamp::from_epoch_seconds(v).map_err(E::custom)
@@ -866,6 +878,23 @@ mod tests {
             Timestamp::from_secs(-1).to_rfc3339(),
             "1969-12-31T23:59:59Z"
         );
+    }
+
+    /// A peer's megabyte of text is not quoted back whole (a `credential_process` printed a
+    /// 5 MB `Expiration`; the error was 5 MB).
+    #[test]
+    fn an_error_quotes_at_most_64_characters() {
+        let long = "2".repeat(5_000_000);
+        let message = Timestamp::parse_rfc3339(&long).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("`{}…` is not", "2".repeat(64))),
+            "{message:.200}"
+        );
+        assert!(message.len() < 200, "{message:.200}");
+        let short = Timestamp::parse_rfc3339("yesterday")
+            .unwrap_err()
+            .to_string();
+        assert!(short.starts_with("`yesterday` is not"), "{short}");
     }
 
     #[test]
