@@ -183,10 +183,16 @@ fn every_violation<T: DeserializeOwned + Serialize + Validate>(body: &[u8]) -> O
             });
         }
     }
+    // Each place's first position, looked up rather than searched for: a body of many
+    // violations would otherwise cost their number times the number of places.
+    let mut first_at = std::collections::HashMap::with_capacity(places.len());
+    for (i, (_, place)) in places.iter().enumerate() {
+        first_at.entry(place.as_str()).or_insert(i);
+    }
     let rank = |path: &str| {
         let mut p = path;
         loop {
-            if let Some(i) = places.iter().position(|(_, place)| place == p) {
+            if let Some(&i) = first_at.get(p) {
                 return i;
             }
             match p.rfind('.') {
@@ -276,7 +282,15 @@ fn missing_field(message: &str) -> Option<&str> {
 /// where: `member_path` (empty: the body itself).
 fn describe(member_path: &str, error: &serde_json::Error) -> String {
     let message = error.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message);
+    // serde_json ends its message with ` at line L column C` when it knows the place:
+    // that suffix exactly is cut, never at the first ` at line ` (a value quoted before
+    // it may hold those words, and what precedes them would be kept).
+    let message = match error.line() {
+        0 => message.as_str(),
+        line => message
+            .strip_suffix(&format!(" at line {line} column {}", error.column()))
+            .unwrap_or(&message),
+    };
     let message = crate::validation::without_value(message);
     if member_path.is_empty() {
         message.into_owned()
@@ -797,6 +811,25 @@ mod tests {
                 "invalid type: integer, expected a string at 'items.1.member.uriPath'".into()
             )
         );
+    }
+
+    /// A value of the wrong type holding serde_json's own words (` at line `,
+    /// `, expected `) is not quoted back in part either.
+    #[test]
+    fn values_holding_the_messages_words_are_not_quoted() {
+        for value in [
+            "s3cr3t at line 1 column 2",
+            "x, expected s3cr3t",
+            "x at line 3, expected s3cr3t at line 4 column 5",
+        ] {
+            let body = serde_json::json!({ "Limit": value }).to_string();
+            let err = decode::<Outer>(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                err,
+                DecodeError::Serialization("invalid type: string, expected i32 at 'limit'".into()),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -228,7 +228,8 @@ pub fn without_value(message: &str) -> std::borrow::Cow<'_, str> {
     let quoted = ["invalid type: ", "invalid value: "]
         .iter()
         .any(|p| message.starts_with(p));
-    match (quoted, message.split_once(", expected ")) {
+    // The last `, expected `: the value quoted before it may hold those words too.
+    match (quoted, message.rsplit_once(", expected ")) {
         (true, Some((found, expected))) => {
             let kind = found.split(['`', '"']).next().unwrap_or(found).trim_end();
             format!("{kind}, expected {expected}").into()
