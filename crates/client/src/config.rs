@@ -1397,14 +1397,9 @@ struct Profile {
 /// a value may hold the lines below it — an indented `aws_secret_access_key = …`
 /// among them — and a value may be megabytes long.
 pub(crate) fn quoted_value(value: &str) -> String {
-    const MAX_CHARS: usize = 128;
     let mut lines = value.lines();
-    let first = lines.next().unwrap_or("");
-    let mut quoted: String = first.chars().take(MAX_CHARS).collect();
+    let mut quoted = kms_types::validation::excerpt(lines.next().unwrap_or(""), 128).into_owned();
     let more = lines.count();
-    if quoted.len() < first.len() {
-        quoted.push('…');
-    }
     if more > 0 {
         quoted.push_str(&format!(
             " (and {more} more line{})",

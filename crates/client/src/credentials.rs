@@ -701,10 +701,7 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
 
 /// The first 300 characters of a text, for messages.
 fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(300) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
+    kms_types::validation::excerpt(text, 300).into_owned()
 }
 
 // ---------------------------------------------------------------------------

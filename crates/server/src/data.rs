@@ -24,10 +24,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use kms_types::aws_json::{self, DecodeError};
-use kms_types::validation::{item_path, member_path};
+use kms_types::validation::{Shown, excerpt, item_path, member_path};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
-    DescribeCustomKeyStoresResponse, Validate, XksProxyConnectivityType,
+    DescribeCustomKeyStoresResponse, Validate, ValidationError, XksProxyConnectivityType,
 };
 use serde::Deserialize;
 
@@ -132,13 +132,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
         if group.account_id.len() != 12 || !group.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DataError(format!(
                 "Value '{}' at '{at}.accountId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9]{{12}}$",
-                group.account_id
+                excerpt(&group.account_id, MAX_QUOTED)
             )));
         }
         if !is_region(&group.region) {
             return Err(DataError(format!(
                 "Value '{}' at '{at}.region' is not a region name (like us-east-1)",
-                group.region
+                excerpt(&group.region, MAX_QUOTED)
             )));
         }
         let owner = Owner::new(group.account_id, group.region);
@@ -153,8 +153,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
             .build();
         response.validate().map_err(|e| {
             DataError(format!(
-                "{at} (account {}, region {}): {e}",
-                owner.account, owner.region
+                "{at} (account {}, region {}): {}",
+                owner.account,
+                owner.region,
+                first_violations(&e)
             ))
         })?;
         let mut ids = HashSet::new();
@@ -177,19 +179,53 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
             if !ids.insert(store.id().to_owned()) {
                 return Err(fault(format!(
                     "duplicate CustomKeyStoreId '{}' at '{item}.customKeyStoreId'",
-                    store.id()
+                    excerpt(store.id(), MAX_QUOTED)
                 )));
             }
             if !names.insert(store.name().to_owned()) {
                 return Err(fault(format!(
                     "duplicate CustomKeyStoreName '{}' at '{item}.customKeyStoreName'",
-                    store.name()
+                    excerpt(store.name(), MAX_QUOTED)
                 )));
             }
             out.push((owner.clone(), store));
         }
     }
     Ok(out)
+}
+
+/// Most characters of a value a data file's message quotes (a store name may be
+/// megabytes long).
+const MAX_QUOTED: usize = 128;
+/// Most violations a data file's message lists (a file of a million bad stores made a
+/// 196 MB message, printed at start and logged on SIGHUP).
+const MAX_LISTED: usize = 10;
+
+/// A validation error as a data file's message: its first [`MAX_LISTED`] violations,
+/// each value cut to [`MAX_QUOTED`] characters, and how many more there are.
+fn first_violations(e: &ValidationError) -> String {
+    let all = e.violations();
+    let listed: Vec<String> = all
+        .iter()
+        .take(MAX_LISTED)
+        .map(|v| {
+            let mut v = v.clone();
+            if let Shown::Value(text) = &v.value {
+                v.value = Shown::Value(excerpt(text, MAX_QUOTED).into_owned());
+            }
+            v.to_string()
+        })
+        .collect();
+    let mut message = format!(
+        "{} validation error{} detected: {}",
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        listed.join("; ")
+    );
+    if all.len() > MAX_LISTED {
+        message.push_str(&format!("; and {} more", all.len() - MAX_LISTED));
+    }
+    message
 }
 
 /// The last second SDKs can represent: 9999-12-31T23:59:59Z (boto3 uses Python's
@@ -420,6 +456,40 @@ mod tests {
     fn the_example_data_file_loads() {
         let loaded = parse(include_bytes!("../examples/stores.json")).unwrap();
         assert!(!loaded.is_empty());
+    }
+
+    /// A file of many bad stores, or of a huge value, gives a message of a few lines:
+    /// the first ten violations, values cut to 128 characters, and how many more.
+    #[test]
+    fn a_file_of_many_faults_gives_a_short_message() {
+        let mut entries = Vec::new();
+        for i in 0..1000 {
+            let mut e = demo_entries()[0].clone();
+            e["CustomKeyStoreId"] = format!("cks-{i:017}").into();
+            e["CustomKeyStoreName"] = format!("store {i}").into();
+            e["CloudHsmClusterId"] = "x".repeat(100_000).into();
+            entries.push(e);
+        }
+        let err = parse(&file_with(&entries)).unwrap_err().to_string();
+        assert!(err.len() < 4000, "{} bytes: {:.300}", err.len(), err);
+        assert!(err.contains("2000 validation errors detected"), "{err}");
+        assert!(err.ends_with("; and 1990 more"), "{err}");
+        assert!(
+            err.contains(&format!("Value '{}…'", "x".repeat(128))),
+            "{err}"
+        );
+
+        let mut entries = demo_entries();
+        let long = "n".repeat(256);
+        entries[0]["CustomKeyStoreName"] = long.clone().into();
+        entries[1]["CustomKeyStoreName"] = long.clone().into();
+        let err = parse(&file_with(&entries)).unwrap_err().to_string();
+        assert!(
+            err.contains("duplicate CustomKeyStoreName")
+                && err.contains(&format!("{}…", "n".repeat(128)))
+                && !err.contains(&long),
+            "{err:.300}"
+        );
     }
 
     #[test]

@@ -52,13 +52,8 @@ impl TimestampError {
     /// The error for `text`, quoting at most its first 64 characters: a timestamp is
     /// never longer, and the text may be megabytes sent by a peer.
     fn new(text: &str, expected: &'static str) -> Self {
-        const MAX_CHARS: usize = 64;
-        let mut quoted: String = text.chars().take(MAX_CHARS).collect();
-        if quoted.len() < text.len() {
-            quoted.push('…');
-        }
         Self {
-            text: quoted,
+            text: crate::validation::excerpt(text, 64).into_owned(),
             expected,
         }
     }

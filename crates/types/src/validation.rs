@@ -238,6 +238,15 @@ pub fn without_value(message: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// At most `max_chars` characters of `text`, with `…` when cut: how a message quotes a
+/// value a peer or a file gave, which may be megabytes long.
+pub fn excerpt(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
+    }
+}
+
 /// The path of item `index` (0-based) of the list at `path`: `path.<index+1>`. Checks on the
 /// item then name it `member`, giving AWS's `path.<index+1>.member`.
 pub fn item_path(path: &str, index: usize) -> String {
