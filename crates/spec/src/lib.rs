@@ -21,6 +21,13 @@ pub use view::{Constraints, OperationView, ServiceView};
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// How many lists and maps deep a model's values may nest (`list<list<string>>` is 2),
+/// counting members that target lists and maps directly (a structure or union between
+/// them is a type of its own and starts the count again). Deeper nesting, and a list
+/// or map that holds itself through lists and maps only, are model errors: rustc gives
+/// up on the generated types from about 48 levels, and a cycle has no finite value.
+pub const MAX_COLLECTION_NESTING: usize = 16;
+
 /// The namespace of the Smithy prelude.
 pub const PRELUDE_NAMESPACE: &str = "smithy.api";
 

@@ -80,6 +80,12 @@ impl Model {
                 .check_shape(shape)
                 .map_err(|fault| fail(Some(shape.id.as_str()), fault))?;
         }
+        let mut nesting = BTreeMap::new();
+        for shape in model.shapes.values() {
+            model
+                .collection_nesting(shape, &mut Vec::new(), &mut nesting)
+                .map_err(|fault| fail(Some(shape.id.as_str()), fault))?;
+        }
         Ok(model)
     }
 
@@ -179,6 +185,72 @@ impl Model {
             })?;
         }
         Ok(())
+    }
+
+    /// How many lists and maps deep the values of `shape` nest through members that
+    /// target lists and maps (0 when `shape` is neither; a structure or union is a type
+    /// of its own and ends the count). `path` holds the lists and maps being walked,
+    /// `done` the depth of those already counted. A cycle (a list that holds itself
+    /// through lists and maps only) and nesting deeper than [`MAX_COLLECTION_NESTING`]
+    /// are faults: the first has no finite value nor Rust type, the second gives types
+    /// rustc gives up on (E0275 from 48 levels) and a stack overflow in the generator.
+    ///
+    /// [`MAX_COLLECTION_NESTING`]: crate::MAX_COLLECTION_NESTING
+    fn collection_nesting(
+        &self,
+        shape: &Shape,
+        path: &mut Vec<ShapeId>,
+        done: &mut BTreeMap<ShapeId, usize>,
+    ) -> Result<usize, Fault> {
+        if !matches!(
+            shape.kind,
+            ShapeKind::List | ShapeKind::Set | ShapeKind::Map
+        ) {
+            return Ok(0);
+        }
+        if let Some(&depth) = done.get(&shape.id) {
+            return Ok(depth);
+        }
+        let chain = |ids: &[ShapeId], last: &ShapeId| {
+            ids.iter()
+                .chain([last])
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        };
+        if let Some(start) = path.iter().position(|id| *id == shape.id) {
+            return Err(Fault::Malformed(format!(
+                "`{}` holds itself through lists and maps only ({}): such a value never \
+                 ends; Smithy allows recursion only through a structure or union, so put \
+                 one in the cycle",
+                shape.id,
+                chain(&path[start..], &shape.id)
+            )));
+        }
+        let too_deep = || {
+            Fault::Malformed(format!(
+                "lists and maps nest more than {} levels deep (a list or map whose member \
+                 targets a list or map is one level more): the generated types would not \
+                 compile; wrap an inner level in a structure",
+                crate::MAX_COLLECTION_NESTING
+            ))
+        };
+        if path.len() >= crate::MAX_COLLECTION_NESTING {
+            return Err(too_deep());
+        }
+        path.push(shape.id.clone());
+        let mut inner = 0;
+        for member in &shape.members {
+            let target = self.shape(&member.target).expect("targets are resolved");
+            inner = inner.max(self.collection_nesting(target, path, done)?);
+        }
+        path.pop();
+        let depth = inner + 1;
+        if path.len() + depth > crate::MAX_COLLECTION_NESTING {
+            return Err(too_deep());
+        }
+        done.insert(shape.id.clone(), depth);
+        Ok(depth)
     }
 
     /// The operation's `@paginated`, completed from the service's when the service has one.

@@ -150,21 +150,23 @@ impl Model {
                 .pattern()
                 .or_else(|| target.pattern())
                 .map(str::to_owned),
-            sensitive: own.sensitive() || self.holds_sensitive(self.target(member), 0),
+            sensitive: own.sensitive() || self.holds_sensitive(self.target(member)),
         }
     }
 
     /// Whether values of `shape` show `@sensitive` data when printed whole: the shape is
     /// sensitive, or it is a list or map whose items (or keys) are. (A structure or
-    /// union prints its members itself, redacting its own.)
-    fn holds_sensitive(&self, shape: &Shape, depth: usize) -> bool {
+    /// union prints its members itself, redacting its own.) Loading bounds the walk: a
+    /// model whose lists and maps nest deeper than [`crate::MAX_COLLECTION_NESTING`], or
+    /// hold themselves, is refused, so every level is looked at.
+    fn holds_sensitive(&self, shape: &Shape) -> bool {
         shape.traits.sensitive()
             || (matches!(
                 shape.kind,
                 ShapeKind::List | ShapeKind::Set | ShapeKind::Map
-            ) && depth < 32
-                && shape.members.iter().any(|item| {
-                    item.traits.sensitive() || self.holds_sensitive(self.target(item), depth + 1)
-                }))
+            ) && shape
+                .members
+                .iter()
+                .any(|item| item.traits.sensitive() || self.holds_sensitive(self.target(item))))
     }
 }

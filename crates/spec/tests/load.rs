@@ -341,3 +341,93 @@ fn mixins_are_not_supported_yet() {
          members and traits into the shape"
     );
 }
+
+/// Lists of `depth` levels, `a.b#L1` (of strings) to `a.b#L{depth}`, each item of the
+/// innermost `@sensitive`.
+fn nested_lists(depth: usize) -> serde_json::Value {
+    let mut shapes = serde_json::Map::new();
+    for level in 1..=depth {
+        let target = if level == 1 {
+            "smithy.api#String".to_owned()
+        } else {
+            format!("a.b#L{}", level - 1)
+        };
+        let mut member = json!({ "target": target });
+        if level == 1 {
+            member["traits"] = json!({ "smithy.api#sensitive": {} });
+        }
+        shapes.insert(
+            format!("a.b#L{level}"),
+            json!({ "type": "list", "member": member }),
+        );
+    }
+    shapes.into()
+}
+
+/// A list or map that holds itself through lists and maps only has no finite value and
+/// no Rust type (the generator overflowed its stack); nesting past
+/// `MAX_COLLECTION_NESTING` gives types rustc refuses (E0275). Both are model errors;
+/// a structure or union in between starts a type of its own.
+#[test]
+fn lists_and_maps_that_hold_themselves_or_nest_too_deep() {
+    let (text, shape, _) = load_fault(json!({
+        "a.b#L": { "type": "list", "member": { "target": "a.b#L" } }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#L"));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#L`: malformed shape: `a.b#L` holds itself through lists \
+         and maps only (`a.b#L` -> `a.b#L`): such a value never ends; Smithy allows \
+         recursion only through a structure or union, so put one in the cycle"
+    );
+    let (text, _, _) = load_fault(json!({
+        "a.b#M": { "type": "map", "key": { "target": "smithy.api#String" },
+                   "value": { "target": "a.b#M" } }
+    }));
+    assert!(text.contains("`a.b#M` holds itself"), "{text}");
+    let (text, shape, _) = load_fault(json!({
+        "a.b#A": { "type": "list", "member": { "target": "a.b#L" } },
+        "a.b#L": { "type": "list", "member": { "target": "a.b#M" } },
+        "a.b#M": { "type": "map", "key": { "target": "smithy.api#String" },
+                   "value": { "target": "a.b#L" } }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#A"));
+    assert!(
+        text.contains(
+            "`a.b#L` holds itself through lists and maps only (`a.b#L` -> `a.b#M` -> `a.b#L`)"
+        ),
+        "{text}"
+    );
+    // Through a structure or a union: a type of its own.
+    load(json!({
+        "a.b#L": { "type": "list", "member": { "target": "a.b#S" } },
+        "a.b#S": { "type": "structure", "members": { "l": { "target": "a.b#L" } } },
+        "a.b#UL": { "type": "list", "member": { "target": "a.b#U" } },
+        "a.b#U": { "type": "union", "members": { "l": { "target": "a.b#UL" } } }
+    }))
+    .unwrap();
+
+    let max = kms_spec::MAX_COLLECTION_NESTING;
+    let (text, shape, _) = load_fault(nested_lists(max + 1));
+    assert_eq!(shape.as_deref(), Some(format!("a.b#L{}", max + 1).as_str()));
+    assert!(
+        text.ends_with(&format!(
+            "malformed shape: lists and maps nest more than {max} levels deep (a list or \
+             map whose member targets a list or map is one level more): the generated \
+             types would not compile; wrap an inner level in a structure"
+        )),
+        "{text}"
+    );
+    // Thousands of levels: an error, not a stack overflow.
+    let (_, shape, _) = load_fault(nested_lists(3000));
+    assert_eq!(shape.as_deref(), Some("a.b#L100"));
+    // At the limit, the model loads and the innermost `@sensitive` is seen from the top
+    // (the walk stopped at 32 levels).
+    let mut shapes = nested_lists(max);
+    shapes["a.b#S"] = json!({ "type": "structure", "members": {
+        "deep": { "target": format!("a.b#L{max}") }
+    }});
+    let model = load(shapes).unwrap();
+    let deep = &model.shape_by_name("a.b#S").unwrap().members[0];
+    assert!(model.constraints(deep).sensitive);
+}
