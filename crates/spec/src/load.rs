@@ -90,6 +90,13 @@ impl Model {
     }
 
     fn check_shape(&self, shape: &Shape) -> Result<(), Fault> {
+        if !is_identifier(shape.id.name()) {
+            return Err(Fault::Malformed(format!(
+                "shape name `{}` is not a Smithy identifier (letters, digits and `_`, \
+                 beginning with a letter or with `_`s then a letter): rename the shape",
+                shape.id.name().escape_debug()
+            )));
+        }
         let resolve = |place: String, target: &ShapeId| {
             if self.shape(target).is_some() {
                 Ok(())

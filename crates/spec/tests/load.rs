@@ -431,3 +431,23 @@ fn lists_and_maps_that_hold_themselves_or_nest_too_deep() {
     let deep = &model.shape_by_name("a.b#S").unwrap().members[0];
     assert!(model.constraints(deep).sensitive);
 }
+
+/// A shape name becomes a Rust type name: one that is not a Smithy identifier panicked
+/// the generator ("`\"\"` is not a valid identifier").
+#[test]
+fn shape_names_must_be_identifiers() {
+    for name in ["_", "٣a", "a-b", "1st", "__"] {
+        let id = format!("a.b#{name}");
+        let (text, shape, _) = load_fault(json!({ &id: { "type": "string" } }));
+        assert_eq!(shape.as_deref(), Some(id.as_str()));
+        assert!(
+            text.ends_with(&format!(
+                "malformed shape: shape name `{name}` is not a Smithy identifier (letters, \
+                 digits and `_`, beginning with a letter or with `_`s then a letter): rename \
+                 the shape"
+            )),
+            "{text}"
+        );
+    }
+    load(json!({ "a.b#_Ok_1": { "type": "string" } })).unwrap();
+}
