@@ -90,6 +90,15 @@ impl Model {
     }
 
     fn check_shape(&self, shape: &Shape) -> Result<(), Fault> {
+        if shape.id.is_prelude() {
+            return Err(Fault::Malformed(format!(
+                "shapes cannot be defined in the prelude namespace `{}`: the prelude's own \
+                 shapes are built in and others are not generated; move `{}` to the \
+                 model's namespace",
+                crate::PRELUDE_NAMESPACE,
+                shape.id
+            )));
+        }
         if !is_identifier(shape.id.name()) {
             return Err(Fault::Malformed(format!(
                 "shape name `{}` is not a Smithy identifier (letters, digits and `_`, \

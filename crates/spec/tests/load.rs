@@ -451,3 +451,22 @@ fn shape_names_must_be_identifiers() {
     }
     load(json!({ "a.b#_Ok_1": { "type": "string" } })).unwrap();
 }
+
+/// The prelude's shapes are built in; one defined there was skipped when generating (a
+/// `smithy.api#Foo` named by code that did not exist), or replaced the built-in one
+/// (`smithy.api#String` as an integer made every string an i32).
+#[test]
+fn shapes_cannot_be_defined_in_the_prelude_namespace() {
+    for id in ["smithy.api#Foo", "smithy.api#String"] {
+        let (text, shape, _) = load_fault(json!({ id: { "type": "integer" } }));
+        assert_eq!(shape.as_deref(), Some(id));
+        assert!(
+            text.ends_with(&format!(
+                "malformed shape: shapes cannot be defined in the prelude namespace \
+                 `smithy.api`: the prelude's own shapes are built in and others are not \
+                 generated; move `{id}` to the model's namespace"
+            )),
+            "{text}"
+        );
+    }
+}
