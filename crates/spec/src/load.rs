@@ -106,6 +106,11 @@ impl Model {
                 shape.id.name().escape_debug()
             )));
         }
+        if shape.kind == ShapeKind::Union && shape.members.is_empty() {
+            return Err(Fault::Malformed(
+                "a union has at least one member: add one, or use a structure".into(),
+            ));
+        }
         let resolve = |place: String, target: &ShapeId| {
             if self.shape(target).is_some() {
                 Ok(())

@@ -470,3 +470,16 @@ fn shapes_cannot_be_defined_in_the_prelude_namespace() {
         );
     }
 }
+
+/// Smithy requires a union to have a member; an empty one generated code that warns
+/// "unreachable call".
+#[test]
+fn unions_have_a_member() {
+    let (text, shape, _) = load_fault(json!({ "a.b#U": { "type": "union", "members": {} } }));
+    assert_eq!(shape.as_deref(), Some("a.b#U"));
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#U`: malformed shape: a union has at least one member: add \
+         one, or use a structure"
+    );
+}
