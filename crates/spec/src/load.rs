@@ -346,12 +346,38 @@ fn check_integer_range(place: &str, traits: &Traits, target: &Shape) -> Result<(
     let Some(range) = traits.range().filter(|_| integer) else {
         return Ok(());
     };
+    let kind = format!("{:?}", target.kind).to_lowercase();
+    // The Rust type the value is held in, and its bounds.
+    let (rust, min, max) = match target.kind {
+        ShapeKind::Byte => ("i8", i128::from(i8::MIN), i128::from(i8::MAX)),
+        ShapeKind::Short => ("i16", i16::MIN.into(), i16::MAX.into()),
+        ShapeKind::Integer | ShapeKind::IntEnum => ("i32", i32::MIN.into(), i32::MAX.into()),
+        ShapeKind::Long => ("i64", i64::MIN.into(), i64::MAX.into()),
+        _ => ("i128", i128::MIN, i128::MAX),
+    };
     for bound in [&range.min, &range.max].into_iter().flatten() {
         if bound.as_f64().is_some_and(|b| b.fract() != 0.0) {
             return Err(Fault::Malformed(format!(
-                "{place}@range bound {bound} is not a whole number, on `{}` (its type is {})",
+                "{place}@range bound {bound} is not a whole number, on `{}` (its type is {kind})",
                 target.id,
-                format!("{:?}", target.kind).to_lowercase()
+            )));
+        }
+        let fits = if let Some(n) = bound.as_i64() {
+            (min..=max).contains(&i128::from(n))
+        } else if let Some(n) = bound.as_u64() {
+            (min..=max).contains(&i128::from(n))
+        } else {
+            // A whole number written as a float (`1e3`): compared as a float, the
+            // bounds' own rounding aside.
+            bound
+                .as_f64()
+                .is_some_and(|b| b >= min as f64 && b <= max as f64)
+        };
+        if !fits {
+            return Err(Fault::Malformed(format!(
+                "{place}@range bound {bound} does not fit `{}` (its type is {kind}, held in \
+                 an {rust} from {min} to {max}): narrow the bound, or target a wider type",
+                target.id,
             )));
         }
     }

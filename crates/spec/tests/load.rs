@@ -471,6 +471,70 @@ fn shapes_cannot_be_defined_in_the_prelude_namespace() {
     }
 }
 
+/// An `@range` bound is compared in the Rust type of its shape: one outside it was
+/// truncated (byte 300 became 44), so valid values were refused.
+#[test]
+fn range_bounds_must_fit_the_type() {
+    let range = |kind: &str, bound: serde_json::Value| json!({ "a.b#N": { "type": kind, "traits": { "smithy.api#range": { "max": bound } } } });
+    for (kind, bound, rust) in [
+        ("byte", json!(300), "i8 from -128 to 127"),
+        ("byte", json!(-1000), "i8 from -128 to 127"),
+        ("short", json!(32768), "i16 from -32768 to 32767"),
+        (
+            "integer",
+            json!(99999999999_i64),
+            "i32 from -2147483648 to 2147483647",
+        ),
+        (
+            "long",
+            json!(u64::MAX),
+            "i64 from -9223372036854775808 to 9223372036854775807",
+        ),
+        (
+            "long",
+            json!(1e19),
+            "i64 from -9223372036854775808 to 9223372036854775807",
+        ),
+    ] {
+        let shapes = if bound.as_i64().is_some_and(|b| b < 0) {
+            json!({ "a.b#N": { "type": kind, "traits": { "smithy.api#range": { "min": bound } } } })
+        } else {
+            range(kind, bound.clone())
+        };
+        let (text, _, _) = load_fault(shapes);
+        assert!(
+            text.ends_with(&format!(
+                "malformed shape: @range bound {bound} does not fit `a.b#N` (its type is \
+                 {kind}, held in an {rust}): narrow the bound, or target a wider type"
+            )),
+            "{text}"
+        );
+    }
+    // On a member, of an intEnum.
+    let (text, _, _) = load_fault(json!({
+        "a.b#E": { "type": "intEnum", "members": {
+            "A": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": 1 } }
+        }},
+        "a.b#S": { "type": "structure", "members": {
+            "e": { "target": "a.b#E", "traits": { "smithy.api#range": { "max": 2147483648_i64 } } }
+        }}
+    }));
+    assert!(
+        text.ends_with("member `e`: @range bound 2147483648 does not fit `a.b#E` (its type is intenum, held in an i32 from -2147483648 to 2147483647): narrow the bound, or target a wider type"),
+        "{text}"
+    );
+    for (kind, bound) in [
+        ("byte", json!(127)),
+        ("byte", json!(-128)),
+        ("integer", json!(2147483647)),
+        ("long", json!(i64::MAX)),
+        ("long", json!(1e3)),
+        ("bigInteger", json!(u64::MAX)),
+    ] {
+        load(range(kind, bound)).unwrap();
+    }
+}
+
 /// Smithy requires a union to have a member; an empty one generated code that warns
 /// "unreachable call".
 #[test]
