@@ -174,6 +174,7 @@ impl Model {
         if matches!(shape.kind, ShapeKind::Enum | ShapeKind::IntEnum) {
             let mut values: BTreeMap<String, &str> = BTreeMap::new();
             for member in &shape.members {
+                check_enum_value(shape, member)?;
                 let value = match member.traits.enum_value() {
                     Some(EnumValue::String(s)) => s,
                     Some(EnumValue::Int(i)) => i.to_string(),
@@ -382,6 +383,40 @@ fn check_integer_range(place: &str, traits: &Traits, target: &Shape) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Refuses an `@enumValue` the generated enum cannot hold: on an `enum` member it is a
+/// string, on an `intEnum` member an integer that fits an `i32`, and an `intEnum`
+/// member must have one (such members were silently left out, or used their name).
+fn check_enum_value(shape: &Shape, member: &Member) -> Result<(), Fault> {
+    let value = member.traits.get(crate::traits::ENUM_VALUE);
+    let problem = match (shape.kind, value) {
+        (ShapeKind::Enum, None | Some(Value::String(_))) => return Ok(()),
+        (ShapeKind::Enum, Some(_)) => "a string",
+        (ShapeKind::IntEnum, Some(Value::Number(n)))
+            if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) =>
+        {
+            return Ok(());
+        }
+        (ShapeKind::IntEnum, None) => {
+            return Err(Fault::Malformed(format!(
+                "intEnum member `{}` has no @enumValue: give it an integer value",
+                member.name
+            )));
+        }
+        (ShapeKind::IntEnum, Some(_)) => "a whole number that fits an i32",
+        _ => return Ok(()),
+    };
+    Err(Fault::Malformed(format!(
+        "member `{}`: @enumValue {} is not {problem}, as an {} member's value is",
+        member.name,
+        value.expect("matched above"),
+        if shape.kind == ShapeKind::IntEnum {
+            "intEnum"
+        } else {
+            "enum"
+        },
+    )))
 }
 
 fn check_constraints(place: &str, traits: &Traits) -> Result<(), Fault> {

@@ -535,6 +535,52 @@ fn range_bounds_must_fit_the_type() {
     }
 }
 
+/// An intEnum member's value is an integer that fits an i32, and a string enum's is a
+/// string: others were silently dropped (an intEnum member gone) or replaced by the
+/// member's name.
+#[test]
+fn enum_values_must_fit_the_enum() {
+    let enumeration = |kind: &str, value: Option<serde_json::Value>| {
+        let mut member = json!({ "target": "smithy.api#Unit" });
+        if let Some(value) = value {
+            member["traits"] = json!({ "smithy.api#enumValue": value });
+        }
+        json!({ "a.b#E": { "type": kind, "members": { "A": member } } })
+    };
+    for (kind, value, what) in [
+        ("intEnum", json!("1"), "a whole number that fits an i32"),
+        ("intEnum", json!(1.5), "a whole number that fits an i32"),
+        (
+            "intEnum",
+            json!(2147483648_i64),
+            "a whole number that fits an i32",
+        ),
+        ("intEnum", json!(true), "a whole number that fits an i32"),
+        ("enum", json!(5), "a string"),
+        ("enum", json!(true), "a string"),
+    ] {
+        let (text, shape, _) = load_fault(enumeration(kind, Some(value.clone())));
+        assert_eq!(shape.as_deref(), Some("a.b#E"));
+        assert!(
+            text.ends_with(&format!(
+                "malformed shape: member `A`: @enumValue {value} is not {what}, as an {kind} \
+                 member's value is"
+            )),
+            "{text}"
+        );
+    }
+    let (text, _, _) = load_fault(enumeration("intEnum", None));
+    assert!(
+        text.ends_with(
+            "malformed shape: intEnum member `A` has no @enumValue: give it an integer value"
+        ),
+        "{text}"
+    );
+    load(enumeration("intEnum", Some(json!(-2147483648_i64)))).unwrap();
+    load(enumeration("enum", Some(json!("a")))).unwrap();
+    load(enumeration("enum", None)).unwrap();
+}
+
 /// Smithy requires a union to have a member; an empty one generated code that warns
 /// "unreachable call".
 #[test]
