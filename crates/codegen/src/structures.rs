@@ -324,7 +324,9 @@ impl Generator<'_> {
             impl #name {
                 #[doc = #builder_fn_doc]
                 pub fn builder() -> #builder {
-                    #builder::default()
+                    // Not `#builder::default()`: a member named `default` has a
+                    // builder method of that name, which the path would call.
+                    <#builder as ::core::default::Default>::default()
                 }
             }
 

@@ -448,6 +448,12 @@ fn required_and_defaulted_members() {
             "Value 't' at 'token' failed to satisfy constraint: Member must have length greater than or equal to 2"
         ]
     );
+    // A member named `default`: its builder method does not stand in for
+    // `Default::default` in the generated `builder()` (E0061).
+    let response = required_default::RunResponse::builder()
+        .default("d")
+        .build();
+    assert_eq!(response.default.as_deref(), Some("d"));
 }
 
 #[test]
