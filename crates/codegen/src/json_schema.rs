@@ -366,11 +366,12 @@ impl<'a, 'm> Root<'a, 'm> {
                     return reference;
                 };
                 // `@length` counts bytes: bound the base64 text, 4 characters per 3 bytes
-                // begun (padded).
+                // begun (padded); a bound past u64::MAX characters (bytes over about
+                // 1.4e19) stays u64::MAX, which no text reaches anyway.
                 let Value::Object(mut out) = reference else {
                     unreachable!("a reference is an object")
                 };
-                let base64 = |bytes: u64| bytes.div_ceil(3) * 4;
+                let base64 = |bytes: u64| bytes.div_ceil(3).saturating_mul(4);
                 insert_opt(&mut out, "minLength", length.min.map(base64));
                 insert_opt(&mut out, "maxLength", length.max.map(base64));
                 return Value::Object(out);

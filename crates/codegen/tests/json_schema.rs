@@ -321,3 +321,26 @@ fn special_floats_are_valid_where_they_can_be() {
         assert_eq!(input.is_valid(&request), valid, "{request}");
     }
 }
+
+/// A blob's `@length` in bytes bounds its base64 text, 4 characters per 3 bytes: past
+/// u64::MAX characters (4.6e18 bytes and up) the bound stays u64::MAX (it overflowed,
+/// a panic in a debug build).
+#[test]
+fn huge_blob_lengths_do_not_overflow() {
+    let path = manifest_dir().join("tests/fixtures/timestamp.json");
+    let mut model: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    model["shapes"]["example.fixture#RunResponse"]["members"]["Data"] = json!({
+        "target": "smithy.api#Blob",
+        "traits": { "smithy.api#length": { "min": 6_000_000_000_000_000_000_u64, "max": u64::MAX } }
+    });
+    let model = kms_spec::Model::from_json_str(&model.to_string(), "edited.json").unwrap();
+    let run = kms_codegen::operation_schemas(&model).unwrap().remove(0);
+    // Optional in an output: the blob or null.
+    let data = &run.output["properties"]["Data"]["anyOf"][0];
+    assert_eq!(
+        data["minLength"],
+        json!(8_000_000_000_000_000_000_u64),
+        "{data}"
+    );
+    assert_eq!(data["maxLength"], json!(u64::MAX), "{data}");
+}
