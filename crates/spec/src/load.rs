@@ -130,8 +130,13 @@ impl Model {
                 )));
             }
             resolve(format!("member `{}`", member.name), &member.target)?;
-            check_constraints(&format!("member `{}`: ", member.name), &member.traits)?;
             let target = self.shape(&member.target).expect("resolved above");
+            check_trait_values(
+                &format!("member `{}`: ", member.name),
+                &member.traits,
+                target,
+            )?;
+            check_constraints(&format!("member `{}`: ", member.name), &member.traits)?;
             let what = match target.kind {
                 ShapeKind::Operation => Some("an operation"),
                 ShapeKind::Service => Some("a service"),
@@ -150,6 +155,7 @@ impl Model {
                 target,
             )?;
         }
+        check_trait_values("", &shape.traits, shape)?;
         check_integer_range("", &shape.traits, shape)?;
         for (role, target) in [("input", &shape.input), ("output", &shape.output)] {
             if let Some(target) = target {
@@ -330,6 +336,90 @@ fn is_identifier(name: &str) -> bool {
     let rest = name.trim_start_matches('_');
     rest.starts_with(|c: char| c.is_ascii_alphabetic())
         && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Refuses `@length` and `@range` values that do not fit `target`, the shape they
+/// constrain: a bound that is not a number (`-1` or `1.5` for a length, a string for a
+/// range), `@length` on a number or `@range` on a string were silently ignored.
+fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<(), Fault> {
+    let on = || {
+        format!(
+            "`{}` (its type is {})",
+            target.id,
+            format!("{:?}", target.kind).to_lowercase()
+        )
+    };
+    let numeric = matches!(
+        target.kind,
+        ShapeKind::Byte
+            | ShapeKind::Short
+            | ShapeKind::Integer
+            | ShapeKind::Long
+            | ShapeKind::Float
+            | ShapeKind::Double
+            | ShapeKind::BigInteger
+            | ShapeKind::BigDecimal
+            | ShapeKind::IntEnum
+    );
+    let sized = matches!(
+        target.kind,
+        ShapeKind::String
+            | ShapeKind::Enum
+            | ShapeKind::Blob
+            | ShapeKind::List
+            | ShapeKind::Set
+            | ShapeKind::Map
+    );
+    if let Some(length) = traits.get(crate::traits::LENGTH) {
+        if !sized {
+            return Err(Fault::Malformed(format!(
+                "{place}@length applies to strings, blobs, lists and maps, not to {}: \
+                 remove it{}",
+                on(),
+                if numeric { ", or use @range" } else { "" }
+            )));
+        }
+        check_bounds(place, "length", length, "a whole number from 0", |bound| {
+            bound.as_u64().is_some()
+        })?;
+    }
+    if let Some(range) = traits.get(crate::traits::RANGE) {
+        if !numeric {
+            return Err(Fault::Malformed(format!(
+                "{place}@range applies to numbers, not to {}: remove it{}",
+                on(),
+                if sized { ", or use @length" } else { "" }
+            )));
+        }
+        check_bounds(place, "range", range, "a number", Value::is_number)?;
+    }
+    Ok(())
+}
+
+/// Refuses an `@length` or `@range` value that is not an object, or whose `min` or `max`
+/// is not `what`.
+fn check_bounds(
+    place: &str,
+    name: &str,
+    value: &Value,
+    what: &str,
+    fits: impl Fn(&Value) -> bool,
+) -> Result<(), Fault> {
+    let Some(object) = value.as_object() else {
+        return Err(Fault::Malformed(format!(
+            "{place}@{name} {value} is not an object with `min` and `max`"
+        )));
+    };
+    for key in ["min", "max"] {
+        if let Some(bound) = object.get(key)
+            && !fits(bound)
+        {
+            return Err(Fault::Malformed(format!(
+                "{place}@{name} {key} {bound} is not {what}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an `@range` with a fractional bound on an integer `target` (Smithy's

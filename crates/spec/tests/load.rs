@@ -593,3 +593,86 @@ fn unions_have_a_member() {
          one, or use a structure"
     );
 }
+
+/// `@length` and `@range` bounds that are not numbers, and either trait where it does
+/// not apply, were silently ignored: no check was made.
+#[test]
+fn length_and_range_must_apply_and_be_numbers() {
+    let member = |target: &str, name: &str, value: serde_json::Value| {
+        json!({ "a.b#S": { "type": "structure", "members": {
+            "m": { "target": target, "traits": { format!("smithy.api#{name}"): value } }
+        }}})
+    };
+    for (target, name, value, message) in [
+        (
+            "smithy.api#String",
+            "length",
+            json!({ "min": -1 }),
+            "member `m`: @length min -1 is not a whole number from 0",
+        ),
+        (
+            "smithy.api#Blob",
+            "length",
+            json!({ "max": 1.5 }),
+            "member `m`: @length max 1.5 is not a whole number from 0",
+        ),
+        (
+            "smithy.api#String",
+            "length",
+            json!(3),
+            "member `m`: @length 3 is not an object with `min` and `max`",
+        ),
+        (
+            "smithy.api#Integer",
+            "range",
+            json!({ "min": "1" }),
+            "member `m`: @range min \"1\" is not a number",
+        ),
+        (
+            "smithy.api#String",
+            "range",
+            json!({ "min": 1 }),
+            "member `m`: @range applies to numbers, not to `smithy.api#String` (its type is \
+             string): remove it, or use @length",
+        ),
+        (
+            "smithy.api#Integer",
+            "length",
+            json!({ "min": 1 }),
+            "member `m`: @length applies to strings, blobs, lists and maps, not to \
+             `smithy.api#Integer` (its type is integer): remove it, or use @range",
+        ),
+        (
+            "smithy.api#Boolean",
+            "length",
+            json!({ "min": 1 }),
+            "member `m`: @length applies to strings, blobs, lists and maps, not to \
+             `smithy.api#Boolean` (its type is boolean): remove it",
+        ),
+    ] {
+        let (text, _, _) = load_fault(member(target, name, value));
+        assert!(
+            text.ends_with(&format!("malformed shape: {message}")),
+            "{text}"
+        );
+    }
+    let (text, _, _) = load_fault(json!({
+        "a.b#S": { "type": "string", "traits": { "smithy.api#range": { "max": 3 } } }
+    }));
+    assert!(
+        text.ends_with("@range applies to numbers, not to `a.b#S` (its type is string): remove it, or use @length"),
+        "{text}"
+    );
+    load(member(
+        "smithy.api#Long",
+        "range",
+        json!({ "min": -1, "max": 1e3 }),
+    ))
+    .unwrap();
+    load(member(
+        "smithy.api#String",
+        "length",
+        json!({ "min": 0, "max": 3 }),
+    ))
+    .unwrap();
+}
