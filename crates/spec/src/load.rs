@@ -338,9 +338,10 @@ fn is_identifier(name: &str) -> bool {
         && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Refuses `@length` and `@range` values that do not fit `target`, the shape they
-/// constrain: a bound that is not a number (`-1` or `1.5` for a length, a string for a
-/// range), `@length` on a number or `@range` on a string were silently ignored.
+/// Refuses `@length`, `@range` and `@default` values that do not fit `target`, the
+/// shape they constrain: a bound that is not a number (`-1` or `1.5` for a length, a
+/// string for a range), `@length` on a number or `@range` on a string were silently
+/// ignored, and a default of another type than its shape's made wrong code and schemas.
 fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<(), Fault> {
     let on = || {
         format!(
@@ -392,6 +393,50 @@ fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<()
             )));
         }
         check_bounds(place, "range", range, "a number", Value::is_number)?;
+    }
+    if let Some(default) = traits.default_value() {
+        let whole = |v: &Value| {
+            v.as_i64().is_some()
+                || v.as_u64().is_some()
+                || v.as_f64().is_some_and(|f| f.fract() == 0.0)
+        };
+        let (expected, fits) = match target.kind {
+            // `@default(null)` on a member: no default.
+            _ if default.is_null() => ("", true),
+            ShapeKind::Document => ("", true),
+            ShapeKind::String | ShapeKind::Enum | ShapeKind::Blob => {
+                ("a string", default.is_string())
+            }
+            ShapeKind::Boolean => ("`true` or `false`", default.is_boolean()),
+            ShapeKind::Byte
+            | ShapeKind::Short
+            | ShapeKind::Integer
+            | ShapeKind::Long
+            | ShapeKind::BigInteger
+            | ShapeKind::IntEnum => ("a whole number", whole(default)),
+            ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal => {
+                ("a number", default.is_number())
+            }
+            ShapeKind::Timestamp => (
+                "a number or a date-time string",
+                default.is_number() || default.is_string(),
+            ),
+            ShapeKind::List | ShapeKind::Set => (
+                "the empty list `[]`",
+                default.as_array().is_some_and(Vec::is_empty),
+            ),
+            ShapeKind::Map => (
+                "the empty object `{}`",
+                default.as_object().is_some_and(Map::is_empty),
+            ),
+            _ => ("nothing (a structure or union has no default)", false),
+        };
+        if !fits {
+            return Err(Fault::Malformed(format!(
+                "{place}@default {default} does not fit {}: its default is {expected}",
+                on()
+            )));
+        }
     }
     Ok(())
 }

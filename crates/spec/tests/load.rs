@@ -594,6 +594,87 @@ fn unions_have_a_member() {
     );
 }
 
+/// A `@default` is a value of its shape's type: a default of another type made wrong
+/// code and schemas. `null` on a member (no default) and any value on a document fit.
+#[test]
+fn defaults_must_fit_the_type() {
+    let member = |target: &str, default: serde_json::Value| {
+        json!({
+            "a.b#L": { "type": "list", "member": { "target": "smithy.api#String" } },
+            "a.b#M": { "type": "map", "key": { "target": "smithy.api#String" },
+                       "value": { "target": "smithy.api#String" } },
+            "a.b#S": { "type": "structure", "members": {
+                "m": { "target": target, "traits": { "smithy.api#default": default } }
+            }}
+        })
+    };
+    for (target, default, kind, expected) in [
+        ("smithy.api#String", json!({}), "string", "a string"),
+        ("smithy.api#String", json!(5), "string", "a string"),
+        (
+            "smithy.api#Boolean",
+            json!(""),
+            "boolean",
+            "`true` or `false`",
+        ),
+        (
+            "smithy.api#Integer",
+            json!("x"),
+            "integer",
+            "a whole number",
+        ),
+        (
+            "smithy.api#Integer",
+            json!(1.5),
+            "integer",
+            "a whole number",
+        ),
+        ("smithy.api#Double", json!("1"), "double", "a number"),
+        ("a.b#L", json!(false), "list", "the empty list `[]`"),
+        ("a.b#L", json!(["a"]), "list", "the empty list `[]`"),
+        ("a.b#M", json!({ "a": "b" }), "map", "the empty object `{}`"),
+        (
+            "smithy.api#Timestamp",
+            json!(true),
+            "timestamp",
+            "a number or a date-time string",
+        ),
+    ] {
+        let (text, shape, _) = load_fault(member(target, default.clone()));
+        assert_eq!(shape.as_deref(), Some("a.b#S"));
+        assert!(
+            text.ends_with(&format!(
+                "malformed shape: member `m`: @default {default} does not fit `{target}` \
+                 (its type is {kind}): its default is {expected}"
+            )),
+            "{text}"
+        );
+    }
+    for (target, default) in [
+        ("smithy.api#String", json!("")),
+        ("smithy.api#Boolean", json!(true)),
+        ("smithy.api#Integer", json!(7)),
+        ("smithy.api#Double", json!(1.5)),
+        ("smithy.api#Timestamp", json!(0)),
+        ("smithy.api#Timestamp", json!("2020-01-01T00:00:00Z")),
+        ("smithy.api#Document", json!({ "a": 1 })),
+        ("smithy.api#Blob", json!("")),
+        ("a.b#L", json!([])),
+        ("a.b#M", json!({})),
+        ("smithy.api#String", json!(null)),
+    ] {
+        load(member(target, default)).unwrap();
+    }
+    // On a shape of its own.
+    let (text, _, _) = load_fault(json!({
+        "a.b#N": { "type": "integer", "traits": { "smithy.api#default": false } }
+    }));
+    assert!(
+        text.ends_with("@default false does not fit `a.b#N` (its type is integer): its default is a whole number"),
+        "{text}"
+    );
+}
+
 /// `@length` and `@range` bounds that are not numbers, and either trait where it does
 /// not apply, were silently ignored: no check was made.
 #[test]
