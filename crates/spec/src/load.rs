@@ -437,6 +437,31 @@ fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<()
                 on()
             )));
         }
+        // An enum's default is one of its values.
+        if matches!(target.kind, ShapeKind::Enum | ShapeKind::IntEnum) && !default.is_null() {
+            let values: Vec<Value> = target
+                .members
+                .iter()
+                .map(|m| match m.traits.enum_value() {
+                    Some(EnumValue::String(s)) => Value::from(s),
+                    Some(EnumValue::Int(i)) => Value::from(i),
+                    None => Value::from(m.name.clone()),
+                })
+                .collect();
+            let is_value =
+                |v: &Value| v == default || (v.is_number() && v.as_f64() == default.as_f64());
+            if !values.iter().any(is_value) {
+                return Err(Fault::Malformed(format!(
+                    "{place}@default {default} is not a value of {} ({}): use one of them",
+                    on(),
+                    values
+                        .iter()
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
     }
     Ok(())
 }

@@ -665,6 +665,36 @@ fn defaults_must_fit_the_type() {
     ] {
         load(member(target, default)).unwrap();
     }
+    // An enum's default is one of its values.
+    let enums = |default: serde_json::Value| {
+        let mut shapes = member("a.b#E", default);
+        shapes["a.b#E"] = json!({ "type": "enum", "members": {
+            "A": { "target": "smithy.api#Unit" },
+            "B": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": "b" } }
+        }});
+        shapes["a.b#I"] = json!({ "type": "intEnum", "members": {
+            "A": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": 0 } }
+        }});
+        shapes
+    };
+    let (text, _, _) = load_fault(enums(json!("")));
+    assert!(
+        text.ends_with(
+            "member `m`: @default \"\" is not a value of `a.b#E` (its type is enum) (\"A\", \
+             \"b\"): use one of them"
+        ),
+        "{text}"
+    );
+    load(enums(json!("b"))).unwrap();
+    let mut shapes = enums(json!(1));
+    shapes["a.b#S"]["members"]["m"]["target"] = json!("a.b#I");
+    let (text, _, _) = load_fault(shapes.clone());
+    assert!(
+        text.ends_with("is not a value of `a.b#I` (its type is intenum) (0): use one of them"),
+        "{text}"
+    );
+    shapes["a.b#S"]["members"]["m"]["traits"]["smithy.api#default"] = json!(0);
+    load(shapes).unwrap();
     // On a shape of its own.
     let (text, _, _) = load_fault(json!({
         "a.b#N": { "type": "integer", "traits": { "smithy.api#default": false } }
