@@ -34,7 +34,7 @@ pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// Response bodies holding more JSON values than this (objects, arrays, strings,
 /// numbers …) are not decoded: a body of 32 MiB of `{},{},…` would otherwise become
 /// eleven million structures, gigabytes in memory. A page of 1,000 stores holds about
-/// 15,000. Counted only in bodies over [`VALUES_COUNTED_ABOVE`] bytes.
+/// 15,000. Counted only in bodies over 256 KiB.
 pub const MAX_RESPONSE_VALUES: usize = 200_000;
 
 /// Bodies up to this size are decoded without counting their values: at most about
