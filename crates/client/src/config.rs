@@ -3443,7 +3443,7 @@ region = ap-southeast-2
         for good in [
             "http://127.0.0.1:65535",
             "http://[::1]:4599",
-            "https://kms.example:443/p",
+            "http://kms.example:8080/p",
         ] {
             f.set("AWS_ENDPOINT_URL", good);
             let config = f.resolve().unwrap();
