@@ -370,24 +370,39 @@ pub fn sign(
 /// `text` with the value of every `Signature=` in it (up to a `,`, a space or the end)
 /// replaced by `****`: an `Authorization` header, or a message quoting one, fit for a
 /// log or a debug trace. A signature is a credential for as long as its request is
-/// current.
+/// current. The name is matched in any case and with spaces or tabs around the `=`, as
+/// lenient parsers read it (`signature = …` in a malformed header is still a valid
+/// signature).
 pub fn mask_signatures(text: &str) -> std::borrow::Cow<'_, str> {
-    const KEY: &str = "Signature=";
-    if !text.contains(KEY) {
+    const KEY: &[u8] = b"signature";
+    let bytes = text.as_bytes();
+    let find = |from: usize| {
+        (from..(bytes.len() + 1).saturating_sub(KEY.len()))
+            .find(|&i| bytes[i..i + KEY.len()].eq_ignore_ascii_case(KEY))
+    };
+    let mut out = String::new();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(at) = find(from) {
+        // ASCII matched: `at + KEY.len()` is a character boundary.
+        let after = text[at + KEY.len()..].trim_start_matches([' ', '\t']);
+        let Some(value) = after.strip_prefix('=') else {
+            from = at + KEY.len();
+            continue;
+        };
+        let value = value.trim_start_matches([' ', '\t']);
+        let start = text.len() - value.len();
+        let end = start
+            + value
+                .find(|c: char| c == ',' || c.is_whitespace())
+                .unwrap_or(value.len());
+        out.push_str(&text[copied..start]);
+        out.push_str("****");
+        (copied, from) = (end, end);
+    }
+    if out.is_empty() {
         return std::borrow::Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(KEY) {
-        let value = &rest[at + KEY.len()..];
-        let end = value
-            .find(|c: char| c == ',' || c.is_whitespace())
-            .unwrap_or(value.len());
-        out.push_str(&rest[..at + KEY.len()]);
-        out.push_str("****");
-        rest = &value[end..];
-    }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     std::borrow::Cow::Owned(out)
 }
 
@@ -406,6 +421,19 @@ mod tests {
             "Signature=****,Signature=**** and X-Amz-Signature=**** end"
         );
         assert_eq!(mask_signatures("Signature="), "Signature=****");
+        // As lenient parsers read the name: any case, spaces or tabs around `=`.
+        assert_eq!(
+            mask_signatures("Credential=A/x, SIGNATURE = abc123, signature=\tdef"),
+            "Credential=A/x, SIGNATURE = ****, signature=\t****"
+        );
+        assert_eq!(
+            mask_signatures("a Signature of sorts"),
+            "a Signature of sorts"
+        );
+        assert_eq!(
+            mask_signatures("Signaturé=x signature"),
+            "Signaturé=x signature"
+        );
         assert!(matches!(
             mask_signatures("no signature here"),
             std::borrow::Cow::Borrowed(_)
