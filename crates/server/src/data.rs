@@ -124,6 +124,8 @@ fn unknown_member(path: &serde_ignored::Path<'_>) -> String {
 
 /// Parses and checks data file contents.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
+    // A byte order mark, as some Windows editors write one, is not part of the JSON.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let file = decode(bytes)?;
     let mut owners = HashSet::new();
     let mut out = Vec::new();
@@ -456,6 +458,20 @@ mod tests {
     fn the_example_data_file_loads() {
         let loaded = parse(include_bytes!("../examples/stores.json")).unwrap();
         assert!(!loaded.is_empty());
+    }
+
+    /// A file saved with a byte order mark (Notepad's "UTF-8 with BOM") loads; it was
+    /// "not a data file".
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_file() {
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(include_bytes!("../examples/stores.json"));
+        assert_eq!(
+            parse(&with_bom).unwrap().len(),
+            parse(include_bytes!("../examples/stores.json"))
+                .unwrap()
+                .len()
+        );
     }
 
     /// A file of many bad stores, or of a huge value, gives a message of a few lines:
