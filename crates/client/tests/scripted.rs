@@ -230,6 +230,19 @@ fn client_for(s: &Scripted, creds: Credentials) -> Client {
     )
 }
 
+/// [`client_for`] with the demo credentials and client-side validation off.
+fn client_without_validation(s: &Scripted) -> Client {
+    Client::new(
+        Config::builder()
+            .endpoint(s.endpoint())
+            .region("us-east-1")
+            .credentials(demo_creds())
+            .validate_input(false)
+            .build()
+            .unwrap(),
+    )
+}
+
 fn demo_creds() -> Credentials {
     Credentials::new(
         "AKIAIOSFODNN7EXAMPLE",
@@ -603,15 +616,7 @@ async fn client_side_validation_sends_nothing_and_can_be_disabled() {
     );
     assert!(s.requests().is_empty());
 
-    let client = Client::new(
-        Config::builder()
-            .endpoint(s.endpoint())
-            .region("us-east-1")
-            .credentials(demo_creds())
-            .validate_input(false)
-            .build()
-            .unwrap(),
-    );
+    let client = client_without_validation(&s);
     let err = client
         .describe_custom_key_stores()
         .limit(0)
@@ -1086,15 +1091,7 @@ async fn paginator_does_not_blame_the_marker_for_the_callers_input() {
         page(&["b"], None, false),
     ])
     .await;
-    let client = Client::new(
-        Config::builder()
-            .endpoint(s.endpoint())
-            .region("us-east-1")
-            .credentials(demo_creds())
-            .validate_input(false)
-            .build()
-            .unwrap(),
-    );
+    let client = client_without_validation(&s);
     let items: Vec<_> = client
         .describe_custom_key_stores()
         .limit(5000)

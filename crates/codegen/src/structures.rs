@@ -37,23 +37,17 @@ impl Generator<'_> {
         let constraints = self.model.constraints(member);
         // A zero-like `@default` is the Rust type's own `Default` only for these; a
         // timestamp or intEnum has none, and a document's is `null`, not `{}`.
-        let has_zero_default = matches!(
-            self.model.target(member).kind,
-            ShapeKind::String
-                | ShapeKind::Boolean
-                | ShapeKind::Byte
-                | ShapeKind::Short
-                | ShapeKind::Integer
-                | ShapeKind::Long
-                | ShapeKind::Float
-                | ShapeKind::Double
-                | ShapeKind::BigInteger
-                | ShapeKind::BigDecimal
-                | ShapeKind::Blob
-                | ShapeKind::List
-                | ShapeKind::Set
-                | ShapeKind::Map
-        );
+        let kind = self.model.target(member).kind;
+        let has_zero_default = kind.is_number()
+            || matches!(
+                kind,
+                ShapeKind::String
+                    | ShapeKind::Boolean
+                    | ShapeKind::Blob
+                    | ShapeKind::List
+                    | ShapeKind::Set
+                    | ShapeKind::Map
+            );
         if constraints.client_optional {
             // Its validator still requires it (see `validate`).
             Presence::Optional

@@ -24,10 +24,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use kms_types::aws_json::{self, DecodeError};
-use kms_types::validation::{Shown, excerpt, item_path, member_path};
+use kms_types::validation::{excerpt, item_path, member_path};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
-    DescribeCustomKeyStoresResponse, Validate, ValidationError, XksProxyConnectivityType,
+    DescribeCustomKeyStoresResponse, Validate, XksProxyConnectivityType,
 };
 use serde::Deserialize;
 
@@ -158,7 +158,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
                 "{at} (account {}, region {}): {}",
                 owner.account,
                 owner.region,
-                first_violations(&e)
+                e.abridged(MAX_LISTED, MAX_QUOTED)
             ))
         })?;
         let mut ids = HashSet::new();
@@ -202,33 +202,6 @@ const MAX_QUOTED: usize = 128;
 /// Most violations a data file's message lists (a file of a million bad stores made a
 /// 196 MB message, printed at start and logged on SIGHUP).
 const MAX_LISTED: usize = 10;
-
-/// A validation error as a data file's message: its first [`MAX_LISTED`] violations,
-/// each value cut to [`MAX_QUOTED`] characters, and how many more there are.
-fn first_violations(e: &ValidationError) -> String {
-    let all = e.violations();
-    let listed: Vec<String> = all
-        .iter()
-        .take(MAX_LISTED)
-        .map(|v| {
-            let mut v = v.clone();
-            if let Shown::Value(text) = &v.value {
-                v.value = Shown::Value(excerpt(text, MAX_QUOTED).into_owned());
-            }
-            v.to_string()
-        })
-        .collect();
-    let mut message = format!(
-        "{} validation error{} detected: {}",
-        all.len(),
-        if all.len() == 1 { "" } else { "s" },
-        listed.join("; ")
-    );
-    if all.len() > MAX_LISTED {
-        message.push_str(&format!("; and {} more", all.len() - MAX_LISTED));
-    }
-    message
-}
 
 /// The last second SDKs can represent: 9999-12-31T23:59:59Z (boto3 uses Python's
 /// `datetime`, which ends there).

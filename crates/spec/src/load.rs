@@ -350,18 +350,7 @@ fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<()
             format!("{:?}", target.kind).to_lowercase()
         )
     };
-    let numeric = matches!(
-        target.kind,
-        ShapeKind::Byte
-            | ShapeKind::Short
-            | ShapeKind::Integer
-            | ShapeKind::Long
-            | ShapeKind::Float
-            | ShapeKind::Double
-            | ShapeKind::BigInteger
-            | ShapeKind::BigDecimal
-            | ShapeKind::IntEnum
-    );
+    let numeric = target.kind.is_number() || target.kind == ShapeKind::IntEnum;
     let sized = matches!(
         target.kind,
         ShapeKind::String

@@ -72,6 +72,21 @@ pub enum ShapeKind {
 }
 
 impl ShapeKind {
+    /// Whether it is one of Smithy's number types (an intEnum is not one).
+    pub fn is_number(self) -> bool {
+        matches!(
+            self,
+            Self::Byte
+                | Self::Short
+                | Self::Integer
+                | Self::Long
+                | Self::Float
+                | Self::Double
+                | Self::BigInteger
+                | Self::BigDecimal
+        )
+    }
+
     /// Parses the `type` property of a shape.
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {

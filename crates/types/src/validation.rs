@@ -83,8 +83,18 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, None)
+    }
+}
+
+impl Violation {
+    /// Its message, the value cut to `max_chars` characters when given.
+    fn write(&self, f: &mut fmt::Formatter<'_>, max_chars: Option<usize>) -> fmt::Result {
         match &self.value {
-            Shown::Value(v) => write!(f, "Value '{v}' at '{}'", self.path)?,
+            Shown::Value(v) => match max_chars {
+                Some(max) => write!(f, "Value '{}' at '{}'", excerpt(v, max), self.path)?,
+                None => write!(f, "Value '{v}' at '{}'", self.path)?,
+            },
             Shown::Null => write!(f, "Value null at '{}'", self.path)?,
             Shown::Redacted => write!(f, "Value at '{}'", self.path)?,
         }
@@ -125,17 +135,44 @@ impl ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, usize::MAX, None)
+    }
+}
+
+impl ValidationError {
+    /// The message with its first `max_listed` violations and how many more there are,
+    /// each value cut to `max_chars` characters: for a message that is not the wire's
+    /// (a data file of a million bad entries, a megabyte name).
+    pub fn abridged(&self, max_listed: usize, max_chars: usize) -> impl fmt::Display + '_ {
+        struct Abridged<'a>(&'a ValidationError, usize, usize);
+        impl fmt::Display for Abridged<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, self.1, Some(self.2))
+            }
+        }
+        Abridged(self, max_listed, max_chars)
+    }
+
+    fn write(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        max_listed: usize,
+        max_chars: Option<usize>,
+    ) -> fmt::Result {
         let n = self.violations.len();
         write!(
             f,
             "{n} validation error{} detected: ",
             if n == 1 { "" } else { "s" }
         )?;
-        for (i, v) in self.violations.iter().enumerate() {
+        for (i, v) in self.violations.iter().take(max_listed).enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{v}")?;
+            v.write(f, max_chars)?;
+        }
+        if n > max_listed {
+            write!(f, "; and {} more", n - max_listed)?;
         }
         Ok(())
     }
