@@ -62,7 +62,23 @@ impl<'de> Deserialize<'de> for Blob {
         STANDARD
             .decode(text.as_bytes())
             .map(Blob)
-            .map_err(serde::de::Error::custom)
+            .map_err(|e| serde::de::Error::custom(not_base64(&e)))
+    }
+}
+
+/// Why text is not base64, by position only: the blob may be `@sensitive`, so the
+/// message never holds a character of it (base64's own messages give the byte).
+fn not_base64(error: &base64::DecodeError) -> String {
+    use base64::DecodeError;
+    match error {
+        DecodeError::InvalidByte(offset, _) => {
+            format!("not base64: invalid character at offset {offset}")
+        }
+        DecodeError::InvalidLastSymbol(offset, _) => {
+            format!("not base64: invalid last character at offset {offset}")
+        }
+        DecodeError::InvalidLength(_) => "not base64: invalid length".to_owned(),
+        DecodeError::InvalidPadding => "not base64: invalid padding".to_owned(),
     }
 }
 
@@ -77,5 +93,25 @@ mod tests {
         assert_eq!(json, "\"aGVsbG8A/w==\"");
         assert_eq!(serde_json::from_str::<Blob>(&json).unwrap(), blob);
         assert!(serde_json::from_str::<Blob>("\"not base64!\"").is_err());
+    }
+
+    /// The messages say where, never what: a blob may be a secret.
+    #[test]
+    fn errors_quote_no_character() {
+        for (text, expected) in [
+            ("c2Vj!cmV0", "not base64: invalid character at offset 4"),
+            ("c2VjcmV1c", "not base64: invalid length"),
+            ("c2VjcmV=", "not base64: invalid last character at offset 6"),
+            ("c2Vjcg=a", "not base64: invalid character at offset 6"),
+            ("c2Vjcg=", "not base64: invalid padding"),
+        ] {
+            let json = format!("\"{text}\"");
+            let error = serde_json::from_str::<Blob>(&json).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{text}: {error}");
+            assert!(
+                !error.contains("33") && !error.contains('!'),
+                "{text}: {error}"
+            );
+        }
     }
 }
