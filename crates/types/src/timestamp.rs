@@ -61,10 +61,13 @@ impl TimestampError {
     fn epoch_seconds(text: &str) -> Self {
         Self::new(
             text,
-            "epoch seconds a timestamp can hold (a finite number below 2^63 in magnitude)",
+            "epoch seconds a timestamp can hold (a finite number from -2^63 up to 2^63)",
         )
     }
 }
+
+/// 2⁶³, the first `f64` of epoch seconds past what `i64` seconds hold.
+const EPOCH_SECONDS_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
 impl Timestamp {
     /// `secs` seconds and `nanos` nanoseconds after the Unix epoch. Whole seconds in
@@ -111,14 +114,18 @@ impl Timestamp {
     }
 
     /// Parses epoch seconds from a finite `f64`, keeping the fraction as written
-    /// in its shortest decimal form (so `1551129207.775` stays `.775`). Any value below
-    /// 2⁶³ in magnitude (what `i64` seconds hold, as an integer on the wire is read) is
-    /// one.
+    /// in its shortest decimal form (so `1551129207.775` stays `.775`). Any value from
+    /// −2⁶³ up to, not including, 2⁶³ (what `i64` seconds hold, as an integer on the
+    /// wire is read) is one.
     pub fn from_epoch_seconds(value: f64) -> Result<Self, TimestampError> {
-        // 2⁶³: every `f64` below it in magnitude has a whole part that fits in `i64`.
-        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-        if !value.is_finite() || value.abs() >= LIMIT {
+        // −2⁶³ is `i64::MIN`; every `f64` above it and below 2⁶³ has a whole part that
+        // fits in `i64`.
+        if !value.is_finite() || !(-EPOCH_SECONDS_LIMIT..EPOCH_SECONDS_LIMIT).contains(&value) {
             return Err(TimestampError::epoch_seconds(&value.to_string()));
+        }
+        if value == -EPOCH_SECONDS_LIMIT {
+            // Exact, where its shortest decimal form (`-9223372036854776000`) is not.
+            return Ok(Self::from_secs(i64::MIN));
         }
         let text = format!("{value}");
         let (negative, digits) = match text.strip_prefix('-') {
@@ -126,7 +133,7 @@ impl Timestamp {
             None => (false, text.as_str()),
         };
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-        let whole: i64 = whole
+        let whole: i128 = whole
             .parse()
             .map_err(|_| TimestampError::epoch_seconds(&text))?;
         let mut nanos: u64 = 0;
@@ -143,12 +150,12 @@ impl Timestamp {
                 nanos += 1;
             }
         }
-        let total = i128::from(whole) * i128::from(NANOS_PER_SEC) + i128::from(nanos);
+        let total = whole * i128::from(NANOS_PER_SEC) + i128::from(nanos);
         let total = if negative { -total } else { total };
         let secs = total.div_euclid(i128::from(NANOS_PER_SEC));
         let nanos = total.rem_euclid(i128::from(NANOS_PER_SEC));
         Ok(Self {
-            secs: secs as i64,
+            secs: i64::try_from(secs).map_err(|_| TimestampError::epoch_seconds(&text))?,
             nanos: nanos as u32,
         })
     }
@@ -165,8 +172,17 @@ impl Timestamp {
 
     /// Epoch seconds as an `f64`, the wire form: the `f64` nearest to the exact value
     /// (`1.118` for 1 s and 118 ms, where adding `0.118` to `1.0` would round twice
-    /// and give `1.1179999999999999`).
+    /// and give `1.1179999999999999`). Within 1,024 s of `i64::MAX` seconds, where the
+    /// nearest would be 2⁶³ (no timestamp), it is the `f64` below, which reads back.
     pub fn as_epoch_seconds(&self) -> f64 {
+        let nearest = self.nearest_epoch_seconds();
+        if nearest >= EPOCH_SECONDS_LIMIT {
+            return f64::from_bits(EPOCH_SECONDS_LIMIT.to_bits() - 1);
+        }
+        nearest
+    }
+
+    fn nearest_epoch_seconds(&self) -> f64 {
         if self.nanos == 0 {
             return self.secs as f64;
         }
@@ -548,9 +564,16 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "`9300000000000000000` is not epoch seconds a timestamp can hold (a finite number \
-             below 2^63 in magnitude) at line 1 column 6"
+             from -2^63 up to 2^63) at line 1 column 6"
         );
-        assert!(serde_json::from_str::<Timestamp>("-9.223372036854776e18").is_err());
+        // −2⁶³ is `i64::MIN` seconds, as the integer `-9223372036854775808` reads;
+        // 2⁶³ is past `i64::MAX`.
+        assert_eq!(
+            parse("-9.223372036854776e18"),
+            Timestamp::from_secs(i64::MIN)
+        );
+        assert!(serde_json::from_str::<Timestamp>("9.223372036854776e18").is_err());
+        assert!(serde_json::from_str::<Timestamp>("-9.223372036854778e18").is_err());
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
@@ -724,6 +747,28 @@ mod tests {
             serde_json::to_string(&parse("1.499288695918E9")).unwrap(),
             "1499288695.918"
         );
+    }
+
+    /// Every timestamp, even at the ends of `i64` seconds, is written as a number that
+    /// reads back, as near to it as an `f64` can be (its spacing there is 2,048 s).
+    #[test]
+    fn writes_what_reads_back_at_the_ends_of_the_range() {
+        for written in [
+            Timestamp::new(i64::MAX, 999_999_999),
+            Timestamp::new(i64::MAX - 100, 5),
+            Timestamp::new(i64::MAX - 1_100, 5),
+            Timestamp::new(i64::MIN, 1),
+            Timestamp::new(i64::MIN + 1_000, 999_999_999),
+        ] {
+            let json = serde_json::to_string(&written).unwrap();
+            let read: Timestamp = serde_json::from_str(&json)
+                .unwrap_or_else(|e| panic!("{written:?} written as {json}: {e}"));
+            let gap = (i128::from(read.secs()) - i128::from(written.secs())).abs();
+            assert!(
+                gap <= 2_048,
+                "{written:?} written as {json}, read as {read:?}"
+            );
+        }
     }
 
     /// Every millisecond of some seconds, near the epoch and at realistic dates, is
