@@ -332,6 +332,42 @@ secret = "ci-secret"
     assert_eq!(config.with_data_file(&path).unwrap().stores().len(), 1);
 }
 
+/// A store of an account the configuration does not have is refused naming the first
+/// ten accounts it does have, not all of them (a message of 10,000 account ids).
+#[test]
+fn an_unknown_account_is_refused_naming_ten_accounts() {
+    let mut file = kms_server::FileConfig::demo();
+    let template = file.accounts[0].clone();
+    file.accounts = (0..12)
+        .map(|i| kms_server::config::AccountConfig {
+            id: format!("{:012}", 100_000_000_000u64 + i),
+            principals: Vec::new(),
+        })
+        .collect();
+    file.accounts[0].principals = template.principals;
+    let owner = kms_server::store::Owner::new(demo::ACCOUNT_ID, demo::REGION);
+    let store = kms_server::KeyStore::new(
+        serde_json::from_value(
+            json!({"CustomKeyStoreId": "cks-1234567890abcdef0", "CustomKeyStoreName": "x"}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let error = ServerConfig::new(file)
+        .with_key_stores(vec![(owner, store)])
+        .router()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.ends_with(
+            "account 111122223333 is not in the configuration (accounts: 100000000000, \
+             100000000001, 100000000002, 100000000003, 100000000004, 100000000005, \
+             100000000006, 100000000007, 100000000008, 100000000009 and 2 more)"
+        ),
+        "{error}"
+    );
+}
+
 /// The binary under SIGHUP (unix only).
 #[cfg(unix)]
 mod sighup {
