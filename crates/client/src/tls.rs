@@ -115,13 +115,16 @@ pub(crate) fn client_config(ca_bundle: Option<&CaBundle>) -> rustls::ClientConfi
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         },
     };
-    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("the ring provider supports the safe default protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth()
+    // ring rather than aws-lc-rs: no C toolchain or cmake to build, a fraction of the
+    // build time. rustls 0.23.48 deprecates its provider for offering no post-quantum key
+    // exchange; its classic ECDHE groups are ones every KMS endpoint accepts.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the safe default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
 
 /// Whether the server's certificate was rejected somewhere in `error`'s chain (an

@@ -91,18 +91,21 @@ impl TlsConfig {
         ca_pem: Option<String>,
         source: String,
     ) -> Result<Self, TlsError> {
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| {
-            TlsError(format!(
-                "{source}: the certificate and key do not go together: {e}"
-            ))
-        })?;
+        // ring rather than aws-lc-rs, as kms-client: no C toolchain to build. rustls
+        // 0.23.48 deprecates its provider for offering no post-quantum key exchange,
+        // which the SDKs do not require of an endpoint.
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| {
+                TlsError(format!(
+                    "{source}: the certificate and key do not go together: {e}"
+                ))
+            })?;
         Ok(Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             ca_pem,
