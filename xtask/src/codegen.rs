@@ -15,6 +15,9 @@ pub const SPEC: &str = "spec/kms.describe-custom-key-stores.json";
 const SCHEMA_DIR: &str = "spec/schema";
 /// The upstream model the spec is imported from, beside the checkout.
 const UPSTREAM: &str = "../shared/models/kms.json";
+/// Every operation of the upstream model, imported: kms-types' `kms_model` test compiles
+/// it through `generate!` and reads every example with it.
+pub const WHOLE_MODEL: &str = "crates/types/tests/models/kms.json";
 
 /// One derived file: where it goes and what it must hold.
 struct Derived {
@@ -146,31 +149,14 @@ fn problems(root: &Path) -> Result<Vec<String>> {
             ));
             continue;
         }
-        let text = std::fs::read_to_string(&spec)?;
-        let value: Value =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", spec.display()))?;
-        if to_canonical_model_json(&value) != text {
-            problems.push(format!(
-                "{} is not in canonical form (sorted keys but members in model order, 4-space \
-                 indent): re-run `cargo xtask import`",
-                relative(root, &spec)
-            ));
-        }
-        let upstream = root.join(UPSTREAM);
-        if upstream.is_file() {
-            let operations = operations_of(&value);
-            let fresh = crate::import::extract(&upstream, &operations)?;
-            if fresh != text {
-                problems.push(format!(
-                    "{} differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model {UPSTREAM} {} --out {}`",
-                    relative(root, &spec),
-                    operation_args(&operations),
-                    relative(root, &spec),
-                ));
-            }
-        } else {
-            println!("note: {UPSTREAM} not found; skipped comparing specs with the upstream model");
-        }
+        problems.extend(import_problems(root, &spec, Imported::Its)?);
+    }
+    if root.join(WHOLE_MODEL).is_file() {
+        problems.extend(import_problems(
+            root,
+            &root.join(WHOLE_MODEL),
+            Imported::All,
+        )?);
     }
 
     problems.extend(stale_snapshots(root)?);
@@ -182,6 +168,58 @@ fn problems(root: &Path) -> Result<Vec<String>> {
         ));
     }
 
+    Ok(problems)
+}
+
+/// Which operations of the upstream model an imported file is to hold.
+enum Imported {
+    /// Those its service binds (the spec: maintainers choose them).
+    Its,
+    /// Every one (the whole model: a new upstream operation makes it stale).
+    All,
+}
+
+/// What is wrong with the imported model at `path`: not in canonical form, or (when the
+/// upstream model is found) not a fresh import of the operations it is to hold.
+fn import_problems(root: &Path, path: &Path, imported: Imported) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let text = std::fs::read_to_string(path)?;
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if to_canonical_model_json(&value) != text {
+        problems.push(format!(
+            "{} is not in canonical form (sorted keys but members in model order, 4-space \
+             indent): re-run `cargo xtask import`",
+            relative(root, path)
+        ));
+    }
+    let upstream = root.join(UPSTREAM);
+    if !upstream.is_file() {
+        println!(
+            "note: {UPSTREAM} not found; skipped comparing {} with the upstream model",
+            relative(root, path)
+        );
+        return Ok(problems);
+    }
+    let (operations, args) = match imported {
+        Imported::Its => {
+            let operations = operations_of(&value);
+            let args = operation_args(&operations);
+            (operations, args)
+        }
+        Imported::All => (
+            crate::import::every_operation(&upstream)?,
+            "--all-operations".to_owned(),
+        ),
+    };
+    if crate::import::extract(&upstream, &operations)? != text {
+        problems.push(format!(
+            "{} differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model \
+             {UPSTREAM} {args} --out {}`",
+            relative(root, path),
+            relative(root, path),
+        ));
+    }
     Ok(problems)
 }
 
@@ -383,6 +421,76 @@ mod tests {
         let lib = std::fs::read_to_string(crate::workspace_root().join("crates/types/src/lib.rs"))
             .unwrap();
         assert!(lib.contains(&format!("generate!(\"{SPEC}\")")), "{SPEC}");
+    }
+
+    /// `WHOLE_MODEL` is the file kms-types' `kms_model` test generates from.
+    #[test]
+    fn whole_model_is_the_one_the_kms_model_test_generates_from() {
+        let root = crate::workspace_root();
+        let test = std::fs::read_to_string(root.join("crates/types/tests/kms_model.rs")).unwrap();
+        let within_crate = WHOLE_MODEL.strip_prefix("crates/types/").unwrap();
+        assert!(
+            test.contains(&format!("generate!(\"{within_crate}\")")),
+            "{WHOLE_MODEL}"
+        );
+        assert!(root.join(WHOLE_MODEL).is_file());
+    }
+
+    /// The whole model is checked as the spec is: canonical, and (the upstream model
+    /// found) a fresh import of every upstream operation, so that one added upstream
+    /// makes it stale.
+    #[test]
+    fn the_whole_model_is_canonical_and_a_fresh_import_of_every_operation() {
+        let dir = std::env::temp_dir().join(format!("xtask-whole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("work");
+        std::fs::create_dir_all(root.join("spec")).unwrap();
+        let workspace = crate::workspace_root();
+        std::fs::copy(workspace.join(SPEC), root.join(SPEC)).unwrap();
+        let upstream = workspace.join(UPSTREAM);
+        if upstream.is_file() {
+            std::os::unix::fs::symlink(
+                upstream.parent().unwrap().parent().unwrap(),
+                dir.join("shared"),
+            )
+            .unwrap();
+        }
+        run(&root).unwrap();
+        let whole = root.join(WHOLE_MODEL);
+        std::fs::create_dir_all(whole.parent().unwrap()).unwrap();
+        let committed = std::fs::read_to_string(workspace.join(WHOLE_MODEL)).unwrap();
+        std::fs::write(&whole, &committed).unwrap();
+        assert_eq!(problems(&root).unwrap(), Vec::<String>::new());
+
+        std::fs::write(&whole, committed.replace("    ", "  ")).unwrap();
+        // (It differs from a fresh import too, when the upstream model is found.)
+        assert_eq!(
+            problems(&root).unwrap()[0],
+            format!(
+                "{WHOLE_MODEL} is not in canonical form (sorted keys but members in model \
+                 order, 4-space indent): re-run `cargo xtask import`"
+            )
+        );
+
+        if upstream.is_file() {
+            let mut operations = crate::import::every_operation(&upstream).unwrap();
+            operations.pop();
+            let fewer = crate::import::extract(&upstream, &operations).unwrap();
+            std::fs::write(&whole, fewer).unwrap();
+            assert_eq!(
+                problems(&root).unwrap(),
+                [format!(
+                    "{WHOLE_MODEL} differs from a fresh import of {UPSTREAM}: run `cargo xtask \
+                     import --model {UPSTREAM} --all-operations --out {WHOLE_MODEL}`"
+                )]
+            );
+        } else {
+            println!(
+                "SKIP: {} not found; not compared with it",
+                upstream.display()
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A spec beside the one kms-types generates from is used by nothing: a problem

@@ -98,6 +98,16 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
     Ok(text)
 }
 
+/// Every operation shape of the model at `model_path`, by id.
+pub fn every_operation(model_path: &Path) -> Result<Vec<String>> {
+    let model = Model::load(model_path)?;
+    Ok(model
+        .shapes()
+        .filter(|shape| shape.kind == ShapeKind::Operation)
+        .map(|shape| shape.id.to_string())
+        .collect())
+}
+
 /// Writes [`extract`]'s result to `out`, only once it is complete.
 pub fn run(model: &Path, operations: &[String], out: &Path) -> Result<()> {
     let text = extract(model, operations)?;

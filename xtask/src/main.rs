@@ -28,8 +28,11 @@ enum Command {
         #[arg(long)]
         model: PathBuf,
         /// An operation shape id to extract; repeat for several.
-        #[arg(long = "operation", required = true)]
+        #[arg(long = "operation", required_unless_present = "all_operations")]
         operations: Vec<String>,
+        /// Extract every operation of the model (as crates/types/tests/models/kms.json holds).
+        #[arg(long, conflicts_with = "operations")]
+        all_operations: bool,
         /// Where to write the extracted model, with exactly the given operations. Default (and
         /// when it names that file): the spec kms-types generates from
         /// (spec/kms.describe-custom-key-stores.json), keeping the operations it already has.
@@ -49,9 +52,13 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Import {
             model,
-            operations,
+            mut operations,
+            all_operations,
             out,
         } => {
+            if all_operations {
+                operations = import::every_operation(&model)?;
+            }
             let (out, operations) = import::destination(&workspace_root(), out, operations)?;
             import::run(&model, &operations, &out)
         }

@@ -96,11 +96,12 @@ fn region_check(rules: &RuleSet) -> TokenStream {
     quote!(#(#checks)*)
 }
 
-/// The parameters struct, with `Default` from the model's defaults, and how the rules
-/// read each parameter.
+/// The parameters struct, with `Default` from the model's defaults (derived when each is
+/// its type's own: `None`, `false`, `""`), and how the rules read each parameter.
 fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
     let mut fields = Vec::new();
     let mut defaults = Vec::new();
+    let mut derivable = true;
     let mut scope = Scope::new();
     for p in &rules.parameters {
         let field = names::field_name(&p.name);
@@ -118,6 +119,7 @@ fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
                     .as_ref()
                     .and_then(|v| v.as_str())
                     .unwrap_or_default();
+                derivable &= value.is_empty();
                 (
                     quote!(String),
                     quote!(#value.to_owned()),
@@ -135,6 +137,7 @@ fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
                     .as_ref()
                     .and_then(|v| v.as_bool())
                     .unwrap_or_default();
+                derivable &= !value;
                 (
                     quote!(bool),
                     quote!(#value),
@@ -151,20 +154,27 @@ fn params_struct(rules: &RuleSet, service: &str) -> (TokenStream, Scope) {
         defaults.push(quote!(#field: #default,));
     }
     let doc = format!(" The parameters of `{service}`'s endpoint rules ([`resolve_endpoint`]).");
+    // What clippy's derivable_impls asks for, when every default is the type's own.
+    let derived_default = derivable.then(|| quote!(Default,));
+    let default_impl = (!derivable).then(|| {
+        quote! {
+            impl Default for EndpointParams {
+                fn default() -> Self {
+                    Self {
+                        #(#defaults)*
+                    }
+                }
+            }
+        }
+    });
     let tokens = quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, #derived_default PartialEq, Eq)]
         pub struct EndpointParams {
             #(#fields)*
         }
 
-        impl Default for EndpointParams {
-            fn default() -> Self {
-                Self {
-                    #(#defaults)*
-                }
-            }
-        }
+        #default_impl
     };
     (tokens, scope)
 }

@@ -211,10 +211,16 @@ impl Generator<'_> {
                     self.value_checks(target, key, "key", quote!(key))
                 };
                 let value_checks = self.value_checks(target, entry, "value", quote!(entry));
+                // The keys alone when only they are checked (`entry` would be unused).
+                let entries = if value_checks.is_empty() {
+                    quote!(key in #value.keys())
+                } else {
+                    quote!((key, entry) in #value.iter())
+                };
                 if !key_checks.is_empty() || !value_checks.is_empty() {
                     checks.push(quote! {
                         let path = ::kms_types::validation::member_path(at, #name);
-                        for (key, entry) in #value.iter() {
+                        for #entries {
                             let at: &str = &format!("{path}.{key}");
                             #key_checks
                             #value_checks
