@@ -308,6 +308,28 @@ impl KmsService {
             outcome.close = true;
             return too_large();
         }
+        // Authentication as far as the head goes, before the body is read: a request
+        // refused here holds none of its body, and gets the answer it would get with it.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let head = SigningInput {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &[],
+        };
+        let unverified =
+            match auth::check_head(&shared.directory, &head, operation.signing_name, now) {
+                Ok(unverified) => unverified,
+                Err(refusal) => {
+                    // Unread body bytes must not be taken for the next request.
+                    outcome.close = !body_is_in(parts, body, shared.body_limit).await;
+                    return Reply::error(400, refusal.code, refusal.message);
+                }
+            };
         let read = read_body(body, shared.body_limit);
         let body = match self.within_body_read_timeout(read).await {
             None => {
@@ -335,28 +357,14 @@ impl KmsService {
                 );
             }
         };
-
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
         let input = SigningInput {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &parts.headers,
             body: &body,
+            ..head
         };
-        let caller = auth::authenticate_with(
-            &shared.directory,
-            &input,
-            operation.signing_name,
-            now,
-            |principal, region, _| Caller {
-                principal: Arc::clone(principal),
-                region: region.to_owned(),
-            },
-        );
+        let caller = unverified.verify(&input, |principal, region, _| Caller {
+            principal: Arc::clone(principal),
+            region: region.to_owned(),
+        });
         let caller = match caller {
             Ok(caller) => caller,
             Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
@@ -429,6 +437,40 @@ async fn read_body<B: Body>(body: B, limit: usize) -> Result<Bytes, BodyError<B:
         (Some(head), None) => head,
         (None, None) => Bytes::new(),
     })
+}
+
+/// Whether all of `body` is in already, taken without waiting and dropped (at most
+/// `limit` bytes): a request answered without reading its body keeps its connection only
+/// then. A body that its client sends only once told to (`Expect: 100-continue`) is not
+/// asked for.
+async fn body_is_in<B: Body>(parts: &Parts, body: B, limit: usize) -> bool {
+    if body.is_end_stream() {
+        return true;
+    }
+    if parts.headers.contains_key(http::header::EXPECT) {
+        return false;
+    }
+    let mut body = std::pin::pin!(body);
+    let mut left = limit;
+    std::future::poll_fn(|cx| {
+        loop {
+            match body.as_mut().poll_frame(cx) {
+                Poll::Ready(None) => return Poll::Ready(true),
+                Poll::Ready(Some(Ok(frame))) => {
+                    let n = frame.data_ref().map_or(0, Buf::remaining);
+                    if n > left {
+                        return Poll::Ready(false);
+                    }
+                    left -= n;
+                    if body.is_end_stream() {
+                        return Poll::Ready(true);
+                    }
+                }
+                Poll::Ready(Some(Err(_))) | Poll::Pending => return Poll::Ready(false),
+            }
+        }
+    })
+    .await
 }
 
 /// What the service keeps of the caller.
