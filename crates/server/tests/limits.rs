@@ -1,15 +1,22 @@
 //! What one client can hold of the server: a connection whose responses it never reads
-//! is closed, only so many connections are served at once, and a request refused on its
-//! head is answered without its body.
+//! is closed, only so many connections are served at once, a request refused on its head
+//! is answered without its body, and only so many bytes of bodies are held at once.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Call, Creds, DEMO, SESSION, send, start, wire_bytes, wire_head};
-use kms_server::ServerConfig;
+use common::{Answer, Call, Creds, DEMO, SESSION, send, start, wire_bytes, wire_head};
+use kms_server::service::MAX_BODY_BYTES;
+use kms_server::{Context, Handler, Router, RunningServer, ServerConfig};
+use kms_types::{
+    DescribeCustomKeyStores, DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest,
+    DescribeCustomKeyStoresResponse,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
 
 /// A client that sends requests and never reads their responses: once the server's
 /// writes make no progress for the write timeout, the connection is closed (it was
@@ -140,30 +147,31 @@ async fn a_request_refused_on_its_head_is_answered_without_its_body() {
     let server =
         start(ServerConfig::demo().with_header_read_timeout(Duration::from_secs(60))).await;
     let addr = server.local_addr();
+    let largest = || padded_call(MAX_BODY_BYTES);
     let unsigned = Call {
         creds: None,
-        ..padded_call(kms_server::service::MAX_BODY_BYTES)
+        ..largest()
     };
-    let unknown_key = padded_call(kms_server::service::MAX_BODY_BYTES).creds(Creds {
+    let unknown_key = largest().creds(Creds {
         akid: "AKIAUNKNOWNKEY000000",
         ..DEMO
     });
-    let unserved_region = padded_call(kms_server::service::MAX_BODY_BYTES).region("eu-west-3");
+    let unserved_region = largest().region("eu-west-3");
     let other_service = Call {
         service: "s3".into(),
-        ..padded_call(kms_server::service::MAX_BODY_BYTES)
+        ..largest()
     };
-    let wrong_token = padded_call(kms_server::service::MAX_BODY_BYTES).creds(Creds {
+    let wrong_token = largest().creds(Creds {
         token: Some("wrong-token"),
         ..SESSION
     });
     let expired = Call {
         skew: -600,
-        ..padded_call(kms_server::service::MAX_BODY_BYTES)
+        ..largest()
     };
     let bad_content_sha256 = Call {
         set: vec![("x-amz-content-sha256", "not-a-hash".into())],
-        ..padded_call(kms_server::service::MAX_BODY_BYTES)
+        ..largest()
     };
     let expecting_continue = Call {
         set: vec![("expect", "100-continue".into())],
@@ -255,4 +263,118 @@ async fn a_refused_request_whose_body_is_in_keeps_its_connection() {
         assert_eq!(answer.header("connection"), None);
     }
     server.shutdown().await;
+}
+
+/// Answers with no stores once the gate opens; says when a call comes in.
+struct Gated {
+    entered: Arc<Semaphore>,
+    gate: Arc<Semaphore>,
+}
+
+impl Handler<DescribeCustomKeyStores> for Gated {
+    async fn handle(
+        &self,
+        _ctx: &Context,
+        _input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        self.entered.add_permits(1);
+        // Open for every call once opened: each gives its permit back.
+        let _open = self.gate.acquire().await;
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(vec![])
+            .truncated(false)
+            .build())
+    }
+}
+
+/// A server whose handler waits for its gate, with 1 MiB of body memory (the least there
+/// is: one largest body), and a first request holding 700 KB of it in the handler.
+struct HeldBudget {
+    server: RunningServer,
+    entered: Arc<Semaphore>,
+    gate: Arc<Semaphore>,
+    first: tokio::task::JoinHandle<Answer>,
+}
+
+impl HeldBudget {
+    async fn start(config: ServerConfig) -> Self {
+        let entered = Arc::new(Semaphore::new(0));
+        let gate = Arc::new(Semaphore::new(0));
+        let router = Router::new().operation::<DescribeCustomKeyStores, _>(Gated {
+            entered: Arc::clone(&entered),
+            gate: Arc::clone(&gate),
+        });
+        let config = config.with_max_body_memory(1);
+        assert_eq!(config.max_body_memory(), MAX_BODY_BYTES);
+        let server = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let first = tokio::spawn(send(server.local_addr(), padded_call(700_000)));
+        entered.acquire().await.unwrap().forget();
+        Self {
+            server,
+            entered,
+            gate,
+            first,
+        }
+    }
+
+    /// Opens the gate: the first request is answered (200).
+    async fn answer_the_first(&mut self) {
+        self.gate.add_permits(1);
+        let first = answered(&mut self.first, "the first").await;
+        assert_eq!(first.status, 200, "{:?}", first.json);
+    }
+}
+
+/// What `task` answers, within 20 s (only so that a failure does not hang).
+async fn answered(task: &mut tokio::task::JoinHandle<Answer>, what: &str) -> Answer {
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap_or_else(|_| panic!("{what} is not answered"))
+        .unwrap()
+}
+
+/// Bodies held at once are bounded server-wide, also for signed requests: while one
+/// request holds 700 KB of a 1 MiB budget, another of 700 KB waits for its share, and is
+/// served once the first is answered.
+#[tokio::test]
+async fn bodies_past_the_memory_budget_wait_for_room() {
+    let config = ServerConfig::demo().with_header_read_timeout(Duration::from_secs(60));
+    let mut held = HeldBudget::start(config).await;
+    let mut second = tokio::spawn(send(held.server.local_addr(), padded_call(700_000)));
+    // Not a measure of time: the second must not reach its handler before the first is
+    // answered, however long this waits.
+    let early = tokio::time::timeout(Duration::from_secs(1), held.entered.acquire())
+        .await
+        .is_ok();
+    assert!(!early, "a second body was held past the budget");
+    held.answer_the_first().await;
+    let second = answered(&mut second, "the second, once the first is done,").await;
+    assert_eq!(second.status, 200, "{:?}", second.json);
+    held.server.shutdown().await;
+}
+
+/// A request that waits for its share of the body memory past the body read timeout is
+/// answered as a body that did not arrive in time (`408`, connection closed); the share
+/// held by a request comes back once it is answered, and a body of the largest size fits
+/// the least budget.
+#[tokio::test]
+async fn a_wait_for_body_memory_ends_with_the_body_read_timeout() {
+    let config = ServerConfig::demo().with_header_read_timeout(Duration::from_millis(300));
+    let mut held = HeldBudget::start(config).await;
+    let addr = held.server.local_addr();
+    let mut second = tokio::spawn(send(addr, padded_call(700_000)));
+    let second = answered(&mut second, "the waiting request").await;
+    second.assert_error(408, "RequestTimeoutException");
+    assert_eq!(
+        second.message(),
+        "The request body did not arrive within 300 ms of its headers"
+    );
+    assert_eq!(second.headers.get("connection").unwrap(), "close");
+    held.answer_the_first().await;
+    let mut largest = tokio::spawn(send(addr, padded_call(MAX_BODY_BYTES)));
+    let largest = answered(&mut largest, "a largest body, once the others are done,").await;
+    assert_eq!(largest.status, 200, "{:?}", largest.json);
+    held.server.shutdown().await;
 }
