@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
 
-use crate::config::{Directory, Principal};
+use crate::config::{AccessKey, Directory, Principal};
 use crate::sigv4::{self, SigningInput};
 
 /// The message AWS sends with `UnrecognizedClientException`.
@@ -51,38 +51,57 @@ pub fn authenticate(
     service: &str,
     now: u64,
 ) -> Result<Caller, Refusal> {
-    authenticate_with(
-        directory,
-        input,
-        service,
-        now,
-        |principal, region, access_key_id| Caller {
+    check_head(directory, input, service, now)?.verify(input, |principal, region, access_key_id| {
+        Caller {
             principal: Arc::clone(principal),
             region: region.to_owned(),
             access_key_id: access_key_id.to_owned(),
-        },
-    )
+        }
+    })
 }
 
-/// [`authenticate`], answering `caller(principal, region, access key id)` of the
-/// verified request, so that the service copies only what it keeps.
-pub(crate) fn authenticate_with<T>(
-    directory: &Directory,
-    input: &SigningInput<'_>,
+/// What a request claims about its signature: borrowed from the request, or parsed into
+/// owned strings (a query string, non-UTF-8 headers).
+enum Claimed<'a> {
+    Borrowed(sigv4::Claims<'a>),
+    Owned(Box<sigv4::ParsedAuth>),
+}
+
+impl Claimed<'_> {
+    fn claims(&self) -> sigv4::Claims<'_> {
+        match self {
+            Claimed::Borrowed(claims) => *claims,
+            Claimed::Owned(parsed) => parsed.claims(),
+        }
+    }
+}
+
+/// A request whose head passed [`check_head`]: its signature is checked once its body is
+/// in ([`Unverified::verify`]).
+pub(crate) struct Unverified<'a> {
+    claimed: Claimed<'a>,
+    key: &'a AccessKey,
+    payload: sigv4::PayloadHeader<'a>,
+}
+
+/// Everything [`authenticate`] checks that does not need the body, in its order: the
+/// signature's form (`Authorization` header or presigned query), the scope's service and
+/// region, the access key and session token, the request time (at `now`, unix seconds)
+/// and the form of `x-amz-content-sha256`. A request refused here is refused as
+/// [`authenticate`] refuses it, whatever its body.
+pub(crate) fn check_head<'a>(
+    directory: &'a Directory,
+    input: &SigningInput<'a>,
     service: &str,
     now: u64,
-    caller: impl FnOnce(&Arc<Principal>, &str, &str) -> T,
-) -> Result<T, Refusal> {
+) -> Result<Unverified<'a>, Refusal> {
     // The usual request is verified on borrowed strings; anything unusual (a
     // query string, non-UTF-8 headers) goes through the owned parser.
-    let parsed;
-    let auth = match sigv4::parse_borrowed(input) {
-        Some(claims) => claims?,
-        None => {
-            parsed = sigv4::parse(input)?;
-            parsed.claims()
-        }
+    let claimed = match sigv4::parse_borrowed(input) {
+        Some(claims) => Claimed::Borrowed(claims?),
+        None => Claimed::Owned(Box::new(sigv4::parse(input)?)),
     };
+    let auth = claimed.claims();
     sigv4::check_claimed_scope(&auth, service, directory.regions())?;
     let unrecognized = || Refusal {
         code: "UnrecognizedClientException",
@@ -97,37 +116,57 @@ pub(crate) fn authenticate_with<T>(
     if !token_ok {
         return Err(unrecognized());
     }
-    let is_scope = |cached: &str| {
-        let Some((date, rest)) = sigv4::split_once_ascii(cached, b'/') else {
-            return false;
-        };
-        let Some((region, service)) = sigv4::split_once_ascii(rest, b'/') else {
-            return false;
-        };
-        date == auth.date && region == auth.region && service == auth.service
-    };
-    let cached = key.signing_key.read().ok().and_then(|c| {
-        c.as_ref()
-            .filter(|(s, _)| is_scope(s))
-            .map(|(_, k)| k.clone())
-    });
-    let mac = match cached {
-        Some(mac) => mac,
-        None => {
-            let mac = kms_types::sigv4::keyed_hmac(&sigv4::derive_claimed_signing_key(
-                &key.secret,
-                &auth,
-            ));
-            if let Ok(mut c) = key.signing_key.write() {
-                let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
-                *c = Some((scope, mac.clone()));
-            }
-            mac
-        }
-    };
     // `auth` comes from parsing this request, which checked that `host` is signed.
-    sigv4::verify_claims_checked(input, &auth, &mac, now, sigv4::HostCheck::ByTheParser)?;
-    Ok(caller(&key.principal, auth.region, auth.access_key_id))
+    let payload = sigv4::check_head(input.headers, &auth, now, sigv4::HostCheck::ByTheParser)?;
+    Ok(Unverified {
+        claimed,
+        key,
+        payload,
+    })
+}
+
+impl Unverified<'_> {
+    /// Checks the signature of `input` (the request [`check_head`] passed, now with its
+    /// body), answering `caller(principal, region, access key id)` of the verified
+    /// request, so that the service copies only what it keeps.
+    pub(crate) fn verify<T>(
+        self,
+        input: &SigningInput<'_>,
+        caller: impl FnOnce(&Arc<Principal>, &str, &str) -> T,
+    ) -> Result<T, Refusal> {
+        let auth = self.claimed.claims();
+        let key = self.key;
+        let is_scope = |cached: &str| {
+            let Some((date, rest)) = sigv4::split_once_ascii(cached, b'/') else {
+                return false;
+            };
+            let Some((region, service)) = sigv4::split_once_ascii(rest, b'/') else {
+                return false;
+            };
+            date == auth.date && region == auth.region && service == auth.service
+        };
+        let cached = key.signing_key.read().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(s, _)| is_scope(s))
+                .map(|(_, k)| k.clone())
+        });
+        let mac = match cached {
+            Some(mac) => mac,
+            None => {
+                let mac = kms_types::sigv4::keyed_hmac(&sigv4::derive_claimed_signing_key(
+                    &key.secret,
+                    &auth,
+                ));
+                if let Ok(mut c) = key.signing_key.write() {
+                    let scope = format!("{}/{}/{}", auth.date, auth.region, auth.service);
+                    *c = Some((scope, mac.clone()));
+                }
+                mac
+            }
+        };
+        sigv4::verify_signature(input, &auth, &mac, self.payload)?;
+        Ok(caller(&key.principal, auth.region, auth.access_key_id))
+    }
 }
 
 /// `AccessDeniedException` unless the principal may perform `action`.

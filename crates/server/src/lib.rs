@@ -103,6 +103,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of connections served at once; more wait to be accepted.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default number of bytes of request bodies held at once, all connections together
+/// (64 MiB); more wait for their share ([`ServerConfig::with_max_body_memory`]).
+pub const DEFAULT_MAX_BODY_MEMORY: usize = 64 * 1024 * 1024;
 /// hyper's `max_buf_size` for a connection's read buffer: a request head not complete
 /// within it gets `431` (KMS requests need about 2 KiB); one read can take the buffer to
 /// about twice this before the check. The body streams through.
@@ -127,6 +130,7 @@ pub struct ServerConfig {
     header_read_timeout: Duration,
     write_timeout: Duration,
     max_connections: usize,
+    max_body_memory: usize,
     tls: Option<TlsConfig>,
 }
 
@@ -147,6 +151,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("write_timeout", &self.write_timeout)
             .field("max_connections", &self.max_connections)
+            .field("max_body_memory", &self.max_body_memory)
             .field("tls", &self.tls)
             .finish()
     }
@@ -167,6 +172,7 @@ impl ServerConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_body_memory: DEFAULT_MAX_BODY_MEMORY,
             tls: None,
         }
     }
@@ -351,6 +357,17 @@ impl ServerConfig {
         self
     }
 
+    /// How many bytes of request bodies are held at once, all connections together
+    /// (64 MiB by default; at least [`service::MAX_BODY_BYTES`], the largest body). A
+    /// request takes its share once its signature's head checks out (see
+    /// [`KmsService::with_max_body_memory`]) and gives it back once answered; one that
+    /// finds the budget spent waits for it within the body read timeout, then gets `408
+    /// RequestTimeoutException` as a body too slow to arrive does.
+    pub fn with_max_body_memory(mut self, bytes: usize) -> Self {
+        self.max_body_memory = bytes.max(service::MAX_BODY_BYTES);
+        self
+    }
+
     /// Serves HTTPS with this certificate instead of plain HTTP.
     pub fn with_tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
@@ -380,6 +397,11 @@ impl ServerConfig {
     /// The most connections served at once ([`Self::with_max_connections`]).
     pub fn max_connections(&self) -> usize {
         self.max_connections
+    }
+
+    /// The most bytes of request bodies held at once ([`Self::with_max_body_memory`]).
+    pub fn max_body_memory(&self) -> usize {
+        self.max_body_memory
     }
 
     /// The marker key: from [`Self::with_marker_key`], else the config file's
@@ -542,7 +564,8 @@ pub async fn serve_router(
         .check()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate)
-        .with_body_read_timeout(config.header_read_timeout);
+        .with_body_read_timeout(config.header_read_timeout)
+        .with_max_body_memory(config.max_body_memory);
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());

@@ -66,6 +66,11 @@ struct Args {
     /// or fewer when the open-file limit (ulimit -n) leaves room for fewer.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     max_connections: Option<usize>,
+    /// Hold at most this many bytes of request bodies at once, all connections together
+    /// (bytes, or a number with KiB, MiB or GiB); requests past it wait for room, within
+    /// the 10 s a body has to arrive. At least 1MiB, the largest body. Default: 64MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_body_memory: Option<usize>,
 }
 
 const AFTER_HELP: &str = "\
@@ -99,6 +104,30 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{p} is not between 0 and 1"))
     }
+}
+
+/// A size in bytes: a number, or a number and `KiB`, `MiB` or `GiB`.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let unit: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a size: a number of bytes, or with KiB, MiB or GiB"
+            ));
+        }
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("`{s}` is not a size: a number of bytes, or with KiB, MiB or GiB"))
 }
 
 fn main() -> ExitCode {
@@ -180,6 +209,13 @@ fn run(args: Args) -> Result<(), String> {
     config = config
         .with_fail_rate(args.fail_rate)
         .with_max_connections(max_connections);
+    match args.max_body_memory {
+        Some(n) if n < kms_server::service::MAX_BODY_BYTES => {
+            return Err("--max-body-memory must be at least 1MiB, the largest request body".into());
+        }
+        Some(n) => config = config.with_max_body_memory(n),
+        None => {}
+    }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config = config.with_tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
     } else if args.tls_self_signed {
@@ -666,6 +702,19 @@ mod tests {
         assert_eq!(default_max_connections(Some(1024)), 992);
         assert_eq!(default_max_connections(Some(40)), 8);
         assert_eq!(default_max_connections(Some(10)), 1);
+    }
+
+    #[test]
+    fn sizes_are_bytes_or_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("64 MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("100B"), Ok(100));
+        for bad in ["", "MiB", "64MB", "-1", "1.5MiB", "99999999999999999999GiB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use kms_types::KmsInternalException;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::auth;
 use crate::config::Directory;
@@ -30,6 +31,8 @@ pub const HEALTH_PATH: &str = "/health";
 
 /// Largest request body accepted (1 MiB); larger ones get `413`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+// A body's share of the budget is taken in one `Semaphore::acquire_many(u32)`.
+const _: () = assert!(MAX_BODY_BYTES <= u32::MAX as usize);
 
 /// The `ThrottlingException` message AWS sends.
 pub const THROTTLING_MESSAGE: &str =
@@ -69,6 +72,8 @@ pub struct Shared {
     pub(crate) directory: Directory,
     pub(crate) fail_rate: f64,
     pub(crate) body_limit: usize,
+    /// One permit per byte of request body the server may hold at once.
+    body_budget: Semaphore,
 }
 
 /// The KMS endpoint as a `tower::Service` (cheap to clone).
@@ -92,8 +97,31 @@ impl KmsService {
                     0.0
                 },
                 body_limit: MAX_BODY_BYTES,
+                body_budget: Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY),
             }),
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
+        }
+    }
+
+    /// How many bytes of request bodies the service holds at once, all connections
+    /// together (64 MiB by default; at least [`MAX_BODY_BYTES`], so that any body fits):
+    /// a request takes its share as its body comes (all of a `Content-Length` before the
+    /// body is read, a chunked body frame by frame) and gives it back once answered. One
+    /// that finds the budget spent waits for it within the body read timeout, and is
+    /// then answered as a body that did not arrive in time. The service's clones made
+    /// after this share its budget.
+    pub fn with_max_body_memory(self, bytes: usize) -> Self {
+        let shared = &self.shared;
+        let shared = Shared {
+            router: shared.router.clone(),
+            directory: shared.directory.clone(),
+            fail_rate: shared.fail_rate,
+            body_limit: shared.body_limit,
+            body_budget: Semaphore::new(bytes.clamp(MAX_BODY_BYTES, Semaphore::MAX_PERMITS)),
+        };
+        Self {
+            shared: Arc::new(shared),
+            ..self
         }
     }
 
@@ -308,8 +336,31 @@ impl KmsService {
             outcome.close = true;
             return too_large();
         }
-        let read = read_body(body, shared.body_limit);
-        let body = match self.within_body_read_timeout(read).await {
+        // Authentication as far as the head goes, before the body is read: a request
+        // refused here holds none of its body, and gets the answer it would get with it.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let head = SigningInput {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &[],
+        };
+        let unverified =
+            match auth::check_head(&shared.directory, &head, operation.signing_name, now) {
+                Ok(unverified) => unverified,
+                Err(refusal) => {
+                    // Unread body bytes must not be taken for the next request.
+                    outcome.close = !body_is_in(parts, body, shared.body_limit).await;
+                    return Reply::error(400, refusal.code, refusal.message);
+                }
+            };
+        let read = read_body(body, shared.body_limit, &shared.body_budget);
+        // The body's share of the budget is held until the request is answered.
+        let (body, _budget) = match self.within_body_read_timeout(read).await {
             None => {
                 outcome.close = true;
                 return Reply::error(
@@ -321,7 +372,7 @@ impl KmsService {
                     ),
                 );
             }
-            Some(Ok(body)) => body,
+            Some(Ok(read)) => read,
             Some(Err(BodyError::TooLarge)) => {
                 outcome.close = true;
                 return too_large();
@@ -335,28 +386,14 @@ impl KmsService {
                 );
             }
         };
-
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
         let input = SigningInput {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &parts.headers,
             body: &body,
+            ..head
         };
-        let caller = auth::authenticate_with(
-            &shared.directory,
-            &input,
-            operation.signing_name,
-            now,
-            |principal, region, _| Caller {
-                principal: Arc::clone(principal),
-                region: region.to_owned(),
-            },
-        );
+        let caller = unverified.verify(&input, |principal, region, _| Caller {
+            principal: Arc::clone(principal),
+            region: region.to_owned(),
+        });
         let caller = match caller {
             Ok(caller) => caller,
             Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
@@ -397,9 +434,26 @@ enum BodyError<E> {
 
 /// The body's data frames, concatenated, refusing more than `limit` bytes — what
 /// `Limited::new(body, limit).collect()` and `to_bytes()` give, without their
-/// frame queue and boxed errors: the usual body is one frame, kept as it is.
-async fn read_body<B: Body>(body: B, limit: usize) -> Result<Bytes, BodyError<B::Error>> {
+/// frame queue and boxed errors: the usual body is one frame, kept as it is — and the
+/// share of `budget` it holds, a permit a byte: all of its exact size (its
+/// `Content-Length`) before it is read, else frame by frame as it comes, waiting while
+/// the budget is spent. `limit` must be within the budget's permits.
+async fn read_body<B: Body>(
+    body: B,
+    limit: usize,
+    budget: &Semaphore,
+) -> Result<(Bytes, Option<SemaphorePermit<'_>>), BodyError<B::Error>> {
     let mut body = std::pin::pin!(body);
+    let mut held = None;
+    // The size the body says it has (0: unknown), for its share and its buffer.
+    let mut size = 0;
+    if let Some(exact) = body.size_hint().exact()
+        && let Ok(exact) = usize::try_from(exact)
+        && exact <= limit
+    {
+        size = exact;
+        reserve(budget, &mut held, size).await;
+    }
     let mut first: Option<Bytes> = None;
     let mut more: Option<BytesMut> = None;
     let mut remaining = limit;
@@ -412,11 +466,14 @@ async fn read_body<B: Body>(body: B, limit: usize) -> Result<Bytes, BodyError<B:
             return Err(BodyError::TooLarge);
         }
         remaining -= n;
+        reserve(budget, &mut held, limit - remaining).await;
         let chunk = data.copy_to_bytes(n);
         match (&mut first, &mut more) {
             (None, _) => first = Some(chunk),
             (Some(head), None) => {
-                let mut joined = BytesMut::with_capacity(head.len() + chunk.len());
+                // Sized to the whole body when its size is known: grown by doubling, a
+                // buffer held up to twice the bytes its share of the budget counts.
+                let mut joined = BytesMut::with_capacity(size.max(head.len() + chunk.len()));
                 joined.extend_from_slice(head);
                 joined.extend_from_slice(&chunk);
                 more = Some(joined);
@@ -424,11 +481,62 @@ async fn read_body<B: Body>(body: B, limit: usize) -> Result<Bytes, BodyError<B:
             (Some(_), Some(joined)) => joined.extend_from_slice(&chunk),
         }
     }
-    Ok(match (first, more) {
+    let body = match (first, more) {
         (_, Some(joined)) => joined.freeze(),
         (Some(head), None) => head,
         (None, None) => Bytes::new(),
+    };
+    Ok((body, held))
+}
+
+/// Takes from `budget` what `bytes` (at most [`MAX_BODY_BYTES`]) need beyond what `held`
+/// holds, waiting for it while the budget is spent.
+async fn reserve<'b>(budget: &'b Semaphore, held: &mut Option<SemaphorePermit<'b>>, bytes: usize) {
+    let have = held.as_ref().map_or(0, SemaphorePermit::num_permits);
+    let Some(wanted) = bytes.checked_sub(have).filter(|&n| n > 0) else {
+        return;
+    };
+    // The budget is never closed, and `wanted` fits a `u32` (a const assertion says so).
+    if let Ok(more) = budget.acquire_many(wanted as u32).await {
+        match held {
+            Some(held) => held.merge(more),
+            None => *held = Some(more),
+        }
+    }
+}
+
+/// Whether all of `body` is in already, taken without waiting and dropped (at most
+/// `limit` bytes): a request answered without reading its body keeps its connection only
+/// then. A body that its client sends only once told to (`Expect: 100-continue`) is not
+/// asked for.
+async fn body_is_in<B: Body>(parts: &Parts, body: B, limit: usize) -> bool {
+    if body.is_end_stream() {
+        return true;
+    }
+    if parts.headers.contains_key(http::header::EXPECT) {
+        return false;
+    }
+    let mut body = std::pin::pin!(body);
+    let mut left = limit;
+    std::future::poll_fn(|cx| {
+        loop {
+            match body.as_mut().poll_frame(cx) {
+                Poll::Ready(None) => return Poll::Ready(true),
+                Poll::Ready(Some(Ok(frame))) => {
+                    let n = frame.data_ref().map_or(0, Buf::remaining);
+                    if n > left {
+                        return Poll::Ready(false);
+                    }
+                    left -= n;
+                    if body.is_end_stream() {
+                        return Poll::Ready(true);
+                    }
+                }
+                Poll::Ready(Some(Err(_))) | Poll::Pending => return Poll::Ready(false),
+            }
+        }
     })
+    .await
 }
 
 /// What the service keeps of the caller.
@@ -484,10 +592,13 @@ mod body_tests {
     }
 
     fn read(items: Vec<Item>, limit: usize) -> Result<Bytes, String> {
-        futures::executor::block_on(read_body(body(items), limit)).map_err(|e| match e {
-            BodyError::TooLarge => "too large".to_owned(),
-            BodyError::Read(e) => e.to_string(),
-        })
+        let budget = Semaphore::new(MAX_BODY_BYTES);
+        futures::executor::block_on(read_body(body(items), limit, &budget))
+            .map(|(body, _)| body)
+            .map_err(|e| match e {
+                BodyError::TooLarge => "too large".to_owned(),
+                BodyError::Read(e) => e.to_string(),
+            })
     }
 
     /// What `Limited` + `collect` + `to_bytes` answer, for comparison.
@@ -537,5 +648,78 @@ mod body_tests {
             read(vec![data("a"), data("b"), data("c")], 3).unwrap(),
             Bytes::from_static(b"abc")
         );
+    }
+
+    /// A body of unknown size (chunked) takes its share of the budget frame by frame as
+    /// it comes, waits while the budget is spent, and holds its share until dropped.
+    #[test]
+    fn a_chunked_body_takes_the_budget_frame_by_frame() {
+        let budget = Semaphore::new(5);
+        futures::executor::block_on(async {
+            let elsewhere = budget.try_acquire_many(2).unwrap();
+            let frames = vec![data("ab"), data("cd")];
+            let mut read = std::pin::pin!(read_body(body(frames), 5, &budget));
+            // "ab" fits what is left (3), "cd" does not: it waits, first in line for
+            // what frees up (the last permit is set aside for it).
+            assert!(futures::poll!(read.as_mut()).is_pending());
+            assert_eq!(budget.available_permits(), 0);
+            drop(elsewhere);
+            let (bytes, held) = read.await.map_err(|_| "read").unwrap();
+            assert_eq!(bytes, Bytes::from_static(b"abcd"));
+            assert_eq!(held.as_ref().map(SemaphorePermit::num_permits), Some(4));
+            assert_eq!(budget.available_permits(), 1);
+            drop(held);
+            assert_eq!(budget.available_permits(), 5);
+        });
+    }
+
+    /// A body of known size, counting the frames asked of it.
+    struct Sized<'c> {
+        frames: std::collections::VecDeque<&'static str>,
+        asked: &'c std::cell::Cell<usize>,
+    }
+
+    impl Body for Sized<'_> {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut TaskContext<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            self.asked.set(self.asked.get() + 1);
+            let frame = self.frames.pop_front();
+            Poll::Ready(frame.map(|f| Ok(Frame::data(Bytes::from_static(f.as_bytes())))))
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            hyper::body::SizeHint::with_exact(self.frames.iter().map(|f| f.len() as u64).sum())
+        }
+    }
+
+    /// A body of known size (a `Content-Length`) takes all its share before any of it is
+    /// read; a refused one gives back what it took.
+    #[test]
+    fn a_sized_body_takes_its_share_before_it_is_read() {
+        let budget = Semaphore::new(5);
+        let asked = std::cell::Cell::new(0);
+        futures::executor::block_on(async {
+            let elsewhere = budget.try_acquire_many(2).unwrap();
+            let sized = Sized {
+                frames: ["ab", "cd"].into(),
+                asked: &asked,
+            };
+            let mut read = std::pin::pin!(read_body(sized, 5, &budget));
+            assert!(futures::poll!(read.as_mut()).is_pending());
+            assert_eq!(asked.get(), 0, "read before its share was taken");
+            drop(elsewhere);
+            let (bytes, held) = read.await.map_err(|_| "read").unwrap();
+            assert_eq!(bytes, Bytes::from_static(b"abcd"));
+            assert_eq!(held.as_ref().map(SemaphorePermit::num_permits), Some(4));
+            drop(held);
+            let too_large = read_body(body(vec![data("abc"), data("def")]), 5, &budget);
+            assert!(matches!(too_large.await, Err(BodyError::TooLarge)));
+            assert_eq!(budget.available_permits(), 5);
+        });
     }
 }

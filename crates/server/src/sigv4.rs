@@ -1144,24 +1144,58 @@ impl Payloads<'_> {
     }
 }
 
+/// What a request's head says of its payload, checked before its body is read
+/// ([`check_head`]): the `x-amz-content-sha256` header, when there is one, is
+/// `UNSIGNED-PAYLOAD` or a SHA-256 in hex (which [`verify_signature`] compares with the
+/// body's).
+#[derive(Debug)]
+pub(crate) struct PayloadHeader<'h>(Option<Cow<'h, str>>);
+
+/// Everything [`verify_claims`] checks that does not need the body, in its order: the
+/// request time (against the scope date, the clock skew or a presigned expiry), that
+/// `host` is signed (when `host` says so), and the form of `x-amz-content-sha256`.
+pub(crate) fn check_head<'h>(
+    headers: &'h HeaderMap,
+    auth: &Claims<'_>,
+    now: u64,
+    host: HostCheck,
+) -> Result<PayloadHeader<'h>, AuthError> {
+    check_time(auth, now)?;
+    if host == HostCheck::Here {
+        check_signed_headers(headers, auth.signed_headers)?;
+    }
+    payload_header(headers)
+}
+
+/// The `x-amz-content-sha256` header, refused unless `UNSIGNED-PAYLOAD` or hex.
+fn payload_header(headers: &HeaderMap) -> Result<PayloadHeader<'_>, AuthError> {
+    let header = header_str(headers, &X_AMZ_CONTENT_SHA256);
+    if let Some(h) = &header
+        && !is_sha256_hex(h)
+        && h != UNSIGNED_PAYLOAD
+    {
+        return Err(AuthError::InvalidSignature(format!(
+            "x-amz-content-sha256 must be {UNSIGNED_PAYLOAD} or a valid sha256 value."
+        )));
+    }
+    Ok(PayloadHeader(header))
+}
+
+/// The payload hashes of the body, which must match a hex `x-amz-content-sha256`.
 fn check_payload<'h>(
-    input: &SigningInput<'h>,
+    body: &[u8],
+    header: PayloadHeader<'h>,
     auth: &Claims<'_>,
 ) -> Result<Payloads<'h>, AuthError> {
-    let body_hash = Hex::of(&Sha256::digest(input.body).into());
-    let header = header_str(input.headers, &X_AMZ_CONTENT_SHA256);
-    if let Some(h) = &header {
-        if is_sha256_hex(h) {
-            if !h.as_bytes().eq_ignore_ascii_case(body_hash.as_bytes()) {
-                return Err(AuthError::InvalidSignature(
-                    CONTENT_SHA256_MISMATCH.to_owned(),
-                ));
-            }
-        } else if h != UNSIGNED_PAYLOAD {
-            return Err(AuthError::InvalidSignature(format!(
-                "x-amz-content-sha256 must be {UNSIGNED_PAYLOAD} or a valid sha256 value."
-            )));
-        }
+    let body_hash = Hex::of(&Sha256::digest(body).into());
+    let header = header.0;
+    if let Some(h) = &header
+        && is_sha256_hex(h)
+        && !h.as_bytes().eq_ignore_ascii_case(body_hash.as_bytes())
+    {
+        return Err(AuthError::InvalidSignature(
+            CONTENT_SHA256_MISMATCH.to_owned(),
+        ));
     }
     Ok(Payloads {
         body_hash,
@@ -1173,7 +1207,9 @@ fn check_payload<'h>(
 /// The payload hashes the signature may have been computed over.
 #[cfg(test)]
 fn payload_hashes(input: &SigningInput, auth: &ParsedAuth) -> Result<Vec<String>, AuthError> {
-    let payloads = check_payload(input, &auth.claims())?;
+    let claims = auth.claims();
+    let header = payload_header(input.headers)?;
+    let payloads = check_payload(input.body, header, &claims)?;
     let (candidates, n) = payloads.candidates();
     Ok(candidates[..n].iter().map(|s| (*s).to_owned()).collect())
 }
@@ -1218,10 +1254,11 @@ pub(crate) fn verify_claims(
     key: &Hmac<Sha256>,
     now: u64,
 ) -> Result<(), AuthError> {
-    verify_claims_checked(input, auth, key, now, HostCheck::Here)
+    let header = check_head(input.headers, auth, now, HostCheck::Here)?;
+    verify_signature(input, auth, key, header)
 }
 
-/// Whether [`verify_claims_checked`] checks that `host` is signed.
+/// Whether [`check_head`] checks that `host` is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HostCheck {
     /// Check it (claims of unknown origin).
@@ -1232,20 +1269,16 @@ pub(crate) enum HostCheck {
     ByTheParser,
 }
 
-/// [`verify_claims`], skipping the `host` check that the parser made already
-/// when `host` says so.
-pub(crate) fn verify_claims_checked(
+/// The rest of [`verify_claims`] once [`check_head`] has passed and the body is
+/// in: the body against `x-amz-content-sha256`, that every signed header is present, and
+/// the signature itself (constant time).
+pub(crate) fn verify_signature(
     input: &SigningInput,
     auth: &Claims<'_>,
     key: &Hmac<Sha256>,
-    now: u64,
-    host: HostCheck,
+    header: PayloadHeader<'_>,
 ) -> Result<(), AuthError> {
-    check_time(auth, now)?;
-    if host == HostCheck::Here {
-        check_signed_headers(input.headers, auth.signed_headers)?;
-    }
-    let payloads = check_payload(input, auth)?;
+    let payloads = check_payload(input.body, header, auth)?;
     let (payloads, payload_count) = payloads.candidates();
 
     // Signers differ in small ways; try each legitimate variant. The usual

@@ -307,14 +307,11 @@ fn a_second_signal_stops_at_once() {
     let mut child = spawn(&["--listen", "127.0.0.1:0"]);
     let endpoint = endpoint_of(&mut child);
     let addr: SocketAddr = endpoint.strip_prefix("http://").unwrap().parse().unwrap();
-    // A request whose body never comes: in flight for the 10 s body timeout.
+    // A signed request whose body never comes: in flight for the 10 s body timeout.
     let mut stalled = TcpStream::connect(addr).unwrap();
-    write!(
-        stalled,
-        "POST / HTTP/1.1\r\nhost: {addr}\r\nx-amz-target: TrentService.DescribeCustomKeyStores\r\n\
-         content-type: application/x-amz-json-1.1\r\ncontent-length: 10\r\n\r\n"
-    )
-    .unwrap();
+    stalled
+        .write_all(&common::wire_head(addr, &Call::new("{        }")))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "TERM");
     std::thread::sleep(Duration::from_millis(300));

@@ -1,14 +1,22 @@
 //! What one client can hold of the server: a connection whose responses it never reads
-//! is closed, and only so many connections are served at once.
+//! is closed, only so many connections are served at once, a request refused on its head
+//! is answered without its body, and only so many bytes of bodies are held at once.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Call, send, start, wire_bytes};
-use kms_server::ServerConfig;
+use common::{Answer, Call, Creds, DEMO, SESSION, send, start, wire_bytes, wire_head};
+use kms_server::service::MAX_BODY_BYTES;
+use kms_server::{Context, Handler, Router, RunningServer, ServerConfig};
+use kms_types::{
+    DescribeCustomKeyStores, DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest,
+    DescribeCustomKeyStoresResponse,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
 
 /// A client that sends requests and never reads their responses: once the server's
 /// writes make no progress for the write timeout, the connection is closed (it was
@@ -75,4 +83,298 @@ async fn connections_beyond_the_limit_wait_for_one_to_close() {
         .unwrap();
     assert_eq!(answer.status, 200);
     server.shutdown().await;
+}
+
+/// A request with a body of `len` bytes that decodes as `{}` (no filter): `{`, spaces, `}`.
+fn padded_call(len: usize) -> Call {
+    let mut body = vec![b' '; len];
+    body[0] = b'{';
+    body[len - 1] = b'}';
+    Call::new(body)
+}
+
+/// A response read off a raw connection: status, headers (names lower-cased), JSON body.
+#[derive(Debug)]
+struct RawAnswer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    json: serde_json::Value,
+}
+
+impl RawAnswer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The first response of `bytes` (one with a `content-length`).
+fn parse_answer(bytes: &[u8]) -> RawAnswer {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, rest) = text.split_once("\r\n\r\n").expect("a response head");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.trim().to_ascii_lowercase(), v.trim().to_owned())
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .expect("content-length")
+        .1
+        .parse()
+        .unwrap();
+    RawAnswer {
+        status: status.parse().unwrap(),
+        json: serde_json::from_slice(&rest.as_bytes()[..length]).unwrap(),
+        headers,
+    }
+}
+
+/// A request refused on its head alone (no valid signature from a configured key in a
+/// served scope, at a good time) is answered at once without its body being read — as it
+/// is answered with its body, except that the connection is then closed, since the body
+/// it announced is still to come. A client that announces a body of 1 MiB and never
+/// sends it held that megabyte's worth of waiting (and, sent, its megabyte) until the
+/// body read timeout.
+#[tokio::test]
+async fn a_request_refused_on_its_head_is_answered_without_its_body() {
+    let server =
+        start(ServerConfig::demo().with_header_read_timeout(Duration::from_secs(60))).await;
+    let addr = server.local_addr();
+    let largest = || padded_call(MAX_BODY_BYTES);
+    let unsigned = Call {
+        creds: None,
+        ..largest()
+    };
+    let unknown_key = largest().creds(Creds {
+        akid: "AKIAUNKNOWNKEY000000",
+        ..DEMO
+    });
+    let unserved_region = largest().region("eu-west-3");
+    let other_service = Call {
+        service: "s3".into(),
+        ..largest()
+    };
+    let wrong_token = largest().creds(Creds {
+        token: Some("wrong-token"),
+        ..SESSION
+    });
+    let expired = Call {
+        skew: -600,
+        ..largest()
+    };
+    let bad_content_sha256 = Call {
+        set: vec![("x-amz-content-sha256", "not-a-hash".into())],
+        ..largest()
+    };
+    let expecting_continue = Call {
+        set: vec![("expect", "100-continue".into())],
+        ..unsigned.clone()
+    };
+    for (what, call, code) in [
+        ("unsigned", &unsigned, "MissingAuthenticationTokenException"),
+        ("unknown key", &unknown_key, "UnrecognizedClientException"),
+        (
+            "wrong session token",
+            &wrong_token,
+            "UnrecognizedClientException",
+        ),
+        (
+            "unserved region",
+            &unserved_region,
+            "InvalidSignatureException",
+        ),
+        ("other service", &other_service, "InvalidSignatureException"),
+        ("expired", &expired, "InvalidSignatureException"),
+        (
+            "x-amz-content-sha256 not a hash",
+            &bad_content_sha256,
+            "InvalidSignatureException",
+        ),
+        (
+            "Expect: 100-continue",
+            &expecting_continue,
+            "MissingAuthenticationTokenException",
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&wire_head(addr, call)).await.unwrap();
+        let mut received = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no answer without the body"))
+            .unwrap();
+        assert!(
+            !received.starts_with(b"HTTP/1.1 100"),
+            "{what}: the body was asked for"
+        );
+        let answer = parse_answer(&received);
+        // What the same request is told with its body.
+        let with_body = send(addr, call.clone()).await;
+        with_body.assert_error(400, code);
+        assert_eq!(answer.status, 400, "{what}: {:?}", answer.json);
+        assert_eq!(answer.json["__type"], code, "{what}");
+        assert_eq!(answer.header("x-amzn-errortype"), Some(code), "{what}");
+        if what == "expired" {
+            // Its message quotes the server's clock.
+            let message = answer.json["message"].as_str().unwrap();
+            assert!(message.starts_with("Signature expired: "), "{message}");
+        } else {
+            assert_eq!(answer.json["message"], with_body.json["message"], "{what}");
+        }
+        assert_eq!(answer.header("connection"), Some("close"), "{what}");
+    }
+    server.shutdown().await;
+}
+
+/// A refused request whose small body came with its head (an SDK's, signed with a wrong
+/// key) keeps its connection, as before: its body is in, and nothing is left unread.
+#[tokio::test]
+async fn a_refused_request_whose_body_is_in_keeps_its_connection() {
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let call = Call::new("{}").creds(Creds {
+        akid: "AKIAUNKNOWNKEY000000",
+        ..DEMO
+    });
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for _ in 0..2 {
+        stream.write_all(&wire_bytes(addr, &call)).await.unwrap();
+        let mut received = Vec::new();
+        let mut chunk = vec![0; 4096];
+        // Until the response's JSON body is complete (it ends with `}`).
+        while !received.ends_with(b"}") {
+            let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
+                .await
+                .expect("answered")
+                .unwrap();
+            assert!(n > 0, "the connection was closed");
+            received.extend_from_slice(&chunk[..n]);
+        }
+        let answer = parse_answer(&received);
+        assert_eq!(answer.status, 400);
+        assert_eq!(answer.json["__type"], "UnrecognizedClientException");
+        assert_eq!(answer.header("connection"), None);
+    }
+    server.shutdown().await;
+}
+
+/// Answers with no stores once the gate opens; says when a call comes in.
+struct Gated {
+    entered: Arc<Semaphore>,
+    gate: Arc<Semaphore>,
+}
+
+impl Handler<DescribeCustomKeyStores> for Gated {
+    async fn handle(
+        &self,
+        _ctx: &Context,
+        _input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        self.entered.add_permits(1);
+        // Open for every call once opened: each gives its permit back.
+        let _open = self.gate.acquire().await;
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .custom_key_stores(vec![])
+            .truncated(false)
+            .build())
+    }
+}
+
+/// A server whose handler waits for its gate, with 1 MiB of body memory (the least there
+/// is: one largest body), and a first request holding 700 KB of it in the handler.
+struct HeldBudget {
+    server: RunningServer,
+    entered: Arc<Semaphore>,
+    gate: Arc<Semaphore>,
+    first: tokio::task::JoinHandle<Answer>,
+}
+
+impl HeldBudget {
+    async fn start(config: ServerConfig) -> Self {
+        let entered = Arc::new(Semaphore::new(0));
+        let gate = Arc::new(Semaphore::new(0));
+        let router = Router::new().operation::<DescribeCustomKeyStores, _>(Gated {
+            entered: Arc::clone(&entered),
+            gate: Arc::clone(&gate),
+        });
+        let config = config.with_max_body_memory(1);
+        assert_eq!(config.max_body_memory(), MAX_BODY_BYTES);
+        let server = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let first = tokio::spawn(send(server.local_addr(), padded_call(700_000)));
+        entered.acquire().await.unwrap().forget();
+        Self {
+            server,
+            entered,
+            gate,
+            first,
+        }
+    }
+
+    /// Opens the gate: the first request is answered (200).
+    async fn answer_the_first(&mut self) {
+        self.gate.add_permits(1);
+        let first = answered(&mut self.first, "the first").await;
+        assert_eq!(first.status, 200, "{:?}", first.json);
+    }
+}
+
+/// What `task` answers, within 20 s (only so that a failure does not hang).
+async fn answered(task: &mut tokio::task::JoinHandle<Answer>, what: &str) -> Answer {
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap_or_else(|_| panic!("{what} is not answered"))
+        .unwrap()
+}
+
+/// Bodies held at once are bounded server-wide, also for signed requests: while one
+/// request holds 700 KB of a 1 MiB budget, another of 700 KB waits for its share, and is
+/// served once the first is answered.
+#[tokio::test]
+async fn bodies_past_the_memory_budget_wait_for_room() {
+    let config = ServerConfig::demo().with_header_read_timeout(Duration::from_secs(60));
+    let mut held = HeldBudget::start(config).await;
+    let mut second = tokio::spawn(send(held.server.local_addr(), padded_call(700_000)));
+    // Not a measure of time: the second must not reach its handler before the first is
+    // answered, however long this waits.
+    let early = tokio::time::timeout(Duration::from_secs(1), held.entered.acquire())
+        .await
+        .is_ok();
+    assert!(!early, "a second body was held past the budget");
+    held.answer_the_first().await;
+    let second = answered(&mut second, "the second, once the first is done,").await;
+    assert_eq!(second.status, 200, "{:?}", second.json);
+    held.server.shutdown().await;
+}
+
+/// A request that waits for its share of the body memory past the body read timeout is
+/// answered as a body that did not arrive in time (`408`, connection closed); the share
+/// held by a request comes back once it is answered, and a body of the largest size fits
+/// the least budget.
+#[tokio::test]
+async fn a_wait_for_body_memory_ends_with_the_body_read_timeout() {
+    let config = ServerConfig::demo().with_header_read_timeout(Duration::from_millis(300));
+    let mut held = HeldBudget::start(config).await;
+    let addr = held.server.local_addr();
+    let mut second = tokio::spawn(send(addr, padded_call(700_000)));
+    let second = answered(&mut second, "the waiting request").await;
+    second.assert_error(408, "RequestTimeoutException");
+    assert_eq!(
+        second.message(),
+        "The request body did not arrive within 300 ms of its headers"
+    );
+    assert_eq!(second.headers.get("connection").unwrap(), "close");
+    held.answer_the_first().await;
+    let mut largest = tokio::spawn(send(addr, padded_call(MAX_BODY_BYTES)));
+    let largest = answered(&mut largest, "a largest body, once the others are done,").await;
+    assert_eq!(largest.status, 200, "{:?}", largest.json);
+    held.server.shutdown().await;
 }

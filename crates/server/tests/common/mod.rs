@@ -206,6 +206,14 @@ pub fn wire_bytes(addr: SocketAddr, call: &Call) -> Vec<u8> {
     out
 }
 
+/// The head of [`wire_bytes`] (through the blank line), without its body.
+pub fn wire_head(addr: SocketAddr, call: &Call) -> Vec<u8> {
+    let mut wire = wire_bytes(addr, call);
+    let end = wire.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    wire.truncate(end);
+    wire
+}
+
 /// `call` to `addr`, signed as it says (and altered after signing as it says).
 pub fn signed(addr: SocketAddr, call: &Call) -> http::Request<Vec<u8>> {
     let uri = match &call.query {
