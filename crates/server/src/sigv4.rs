@@ -327,11 +327,16 @@ fn echo(s: &str) -> String {
 /// only the characters an access key id has.
 pub(crate) fn claimed_access_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     let is_key_char = |c: &char| c.is_ascii_alphanumeric();
+    // Found as the parser finds it (`Credential = …` too), whatever else is wrong.
     let from_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once("Credential="))
-        .map(|(_, rest)| rest);
+        .and_then(|v| {
+            authorization_components(v).1.find_map(|component| {
+                let (key, val) = split_once_ascii(component, b'=')?;
+                (trim(key) == "Credential").then(|| trim(val))
+            })
+        });
     let from_query = || {
         query?
             .split('&')
@@ -616,16 +621,26 @@ fn date_header_as_amz_date(value: &str) -> Option<String> {
 
 /// The Authorization header form: `raw` is the header's trimmed value, `amz_date`
 /// and `token` the trimmed `X-Amz-Date` and `X-Amz-Security-Token` headers.
+/// An `Authorization` header's algorithm, and its comma-separated components after it,
+/// trimmed, empty ones skipped (`Credential=…`, `SignedHeaders=…`, `Signature=…`).
+fn authorization_components(raw: &str) -> (&str, impl Iterator<Item = &str>) {
+    let (algorithm, rest) = match raw.bytes().position(|b| b.is_ascii_whitespace()) {
+        Some(i) => (&raw[..i], &raw[i..]),
+        None => (raw, ""),
+    };
+    let components = AsciiSplit::new(rest, b',')
+        .map(trim)
+        .filter(|c| !c.is_empty());
+    (algorithm, components)
+}
+
 fn header_claims<'a>(
     raw: &'a str,
     amz_date: Option<&'a str>,
     token: Option<&'a str>,
     headers: &HeaderMap,
 ) -> Result<Claims<'a>, AuthError> {
-    let (algorithm, rest) = match raw.bytes().position(|b| b.is_ascii_whitespace()) {
-        Some(i) => (&raw[..i], &raw[i..]),
-        None => (raw, ""),
-    };
+    let (algorithm, components) = authorization_components(raw);
     if algorithm != ALGORITHM {
         return Err(AuthError::IncompleteSignature(format!(
             "Unsupported AWS 'algorithm': '{}'. Authorization={}",
@@ -636,10 +651,7 @@ fn header_claims<'a>(
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
-    for component in AsciiSplit::new(rest, b',')
-        .map(trim)
-        .filter(|c| !c.is_empty())
-    {
+    for component in components {
         let Some((key, val)) = split_once_ascii(component, b'=') else {
             return Err(AuthError::IncompleteSignature(format!(
                 "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: '{}'",

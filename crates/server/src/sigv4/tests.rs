@@ -2583,3 +2583,37 @@ fn a_plus_in_the_query_is_a_space() {
     literal.query = Some("Limit=1+0".into());
     assert_mismatch(check(&literal, SECRET, t(NOW)));
 }
+
+/// The access key a refused request's log line names is found as the parser finds it:
+/// `Credential = …` with spaces, after any other component, or in the query.
+#[test]
+fn claimed_access_key_is_read_as_the_parser_reads_it() {
+    let claimed = |authorization: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_str(authorization).unwrap(),
+        );
+        claimed_access_key(&headers, None)
+    };
+    let key = Some("AKIAIOSFODNN7EXAMPLE".to_owned());
+    for authorization in [
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20150830/us-east-1/kms/aws4_request, \
+         SignedHeaders=host, Signature=00",
+        "AWS4-HMAC-SHA256 Credential = AKIAIOSFODNN7EXAMPLE/20150830/us-east-1/kms/aws4_request",
+        "AWS4-HMAC-SHA256 SignedHeaders=host,Credential=\tAKIAIOSFODNN7EXAMPLE/x",
+        // Whatever else is wrong with it.
+        "AWS4-HMAC-SHA512 Credential=AKIAIOSFODNN7EXAMPLE, junk",
+    ] {
+        assert_eq!(claimed(authorization), key, "{authorization}");
+    }
+    assert_eq!(claimed("AWS4-HMAC-SHA256 Signature=00"), None);
+    assert_eq!(claimed("AWS4-HMAC-SHA256 MyCredential=AKIA"), None);
+    assert_eq!(
+        claimed_access_key(
+            &HeaderMap::new(),
+            Some("X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20150830")
+        ),
+        key
+    );
+}
