@@ -116,7 +116,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     report
         .phases
         .push(("build (release/bench profile)".into(), started.elapsed()));
-    let target_dir = target_dir(&root)?;
+    let target_dir = crate::target_dir(&root)?;
     let ctx = Ctx {
         root: root.clone(),
         out,
@@ -233,19 +233,6 @@ fn build_binaries(root: &Path) -> Result<(PathBuf, PathBuf)> {
         server.ok_or_else(|| anyhow!("cargo built no kms-server executable"))?,
         harness.ok_or_else(|| anyhow!("cargo built no bench-harness executable"))?,
     ))
-}
-
-fn target_dir(root: &Path) -> Result<PathBuf> {
-    let text = util::output_of(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args(["metadata", "--format-version", "1", "--no-deps"]),
-    )?;
-    let metadata: serde_json::Value = serde_json::from_str(&text).context("cargo metadata JSON")?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .ok_or_else(|| anyhow!("cargo metadata has no target_directory"))
 }
 
 /// The current UTC time as `YYYY-MM-DD HH:MM UTC` (no date crate needed).

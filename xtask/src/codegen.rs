@@ -272,7 +272,7 @@ const SNAPSHOT_FIXTURES: &str = "crates/codegen/tests/fixtures";
 
 /// The models kms-codegen's snapshot test renders, each with its snapshot: the spec as
 /// `describe_custom_key_stores`, each fixture model as `fixture_NAME`.
-fn snapshotted_models(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+pub fn snapshotted_models(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     let snapshot = |name: &str| {
         root.join(SNAPSHOT_DIR)
             .join(format!("snapshots__{name}.snap"))
@@ -357,7 +357,7 @@ fn pending_snapshots(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn relative(root: &Path, path: &Path) -> String {
+pub fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()

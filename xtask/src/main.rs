@@ -1,8 +1,9 @@
-//! Maintainer tasks: `cargo xtask import | codegen | check | bench`.
+//! Maintainer tasks: `cargo xtask import | codegen | check | lint-generated | bench`.
 
 mod bench;
 mod codegen;
 mod import;
+mod lint;
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,9 @@ enum Command {
     Codegen,
     /// Fail, naming the command to run, when a derived file or snapshot is stale or a snapshot is pending.
     Check,
+    /// Lint the code kms-codegen renders from every model the project generates from as
+    /// hand-written code (clippy, -D warnings): lints are muted inside generate!'s expansion.
+    LintGenerated,
     /// Benchmark server, client and codec against baselines measured in the same run; writes bench/REPORT.md.
     Bench(bench::BenchArgs),
 }
@@ -64,6 +68,7 @@ fn main() -> Result<()> {
         }
         Command::Codegen => codegen::run(&workspace_root()),
         Command::Check => codegen::check(&workspace_root()),
+        Command::LintGenerated => lint::run(&workspace_root()),
         Command::Bench(args) => bench::run(&args),
     }
 }
@@ -74,6 +79,30 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace root")
         .to_path_buf()
+}
+
+/// The workspace's target directory as cargo sees it (`CARGO_TARGET_DIR`, config).
+pub fn target_dir(root: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running cargo metadata")?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "cargo metadata failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cargo metadata JSON")?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata has no target_directory")
 }
 
 /// Writes `text` to `path` atomically: a temporary file renamed into place.
