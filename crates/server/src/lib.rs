@@ -362,7 +362,7 @@ impl ServerConfig {
     /// request takes its share once its signature's head checks out (see
     /// [`KmsService::with_max_body_memory`]) and gives it back once answered; one that
     /// finds the budget spent waits for it within the body read timeout, then gets `408
-    /// RequestTimeoutException` as a body too slow to arrive does.
+    /// RequestTimeoutException` saying the server had no room for its body.
     pub fn with_max_body_memory(mut self, bytes: usize) -> Self {
         self.max_body_memory = bytes.max(service::MAX_BODY_BYTES);
         self

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -108,8 +109,8 @@ impl KmsService {
     /// a request takes its share as its body comes (all of a `Content-Length` before the
     /// body is read, a chunked body frame by frame) and gives it back once answered. One
     /// that finds the budget spent waits for it within the body read timeout, and is
-    /// then answered as a body that did not arrive in time. The service's clones made
-    /// after this share its budget.
+    /// then answered `408`, saying the server had no room for its body. The service's
+    /// clones made after this share its budget.
     pub fn with_max_body_memory(self, bytes: usize) -> Self {
         let shared = &self.shared;
         let shared = Shared {
@@ -358,19 +359,25 @@ impl KmsService {
                     return Reply::error(400, refusal.code, refusal.message);
                 }
             };
-        let read = read_body(body, shared.body_limit, &shared.body_budget);
+        // Set while the read waits for room in the budget: a request timed out then was
+        // not slow to send its body, the server was full.
+        let waiting = AtomicBool::new(false);
+        let read = read_body(body, shared.body_limit, &shared.body_budget, &waiting);
         // The body's share of the budget is held until the request is answered.
         let (body, _budget) = match self.within_body_read_timeout(read).await {
             None => {
                 outcome.close = true;
-                return Reply::error(
-                    408,
-                    "RequestTimeoutException",
+                let ms = self.body_read_timeout.as_millis();
+                let message = if waiting.load(Ordering::Relaxed) {
                     format!(
-                        "The request body did not arrive within {} ms of its headers",
-                        self.body_read_timeout.as_millis()
-                    ),
-                );
+                        "The request body could not be read within {ms} ms of its headers: \
+                         the server held as many request body bytes as it may \
+                         (kms-server --max-body-memory) all that time"
+                    )
+                } else {
+                    format!("The request body did not arrive within {ms} ms of its headers")
+                };
+                return Reply::error(408, "RequestTimeoutException", message);
             }
             Some(Ok(read)) => read,
             Some(Err(BodyError::TooLarge)) => {
@@ -438,11 +445,12 @@ enum BodyError<E> {
 /// share of `budget` it holds, a permit a byte: all of its exact size (its
 /// `Content-Length`) before it is read, else frame by frame as it comes, waiting while
 /// the budget is spent. `limit` must be within the budget's permits.
-async fn read_body<B: Body>(
+async fn read_body<'b, B: Body>(
     body: B,
     limit: usize,
-    budget: &Semaphore,
-) -> Result<(Bytes, Option<SemaphorePermit<'_>>), BodyError<B::Error>> {
+    budget: &'b Semaphore,
+    waiting: &AtomicBool,
+) -> Result<(Bytes, Option<SemaphorePermit<'b>>), BodyError<B::Error>> {
     let mut body = std::pin::pin!(body);
     let mut held = None;
     // The size the body says it has (0: unknown), for its share and its buffer.
@@ -452,7 +460,7 @@ async fn read_body<B: Body>(
         && exact <= limit
     {
         size = exact;
-        reserve(budget, &mut held, size).await;
+        reserve(budget, &mut held, size, waiting).await;
     }
     let mut first: Option<Bytes> = None;
     let mut more: Option<BytesMut> = None;
@@ -466,7 +474,7 @@ async fn read_body<B: Body>(
             return Err(BodyError::TooLarge);
         }
         remaining -= n;
-        reserve(budget, &mut held, limit - remaining).await;
+        reserve(budget, &mut held, limit - remaining, waiting).await;
         let chunk = data.copy_to_bytes(n);
         match (&mut first, &mut more) {
             (None, _) => first = Some(chunk),
@@ -491,13 +499,21 @@ async fn read_body<B: Body>(
 
 /// Takes from `budget` what `bytes` (at most [`MAX_BODY_BYTES`]) need beyond what `held`
 /// holds, waiting for it while the budget is spent.
-async fn reserve<'b>(budget: &'b Semaphore, held: &mut Option<SemaphorePermit<'b>>, bytes: usize) {
+async fn reserve<'b>(
+    budget: &'b Semaphore,
+    held: &mut Option<SemaphorePermit<'b>>,
+    bytes: usize,
+    waiting: &AtomicBool,
+) {
     let have = held.as_ref().map_or(0, SemaphorePermit::num_permits);
     let Some(wanted) = bytes.checked_sub(have).filter(|&n| n > 0) else {
         return;
     };
     // The budget is never closed, and `wanted` fits a `u32` (a const assertion says so).
-    if let Ok(more) = budget.acquire_many(wanted as u32).await {
+    waiting.store(true, Ordering::Relaxed);
+    let acquired = budget.acquire_many(wanted as u32).await;
+    waiting.store(false, Ordering::Relaxed);
+    if let Ok(more) = acquired {
         match held {
             Some(held) => held.merge(more),
             None => *held = Some(more),
@@ -593,12 +609,17 @@ mod body_tests {
 
     fn read(items: Vec<Item>, limit: usize) -> Result<Bytes, String> {
         let budget = Semaphore::new(MAX_BODY_BYTES);
-        futures::executor::block_on(read_body(body(items), limit, &budget))
-            .map(|(body, _)| body)
-            .map_err(|e| match e {
-                BodyError::TooLarge => "too large".to_owned(),
-                BodyError::Read(e) => e.to_string(),
-            })
+        futures::executor::block_on(read_body(
+            body(items),
+            limit,
+            &budget,
+            &AtomicBool::new(false),
+        ))
+        .map(|(body, _)| body)
+        .map_err(|e| match e {
+            BodyError::TooLarge => "too large".to_owned(),
+            BodyError::Read(e) => e.to_string(),
+        })
     }
 
     /// What `Limited` + `collect` + `to_bytes` answer, for comparison.
@@ -655,16 +676,20 @@ mod body_tests {
     #[test]
     fn a_chunked_body_takes_the_budget_frame_by_frame() {
         let budget = Semaphore::new(5);
+        // Says while the read waits for the budget (what a timeout then is blamed on).
+        let waiting = AtomicBool::new(false);
         futures::executor::block_on(async {
             let elsewhere = budget.try_acquire_many(2).unwrap();
             let frames = vec![data("ab"), data("cd")];
-            let mut read = std::pin::pin!(read_body(body(frames), 5, &budget));
+            let mut read = std::pin::pin!(read_body(body(frames), 5, &budget, &waiting));
             // "ab" fits what is left (3), "cd" does not: it waits, first in line for
             // what frees up (the last permit is set aside for it).
             assert!(futures::poll!(read.as_mut()).is_pending());
+            assert!(waiting.load(Ordering::Relaxed));
             assert_eq!(budget.available_permits(), 0);
             drop(elsewhere);
             let (bytes, held) = read.await.map_err(|_| "read").unwrap();
+            assert!(!waiting.load(Ordering::Relaxed));
             assert_eq!(bytes, Bytes::from_static(b"abcd"));
             assert_eq!(held.as_ref().map(SemaphorePermit::num_permits), Some(4));
             assert_eq!(budget.available_permits(), 1);
@@ -703,13 +728,14 @@ mod body_tests {
     fn a_sized_body_takes_its_share_before_it_is_read() {
         let budget = Semaphore::new(5);
         let asked = std::cell::Cell::new(0);
+        let waiting = AtomicBool::new(false);
         futures::executor::block_on(async {
             let elsewhere = budget.try_acquire_many(2).unwrap();
             let sized = Sized {
                 frames: ["ab", "cd"].into(),
                 asked: &asked,
             };
-            let mut read = std::pin::pin!(read_body(sized, 5, &budget));
+            let mut read = std::pin::pin!(read_body(sized, 5, &budget, &waiting));
             assert!(futures::poll!(read.as_mut()).is_pending());
             assert_eq!(asked.get(), 0, "read before its share was taken");
             drop(elsewhere);
@@ -717,7 +743,7 @@ mod body_tests {
             assert_eq!(bytes, Bytes::from_static(b"abcd"));
             assert_eq!(held.as_ref().map(SemaphorePermit::num_permits), Some(4));
             drop(held);
-            let too_large = read_body(body(vec![data("abc"), data("def")]), 5, &budget);
+            let too_large = read_body(body(vec![data("abc"), data("def")]), 5, &budget, &waiting);
             assert!(matches!(too_large.await, Err(BodyError::TooLarge)));
             assert_eq!(budget.available_permits(), 5);
         });
