@@ -224,12 +224,18 @@ fn import_problems(root: &Path, path: &Path, imported: Imported) -> Result<Vec<S
 }
 
 fn spec_files(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(root.join("spec"))?
+    json_files(&root.join("spec"))
+}
+
+/// The `.json` files of `dir`, sorted.
+pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()?;
-    specs.retain(|p| p.extension().is_some_and(|e| e == "json"));
-    specs.sort();
-    Ok(specs)
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    Ok(files)
 }
 
 /// `--operation A --operation B`: the `import` arguments naming `operations`.
@@ -278,14 +284,7 @@ pub fn snapshotted_models(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
             .join(format!("snapshots__{name}.snap"))
     };
     let mut models = vec![(root.join(SPEC), snapshot("describe_custom_key_stores"))];
-    let dir = root.join(SNAPSHOT_FIXTURES);
-    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()?;
-    fixtures.retain(|p| p.extension().is_some_and(|e| e == "json"));
-    fixtures.sort();
-    for fixture in fixtures {
+    for fixture in json_files(&root.join(SNAPSHOT_FIXTURES))? {
         let name = fixture
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

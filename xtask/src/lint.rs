@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::codegen::{SPEC, relative, snapshotted_models};
+use crate::codegen::{SPEC, json_files, relative, snapshotted_models};
 
 /// Where the crate goes, under the target directory.
 const CRATE_DIR: &str = "xtask-rendered";
@@ -59,14 +59,8 @@ pub fn models(root: &Path) -> Result<Vec<Rendered>> {
         std::fs::read_dir(&crates).with_context(|| format!("reading {}", crates.display()))?
     {
         let dir = krate?.path().join("tests/models");
-        if !dir.is_dir() {
-            continue;
-        }
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                test_models.push(path);
-            }
+        if dir.is_dir() {
+            test_models.extend(json_files(&dir)?);
         }
     }
     test_models.sort();

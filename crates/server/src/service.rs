@@ -73,8 +73,6 @@ pub struct Shared {
     pub(crate) directory: Directory,
     pub(crate) fail_rate: f64,
     pub(crate) body_limit: usize,
-    /// One permit per byte of request body the server may hold at once.
-    body_budget: Semaphore,
 }
 
 /// The KMS endpoint as a `tower::Service` (cheap to clone).
@@ -82,6 +80,8 @@ pub struct Shared {
 pub struct KmsService {
     shared: Arc<Shared>,
     body_read_timeout: Duration,
+    /// One permit per byte of request body the service (and its clones) may hold at once.
+    body_budget: Arc<Semaphore>,
 }
 
 impl KmsService {
@@ -98,9 +98,9 @@ impl KmsService {
                     0.0
                 },
                 body_limit: MAX_BODY_BYTES,
-                body_budget: Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY),
             }),
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
+            body_budget: Arc::new(Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY)),
         }
     }
 
@@ -111,19 +111,10 @@ impl KmsService {
     /// that finds the budget spent waits for it within the body read timeout, and is
     /// then answered `408`, saying the server had no room for its body. The service's
     /// clones made after this share its budget.
-    pub fn with_max_body_memory(self, bytes: usize) -> Self {
-        let shared = &self.shared;
-        let shared = Shared {
-            router: shared.router.clone(),
-            directory: shared.directory.clone(),
-            fail_rate: shared.fail_rate,
-            body_limit: shared.body_limit,
-            body_budget: Semaphore::new(bytes.clamp(MAX_BODY_BYTES, Semaphore::MAX_PERMITS)),
-        };
-        Self {
-            shared: Arc::new(shared),
-            ..self
-        }
+    pub fn with_max_body_memory(mut self, bytes: usize) -> Self {
+        let permits = bytes.clamp(MAX_BODY_BYTES, Semaphore::MAX_PERMITS);
+        self.body_budget = Arc::new(Semaphore::new(permits));
+        self
     }
 
     /// How long a client may take to send a request's body once its headers are in
@@ -362,7 +353,7 @@ impl KmsService {
         // Set while the read waits for room in the budget: a request timed out then was
         // not slow to send its body, the server was full.
         let waiting = AtomicBool::new(false);
-        let read = read_body(body, shared.body_limit, &shared.body_budget, &waiting);
+        let read = read_body(body, shared.body_limit, &self.body_budget, &waiting);
         // The body's share of the budget is held until the request is answered.
         let (body, _budget) = match self.within_body_read_timeout(read).await {
             None => {

@@ -93,46 +93,26 @@ fn padded_call(len: usize) -> Call {
     Call::new(body)
 }
 
-/// A response read off a raw connection: status, headers (names lower-cased), JSON body.
-#[derive(Debug)]
-struct RawAnswer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    json: serde_json::Value,
-}
-
-impl RawAnswer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The first response of `bytes` (one with a `content-length`).
-fn parse_answer(bytes: &[u8]) -> RawAnswer {
+/// The first response of `bytes` read off a raw connection (one with a
+/// `content-length`).
+fn parse_answer(bytes: &[u8]) -> Answer {
     let text = String::from_utf8_lossy(bytes);
     let (head, rest) = text.split_once("\r\n\r\n").expect("a response head");
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (n, v) = l.split_once(':').unwrap();
-            (n.trim().to_ascii_lowercase(), v.trim().to_owned())
-        })
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .expect("content-length")
-        .1
-        .parse()
-        .unwrap();
-    RawAnswer {
+    let mut headers = http::HeaderMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        let name = http::HeaderName::from_bytes(name.trim().as_bytes()).unwrap();
+        headers.append(name, value.trim().parse().unwrap());
+    }
+    let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+    let raw = bytes::Bytes::copy_from_slice(&rest.as_bytes()[..length]);
+    Answer {
         status: status.parse().unwrap(),
-        json: serde_json::from_slice(&rest.as_bytes()[..length]).unwrap(),
+        json: serde_json::from_slice(&raw).unwrap(),
         headers,
+        raw,
     }
 }
 

@@ -129,6 +129,9 @@ impl Answer {
     pub fn message(&self) -> &str {
         self.json["message"].as_str().unwrap_or("")
     }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
     /// Asserts an error response: status, `__type`, `X-Amzn-ErrorType`, request id.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "{}: {:?}", code, self.json);
