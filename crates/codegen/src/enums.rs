@@ -44,6 +44,7 @@ impl Generator<'_> {
         quote! {
             #docs
             #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[non_exhaustive]
             pub enum #name {
                 #(#variants)*
                 /// A value this version of the model does not know, kept as received (make
@@ -145,6 +146,7 @@ impl Generator<'_> {
         quote! {
             #docs
             #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[non_exhaustive]
             pub enum #name {
                 #(#variants)*
                 /// A value this version of the model does not know, kept as received (make

@@ -92,6 +92,7 @@ impl Generator<'_> {
             #[derive(Clone, PartialEq, #hash_derive #debug_derive #default_derive
                 ::kms_types::__private::serde::Deserialize)]
             #[serde(crate = "::kms_types::__private::serde")]
+            #[non_exhaustive]
             pub struct #name {
                 #(#fields)*
             }
@@ -449,6 +450,7 @@ impl Generator<'_> {
             #[derive(Clone, #debug_derive PartialEq, #hash_derive
                 ::kms_types::__private::serde::Serialize)]
             #[serde(crate = "::kms_types::__private::serde")]
+            #[non_exhaustive]
             pub enum #name {
                 #(#variants)*
                 #[doc = #unknown_doc]

@@ -15,6 +15,26 @@
 //! );
 //! ```
 //!
+//! Structures, enums and unions are `#[non_exhaustive]`: KMS adds members and values
+//! over time, and importing them into the model must not break the crates that depend on
+//! these types. So a structure is built with its builder and read with `..` in patterns,
+//! and a `match` on an enum has a wildcard arm:
+//!
+//! ```
+//! use kms_types::{ConnectionStateType, CustomKeyStoresListEntry};
+//!
+//! let entry = CustomKeyStoresListEntry::builder()
+//!     .custom_key_store_id("cks-1234567890abcdef0")
+//!     .connection_state(ConnectionStateType::Connected)
+//!     .build();
+//! let CustomKeyStoresListEntry { connection_state, .. } = &entry;
+//! let usable = match connection_state {
+//!     Some(ConnectionStateType::Connected) => true,
+//!     Some(_) | None => false,
+//! };
+//! assert!(usable);
+//! ```
+//!
 //! The service's endpoint rules are generated too ([`resolve_endpoint`]):
 //!
 //! ```
