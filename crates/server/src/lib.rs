@@ -50,6 +50,7 @@
 
 pub mod auth;
 pub mod config;
+mod connections;
 pub mod data;
 pub mod demo;
 pub mod handler;
@@ -71,7 +72,7 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::GracefulConnection;
 use hyper_util::service::TowerToHyperService;
 use kms_types::DescribeCustomKeyStores;
 use tokio::net::TcpListener;
@@ -88,6 +89,7 @@ pub use router::Router;
 pub use service::KmsService;
 pub use tls::{TlsConfig, TlsError};
 
+use connections::{Connections, Slot};
 use marker::MarkerKey;
 use store::{MemoryStore, Owner, Record};
 use write_timeout::WriteTimeout;
@@ -350,8 +352,10 @@ impl ServerConfig {
         self
     }
 
-    /// How many connections are served at once (at least 1); further ones wait in the
-    /// listen queue until one closes.
+    /// How many connections are served at once (at least 1). At the limit, the connection
+    /// idle longest (no request in flight) is closed to make room for a new one; while
+    /// every one is busy, further ones wait in the listen queue until one is idle or
+    /// closes. A busy connection is never cut off.
     pub fn with_max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
         self
@@ -581,65 +585,69 @@ pub async fn serve_router(
         // A client that closes its side once its request is sent (`nc -N`) still gets
         // the answer.
         .half_close(true);
-    // One permit per connection served: at the limit, connections wait to be accepted.
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let connections = Connections::new(config.max_connections);
     let task = tokio::spawn(async move {
-        let graceful = GracefulShutdown::new();
         loop {
-            let permit = tokio::select! {
-                permit = Arc::clone(&permits).acquire_owned() => {
-                    permit.expect("the semaphore is never closed")
-                }
-                _ = stopped.changed() => break,
-            };
-            tokio::select! {
+            let stream = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nodelay(true);
-                        let stream = WriteTimeout::new(stream, write_timeout);
-                        let service = TowerToHyperService::new(service.clone());
-                        let builder = builder.clone();
-                        let watcher = graceful.watcher();
-                        let tls = tls.clone();
-                        tokio::spawn(async move {
-                            let _permit = permit;
-                            let served = match tls {
-                                None => {
-                                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                                    watcher.watch(connection).await
-                                }
-                                Some(acceptor) => {
-                                    let handshake = acceptor.accept(stream);
-                                    let stream = match tokio::time::timeout(handshake_timeout, handshake).await {
-                                        Ok(Ok(stream)) => stream,
-                                        Ok(Err(e)) => {
-                                            tracing::debug!(error = e.to_string().as_str(), "TLS handshake failed");
-                                            return;
-                                        }
-                                        Err(_) => {
-                                            tracing::debug!("TLS handshake timed out");
-                                            return;
-                                        }
-                                    };
-                                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                                    watcher.watch(connection).await
-                                }
-                            };
-                            if let Err(e) = served {
-                                tracing::debug!(error = e.to_string().as_str(), "connection ended with an error");
-                            }
-                        });
-                    }
+                    Ok((stream, _)) => stream,
                     Err(e) => {
                         tracing::warn!(error = e.to_string().as_str(), "accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
                     }
                 },
                 _ = stopped.changed() => break,
-            }
+            };
+            // At the limit, the connection idle longest is closed to make room; while
+            // every one is busy, this one waits.
+            let slot = tokio::select! {
+                slot = connections.admit() => slot,
+                _ = stopped.changed() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let stream = WriteTimeout::new(stream, write_timeout);
+            let service = TowerToHyperService::new(service.for_connection(slot.tracked()));
+            let builder = builder.clone();
+            let stopped = stopped.clone();
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let served = match tls {
+                    None => {
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        until_closed(connection, &slot, stopped).await
+                    }
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(stream);
+                        let stream = match tokio::time::timeout(handshake_timeout, handshake).await
+                        {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(
+                                    error = e.to_string().as_str(),
+                                    "TLS handshake failed"
+                                );
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake timed out");
+                                return;
+                            }
+                        };
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        until_closed(connection, &slot, stopped).await
+                    }
+                };
+                if let Err(e) = served {
+                    tracing::debug!(
+                        error = e.to_string().as_str(),
+                        "connection ended with an error"
+                    );
+                }
+            });
         }
         drop(listener);
-        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.none_open())
             .await
             .is_err()
         {
@@ -652,6 +660,23 @@ pub async fn serve_router(
         stop,
         task,
     })
+}
+
+/// Serves `connection` until it ends; once the server stops or needs its place for a new
+/// connection, it ends after answering the request in flight, if any (at once when idle).
+async fn until_closed<C: GracefulConnection>(
+    connection: C,
+    slot: &Slot,
+    mut stopped: watch::Receiver<()>,
+) -> Result<(), C::Error> {
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        ended = connection.as_mut() => return ended,
+        () = slot.tracked().close_requested() => {}
+        _ = stopped.changed() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    connection.await
 }
 
 /// A server running in the background, until [`Self::shutdown`]; dropping it stops the

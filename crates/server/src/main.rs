@@ -62,7 +62,8 @@ struct Args {
     /// directory of its own in the temporary directory, removed on exit).
     #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
     tls_ca_out: Option<PathBuf>,
-    /// Serve at most N connections at once; more wait in the listen queue. Default: 1024,
+    /// Serve at most N connections at once; at the limit the one idle longest is closed
+    /// to make room, and while all are busy more wait in the listen queue. Default: 1024,
     /// or fewer when the open-file limit (ulimit -n) leaves room for fewer.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     max_connections: Option<usize>,

@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::auth;
 use crate::config::Directory;
+use crate::connections::Tracked;
 use crate::handler::Context;
 use crate::router::{Reply, Router};
 use crate::sigv4::SigningInput;
@@ -82,6 +83,8 @@ pub struct KmsService {
     body_read_timeout: Duration,
     /// One permit per byte of request body the service (and its clones) may hold at once.
     body_budget: Arc<Semaphore>,
+    /// The connection this clone serves, when the server tracks which ones are idle.
+    connection: Option<Arc<Tracked>>,
 }
 
 impl KmsService {
@@ -101,6 +104,15 @@ impl KmsService {
             }),
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
             body_budget: Arc::new(Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY)),
+            connection: None,
+        }
+    }
+
+    /// This service, for one connection, counting its requests in flight there.
+    pub(crate) fn for_connection(&self, connection: &Arc<Tracked>) -> Self {
+        Self {
+            connection: Some(Arc::clone(connection)),
+            ..self.clone()
         }
     }
 
@@ -577,8 +589,13 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let this = self.clone();
+        let in_flight = self.connection.as_ref().map(Tracked::start);
         let (parts, body) = request.into_parts();
-        Box::pin(async move { Ok(this.respond(&parts, body).await) })
+        Box::pin(async move {
+            let response = this.respond(&parts, body).await;
+            drop(in_flight);
+            Ok(response)
+        })
     }
 }
 

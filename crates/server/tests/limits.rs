@@ -1,6 +1,7 @@
 //! What one client can hold of the server: a connection whose responses it never reads
-//! is closed, only so many connections are served at once, a request refused on its head
-//! is answered without its body, and only so many bytes of bodies are held at once.
+//! is closed, only so many connections are served at once (at the limit, the one idle
+//! longest makes room), a request refused on its head is answered without its body, and
+//! only so many bytes of bodies are held at once.
 
 mod common;
 
@@ -65,24 +66,92 @@ async fn a_client_that_never_reads_is_disconnected() {
     server.shutdown().await;
 }
 
-/// At the connection limit, a further connection waits to be served until one closes.
+/// At the connection limit, a further connection is served once the connection idle
+/// longest has been closed to make room (SDK clients leave theirs open between calls): it
+/// does not wait for the idle ones' header read timeout. The other keeps its place.
 #[tokio::test]
-async fn connections_beyond_the_limit_wait_for_one_to_close() {
-    let server = start(ServerConfig::demo().with_max_connections(2)).await;
+async fn at_the_limit_the_connection_idle_longest_makes_room() {
+    let config = ServerConfig::demo()
+        .with_max_connections(2)
+        .with_header_read_timeout(Duration::from_secs(3600));
+    let server = start(config).await;
     let addr = server.local_addr();
-    let first = TcpStream::connect(addr).await.unwrap();
-    let _second = TcpStream::connect(addr).await.unwrap();
-    // Both are served (idle); a third call waits.
-    let third = tokio::spawn(send(addr, Call::new("{}")));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!third.is_finished(), "served beyond the limit");
-    drop(first);
-    let answer = tokio::time::timeout(Duration::from_secs(10), third)
-        .await
-        .expect("served once a connection closed")
-        .unwrap();
-    assert_eq!(answer.status, 200);
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(
+        call_on(&mut first, addr, &Call::new("{}")).await.status,
+        200
+    );
+    let mut second = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(
+        call_on(&mut second, addr, &Call::new("{}")).await.status,
+        200
+    );
+
+    let mut third = tokio::spawn(send(addr, Call::new("{}")));
+    assert_eq!(answered(&mut third, "the third").await.status, 200);
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), first.read_to_end(&mut rest));
+    assert_eq!(read.await.expect("the first is closed").unwrap(), 0);
+    assert_eq!(
+        call_on(&mut second, addr, &Call::new("{}")).await.status,
+        200
+    );
     server.shutdown().await;
+}
+
+/// While every connection has a request in flight, a further connection waits; once one
+/// is answered and its connection idle, that connection makes room. The busy ones are not
+/// cut off.
+#[tokio::test]
+async fn while_every_connection_is_busy_a_further_one_waits() {
+    let entered = Arc::new(Semaphore::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(Gated {
+        entered: Arc::clone(&entered),
+        gate: Arc::clone(&gate),
+    });
+    let config = ServerConfig::demo()
+        .with_max_connections(2)
+        .with_header_read_timeout(Duration::from_secs(3600));
+    let server = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let mut busy: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(send(addr, Call::new("{}"))))
+        .collect();
+    entered.acquire_many(2).await.unwrap().forget();
+
+    let mut further = tokio::spawn(send(addr, Call::new("{}")));
+    // Not a measure of time: the further call must not reach its handler while both
+    // connections are busy, however long this waits.
+    let early = tokio::time::timeout(Duration::from_secs(1), entered.acquire())
+        .await
+        .is_ok();
+    assert!(!early, "a third connection was served while two were busy");
+    gate.add_permits(1);
+    for call in &mut busy {
+        assert_eq!(answered(call, "a busy call").await.status, 200);
+    }
+    assert_eq!(answered(&mut further, "the further call").await.status, 200);
+    server.shutdown().await;
+}
+
+/// Sends `call` on `stream` and reads its answer (a JSON body, which ends with `}`),
+/// leaving the connection open.
+async fn call_on(stream: &mut TcpStream, addr: std::net::SocketAddr, call: &Call) -> Answer {
+    stream.write_all(&wire_bytes(addr, call)).await.unwrap();
+    let mut received = Vec::new();
+    let mut chunk = vec![0; 4096];
+    while !received.ends_with(b"}") {
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
+            .await
+            .expect("answered")
+            .unwrap();
+        assert!(n > 0, "the connection was closed");
+        received.extend_from_slice(&chunk[..n]);
+    }
+    parse_answer(&received)
 }
 
 /// A request with a body of `len` bytes that decodes as `{}` (no filter): `{`, spaces, `}`.
@@ -225,19 +294,7 @@ async fn a_refused_request_whose_body_is_in_keeps_its_connection() {
     });
     let mut stream = TcpStream::connect(addr).await.unwrap();
     for _ in 0..2 {
-        stream.write_all(&wire_bytes(addr, &call)).await.unwrap();
-        let mut received = Vec::new();
-        let mut chunk = vec![0; 4096];
-        // Until the response's JSON body is complete (it ends with `}`).
-        while !received.ends_with(b"}") {
-            let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
-                .await
-                .expect("answered")
-                .unwrap();
-            assert!(n > 0, "the connection was closed");
-            received.extend_from_slice(&chunk[..n]);
-        }
-        let answer = parse_answer(&received);
+        let answer = call_on(&mut stream, addr, &call).await;
         assert_eq!(answer.status, 400);
         assert_eq!(answer.json["__type"], "UnrecognizedClientException");
         assert_eq!(answer.header("connection"), None);
