@@ -407,7 +407,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         match format {
             Format::Json => output::render_json(&value),
             Format::Text => output::render_text(&value),
-            Format::Table => output::render_table(OPERATION, &value),
+            Format::Table => output::render_table_width(OPERATION, &value, table_width()),
             Format::Off => String::new(),
         }
     } else {
@@ -425,7 +425,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
                 if format == Format::Json {
                     output::render_json(&value)
                 } else {
-                    output::render_table(OPERATION, &value)
+                    output::render_table_width(OPERATION, &value, table_width())
                 }
             }
         }
@@ -440,6 +440,15 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
     }
+}
+
+/// The width a table is laid out for, as the AWS CLI finds it: the terminal's when
+/// stdout is one, else 80 columns.
+fn table_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(output::DEFAULT_TABLE_WIDTH, |(width, _)| {
+            usize::from(width.0)
+        })
 }
 
 /// botocore's checks of the parameters (the model's minimums: every member's is 1), in

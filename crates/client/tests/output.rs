@@ -238,3 +238,34 @@ fn resume_tokens_round_trip() {
     );
     assert!(ResumeToken::decode("").is_err());
 }
+
+/// As the AWS CLI's: a table wider than the terminal turns each one-row box into
+/// name/value rows; on a terminal wide enough a box keeps its row under the headers.
+#[test]
+fn table_is_laid_out_for_the_terminal_width() {
+    let v = output::paginated_to_json(&stores()[..1], None, TimestampFormat::Iso8601);
+    let narrow = output::render_table("DescribeCustomKeyStores", &v);
+    assert_eq!(
+        narrow,
+        output::render_table_width("DescribeCustomKeyStores", &v, output::DEFAULT_TABLE_WIDTH)
+    );
+    assert!(
+        narrow.contains("\n||  CustomKeyStoreId       |  cks-1234567890abcdef0"),
+        "{narrow}"
+    );
+    let wide = output::render_table_width("DescribeCustomKeyStores", &v, 1000);
+    let header = wide.lines().nth(5).unwrap();
+    let row = wide.lines().nth(7).unwrap();
+    for (cell, line) in [("CustomKeyStoreId", header), ("cks-1234567890abcdef0", row)] {
+        assert!(line.contains(cell), "{cell} not in {line}:\n{wide}");
+    }
+    assert!(header.contains("CustomKeyStoreName"), "{wide}");
+    // Every line spans the table's width but the three of the certificate's row.
+    let width = wide.lines().next().unwrap().len();
+    assert!(width > 80, "{wide}");
+    assert_eq!(
+        wide.lines().filter(|l| l.len() != width).count(),
+        3,
+        "{wide}"
+    );
+}
