@@ -760,25 +760,27 @@ impl ResumeToken {
         base64::engine::general_purpose::STANDARD.encode(json)
     }
 
-    /// Decodes a `--starting-token`: the AWS CLI's base64 JSON form, or the legacy
-    /// `marker___amount` form, or else a raw `NextMarker` value.
-    pub fn decode(token: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid --starting-token '{token}': pass the NextToken printed by a previous \
-                 run with --max-items"
-            )
-        };
-        if token.is_empty() {
-            return Err(bad());
-        }
+    /// Decodes a `--starting-token` as botocore decodes it: the AWS CLI's base64 JSON
+    /// form, else the legacy `marker___amount` form, else a raw `NextMarker` value. A
+    /// marker `None` is no marker; an empty one is kept, for the parameter check to
+    /// refuse, as botocore's does.
+    pub fn decode(token: &str) -> Result<Self, StartingTokenError> {
+        let bad = || StartingTokenError::Bad(format!("Bad starting token: {token}"));
+        let marker = |m: &str| (m != "None").then(|| m.to_owned());
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token)
             && let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&bytes)
         {
             let marker = match m.get("Marker") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(_) => return Err(bad()),
+                Some(Value::String(s)) => marker(s),
+                Some(other) => {
+                    return Err(StartingTokenError::MarkerType(format!(
+                        "Invalid type for parameter Marker, value: {}, type: <class '{}'>, \
+                         valid types: <class 'str'>",
+                        py_repr(other),
+                        py_type(other)
+                    )));
+                }
             };
             let skip = match m.get("boto_truncate_amount") {
                 None => 0,
@@ -789,17 +791,126 @@ impl ResumeToken {
             };
             return Ok(Self { marker, skip });
         }
-        if let Some((marker, amount)) = token.rsplit_once("___")
-            && let Ok(skip) = amount.parse::<usize>()
-        {
-            return Ok(Self {
-                marker: (!marker.is_empty() && marker != "None").then(|| marker.to_owned()),
-                skip,
-            });
+        // The legacy form: one part per input token (KMS has one, Marker), then the
+        // amount; a token whose last part is not a whole number is a raw marker.
+        let parts: Vec<&str> = token.split("___").collect();
+        match parts[..] {
+            [m, amount] => match py_uint(amount) {
+                Some(skip) => Ok(Self {
+                    marker: marker(m),
+                    skip,
+                }),
+                None => Ok(Self {
+                    marker: marker(token),
+                    skip: 0,
+                }),
+            },
+            [m] => Ok(Self {
+                marker: marker(m),
+                skip: 0,
+            }),
+            _ => Err(bad()),
         }
-        Ok(Self {
-            marker: Some(token.to_owned()),
-            skip: 0,
-        })
+    }
+}
+
+/// Why a `--starting-token` cannot be used, in the AWS CLI's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartingTokenError {
+    /// Its `Marker` is not a string: botocore's parameter check's line for it
+    /// (`Invalid type for parameter Marker, value: True, type: <class 'bool'>, valid
+    /// types: <class 'str'>`), to report with the other parameters' problems.
+    MarkerType(String),
+    /// It is no token botocore reads: `Bad starting token: a___b___3`.
+    Bad(String),
+}
+
+impl std::fmt::Display for StartingTokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MarkerType(line) | Self::Bad(line) => f.write_str(line),
+        }
+    }
+}
+
+impl std::error::Error for StartingTokenError {}
+
+/// Python's `int(text)` when it is zero or more: white space around, an optional `+`,
+/// ASCII digits with single underscores between them.
+fn py_uint(text: &str) -> Option<usize> {
+    let digits = text.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    well_formed
+        .then(|| digits.replace('_', "").parse().ok())
+        .flatten()
+}
+
+/// The name of the Python type `json.loads` makes of `v`.
+fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Python's `repr()` of what `json.loads` makes of `v`.
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        Value::Number(n) if n.is_f64() => {
+            // Python writes an exponent's sign: 1e+20.
+            let text = n.to_string();
+            match text.split_once('e') {
+                Some((mantissa, exp)) if !exp.starts_with(['-', '+']) => {
+                    format!("{mantissa}e+{exp}")
+                }
+                _ => text,
+            }
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", py_repr(&Value::String(k.clone())), py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => py_str(other),
     }
 }

@@ -624,6 +624,28 @@ async fn error_messages_are_the_aws_clis_byte_for_byte() {
         (&ep, &["--page-size", "0"]),
         (&ep, &["--custom-key-store-name", "", "--marker", ""]),
         (&ep, &["--no-paginate", "--max-items", "5"]),
+        // botocore's reading of starting tokens: an empty marker is sent (and refused),
+        // a legacy token has one part per input token, a Marker must be a string (checked
+        // with the other parameters, in the order of the input the paginator builds:
+        // the token's Marker before the page size)
+        (&ep, &["--starting-token", "", "--page-size", "0"]),
+        (
+            &ep,
+            &["--starting-token", "___3", "--custom-key-store-id", ""],
+        ),
+        (&ep, &["--starting-token", "a___b___3"]),
+        (
+            &ep,
+            &[
+                "--custom-key-store-name",
+                "",
+                "--page-size",
+                "0",
+                // {"Marker": [1, "a'b", {"k": 1e20}]}
+                "--starting-token",
+                "eyJNYXJrZXIiOiBbMSwgImEnYiIsIHsiayI6IDFlMjB9XX0=",
+            ],
+        ),
         (&failing.url, &[]),
     ] {
         let vars = [("AWS_MAX_ATTEMPTS", "2"), ("AWS_RETRY_MODE", "standard")];
@@ -704,6 +726,16 @@ async fn output_is_the_aws_clis_byte_for_byte() {
             (&[], &["--page-size", "7"]),
             (&[], &["--max-items", "5", "--page-size", "3"]),
             (&[], &["--max-items", "4", "--starting-token", &token]),
+            // a marker None is no marker; legacy amounts are read as Python's int() reads them
+            // ({"Marker": "None", "boto_truncate_amount": 3})
+            (
+                &[],
+                &[
+                    "--starting-token",
+                    "eyJNYXJrZXIiOiAiTm9uZSIsICJib3RvX3RydW5jYXRlX2Ftb3VudCI6IDN9",
+                ],
+            ),
+            (&[], &["--starting-token", "None___ 1_0"]),
             (&[], &["--no-paginate"]),
             (&[], &["--limit", "4"]),
             (&[], &["--custom-key-store-id", "cks-0123456789abcdef0"]),

@@ -1,6 +1,6 @@
 //! Snapshots of the CLI output formats, from fixed data.
 
-use kms_client::output::{self, ResumeToken, TimestampFormat};
+use kms_client::output::{self, ResumeToken, StartingTokenError, TimestampFormat};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
     DescribeCustomKeyStoresResponse, Timestamp, XksProxyConfigurationType,
@@ -236,7 +236,40 @@ fn resume_tokens_round_trip() {
         ResumeToken::decode("raw-marker").unwrap().marker.as_deref(),
         Some("raw-marker")
     );
-    assert!(ResumeToken::decode("").is_err());
+    // as botocore reads them: an empty marker is one (for the parameter check to
+    // refuse), None is none, Python's int() reads the amount
+    for (token, marker, skip) in [
+        ("", Some(""), 0),
+        ("___3", Some(""), 3),
+        ("None", None, 0),
+        ("None___ +1_2", None, 12),
+        ("m___-1", Some("m___-1"), 0),
+        ("eyJNYXJrZXIiOiAiTm9uZSJ9", None, 0), // {"Marker": "None"}
+    ] {
+        assert_eq!(
+            ResumeToken::decode(token),
+            Ok(ResumeToken {
+                marker: marker.map(str::to_owned),
+                skip
+            }),
+            "{token}"
+        );
+    }
+    assert_eq!(
+        ResumeToken::decode("a___b___3"),
+        Err(StartingTokenError::Bad(
+            "Bad starting token: a___b___3".to_owned()
+        ))
+    );
+    // {"Marker": {"k": ["it's", 1.5, true, null]}}
+    assert_eq!(
+        ResumeToken::decode("eyJNYXJrZXIiOiB7ImsiOiBbIml0J3MiLCAxLjUsIHRydWUsIG51bGxdfX0="),
+        Err(StartingTokenError::MarkerType(
+            "Invalid type for parameter Marker, value: {'k': [\"it's\", 1.5, True, None]}, \
+             type: <class 'dict'>, valid types: <class 'str'>"
+                .to_owned()
+        ))
+    );
 }
 
 /// As the AWS CLI's: a table wider than the terminal turns each one-row box into
