@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
-use kms_client::output::{self, Format, ResumeToken, TimestampFormat};
+use kms_client::output::{self, Format, ResumeToken, StartingTokenError, TimestampFormat};
 use kms_client::{Client, Config, Error, MfaPrompt, Overrides, ProfileSetting, TimeoutKind};
 use kms_types::CustomKeyStoresListEntry;
 
@@ -368,13 +368,17 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
             );
         }
     }
-    let start = match args.starting_token.as_deref().map(ResumeToken::decode) {
-        None => ResumeToken {
-            marker: None,
-            skip: 0,
-        },
-        Some(Ok(t)) => t,
-        Some(Err(e)) => return fail(EXIT_USAGE, e),
+    let no_token = || ResumeToken {
+        marker: None,
+        skip: 0,
+    };
+    // A token whose Marker is not a string fails botocore's parameter check, with the
+    // other parameters; one it cannot read at all fails the pagination, exit 255.
+    let (start, marker_type) = match args.starting_token.as_deref().map(ResumeToken::decode) {
+        None => (no_token(), None),
+        Some(Ok(t)) => (t, None),
+        Some(Err(StartingTokenError::MarkerType(line))) => (no_token(), Some(line)),
+        Some(Err(e)) => return fail(EXIT_OTHER, e),
     };
     let Session {
         client,
@@ -384,7 +388,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         Ok(session) => session,
         Err(code) => return code,
     };
-    let problems = too_small(&args, start.marker.as_deref());
+    let problems = too_small(&args, &start, marker_type);
     if !problems.is_empty() {
         return fail(
             EXIT_USAGE,
@@ -407,7 +411,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         match format {
             Format::Json => output::render_json(&value),
             Format::Text => output::render_text(&value),
-            Format::Table => output::render_table(OPERATION, &value),
+            Format::Table => output::render_table_width(OPERATION, &value, table_width()),
             Format::Off => String::new(),
         }
     } else {
@@ -425,7 +429,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
                 if format == Format::Json {
                     output::render_json(&value)
                 } else {
-                    output::render_table(OPERATION, &value)
+                    output::render_table_width(OPERATION, &value, table_width())
                 }
             }
         }
@@ -442,37 +446,44 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
     }
 }
 
-/// botocore's checks of the parameters (the model's minimums: every member's is 1), in
-/// its wording, in the model's member order.
-fn too_small(args: &DescribeArgs, token_marker: Option<&str>) -> Vec<String> {
-    let strings = [
-        ("CustomKeyStoreId", args.custom_key_store_id.as_deref()),
-        ("CustomKeyStoreName", args.custom_key_store_name.as_deref()),
-    ];
-    let mut problems: Vec<String> = strings
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let length = value?.chars().count();
-            (length < 1).then(|| {
-                format!("Invalid length for parameter {name}, value: {length}, valid min length: 1")
-            })
+/// The width a table is laid out for, as the AWS CLI finds it: the terminal's when
+/// stdout is one, else 80 columns.
+fn table_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(output::DEFAULT_TABLE_WIDTH, |(width, _)| {
+            usize::from(width.0)
         })
-        .collect();
-    if let Some(limit) = args.page_size.or(args.limit).filter(|l| *l < 1) {
-        problems.push(format!(
-            "Invalid value for parameter Limit, value: {limit}, valid min value: 1"
-        ));
-    }
-    if let Some(length) = token_marker
-        .or(args.marker.as_deref())
-        .map(|m| m.chars().count())
-        .filter(|l| *l < 1)
-    {
-        problems.push(format!(
-            "Invalid length for parameter Marker, value: {length}, valid min length: 1"
-        ));
-    }
-    problems
+}
+
+/// botocore's checks of the parameters (the model's minimums: every member's is 1, and a
+/// starting token's Marker that is not a string), in its wording and in the order of
+/// its input: the command's parameters in the model's order (`--limit` and `--marker`
+/// included), then what the paginator adds, the starting token's Marker and the page
+/// size.
+fn too_small(args: &DescribeArgs, token: &ResumeToken, marker_type: Option<String>) -> Vec<String> {
+    let length = |name: &str, value: Option<&str>| {
+        let length = value?.chars().count();
+        (length < 1).then(|| {
+            format!("Invalid length for parameter {name}, value: {length}, valid min length: 1")
+        })
+    };
+    let limit = |value: Option<i32>| {
+        value
+            .filter(|l| *l < 1)
+            .map(|l| format!("Invalid value for parameter Limit, value: {l}, valid min value: 1"))
+    };
+    [
+        length("CustomKeyStoreId", args.custom_key_store_id.as_deref()),
+        length("CustomKeyStoreName", args.custom_key_store_name.as_deref()),
+        limit(args.limit),
+        length("Marker", args.marker.as_deref()),
+        length("Marker", token.marker.as_deref()),
+        marker_type,
+        limit(args.page_size),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The output format — `--output`, else `AWS_DEFAULT_OUTPUT`, else the profile's

@@ -363,127 +363,272 @@ fn format_dict(
 // table
 // ---------------------------------------------------------------------------
 
-enum Section {
-    /// A titled box at `indent` nesting level.
-    Title { indent: usize, title: String },
-    /// Column headers and rows of cells.
-    Grid {
-        indent: usize,
-        headers: Vec<String>,
-        rows: Vec<Vec<String>>,
-    },
+/// The width the AWS CLI lays a table out for when stdout is not a terminal.
+pub const DEFAULT_TABLE_WIDTH: usize = 80;
+
+/// One titled box of a table: column headers (maybe none) and rows of cells, as the
+/// AWS CLI's `awscli.table.Section`.
+#[derive(Default)]
+struct Section {
+    title: String,
+    indent: usize,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    /// The widest cell of each column, headers included.
+    max_widths: Vec<usize>,
 }
 
-/// A bordered table in the AWS CLI's style: a titled box per structure, nested
-/// structures as indented sub-boxes, lists of structures as rows under sorted column
-/// headers. A multi-line value (`TrustAnchorCertificate`, a PEM) is written whole, its
-/// line breaks included, and padded by its length, as the AWS CLI writes it: no data is
-/// dropped, though its lines break the borders.
+impl Section {
+    fn new(title: &str, indent: usize) -> Self {
+        Self {
+            title: title.to_owned(),
+            indent,
+            ..Self::default()
+        }
+    }
+
+    fn update_max_widths(&mut self, cells: &[String]) {
+        if self.max_widths.is_empty() {
+            self.max_widths = cells.iter().map(|c| width(c)).collect();
+        } else {
+            for (max, cell) in self.max_widths.iter_mut().zip(cells) {
+                *max = (*max).max(width(cell));
+            }
+        }
+    }
+
+    fn add_header(&mut self, headers: Vec<String>) {
+        self.update_max_widths(&headers);
+        self.headers = headers;
+    }
+
+    fn add_row(&mut self, row: Vec<String>) {
+        self.update_max_widths(&row);
+        self.rows.push(row);
+    }
+
+    /// The width the section needs: its widest cells padded by two spaces on each
+    /// side, its borders and its indentation (`Section.total_width`).
+    fn total_width(&self) -> usize {
+        let columns: usize = self.max_widths.iter().map(|w| w + 4).sum();
+        let outer = 2 + 2 * self.indent;
+        (width(&self.title) + outer).max(columns + outer)
+    }
+
+    /// Column widths (each with its padding and right border, the first also with the
+    /// left border) scaled to fill `max_width`, rounded and adjusted as the AWS CLI's
+    /// `Section.calculate_column_widths` does it.
+    fn column_widths(&self, max_width: usize) -> Vec<usize> {
+        let unscaled: Vec<usize> = self.max_widths.iter().map(|w| w + 4).collect();
+        let sum: usize = unscaled.iter().sum();
+        if unscaled.is_empty() || sum == 0 {
+            return unscaled;
+        }
+        // Python's `int(round(x))`: halves to even.
+        let scale = max_width as f64 / sum as f64;
+        let mut scaled: Vec<i64> = unscaled
+            .iter()
+            .map(|w| (scale * *w as f64).round_ties_even() as i64)
+            .collect();
+        let target = i64::try_from(max_width).unwrap_or(i64::MAX);
+        let mut off_by = scaled.iter().sum::<i64>() - target;
+        while off_by != 0 {
+            let order: Vec<usize> = if off_by < 0 {
+                (0..scaled.len()).rev().collect()
+            } else {
+                (0..scaled.len()).collect()
+            };
+            for i in order {
+                if off_by > 0 {
+                    scaled[i] -= 1;
+                    off_by -= 1;
+                } else {
+                    scaled[i] += 1;
+                    off_by += 1;
+                }
+                if off_by == 0 {
+                    break;
+                }
+            }
+        }
+        scaled
+            .into_iter()
+            .map(|w| usize::try_from(w).unwrap_or(0))
+            .collect()
+    }
+}
+
+/// A bordered table as the AWS CLI's `--output table` prints it (`awscli.formatter.
+/// TableFormatter` and `awscli.table.MultiTable`) for a stdout that is not a terminal,
+/// laid out for [`DEFAULT_TABLE_WIDTH`] columns; see [`render_table_width`].
 pub fn render_table(title: &str, value: &Value) -> String {
-    let mut sections = Vec::new();
-    build_table(title, value, 0, &mut sections);
-    layout(&sections)
+    render_table_width(title, value, DEFAULT_TABLE_WIDTH)
 }
 
-fn build_table(title: &str, value: &Value, indent: usize, out: &mut Vec<Section>) {
+/// A bordered table as the AWS CLI prints it on a terminal `terminal_width` columns
+/// wide: a titled box per structure (its scalar members as one row under sorted
+/// column headers, or a single member as a name/value row), nested structures and
+/// lists of structures as indented boxes; every box's columns scaled to the widest
+/// box. When the table is wider than the terminal, each box of one row is turned into
+/// name/value rows. A multi-line value (`TrustAnchorCertificate`, a PEM) is written
+/// whole, its line breaks included, and padded by its length, as the AWS CLI writes
+/// it: no data is dropped, though its lines break the borders. Nothing at all is
+/// printed for an empty value.
+pub fn render_table_width(title: &str, value: &Value, terminal_width: usize) -> String {
+    let mut sections = Vec::new();
+    if !build_table(Some(title), value, 0, &mut sections) {
+        return String::new();
+    }
+    let mut max_width = table_width(&sections);
+    if max_width > terminal_width {
+        to_vertical(&mut sections);
+        max_width = table_width(&sections);
+    }
+    let mut out = "-".repeat(max_width);
+    out.push('\n');
+    for section in &sections {
+        render_section(section, max_width, &mut out);
+    }
+    out
+}
+
+/// Whether `value` is one that Python's `not value` calls false.
+fn is_falsy(value: &Value) -> bool {
     match value {
-        Value::Object(map) => {
-            out.push(Section::Title {
-                indent,
-                title: title.to_owned(),
-            });
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let scalars: Vec<&String> = keys
-                .iter()
-                .copied()
-                .filter(|k| is_scalar(&map[*k]))
-                .collect();
-            if !scalars.is_empty() {
-                out.push(Section::Grid {
-                    indent,
-                    headers: vec![],
-                    rows: scalars
-                        .iter()
-                        .map(|k| vec![(*k).clone(), py_str(&map[*k])])
-                        .collect(),
-                });
-            }
-            for k in keys.iter().filter(|k| !is_scalar(&map[**k])) {
-                build_table(k, &map[*k], indent + 1, out);
-            }
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+    }
+}
+
+/// The scalar members of `map`, sorted, and the others, sorted.
+fn group_scalar_keys(map: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
+    let mut scalars = Vec::new();
+    let mut more = Vec::new();
+    for (k, v) in map {
+        if is_scalar(v) {
+            scalars.push(k.clone());
+        } else {
+            more.push(k.clone());
         }
+    }
+    scalars.sort();
+    more.sort();
+    (scalars, more)
+}
+
+/// `TableFormatter._build_table`: false when `value` is empty (nothing is printed).
+fn build_table(title: Option<&str>, value: &Value, indent: usize, out: &mut Vec<Section>) -> bool {
+    if is_falsy(value) {
+        return false;
+    }
+    if let Some(title) = title {
+        out.push(Section::new(title, indent));
+    }
+    match value {
         Value::Array(list) => {
-            if list.is_empty() {
-                return;
-            }
-            if list.iter().all(is_scalar) {
-                out.push(Section::Title {
-                    indent,
-                    title: title.to_owned(),
-                });
-                out.push(Section::Grid {
-                    indent,
-                    headers: vec![],
-                    rows: list.iter().map(|v| vec![py_str(v)]).collect(),
-                });
-                return;
-            }
-            let mut headers: Vec<String> = list
-                .iter()
-                .filter_map(Value::as_object)
-                .flat_map(|m| {
-                    m.iter()
-                        .filter(|(_, v)| is_scalar(v))
-                        .map(|(k, _)| k.clone())
-                })
-                .collect();
-            headers.sort();
-            headers.dedup();
-            let has_nested = list
-                .iter()
-                .filter_map(Value::as_object)
-                .any(|m| m.values().any(|v| !is_scalar(v)));
-            let mut first = true;
-            for el in list {
-                let Some(m) = el.as_object() else { continue };
-                let row: Vec<String> = headers
-                    .iter()
-                    .map(|h| m.get(h).map(py_str).unwrap_or_default())
-                    .collect();
-                let new_section = first || has_nested;
-                first = false;
-                if new_section {
-                    out.push(Section::Title {
-                        indent,
-                        title: title.to_owned(),
-                    });
-                    out.push(Section::Grid {
-                        indent,
-                        headers: headers.clone(),
-                        rows: vec![row],
-                    });
-                } else if let Some(Section::Grid { rows, .. }) = out.last_mut() {
-                    rows.push(row);
-                }
-                let mut nested: Vec<(&String, &Value)> =
-                    m.iter().filter(|(_, v)| !is_scalar(v)).collect();
-                nested.sort_by(|a, b| a.0.cmp(b.0));
-                for (k, v) in nested {
-                    build_table(k, v, indent + 1, out);
+            if list.first().is_some_and(Value::is_object) {
+                build_from_list(list, indent, title.unwrap_or_default(), out);
+            } else {
+                for item in list {
+                    match item {
+                        Value::Array(items) if items.iter().all(is_scalar) => {
+                            current(out).add_row(items.iter().map(py_str).collect());
+                        }
+                        Value::Array(_) | Value::Object(_) => {
+                            build_table(None, item, 0, out);
+                        }
+                        scalar => current(out).add_row(vec![py_str(scalar)]),
+                    }
                 }
             }
         }
-        other => {
-            out.push(Section::Title {
-                indent,
-                title: title.to_owned(),
-            });
-            out.push(Section::Grid {
-                indent,
-                headers: vec![],
-                rows: vec![vec![py_str(other)]],
-            });
+        Value::Object(map) => build_from_dict(map, indent, out),
+        _ => {}
+    }
+    true
+}
+
+/// The section rows are added to: the last one (the AWS CLI's current section).
+fn current(out: &mut Vec<Section>) -> &mut Section {
+    if out.is_empty() {
+        out.push(Section::default());
+    }
+    out.last_mut().expect("a section was just added")
+}
+
+/// `_build_sub_table_from_dict`: one scalar member as a name/value row, several as a
+/// row under their names; the other members as boxes of their own, one level in.
+fn build_from_dict(map: &Map<String, Value>, indent: usize, out: &mut Vec<Section>) {
+    let (headers, more) = group_scalar_keys(map);
+    if let [only] = headers.as_slice() {
+        current(out).add_row(vec![only.clone(), py_str(&map[only])]);
+    } else if !headers.is_empty() {
+        let row = headers.iter().map(|h| py_str(&map[h])).collect();
+        let section = current(out);
+        section.add_header(headers);
+        section.add_row(row);
+    }
+    for key in &more {
+        build_table(Some(key), &map[key], indent + 1, out);
+    }
+}
+
+/// `_build_sub_table_from_list`: one row per structure under the sorted names of every
+/// scalar member; when the structures hold more than scalars, each gets a box of its
+/// own followed by the boxes of its other members.
+fn build_from_list(list: &[Value], indent: usize, title: &str, out: &mut Vec<Section>) {
+    let mut headers = Vec::new();
+    let mut more = Vec::new();
+    for map in list.iter().filter_map(Value::as_object) {
+        let (h, m) = group_scalar_keys(map);
+        headers.extend(h);
+        more.extend(m);
+    }
+    headers.sort();
+    headers.dedup();
+    more.sort();
+    more.dedup();
+    current(out).add_header(headers.clone());
+    for (i, element) in list.iter().enumerate() {
+        let map = element.as_object();
+        if i > 0 && !more.is_empty() {
+            out.push(Section::new(title, indent));
+            current(out).add_header(headers.clone());
+        }
+        let row = headers
+            .iter()
+            .map(|h| map.and_then(|m| m.get(h)).map(py_str).unwrap_or_default())
+            .collect();
+        current(out).add_row(row);
+        for key in &more {
+            if let Some(v) = map.and_then(|m| m.get(key)) {
+                build_table(Some(key), v, indent + 1, out);
+            }
+        }
+    }
+}
+
+/// `MultiTable._calculate_max_width`.
+fn table_width(sections: &[Section]) -> usize {
+    sections.iter().map(Section::total_width).max().unwrap_or(0)
+}
+
+/// `convert_to_vertical_table`: every box of one row under headers becomes a box of
+/// name/value rows.
+fn to_vertical(sections: &mut [Section]) {
+    for section in sections.iter_mut() {
+        if section.rows.len() == 1 && !section.headers.is_empty() {
+            let mut vertical = Section::new(&section.title, section.indent);
+            let headers = std::mem::take(&mut section.headers);
+            let row = std::mem::take(&mut section.rows[0]);
+            for (header, cell) in headers.into_iter().zip(row) {
+                vertical.add_row(vec![header, cell]);
+            }
+            *section = vertical;
         }
     }
 }
@@ -499,106 +644,90 @@ fn width(s: &str) -> usize {
         .sum()
 }
 
-/// Column widths of a grid, each including two spaces of padding on both sides.
-fn column_widths(headers: &[String], rows: &[Vec<String>]) -> Vec<usize> {
-    let n = headers
-        .len()
-        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
-    (0..n)
-        .map(|i| {
-            let h = headers.get(i).map_or(0, |h| width(h));
-            let r = rows
-                .iter()
-                .map(|r| r.get(i).map_or(0, |c| width(c)))
-                .max()
-                .unwrap_or(0);
-            h.max(r) + 4
-        })
-        .collect()
+/// `center_text`: `text` centred between `left` and `right` in `length` columns.
+fn center_text(text: &str, length: usize, left: &str, right: &str) -> String {
+    let text_length = width(text);
+    let start = (length / 2) as isize - (text_length / 2) as isize - 1;
+    let so_far = left.len() as isize + start + text_length as isize;
+    let right_spaces = length as isize - right.len() as isize - so_far;
+    format!(
+        "{left}{}{text}{}{right}",
+        spaces(start),
+        spaces(right_spaces)
+    )
 }
 
-fn layout(sections: &[Section]) -> String {
-    // Every section spans the same total width (inside its indentation borders).
-    let mut total = 0usize;
-    for s in sections {
-        let (indent, need) = match s {
-            Section::Title { indent, title } => (*indent, width(title) + 4),
-            Section::Grid {
-                indent,
-                headers,
-                rows,
-            } => {
-                let w = column_widths(headers, rows);
-                (*indent, w.iter().sum::<usize>() + w.len().saturating_sub(1))
-            }
-        };
-        total = total.max(need + 2 * indent);
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, indent: usize, body: &str, edge: char| {
-        out.push_str(&"|".repeat(indent));
-        out.push(edge);
-        out.push_str(body);
-        out.push(edge);
-        out.push_str(&"|".repeat(indent));
+/// `align_left`: `text` after two spaces (none when it does not fit), then padded to
+/// `length` columns.
+fn align_left(text: &str, length: usize, left: &str, right: &str) -> String {
+    let text_length = width(text);
+    let padding = if text_length + 2 + left.len() + right.len() <= length {
+        2
+    } else {
+        0
+    };
+    let rest =
+        length as isize - (left.len() + padding + text_length) as isize - right.len() as isize;
+    format!("{left}{}{text}{}{right}", " ".repeat(padding), spaces(rest))
+}
+
+/// Python's `' ' * n`: nothing for a negative `n`.
+fn spaces(n: isize) -> String {
+    " ".repeat(usize::try_from(n).unwrap_or(0))
+}
+
+/// One box, with the AWS CLI's `IndentedStream`: each line written between `indent`
+/// bars on both sides (a multi-line cell's inner line breaks included, unbarred).
+fn render_section(section: &Section, max_width: usize, out: &mut String) {
+    let bars = "|".repeat(section.indent);
+    let mut line = |text: &str| {
+        out.push_str(&bars);
+        out.push_str(text);
+        out.push_str(&bars);
         out.push('\n');
     };
-    out.push_str(&"-".repeat(total + 2));
-    out.push('\n');
-    for s in sections {
-        match s {
-            Section::Title { indent, title } => {
-                let inner = total - 2 * indent;
-                let pad = inner - width(title);
-                let left = pad / 2;
-                let body = format!("{}{title}{}", " ".repeat(left), " ".repeat(pad - left));
-                line(&mut out, *indent, &body, '|');
-                line(&mut out, *indent, &"-".repeat(inner), '+');
-            }
-            Section::Grid {
-                indent,
-                headers,
-                rows,
-            } => {
-                let inner = total - 2 * indent;
-                let mut w = column_widths(headers, rows);
-                let used = w.iter().sum::<usize>() + w.len().saturating_sub(1);
-                if let Some(last) = w.last_mut() {
-                    *last += inner - used;
-                }
-                let sep: String = w
-                    .iter()
-                    .map(|n| "-".repeat(*n))
-                    .collect::<Vec<_>>()
-                    .join("+");
-                let row_text = |cells: &[String], center: bool| -> String {
-                    w.iter()
-                        .enumerate()
-                        .map(|(i, n)| {
-                            let c = cells.get(i).map(String::as_str).unwrap_or("");
-                            let pad = n - width(c);
-                            if center {
-                                let l = pad / 2;
-                                format!("{}{c}{}", " ".repeat(l), " ".repeat(pad - l))
-                            } else {
-                                format!("  {c}{}", " ".repeat(pad - 2))
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("|")
-                };
-                if !headers.is_empty() {
-                    line(&mut out, *indent, &row_text(headers, true), '|');
-                    line(&mut out, *indent, &sep, '+');
-                }
-                for r in rows {
-                    line(&mut out, *indent, &row_text(r, false), '|');
-                }
-                line(&mut out, *indent, &sep, '+');
-            }
+    let max_width = max_width.saturating_sub(2 * section.indent);
+    if !section.title.is_empty() {
+        line(&center_text(&section.title, max_width, "|", "|"));
+        if section.headers.is_empty() && section.rows.is_empty() {
+            line(&format!("+{}+", "-".repeat(max_width.saturating_sub(2))));
         }
     }
-    out
+    let widths = section.column_widths(max_width);
+    let line_break = |widths: &[usize]| -> String {
+        widths
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    format!("+{}+", "-".repeat(w.saturating_sub(2)))
+                } else {
+                    format!("{}+", "-".repeat(w.saturating_sub(1)))
+                }
+            })
+            .collect()
+    };
+    let cells = |cells: &[String], cell: &dyn Fn(&str, usize, &str) -> String| -> String {
+        widths
+            .iter()
+            .zip(cells)
+            .enumerate()
+            .map(|(i, (w, c))| cell(c, *w, if i == 0 { "|" } else { "" }))
+            .collect()
+    };
+    if !section.headers.is_empty() {
+        line(&line_break(&widths));
+        line(&cells(&section.headers, &|c, w, left| {
+            center_text(c, w, left, "|")
+        }));
+    }
+    if !section.rows.is_empty() && !widths.is_empty() {
+        line(&line_break(&widths));
+        for row in &section.rows {
+            line(&cells(row, &|c, w, left| align_left(c, w, left, "|")));
+        }
+        line(&line_break(&widths));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -631,25 +760,27 @@ impl ResumeToken {
         base64::engine::general_purpose::STANDARD.encode(json)
     }
 
-    /// Decodes a `--starting-token`: the AWS CLI's base64 JSON form, or the legacy
-    /// `marker___amount` form, or else a raw `NextMarker` value.
-    pub fn decode(token: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid --starting-token '{token}': pass the NextToken printed by a previous \
-                 run with --max-items"
-            )
-        };
-        if token.is_empty() {
-            return Err(bad());
-        }
+    /// Decodes a `--starting-token` as botocore decodes it: the AWS CLI's base64 JSON
+    /// form, else the legacy `marker___amount` form, else a raw `NextMarker` value. A
+    /// marker `None` is no marker; an empty one is kept, for the parameter check to
+    /// refuse, as botocore's does.
+    pub fn decode(token: &str) -> Result<Self, StartingTokenError> {
+        let bad = || StartingTokenError::Bad(format!("Bad starting token: {token}"));
+        let marker = |m: &str| (m != "None").then(|| m.to_owned());
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token)
             && let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&bytes)
         {
             let marker = match m.get("Marker") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(_) => return Err(bad()),
+                Some(Value::String(s)) => marker(s),
+                Some(other) => {
+                    return Err(StartingTokenError::MarkerType(format!(
+                        "Invalid type for parameter Marker, value: {}, type: <class '{}'>, \
+                         valid types: <class 'str'>",
+                        py_repr(other),
+                        py_type(other)
+                    )));
+                }
             };
             let skip = match m.get("boto_truncate_amount") {
                 None => 0,
@@ -660,17 +791,126 @@ impl ResumeToken {
             };
             return Ok(Self { marker, skip });
         }
-        if let Some((marker, amount)) = token.rsplit_once("___")
-            && let Ok(skip) = amount.parse::<usize>()
-        {
-            return Ok(Self {
-                marker: (!marker.is_empty() && marker != "None").then(|| marker.to_owned()),
-                skip,
-            });
+        // The legacy form: one part per input token (KMS has one, Marker), then the
+        // amount; a token whose last part is not a whole number is a raw marker.
+        let parts: Vec<&str> = token.split("___").collect();
+        match parts[..] {
+            [m, amount] => match py_uint(amount) {
+                Some(skip) => Ok(Self {
+                    marker: marker(m),
+                    skip,
+                }),
+                None => Ok(Self {
+                    marker: marker(token),
+                    skip: 0,
+                }),
+            },
+            [m] => Ok(Self {
+                marker: marker(m),
+                skip: 0,
+            }),
+            _ => Err(bad()),
         }
-        Ok(Self {
-            marker: Some(token.to_owned()),
-            skip: 0,
-        })
+    }
+}
+
+/// Why a `--starting-token` cannot be used, in the AWS CLI's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartingTokenError {
+    /// Its `Marker` is not a string: botocore's parameter check's line for it
+    /// (`Invalid type for parameter Marker, value: True, type: <class 'bool'>, valid
+    /// types: <class 'str'>`), to report with the other parameters' problems.
+    MarkerType(String),
+    /// It is no token botocore reads: `Bad starting token: a___b___3`.
+    Bad(String),
+}
+
+impl std::fmt::Display for StartingTokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MarkerType(line) | Self::Bad(line) => f.write_str(line),
+        }
+    }
+}
+
+impl std::error::Error for StartingTokenError {}
+
+/// Python's `int(text)` when it is zero or more: white space around, an optional `+`,
+/// ASCII digits with single underscores between them.
+fn py_uint(text: &str) -> Option<usize> {
+    let digits = text.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    well_formed
+        .then(|| digits.replace('_', "").parse().ok())
+        .flatten()
+}
+
+/// The name of the Python type `json.loads` makes of `v`.
+fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Python's `repr()` of what `json.loads` makes of `v`.
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        Value::Number(n) if n.is_f64() => {
+            // Python writes an exponent's sign: 1e+20.
+            let text = n.to_string();
+            match text.split_once('e') {
+                Some((mantissa, exp)) if !exp.starts_with(['-', '+']) => {
+                    format!("{mantissa}e+{exp}")
+                }
+                _ => text,
+            }
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", py_repr(&Value::String(k.clone())), py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => py_str(other),
     }
 }

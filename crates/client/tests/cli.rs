@@ -59,6 +59,38 @@ fn kms_describe(
     run(&mut c)
 }
 
+/// `aws kms describe-custom-key-stores ARGS` (the AWS CLI) against `endpoint`, as
+/// [`kms_describe`] runs `kms`: HOME and the AWS CLI's files in `home`, the demo
+/// credentials and region, and `vars`.
+fn aws_describe(
+    home: &Path,
+    endpoint: &str,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let aws = home.join(".aws");
+    let mut c = Command::new("aws");
+    c.env_clear()
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", aws.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"))
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "")
+        .env("AWS_ACCESS_KEY_ID", demo::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", demo::SECRET_ACCESS_KEY)
+        .env("AWS_DEFAULT_REGION", demo::REGION)
+        .envs(vars.iter().copied())
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "kms",
+            "describe-custom-key-stores",
+        ])
+        .args(args);
+    run(&mut c)
+}
+
 /// A home directory whose `.aws/config` holds `config`, and that file's path.
 fn home_with_config(config: &str) -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().unwrap();
@@ -592,30 +624,127 @@ async fn error_messages_are_the_aws_clis_byte_for_byte() {
         (&ep, &["--page-size", "0"]),
         (&ep, &["--custom-key-store-name", "", "--marker", ""]),
         (&ep, &["--no-paginate", "--max-items", "5"]),
+        // botocore's reading of starting tokens: an empty marker is sent (and refused),
+        // a legacy token has one part per input token, a Marker must be a string (checked
+        // with the other parameters, in the order of the input the paginator builds:
+        // the token's Marker before the page size)
+        (&ep, &["--starting-token", "", "--page-size", "0"]),
+        (
+            &ep,
+            &["--starting-token", "___3", "--custom-key-store-id", ""],
+        ),
+        (&ep, &["--starting-token", "a___b___3"]),
+        (
+            &ep,
+            &[
+                "--custom-key-store-name",
+                "",
+                "--page-size",
+                "0",
+                // {"Marker": [1, "a'b", {"k": 1e20}]}
+                "--starting-token",
+                "eyJNYXJrZXIiOiBbMSwgImEnYiIsIHsiayI6IDFlMjB9XX0=",
+            ],
+        ),
         (&failing.url, &[]),
     ] {
         let vars = [("AWS_MAX_ATTEMPTS", "2"), ("AWS_RETRY_MODE", "standard")];
         let (_, _, ours) = kms_describe(home.path(), endpoint, &vars, args);
-        let mut aws = Command::new("aws");
-        aws.env_clear()
-            .env("HOME", home.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_PAGER", "")
-            .env("AWS_ACCESS_KEY_ID", demo::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", demo::SECRET_ACCESS_KEY)
-            .env("AWS_DEFAULT_REGION", demo::REGION)
-            .envs(vars)
-            .args([
-                "--endpoint-url",
-                endpoint,
-                "kms",
-                "describe-custom-key-stores",
-            ])
-            .args(args);
-        let (_, _, theirs) = run(&mut aws);
+        let (_, _, theirs) = aws_describe(home.path(), endpoint, &vars, args);
         assert!(theirs.starts_with('\n'), "{args:?}: {theirs:?}");
         assert_eq!(ours, theirs, "{args:?}");
+    }
+    srv.shutdown().await;
+}
+
+/// What `kms` prints on stdout is what the AWS CLI prints, byte for byte, in every
+/// format, paginated or not, filtered, resumed, and for no stores at all: every store
+/// type and connection state, multi-line certificates, nested XKS configurations, wide
+/// (CJK) characters and a tab in a name. Timestamps as the profile says (`none` and
+/// `iso8601`: the AWS CLI v1 and v2 differ only in their default).
+#[tokio::test(flavor = "multi_thread")]
+async fn output_is_the_aws_clis_byte_for_byte() {
+    if !common::aws_cli_available() {
+        return;
+    }
+    let home_region = kms_server::store::Owner::new(demo::ACCOUNT_ID, demo::REGION);
+    let wide = kms_server::kms_types::CustomKeyStoresListEntry::builder()
+        .custom_key_store_id("cks-0123456789abcdef0")
+        .custom_key_store_name("日本語キーストア🔑\ttabbed")
+        .custom_key_store_type(kms_server::kms_types::CustomKeyStoreType::AwsCloudhsm)
+        .cloud_hsm_cluster_id("cluster-2a23b4cdefg")
+        .trust_anchor_certificate(demo::TRUST_ANCHOR_CERTIFICATE)
+        .connection_state(kms_server::kms_types::ConnectionStateType::Connected)
+        .creation_date(kms_server::kms_types::Timestamp::new(
+            1_700_000_000,
+            123_456_789,
+        ))
+        .build();
+    // The demo account's stores in its region only: in the second region it has none.
+    let stores = demo::all_stores()
+        .into_iter()
+        .chain([(home_region.clone(), wide)])
+        .filter(|(owner, _)| *owner == home_region)
+        .map(|(owner, entry)| (owner, kms_server::KeyStore::new(entry).unwrap()))
+        .collect();
+    let srv = kms_server::serve(
+        ServerConfig::demo()
+            .with_key_stores(stores)
+            .with_generated_stores(20),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (home, _) = home_with_config(
+        "[default]\ncli_timestamp_format = none\n[profile iso]\ncli_timestamp_format = iso8601\n",
+    );
+    let ep = srv.endpoint();
+    let compare = |vars: &[(&str, &str)], args: &[&str]| {
+        let ours = kms_describe(home.path(), &ep, vars, args);
+        let theirs = aws_describe(home.path(), &ep, vars, args);
+        assert_eq!(theirs.0, 0, "{vars:?} {args:?}: {}", theirs.2);
+        assert_eq!(ours, theirs, "{vars:?} {args:?}");
+        theirs.1
+    };
+    let (_, out, _) = aws_describe(
+        home.path(),
+        &ep,
+        &[],
+        &["--max-items", "5", "--page-size", "3"],
+    );
+    let token: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let token = token["NextToken"].as_str().unwrap().to_owned();
+    let other_region = [
+        ("AWS_REGION", demo::SECOND_REGION),
+        ("AWS_DEFAULT_REGION", demo::SECOND_REGION),
+    ];
+    for format in ["json", "text", "table"] {
+        let out = ["--output", format];
+        for (vars, args) in [
+            (&[][..], &[][..]),
+            (&[("AWS_PROFILE", "iso")][..], &[][..]),
+            (&[], &["--page-size", "7"]),
+            (&[], &["--max-items", "5", "--page-size", "3"]),
+            (&[], &["--max-items", "4", "--starting-token", &token]),
+            // a marker None is no marker; legacy amounts are read as Python's int() reads them
+            // ({"Marker": "None", "boto_truncate_amount": 3})
+            (
+                &[],
+                &[
+                    "--starting-token",
+                    "eyJNYXJrZXIiOiAiTm9uZSIsICJib3RvX3RydW5jYXRlX2Ftb3VudCI6IDN9",
+                ],
+            ),
+            (&[], &["--starting-token", "None___ 1_0"]),
+            (&[], &["--no-paginate"]),
+            (&[], &["--limit", "4"]),
+            (&[], &["--custom-key-store-id", "cks-0123456789abcdef0"]),
+            (&[], &["--custom-key-store-name", "store-000002"]),
+            (&other_region[..], &[]),
+            (&other_region[..], &["--no-paginate"]),
+        ] {
+            compare(vars, &[args, &out[..]].concat());
+        }
     }
     srv.shutdown().await;
 }

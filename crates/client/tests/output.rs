@@ -1,6 +1,6 @@
 //! Snapshots of the CLI output formats, from fixed data.
 
-use kms_client::output::{self, ResumeToken, TimestampFormat};
+use kms_client::output::{self, ResumeToken, StartingTokenError, TimestampFormat};
 use kms_types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, CustomKeyStoresListEntry,
     DescribeCustomKeyStoresResponse, Timestamp, XksProxyConfigurationType,
@@ -236,5 +236,69 @@ fn resume_tokens_round_trip() {
         ResumeToken::decode("raw-marker").unwrap().marker.as_deref(),
         Some("raw-marker")
     );
-    assert!(ResumeToken::decode("").is_err());
+    // as botocore reads them: an empty marker is one (for the parameter check to
+    // refuse), None is none, Python's int() reads the amount
+    for (token, marker, skip) in [
+        ("", Some(""), 0),
+        ("___3", Some(""), 3),
+        ("None", None, 0),
+        ("None___ +1_2", None, 12),
+        ("m___-1", Some("m___-1"), 0),
+        ("eyJNYXJrZXIiOiAiTm9uZSJ9", None, 0), // {"Marker": "None"}
+    ] {
+        assert_eq!(
+            ResumeToken::decode(token),
+            Ok(ResumeToken {
+                marker: marker.map(str::to_owned),
+                skip
+            }),
+            "{token}"
+        );
+    }
+    assert_eq!(
+        ResumeToken::decode("a___b___3"),
+        Err(StartingTokenError::Bad(
+            "Bad starting token: a___b___3".to_owned()
+        ))
+    );
+    // {"Marker": {"k": ["it's", 1.5, true, null]}}
+    assert_eq!(
+        ResumeToken::decode("eyJNYXJrZXIiOiB7ImsiOiBbIml0J3MiLCAxLjUsIHRydWUsIG51bGxdfX0="),
+        Err(StartingTokenError::MarkerType(
+            "Invalid type for parameter Marker, value: {'k': [\"it's\", 1.5, True, None]}, \
+             type: <class 'dict'>, valid types: <class 'str'>"
+                .to_owned()
+        ))
+    );
+}
+
+/// As the AWS CLI's: a table wider than the terminal turns each one-row box into
+/// name/value rows; on a terminal wide enough a box keeps its row under the headers.
+#[test]
+fn table_is_laid_out_for_the_terminal_width() {
+    let v = output::paginated_to_json(&stores()[..1], None, TimestampFormat::Iso8601);
+    let narrow = output::render_table("DescribeCustomKeyStores", &v);
+    assert_eq!(
+        narrow,
+        output::render_table_width("DescribeCustomKeyStores", &v, output::DEFAULT_TABLE_WIDTH)
+    );
+    assert!(
+        narrow.contains("\n||  CustomKeyStoreId       |  cks-1234567890abcdef0"),
+        "{narrow}"
+    );
+    let wide = output::render_table_width("DescribeCustomKeyStores", &v, 1000);
+    let header = wide.lines().nth(5).unwrap();
+    let row = wide.lines().nth(7).unwrap();
+    for (cell, line) in [("CustomKeyStoreId", header), ("cks-1234567890abcdef0", row)] {
+        assert!(line.contains(cell), "{cell} not in {line}:\n{wide}");
+    }
+    assert!(header.contains("CustomKeyStoreName"), "{wide}");
+    // Every line spans the table's width but the three of the certificate's row.
+    let width = wide.lines().next().unwrap().len();
+    assert!(width > 80, "{wide}");
+    assert_eq!(
+        wide.lines().filter(|l| l.len() != width).count(),
+        3,
+        "{wide}"
+    );
 }
