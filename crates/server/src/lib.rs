@@ -618,9 +618,17 @@ pub async fn serve_router(
                         until_closed(connection, &slot, stopped).await
                     }
                     Some(acceptor) => {
-                        let handshake = acceptor.accept(stream);
-                        let stream = match tokio::time::timeout(handshake_timeout, handshake).await
-                        {
+                        let handshake =
+                            tokio::time::timeout(handshake_timeout, acceptor.accept(stream));
+                        let handshake = tokio::select! {
+                            handshake = handshake => handshake,
+                            // No request yet: nothing is cut off.
+                            () = slot.tracked().close_requested() => {
+                                tracing::debug!("TLS handshake ended to make room for another connection");
+                                return;
+                            }
+                        };
+                        let stream = match handshake {
                             Ok(Ok(stream)) => stream,
                             Ok(Err(e)) => {
                                 tracing::debug!(

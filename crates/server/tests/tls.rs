@@ -13,14 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start(timeout: Duration) -> (kms_server::RunningServer, String) {
+    start_with(ServerConfig::demo().with_header_read_timeout(timeout)).await
+}
+
+async fn start_with(config: ServerConfig) -> (kms_server::RunningServer, String) {
     let tls = TlsConfig::self_signed(&["127.0.0.1".to_owned()]).unwrap();
     let ca = tls.ca_pem().unwrap().to_owned();
-    let server = common::start(
-        ServerConfig::demo()
-            .with_tls(tls)
-            .with_header_read_timeout(timeout),
-    )
-    .await;
+    let server = common::start(config.with_tls(tls)).await;
     (server, ca)
 }
 
@@ -66,6 +65,26 @@ async fn answers_over_tls() {
         response.contains("MissingAuthenticationTokenException"),
         "{response}"
     );
+}
+
+/// At the connection limit, a connection that has not finished its handshake (no request
+/// yet) makes room for a new one, as an idle connection does: it is not held until the
+/// handshake timeout (an hour here).
+#[tokio::test]
+async fn at_the_limit_a_stalled_handshake_makes_room() {
+    let config = ServerConfig::demo()
+        .with_max_connections(1)
+        .with_header_read_timeout(Duration::from_secs(3600));
+    let (server, ca) = start_with(config).await;
+    let addr = server.local_addr();
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(20), exchange(addr, &ca, UNSIGNED))
+        .await
+        .expect("served while the stalled handshake held the only place");
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), silent.read_to_end(&mut rest));
+    assert_eq!(read.await.expect("the stalled one is closed").unwrap(), 0);
 }
 
 #[tokio::test]
