@@ -34,7 +34,8 @@ pub struct BenchArgs {
     /// Run only these items (comma-separated): server, scale, clients, codec, build.
     #[arg(long, value_delimiter = ',', value_parser = ["server", "scale", "clients", "codec", "build"])]
     pub only: Vec<String>,
-    /// Rounds of alternated server/baseline and client/SDK runs (default: 3 full, 2 quick).
+    /// Rounds of alternated server/baseline runs (default: 3 full, 2 quick); the client/SDK
+    /// runs take as many, but at least 5 (always 3 with --quick).
     #[arg(long)]
     pub rounds: Option<usize>,
     /// Where to write the report (default: bench/REPORT.md).

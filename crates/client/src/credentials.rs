@@ -617,7 +617,8 @@ async fn bounded_output(child: &mut tokio::process::Child) -> std::io::Result<Op
             None => Ok(()),
         }
     };
-    let (read_out, read_err) = tokio::join!(read_out, read_err);
+    // Not `tokio::join!`: the library leaves tokio's `macros` feature to the `cli` one.
+    let (read_out, read_err) = futures_util::future::join(read_out, read_err).await;
     read_out?;
     read_err?;
     if stdout.len() > MAX_BODY_BYTES || stderr.len() > MAX_BODY_BYTES {
