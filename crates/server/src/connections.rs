@@ -36,8 +36,10 @@ struct Shared {
     became_idle: Notify,
 }
 
-/// One connection's activity.
+/// One connection's activity. Aligned to a cache-line pair so that connections served on
+/// different threads never write to the same line.
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Tracked {
     shared: Arc<Shared>,
     /// Requests being answered.
