@@ -6,13 +6,21 @@
 //! new client would wait until an idle connection's header read timeout closed it (10 s
 //! by default). Busy connections are never interrupted: a connection asked to close ends
 //! once its request in flight, if any, has been answered (hyper's graceful shutdown).
+//! A connection that has not yet sent a request is left [`FIRST_REQUEST_GRACE`] to send
+//! one before it counts as idle: closed at once, the connections opened together at the
+//! cap closed one another before their first request, and their clients saw them end
+//! without an answer.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// How long a new connection has to send its first request (or, over TLS, to complete its
+/// handshake) before it may be closed to make room for another.
+pub(crate) const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
 
 /// The connections of one server.
 #[derive(Debug)]
@@ -48,6 +56,8 @@ pub(crate) struct Tracked {
     idle_since: AtomicU64,
     /// Set once it has been asked to close.
     closing: AtomicBool,
+    /// Set once a request has started on it.
+    served: AtomicBool,
     close: Notify,
 }
 
@@ -55,7 +65,15 @@ impl Tracked {
     /// Counts a request in flight until the returned guard is dropped.
     pub(crate) fn start(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.served.store(true, Ordering::Relaxed);
         InFlight(Arc::clone(self))
+    }
+
+    /// Whether a request has started on it: until then, closing it cuts nothing off (a
+    /// request head partly received is no request to answer). Exact when asked from the
+    /// task serving the connection, which is where requests start.
+    pub(crate) fn served(&self) -> bool {
+        self.served.load(Ordering::Relaxed)
     }
 
     /// Resolves once the connection has been asked to close to make room.
@@ -147,6 +165,7 @@ impl Connections {
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             closing: AtomicBool::new(false),
+            served: AtomicBool::new(false),
             close: Notify::new(),
         });
         tracked.idle_since.store(tracked.now(), Ordering::Relaxed);
@@ -167,38 +186,59 @@ impl Connections {
             tokio::pin!(became_idle);
             // Registered before looking, so that a connection going idle meanwhile is seen.
             became_idle.as_mut().enable();
-            if self.close_idlest() {
+            let grace_over = match self.close_idlest() {
                 // One closes for one admitted: it is idle, so it ends at once (or after the
                 // request that raced this in, if one did).
-                break Arc::clone(&self.permits).acquire_owned().await;
-            }
+                Idlest::Asked => break Arc::clone(&self.permits).acquire_owned().await,
+                Idlest::NewUntil(at) => Some(at),
+                Idlest::None => None,
+            };
+            let grace_over = async {
+                match grace_over {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 permit = Arc::clone(&self.permits).acquire_owned() => break permit,
                 () = &mut became_idle => {}
+                () = grace_over => {}
             }
         };
         self.shared.waiting.store(false, Ordering::Relaxed);
         permit.expect("the semaphore is never closed")
     }
 
-    /// Asks the connection idle longest (no request in flight, not already asked) to close;
-    /// `false` if every connection is busy or already closing.
-    fn close_idlest(&self) -> bool {
+    /// Asks the connection idle longest (no request in flight, not already asked, and
+    /// either served or past its [`FIRST_REQUEST_GRACE`]) to close.
+    fn close_idlest(&self) -> Idlest {
         let open = self.open();
-        let idlest = open
-            .values()
-            .filter(|t| {
-                t.in_flight.load(Ordering::SeqCst) == 0 && !t.closing.load(Ordering::Relaxed)
-            })
-            .min_by_key(|t| t.idle_since.load(Ordering::Relaxed));
-        match idlest {
-            Some(tracked) => {
+        let grace = FIRST_REQUEST_GRACE.as_nanos() as u64;
+        let now = self.shared.epoch.elapsed().as_nanos() as u64;
+        let mut idlest: Option<(u64, &Arc<Tracked>)> = None;
+        let mut new_until: Option<u64> = None;
+        for tracked in open.values() {
+            if tracked.in_flight.load(Ordering::SeqCst) != 0
+                || tracked.closing.load(Ordering::Relaxed)
+            {
+                continue;
+            }
+            let since = tracked.idle_since.load(Ordering::Relaxed);
+            if !tracked.served() && now < since + grace {
+                new_until = Some(new_until.map_or(since + grace, |at| at.min(since + grace)));
+            } else if idlest.is_none_or(|(idlest, _)| since < idlest) {
+                idlest = Some((since, tracked));
+            }
+        }
+        match (idlest, new_until) {
+            (Some((_, tracked)), _) => {
                 tracked.closing.store(true, Ordering::Relaxed);
                 // Kept until the connection's task looks, if it is not looking yet.
                 tracked.close.notify_one();
-                true
+                Idlest::Asked
             }
-            None => false,
+            (None, Some(at)) => Idlest::NewUntil(self.shared.epoch + Duration::from_nanos(at)),
+            (None, None) => Idlest::None,
         }
     }
 
@@ -214,6 +254,16 @@ impl Connections {
             ended.await;
         }
     }
+}
+
+/// What [`Connections::close_idlest`] did.
+enum Idlest {
+    /// It asked one to close.
+    Asked,
+    /// None to ask: those idle are new, the first of them until this instant.
+    NewUntil(Instant),
+    /// None to ask: every connection is busy or already closing.
+    None,
 }
 
 #[cfg(test)]
@@ -236,6 +286,7 @@ mod tests {
         let idle_then = connections.admit().await;
         // The busy one was admitted first, but has a request in flight.
         let _request = busy.tracked().start();
+        drop(idle_first.tracked().start());
         drop(idle_then.tracked().start());
 
         let waiting = tokio::spawn({
@@ -273,6 +324,33 @@ mod tests {
         let _c = waiting.await.unwrap();
         assert!(!connections.shared.waiting.load(Ordering::Relaxed));
         drop(request_a);
+    }
+
+    #[tokio::test]
+    async fn a_new_connection_is_left_its_grace_and_then_asked_to_close() {
+        let connections = Connections::new(2);
+        let new = connections.admit().await;
+        let served = connections.admit().await;
+        drop(served.tracked().start());
+
+        // The new one was admitted first, but has not had its grace to send a request.
+        let waiting = tokio::spawn({
+            let connections = Arc::clone(&connections);
+            async move { connections.admit().await }
+        });
+        served.tracked().close_requested().await;
+        assert!(!new.tracked().closing.load(Ordering::Relaxed));
+        drop(served);
+        let _admitted = waiting.await.unwrap();
+
+        // Past its grace, it makes room as an idle one does.
+        let waiting = tokio::spawn({
+            let connections = Arc::clone(&connections);
+            async move { connections.admit().await }
+        });
+        new.tracked().close_requested().await;
+        drop(new);
+        waiting.await.unwrap();
     }
 
     #[tokio::test]

@@ -355,7 +355,8 @@ impl ServerConfig {
     /// How many connections are served at once (at least 1). At the limit, the connection
     /// idle longest (no request in flight) is closed to make room for a new one; while
     /// every one is busy, further ones wait in the listen queue until one is idle or
-    /// closes. A busy connection is never cut off.
+    /// closes. A busy connection is never cut off; a new one is first left 1 s to send
+    /// its first request (or complete its TLS handshake).
     pub fn with_max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
         self
@@ -609,7 +610,7 @@ pub async fn serve_router(
             let stream = WriteTimeout::new(stream, write_timeout);
             let service = TowerToHyperService::new(service.for_connection(slot.tracked()));
             let builder = builder.clone();
-            let stopped = stopped.clone();
+            let mut stopped = stopped.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
                 let served = match tls {
@@ -627,6 +628,7 @@ pub async fn serve_router(
                                 tracing::debug!("TLS handshake ended to make room for another connection");
                                 return;
                             }
+                            _ = stopped.changed() => return,
                         };
                         let stream = match handshake {
                             Ok(Ok(stream)) => stream,
@@ -671,7 +673,9 @@ pub async fn serve_router(
 }
 
 /// Serves `connection` until it ends; once the server stops or needs its place for a new
-/// connection, it ends after answering the request in flight, if any (at once when idle).
+/// connection, it ends after answering the request in flight, if any (at once when idle,
+/// or when no request has started on it: hyper's graceful shutdown waits for a request
+/// head partly received, until the header read timeout).
 async fn until_closed<C: GracefulConnection>(
     connection: C,
     slot: &Slot,
@@ -682,6 +686,9 @@ async fn until_closed<C: GracefulConnection>(
         ended = connection.as_mut() => return ended,
         () = slot.tracked().close_requested() => {}
         _ = stopped.changed() => {}
+    }
+    if !slot.tracked().served() {
+        return Ok(());
     }
     connection.as_mut().graceful_shutdown();
     connection.await

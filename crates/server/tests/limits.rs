@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Answer, Call, Creds, DEMO, SESSION, send, start, wire_bytes, wire_head};
 use kms_server::service::MAX_BODY_BYTES;
-use kms_server::{Context, Handler, Router, RunningServer, ServerConfig};
+use kms_server::{Context, Handler, Router, RunningServer, ServerConfig, TlsConfig};
 use kms_types::{
     DescribeCustomKeyStores, DescribeCustomKeyStoresError, DescribeCustomKeyStoresRequest,
     DescribeCustomKeyStoresResponse,
@@ -71,10 +71,7 @@ async fn a_client_that_never_reads_is_disconnected() {
 /// does not wait for the idle ones' header read timeout. The other keeps its place.
 #[tokio::test]
 async fn at_the_limit_the_connection_idle_longest_makes_room() {
-    let config = ServerConfig::demo()
-        .with_max_connections(2)
-        .with_header_read_timeout(Duration::from_secs(3600));
-    let server = start(config).await;
+    let server = start_limited(2).await;
     let addr = server.local_addr();
     let mut first = TcpStream::connect(addr).await.unwrap();
     assert_eq!(
@@ -135,6 +132,95 @@ async fn while_every_connection_is_busy_a_further_one_waits() {
     }
     assert_eq!(answered(&mut further, "the further call").await.status, 200);
     server.shutdown().await;
+}
+
+/// Connections opened at once at the limit are all answered in turn: a connection that
+/// has not yet sent its first request is not closed to make room for the next (its
+/// client, which had sent nothing on it, saw it closed with no answer; at a limit of one,
+/// most of them did).
+#[tokio::test]
+async fn connections_opened_at_once_at_the_limit_are_all_answered() {
+    let server = start_limited(1).await;
+    let addr = server.local_addr();
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        streams.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let calls: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            tokio::spawn(async move {
+                let request = b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+                let mut response = Vec::new();
+                let exchange = async {
+                    stream.write_all(request).await?;
+                    stream.read_to_end(&mut response).await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(20), exchange).await;
+                String::from_utf8_lossy(&response).into_owned()
+            })
+        })
+        .collect();
+    for call in calls {
+        let response = call.await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response:?}");
+    }
+    server.shutdown().await;
+}
+
+/// At the limit, a connection that has sent part of a request head and stalled makes room
+/// as a silent one does (its partial head is no request to answer): it held its place
+/// until the header read timeout, an hour here.
+#[tokio::test]
+async fn at_the_limit_a_stalled_request_head_makes_room() {
+    let server = start_limited(1).await;
+    let addr = server.local_addr();
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    stalled.write_all(b"POST / HTTP/1.1\r\nhos").await.unwrap();
+    // Time for the server to read it (were it not read yet, this would pass regardless).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut further = tokio::spawn(send(addr, Call::new("{}")));
+    assert_eq!(answered(&mut further, "the further call").await.status, 200);
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stalled.read_to_end(&mut rest));
+    assert!(read.await.is_ok(), "the stalled one is still open");
+    server.shutdown().await;
+}
+
+/// Shutdown does not wait for connections that have no request to answer: one that sent
+/// part of a request head, and, over HTTPS, one that never started its handshake. Each
+/// held the server until the header read timeout (an hour here; the shutdown grace
+/// period, 30 s, cut it short).
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_stalled_request_head_or_handshake() {
+    for tls in [false, true] {
+        let mut config = ServerConfig::demo().with_header_read_timeout(Duration::from_secs(3600));
+        if tls {
+            config = config.with_tls(TlsConfig::self_signed(&["127.0.0.1".to_owned()]).unwrap());
+        }
+        let server = start(config).await;
+        let addr = server.local_addr();
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        if !tls {
+            stalled.write_all(b"POST / HTTP/1.1\r\nhos").await.unwrap();
+        }
+        // Time for the server to read it (were it not read yet, this would pass regardless).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let shutdown = tokio::time::timeout(Duration::from_secs(20), server.shutdown()).await;
+        assert!(
+            shutdown.is_ok(),
+            "shutdown waited for a stalled connection (tls: {tls})"
+        );
+    }
+}
+
+/// A demo server serving at most `max` connections at once, whose idle connections
+/// would be held for an hour (the header read timeout) if not closed to make room.
+async fn start_limited(max: usize) -> RunningServer {
+    let config = ServerConfig::demo()
+        .with_max_connections(max)
+        .with_header_read_timeout(Duration::from_secs(3600));
+    start(config).await
 }
 
 /// Sends `call` on `stream` and reads its answer (a JSON body, which ends with `}`),
