@@ -86,7 +86,7 @@ pub use handler::{
 /// The generated types the server speaks (its stores are [`kms_types::CustomKeyStoresListEntry`]s).
 pub use kms_types;
 pub use router::Router;
-pub use service::KmsService;
+pub use service::{InjectedError, KmsService};
 pub use tls::{TlsConfig, TlsError};
 
 use connections::{Connections, Slot};
@@ -128,6 +128,7 @@ pub struct ServerConfig {
     generated: usize,
     last_generated: u64,
     fail_rate: f64,
+    injected: service::InjectedErrors,
     marker_key: Option<String>,
     header_read_timeout: Duration,
     write_timeout: Duration,
@@ -146,6 +147,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("generated", &self.generated)
             .field("last_generated", &self.last_generated)
             .field("fail_rate", &self.fail_rate)
+            .field("injected", &self.injected)
             .field(
                 "marker_key",
                 &self.marker_key.as_ref().map(|_| "** redacted **"),
@@ -170,6 +172,7 @@ impl ServerConfig {
             generated: 0,
             last_generated: 0,
             fail_rate: 0.0,
+            injected: service::InjectedErrors::all(),
             marker_key: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
@@ -322,13 +325,22 @@ impl ServerConfig {
     }
 
     /// Answers this fraction (0 to 1) of authenticated requests with
-    /// `KMSInternalException` (500) or `ThrottlingException` (400), half each.
+    /// `KMSInternalException` (500) or `ThrottlingException` (400), half each (or those
+    /// of [`Self::with_injected_errors`]).
     pub fn with_fail_rate(mut self, p: f64) -> Self {
         self.fail_rate = if p.is_finite() {
             p.clamp(0.0, 1.0)
         } else {
             0.0
         };
+        self
+    }
+
+    /// Answers the requests [`Self::with_fail_rate`] fails with these errors, picked
+    /// evenly: `[InjectedError::Throttling]` with a fail rate of 1 throttles every call.
+    /// All of [`InjectedError::ALL`] by default, and when `errors` is empty.
+    pub fn with_injected_errors(mut self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
+        self.injected = service::InjectedErrors::of(errors);
         self
     }
 
@@ -397,6 +409,11 @@ impl ServerConfig {
     /// The fault injection rate.
     pub fn fail_rate(&self) -> f64 {
         self.fail_rate
+    }
+
+    /// The errors injected failures are answered with, in [`InjectedError::ALL`]'s order.
+    pub fn injected_errors(&self) -> Vec<InjectedError> {
+        self.injected.errors().collect()
     }
 
     /// The most connections served at once ([`Self::with_max_connections`]).
@@ -570,7 +587,8 @@ pub async fn serve_router(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate)
         .with_body_read_timeout(config.header_read_timeout)
-        .with_max_body_memory(config.max_body_memory);
+        .with_max_body_memory(config.max_body_memory)
+        .with_injected_errors(config.injected.errors());
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());

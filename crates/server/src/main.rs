@@ -30,6 +30,15 @@ struct Args {
     /// KMSInternalException (500) or ThrottlingException (400).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate, env = "KMS_SERVER_FAIL_RATE")]
     fail_rate: f64,
+    /// The errors --fail-rate answers with, picked evenly: KMSInternalException,
+    /// ThrottlingException, or both (comma-separated; the default).
+    #[arg(
+        long,
+        value_name = "CODE[,CODE]",
+        value_delimiter = ',',
+        env = "KMS_SERVER_FAIL_WITH"
+    )]
+    fail_with: Vec<kms_server::InjectedError>,
     /// Passphrase for the marker HMAC key (overrides the config file's marker_key).
     #[arg(
         long,
@@ -105,6 +114,17 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{p} is not between 0 and 1"))
     }
+}
+
+/// ` (ThrottlingException)` after the fail rate when failures are not answered with every
+/// error; nothing otherwise.
+fn injected_errors_note(config: &ServerConfig) -> String {
+    let errors = config.injected_errors();
+    if config.fail_rate() == 0.0 || errors.len() == kms_server::InjectedError::ALL.len() {
+        return String::new();
+    }
+    let codes: Vec<_> = errors.iter().map(|e| e.code()).collect();
+    format!(" ({})", codes.join(", "))
 }
 
 /// A size in bytes: a number, or a number and `KiB`, `MiB` or `GiB`.
@@ -209,6 +229,7 @@ fn run(args: Args) -> Result<(), String> {
     };
     config = config
         .with_fail_rate(args.fail_rate)
+        .with_injected_errors(args.fail_with)
         .with_max_connections(max_connections);
     match args.max_body_memory {
         Some(n) if n < kms_server::service::MAX_BODY_BYTES => {
@@ -626,10 +647,11 @@ fn banner(
         }
     }
     say!(
-        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}",
+        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}",
         file.regions.join(", "),
         config.stores().len(),
-        config.fail_rate()
+        config.fail_rate(),
+        injected_errors_note(config)
     );
     // Over HTTPS with a made-up certificate, clients trust its CA: the AWS CLI and boto3
     // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too.

@@ -40,6 +40,98 @@ const _: () = assert!(MAX_BODY_BYTES <= u32::MAX as usize);
 pub const THROTTLING_MESSAGE: &str =
     "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
+/// An error that fault injection answers a request with (`kms-server --fail-with`,
+/// [`crate::ServerConfig::with_injected_errors`]): named by its wire code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InjectedError {
+    /// `KMSInternalException` (500), which the SDKs retry.
+    KmsInternal,
+    /// `ThrottlingException` (400), which the SDKs retry with a throttling backoff.
+    Throttling,
+}
+
+impl InjectedError {
+    /// Every error fault injection can answer with.
+    pub const ALL: [Self; 2] = [Self::KmsInternal, Self::Throttling];
+
+    /// Its wire code (`__type`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::KmsInternal => KmsInternalException::CODE,
+            Self::Throttling => "ThrottlingException",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Self::KmsInternal => 1,
+            Self::Throttling => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for InjectedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for InjectedError {
+    type Err = String;
+
+    /// Reads a wire code, as written (`ThrottlingException`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.code() == s)
+            .ok_or_else(|| {
+                let codes: Vec<_> = Self::ALL.iter().map(|e| e.code()).collect();
+                format!(
+                    "`{}` is not an error fault injection answers with: one of {}",
+                    quoted(s),
+                    codes.join(", ")
+                )
+            })
+    }
+}
+
+/// Which [`InjectedError`]s fault injection picks from, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InjectedErrors(u8);
+
+impl InjectedErrors {
+    /// Each of them, evenly; every error when `errors` is empty.
+    pub(crate) fn of(errors: impl IntoIterator<Item = InjectedError>) -> Self {
+        match errors.into_iter().fold(0, |bits, e| bits | e.bit()) {
+            0 => Self::all(),
+            bits => Self(bits),
+        }
+    }
+
+    pub(crate) fn all() -> Self {
+        Self::of(InjectedError::ALL)
+    }
+
+    /// The errors, in [`InjectedError::ALL`]'s order.
+    pub(crate) fn errors(self) -> impl Iterator<Item = InjectedError> {
+        InjectedError::ALL
+            .into_iter()
+            .filter(move |e| self.0 & e.bit() != 0)
+    }
+
+    /// One of them, at random.
+    fn pick(self) -> InjectedError {
+        let count = self.errors().count();
+        let n = if count > 1 {
+            rand::random::<u32>() as usize % count
+        } else {
+            0
+        };
+        self.errors().nth(n).unwrap_or(InjectedError::KmsInternal)
+    }
+}
+
 /// Most characters of a request's own text (path, method, header) that an error message
 /// quotes.
 const MAX_QUOTED: usize = 128;
@@ -85,6 +177,8 @@ pub struct KmsService {
     body_budget: Arc<Semaphore>,
     /// The connection this clone serves, when the server tracks which ones are idle.
     connection: Option<Arc<Tracked>>,
+    /// What an injected failure answers.
+    injected: InjectedErrors,
 }
 
 impl KmsService {
@@ -105,7 +199,16 @@ impl KmsService {
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
             body_budget: Arc::new(Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY)),
             connection: None,
+            injected: InjectedErrors::all(),
         }
+    }
+
+    /// Answers injected failures (the `fail_rate` of [`Self::new`]) with these errors,
+    /// picked evenly (all of [`InjectedError::ALL`] by default, and when `errors` is
+    /// empty).
+    pub fn with_injected_errors(mut self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
+        self.injected = InjectedErrors::of(errors);
+        self
     }
 
     /// This service, for one connection, counting its requests in flight there.
@@ -413,14 +516,15 @@ impl KmsService {
             return Reply::error(400, refusal.code, refusal.message);
         }
         if shared.fail_rate > 0.0 && rand::random::<f64>() < shared.fail_rate {
-            return if rand::random::<bool>() {
-                Reply::error(
+            return match self.injected.pick() {
+                InjectedError::KmsInternal => Reply::error(
                     500,
                     KmsInternalException::CODE,
                     "Injected failure (kms-server's fail rate: --fail-rate, or ServerConfig::with_fail_rate in code): the request was not processed.",
-                )
-            } else {
-                Reply::error(400, "ThrottlingException", THROTTLING_MESSAGE)
+                ),
+                InjectedError::Throttling => {
+                    Reply::error(400, InjectedError::Throttling.code(), THROTTLING_MESSAGE)
+                }
             };
         }
         let ctx = Context {
@@ -596,6 +700,39 @@ where
             drop(in_flight);
             Ok(response)
         })
+    }
+}
+
+#[cfg(test)]
+mod injected_error_tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_are_read_as_written() {
+        for error in InjectedError::ALL {
+            assert_eq!(error.code().parse::<InjectedError>(), Ok(error));
+        }
+        assert_eq!(
+            "throttlingexception".parse::<InjectedError>(),
+            Err(
+                "`throttlingexception` is not an error fault injection answers with: one of \
+                 KMSInternalException, ThrottlingException"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn a_pick_is_one_of_the_chosen() {
+        let both = InjectedErrors::of([]);
+        assert_eq!(both, InjectedErrors::all());
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            seen.insert(both.pick());
+        }
+        assert_eq!(seen.len(), 2, "both are picked");
+        let one = InjectedErrors::of([InjectedError::Throttling, InjectedError::Throttling]);
+        assert!((0..50).all(|_| one.pick() == InjectedError::Throttling));
     }
 }
 

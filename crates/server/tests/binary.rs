@@ -351,3 +351,47 @@ fn a_configuration_without_access_keys_is_warned_of() {
         "{log}"
     );
 }
+
+/// `--fail-with` takes the wire codes of the errors it may answer with (the banner names
+/// them after the fail rate), and refuses anything else naming them.
+#[test]
+fn fail_with_names_the_errors_it_takes() {
+    let mut child = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--fail-rate",
+        "1",
+        "--fail-with",
+        "ThrottlingException",
+    ]);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..2 {
+        std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        banner.contains("; fail rate 1 (ThrottlingException)\n"),
+        "{banner}"
+    );
+
+    let output = common::kms_server_binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--fail-with",
+            "ThrottlingException,Bogus",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "`Bogus` is not an error fault injection answers with: one of \
+             KMSInternalException, ThrottlingException"
+        ),
+        "{stderr}"
+    );
+}

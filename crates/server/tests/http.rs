@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use kms_server::{ServerConfig, demo};
+use kms_server::{InjectedError, ServerConfig, demo};
 
 fn demo_ids(n: usize) -> usize {
     demo::stores().len() + n
@@ -544,4 +544,30 @@ async fn graceful_shutdown_finishes_and_then_refuses() {
     server.shutdown().await;
     let refused = tokio::net::TcpStream::connect(addr).await;
     assert!(refused.is_err(), "listener closed after shutdown");
+}
+
+/// `--fail-with` / `with_injected_errors`: injected failures are answered with the chosen
+/// error only, so that a test of retries or of giving up on throttling gets that error on
+/// every call at a fail rate of 1.
+#[tokio::test]
+async fn injected_failures_are_the_chosen_error() {
+    for (chosen, status) in [
+        (InjectedError::Throttling, 400),
+        (InjectedError::KmsInternal, 500),
+    ] {
+        let config = ServerConfig::demo()
+            .with_fail_rate(1.0)
+            .with_injected_errors([chosen]);
+        assert_eq!(config.injected_errors(), [chosen]);
+        let server = start(config).await;
+        for _ in 0..40 {
+            send(server.local_addr(), Call::new("{}"))
+                .await
+                .assert_error(status, chosen.code());
+        }
+        server.shutdown().await;
+    }
+    // None chosen is the default: both.
+    let config = ServerConfig::demo().with_injected_errors([]);
+    assert_eq!(config.injected_errors(), InjectedError::ALL);
 }
