@@ -44,6 +44,13 @@ struct Shared {
     became_idle: Notify,
 }
 
+impl Shared {
+    /// Nanoseconds since the server's epoch.
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+}
+
 /// One connection's activity. Aligned to a cache-line pair so that connections served on
 /// different threads never write to the same line.
 #[derive(Debug)]
@@ -63,10 +70,10 @@ pub(crate) struct Tracked {
 
 impl Tracked {
     /// Counts a request in flight until the returned guard is dropped.
-    pub(crate) fn start(self: &Arc<Self>) -> InFlight {
+    pub(crate) fn start(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         self.served.store(true, Ordering::Relaxed);
-        InFlight(Arc::clone(self))
+        InFlight(self)
     }
 
     /// Whether a request has started on it: until then, closing it cuts nothing off (a
@@ -80,20 +87,18 @@ impl Tracked {
     pub(crate) async fn close_requested(&self) {
         self.close.notified().await;
     }
-
-    fn now(&self) -> u64 {
-        self.shared.epoch.elapsed().as_nanos() as u64
-    }
 }
 
 /// A request in flight on a connection (see [`Tracked::start`]).
 #[derive(Debug)]
-pub(crate) struct InFlight(Arc<Tracked>);
+pub(crate) struct InFlight<'a>(&'a Tracked);
 
-impl Drop for InFlight {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let tracked = &self.0;
-        tracked.idle_since.store(tracked.now(), Ordering::Relaxed);
+        let tracked = self.0;
+        tracked
+            .idle_since
+            .store(tracked.shared.now(), Ordering::Relaxed);
         // SeqCst with `make_room`'s store and load: either it sees this connection idle, or
         // this sees it waiting.
         if tracked.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
@@ -163,12 +168,11 @@ impl Connections {
         let tracked = Arc::new(Tracked {
             shared: Arc::clone(&self.shared),
             in_flight: AtomicUsize::new(0),
-            idle_since: AtomicU64::new(0),
+            idle_since: AtomicU64::new(self.shared.now()),
             closing: AtomicBool::new(false),
             served: AtomicBool::new(false),
             close: Notify::new(),
         });
-        tracked.idle_since.store(tracked.now(), Ordering::Relaxed);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.open().insert(id, Arc::clone(&tracked));
         Slot {
@@ -214,7 +218,7 @@ impl Connections {
     fn close_idlest(&self) -> Idlest {
         let open = self.open();
         let grace = FIRST_REQUEST_GRACE.as_nanos() as u64;
-        let now = self.shared.epoch.elapsed().as_nanos() as u64;
+        let now = self.shared.now();
         let mut idlest: Option<(u64, &Arc<Tracked>)> = None;
         let mut new_until: Option<u64> = None;
         for tracked in open.values() {

@@ -642,11 +642,10 @@ pub async fn serve_router(
                         let handshake = tokio::select! {
                             handshake = handshake => handshake,
                             // No request yet: nothing is cut off.
-                            () = slot.tracked().close_requested() => {
-                                tracing::debug!("TLS handshake ended to make room for another connection");
+                            () = asked_to_end(&slot, &mut stopped) => {
+                                tracing::debug!("TLS handshake ended: the server stops or needs its place");
                                 return;
                             }
-                            _ = stopped.changed() => return,
                         };
                         let stream = match handshake {
                             Ok(Ok(stream)) => stream,
@@ -690,6 +689,14 @@ pub async fn serve_router(
     })
 }
 
+/// Resolves once the server stops or needs `slot`'s place for a new connection.
+async fn asked_to_end(slot: &Slot, stopped: &mut watch::Receiver<()>) {
+    tokio::select! {
+        () = slot.tracked().close_requested() => {}
+        _ = stopped.changed() => {}
+    }
+}
+
 /// Serves `connection` until it ends; once the server stops or needs its place for a new
 /// connection, it ends after answering the request in flight, if any (at once when idle,
 /// or when no request has started on it: hyper's graceful shutdown waits for a request
@@ -702,8 +709,7 @@ async fn until_closed<C: GracefulConnection>(
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         ended = connection.as_mut() => return ended,
-        () = slot.tracked().close_requested() => {}
-        _ = stopped.changed() => {}
+        () = asked_to_end(slot, &mut stopped) => {}
     }
     if !slot.tracked().served() {
         return Ok(());

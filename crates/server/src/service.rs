@@ -693,12 +693,10 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let this = self.clone();
-        let in_flight = self.connection.as_ref().map(Tracked::start);
         let (parts, body) = request.into_parts();
         Box::pin(async move {
-            let response = this.respond(&parts, body).await;
-            drop(in_flight);
-            Ok(response)
+            let _in_flight = this.connection.as_deref().map(Tracked::start);
+            Ok(this.respond(&parts, body).await)
         })
     }
 }
