@@ -48,6 +48,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 mod connections;
@@ -135,6 +136,8 @@ pub struct ServerConfig {
     max_connections: usize,
     max_body_memory: usize,
     tls: Option<TlsConfig>,
+    /// Whether [`Self::router_and_store`] serves the admin endpoints.
+    admin_endpoints: bool,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -157,6 +160,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_connections", &self.max_connections)
             .field("max_body_memory", &self.max_body_memory)
             .field("tls", &self.tls)
+            .field("admin_endpoints", &self.admin_endpoints)
             .finish()
     }
 }
@@ -179,6 +183,7 @@ impl ServerConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_body_memory: DEFAULT_MAX_BODY_MEMORY,
             tls: None,
+            admin_endpoints: false,
         }
     }
 
@@ -396,6 +401,20 @@ impl ServerConfig {
         self.tls.as_ref()
     }
 
+    /// Serves the admin endpoints too ([`admin`]): `PUT /_kms-server/stores` replaces
+    /// the stores with a data file's, `POST /_kms-server/reset` puts back those the
+    /// server started with. They are not signed: anyone who can reach the server can
+    /// change what it serves.
+    pub fn with_admin_endpoints(mut self) -> Self {
+        self.admin_endpoints = true;
+        self
+    }
+
+    /// Whether the server serves the admin endpoints ([`Self::with_admin_endpoints`]).
+    pub fn admin_endpoints(&self) -> bool {
+        self.admin_endpoints
+    }
+
     /// The accounts configuration.
     pub fn file_config(&self) -> &FileConfig {
         &self.file
@@ -473,6 +492,19 @@ impl ServerConfig {
         }
     }
 
+    /// Replaces every store of `store` (one built for this configuration's accounts and
+    /// regions) with [`Self::stores`] at once, as SIGHUP and the admin endpoints do;
+    /// returns how many it holds now. Requests see the old stores or the new ones,
+    /// never a mix. Stores that [`Self::memory_store`] would refuse change nothing.
+    pub fn replace_stores_in(&self, store: &MemoryStore<KeyStore>) -> Result<usize, DataError> {
+        if let Some(fault) = self.fault.clone().or_else(|| self.first_clash()) {
+            return Err(DataError(fault));
+        }
+        store
+            .replace_all(self.stores.iter().cloned())
+            .map_err(|e| DataError(e.to_string()))
+    }
+
     /// The first two stores of one account and region that share an id or a name.
     fn first_clash(&self) -> Option<String> {
         let mut ids = HashSet::with_capacity(self.stores.len());
@@ -509,7 +541,10 @@ impl ServerConfig {
     pub fn router_and_store(&self) -> std::io::Result<(Router, Arc<MemoryStore<KeyStore>>)> {
         let store = Arc::new(self.memory_store()?);
         let handler = StoreHandler::new(Arc::clone(&store), self.marker_key());
-        let router = Router::new().operation::<DescribeCustomKeyStores, _>(handler);
+        let mut router = Router::new().operation::<DescribeCustomKeyStores, _>(handler);
+        if self.admin_endpoints {
+            router = router.with_admin(admin::Admin::new(self.clone(), Arc::clone(&store)));
+        }
         Ok((router, store))
     }
 }

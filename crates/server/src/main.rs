@@ -81,6 +81,12 @@ struct Args {
     /// the 10 s a body has to arrive. At least 1MiB, the largest body. Default: 64MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_body_memory: Option<usize>,
+    /// Serve the admin endpoints, for test setup over HTTP (not signed: anyone who can
+    /// reach the server can change its stores): PUT /_kms-server/stores with a --data
+    /// file's contents serves exactly its stores; POST /_kms-server/reset serves those
+    /// the server started with.
+    #[arg(long, env = "KMS_SERVER_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
+    admin: bool,
 }
 
 const AFTER_HELP: &str = "\
@@ -88,6 +94,9 @@ Output: the banner (its first line: `kms-server listening on URL`) goes to stdou
 to stderr, one line per request, at the level RUST_LOG sets (default: info).
 
 Readiness: GET /health answers 200 once the server listens (no signature needed).
+
+Test setup over HTTP (with --admin): `curl -T stores.json URL/_kms-server/stores` serves
+the stores of a --data file; `curl -X POST URL/_kms-server/reset` those it started with.
 
 Signals: SIGINT or SIGTERM stops accepting and lets in-flight requests finish (up to 30 s);
 a second one stops at once. SIGHUP reads the --data file again.
@@ -237,6 +246,9 @@ fn run(args: Args) -> Result<(), String> {
         }
         Some(n) => config = config.with_max_body_memory(n),
         None => {}
+    }
+    if args.admin {
+        config = config.with_admin_endpoints();
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config = config.with_tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
@@ -497,30 +509,18 @@ async fn run_until_stopped(
 /// any fault changes nothing.
 #[cfg(unix)]
 fn reload(config: &ServerConfig, store: &MemoryStore<KeyStore>) {
-    let fresh = match config.reload_data() {
-        Ok(Some(fresh)) => fresh,
+    let reloaded = config
+        .reload_data()
+        .and_then(|fresh| fresh.map(|f| f.replace_stores_in(store)).transpose());
+    match reloaded {
+        Ok(Some(stores)) => tracing::info!(stores, "SIGHUP: reloaded the data file"),
         Ok(None) => {
-            tracing::warn!(
-                "SIGHUP: there is no --data file to reload; the stores stay as they are"
-            );
-            return;
+            tracing::warn!("SIGHUP: there is no --data file to reload; the stores stay as they are")
         }
-        Err(e) => {
-            tracing::warn!(
-                error = e.to_string().as_str(),
-                "SIGHUP: the data file was not reloaded; still serving the previous stores"
-            );
-            return;
-        }
-    };
-    match store.replace_all(fresh.stores().iter().cloned()) {
-        Ok(stores) => tracing::info!(stores, "SIGHUP: reloaded the data file"),
-        Err(e) => {
-            tracing::warn!(
-                error = e.to_string().as_str(),
-                "SIGHUP: the data file was not reloaded; still serving the previous stores"
-            )
-        }
+        Err(e) => tracing::warn!(
+            error = e.to_string().as_str(),
+            "SIGHUP: the data file was not reloaded; still serving the previous stores"
+        ),
     }
 }
 
@@ -701,6 +701,16 @@ fn banner(
         );
     }
     say!();
+    if config.admin_endpoints() {
+        // curl trusts the CA of --tls-self-signed through --cacert.
+        let cacert = ca_file.map_or_else(String::new, |p| format!(" --cacert {}", p.display()));
+        say!("Admin (--admin; not signed):");
+        say!(
+            "  curl{cacert} -T stores.json {endpoint}/_kms-server/stores   # serve a --data file's stores"
+        );
+        say!("  curl{cacert} -X POST {endpoint}/_kms-server/reset   # serve those it started with");
+        say!();
+    }
     if let Some(path) = config.data_file() {
         say!(
             "Stop with Ctrl-C (in-flight requests finish first); after editing {}, `kill -HUP {}` serves its new contents.",

@@ -1,6 +1,7 @@
 //! Routing by `X-Amz-Target`, driven by the generated operation descriptors:
 //! decoding (body and the seed's query parameters), validation, the handler
-//! call and encoding of its answer.
+//! call and encoding of its answer. (And, when asked for, the built-in backend's admin
+//! endpoints, by path: [`crate::admin`].)
 
 use std::any::Any;
 use std::future::Future;
@@ -14,6 +15,7 @@ use kms_types::{
     ValidationError,
 };
 
+use crate::admin::Admin;
 use crate::handler::{Context, Handler};
 use crate::hash::FxHashMap;
 
@@ -221,12 +223,14 @@ pub fn check_input_rules(input: &dyn Any) -> Result<(), String> {
 #[derive(Clone, Default)]
 pub struct Router {
     routes: FxHashMap<&'static str, Arc<dyn Route>>,
+    admin: Option<Arc<Admin>>,
 }
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Router")
             .field("targets", &self.routes.keys().collect::<Vec<_>>())
+            .field("admin", &self.admin.is_some())
             .finish()
     }
 }
@@ -255,6 +259,18 @@ impl Router {
 
     pub(crate) fn route(&self, target: &str) -> Option<&Arc<dyn Route>> {
         self.routes.get(target)
+    }
+
+    /// Also serves the admin endpoints ([`crate::admin`]), changing `admin`'s store.
+    /// [`crate::ServerConfig::router_and_store`] adds them when the configuration asks
+    /// for them ([`crate::ServerConfig::with_admin_endpoints`]).
+    pub fn with_admin(mut self, admin: Admin) -> Self {
+        self.admin = Some(Arc::new(admin));
+        self
+    }
+
+    pub(crate) fn admin(&self) -> Option<&Admin> {
+        self.admin.as_deref()
     }
 }
 

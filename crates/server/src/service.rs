@@ -16,9 +16,10 @@ use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
-use kms_types::KmsInternalException;
+use kms_types::{KmsInternalException, ValidationError};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::admin::{self, Admin};
 use crate::auth;
 use crate::config::Directory;
 use crate::connections::Tracked;
@@ -307,7 +308,8 @@ impl KmsService {
             headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == 405 {
-            headers.insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+            let allow = outcome.allow.unwrap_or("POST");
+            headers.insert(http::header::ALLOW, HeaderValue::from_static(allow));
         }
         match reply.error_code {
             None if outcome.probe => {
@@ -370,14 +372,25 @@ impl KmsService {
             return Reply::ok(br#"{"status":"ok"}"#.to_vec());
         }
         if parts.uri.path() != "/" {
-            return Reply::error(
-                404,
-                "UnknownOperationException",
-                format!(
-                    "No such resource: {}. Send POST / with an X-Amz-Target header.",
-                    quoted(parts.uri.path())
+            return match shared.router.admin() {
+                Some(admin) if parts.uri.path().starts_with(admin::PREFIX) => {
+                    self.admin(admin, parts, body, outcome).await
+                }
+                admin => Reply::error(
+                    404,
+                    "UnknownOperationException",
+                    format!(
+                        "No such resource: {}. Send POST / with an X-Amz-Target header.{}",
+                        quoted(parts.uri.path()),
+                        if admin.is_none() && parts.uri.path().starts_with(admin::PREFIX) {
+                            " (The admin endpoints are off: start kms-server with --admin, \
+                             or ServerConfig::with_admin_endpoints in code.)"
+                        } else {
+                            ""
+                        }
+                    ),
                 ),
-            );
+            };
         }
         if parts.method != Method::POST {
             return Reply::error(
@@ -427,21 +440,9 @@ impl KmsService {
                 );
             }
         }
-        let too_large = || {
-            Reply::error(
-                413,
-                "RequestEntityTooLargeException",
-                format!("Request body is larger than {} bytes", shared.body_limit),
-            )
-        };
-        let declared = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > shared.body_limit as u64) {
+        if declared_too_large(parts, shared.body_limit) {
             outcome.close = true;
-            return too_large();
+            return too_large(shared.body_limit);
         }
         // Authentication as far as the head goes, before the body is read: a request
         // refused here holds none of its body, and gets the answer it would get with it.
@@ -465,39 +466,10 @@ impl KmsService {
                     return Reply::error(400, refusal.code, refusal.message);
                 }
             };
-        // Set while the read waits for room in the budget: a request timed out then was
-        // not slow to send its body, the server was full.
-        let waiting = AtomicBool::new(false);
-        let read = read_body(body, shared.body_limit, &self.body_budget, &waiting);
         // The body's share of the budget is held until the request is answered.
-        let (body, _budget) = match self.within_body_read_timeout(read).await {
-            None => {
-                outcome.close = true;
-                let ms = self.body_read_timeout.as_millis();
-                let message = if waiting.load(Ordering::Relaxed) {
-                    format!(
-                        "The request body could not be read within {ms} ms of its headers: \
-                         the server held as many request body bytes as it may \
-                         (kms-server --max-body-memory) all that time"
-                    )
-                } else {
-                    format!("The request body did not arrive within {ms} ms of its headers")
-                };
-                return Reply::error(408, "RequestTimeoutException", message);
-            }
-            Some(Ok(read)) => read,
-            Some(Err(BodyError::TooLarge)) => {
-                outcome.close = true;
-                return too_large();
-            }
-            Some(Err(BodyError::Read(e))) => {
-                outcome.close = true;
-                return Reply::error(
-                    400,
-                    "SerializationException",
-                    format!("could not read the request body: {e}"),
-                );
-            }
+        let (body, _budget) = match self.read_request_body(body, outcome).await {
+            Ok(read) => read,
+            Err(reply) => return reply,
         };
         let input = SigningInput {
             body: &body,
@@ -535,6 +507,140 @@ impl KmsService {
         };
         route.call(ctx, &body, parts.uri.query()).await
     }
+}
+
+impl KmsService {
+    /// The request's body, read within the body limit, the body budget and the body
+    /// read timeout, with its share of the budget (held until the request is answered);
+    /// or the error answer, the connection to be closed.
+    async fn read_request_body<B>(
+        &self,
+        body: B,
+        outcome: &mut Outcome,
+    ) -> Result<(Bytes, Option<SemaphorePermit<'_>>), Reply>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let limit = self.shared.body_limit;
+        // Set while the read waits for room in the budget: a request timed out then was
+        // not slow to send its body, the server was full.
+        let waiting = AtomicBool::new(false);
+        let read = read_body(body, limit, &self.body_budget, &waiting);
+        let refusal = match self.within_body_read_timeout(read).await {
+            Some(Ok(read)) => return Ok(read),
+            None => {
+                let ms = self.body_read_timeout.as_millis();
+                let message = if waiting.load(Ordering::Relaxed) {
+                    format!(
+                        "The request body could not be read within {ms} ms of its headers: \
+                         the server held as many request body bytes as it may \
+                         (kms-server --max-body-memory) all that time"
+                    )
+                } else {
+                    format!("The request body did not arrive within {ms} ms of its headers")
+                };
+                Reply::error(408, "RequestTimeoutException", message)
+            }
+            Some(Err(BodyError::TooLarge)) => too_large(limit),
+            Some(Err(BodyError::Read(e))) => Reply::error(
+                400,
+                "SerializationException",
+                format!("could not read the request body: {e}"),
+            ),
+        };
+        outcome.close = true;
+        Err(refusal)
+    }
+
+    /// A request to the admin endpoints ([`admin`]), which `admin` serves.
+    async fn admin<B>(&self, admin: &Admin, parts: &Parts, body: B, outcome: &mut Outcome) -> Reply
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let path = parts.uri.path();
+        let (method, name) = match path {
+            admin::STORES_PATH => ("PUT", "kms-server:PutStores"),
+            admin::RESET_PATH => ("POST", "kms-server:Reset"),
+            _ => {
+                return Reply::error(
+                    404,
+                    "UnknownOperationException",
+                    format!(
+                        "No such resource: {}. The admin endpoints are PUT {} (a data file's \
+                         stores to serve) and POST {} (the stores the server started with).",
+                        quoted(path),
+                        admin::STORES_PATH,
+                        admin::RESET_PATH
+                    ),
+                );
+            }
+        };
+        outcome.operation = Some(name);
+        if parts.method.as_str() != method {
+            outcome.allow = Some(method);
+            return Reply::error(
+                405,
+                "UnknownOperationException",
+                format!(
+                    "Method {} is not allowed: send {method} {path}.",
+                    quoted(parts.method.as_str())
+                ),
+            );
+        }
+        let served = if path == admin::STORES_PATH {
+            if declared_too_large(parts, self.shared.body_limit) {
+                outcome.close = true;
+                return too_large(self.shared.body_limit);
+            }
+            let (file, _budget) = match self.read_request_body(body, outcome).await {
+                Ok(read) => read,
+                Err(reply) => return reply,
+            };
+            admin.replace_stores(&file).map_err(|e| {
+                Reply::error(
+                    400,
+                    ValidationError::CODE,
+                    format!("The stores were not replaced: {e}"),
+                )
+            })
+        } else {
+            admin.reset().map_err(|e| {
+                Reply::error(
+                    500,
+                    "DataFileException",
+                    format!("The stores were not reset: {e}"),
+                )
+            })
+        };
+        match served {
+            Ok(stores) => {
+                tracing::info!(stores, "admin: {name}: serving new stores");
+                Reply::ok(admin::store_count(stores))
+            }
+            Err(reply) => reply,
+        }
+    }
+}
+
+/// Whether the request's `Content-Length` says more than `limit` bytes.
+fn declared_too_large(parts: &Parts, limit: usize) -> bool {
+    parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+}
+
+/// The answer to a body over `limit` bytes.
+fn too_large(limit: usize) -> Reply {
+    Reply::error(
+        413,
+        "RequestEntityTooLargeException",
+        format!("Request body is larger than {limit} bytes"),
+    )
 }
 
 /// Why [`read_body`] gave up.
@@ -675,6 +781,8 @@ struct Outcome {
     close: bool,
     /// A health probe: logged at debug level only, as probes come every few seconds.
     probe: bool,
+    /// The method a `405` names in its `Allow` header, when not `POST`.
+    allow: Option<&'static str>,
 }
 
 impl<B> tower::Service<Request<B>> for KmsService

@@ -19,21 +19,7 @@ use serde_json::{Value, json};
 fn write_data(path: &Path, stores: &[(u32, &str)]) {
     let entries: Vec<Value> = stores
         .iter()
-        .map(|(n, state)| {
-            json!({
-                "CustomKeyStoreId": format!("cks-{n:017x}"),
-                "CustomKeyStoreName": format!("reload-{n}"),
-                "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
-                "ConnectionState": state,
-                "CreationDate": 1_700_000_000.0,
-                "XksProxyConfiguration": {
-                    "Connectivity": "PUBLIC_ENDPOINT",
-                    "AccessKeyId": "ABCDE234567EXAMPLE22",
-                    "UriEndpoint": "https://xks.example.com",
-                    "UriPath": "/kms/xks/v1",
-                },
-            })
-        })
+        .map(|(n, state)| common::xks_entry(*n, &format!("reload-{n}"), state))
         .collect();
     let file = json!({"Stores": [
         {"AccountId": demo::ACCOUNT_ID, "Region": demo::REGION, "CustomKeyStores": entries}

@@ -351,13 +351,32 @@ pub async fn list_all(
     ids
 }
 
+/// An external key store `cks-<n in hex>` of a data file, public endpoint, in `state`.
+pub fn xks_entry(n: u32, name: &str, state: &str) -> serde_json::Value {
+    serde_json::json!({
+        "CustomKeyStoreId": format!("cks-{n:017x}"),
+        "CustomKeyStoreName": name,
+        "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+        "ConnectionState": state,
+        "CreationDate": 1_700_000_000.0,
+        "XksProxyConfiguration": {
+            "Connectivity": "PUBLIC_ENDPOINT",
+            "AccessKeyId": "ABCDE234567EXAMPLE22",
+            "UriEndpoint": "https://xks.example.com",
+            "UriPath": "/kms/xks/v1",
+        },
+    })
+}
+
 /// The variables `kms-server` reads its options from.
-pub const SERVER_ENV: [&str; 5] = [
+pub const SERVER_ENV: [&str; 7] = [
     "KMS_SERVER_LISTEN",
     "KMS_SERVER_CONFIG",
     "KMS_SERVER_DATA",
     "KMS_SERVER_FAIL_RATE",
+    "KMS_SERVER_FAIL_WITH",
     "KMS_SERVER_MARKER_KEY",
+    "KMS_SERVER_ADMIN",
 ];
 
 /// The `kms-server` binary, without the `KMS_SERVER_*` variables of the environment the

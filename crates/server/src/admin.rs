@@ -1,0 +1,125 @@
+//! The admin endpoints of the built-in backend, for test setup over HTTP: replace the
+//! stores it serves, or put back those it started with. Off unless asked for
+//! (`kms-server --admin`, [`crate::ServerConfig::with_admin_endpoints`]); not signed,
+//! not part of KMS.
+//!
+//! - `PUT /_kms-server/stores` with a data file's contents (the `--data` format, at most
+//!   [`crate::service::MAX_BODY_BYTES`]) serves exactly its stores from the next request
+//!   on, checked as a `--data` file is: a body with any fault is refused whole, naming it,
+//!   and the stores stay as they were.
+//! - `POST /_kms-server/reset` serves the stores the server started with: its `--data`
+//!   file read again (as SIGHUP does) or, without one, its configuration's stores; with
+//!   any `--generate-stores` added again.
+//!
+//! Both answer `200 {"StoreCount": N}`. This is what editing the `--data` file and sending
+//! SIGHUP does, for a test harness that cannot signal the server: one in another
+//! container, or on another machine. As with a reload, requests see the old stores or
+//! the new ones, never a mix, and markers handed out before stay valid.
+
+use std::sync::Arc;
+
+use crate::ServerConfig;
+use crate::data::{self, DataError};
+use crate::handler::KeyStore;
+use crate::store::MemoryStore;
+
+/// Where the admin endpoints are: every path that starts so.
+pub const PREFIX: &str = "/_kms-server/";
+/// `PUT`: serve the stores of the body, a data file.
+pub const STORES_PATH: &str = "/_kms-server/stores";
+/// `POST`: serve the stores the server started with.
+pub const RESET_PATH: &str = "/_kms-server/reset";
+
+/// The admin endpoints' view of a server: its configuration and the store it serves.
+#[derive(Debug)]
+pub struct Admin {
+    config: ServerConfig,
+    store: Arc<MemoryStore<KeyStore>>,
+}
+
+impl Admin {
+    /// Admin endpoints changing `store`, which serves `config`'s accounts and regions.
+    pub fn new(config: ServerConfig, store: Arc<MemoryStore<KeyStore>>) -> Self {
+        Self { config, store }
+    }
+
+    /// Serves exactly the stores of `file`, a data file's contents; returns how many.
+    /// A file with any fault changes nothing.
+    pub fn replace_stores(&self, file: &[u8]) -> Result<usize, DataError> {
+        let stores = data::parse(file)?;
+        (self.config.clone().with_key_stores(stores)).replace_stores_in(&self.store)
+    }
+
+    /// Serves the stores the server started with: its `--data` file read again, or its
+    /// configuration's stores (with the generated ones either way); returns how many. A
+    /// data file that now has a fault changes nothing.
+    pub fn reset(&self) -> Result<usize, DataError> {
+        match self.config.reload_data()? {
+            Some(fresh) => fresh.replace_stores_in(&self.store),
+            None => self.config.replace_stores_in(&self.store),
+        }
+    }
+}
+
+/// `{"StoreCount": n}`.
+pub(crate) fn store_count(n: usize) -> Vec<u8> {
+    format!("{{\"StoreCount\":{n}}}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Filter, Owner, Record, Storage};
+
+    fn ids(store: &MemoryStore<KeyStore>, owner: &Owner) -> Vec<String> {
+        store
+            .page(owner, Filter::All, None, 1000)
+            .map(|p| p.items.iter().map(|r| r.id().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    fn demo_admin() -> (Admin, Owner) {
+        let config = ServerConfig::demo();
+        let (_, store) = config.router_and_store().expect("demo stores load");
+        let owner = config.generated_stores_owner();
+        (Admin::new(config, store), owner)
+    }
+
+    const ONE_STORE: &str = r#"{"Stores": [{"AccountId": "111122223333", "Region": "us-east-1",
+        "CustomKeyStores": [{"CustomKeyStoreId": "cks-00000000000000001",
+            "CustomKeyStoreName": "only", "CustomKeyStoreType": "AWS_CLOUDHSM",
+            "CloudHsmClusterId": "cluster-234567abcde", "TrustAnchorCertificate": "cert",
+            "ConnectionState": "CONNECTED"}]}]}"#;
+
+    #[test]
+    fn replace_then_reset() {
+        let (admin, owner) = demo_admin();
+        let demo_ids = ids(&admin.store, &owner);
+        assert!(demo_ids.len() > 1, "{demo_ids:?}");
+        assert_eq!(admin.replace_stores(ONE_STORE.as_bytes()), Ok(1));
+        assert_eq!(ids(&admin.store, &owner), ["cks-00000000000000001"]);
+        assert_eq!(admin.reset(), Ok(ServerConfig::demo().stores().len()));
+        assert_eq!(ids(&admin.store, &owner), demo_ids);
+    }
+
+    #[test]
+    fn a_faulty_file_changes_nothing() {
+        let (admin, owner) = demo_admin();
+        let before = ids(&admin.store, &owner);
+        let elsewhere = ONE_STORE.replace("us-east-1", "eu-west-1");
+        assert!(
+            !admin
+                .config
+                .serves(&Owner::new("111122223333", "eu-west-1"))
+        );
+        for (file, says) in [
+            ("{", "ends too soon"),
+            (elsewhere.as_str(), "eu-west-1"),
+            (&ONE_STORE.replace("CONNECTED", "ON"), "connectionState"),
+        ] {
+            let err = admin.replace_stores(file.as_bytes()).unwrap_err();
+            assert!(err.0.contains(says), "{says}: {err}");
+            assert_eq!(ids(&admin.store, &owner), before);
+        }
+    }
+}

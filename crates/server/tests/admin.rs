@@ -1,0 +1,268 @@
+//! The admin endpoints (`kms-server --admin`, `ServerConfig::with_admin_endpoints`):
+//! `PUT /_kms-server/stores` serves a data file's stores, `POST /_kms-server/reset` those
+//! the server started with; off unless asked for.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::{Answer, Call, send, start};
+use kms_server::{ServerConfig, demo};
+use serde_json::{Value, json};
+
+/// A data file of the demo account's us-east-1 stores `cks-<n>`, named `admin-<n>`.
+fn data_file(numbers: &[u32], region: &str) -> Vec<u8> {
+    let entries: Vec<Value> = numbers
+        .iter()
+        .map(|n| common::xks_entry(*n, &format!("admin-{n}"), "DISCONNECTED"))
+        .collect();
+    json!({"Stores": [
+        {"AccountId": demo::ACCOUNT_ID, "Region": region, "CustomKeyStores": entries}
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+/// An unsigned request to an admin endpoint.
+async fn admin(addr: SocketAddr, method: &'static str, path: &str, body: Vec<u8>) -> Answer {
+    let call = Call {
+        method,
+        path: path.into(),
+        target: None,
+        content_type: None,
+        creds: None,
+        ..Call::new(body)
+    };
+    send(addr, call).await
+}
+
+/// The names of the demo account's stores in us-east-1, as DescribeCustomKeyStores
+/// lists them.
+async fn names(addr: SocketAddr) -> Vec<String> {
+    let answer = send(addr, Call::new(r#"{"Limit": 1000}"#)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    answer.json["CustomKeyStores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["CustomKeyStoreName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn put_serves_exactly_the_files_stores_and_reset_puts_back_the_start() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let at_start = names(addr).await;
+    assert_eq!(at_start.len(), 12, "{at_start:?}");
+
+    let put = admin(
+        addr,
+        "PUT",
+        "/_kms-server/stores",
+        data_file(&[2, 1], demo::REGION),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{:?}", put.json);
+    assert_eq!(put.json, json!({"StoreCount": 2}));
+    assert_eq!(names(addr).await, ["admin-1", "admin-2"]);
+    // The demo's other account and region are gone too: the file is all there is.
+    let other = send(addr, Call::new("{}").region("us-west-2")).await;
+    assert_eq!(other.json["CustomKeyStores"], json!([]), "{:?}", other.json);
+
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    assert_eq!(
+        reset.json,
+        json!({"StoreCount": ServerConfig::demo().stores().len()})
+    );
+    assert_eq!(names(addr).await, at_start);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_faulty_file_is_refused_whole_and_the_stores_stay() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let before = names(addr).await;
+    let mut duplicate: Value = serde_json::from_slice(&data_file(&[1], demo::REGION)).unwrap();
+    let entries = duplicate["Stores"][0]["CustomKeyStores"]
+        .as_array_mut()
+        .unwrap();
+    entries.push(entries[0].clone());
+    let mut unknown_member: Value = serde_json::from_slice(&data_file(&[1], demo::REGION)).unwrap();
+    unknown_member["Stores"][0]["CustomKeyStores"][0]["ConectionState"] = json!("CONNECTED");
+    for (body, says) in [
+        (b"{\"Stores\": [".to_vec(), "ends too soon"),
+        (b"[]".to_vec(), "not a data file"),
+        (
+            data_file(&[1], "eu-west-1"),
+            "region eu-west-1, which is not served",
+        ),
+        (
+            duplicate.to_string().into_bytes(),
+            "duplicate CustomKeyStoreId",
+        ),
+        (
+            unknown_member.to_string().into_bytes(),
+            "unknown member 'ConectionState'",
+        ),
+    ] {
+        let answer = admin(addr, "PUT", "/_kms-server/stores", body).await;
+        answer.assert_error(400, "ValidationException");
+        assert!(
+            answer
+                .message()
+                .starts_with("The stores were not replaced: "),
+            "{says}: {}",
+            answer.message()
+        );
+        assert!(
+            answer.message().contains(says),
+            "{says}: {}",
+            answer.message()
+        );
+        assert_eq!(names(addr).await, before, "{says}");
+    }
+    // A body over the limit is refused before it is read.
+    let big = vec![b' '; kms_server::service::MAX_BODY_BYTES + 1];
+    admin(addr, "PUT", "/_kms-server/stores", big)
+        .await
+        .assert_error(413, "RequestEntityTooLargeException");
+    assert_eq!(names(addr).await, before);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_methods_and_paths_are_told_the_right_ones() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    for (method, path, allow) in [
+        ("GET", "/_kms-server/stores", "PUT"),
+        ("POST", "/_kms-server/stores", "PUT"),
+        ("PUT", "/_kms-server/reset", "POST"),
+    ] {
+        let answer = admin(addr, method, path, Vec::new()).await;
+        answer.assert_error(405, "UnknownOperationException");
+        assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
+        assert_eq!(
+            answer.message(),
+            format!("Method {method} is not allowed: send {allow} {path}.")
+        );
+    }
+    let answer = admin(addr, "POST", "/_kms-server/restart", Vec::new()).await;
+    answer.assert_error(404, "UnknownOperationException");
+    assert!(
+        answer
+            .message()
+            .contains("PUT /_kms-server/stores (a data file's stores to serve)"),
+        "{}",
+        answer.message()
+    );
+    // KMS's own answers are as they were.
+    let answer = admin(addr, "GET", "/", Vec::new()).await;
+    answer.assert_error(405, "UnknownOperationException");
+    assert_eq!(answer.header("allow"), Some("POST"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_admin_endpoints_nothing_changes_the_stores() {
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let before = names(addr).await;
+    for (method, path) in [
+        ("PUT", "/_kms-server/stores"),
+        ("POST", "/_kms-server/reset"),
+    ] {
+        let answer = admin(addr, method, path, data_file(&[1], demo::REGION)).await;
+        answer.assert_error(404, "UnknownOperationException");
+        assert!(
+            answer.message().contains(
+                "The admin endpoints are off: start kms-server with --admin, or \
+                 ServerConfig::with_admin_endpoints in code."
+            ),
+            "{}",
+            answer.message()
+        );
+    }
+    assert_eq!(names(addr).await, before);
+    // Other paths get the plain answer.
+    let answer = admin(addr, "PUT", "/stores", Vec::new()).await;
+    assert_eq!(
+        answer.message(),
+        "No such resource: /stores. Send POST / with an X-Amz-Target header."
+    );
+    server.shutdown().await;
+}
+
+/// The binary: `KMS_SERVER_ADMIN` turns the endpoints on, the banner shows them, and a
+/// reset reads the `--data` file again (as SIGHUP does).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binarys_reset_reads_its_data_file_again() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stores.json");
+    std::fs::write(&path, data_file(&[1], demo::REGION)).unwrap();
+    let mut child = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(&path)
+        .env("KMS_SERVER_ADMIN", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kms-server starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let child = Kill(child);
+    let banner: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.starts_with("Stop with Ctrl-C"))
+        .collect();
+    let endpoint = banner[0]
+        .strip_prefix("kms-server listening on ")
+        .expect("the banner names the endpoint");
+    assert!(
+        banner.iter().any(|line| line
+            == &format!("  curl -T stores.json {endpoint}/_kms-server/stores   # serve a --data file's stores")),
+        "{banner:#?}"
+    );
+    let addr: SocketAddr = endpoint.strip_prefix("http://").unwrap().parse().unwrap();
+    assert_eq!(names(addr).await, ["admin-1"]);
+
+    let put = admin(
+        addr,
+        "PUT",
+        "/_kms-server/stores",
+        data_file(&[7, 8, 9], demo::REGION),
+    )
+    .await;
+    assert_eq!(put.json, json!({"StoreCount": 3}));
+    assert_eq!(names(addr).await, ["admin-7", "admin-8", "admin-9"]);
+    // The file changed since the start: a reset serves what it holds now.
+    std::fs::write(&path, data_file(&[4, 5], demo::REGION)).unwrap();
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.json, json!({"StoreCount": 2}));
+    assert_eq!(names(addr).await, ["admin-4", "admin-5"]);
+    // A file with a fault now: the reset is refused, naming it, and the stores stay.
+    std::fs::write(&path, b"{").unwrap();
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    reset.assert_error(500, "DataFileException");
+    assert!(
+        reset.message().starts_with("The stores were not reset: ")
+            && reset.message().contains("ends too soon"),
+        "{}",
+        reset.message()
+    );
+    assert_eq!(names(addr).await, ["admin-4", "admin-5"]);
+    drop(child);
+}
