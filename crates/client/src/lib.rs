@@ -33,6 +33,8 @@ pub mod operation;
 #[cfg(feature = "cli")]
 pub mod output;
 mod proxy;
+#[cfg(feature = "cli")]
+pub mod query;
 pub mod retry;
 pub(crate) mod shell_words;
 mod tls;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken, StartingTokenError, TimestampFormat};
+use kms_client::query::Query;
 use kms_client::{Client, Config, Error, MfaPrompt, Overrides, ProfileSetting, TimeoutKind};
 use kms_types::CustomKeyStoresListEntry;
 
@@ -99,6 +100,19 @@ struct Global {
     /// --page-size, --max-items or --starting-token.
     #[arg(long, global = true)]
     no_paginate: bool,
+
+    // (Not a doc comment: rustdoc would read the example's brackets as a link.)
+    #[arg(
+        long,
+        global = true,
+        value_name = "EXPRESSION",
+        help = "A JMESPath expression (jmespath.org) applied to the output before it is \
+                printed, as the AWS CLI applies it, e.g. \
+                'CustomKeyStores[?ConnectionState==`CONNECTED`].CustomKeyStoreId'. With \
+                --output text the pages are queried one by one (and the NextToken of \
+                --max-items on its own), as the AWS CLI does."
+    )]
+    query: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -345,6 +359,17 @@ impl Session {
 /// `kms describe-custom-key-stores`.
 async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode {
     const OPERATION: &str = "DescribeCustomKeyStores";
+    // As the AWS CLI: an expression that is not JMESPath is refused before any call.
+    let query = match g.query.as_deref().map(Query::parse).transpose() {
+        Ok(query) => query,
+        Err(e) => {
+            let expression = g.query.as_deref().unwrap_or_default();
+            return fail(
+                EXIT_USAGE,
+                format!("Bad value for --query {expression}: Invalid jmespath expression: {e}"),
+            );
+        }
+    };
     // As the AWS CLI: the raw paging parameters turn auto-pagination off, and without
     // it the pagination arguments are an error.
     let paginate = !(g.no_paginate || args.limit.is_some() || args.marker.is_some());
@@ -404,17 +429,26 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         .set_limit(args.page_size.or(args.limit))
         .set_marker(start.marker.clone().or(args.marker));
 
-    let text = if !paginate {
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => return report(&e),
+    // The output as the AWS CLI prints it, and the error of a query that failed on it
+    // (a function given the wrong type): printed after what came before it.
+    let render = |value: serde_json::Value| -> (String, Option<String>) {
+        let value = match query.as_ref().map(|q| q.search(&value)) {
+            None => value,
+            Some(Ok(found)) => found,
+            Some(Err(e)) => return (String::new(), Some(e)),
         };
-        let value = output::response_to_json(&response, timestamps);
-        match format {
+        let text = match format {
             Format::Json => output::render_json(&value),
             Format::Text => output::render_text(&value),
             Format::Table => output::render_table_width(OPERATION, &value, table_width()),
             Format::Off => String::new(),
+        };
+        (text, None)
+    };
+    let (text, failed) = if !paginate {
+        match request.send().await {
+            Ok(response) => render(output::response_to_json(&response, timestamps)),
+            Err(e) => return report(&e),
         }
     } else {
         let (pages, next_token) =
@@ -423,16 +457,18 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
                 Err(e) => return report(&e),
             };
         match format {
-            Format::Off => String::new(),
-            Format::Text => output::render_text_pages(&pages, next_token.as_deref(), timestamps),
+            Format::Off => (String::new(), None),
+            // Page by page, as the AWS CLI prints it as it goes.
+            Format::Text => {
+                output::render_text_pages(&pages, next_token.as_deref(), timestamps, query.as_ref())
+            }
             Format::Json | Format::Table => {
                 let all: Vec<CustomKeyStoresListEntry> = pages.into_iter().flatten().collect();
-                let value = output::paginated_to_json(&all, next_token.as_deref(), timestamps);
-                if format == Format::Json {
-                    output::render_json(&value)
-                } else {
-                    output::render_table_width(OPERATION, &value, table_width())
-                }
+                render(output::paginated_to_json(
+                    &all,
+                    next_token.as_deref(),
+                    timestamps,
+                ))
             }
         }
     };
@@ -441,7 +477,8 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        Ok(()) => ExitCode::SUCCESS,
+        // The AWS CLI's general error.
+        Ok(()) => failed.map_or(ExitCode::SUCCESS, |e| fail(EXIT_OTHER, e)),
         // e.g. `kms ... | head`: the reader went away; nothing more to say.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),

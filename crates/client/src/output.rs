@@ -6,6 +6,8 @@
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::query::Query;
+
 use kms_types::{
     CustomKeyStoresListEntry, DescribeCustomKeyStoresResponse, Timestamp, XksProxyConfigurationType,
 };
@@ -198,9 +200,13 @@ pub fn response_to_json(r: &DescribeCustomKeyStoresResponse, ts: TimestampFormat
     Value::Object(m)
 }
 
-/// JSON as the AWS CLI prints it: 4-space indent, non-ASCII kept, trailing newline.
+/// JSON as the AWS CLI prints it: 4-space indent, non-ASCII kept, trailing newline;
+/// nothing for an empty object (what a `--query` may leave).
 pub fn render_json(value: &Value) -> String {
     use serde::Serialize;
+    if value.as_object().is_some_and(Map::is_empty) {
+        return String::new();
+    }
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
@@ -240,22 +246,38 @@ pub fn render_text(value: &Value) -> String {
 }
 
 /// Text for an auto-paginated result, page by page as the AWS CLI writes it,
-/// then `NEXTTOKEN\t<token>` when `--max-items` stopped early.
+/// then `NEXTTOKEN\t<token>` when `--max-items` stopped early. A `--query` is applied
+/// to each page and to the token's `{"NextToken": {"NextToken": ...}}` on its own, as
+/// the AWS CLI applies it (so a query for the stores prints `None` for the token); with
+/// the query's error when it fails on one, the text then that of those before it (which
+/// the AWS CLI has printed by then).
 pub fn render_text_pages(
     pages: &[Vec<CustomKeyStoresListEntry>],
     next_token: Option<&str>,
     ts: TimestampFormat,
-) -> String {
-    let mut out = String::new();
-    for page in pages {
-        out.push_str(&render_text(&paginated_to_json(page, None, ts)));
-    }
+    query: Option<&Query>,
+) -> (String, Option<String>) {
+    let mut values: Vec<Value> = pages
+        .iter()
+        .map(|page| paginated_to_json(page, None, ts))
+        .collect();
     if let Some(t) = next_token {
-        out.push_str("NEXTTOKEN\t");
-        out.push_str(t);
-        out.push('\n');
+        let mut token = Map::new();
+        token.insert("NextToken".into(), Value::String(t.to_owned()));
+        let mut outer = Map::new();
+        outer.insert("NextToken".into(), Value::Object(token));
+        values.push(Value::Object(outer));
     }
-    out
+    let mut out = String::new();
+    for value in values {
+        let value = match query.map(|q| q.search(&value)) {
+            None => value,
+            Some(Ok(found)) => found,
+            Some(Err(e)) => return (out, Some(e)),
+        };
+        out.push_str(&render_text(&value));
+    }
+    (out, None)
 }
 
 fn format_text(

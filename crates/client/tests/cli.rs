@@ -745,6 +745,73 @@ async fn output_is_the_aws_clis_byte_for_byte() {
         ] {
             compare(vars, &[args, &out[..]].concat());
         }
+        // --query: applied to the whole result (json, table) or page by page and to the
+        // NextToken on its own (text); members in the response's and the expression's
+        // order.
+        for query in [
+            "CustomKeyStores[].CustomKeyStoreId",
+            "CustomKeyStores[?ConnectionState=='CONNECTED'].{Name: CustomKeyStoreName, Id: CustomKeyStoreId, Type: CustomKeyStoreType}",
+            "CustomKeyStores[?CustomKeyStoreType=='EXTERNAL_KEY_STORE'] | [0]",
+            "CustomKeyStores[?XksProxyConfiguration].XksProxyConfiguration",
+            "sort_by(CustomKeyStores || `[]`, &CustomKeyStoreName)[-3:].[CustomKeyStoreName, ConnectionState, CreationDate]",
+            // (`|| []`: in text, the NextToken of --max-items is queried on its own)
+            "length(CustomKeyStores || `[]`)",
+            "{Count: length(CustomKeyStores || `[]`), First: CustomKeyStores[0].CustomKeyStoreName}",
+            "nothing",
+            "CustomKeyStores[?CustomKeyStoreName=='nope']",
+        ] {
+            // Timestamps are printed as the profile says before the query sees them.
+            let iso = query.contains("CreationDate");
+            for (vars, args) in [
+                (&[][..], &[][..]),
+                (&[], &["--max-items", "5", "--page-size", "3"]),
+                (&[], &["--no-paginate"]),
+                (&[("AWS_PROFILE", "iso")][..], &["--page-size", "7"][..]),
+            ]
+            .into_iter()
+            .filter(|(vars, _)| iso || vars.is_empty())
+            {
+                compare(vars, &[args, &out[..], &["--query", query][..]].concat());
+            }
+        }
+    }
+    // A query that is not JMESPath is a parameter error before any call (252, as the
+    // AWS CLI v2's ParamValidationError; v1 exits 255), and one that fails on the output
+    // (here on the NextToken of --max-items, queried on its own in text, after the pages)
+    // the general error, 255, after what was printed before it. (The messages are the
+    // JMESPath implementations' own.)
+    for (args, ours_exit) in [
+        (&["--query", "CustomKeyStores["][..], 252),
+        (
+            &[
+                "--query",
+                "sort_by(CustomKeyStores, &CustomKeyStoreName)[0]",
+                "--output",
+                "text",
+                "--max-items",
+                "2",
+            ],
+            255,
+        ),
+    ] {
+        let ours = kms_describe(home.path(), &ep, &[], args);
+        let theirs = aws_describe(home.path(), &ep, &[], args);
+        assert_eq!(theirs.0, 255, "{args:?}: {}", theirs.2);
+        assert_eq!(
+            (ours.0, &ours.1),
+            (ours_exit, &theirs.1),
+            "{args:?}: {} / {}",
+            ours.2,
+            theirs.2
+        );
+        if ours_exit == 252 {
+            let said = "\nBad value for --query CustomKeyStores[: Invalid jmespath expression: ";
+            assert!(
+                ours.2.starts_with(said) && theirs.2.starts_with(said),
+                "{}",
+                ours.2
+            );
+        }
     }
     srv.shutdown().await;
 }

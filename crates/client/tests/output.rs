@@ -66,7 +66,8 @@ fn wire_timestamps_are_epoch_seconds_as_the_service_sent_them() {
         .map(|s| s["CreationDate"].to_string())
         .collect();
     assert_eq!(dates[..2], ["1499288695.918", "1670000000"]);
-    let text = output::render_text_pages(&[stores()[..1].to_vec()], None, TimestampFormat::Wire);
+    let text =
+        output::render_text_pages(&[stores()[..1].to_vec()], None, TimestampFormat::Wire, None).0;
     assert!(text.contains("\t1499288695.918\t"), "{text}");
     for (name, format) in [
         ("iso8601", TimestampFormat::Iso8601),
@@ -179,11 +180,9 @@ fn json_empty() {
 fn text_pages() {
     let s = stores();
     let pages = vec![s[..2].to_vec(), s[2..].to_vec()];
-    insta::assert_snapshot!(output::render_text_pages(
-        &pages,
-        Some("TOKEN"),
-        TimestampFormat::Iso8601
-    ));
+    insta::assert_snapshot!(
+        output::render_text_pages(&pages, Some("TOKEN"), TimestampFormat::Iso8601, None).0
+    );
 }
 
 #[test]
