@@ -85,17 +85,22 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
         (Ok(_), Some(fault)) => Err(DataError(fault)),
         (Ok(file), None) => Ok(file),
         // aws_json says where and what, in the words of the service's errors.
-        (Err(e), _) => Err(match aws_json::decode::<DataFile>(bytes) {
-            Ok(_) => DataError(format!("not a data file ({e})")),
-            // Cut off (half written, say) rather than of another shape.
-            Err(DecodeError::Serialization(m)) if e.is_eof() => {
-                DataError(format!("the file ends too soon: {m}"))
-            }
-            Err(DecodeError::Serialization(m)) if !m.contains(" at '") => {
-                DataError(format!("not a data file ({m}); {expected}"))
-            }
-            Err(other) => DataError(other.to_string()),
-        }),
+        (Err(e), _) => {
+            let message = match aws_json::decode::<DataFile>(bytes) {
+                Ok(_) => format!("not a data file ({e})"),
+                // Cut off (half written, say) rather than of another shape.
+                Err(DecodeError::Serialization(m)) if e.is_eof() => {
+                    format!("the file ends too soon: {m}")
+                }
+                Err(DecodeError::Serialization(m)) if !m.contains(" at '") => {
+                    format!("not a data file ({m}); {expected}")
+                }
+                Err(other) => other.to_string(),
+            };
+            // A member the file made up is quoted whole, twice (`unknown field `...``
+            // and its path), and its name may be as long as the file.
+            Err(DataError(excerpt(&message, MAX_MESSAGE).into_owned()))
+        }
     }
 }
 
@@ -114,8 +119,9 @@ fn unknown_member(path: &serde_ignored::Path<'_>) -> String {
     }
     match path {
         serde_ignored::Path::Map { parent, key } => format!(
-            "unknown member '{key}' at '{}': members are spelt as in the \
+            "unknown member '{}' at '{}': members are spelt as in the \
              DescribeCustomKeyStores output (e.g. ConnectionState), and case matters",
+            excerpt(key, MAX_QUOTED),
             at(parent)
         ),
         other => format!("unknown member at '{}'", at(other)),
@@ -199,6 +205,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
 /// Most characters of a value a data file's message quotes (a store name may be
 /// megabytes long).
 const MAX_QUOTED: usize = 128;
+/// Most characters of a message on a file that does not decode (one quoting a member
+/// name the file made up).
+const MAX_MESSAGE: usize = 4 * MAX_QUOTED;
 /// Most violations a data file's message lists (a file of a million bad stores made a
 /// 196 MB message, printed at start and logged on SIGHUP).
 const MAX_LISTED: usize = 10;
@@ -603,6 +612,32 @@ mod tests {
         let mut entries = demo_entries();
         entries[0]["ConnectionErrorCode"] = serde_json::Value::Null;
         assert_eq!(parse(&file_with(&entries)).unwrap().len(), 12);
+    }
+
+    /// A member name may be as long as the file (a megabyte over `PUT
+    /// /_kms-server/stores`): the message quotes its start, not all of it.
+    #[test]
+    fn a_long_unknown_member_is_quoted_in_part() {
+        let long = "Conection".repeat(10_000);
+        let mut entries = demo_entries();
+        entries[2][long.as_str()] = "DISCONNECTED".into();
+        let in_an_entry = file_with(&entries);
+        let in_a_group = format!(r#"{{"Stores": [{{"AccountId": "111122223333", "{long}": 1}}]}}"#);
+        let at_the_top = format!(r#"{{"Stores": [], "{long}": 1}}"#);
+        for (file, says) in [
+            (in_an_entry, "unknown member 'ConectionConection"),
+            (in_a_group.into_bytes(), "unknown field `ConectionConection"),
+            (at_the_top.into_bytes(), "unknown field `ConectionConection"),
+        ] {
+            let err = parse(&file).unwrap_err().to_string();
+            assert!(err.starts_with(says), "{}", excerpt(&err, 200));
+            assert!(
+                err.len() < 1000,
+                "{} bytes: {}",
+                err.len(),
+                excerpt(&err, 200)
+            );
+        }
     }
 
     /// Entries KMS never returns are refused, naming the member.
