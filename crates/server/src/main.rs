@@ -663,7 +663,7 @@ fn banner(
                 path.display()
             );
             (
-                format!(" AWS_CA_BUNDLE={}", path.display()),
+                format!(" AWS_CA_BUNDLE={}", shell_word(path)),
                 format!(", verify='{}'", path.display()),
             )
         }
@@ -703,7 +703,7 @@ fn banner(
     say!();
     if config.admin_endpoints() {
         // curl trusts the CA of --tls-self-signed through --cacert.
-        let cacert = ca_file.map_or_else(String::new, |p| format!(" --cacert {}", p.display()));
+        let cacert = ca_file.map_or_else(String::new, |p| format!(" --cacert {}", shell_word(p)));
         say!("Admin (--admin; not signed):");
         say!(
             "  curl{cacert} -T stores.json {endpoint}/_kms-server/stores   # serve a --data file's stores"
@@ -721,6 +721,20 @@ fn banner(
         say!("Stop with Ctrl-C (in-flight requests finish first).");
     }
     out
+}
+
+/// `path` as one shell word, for a line to paste: as it is when no shell would read
+/// any of its characters specially, else in single quotes.
+fn shell_word(path: &std::path::Path) -> String {
+    let path = path.display().to_string();
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c) || (cfg!(windows) && c == '\\')
+    };
+    if !path.is_empty() && path.chars().all(plain) {
+        path
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]
@@ -760,6 +774,35 @@ mod tests {
             "Max open files            unlimited            unlimited            files\n";
         assert_eq!(parse_open_file_limit(unlimited), None);
         assert_eq!(parse_open_file_limit(""), None);
+    }
+
+    /// The CA file's path is pasted into a shell: one with a space (a temporary
+    /// directory under a user name with one) is quoted, so that the lines still run.
+    #[test]
+    fn the_banner_quotes_a_ca_path_with_a_space() {
+        let config = ServerConfig::demo().with_admin_endpoints();
+        let ca = std::path::Path::new("/tmp/a b/ca.pem");
+        let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(ca));
+        assert!(out.contains(" AWS_CA_BUNDLE='/tmp/a b/ca.pem'\n"), "{out}");
+        assert!(
+            out.contains("  curl --cacert '/tmp/a b/ca.pem' -X POST https://"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  curl --cacert '/tmp/a b/ca.pem' -T stores.json https://"),
+            "{out}"
+        );
+        // A plain path is pasted as it is.
+        let plain = std::path::Path::new("/tmp/kms-server-1-ab/ca.pem");
+        let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(plain));
+        assert!(
+            out.contains(" AWS_CA_BUNDLE=/tmp/kms-server-1-ab/ca.pem\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("curl --cacert /tmp/kms-server-1-ab/ca.pem -X POST"),
+            "{out}"
+        );
     }
 
     /// Listening on every interface, clients on this machine are told the loopback
