@@ -16,7 +16,9 @@
 //! container, or on another machine. As with a reload, requests see the old stores or
 //! the new ones, never a mix, and markers handed out before stay valid.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
 
 use crate::ServerConfig;
 use crate::data::{self, DataError};
@@ -35,17 +37,51 @@ pub const RESET_PATH: &str = "/_kms-server/reset";
 pub struct Admin {
     config: ServerConfig,
     store: Arc<MemoryStore<KeyStore>>,
+    /// Held while the stores are changed: one change at a time, as each builds a whole
+    /// new set of stores (a million stores take seconds and gigabytes).
+    changing: Mutex<()>,
+}
+
+/// What an admin request asks for.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// [`Admin::replace_stores`] with this data file.
+    Replace(Bytes),
+    /// [`Admin::reset`].
+    Reset,
 }
 
 impl Admin {
     /// Admin endpoints changing `store`, which serves `config`'s accounts and regions.
     pub fn new(config: ServerConfig, store: Arc<MemoryStore<KeyStore>>) -> Self {
-        Self { config, store }
+        Self {
+            config,
+            store,
+            changing: Mutex::new(()),
+        }
+    }
+
+    /// Carries out `change`, on tokio on a thread where blocking is allowed: the
+    /// server's other requests do not wait for it.
+    pub(crate) async fn apply(self: Arc<Self>, change: Change) -> Result<usize, DataError> {
+        let work = move || match change {
+            Change::Replace(file) => self.replace_stores(&file),
+            Change::Reset => self.reset(),
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(work)
+                .await
+                .unwrap_or_else(|e| Err(DataError(format!("the change did not finish: {e}")))),
+            // Not on tokio (an embedder's executor): here and now.
+            Err(_) => work(),
+        }
     }
 
     /// Serves exactly the stores of `file`, a data file's contents; returns how many.
     /// A file with any fault changes nothing.
     pub fn replace_stores(&self, file: &[u8]) -> Result<usize, DataError> {
+        let _one_at_a_time = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let stores = data::parse(file)?;
         (self.config.clone().with_key_stores(stores)).replace_stores_in(&self.store)
     }
@@ -54,6 +90,7 @@ impl Admin {
     /// configuration's stores (with the generated ones either way); returns how many. A
     /// data file that now has a fault changes nothing.
     pub fn reset(&self) -> Result<usize, DataError> {
+        let _one_at_a_time = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         match self.config.reload_data()? {
             Some(fresh) => fresh.replace_stores_in(&self.store),
             None => self.config.replace_stores_in(&self.store),
@@ -121,5 +158,39 @@ mod tests {
             assert!(err.0.contains(says), "{says}: {err}");
             assert_eq!(ids(&admin.store, &owner), before);
         }
+    }
+
+    /// A change runs off the runtime's threads: while one waits (here for the lock a
+    /// thread holds, as a change of a million stores takes seconds), the runtime, a
+    /// single thread here, goes on serving. Run on it, the change would block that thread
+    /// until the lock is released (after 30 s) and finish first.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_change_leaves_the_runtime_free() {
+        let (admin, _) = demo_admin();
+        let admin = Arc::new(admin);
+        let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let holder = {
+            let admin = Arc::clone(&admin);
+            std::thread::spawn(move || {
+                let _held = admin.changing.lock().unwrap();
+                locked.0.send(()).unwrap();
+                let _ = release.1.recv_timeout(std::time::Duration::from_secs(30));
+            })
+        };
+        locked.1.recv().unwrap();
+        let change = tokio::spawn(Arc::clone(&admin).apply(Change::Reset));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !change.is_finished(),
+            "the change ran on the runtime's thread"
+        );
+        release.0.send(()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(
+            change.await.unwrap(),
+            Ok(ServerConfig::demo().stores().len())
+        );
     }
 }

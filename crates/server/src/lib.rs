@@ -404,7 +404,9 @@ impl ServerConfig {
     /// Serves the admin endpoints too ([`admin`]): `PUT /_kms-server/stores` replaces
     /// the stores with a data file's, `POST /_kms-server/reset` puts back those the
     /// server started with. They are not signed: anyone who can reach the server can
-    /// change what it serves.
+    /// change what it serves. They come with the built-in backend ([`serve`],
+    /// [`Self::router`], [`Self::router_and_store`]); a router of your own serves them
+    /// with [`Router::with_admin`].
     pub fn with_admin_endpoints(mut self) -> Self {
         self.admin_endpoints = true;
         self

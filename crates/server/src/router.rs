@@ -269,8 +269,8 @@ impl Router {
         self
     }
 
-    pub(crate) fn admin(&self) -> Option<&Admin> {
-        self.admin.as_deref()
+    pub(crate) fn admin(&self) -> Option<&Arc<Admin>> {
+        self.admin.as_ref()
     }
 }
 

@@ -19,10 +19,11 @@ use hyper::body::Body;
 use kms_types::{KmsInternalException, ValidationError};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::admin::{self, Admin};
+use crate::admin::{self, Admin, Change};
 use crate::auth;
 use crate::config::Directory;
 use crate::connections::Tracked;
+use crate::data::DataError;
 use crate::handler::Context;
 use crate::router::{Reply, Router};
 use crate::sigv4::SigningInput;
@@ -383,8 +384,9 @@ impl KmsService {
                         "No such resource: {}. Send POST / with an X-Amz-Target header.{}",
                         quoted(parts.uri.path()),
                         if admin.is_none() && parts.uri.path().starts_with(admin::PREFIX) {
-                            " (The admin endpoints are off: start kms-server with --admin, \
-                             or ServerConfig::with_admin_endpoints in code.)"
+                            " (The admin endpoints are off: start kms-server with --admin; \
+                             in code, ServerConfig::with_admin_endpoints, or \
+                             Router::with_admin for a router of your own.)"
                         } else {
                             ""
                         }
@@ -554,7 +556,13 @@ impl KmsService {
     }
 
     /// A request to the admin endpoints ([`admin`]), which `admin` serves.
-    async fn admin<B>(&self, admin: &Admin, parts: &Parts, body: B, outcome: &mut Outcome) -> Reply
+    async fn admin<B>(
+        &self,
+        admin: &Arc<Admin>,
+        parts: &Parts,
+        body: B,
+        outcome: &mut Outcome,
+    ) -> Reply
     where
         B: Body,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -589,31 +597,39 @@ impl KmsService {
                 ),
             );
         }
-        let served = if path == admin::STORES_PATH {
+        // A body's share of the budget is held until the change is done.
+        let mut _budget = None;
+        let (change, refusal) = if path == admin::STORES_PATH {
             if declared_too_large(parts, self.shared.body_limit) {
                 outcome.close = true;
                 return too_large(self.shared.body_limit);
             }
-            let (file, _budget) = match self.read_request_body(body, outcome).await {
-                Ok(read) => read,
+            let file = match self.read_request_body(body, outcome).await {
+                Ok((file, held)) => {
+                    _budget = held;
+                    file
+                }
                 Err(reply) => return reply,
             };
-            admin.replace_stores(&file).map_err(|e| {
+            let refusal = |e| {
                 Reply::error(
                     400,
                     ValidationError::CODE,
                     format!("The stores were not replaced: {e}"),
                 )
-            })
+            };
+            (Change::Replace(file), refusal as fn(DataError) -> Reply)
         } else {
-            admin.reset().map_err(|e| {
+            let refusal = |e| {
                 Reply::error(
                     500,
                     "DataFileException",
                     format!("The stores were not reset: {e}"),
                 )
-            })
+            };
+            (Change::Reset, refusal as fn(DataError) -> Reply)
         };
+        let served = Arc::clone(admin).apply(change).await.map_err(refusal);
         match served {
             Ok(stores) => {
                 tracing::info!(stores, "admin: {name}: serving new stores");

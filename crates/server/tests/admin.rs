@@ -179,8 +179,9 @@ async fn without_admin_endpoints_nothing_changes_the_stores() {
         answer.assert_error(404, "UnknownOperationException");
         assert!(
             answer.message().contains(
-                "The admin endpoints are off: start kms-server with --admin, or \
-                 ServerConfig::with_admin_endpoints in code."
+                "The admin endpoints are off: start kms-server with --admin; in code, \
+                 ServerConfig::with_admin_endpoints, or Router::with_admin for a router of \
+                 your own."
             ),
             "{}",
             answer.message()
