@@ -1,18 +1,23 @@
 //! The admin endpoints of the built-in backend, for test setup over HTTP: replace the
-//! stores it serves, or put back those it started with. Off unless asked for
-//! (`kms-server --admin`, [`crate::ServerConfig::with_admin_endpoints`]); not signed,
-//! not part of KMS.
+//! stores it serves, change how often it fails on purpose, or put back how it started.
+//! Off unless asked for (`kms-server --admin`, [`crate::ServerConfig::with_admin_endpoints`]);
+//! not signed, not part of KMS.
 //!
 //! - `PUT /_kms-server/stores` with a data file's contents (the `--data` format, at most
 //!   [`crate::service::MAX_BODY_BYTES`]) serves exactly its stores from the next request
 //!   on, checked as a `--data` file is: a body with any fault is refused whole, naming it,
-//!   and the stores stay as they were.
-//! - `POST /_kms-server/reset` serves the stores the server started with: its `--data`
-//!   file read again (as SIGHUP does) or, without one, its configuration's stores; with
-//!   any `--generate-stores` added again.
+//!   and the stores stay as they were. Answer: `{"StoreCount": N}`.
+//! - `PUT /_kms-server/faults` with `{"FailRate": 0.5, "FailWith": ["ThrottlingException"]}`
+//!   fails that fraction of authenticated requests from the next one on, as `--fail-rate`
+//!   and `--fail-with` do (`FailWith` left out: both errors); `GET` says the current
+//!   setting, in the same form, as the `PUT` answers.
+//! - `POST /_kms-server/reset` serves the stores the server started with (its `--data`
+//!   file read again, as SIGHUP does, or without one its configuration's stores; any
+//!   `--generate-stores` added again) and fails as it started failing. Answer:
+//!   `{"StoreCount": N}`.
 //!
-//! Both answer `200 {"StoreCount": N}`. This is what editing the `--data` file and sending
-//! SIGHUP does, for a test harness that cannot signal the server: one in another
+//! This is what editing the `--data` file and sending SIGHUP, or restarting with other
+//! flags, does, for a test harness that cannot signal the server: one in another
 //! container, or on another machine. As with a reload, requests see the old stores or
 //! the new ones, never a mix, and markers handed out before stay valid.
 
@@ -23,14 +28,98 @@ use bytes::Bytes;
 use crate::ServerConfig;
 use crate::data::{self, DataError};
 use crate::handler::KeyStore;
+use crate::service::{InjectedError, InjectedErrors, MAX_QUOTED, quoted_up_to};
 use crate::store::MemoryStore;
 
 /// Where the admin endpoints are: every path that starts so.
 pub const PREFIX: &str = "/_kms-server/";
 /// `PUT`: serve the stores of the body, a data file.
 pub const STORES_PATH: &str = "/_kms-server/stores";
-/// `POST`: serve the stores the server started with.
+/// `POST`: serve the stores the server started with, and fail as it started failing.
 pub const RESET_PATH: &str = "/_kms-server/reset";
+/// `GET` or `PUT`: how many requests fail on purpose, and with what
+/// (`{"FailRate": 0.5, "FailWith": ["ThrottlingException"]}`).
+pub const FAULTS_PATH: &str = "/_kms-server/faults";
+
+/// An admin endpoint with its method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    PutStores,
+    Reset,
+    GetFaults,
+    PutFaults,
+}
+
+impl Call {
+    /// The endpoints, for a message naming them.
+    pub(crate) const LISTED: &str = "PUT /_kms-server/stores (a data file's stores to serve), \
+        POST /_kms-server/reset (the stores and faults the server started with) and GET or PUT \
+        /_kms-server/faults (its fail rate and errors)";
+
+    /// The call `method` makes on `path`; `Err` with the methods the path takes (an
+    /// `Allow` header) when not this one; `None` for a path that is none of them.
+    pub(crate) fn of(method: &str, path: &str) -> Option<Result<Self, &'static str>> {
+        Some(match (path, method) {
+            (STORES_PATH, "PUT") => Ok(Self::PutStores),
+            (STORES_PATH, _) => Err("PUT"),
+            (RESET_PATH, "POST") => Ok(Self::Reset),
+            (RESET_PATH, _) => Err("POST"),
+            (FAULTS_PATH, "GET") => Ok(Self::GetFaults),
+            (FAULTS_PATH, "PUT") => Ok(Self::PutFaults),
+            (FAULTS_PATH, _) => Err("GET, PUT"),
+            _ => return None,
+        })
+    }
+
+    /// Its name in the log (`operation="kms-server:PutStores"`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::PutStores => "kms-server:PutStores",
+            Self::Reset => "kms-server:Reset",
+            Self::GetFaults => "kms-server:GetFaults",
+            Self::PutFaults => "kms-server:PutFaults",
+        }
+    }
+}
+
+/// The body of `PUT /_kms-server/faults`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsBody {
+    #[serde(rename = "FailRate")]
+    fail_rate: f64,
+    #[serde(rename = "FailWith", default)]
+    fail_with: Vec<String>,
+}
+
+/// A `PUT /_kms-server/faults` body: the fail rate (0 to 1) and the errors (every one
+/// when none is named), or what is wrong with it.
+pub(crate) fn parse_faults(body: &[u8]) -> Result<(f64, Vec<InjectedError>), String> {
+    let body: FaultsBody = serde_json::from_slice(body).map_err(|e| {
+        let expected = r#"expected {"FailRate": 0.5, "FailWith": ["ThrottlingException"]}"#;
+        format!("{}; {expected}", quoted_up_to(&e.to_string(), MAX_QUOTED))
+    })?;
+    if !(0.0..=1.0).contains(&body.fail_rate) {
+        return Err(format!(
+            "FailRate {} is not between 0 and 1",
+            body.fail_rate
+        ));
+    }
+    let errors = body
+        .fail_with
+        .iter()
+        .map(|code| code.parse())
+        .collect::<Result<Vec<InjectedError>, String>>()?;
+    Ok((body.fail_rate, errors))
+}
+
+/// `{"FailRate": rate, "FailWith": [...]}`.
+pub(crate) fn faults_json(rate: f64, errors: InjectedErrors) -> Vec<u8> {
+    let codes: Vec<&str> = errors.errors().map(InjectedError::code).collect();
+    serde_json::json!({"FailRate": rate, "FailWith": codes})
+        .to_string()
+        .into_bytes()
+}
 
 /// The admin endpoints' view of a server: its configuration and the store it serves.
 #[derive(Debug)]

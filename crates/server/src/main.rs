@@ -82,9 +82,10 @@ struct Args {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_body_memory: Option<usize>,
     /// Serve the admin endpoints, for test setup over HTTP (not signed: anyone who can
-    /// reach the server can change its stores): PUT /_kms-server/stores with a --data
-    /// file's contents serves exactly its stores; POST /_kms-server/reset serves those
-    /// the server started with.
+    /// reach the server can change what it serves): PUT /_kms-server/stores with a --data
+    /// file's contents serves exactly its stores; PUT /_kms-server/faults
+    /// {"FailRate": P, "FailWith": [CODE]} sets --fail-rate and --fail-with while serving;
+    /// POST /_kms-server/reset puts back the stores and faults the server started with.
     #[arg(long, env = "KMS_SERVER_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
     admin: bool,
 }
@@ -96,7 +97,9 @@ to stderr, one line per request, at the level RUST_LOG sets (default: info).
 Readiness: GET /health answers 200 once the server listens (no signature needed).
 
 Test setup over HTTP (with --admin): `curl -T stores.json URL/_kms-server/stores` serves
-the stores of a --data file; `curl -X POST URL/_kms-server/reset` those it started with.
+the stores of a --data file; `curl -X PUT -d '{\"FailRate\": 1}' URL/_kms-server/faults` fails
+every call (GET says the setting); `curl -X POST URL/_kms-server/reset` puts back the
+stores and faults it started with.
 
 Signals: SIGINT or SIGTERM stops accepting and lets in-flight requests finish (up to 30 s);
 a second one stops at once. SIGHUP reads the --data file again.
@@ -708,7 +711,12 @@ fn banner(
         say!(
             "  curl{cacert} -T stores.json {endpoint}/_kms-server/stores   # serve a --data file's stores"
         );
-        say!("  curl{cacert} -X POST {endpoint}/_kms-server/reset   # serve those it started with");
+        say!(
+            "  curl{cacert} -X PUT -d '{{\"FailRate\": 1, \"FailWith\": [\"ThrottlingException\"]}}' {endpoint}/_kms-server/faults   # throttle every call"
+        );
+        say!(
+            "  curl{cacert} -X POST {endpoint}/_kms-server/reset   # the stores and faults it started with"
+        );
         say!();
     }
     if let Some(path) = config.data_file() {

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -134,9 +134,70 @@ impl InjectedErrors {
     }
 }
 
+/// Fault injection's settings (`--fail-rate`, `--fail-with`), shared by a service and its
+/// clones, and changed while it serves by the admin endpoints (`PUT
+/// /_kms-server/faults`, [`admin`]).
+#[derive(Debug)]
+pub(crate) struct Faults {
+    /// The fail rate's `f64` bits.
+    rate: AtomicU64,
+    /// The [`InjectedErrors`] bits.
+    errors: AtomicU8,
+    /// What [`Self::reset`] puts back: the settings the service was built with.
+    initial_rate: AtomicU64,
+    initial_errors: AtomicU8,
+}
+
+impl Faults {
+    fn new(rate: f64) -> Self {
+        let (rate, errors) = (clamp_rate(rate).to_bits(), InjectedErrors::all().0);
+        Self {
+            rate: AtomicU64::new(rate),
+            errors: AtomicU8::new(errors),
+            initial_rate: AtomicU64::new(rate),
+            initial_errors: AtomicU8::new(errors),
+        }
+    }
+
+    /// The fraction of authenticated requests answered with an injected error.
+    pub(crate) fn rate(&self) -> f64 {
+        f64::from_bits(self.rate.load(Ordering::Relaxed))
+    }
+
+    /// The errors injected failures are answered with.
+    pub(crate) fn errors(&self) -> InjectedErrors {
+        InjectedErrors(self.errors.load(Ordering::Relaxed))
+    }
+
+    /// From the next request on, fails `rate` of them (0 to 1) with `errors`.
+    pub(crate) fn set(&self, rate: f64, errors: InjectedErrors) {
+        self.rate
+            .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
+        self.errors.store(errors.0, Ordering::Relaxed);
+    }
+
+    /// Back to the settings the service was built with.
+    pub(crate) fn reset(&self) {
+        let rate = f64::from_bits(self.initial_rate.load(Ordering::Relaxed));
+        self.set(
+            rate,
+            InjectedErrors(self.initial_errors.load(Ordering::Relaxed)),
+        );
+    }
+}
+
+/// A fail rate within 0 to 1 (0 for NaN).
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_finite() {
+        rate.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// Most characters of a request's own text (path, method, header) that an error message
 /// quotes.
-const MAX_QUOTED: usize = 128;
+pub(crate) const MAX_QUOTED: usize = 128;
 /// Most characters of an error message that a log line quotes: a message may quote a
 /// client's value whole (a 500,000-character name in a ValidationException), and one
 /// unauthenticated request must not write a megabyte of log.
@@ -149,7 +210,7 @@ fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `text`, at most `max` characters of it, `...` when cut.
-fn quoted_up_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn quoted_up_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => text.into(),
         Some((end, _)) => format!("{}...", &text[..end]).into(),
@@ -166,7 +227,7 @@ const JSON: HeaderValue = HeaderValue::from_static(kms_types::aws_json::CONTENT_
 pub struct Shared {
     pub(crate) router: Router,
     pub(crate) directory: Directory,
-    pub(crate) fail_rate: f64,
+    pub(crate) faults: Faults,
     pub(crate) body_limit: usize,
 }
 
@@ -179,8 +240,6 @@ pub struct KmsService {
     body_budget: Arc<Semaphore>,
     /// The connection this clone serves, when the server tracks which ones are idle.
     connection: Option<Arc<Tracked>>,
-    /// What an injected failure answers.
-    injected: InjectedErrors,
 }
 
 impl KmsService {
@@ -191,25 +250,23 @@ impl KmsService {
             shared: Arc::new(Shared {
                 router,
                 directory,
-                fail_rate: if fail_rate.is_finite() {
-                    fail_rate.clamp(0.0, 1.0)
-                } else {
-                    0.0
-                },
+                faults: Faults::new(fail_rate),
                 body_limit: MAX_BODY_BYTES,
             }),
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
             body_budget: Arc::new(Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY)),
             connection: None,
-            injected: InjectedErrors::all(),
         }
     }
 
     /// Answers injected failures (the `fail_rate` of [`Self::new`]) with these errors,
     /// picked evenly (all of [`InjectedError::ALL`] by default, and when `errors` is
-    /// empty).
-    pub fn with_injected_errors(mut self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
-        self.injected = InjectedErrors::of(errors);
+    /// empty). The setting is this service's and its clones', made before or after.
+    pub fn with_injected_errors(self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
+        let faults = &self.shared.faults;
+        let errors = InjectedErrors::of(errors).0;
+        faults.errors.store(errors, Ordering::Relaxed);
+        faults.initial_errors.store(errors, Ordering::Relaxed);
         self
     }
 
@@ -489,8 +546,9 @@ impl KmsService {
         if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
             return Reply::error(400, refusal.code, refusal.message);
         }
-        if shared.fail_rate > 0.0 && rand::random::<f64>() < shared.fail_rate {
-            return match self.injected.pick() {
+        let fail_rate = shared.faults.rate();
+        if fail_rate > 0.0 && rand::random::<f64>() < fail_rate {
+            return match shared.faults.errors().pick() {
                 InjectedError::KmsInternal => Reply::error(
                     500,
                     KmsInternalException::CODE,
@@ -568,74 +626,86 @@ impl KmsService {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let path = parts.uri.path();
-        let (method, name) = match path {
-            admin::STORES_PATH => ("PUT", "kms-server:PutStores"),
-            admin::RESET_PATH => ("POST", "kms-server:Reset"),
-            _ => {
+        let call = match admin::Call::of(parts.method.as_str(), path) {
+            Some(Ok(call)) => call,
+            Some(Err(allow)) => {
+                outcome.allow = Some(allow);
+                return Reply::error(
+                    405,
+                    "UnknownOperationException",
+                    format!(
+                        "Method {} is not allowed: send {} {path}.",
+                        quoted(parts.method.as_str()),
+                        allow.replace(", ", " or ")
+                    ),
+                );
+            }
+            None => {
                 return Reply::error(
                     404,
                     "UnknownOperationException",
                     format!(
-                        "No such resource: {}. The admin endpoints are PUT {} (a data file's \
-                         stores to serve) and POST {} (the stores the server started with).",
+                        "No such resource: {}. The admin endpoints are {}.",
                         quoted(path),
-                        admin::STORES_PATH,
-                        admin::RESET_PATH
+                        admin::Call::LISTED
                     ),
                 );
             }
         };
-        outcome.operation = Some(name);
-        if parts.method.as_str() != method {
-            outcome.allow = Some(method);
-            return Reply::error(
-                405,
-                "UnknownOperationException",
-                format!(
-                    "Method {} is not allowed: send {method} {path}.",
-                    quoted(parts.method.as_str())
-                ),
-            );
-        }
+        outcome.operation = Some(call.name());
+        let faults = &self.shared.faults;
         // A body's share of the budget is held until the change is done.
-        let mut _budget = None;
-        let (change, refusal) = if path == admin::STORES_PATH {
-            if declared_too_large(parts, self.shared.body_limit) {
-                outcome.close = true;
-                return too_large(self.shared.body_limit);
-            }
-            let file = match self.read_request_body(body, outcome).await {
-                Ok((file, held)) => {
-                    _budget = held;
-                    file
+        let (body, _budget) = match call {
+            admin::Call::PutStores | admin::Call::PutFaults => {
+                if declared_too_large(parts, self.shared.body_limit) {
+                    outcome.close = true;
+                    return too_large(self.shared.body_limit);
                 }
-                Err(reply) => return reply,
+                match self.read_request_body(body, outcome).await {
+                    Ok(read) => read,
+                    Err(reply) => return reply,
+                }
+            }
+            admin::Call::Reset | admin::Call::GetFaults => (Bytes::new(), None),
+        };
+        let stores_changed =
+            |changed: Result<usize, DataError>, refusal: fn(String) -> Reply| match changed {
+                Ok(stores) => {
+                    tracing::info!(stores, "admin: {}: serving new stores", call.name());
+                    Reply::ok(admin::store_count(stores))
+                }
+                Err(e) => refusal(e.to_string()),
             };
-            let refusal = |e| {
-                Reply::error(
+        match call {
+            admin::Call::PutStores => {
+                stores_changed(Arc::clone(admin).apply(Change::Replace(body)).await, |e| {
+                    let message = format!("The stores were not replaced: {e}");
+                    Reply::error(400, ValidationError::CODE, message)
+                })
+            }
+            admin::Call::Reset => {
+                let reset = Arc::clone(admin).apply(Change::Reset).await;
+                if reset.is_ok() {
+                    faults.reset();
+                }
+                stores_changed(reset, |e| {
+                    let message = format!("The stores were not reset: {e}");
+                    Reply::error(500, "DataFileException", message)
+                })
+            }
+            admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.rate(), faults.errors())),
+            admin::Call::PutFaults => match admin::parse_faults(&body) {
+                Ok((rate, errors)) => {
+                    faults.set(rate, InjectedErrors::of(errors));
+                    tracing::info!(fail_rate = rate, "admin: {}: faults changed", call.name());
+                    Reply::ok(admin::faults_json(faults.rate(), faults.errors()))
+                }
+                Err(e) => Reply::error(
                     400,
                     ValidationError::CODE,
-                    format!("The stores were not replaced: {e}"),
-                )
-            };
-            (Change::Replace(file), refusal as fn(DataError) -> Reply)
-        } else {
-            let refusal = |e| {
-                Reply::error(
-                    500,
-                    "DataFileException",
-                    format!("The stores were not reset: {e}"),
-                )
-            };
-            (Change::Reset, refusal as fn(DataError) -> Reply)
-        };
-        let served = Arc::clone(admin).apply(change).await.map_err(refusal);
-        match served {
-            Ok(stores) => {
-                tracing::info!(stores, "admin: {name}: serving new stores");
-                Reply::ok(admin::store_count(stores))
-            }
-            Err(reply) => reply,
+                    format!("The faults were not changed: {e}"),
+                ),
+            },
         }
     }
 }

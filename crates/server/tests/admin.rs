@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 
 use common::{Answer, Call, send, start};
-use kms_server::{ServerConfig, demo};
+use kms_server::{InjectedError, ServerConfig, demo};
 use serde_json::{Value, json};
 
 /// A data file of the demo account's us-east-1 stores `cks-<n>`, named `admin-<n>`.
@@ -150,12 +150,21 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
             format!("Method {method} is not allowed: send {allow} {path}.")
         );
     }
+    let answer = admin(addr, "DELETE", "/_kms-server/faults", Vec::new()).await;
+    answer.assert_error(405, "UnknownOperationException");
+    assert_eq!(answer.header("allow"), Some("GET, PUT"));
+    assert_eq!(
+        answer.message(),
+        "Method DELETE is not allowed: send GET or PUT /_kms-server/faults."
+    );
     let answer = admin(addr, "POST", "/_kms-server/restart", Vec::new()).await;
     answer.assert_error(404, "UnknownOperationException");
     assert!(
-        answer
-            .message()
-            .contains("PUT /_kms-server/stores (a data file's stores to serve)"),
+        answer.message().ends_with(
+            "The admin endpoints are PUT /_kms-server/stores (a data file's stores to serve), \
+             POST /_kms-server/reset (the stores and faults the server started with) and GET \
+             or PUT /_kms-server/faults (its fail rate and errors)."
+        ),
         "{}",
         answer.message()
     );
@@ -174,6 +183,8 @@ async fn without_admin_endpoints_nothing_changes_the_stores() {
     for (method, path) in [
         ("PUT", "/_kms-server/stores"),
         ("POST", "/_kms-server/reset"),
+        ("PUT", "/_kms-server/faults"),
+        ("GET", "/_kms-server/faults"),
     ] {
         let answer = admin(addr, method, path, data_file(&[1], demo::REGION)).await;
         answer.assert_error(404, "UnknownOperationException");
@@ -194,6 +205,84 @@ async fn without_admin_endpoints_nothing_changes_the_stores() {
         answer.message(),
         "No such resource: /stores. Send POST / with an X-Amz-Target header."
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
+    let config = ServerConfig::demo()
+        .with_fail_rate(0.25)
+        .with_injected_errors([InjectedError::KmsInternal])
+        .with_admin_endpoints();
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let starting = json!({"FailRate": 0.25, "FailWith": ["KMSInternalException"]});
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!((get.status.as_u16(), &get.json), (200, &starting));
+
+    // Every call throttled: the case a test of what code does once the SDK's retries
+    // give up needs, from one test to the next without a restart.
+    let body = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"]}"#.to_vec();
+    let put = admin(addr, "PUT", "/_kms-server/faults", body).await;
+    let throttled = json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"]});
+    assert_eq!((put.status.as_u16(), &put.json), (200, &throttled));
+    for _ in 0..5 {
+        send(addr, Call::new("{}"))
+            .await
+            .assert_error(400, "ThrottlingException");
+    }
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json, throttled);
+    // Without FailWith: either error, as without --fail-with.
+    let put = admin(
+        addr,
+        "PUT",
+        "/_kms-server/faults",
+        br#"{"FailRate": 0}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        put.json,
+        json!({"FailRate": 0.0, "FailWith": ["KMSInternalException", "ThrottlingException"]})
+    );
+    assert_eq!(names(addr).await.len(), 12);
+
+    for (body, says) in [
+        (
+            &br#"{"FailRate": 1.5}"#[..],
+            "FailRate 1.5 is not between 0 and 1",
+        ),
+        (
+            br#"{"FailRate": 1, "FailWith": ["Boom"]}"#,
+            "`Boom` is not an error fault injection answers with",
+        ),
+        (br#"{"FailRate": 1, "Fail": 1}"#, "unknown field `Fail`"),
+        (br#"{}"#, "missing field `FailRate`"),
+    ] {
+        let answer = admin(addr, "PUT", "/_kms-server/faults", body.to_vec()).await;
+        answer.assert_error(400, "ValidationException");
+        assert!(
+            answer
+                .message()
+                .starts_with("The faults were not changed: ")
+                && answer.message().contains(says),
+            "{says}: {}",
+            answer.message()
+        );
+    }
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(
+        get.json["FailRate"],
+        json!(0.0),
+        "a refused body changes nothing"
+    );
+
+    let throttle_all = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"]}"#.to_vec();
+    admin(addr, "PUT", "/_kms-server/faults", throttle_all).await;
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json, starting);
     server.shutdown().await;
 }
 
