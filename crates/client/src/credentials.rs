@@ -27,7 +27,7 @@ use kms_types::{Timestamp, sigv4};
 
 use crate::client::HttpClient;
 
-mod aws_cli_cache;
+pub(crate) mod aws_cli_cache;
 
 pub use kms_types::sigv4::Credentials;
 

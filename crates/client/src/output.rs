@@ -208,7 +208,7 @@ pub fn render_json(value: &Value) -> String {
         return String::new();
     }
     let mut out = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let fmt = PyFormatter(serde_json::ser::PrettyFormatter::with_indent(b"    "));
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
     value
         .serialize(&mut ser)
@@ -216,6 +216,99 @@ pub fn render_json(value: &Value) -> String {
     let mut s = String::from_utf8(out).expect("serde_json writes UTF-8");
     s.push('\n');
     s
+}
+
+/// `PrettyFormatter` writing floats as Python's `json.dumps` does (`1e-07`, `1e+16`).
+struct PyFormatter<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for PyFormatter<'_> {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        w.write_all(py_float(value).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Python's `repr()` of a float (what `str()` and `json.dumps` write): the shortest
+/// digits that read back the same, in positional notation from 1e-4 up to 1e16 (with
+/// `.0` when whole), else as `1.5e+16` / `1e-05` (a sign and two digits at least).
+pub(crate) fn py_float(value: f64) -> String {
+    if !value.is_finite() {
+        return if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} writes an exponent");
+    let exp: i32 = exp.parse().expect("{:e} writes an integer exponent");
+    let (sign, mantissa) = mantissa
+        .strip_prefix('-')
+        .map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        let point = exp + 1;
+        let body = if point <= 0 {
+            format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+        } else {
+            let point = point as usize;
+            let int = format!("{digits:0<point$}");
+            let frac = digits.get(point..).filter(|f| !f.is_empty()).unwrap_or("0");
+            format!("{}.{frac}", &int[..point])
+        };
+        format!("{sign}{body}")
+    } else {
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exp_sign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// A JSON number as Python writes what `json.loads` made of it.
+pub(crate) fn py_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() => py_float(f),
+        _ => n.to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -233,8 +326,9 @@ fn py_str(v: &Value) -> String {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Null => "None".into(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        Value::Number(n) => py_number(n),
+        // A structure in a scalar's place (a `--query` made it so): Python's `str()`.
+        other => py_repr(other),
     }
 }
 
@@ -330,11 +424,14 @@ fn format_list(list: &[Value], identifier: Option<&str>, out: &mut String) {
 }
 
 fn format_scalar_list(list: &[&Value], identifier: Option<&str>, out: &mut String) {
-    let mut parts: Vec<String> = Vec::new();
+    // Under a name, a line per value; a bare list, one line.
     if let Some(id) = identifier {
-        parts.push(id.to_uppercase());
+        for v in list {
+            out.push_str(&format!("{}\t{}\n", id.to_uppercase(), py_str(v)));
+        }
+        return;
     }
-    parts.extend(list.iter().map(|v| py_str(v)));
+    let parts: Vec<String> = list.iter().map(|v| py_str(v)).collect();
     out.push_str(&parts.join("\t"));
     out.push('\n');
 }
@@ -912,16 +1009,7 @@ fn py_repr(v: &Value) -> String {
             out.push(quote);
             out
         }
-        Value::Number(n) if n.is_f64() => {
-            // Python writes an exponent's sign: 1e+20.
-            let text = n.to_string();
-            match text.split_once('e') {
-                Some((mantissa, exp)) if !exp.starts_with(['-', '+']) => {
-                    format!("{mantissa}e+{exp}")
-                }
-                _ => text,
-            }
-        }
+        Value::Number(n) => py_number(n),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(py_repr).collect::<Vec<_>>().join(", ")

@@ -1,131 +1,685 @@
-//! `--query`: a JMESPath expression applied to the output, as the AWS CLI applies it
-//! (`jmespath`, the crate of the JMESPath project). The JSON it gives keeps the members'
-//! order: a multi-select hash's in the order the expression writes its keys, any other
-//! structure's in the order the members come in the response (the service model's), as
-//! Python's JMESPath keeps them for the AWS CLI.
+//! `--query`: a JMESPath expression applied to the output, as the AWS CLI applies it.
+//! The expression is parsed by `jmespath` (the crate of the JMESPath project) and
+//! evaluated here, on the output's JSON, as Python's JMESPath evaluates it for the AWS
+//! CLI: objects keep their members' order (the response's, a multi-select hash's or a
+//! literal's as written, `merge`'s as `dict.update` leaves it, so `keys`, `values` and
+//! `*` list them in that order), integers stay integers (`abs`, `sum`, `ceil`, `floor`,
+//! `to_number('1')`), strings compare with `<`, and `to_string` writes JSON as Python's
+//! `json.dumps` does. (The crate's own evaluator keeps objects sorted by name and makes
+//! every computed number a float.)
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 
-use jmespath::ast::Ast;
-use serde_json::{Map, Value};
+use jmespath::ast::{Ast, Comparator};
+use serde_json::{Map, Number, Value};
 
 /// A compiled `--query` expression.
 pub struct Query {
-    expression: jmespath::Expression<'static>,
-    /// The keys of each multi-select hash of the expression, in its order.
-    hash_keys: Vec<Vec<String>>,
+    text: String,
+    ast: Ast,
 }
 
 impl std::fmt::Debug for Query {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Query")
-            .field(&self.expression.as_str())
-            .finish()
+        f.debug_tuple("Query").field(&self.text).finish()
     }
 }
 
 impl Query {
     /// Compiles `text`; an expression that is not JMESPath is an error saying where.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let expression = jmespath::compile(text).map_err(|e| e.to_string())?;
-        let mut hash_keys = Vec::new();
-        collect_hash_keys(expression.as_ast(), &mut hash_keys);
+        let ast = jmespath::parse(text).map_err(|e| e.to_string())?;
         Ok(Self {
-            expression,
-            hash_keys,
+            text: text.to_owned(),
+            ast,
         })
     }
 
     /// The expression's result on `value`; an error (a function given an argument of
-    /// the wrong type, say) is the JMESPath message.
+    /// the wrong type, say) is a message saying what went wrong.
     pub fn search(&self, value: &Value) -> Result<Value, String> {
-        let found = self.expression.search(value).map_err(|e| e.to_string())?;
-        let mut found = serde_json::to_value(&*found).map_err(|e| e.to_string())?;
-        let mut rank = HashMap::new();
-        rank_keys(value, &mut rank);
-        self.restore_order(&mut found, &rank);
-        Ok(found)
+        self.eval(&self.ast, value)
     }
 
-    /// Puts the members of every object in `value` back in order (the crate keeps them
-    /// sorted by name): a multi-select hash's keys as the expression writes them, other
-    /// members as `rank` (their first place in the input) says, unknown ones last.
-    fn restore_order(&self, value: &mut Value, rank: &HashMap<String, usize>) {
-        match value {
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|item| self.restore_order(item, rank)),
-            Value::Object(map) => {
-                map.values_mut()
-                    .for_each(|member| self.restore_order(member, rank));
-                let hash = self.hash_keys.iter().find(|keys| {
-                    keys.len() == map.len() && keys.iter().all(|k| map.contains_key(k))
-                });
-                let mut members: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-                match hash {
-                    Some(keys) => members.sort_by_key(|(k, _)| keys.iter().position(|h| h == k)),
-                    // A stable sort: members the input does not have stay in name order.
-                    None => {
-                        members.sort_by_key(|(k, _)| rank.get(k).copied().unwrap_or(usize::MAX))
+    /// Python JMESPath's `TreeInterpreter.visit`.
+    fn eval(&self, ast: &Ast, value: &Value) -> Result<Value, String> {
+        Ok(match ast {
+            Ast::Identity { .. } => value.clone(),
+            Ast::Field { name, .. } => value.get(name).cloned().unwrap_or(Value::Null),
+            Ast::Index { idx, .. } => match value {
+                Value::Array(items) => {
+                    let len = items.len() as i64;
+                    let i = i64::from(*idx);
+                    let i = if i < 0 { i + len } else { i };
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| items.get(i))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            },
+            Ast::Slice {
+                start, stop, step, ..
+            } => match value {
+                Value::Array(items) => Value::Array(slice(items, *start, *stop, *step)?),
+                _ => Value::Null,
+            },
+            Ast::Literal { offset, value: v } => self.literal(*offset, v)?,
+            Ast::Subexpr { lhs, rhs, .. } => self.eval(rhs, &self.eval(lhs, value)?)?,
+            Ast::Projection { lhs, rhs, .. } => match self.eval(lhs, value)? {
+                Value::Array(items) => {
+                    let mut collected = Vec::new();
+                    for item in &items {
+                        let found = self.eval(rhs, item)?;
+                        if !found.is_null() {
+                            collected.push(found);
+                        }
+                    }
+                    Value::Array(collected)
+                }
+                _ => Value::Null,
+            },
+            Ast::ObjectValues { node, .. } => match self.eval(node, value)? {
+                Value::Object(map) => Value::Array(map.into_iter().map(|(_, v)| v).collect()),
+                _ => Value::Null,
+            },
+            Ast::Flatten { node, .. } => match self.eval(node, value)? {
+                Value::Array(items) => {
+                    let mut merged = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::Array(inner) => merged.extend(inner),
+                            other => merged.push(other),
+                        }
+                    }
+                    Value::Array(merged)
+                }
+                _ => Value::Null,
+            },
+            Ast::Condition {
+                predicate, then, ..
+            } => {
+                if is_true(&self.eval(predicate, value)?) {
+                    self.eval(then, value)?
+                } else {
+                    Value::Null
+                }
+            }
+            Ast::Comparison {
+                comparator,
+                lhs,
+                rhs,
+                ..
+            } => {
+                let (left, right) = (self.eval(lhs, value)?, self.eval(rhs, value)?);
+                compare(comparator, &left, &right)?
+            }
+            Ast::And { lhs, rhs, .. } => {
+                let left = self.eval(lhs, value)?;
+                if is_true(&left) {
+                    self.eval(rhs, value)?
+                } else {
+                    left
+                }
+            }
+            Ast::Or { lhs, rhs, .. } => {
+                let left = self.eval(lhs, value)?;
+                if is_true(&left) {
+                    left
+                } else {
+                    self.eval(rhs, value)?
+                }
+            }
+            // Python's `not`, but `!0` is false: numbers are never false in JMESPath.
+            Ast::Not { node, .. } => Value::Bool(!is_true(&self.eval(node, value)?)),
+            Ast::MultiList { elements, .. } if !value.is_null() => Value::Array(
+                elements
+                    .iter()
+                    .map(|e| self.eval(e, value))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Ast::MultiHash { elements, .. } if !value.is_null() => {
+                let mut map = Map::new();
+                for kv in elements {
+                    map.insert(kv.key.clone(), self.eval(&kv.value, value)?);
+                }
+                Value::Object(map)
+            }
+            Ast::MultiList { .. } | Ast::MultiHash { .. } => Value::Null,
+            Ast::Function { name, args, .. } => self.call(name, args, value)?,
+            Ast::Expref { .. } => {
+                return Err("an expression reference (&...) is only a function's argument".into());
+            }
+        })
+    }
+
+    /// A literal: a JSON one read again from the expression, keeping its members'
+    /// order (Python's `json.loads`); a raw string as the crate read it.
+    fn literal(&self, offset: usize, parsed: &jmespath::Rcvar) -> Result<Value, String> {
+        if let Some(rest) = self.text.get(offset..).and_then(|t| t.strip_prefix('`')) {
+            let mut inside = String::new();
+            let mut chars = rest.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '`' => break,
+                    '\\' => {
+                        inside.push(c);
+                        inside.extend(chars.next());
+                    }
+                    c => inside.push(c),
+                }
+            }
+            if let Ok(v) = serde_json::from_str(&inside.replace("\\`", "`")) {
+                return Ok(v);
+            }
+        }
+        serde_json::to_value(&**parsed).map_err(|e| e.to_string())
+    }
+
+    /// A function call, as Python JMESPath's `Functions.call_function`: the arguments
+    /// are evaluated first, then their number and types checked.
+    fn call(&self, name: &str, args: &[Ast], value: &Value) -> Result<Value, String> {
+        let mut vals = Vec::with_capacity(args.len());
+        let mut exprefs = Vec::with_capacity(args.len());
+        for arg in args {
+            match arg {
+                Ast::Expref { ast, .. } => {
+                    vals.push(Value::Null);
+                    exprefs.push(Some(&**ast));
+                }
+                other => {
+                    vals.push(self.eval(other, value)?);
+                    exprefs.push(None);
+                }
+            }
+        }
+        let (arity, variadic) = match name {
+            "abs" | "avg" | "ceil" | "floor" | "keys" | "length" | "max" | "min" | "reverse"
+            | "sort" | "sum" | "to_array" | "to_number" | "to_string" | "type" | "values" => {
+                (1, false)
+            }
+            "contains" | "ends_with" | "join" | "map" | "max_by" | "min_by" | "sort_by"
+            | "starts_with" => (2, false),
+            "merge" | "not_null" => (1, true),
+            _ => return Err(format!("Unknown function: {name}()")),
+        };
+        if vals.len() < arity || (!variadic && vals.len() > arity) {
+            return Err(format!(
+                "{name}() takes {}{arity} argument(s) ({} given)",
+                if variadic { "at least " } else { "" },
+                vals.len()
+            ));
+        }
+        // Which arguments are expression references (`&field`), and which values.
+        let expref_at = |i: usize| exprefs.get(i).copied().flatten();
+        for (i, e) in exprefs.iter().enumerate() {
+            let wants_expref =
+                matches!((name, i), ("map", 0) | ("max_by" | "min_by" | "sort_by", 1));
+            if e.is_some() != wants_expref {
+                return Err(format!(
+                    "In function {name}(), invalid type for argument {}: expected {}",
+                    i + 1,
+                    if wants_expref {
+                        "an expression reference"
+                    } else {
+                        "a value"
+                    }
+                ));
+            }
+        }
+        let bad = |v: &Value, expected: &str| -> String {
+            format!(
+                "In function {name}(), invalid type for value: {}, expected one of: {expected}, received: \"{}\"",
+                to_json_string(v),
+                type_name(v)
+            )
+        };
+        let numbers = |v: &Value| -> Result<Vec<Num>, String> {
+            match v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| Num::of(i).map_or_else(|| Err(bad(i, "array-number")), Ok))
+                    .collect(),
+                other => Err(bad(other, "array-number")),
+            }
+        };
+        // An array of numbers or of strings, as its first element says.
+        let sortable = |v: &Value| -> Result<Vec<Value>, String> {
+            let Value::Array(items) = v else {
+                return Err(bad(v, "array-number, array-string"));
+            };
+            let first = items.first().map(type_name);
+            match items.iter().find(|i| {
+                !matches!(type_name(i), "number" | "string") || Some(type_name(i)) != first
+            }) {
+                Some(wrong) => Err(bad(wrong, "array-number, array-string")),
+                None => Ok(items.clone()),
+            }
+        };
+        let string = |v: &Value| -> Result<String, String> {
+            match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(bad(other, "string")),
+            }
+        };
+        let number = |v: &Value| Num::of(v).map_or_else(|| Err(bad(v, "number")), Ok);
+        let array = |v: &Value| -> Result<Vec<Value>, String> {
+            match v {
+                Value::Array(items) => Ok(items.clone()),
+                other => Err(bad(other, "array")),
+            }
+        };
+        let object = |v: &Value| -> Result<Map<String, Value>, String> {
+            match v {
+                Value::Object(map) => Ok(map.clone()),
+                other => Err(bad(other, "object")),
+            }
+        };
+        let a = &vals[0];
+        Ok(match name {
+            "abs" => match number(a)? {
+                Num::Int(i) => Num::Int(i.abs()),
+                Num::Float(f) => Num::Float(f.abs()),
+            }
+            .into_value(),
+            "avg" => {
+                let items = numbers(a)?;
+                if items.is_empty() {
+                    Value::Null
+                } else {
+                    Num::Float(sum(&items).as_f64() / items.len() as f64).into_value()
+                }
+            }
+            "ceil" => number(a)?.round(f64::ceil).into_value(),
+            "floor" => number(a)?.round(f64::floor).into_value(),
+            "contains" => match a {
+                Value::Array(items) => Value::Bool(items.iter().any(|i| py_eq(i, &vals[1]))),
+                Value::String(s) => Value::Bool(s.contains(&string(&vals[1])?)),
+                other => return Err(bad(other, "array, string")),
+            },
+            "ends_with" => Value::Bool(string(a)?.ends_with(&string(&vals[1])?)),
+            "starts_with" => Value::Bool(string(a)?.starts_with(&string(&vals[1])?)),
+            "join" => {
+                let sep = string(a)?;
+                let parts = array(&vals[1])?
+                    .iter()
+                    .map(|p| match p {
+                        Value::String(s) => Ok(s.clone()),
+                        other => Err(bad(other, "array-string")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Value::String(parts.join(&sep))
+            }
+            "keys" => Value::Array(
+                object(a)?
+                    .into_iter()
+                    .map(|(k, _)| Value::String(k))
+                    .collect(),
+            ),
+            "values" => Value::Array(object(a)?.into_iter().map(|(_, v)| v).collect()),
+            "length" => match a {
+                Value::String(s) => s.chars().count().into(),
+                Value::Array(items) => items.len().into(),
+                Value::Object(map) => map.len().into(),
+                other => return Err(bad(other, "string, array, object")),
+            },
+            "map" => {
+                let e = expref_at(0).expect("checked above");
+                Value::Array(
+                    array(&vals[1])?
+                        .iter()
+                        .map(|item| self.eval(e, item))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            "max" | "min" => {
+                let items = sortable(a)?;
+                let want = if name == "max" {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                // Python's max() and min(): the first of equal ones.
+                let mut best: Option<Value> = None;
+                for item in items {
+                    if best.as_ref().is_none_or(|b| py_cmp(&item, b) == Ok(want)) {
+                        best = Some(item);
                     }
                 }
-                *map = members.into_iter().collect::<Map<_, _>>();
+                best.unwrap_or(Value::Null)
             }
-            _ => {}
+            "merge" => {
+                let mut merged = Map::new();
+                for v in &vals {
+                    merged.extend(object(v)?);
+                }
+                Value::Object(merged)
+            }
+            "not_null" => vals
+                .iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null),
+            "reverse" => match a {
+                Value::String(s) => Value::String(s.chars().rev().collect()),
+                Value::Array(items) => Value::Array(items.iter().rev().cloned().collect()),
+                other => return Err(bad(other, "array, string")),
+            },
+            "sort" => {
+                let mut items = sortable(a)?;
+                items.sort_by(|x, y| py_cmp(x, y).unwrap_or(Ordering::Equal));
+                Value::Array(items)
+            }
+            "sum" => sum(&numbers(a)?).into_value(),
+            "to_array" => match a {
+                Value::Array(_) => a.clone(),
+                other => Value::Array(vec![other.clone()]),
+            },
+            "to_string" => match a {
+                Value::String(_) => a.clone(),
+                other => Value::String(to_json_string(other)),
+            },
+            "to_number" => match a {
+                Value::Number(_) => a.clone(),
+                Value::String(s) => to_number(s),
+                _ => Value::Null,
+            },
+            "type" => Value::String(type_name(a).into()),
+            "sort_by" | "min_by" | "max_by" => {
+                let e = expref_at(1).expect("checked above");
+                let items = array(a)?;
+                let mut keyed = Vec::with_capacity(items.len());
+                for item in items {
+                    let key = self.eval(e, &item)?;
+                    if !matches!(type_name(&key), "number" | "string") {
+                        return Err(bad(&key, "number, string"));
+                    }
+                    // sort_by: every key of the first one's type.
+                    if let Some((first, _)) = keyed.first().filter(|(first, _)| {
+                        name == "sort_by" && type_name(first) != type_name(&key)
+                    }) {
+                        return Err(bad(&key, type_name(first)));
+                    }
+                    keyed.push((key, item));
+                }
+                if name == "sort_by" {
+                    keyed.sort_by(|(x, _), (y, _)| py_cmp(x, y).unwrap_or(Ordering::Equal));
+                    Value::Array(keyed.into_iter().map(|(_, item)| item).collect())
+                } else {
+                    let want = if name == "max_by" {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    };
+                    let mut best: Option<(Value, Value)> = None;
+                    for (key, item) in keyed {
+                        let better = match &best {
+                            None => true,
+                            Some((b, _)) => py_cmp(&key, b)? == want,
+                        };
+                        if better {
+                            best = Some((key, item));
+                        }
+                    }
+                    best.map_or(Value::Null, |(_, item)| item)
+                }
+            }
+            _ => unreachable!("the names are matched above"),
+        })
+    }
+}
+
+/// JMESPath's truth: false, null, and empty strings, arrays and objects are false;
+/// everything else (0 too) is true.
+fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        Value::Number(_) => true,
+    }
+}
+
+/// The JMESPath type name of `v`.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A number as Python holds it: an `int` or a `float`.
+#[derive(Clone, Copy)]
+enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+impl Num {
+    fn of(v: &Value) -> Option<Self> {
+        let n = v.as_number()?;
+        Some(if let Some(i) = n.as_i64() {
+            Self::Int(i.into())
+        } else if let Some(u) = n.as_u64() {
+            Self::Int(u.into())
+        } else {
+            Self::Float(n.as_f64()?)
+        })
+    }
+
+    fn as_f64(self) -> f64 {
+        match self {
+            Self::Int(i) => i as f64,
+            Self::Float(f) => f,
+        }
+    }
+
+    /// `math.ceil` or `math.floor`: an `int`.
+    fn round(self, f: fn(f64) -> f64) -> Self {
+        match self {
+            Self::Int(_) => self,
+            Self::Float(x) => {
+                let r = f(x);
+                if r.abs() < 1e36 {
+                    Self::Int(r as i128)
+                } else {
+                    Self::Float(r)
+                }
+            }
+        }
+    }
+
+    /// The JSON number; an `int` too large for one, as the nearest float.
+    fn into_value(self) -> Value {
+        match self {
+            Self::Int(i) => i64::try_from(i)
+                .map(Value::from)
+                .or_else(|_| u64::try_from(i).map(Value::from))
+                .unwrap_or_else(|_| Self::Float(i as f64).into_value()),
+            Self::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
         }
     }
 }
 
-/// The keys of each multi-select hash (`{Name: CustomKeyStoreName, Id: ...}`) in `ast`.
-fn collect_hash_keys(ast: &Ast, out: &mut Vec<Vec<String>>) {
-    let mut walk = |ast: &Ast| collect_hash_keys(ast, out);
-    match ast {
-        Ast::MultiHash { elements, .. } => {
-            let keys = elements.iter().map(|kv| kv.key.clone()).collect();
-            elements.iter().for_each(|kv| walk(&kv.value));
-            out.push(keys);
+/// Python's `sum()`: an `int` while every item is one.
+fn sum(items: &[Num]) -> Num {
+    items.iter().fold(Num::Int(0), |acc, n| match (acc, *n) {
+        (Num::Int(a), Num::Int(b)) => a
+            .checked_add(b)
+            .map_or(Num::Float(a as f64 + b as f64), Num::Int),
+        (a, b) => Num::Float(a.as_f64() + b.as_f64()),
+    })
+}
+
+/// Python's `==` on what `json.loads` makes (`True == 1`, `1 == 1.0`), but a number
+/// is never equal to a boolean at the top (JMESPath's `_equals`).
+fn compare(comparator: &Comparator, left: &Value, right: &Value) -> Result<Value, String> {
+    let number_and_bool = |x: &Value, y: &Value| x.is_number() && y.is_boolean();
+    let equal =
+        !number_and_bool(left, right) && !number_and_bool(right, left) && py_eq(left, right);
+    let ordering = |ok: fn(Ordering) -> bool| -> Result<Value, String> {
+        if matches!(type_name(left), "number" | "string")
+            && matches!(type_name(right), "number" | "string")
+        {
+            Ok(Value::Bool(ok(py_cmp(left, right)?)))
+        } else {
+            Ok(Value::Null)
         }
-        Ast::Comparison { lhs, rhs, .. }
-        | Ast::Projection { lhs, rhs, .. }
-        | Ast::And { lhs, rhs, .. }
-        | Ast::Or { lhs, rhs, .. }
-        | Ast::Subexpr { lhs, rhs, .. } => {
-            walk(lhs);
-            walk(rhs);
-        }
-        Ast::Condition {
-            predicate, then, ..
-        } => {
-            walk(predicate);
-            walk(then);
-        }
-        Ast::Expref { ast, .. } => walk(ast),
-        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
-            walk(node)
-        }
-        Ast::Function { args, .. } => args.iter().for_each(walk),
-        Ast::MultiList { elements, .. } => elements.iter().for_each(walk),
-        Ast::Identity { .. }
-        | Ast::Field { .. }
-        | Ast::Index { .. }
-        | Ast::Literal { .. }
-        | Ast::Slice { .. } => {}
+    };
+    match comparator {
+        Comparator::Equal => Ok(Value::Bool(equal)),
+        Comparator::NotEqual => Ok(Value::Bool(!equal)),
+        Comparator::LessThan => ordering(Ordering::is_lt),
+        Comparator::LessThanEqual => ordering(Ordering::is_le),
+        Comparator::GreaterThan => ordering(Ordering::is_gt),
+        Comparator::GreaterThanEqual => ordering(Ordering::is_ge),
     }
 }
 
-/// Each member name of `value`'s objects, with its first place in document order.
-fn rank_keys(value: &Value, rank: &mut HashMap<String, usize>) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|item| rank_keys(item, rank)),
+/// Python's `==`.
+fn py_eq(x: &Value, y: &Value) -> bool {
+    let as_num = |v: &Value| match v {
+        Value::Bool(b) => Some(Num::Int(i128::from(*b))),
+        other => Num::of(other),
+    };
+    match (x, y) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| py_eq(a, b))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| py_eq(v, w)))
+        }
+        (Value::Number(_) | Value::Bool(_), Value::Number(_) | Value::Bool(_)) => {
+            match (as_num(x), as_num(y)) {
+                (Some(Num::Int(a)), Some(Num::Int(b))) => a == b,
+                (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
+                _ => false,
+            }
+        }
+        _ => x == y,
+    }
+}
+
+/// Python's ordering of two numbers or two strings; a number and a string is Python's
+/// `TypeError`.
+fn py_cmp(x: &Value, y: &Value) -> Result<Ordering, String> {
+    match (x, y) {
+        (Value::String(a), Value::String(b)) => Ok(a.cmp(b)),
+        _ => match (Num::of(x), Num::of(y)) {
+            (Some(Num::Int(a)), Some(Num::Int(b))) => Ok(a.cmp(&b)),
+            (Some(a), Some(b)) => Ok(a
+                .as_f64()
+                .partial_cmp(&b.as_f64())
+                .unwrap_or(Ordering::Equal)),
+            _ => Err(format!(
+                "'<' not supported between a {} and a {}",
+                type_name(x),
+                type_name(y)
+            )),
+        },
+    }
+}
+
+/// Python's `int(s)`, else `float(s)`, else null (`to_number`): white space around, a
+/// sign, underscores between digits.
+fn to_number(s: &str) -> Value {
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let underscores_ok = |d: &str| !d.starts_with('_') && !d.ends_with('_') && !d.contains("__");
+    let int = (!digits.is_empty()
+        && underscores_ok(digits)
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_'))
+    .then(|| t.replace('_', "").parse::<i128>().ok())
+    .flatten();
+    if let Some(i) = int {
+        return Num::Int(i).into_value();
+    }
+    // float(): underscores only between digits.
+    let between_digits = t.char_indices().all(|(i, c)| {
+        c != '_'
+            || (t[..i].ends_with(|p: char| p.is_ascii_digit())
+                && t[i + 1..].starts_with(|n: char| n.is_ascii_digit()))
+    });
+    match t.replace('_', "").parse::<f64>() {
+        Ok(f) if between_digits && !t.is_empty() => Num::Float(f).into_value(),
+        _ => Value::Null,
+    }
+}
+
+/// Python's `json.dumps(v, separators=(',', ':'))` (`to_string`): ASCII only, floats as
+/// Python writes them.
+fn to_json_string(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => out.push_str(&crate::credentials::aws_cli_cache::python_json(s)),
+        Value::Number(n) => out.push_str(&crate::output::py_number(n)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
         Value::Object(map) => {
-            for (key, member) in map {
-                let next = rank.len();
-                rank.entry(key.clone()).or_insert(next);
-                rank_keys(member, rank);
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(&Value::String(k.clone()), out);
+                out.push(':');
+                write_json(item, out);
             }
+            out.push('}');
         }
-        _ => {}
+        other => out.push_str(&other.to_string()),
     }
+}
+
+/// Python's `value[start:stop:step]` on a list; a step of 0 is Python's `ValueError`.
+fn slice(
+    items: &[Value],
+    start: Option<i32>,
+    stop: Option<i32>,
+    step: i32,
+) -> Result<Vec<Value>, String> {
+    if step == 0 {
+        return Err("slice step cannot be zero".into());
+    }
+    let len = items.len() as i64;
+    let step = i64::from(step);
+    let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
+    let bound = |i: Option<i32>, default: i64| match i.map(i64::from) {
+        None => default,
+        Some(i) if i < 0 => (i + len).max(lower),
+        Some(i) => i.min(upper),
+    };
+    let (mut i, stop) = if step < 0 {
+        (bound(start, upper), bound(stop, lower))
+    } else {
+        (bound(start, lower), bound(stop, upper))
+    };
+    let mut out = Vec::new();
+    while (step > 0 && i < stop) || (step < 0 && i > stop) {
+        out.push(items[usize::try_from(i).expect("within the list")].clone());
+        i += step;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -158,6 +712,53 @@ mod tests {
         );
         assert_eq!(search("length(CustomKeyStores)", &response), "2");
         assert_eq!(search("missing", &response), "null");
+    }
+
+    #[test]
+    fn values_are_python_jmespaths() {
+        let store = json!({"Id": "cks-1", "Name": "b", "Date": 1_700_000_000.5});
+        let cases = [
+            ("keys(@)", r#"["Id","Name","Date"]"#),
+            ("values(@)[:2]", r#"["cks-1","b"]"#),
+            ("merge(`{\"z\": 1}`, {a: Name})", r#"{"z":1,"a":"b"}"#),
+            (r#"`{"z": {"y": 1, "x": 2}}`"#, r#"{"z":{"y":1,"x":2}}"#),
+            (
+                "[abs(`-3`), ceil(Date), floor(`-1.5`), sum(`[1, 2]`), avg(`[1, 2]`)]",
+                "[3,1700000001,-2,3,1.5]",
+            ),
+            (
+                "[to_number('1_000'), to_number(' -0 '), to_number('1e3'), to_number('x')]",
+                "[1000,0,1000.0,null]",
+            ),
+            (
+                "[Name > 'a', Name < nothing, `1` == `1.0`, `1` == `true`, !`0`]",
+                "[true,null,true,false,false]",
+            ),
+            (
+                "to_string({b: `1e-7`, a: 'é'})",
+                r#""{\"b\":1e-07,\"a\":\"\\u00e9\"}""#,
+            ),
+            ("max_by(`[{\"a\": 1}, {\"a\": 1.0}]`, &a)", r#"{"a":1}"#),
+            (
+                "[`[1, 2, 3, 4, 5]`[::-2], `[1, 2, 3]`[5:0:-1]]",
+                "[[5,3,1],[3,2]]",
+            ),
+        ];
+        for (expression, expected) in cases {
+            assert_eq!(search(expression, &store), expected, "{expression}");
+        }
+        let failing = [
+            "'a' < `1`",
+            "sort_by(`[{\"a\": 1}, {\"a\": \"x\"}]`, &a)",
+            "`[1]`[::0]",
+            "nope()",
+        ];
+        for expression in failing {
+            assert!(
+                Query::parse(expression).unwrap().search(&store).is_err(),
+                "{expression}"
+            );
+        }
     }
 
     #[test]

@@ -774,6 +774,16 @@ async fn output_is_the_aws_clis_byte_for_byte() {
                 compare(vars, &[args, &out[..], &["--query", query][..]].concat());
             }
         }
+        // Python JMESPath's values: objects in their order (keys, merge, literals),
+        // integers from ceil, floats as Python writes them, strings ordered with `>`, and
+        // in text a list under a name a line per item, a structure in a scalar's place
+        // as Python's str().
+        for query in [
+            "{Keys: keys(CustomKeyStores[0]), Merged: merge(`{\"b\": 1}`, {a: ceil(`1.5`)}), Small: `1e-7`, Big: `1e16`}",
+            "CustomKeyStores[?CustomKeyStoreName > 'store-000017'].{Name: CustomKeyStoreName, X: XksProxyConfiguration}",
+        ] {
+            compare(&[], &[&out[..], &["--query", query][..]].concat());
+        }
     }
     // A query that is not JMESPath is a parameter error before any call (252, as the
     // AWS CLI v2's ParamValidationError; v1 exits 255), and one that fails on the output

@@ -46,7 +46,7 @@ pub(super) fn file_name(role: &AssumeRole) -> String {
 
 /// A JSON string as Python's `json.dumps` writes it: ASCII only, other characters as
 /// `\uXXXX` (UTF-16), the short escapes where JSON has them.
-fn python_json(text: &str) -> String {
+pub(crate) fn python_json(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
