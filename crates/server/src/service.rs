@@ -431,8 +431,9 @@ impl KmsService {
         }
         if parts.uri.path() != "/" {
             return match shared.router.admin() {
+                // Boxed: its state would otherwise widen every request's future.
                 Some(admin) if parts.uri.path().starts_with(admin::PREFIX) => {
-                    self.admin(admin, parts, body, outcome).await
+                    Box::pin(self.admin(admin, parts, body, outcome)).await
                 }
                 admin => Reply::error(
                     404,
