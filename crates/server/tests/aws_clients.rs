@@ -36,11 +36,12 @@ impl Drop for Banner {
     }
 }
 
-/// The binary over plain HTTP, or over HTTPS with a certificate made at start.
-fn start_binary(https: bool) -> Banner {
+/// The binary over plain HTTP, or over HTTPS with a certificate made at start, with
+/// `args` besides.
+fn start_binary(https: bool, args: &[&str]) -> Banner {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut command = common::kms_server_binary();
-    command.args(["--listen", "127.0.0.1:0"]);
+    command.args(["--listen", "127.0.0.1:0"]).args(args);
     if https {
         command
             .arg("--tls-self-signed")
@@ -171,7 +172,7 @@ fn the_aws_cli_works(https: bool) {
     if !available("the AWS CLI", isolated("aws").arg("--version")) {
         return;
     }
-    let banner = start_binary(https);
+    let banner = start_binary(https, &[]);
     assert_eq!(
         banner.endpoint.starts_with("https://"),
         https,
@@ -246,7 +247,7 @@ fn boto3_works(https: bool) {
     if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
         return;
     }
-    let banner = start_binary(https);
+    let banner = start_binary(https, &[]);
     assert_eq!(banner.boto3.contains("verify="), https, "{}", banner.boto3);
     let script = format!(
         r#"
@@ -287,4 +288,72 @@ print(json.dumps(out))
         serde_json::json!(["CustomKeyStoreNotFoundException", 400])
     );
     assert_eq!(out["dated"], expected);
+}
+
+/// A boto3 test suite's setup over HTTP (`--admin`), as crates/server/README.md shows it:
+/// its own stores for one test, every call throttled for the next (boto3 gives up after
+/// its retries), then the server as it started.
+#[test]
+fn a_boto3_suite_sets_stores_and_faults_over_http() {
+    if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
+        return;
+    }
+    let banner = start_binary(false, &["--admin"]);
+    let script = format!(
+        r#"
+import json, urllib.request
+import boto3, botocore
+from botocore.config import Config
+
+ENDPOINT = "{endpoint}"
+
+def kms_server(path, body=None, method="PUT"):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{{ENDPOINT}}/_kms-server/{{path}}", data=data, method=method)
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+kms = {client}
+ids = lambda: [s["CustomKeyStoreId"] for s in kms.describe_custom_key_stores()["CustomKeyStores"]]
+out = {{}}
+out["put"] = kms_server("stores", {{"Stores": [{{"AccountId": "111122223333", "Region": "us-east-1",
+    "CustomKeyStores": [{{"CustomKeyStoreId": "cks-0000000000000000a", "CustomKeyStoreName": "suite",
+        "CustomKeyStoreType": "AWS_CLOUDHSM", "CloudHsmClusterId": "cluster-234567abcde",
+        "TrustAnchorCertificate": "cert", "ConnectionState": "DISCONNECTED"}}]}}]}})
+out["own"] = ids()
+out["faults"] = kms_server("faults", {{"FailRate": 1, "FailWith": ["ThrottlingException"]}})
+impatient = {client_head}, config=Config(retries={{"mode": "standard", "max_attempts": 2}}))
+try:
+    impatient.describe_custom_key_stores()
+except botocore.exceptions.ClientError as e:
+    out["throttled"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["RetryAttempts"]]
+out["reset"] = kms_server("reset", method="POST")
+out["after"] = ids()
+print(json.dumps(out))
+"#,
+        endpoint = banner.endpoint,
+        client = banner
+            .boto3
+            .trim_end_matches(".describe_custom_key_stores()"),
+        client_head = banner
+            .boto3
+            .trim_end_matches(".describe_custom_key_stores()")
+            .trim_end_matches(')'),
+    );
+    let output = isolated("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    let out = json(&output);
+    assert_eq!(out["put"], serde_json::json!({"StoreCount": 1}));
+    assert_eq!(out["own"], serde_json::json!(["cks-0000000000000000a"]));
+    assert_eq!(
+        out["faults"],
+        serde_json::json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"]})
+    );
+    // Retried (how often is botocore's business), then given up.
+    assert_eq!(out["throttled"][0], "ThrottlingException", "{out}");
+    assert!(out["throttled"][1].as_u64() >= Some(1), "{out}");
+    assert_eq!(out["reset"], serde_json::json!({"StoreCount": 15}));
+    assert_eq!(out["after"], serde_json::json!(demo_ids()));
 }
