@@ -481,6 +481,18 @@ impl Num {
         }
     }
 
+    /// Python's ordering of two numbers: exact, an `int` and a `float` too (`2**53 + 1 >
+    /// 2.0**53`), so that it is a total order (`sort` panics on one that is not). The
+    /// floats are finite: JSON has no NaN.
+    fn py_cmp(self, other: Self) -> Ordering {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a.cmp(&b),
+            (Self::Int(a), Self::Float(b)) => int_cmp_float(a, b),
+            (Self::Float(a), Self::Int(b)) => int_cmp_float(b, a).reverse(),
+            (Self::Float(a), Self::Float(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+        }
+    }
+
     /// `math.ceil` or `math.floor`: an `int`.
     fn round(self, f: fn(f64) -> f64) -> Self {
         match self {
@@ -505,6 +517,25 @@ impl Num {
                 .unwrap_or_else(|_| Self::Float(i as f64).into_value()),
             Self::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
         }
+    }
+}
+
+/// `i` against `f` as real numbers (Python's `int < float`).
+fn int_cmp_float(i: i128, f: f64) -> Ordering {
+    // -2**127 is i128::MIN, and i128::MAX is below 2**127.
+    const TWO_127: f64 = 1.7014118346046923e38;
+    if f >= TWO_127 {
+        return Ordering::Less;
+    }
+    if f < -TWO_127 {
+        return Ordering::Greater;
+    }
+    // `f` without its fraction is an integer of i128's range: the cast is exact.
+    let whole = f.trunc();
+    match i.cmp(&(whole as i128)) {
+        // i == whole: the fraction decides.
+        Ordering::Equal => whole.partial_cmp(&f).unwrap_or(Ordering::Equal),
+        other => other,
     }
 }
 
@@ -558,8 +589,7 @@ fn py_eq(x: &Value, y: &Value) -> bool {
         }
         (Value::Number(_) | Value::Bool(_), Value::Number(_) | Value::Bool(_)) => {
             match (as_num(x), as_num(y)) {
-                (Some(Num::Int(a)), Some(Num::Int(b))) => a == b,
-                (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
+                (Some(a), Some(b)) => a.py_cmp(b) == Ordering::Equal,
                 _ => false,
             }
         }
@@ -573,11 +603,7 @@ fn py_cmp(x: &Value, y: &Value) -> Result<Ordering, String> {
     match (x, y) {
         (Value::String(a), Value::String(b)) => Ok(a.cmp(b)),
         _ => match (Num::of(x), Num::of(y)) {
-            (Some(Num::Int(a)), Some(Num::Int(b))) => Ok(a.cmp(&b)),
-            (Some(a), Some(b)) => Ok(a
-                .as_f64()
-                .partial_cmp(&b.as_f64())
-                .unwrap_or(Ordering::Equal)),
+            (Some(a), Some(b)) => Ok(a.py_cmp(b)),
             _ => Err(format!(
                 "'<' not supported between a {} and a {}",
                 type_name(x),
@@ -756,6 +782,58 @@ mod tests {
         for expression in failing {
             assert!(
                 Query::parse(expression).unwrap().search(&store).is_err(),
+                "{expression}"
+            );
+        }
+    }
+
+    /// An `int` and a `float` compare exactly, as in Python: compared as floats,
+    /// 2**53 + 1 equalled 2.0**53 while 2**53 was below it, and `sort` of such numbers
+    /// panicked ("user-provided comparison function does not correctly implement a
+    /// total order").
+    #[test]
+    fn ints_and_floats_compare_exactly() {
+        let big = 9_007_199_254_740_992_i64; // 2**53
+        let cases = [
+            ("`9007199254740993` == `9007199254740992.0`", "false"),
+            ("`9007199254740993` > `9007199254740992.0`", "true"),
+            ("`9007199254740992` == `9007199254740992.0`", "true"),
+            ("`-9007199254740993` < `-9007199254740992.0`", "true"),
+            ("`18446744073709551615` < `1.8446744073709552e19`", "true"),
+            (
+                "`-9223372036854775808` == `-9.223372036854775808e18`",
+                "true",
+            ),
+            ("`1` < `1.5`", "true"),
+            ("`-1` > `-1.5`", "true"),
+            ("`0` == `-0.0`", "true"),
+            ("`1` < `1e300`", "true"),
+            ("`-1` > `-1e300`", "true"),
+        ];
+        for (expression, expected) in cases {
+            assert_eq!(search(expression, &json!(null)), expected, "{expression}");
+        }
+        let mut seed = 88_172_645_463_325_252_u64;
+        let mut items = Vec::new();
+        for _ in 0..200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let n = i64::try_from(seed % 8).unwrap();
+            items.push(match seed % 3 {
+                0 => json!(big + n),
+                1 => json!(big as f64 + 2.0 * (n % 4) as f64),
+                _ => json!(big - n),
+            });
+        }
+        let items = Value::Array(items);
+        for expression in ["sort(@)", "sort_by(@, &@)"] {
+            let sorted = Query::parse(expression).unwrap().search(&items).unwrap();
+            let sorted = sorted.as_array().unwrap();
+            assert!(
+                sorted
+                    .windows(2)
+                    .all(|w| py_cmp(&w[0], &w[1]) != Ok(Ordering::Greater)),
                 "{expression}"
             );
         }
