@@ -25,9 +25,22 @@ impl std::fmt::Debug for Query {
     }
 }
 
+/// Most brackets, parentheses and braces an expression may nest.
+const MAX_NESTING: usize = 64;
+/// Most operators an expression may have (`.`, `|`, `[`, `!`, `&&`, `*`, `==`, ... each
+/// counting once a character): what bounds how deep the parser and [`Query::search`]
+/// recurse, and so how much stack they need.
+const MAX_OPERATORS: usize = 256;
+
 impl Query {
     /// Compiles `text`; an expression that is not JMESPath is an error saying where.
+    /// So is one nesting more than [`MAX_NESTING`] deep or with more than
+    /// [`MAX_OPERATORS`] operators: the `jmespath` crate's parser recurses once a level
+    /// (and once a `!` or `*.`), and so does the evaluation, and a stack overflow aborts
+    /// the process (10,000 nested `[` did; Python JMESPath's own limit is its recursion
+    /// limit of 1,000 frames).
     pub fn parse(text: &str) -> Result<Self, String> {
+        check_size(text)?;
         let ast = jmespath::parse(text).map_err(|e| e.to_string())?;
         Ok(Self {
             text: text.to_owned(),
@@ -428,6 +441,46 @@ impl Query {
             _ => unreachable!("the names are matched above"),
         })
     }
+}
+
+/// Refuses an expression nesting more than [`MAX_NESTING`] deep or with more than
+/// [`MAX_OPERATORS`] operator characters, outside its strings and literals.
+fn check_size(text: &str) -> Result<(), String> {
+    let (mut depth, mut operators) = (0usize, 0usize);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // A quoted name, a raw string or a JSON literal: to its closing quote.
+            '"' | '\'' | '`' => {
+                while let Some(inside) = chars.next() {
+                    if inside == '\\' {
+                        chars.next();
+                    } else if inside == c {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                operators += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!(
+                        "The expression nests more than {MAX_NESTING} brackets, parentheses \
+                         and braces deep"
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '.' | '|' | '&' | '!' | '*' | '?' | '<' | '>' | '=' | ',' | ':' => operators += 1,
+            _ => {}
+        }
+        if operators > MAX_OPERATORS {
+            return Err(format!(
+                "The expression has more than {MAX_OPERATORS} operators"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// JMESPath's truth: false, null, and empty strings, arrays and objects are false;
@@ -837,6 +890,57 @@ mod tests {
                 "{expression}"
             );
         }
+    }
+
+    /// An expression nested too deep, or too long a chain, is refused before it is
+    /// parsed: 10,000 nested `[` overflowed the stack in the `jmespath` crate's parser
+    /// (an abort, not a panic), and the evaluation recursed as deep. The largest ones
+    /// taken are parsed on a test thread's 2 MiB stack, and searched there or on an 8 MiB
+    /// one (the `kms` main thread's) in a debug build.
+    #[test]
+    fn deep_expressions_are_refused_not_a_stack_overflow() {
+        let nested =
+            |open: &str, close: &str, n: usize| format!("{}@{}", open.repeat(n), close.repeat(n));
+        for (open, close) in [("(", ")"), ("[", "]"), ("{a: ", "}"), ("abs(", ")")] {
+            let err = Query::parse(&nested(open, close, 10_000)).unwrap_err();
+            assert!(err.contains("nests more than 64"), "{err}");
+            let deepest = Query::parse(&nested(open, close, MAX_NESTING)).unwrap();
+            let _ = deepest.search(&json!({"a": 1}));
+        }
+        let at_most = MAX_OPERATORS;
+        let chain = |prefix: &str, suffix: &str, n: usize| {
+            format!("{}a{}", prefix.repeat(n), suffix.repeat(n))
+        };
+        for (open, close, per) in [
+            ("!", "", 1),
+            ("a.", "", 1),
+            ("*.", "", 2),
+            ("a | ", "", 1),
+            ("a || ", "", 2),
+            ("", "[]", 1),
+            ("", "[*]", 2),
+            ("a[0].", "", 2),
+        ] {
+            let err = Query::parse(&chain(open, close, 100_000)).unwrap_err();
+            assert!(err.contains("more than 256 operators"), "{open}: {err}");
+            let longest = Query::parse(&chain(open, close, at_most / per)).unwrap();
+            // `kms` searches on its main thread, of 8 MiB.
+            std::thread::Builder::new()
+                .stack_size(8 << 20)
+                .spawn(move || longest.search(&json!({"a": [{"a": 1}]})).map(drop))
+                .unwrap()
+                .join()
+                .unwrap()
+                .ok();
+        }
+        // Strings and literals are not operators.
+        let long = format!(
+            "['{}', `\"{}\"`, \"{}\"]",
+            "([.".repeat(500),
+            "[".repeat(500),
+            "!".repeat(2000)
+        );
+        assert!(Query::parse(&long).is_ok());
     }
 
     #[test]
