@@ -186,10 +186,10 @@ impl Faults {
     }
 }
 
-/// A fail rate within 0 to 1 (0 for NaN).
+/// A fail rate within 0 to 1 (0 for NaN, and for -0, which would be said as `-0.0`).
 fn clamp_rate(rate: f64) -> f64 {
     if rate.is_finite() {
-        rate.clamp(0.0, 1.0)
+        rate.clamp(0.0, 1.0) + 0.0
     } else {
         0.0
     }

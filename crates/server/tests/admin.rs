@@ -233,14 +233,16 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
     }
     let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
     assert_eq!(get.json, throttled);
-    // Without FailWith: either error, as without --fail-with.
+    // Without FailWith: either error, as without --fail-with. (-0 is 0.)
     let put = admin(
         addr,
         "PUT",
         "/_kms-server/faults",
-        br#"{"FailRate": 0}"#.to_vec(),
+        br#"{"FailRate": -0.0}"#.to_vec(),
     )
     .await;
+    // As written: -0.0 would equal 0.0 as JSON values.
+    assert!(put.raw.starts_with(br#"{"FailRate":0.0,"#), "{:?}", put.raw);
     assert_eq!(
         put.json,
         json!({"FailRate": 0.0, "FailWith": ["KMSInternalException", "ThrottlingException"]})
