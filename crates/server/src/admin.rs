@@ -167,6 +167,11 @@ impl Admin {
         }
     }
 
+    /// The fail rate and errors the server started with, which a reset puts back.
+    pub(crate) fn starting_faults(&self) -> (f64, InjectedErrors) {
+        (self.config.fail_rate, self.config.injected)
+    }
+
     /// Serves exactly the stores of `file`, a data file's contents; returns how many.
     /// A file with any fault changes nothing.
     pub fn replace_stores(&self, file: &[u8]) -> Result<usize, DataError> {

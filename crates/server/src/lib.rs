@@ -335,11 +335,7 @@ impl ServerConfig {
     /// `KMSInternalException` (500) or `ThrottlingException` (400), half each (or those
     /// of [`Self::with_injected_errors`]).
     pub fn with_fail_rate(mut self, p: f64) -> Self {
-        self.fail_rate = if p.is_finite() {
-            p.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        self.fail_rate = service::clamp_rate(p);
         self
     }
 

@@ -23,7 +23,6 @@ use crate::admin::{self, Admin, Change};
 use crate::auth;
 use crate::config::Directory;
 use crate::connections::Tracked;
-use crate::data::DataError;
 use crate::handler::Context;
 use crate::router::{Reply, Router};
 use crate::sigv4::SigningInput;
@@ -143,19 +142,13 @@ pub(crate) struct Faults {
     rate: AtomicU64,
     /// The [`InjectedErrors`] bits.
     errors: AtomicU8,
-    /// What [`Self::reset`] puts back: the settings the service was built with.
-    initial_rate: AtomicU64,
-    initial_errors: AtomicU8,
 }
 
 impl Faults {
     fn new(rate: f64) -> Self {
-        let (rate, errors) = (clamp_rate(rate).to_bits(), InjectedErrors::all().0);
         Self {
-            rate: AtomicU64::new(rate),
-            errors: AtomicU8::new(errors),
-            initial_rate: AtomicU64::new(rate),
-            initial_errors: AtomicU8::new(errors),
+            rate: AtomicU64::new(clamp_rate(rate).to_bits()),
+            errors: AtomicU8::new(InjectedErrors::all().0),
         }
     }
 
@@ -175,19 +168,10 @@ impl Faults {
             .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
         self.errors.store(errors.0, Ordering::Relaxed);
     }
-
-    /// Back to the settings the service was built with.
-    pub(crate) fn reset(&self) {
-        let rate = f64::from_bits(self.initial_rate.load(Ordering::Relaxed));
-        self.set(
-            rate,
-            InjectedErrors(self.initial_errors.load(Ordering::Relaxed)),
-        );
-    }
 }
 
 /// A fail rate within 0 to 1 (0 for NaN, and for -0, which would be said as `-0.0`).
-fn clamp_rate(rate: f64) -> f64 {
+pub(crate) fn clamp_rate(rate: f64) -> f64 {
     if rate.is_finite() {
         rate.clamp(0.0, 1.0) + 0.0
     } else {
@@ -263,10 +247,8 @@ impl KmsService {
     /// picked evenly (all of [`InjectedError::ALL`] by default, and when `errors` is
     /// empty). The setting is this service's and its clones', made before or after.
     pub fn with_injected_errors(self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
-        let faults = &self.shared.faults;
         let errors = InjectedErrors::of(errors).0;
-        faults.errors.store(errors, Ordering::Relaxed);
-        faults.initial_errors.store(errors, Ordering::Relaxed);
+        self.shared.faults.errors.store(errors, Ordering::Relaxed);
         self
     }
 
@@ -669,30 +651,31 @@ impl KmsService {
             }
             admin::Call::Reset | admin::Call::GetFaults => (Bytes::new(), None),
         };
-        let stores_changed =
-            |changed: Result<usize, DataError>, refusal: fn(String) -> Reply| match changed {
-                Ok(stores) => {
-                    tracing::info!(stores, "admin: {}: serving new stores", call.name());
-                    Reply::ok(admin::store_count(stores))
-                }
-                Err(e) => refusal(e.to_string()),
-            };
         match call {
-            admin::Call::PutStores => {
-                stores_changed(Arc::clone(admin).apply(Change::Replace(body)).await, |e| {
-                    let message = format!("The stores were not replaced: {e}");
-                    Reply::error(400, ValidationError::CODE, message)
-                })
-            }
-            admin::Call::Reset => {
-                let reset = Arc::clone(admin).apply(Change::Reset).await;
-                if reset.is_ok() {
-                    faults.reset();
+            admin::Call::PutStores | admin::Call::Reset => {
+                let (change, status, code, undone) = if call == admin::Call::PutStores {
+                    (
+                        Change::Replace(body),
+                        400,
+                        ValidationError::CODE,
+                        "replaced",
+                    )
+                } else {
+                    (Change::Reset, 500, "DataFileException", "reset")
+                };
+                match Arc::clone(admin).apply(change).await {
+                    Ok(stores) => {
+                        if call == admin::Call::Reset {
+                            let (rate, errors) = admin.starting_faults();
+                            faults.set(rate, errors);
+                        }
+                        tracing::info!(stores, "admin: {}: serving new stores", call.name());
+                        Reply::ok(admin::store_count(stores))
+                    }
+                    Err(e) => {
+                        Reply::error(status, code, format!("The stores were not {undone}: {e}"))
+                    }
                 }
-                stores_changed(reset, |e| {
-                    let message = format!("The stores were not reset: {e}");
-                    Reply::error(500, "DataFileException", message)
-                })
             }
             admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.rate(), faults.errors())),
             admin::Call::PutFaults => match admin::parse_faults(&body) {
