@@ -13,17 +13,25 @@
 //!   setting, in the same form, as the `PUT` answers.
 //! - `POST /_kms-server/reset` serves the stores the server started with (its `--data`
 //!   file read again, as SIGHUP does, or without one its configuration's stores; any
-//!   `--generate-stores` added again) and fails as it started failing. Answer:
-//!   `{"StoreCount": N}`.
+//!   `--generate-stores` added again), fails as it started failing and forgets the
+//!   requests it answered. Answer: `{"StoreCount": N}`.
+//! - `GET /_kms-server/requests` says which KMS requests the server answered, oldest
+//!   first, and how: the last [`JOURNAL_CAPACITY`] of them, each with its operation,
+//!   caller, input and outcome (see [`Journal`]); `DELETE` says the same and forgets them,
+//!   in one step. A test checks there what the code under test asked KMS for, and how
+//!   often (a retry is a request of its own).
 //!
 //! This is what editing the `--data` file and sending SIGHUP, or restarting with other
 //! flags, does, for a test harness that cannot signal the server: one in another
 //! container, or on another machine. As with a reload, requests see the old stores or
 //! the new ones, never a mix, and markers handed out before stay valid.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use serde_json::{Map, Value};
 
 use crate::ServerConfig;
 use crate::data::{self, DataError};
@@ -40,6 +48,16 @@ pub const RESET_PATH: &str = "/_kms-server/reset";
 /// `GET` or `PUT`: how many requests fail on purpose, and with what
 /// (`{"FailRate": 0.5, "FailWith": ["ThrottlingException"]}`).
 pub const FAULTS_PATH: &str = "/_kms-server/faults";
+/// `GET`: the KMS requests the server answered, oldest first; `DELETE`: the same, then
+/// forgotten.
+pub const REQUESTS_PATH: &str = "/_kms-server/requests";
+
+/// How many answered requests the [`Journal`] keeps: beyond, the oldest are forgotten
+/// (and counted, as `Dropped`).
+pub const JOURNAL_CAPACITY: usize = 1000;
+/// The largest request body a [`Journal`] entry keeps (its `Input`); of a larger one
+/// only the size is kept. KMS's request bodies are a few hundred bytes.
+pub const JOURNAL_MAX_BODY: usize = 16 * 1024;
 
 /// An admin endpoint with its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +66,16 @@ pub(crate) enum Call {
     Reset,
     GetFaults,
     PutFaults,
+    GetRequests,
+    DeleteRequests,
 }
 
 impl Call {
     /// The endpoints, for a message naming them.
     pub(crate) const LISTED: &str = "PUT /_kms-server/stores (a data file's stores to serve), \
-        POST /_kms-server/reset (the stores and faults the server started with) and GET or PUT \
-        /_kms-server/faults (its fail rate and errors)";
+        POST /_kms-server/reset (the stores and faults the server started with), GET or PUT \
+        /_kms-server/faults (its fail rate and errors) and GET or DELETE \
+        /_kms-server/requests (the requests it answered)";
 
     /// The call `method` makes on `path`; `Err` with the methods the path takes (an
     /// `Allow` header) when not this one; `None` for a path that is none of them.
@@ -67,6 +88,9 @@ impl Call {
             (FAULTS_PATH, "GET") => Ok(Self::GetFaults),
             (FAULTS_PATH, "PUT") => Ok(Self::PutFaults),
             (FAULTS_PATH, _) => Err("GET, PUT"),
+            (REQUESTS_PATH, "GET") => Ok(Self::GetRequests),
+            (REQUESTS_PATH, "DELETE") => Ok(Self::DeleteRequests),
+            (REQUESTS_PATH, _) => Err("GET, DELETE"),
             _ => return None,
         })
     }
@@ -78,6 +102,8 @@ impl Call {
             Self::Reset => "kms-server:Reset",
             Self::GetFaults => "kms-server:GetFaults",
             Self::PutFaults => "kms-server:PutFaults",
+            Self::GetRequests => "kms-server:GetRequests",
+            Self::DeleteRequests => "kms-server:DeleteRequests",
         }
     }
 }
@@ -129,6 +155,7 @@ pub struct Admin {
     /// Held while the stores are changed: one change at a time, as each builds a whole
     /// new set of stores (a million stores take seconds and gigabytes).
     changing: Mutex<()>,
+    journal: Journal,
 }
 
 /// What an admin request asks for.
@@ -147,7 +174,13 @@ impl Admin {
             config,
             store,
             changing: Mutex::new(()),
+            journal: Journal::default(),
         }
+    }
+
+    /// The requests the server answered (`GET /_kms-server/requests`).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     /// Carries out `change`, on tokio on a thread where blocking is allowed: the
@@ -189,6 +222,139 @@ impl Admin {
             Some(fresh) => fresh.replace_stores_in(&self.store),
             None => self.config.replace_stores_in(&self.store),
         }
+    }
+}
+
+/// One KMS request as the server answered it: an entry of the [`Journal`].
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// Its `x-amzn-RequestId`.
+    pub request_id: String,
+    /// When it was answered.
+    pub time: SystemTime,
+    /// Its `X-Amz-Target` header, as sent (`None` without one).
+    pub target: Option<String>,
+    /// The operation it was routed to (`None` when it named none the server routes).
+    pub operation: Option<&'static str>,
+    /// The access key id it claimed to be signed with, checked or not.
+    pub access_key_id: Option<String>,
+    /// The account whose credentials signed it, once its signature was checked.
+    pub account: Option<Arc<str>>,
+    /// The region it was signed for, once its signature was checked.
+    pub region: Option<String>,
+    /// Its body, when it was read and holds at most [`JOURNAL_MAX_BODY`] bytes.
+    pub body: Option<Bytes>,
+    /// The size of its body, when it was read.
+    pub body_bytes: Option<usize>,
+    /// The HTTP status it was answered with.
+    pub status: u16,
+    /// The error code (`__type`) it was answered with; `None` on success.
+    pub error_code: Option<&'static str>,
+    /// The error message it was answered with.
+    pub error_message: Option<String>,
+}
+
+impl Answered {
+    /// The entry as `GET /_kms-server/requests` writes it: member names as KMS writes
+    /// them, absent ones left out, `Time` in epoch seconds (as awsJson timestamps are),
+    /// a JSON body as `Input`, and another body as text (`Body`).
+    fn to_json(&self) -> Value {
+        let mut entry = Map::new();
+        let mut put = |name: &str, value: Value| {
+            entry.insert(name.to_owned(), value);
+        };
+        put("RequestId", self.request_id.as_str().into());
+        let millis = self
+            .time
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        put("Time", (millis as f64 / 1000.0).into());
+        if let Some(target) = &self.target {
+            put("Target", target.as_str().into());
+        }
+        if let Some(operation) = self.operation {
+            put("Operation", operation.into());
+        }
+        if let Some(key) = &self.access_key_id {
+            put("AccessKeyId", key.as_str().into());
+        }
+        if let Some(account) = &self.account {
+            put("Account", account.as_ref().into());
+        }
+        if let Some(region) = &self.region {
+            put("Region", region.as_str().into());
+        }
+        if let Some(body) = &self.body {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(input) => put("Input", input),
+                Err(_) => put("Body", String::from_utf8_lossy(body).into()),
+            }
+        }
+        if let Some(bytes) = self.body_bytes {
+            put("BodyBytes", bytes.into());
+        }
+        put("Status", self.status.into());
+        if let Some(code) = self.error_code {
+            put("ErrorCode", code.into());
+        }
+        if let Some(message) = &self.error_message {
+            put("ErrorMessage", message.as_str().into());
+        }
+        Value::Object(entry)
+    }
+}
+
+/// The KMS requests the server answered, the last [`JOURNAL_CAPACITY`] of them, oldest
+/// first (health probes and the admin endpoints' own requests are not kept). A
+/// request is entered before its answer is sent: a client that has its answer finds it
+/// here.
+#[derive(Debug, Default)]
+pub struct Journal {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    entries: VecDeque<Answered>,
+    /// Entries forgotten to keep within the capacity, since the journal was last emptied.
+    dropped: u64,
+}
+
+impl Journal {
+    /// Enters a request, forgetting the oldest beyond [`JOURNAL_CAPACITY`].
+    pub fn record(&self, answered: Answered) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.entries.len() == JOURNAL_CAPACITY {
+            kept.entries.pop_front();
+            kept.dropped += 1;
+        }
+        kept.entries.push_back(answered);
+    }
+
+    /// The requests entered, oldest first, and how many were forgotten since the
+    /// journal was last emptied; with `empty`, the journal is emptied in the same step.
+    pub fn entries(&self, empty: bool) -> (Vec<Answered>, u64) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if empty {
+            let kept = std::mem::take(&mut *kept);
+            (kept.entries.into(), kept.dropped)
+        } else {
+            (kept.entries.iter().cloned().collect(), kept.dropped)
+        }
+    }
+
+    /// Forgets every request.
+    pub fn clear(&self) {
+        self.entries(true);
+    }
+
+    /// `{"Requests": [...], "Dropped": n}`: the body of `GET /_kms-server/requests`.
+    pub(crate) fn to_json(&self, empty: bool) -> Vec<u8> {
+        let (entries, dropped) = self.entries(empty);
+        let requests: Vec<Value> = entries.iter().map(Answered::to_json).collect();
+        serde_json::json!({"Requests": requests, "Dropped": dropped})
+            .to_string()
+            .into_bytes()
     }
 }
 

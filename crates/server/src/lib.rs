@@ -7,8 +7,8 @@
 //! implementing [`handler::Handler`] for an operation and serving a [`Router`] with
 //! [`serve_router`]. The server runs until [`RunningServer::shutdown`], or until its
 //! `RunningServer` is dropped. A test in another process (or language) changes the
-//! stores and the fail rate of a running server over HTTP through the [`admin`]
-//! endpoints ([`ServerConfig::with_admin_endpoints`], `kms-server --admin`).
+//! stores and the fail rate of a running server, and reads which requests it answered,
+//! over HTTP through the [`admin`] endpoints ([`ServerConfig::with_admin_endpoints`], `kms-server --admin`).
 //!
 //! A test's own stores, in-process (the types are [`kms_types`]', re-exported here):
 //!
@@ -400,8 +400,9 @@ impl ServerConfig {
     }
 
     /// Serves the admin endpoints too ([`admin`]): `PUT /_kms-server/stores` replaces
-    /// the stores with a data file's, `POST /_kms-server/reset` puts back those the
-    /// server started with. They are not signed: anyone who can reach the server can
+    /// the stores with a data file's, `GET /_kms-server/requests` says the requests the
+    /// server answered, `POST /_kms-server/reset` puts back the stores it started with.
+    /// They are not signed: anyone who can reach the server can
     /// change what it serves. They come with the built-in backend ([`serve`],
     /// [`Self::router`], [`Self::router_and_store`]); a router of your own serves them
     /// with [`Router::with_admin`].

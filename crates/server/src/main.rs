@@ -85,7 +85,9 @@ struct Args {
     /// reach the server can change what it serves): PUT /_kms-server/stores with a --data
     /// file's contents serves exactly its stores; PUT /_kms-server/faults
     /// {"FailRate": P, "FailWith": [CODE]} sets --fail-rate and --fail-with while serving;
-    /// POST /_kms-server/reset puts back the stores and faults the server started with.
+    /// GET /_kms-server/requests says the KMS requests it answered (DELETE: and forgets
+    /// them); POST /_kms-server/reset puts back the stores and faults the server started
+    /// with.
     #[arg(long, env = "KMS_SERVER_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
     admin: bool,
 }
@@ -98,8 +100,9 @@ Readiness: GET /health answers 200 once the server listens (no signature needed)
 
 Test setup over HTTP (with --admin): `curl -T stores.json URL/_kms-server/stores` serves
 the stores of a --data file; `curl -X PUT -d '{\"FailRate\": 1}' URL/_kms-server/faults` fails
-every call (GET says the setting); `curl -X POST URL/_kms-server/reset` puts back the
-stores and faults it started with.
+every call (GET says the setting); `curl URL/_kms-server/requests` says the requests it
+answered; `curl -X POST URL/_kms-server/reset` puts back the stores and faults it started
+with.
 
 Signals: SIGINT or SIGTERM stops accepting and lets in-flight requests finish (up to 30 s);
 a second one stops at once. SIGHUP reads the --data file again.
@@ -667,7 +670,7 @@ fn banner(
             );
             (
                 format!(" AWS_CA_BUNDLE={}", shell_word(path)),
-                format!(", verify='{}'", path.display()),
+                format!(", verify={}", python_str(&path.display().to_string())),
             )
         }
         None => {
@@ -714,6 +717,7 @@ fn banner(
         say!(
             "  curl{cacert} -X PUT -d '{{\"FailRate\": 1, \"FailWith\": [\"ThrottlingException\"]}}' {endpoint}/_kms-server/faults   # throttle every call"
         );
+        say!("  curl{cacert} {endpoint}/_kms-server/requests   # the requests it answered");
         say!(
             "  curl{cacert} -X POST {endpoint}/_kms-server/reset   # the stores and faults it started with"
         );
@@ -743,6 +747,26 @@ fn shell_word(path: &std::path::Path) -> String {
     } else {
         format!("'{}'", path.replace('\'', r"'\''"))
     }
+}
+
+/// `text` as a Python string literal, to paste into a Python line.
+fn python_str(text: &str) -> String {
+    let mut literal = String::with_capacity(text.len() + 2);
+    literal.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' | '\'' => {
+                literal.push('\\');
+                literal.push(c);
+            }
+            '\n' => literal.push_str("\\n"),
+            '\r' => literal.push_str("\\r"),
+            '\t' => literal.push_str("\\t"),
+            c => literal.push(c),
+        }
+    }
+    literal.push('\'');
+    literal
 }
 
 #[cfg(test)]
@@ -800,6 +824,16 @@ mod tests {
             out.contains("  curl --cacert '/tmp/a b/ca.pem' -T stores.json https://"),
             "{out}"
         );
+        assert!(out.contains(", verify='/tmp/a b/ca.pem')."), "{out}");
+        // A quote in the path: each line still pastes as one word, one string.
+        let quote = std::path::Path::new("/tmp/it's/ca.pem");
+        let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(quote));
+        assert!(
+            out.contains(r#" AWS_CA_BUNDLE='/tmp/it'\''s/ca.pem'"#),
+            "{out}"
+        );
+        assert!(out.contains(r#", verify='/tmp/it\'s/ca.pem')."#), "{out}");
+        assert_eq!(python_str(r"C:\a\'b"), r"'C:\\a\\\'b'");
         // A plain path is pasted as it is.
         let plain = std::path::Path::new("/tmp/kms-server-1-ab/ca.pem");
         let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(plain));

@@ -19,7 +19,7 @@ use hyper::body::Body;
 use kms_types::{KmsInternalException, ValidationError};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::admin::{self, Admin, Change};
+use crate::admin::{self, Admin, Answered, Change};
 use crate::auth;
 use crate::config::Directory;
 use crate::connections::Tracked;
@@ -333,6 +333,29 @@ impl KmsService {
         let told = reply
             .error_code
             .map(|_| kms_types::aws_json::parse_error(None, &reply.body).message);
+        // The admin endpoints' journal keeps each KMS request, before it is answered.
+        if let Some(admin) = self.shared.router.admin()
+            && !outcome.probe
+            && !parts.uri.path().starts_with(admin::PREFIX)
+        {
+            admin.journal().record(Answered {
+                request_id: request_id.to_owned(),
+                time: SystemTime::now(),
+                target: parts
+                    .headers
+                    .get(&X_AMZ_TARGET)
+                    .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned()),
+                operation: outcome.operation,
+                access_key_id: crate::sigv4::claimed_access_key(&parts.headers, parts.uri.query()),
+                account: outcome.account.clone(),
+                region: outcome.region.take(),
+                body: outcome.body.take(),
+                body_bytes: outcome.body_bytes,
+                status,
+                error_code: reply.error_code,
+                error_message: told.clone().flatten(),
+            });
+        }
         let mut response = Response::new(Full::new(Bytes::from(reply.body)));
         *response.status_mut() =
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -405,6 +428,8 @@ impl KmsService {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let shared = &*self.shared;
+        // With the admin endpoints on, the journal keeps what the request was.
+        let journaling = shared.router.admin().is_some();
         if parts.uri.path() == HEALTH_PATH
             && (parts.method == Method::GET || parts.method == Method::HEAD)
         {
@@ -513,6 +538,13 @@ impl KmsService {
             Ok(read) => read,
             Err(reply) => return reply,
         };
+        if journaling {
+            outcome.body_bytes = Some(body.len());
+            if body.len() <= admin::JOURNAL_MAX_BODY {
+                // A copy: the body may be a slice of a larger receive buffer.
+                outcome.body = Some(Bytes::copy_from_slice(&body));
+            }
+        }
         let input = SigningInput {
             body: &body,
             ..head
@@ -526,6 +558,9 @@ impl KmsService {
             Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
         };
         outcome.account = Some(Arc::clone(&caller.principal.account));
+        if journaling {
+            outcome.region = Some(caller.region.clone());
+        }
         if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
             return Reply::error(400, refusal.code, refusal.message);
         }
@@ -649,7 +684,10 @@ impl KmsService {
                     Err(reply) => return reply,
                 }
             }
-            admin::Call::Reset | admin::Call::GetFaults => (Bytes::new(), None),
+            admin::Call::Reset
+            | admin::Call::GetFaults
+            | admin::Call::GetRequests
+            | admin::Call::DeleteRequests => (Bytes::new(), None),
         };
         match call {
             admin::Call::PutStores | admin::Call::Reset => {
@@ -668,6 +706,7 @@ impl KmsService {
                         if call == admin::Call::Reset {
                             let (rate, errors) = admin.starting_faults();
                             faults.set(rate, errors);
+                            admin.journal().clear();
                         }
                         tracing::info!(stores, "admin: {}: serving new stores", call.name());
                         Reply::ok(admin::store_count(stores))
@@ -678,6 +717,8 @@ impl KmsService {
                 }
             }
             admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.rate(), faults.errors())),
+            admin::Call::GetRequests => Reply::ok(admin.journal().to_json(false)),
+            admin::Call::DeleteRequests => Reply::ok(admin.journal().to_json(true)),
             admin::Call::PutFaults => match admin::parse_faults(&body) {
                 Ok((rate, errors)) => {
                     faults.set(rate, InjectedErrors::of(errors));
@@ -853,6 +894,11 @@ struct Outcome {
     probe: bool,
     /// The method a `405` names in its `Allow` header, when not `POST`.
     allow: Option<&'static str>,
+    /// For the journal (admin endpoints on): the region the request was signed for,
+    /// its body (when small enough to keep) and its size.
+    region: Option<String>,
+    body: Option<Bytes>,
+    body_bytes: Option<usize>,
 }
 
 impl<B> tower::Service<Request<B>> for KmsService

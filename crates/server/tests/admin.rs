@@ -1,6 +1,7 @@
 //! The admin endpoints (`kms-server --admin`, `ServerConfig::with_admin_endpoints`):
 //! `PUT /_kms-server/stores` serves a data file's stores, `POST /_kms-server/reset` those
-//! the server started with; off unless asked for.
+//! the server started with, `GET /_kms-server/requests` says which requests it answered;
+//! off unless asked for.
 
 mod common;
 
@@ -162,8 +163,9 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
     assert!(
         answer.message().ends_with(
             "The admin endpoints are PUT /_kms-server/stores (a data file's stores to serve), \
-             POST /_kms-server/reset (the stores and faults the server started with) and GET \
-             or PUT /_kms-server/faults (its fail rate and errors)."
+             POST /_kms-server/reset (the stores and faults the server started with), GET or \
+             PUT /_kms-server/faults (its fail rate and errors) and GET or DELETE \
+             /_kms-server/requests (the requests it answered)."
         ),
         "{}",
         answer.message()
@@ -185,6 +187,7 @@ async fn without_admin_endpoints_nothing_changes_the_stores() {
         ("POST", "/_kms-server/reset"),
         ("PUT", "/_kms-server/faults"),
         ("GET", "/_kms-server/faults"),
+        ("GET", "/_kms-server/requests"),
     ] {
         let answer = admin(addr, method, path, data_file(&[1], demo::REGION)).await;
         answer.assert_error(404, "UnknownOperationException");
@@ -357,4 +360,151 @@ async fn the_binarys_reset_reads_its_data_file_again() {
     );
     assert_eq!(names(addr).await, ["admin-4", "admin-5"]);
     drop(child);
+}
+
+/// The entries of `GET /_kms-server/requests` (or `DELETE`), and its `Dropped`.
+async fn journal(addr: SocketAddr, method: &'static str) -> (Vec<Value>, u64) {
+    let answer = admin(addr, method, "/_kms-server/requests", Vec::new()).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    let entries = answer.json["Requests"].as_array().unwrap().clone();
+    (entries, answer.json["Dropped"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn the_journal_says_what_each_request_asked_for_and_was_answered() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let ok = send(addr, Call::new(r#"{"Limit": 2}"#)).await;
+    let request_id = ok.assert_request_id();
+    // Entered before its answer is sent: a client that has its answer finds it.
+    let (entries, dropped) = journal(addr, "GET").await;
+    assert_eq!(dropped, 0);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    let entry = &entries[0];
+    let time = entry["Time"].as_f64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - 60.0..=now).contains(&time), "{time} vs {now}");
+    let mut entry = entry.clone();
+    entry.as_object_mut().unwrap().remove("Time");
+    assert_eq!(
+        entry,
+        json!({
+            "RequestId": request_id,
+            "Target": "TrentService.DescribeCustomKeyStores",
+            "Operation": "DescribeCustomKeyStores",
+            "AccessKeyId": demo::ACCESS_KEY_ID,
+            "Account": demo::ACCOUNT_ID,
+            "Region": demo::REGION,
+            "Input": {"Limit": 2},
+            "BodyBytes": 12,
+            "Status": 200,
+        })
+    );
+
+    // Refused and failed requests too, with what they were told; in order.
+    let wrong_secret = common::Creds {
+        secret: "not-the-secret",
+        ..common::DEMO
+    };
+    send(addr, Call::new("{}").creds(wrong_secret))
+        .await
+        .assert_error(400, "InvalidSignatureException");
+    send(addr, Call::new(r#"{"Limit": 0}"#))
+        .await
+        .assert_error(400, "ValidationException");
+    send(addr, Call::new("{not json"))
+        .await
+        .assert_error(400, "SerializationException");
+    // Health probes and the admin endpoints' own calls are not KMS requests: not kept.
+    admin(addr, "GET", "/health", Vec::new()).await;
+    admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    let (entries, _) = journal(addr, "DELETE").await;
+    let said: Vec<(Value, Value, Value)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["Status"].clone(),
+                e["ErrorCode"].clone(),
+                e["Account"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (json!(200), Value::Null, json!(demo::ACCOUNT_ID)),
+            (json!(400), json!("InvalidSignatureException"), Value::Null),
+            (
+                json!(400),
+                json!("ValidationException"),
+                json!(demo::ACCOUNT_ID)
+            ),
+            (
+                json!(400),
+                json!("SerializationException"),
+                json!(demo::ACCOUNT_ID)
+            ),
+        ],
+        "{entries:#?}"
+    );
+    assert!(
+        entries[2]["ErrorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Value '0' at 'limit' failed to satisfy constraint"),
+        "{:#?}",
+        entries[2]
+    );
+    assert_eq!(entries[2]["Input"], json!({"Limit": 0}));
+    // A body that is not JSON is kept as text.
+    assert_eq!(entries[3]["Body"], json!("{not json"));
+    assert_eq!(entries[3].get("Input"), None);
+    // The signature was not checked: the key is only what the request claimed.
+    assert_eq!(entries[1]["AccessKeyId"], json!(demo::ACCESS_KEY_ID));
+    assert_eq!(entries[1].get("Region"), None);
+    // DELETE said them and forgot them, in one step.
+    assert_eq!(journal(addr, "GET").await, (Vec::new(), 0));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_journal_is_bounded_and_a_reset_empties_it() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let capacity = kms_server::admin::JOURNAL_CAPACITY;
+    let body = |n: usize| format!(r#"{{"CustomKeyStoreName": "store-{n}"}}"#);
+    for n in 0..capacity + 3 {
+        send(addr, Call::new(body(n))).await;
+    }
+    let (entries, dropped) = journal(addr, "GET").await;
+    assert_eq!((entries.len(), dropped), (capacity, 3));
+    // The oldest were forgotten.
+    assert_eq!(entries[0]["Input"]["CustomKeyStoreName"], json!("store-3"));
+    assert_eq!(
+        entries[capacity - 1]["Input"]["CustomKeyStoreName"],
+        json!(format!("store-{}", capacity + 2))
+    );
+    // A body too large to keep is kept by its size only.
+    let large = format!(
+        r#"{{"CustomKeyStoreName": "{}"}}"#,
+        "x".repeat(kms_server::admin::JOURNAL_MAX_BODY)
+    );
+    let size = large.len();
+    send(addr, Call::new(large)).await;
+    let (entries, _) = journal(addr, "GET").await;
+    let last = entries.last().unwrap();
+    assert_eq!((last.get("Input"), last.get("Body")), (None, None));
+    assert_eq!(last["BodyBytes"], json!(size));
+    assert_eq!(last["ErrorCode"], json!("ValidationException"));
+
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    assert_eq!(journal(addr, "GET").await, (Vec::new(), 0));
+    let answer = admin(addr, "PUT", "/_kms-server/requests", Vec::new()).await;
+    answer.assert_error(405, "UnknownOperationException");
+    assert_eq!(answer.header("allow"), Some("GET, DELETE"));
+    server.shutdown().await;
 }

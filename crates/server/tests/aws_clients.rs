@@ -322,11 +322,13 @@ out["put"] = kms_server("stores", {{"Stores": [{{"AccountId": "111122223333", "R
         "TrustAnchorCertificate": "cert", "ConnectionState": "DISCONNECTED"}}]}}]}})
 out["own"] = ids()
 out["faults"] = kms_server("faults", {{"FailRate": 1, "FailWith": ["ThrottlingException"]}})
+kms_server("requests", method="DELETE")
 impatient = {client_head}, config=Config(retries={{"mode": "standard", "max_attempts": 2}}))
 try:
-    impatient.describe_custom_key_stores()
+    impatient.describe_custom_key_stores(Limit=5)
 except botocore.exceptions.ClientError as e:
     out["throttled"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["RetryAttempts"]]
+out["requests"] = [[r["Operation"], r["Input"], r["ErrorCode"]] for r in kms_server("requests", method="GET")["Requests"]]
 out["reset"] = kms_server("reset", method="POST")
 out["after"] = ids()
 print(json.dumps(out))
@@ -354,6 +356,18 @@ print(json.dumps(out))
     // Retried (how often is botocore's business), then given up.
     assert_eq!(out["throttled"][0], "ThrottlingException", "{out}");
     assert!(out["throttled"][1].as_u64() >= Some(1), "{out}");
+    // The journal has each attempt: the first and botocore's retries.
+    let attempt = serde_json::json!([
+        "DescribeCustomKeyStores",
+        {"Limit": 5},
+        "ThrottlingException"
+    ]);
+    let retries = out["throttled"][1].as_u64().unwrap() as usize;
+    assert_eq!(
+        out["requests"],
+        serde_json::json!(vec![attempt; retries + 1]),
+        "{out}"
+    );
     assert_eq!(out["reset"], serde_json::json!({"StoreCount": 15}));
     assert_eq!(out["after"], serde_json::json!(demo_ids()));
 }
