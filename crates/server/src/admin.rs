@@ -58,6 +58,9 @@ pub const JOURNAL_CAPACITY: usize = 1000;
 /// The largest request body a [`Journal`] entry keeps (its `Input`); of a larger one
 /// only the size is kept. KMS's request bodies are a few hundred bytes.
 pub const JOURNAL_MAX_BODY: usize = 16 * 1024;
+/// The most characters of an error message a [`Journal`] entry keeps (a message may
+/// quote a request's value whole), `...` when cut; its `X-Amz-Target` is cut at 128.
+pub const JOURNAL_MAX_MESSAGE: usize = 4096;
 
 /// An admin endpoint with its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +235,7 @@ pub struct Answered {
     pub request_id: String,
     /// When it was answered.
     pub time: SystemTime,
-    /// Its `X-Amz-Target` header, as sent (`None` without one).
+    /// Its `X-Amz-Target` header, as sent (`None` without one), cut at 128 characters.
     pub target: Option<String>,
     /// The operation it was routed to (`None` when it named none the server routes).
     pub operation: Option<&'static str>,
@@ -250,7 +253,7 @@ pub struct Answered {
     pub status: u16,
     /// The error code (`__type`) it was answered with; `None` on success.
     pub error_code: Option<&'static str>,
-    /// The error message it was answered with.
+    /// The error message it was answered with, cut at [`JOURNAL_MAX_MESSAGE`] characters.
     pub error_message: Option<String>,
 }
 

@@ -344,7 +344,7 @@ impl KmsService {
                 target: parts
                     .headers
                     .get(&X_AMZ_TARGET)
-                    .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned()),
+                    .map(|t| quoted(&String::from_utf8_lossy(t.as_bytes())).into_owned()),
                 operation: outcome.operation,
                 access_key_id: crate::sigv4::claimed_access_key(&parts.headers, parts.uri.query()),
                 account: outcome.account.clone(),
@@ -353,7 +353,10 @@ impl KmsService {
                 body_bytes: outcome.body_bytes,
                 status,
                 error_code: reply.error_code,
-                error_message: told.clone().flatten(),
+                error_message: told
+                    .clone()
+                    .flatten()
+                    .map(|m| quoted_up_to(&m, admin::JOURNAL_MAX_MESSAGE).into_owned()),
             });
         }
         let mut response = Response::new(Full::new(Bytes::from(reply.body)));

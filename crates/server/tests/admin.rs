@@ -499,6 +499,27 @@ async fn the_journal_is_bounded_and_a_reset_empties_it() {
     assert_eq!((last.get("Input"), last.get("Body")), (None, None));
     assert_eq!(last["BodyBytes"], json!(size));
     assert_eq!(last["ErrorCode"], json!("ValidationException"));
+    // So is what it was told, which quotes the name whole, and so is a long target.
+    let message = last["ErrorMessage"].as_str().unwrap();
+    assert_eq!(
+        message.chars().count(),
+        kms_server::admin::JOURNAL_MAX_MESSAGE + 3,
+        "{message}"
+    );
+    assert!(message.ends_with("..."));
+    let long_target = format!("TrentService.{}", "X".repeat(10_000));
+    send(
+        addr,
+        Call {
+            target: Some(long_target.clone()),
+            ..Call::new("{}")
+        },
+    )
+    .await
+    .assert_error(400, "UnknownOperationException");
+    let (entries, _) = journal(addr, "GET").await;
+    let last = entries.last().unwrap();
+    assert_eq!(last["Target"], json!(format!("{}...", &long_target[..128])));
 
     let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
     assert_eq!(reset.status, 200, "{:?}", reset.json);
