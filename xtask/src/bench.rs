@@ -78,7 +78,10 @@ impl Ctx {
             "KMS_SERVER_CONFIG",
             "KMS_SERVER_DATA",
             "KMS_SERVER_FAIL_RATE",
+            "KMS_SERVER_FAIL_WITH",
+            "KMS_SERVER_LATENCY_MS",
             "KMS_SERVER_MARKER_KEY",
+            "KMS_SERVER_ADMIN",
         ] {
             command.env_remove(name);
         }

@@ -7,10 +7,11 @@
 //!   [`crate::service::MAX_BODY_BYTES`]) serves exactly its stores from the next request
 //!   on, checked as a `--data` file is: a body with any fault is refused whole, naming it,
 //!   and the stores stay as they were. Answer: `{"StoreCount": N}`.
-//! - `PUT /_kms-server/faults` with `{"FailRate": 0.5, "FailWith": ["ThrottlingException"]}`
-//!   fails that fraction of authenticated requests from the next one on, as `--fail-rate`
-//!   and `--fail-with` do (`FailWith` left out: both errors); `GET` says the current
-//!   setting, in the same form, as the `PUT` answers.
+//! - `PUT /_kms-server/faults` with `{"FailRate": 0.5, "FailWith": ["ThrottlingException"],
+//!   "LatencyMs": 250}` fails that fraction of authenticated requests from the next one
+//!   on, and answers each only after that many milliseconds, as `--fail-rate`,
+//!   `--fail-with` and `--latency-ms` do (`FailWith` left out: both errors; `LatencyMs`:
+//!   none); `GET` says the current setting, in the same form, as the `PUT` answers.
 //! - `POST /_kms-server/reset` serves the stores the server started with (its `--data`
 //!   file read again, as SIGHUP does, or without one its configuration's stores; any
 //!   `--generate-stores` added again), fails as it started failing and forgets the
@@ -28,7 +29,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -36,7 +37,9 @@ use serde_json::{Map, Value};
 use crate::ServerConfig;
 use crate::data::{self, DataError};
 use crate::handler::KeyStore;
-use crate::service::{InjectedError, InjectedErrors, MAX_QUOTED, quoted_up_to};
+use crate::service::{
+    FaultSetting, InjectedError, InjectedErrors, MAX_LATENCY, MAX_QUOTED, quoted_up_to,
+};
 use crate::store::MemoryStore;
 
 /// Where the admin endpoints are: every path that starts so.
@@ -46,7 +49,7 @@ pub const STORES_PATH: &str = "/_kms-server/stores";
 /// `POST`: serve the stores the server started with, and fail as it started failing.
 pub const RESET_PATH: &str = "/_kms-server/reset";
 /// `GET` or `PUT`: how many requests fail on purpose, and with what
-/// (`{"FailRate": 0.5, "FailWith": ["ThrottlingException"]}`).
+/// (`{"FailRate": 0.5, "FailWith": ["ThrottlingException"], "LatencyMs": 250}`).
 pub const FAULTS_PATH: &str = "/_kms-server/faults";
 /// `GET`: the KMS requests the server answered, oldest first; `DELETE`: the same, then
 /// forgotten.
@@ -77,7 +80,7 @@ impl Call {
     /// The endpoints, for a message naming them.
     pub(crate) const LISTED: &str = "PUT /_kms-server/stores (a data file's stores to serve), \
         POST /_kms-server/reset (the stores and faults the server started with), GET or PUT \
-        /_kms-server/faults (its fail rate and errors) and GET or DELETE \
+        /_kms-server/faults (its fail rate, errors and latency) and GET or DELETE \
         /_kms-server/requests (the requests it answered)";
 
     /// The call `method` makes on `path`; `Err` with the methods the path takes (an
@@ -119,13 +122,16 @@ struct FaultsBody {
     fail_rate: f64,
     #[serde(rename = "FailWith", default)]
     fail_with: Vec<String>,
+    #[serde(rename = "LatencyMs", default)]
+    latency_ms: u64,
 }
 
-/// A `PUT /_kms-server/faults` body: the fail rate (0 to 1) and the errors (every one
-/// when none is named), or what is wrong with it.
-pub(crate) fn parse_faults(body: &[u8]) -> Result<(f64, Vec<InjectedError>), String> {
+/// A `PUT /_kms-server/faults` body: the fail rate (0 to 1), the errors (every one when
+/// none is named) and the latency (none when left out), or what is wrong with it.
+pub(crate) fn parse_faults(body: &[u8]) -> Result<FaultSetting, String> {
     let body: FaultsBody = serde_json::from_slice(body).map_err(|e| {
-        let expected = r#"expected {"FailRate": 0.5, "FailWith": ["ThrottlingException"]}"#;
+        let expected =
+            r#"expected {"FailRate": 0.5, "FailWith": ["ThrottlingException"], "LatencyMs": 250}"#;
         format!("{}; {expected}", quoted_up_to(&e.to_string(), MAX_QUOTED))
     })?;
     if !(0.0..=1.0).contains(&body.fail_rate) {
@@ -134,20 +140,36 @@ pub(crate) fn parse_faults(body: &[u8]) -> Result<(f64, Vec<InjectedError>), Str
             body.fail_rate
         ));
     }
+    let latency = Duration::from_millis(body.latency_ms);
+    if latency > MAX_LATENCY {
+        return Err(format!(
+            "LatencyMs {} is over {} (5 minutes)",
+            body.latency_ms,
+            MAX_LATENCY.as_millis()
+        ));
+    }
     let errors = body
         .fail_with
         .iter()
         .map(|code| code.parse())
         .collect::<Result<Vec<InjectedError>, String>>()?;
-    Ok((body.fail_rate, errors))
+    Ok(FaultSetting {
+        rate: body.fail_rate,
+        errors: InjectedErrors::of(errors),
+        latency,
+    })
 }
 
-/// `{"FailRate": rate, "FailWith": [...]}`.
-pub(crate) fn faults_json(rate: f64, errors: InjectedErrors) -> Vec<u8> {
-    let codes: Vec<&str> = errors.errors().map(InjectedError::code).collect();
-    serde_json::json!({"FailRate": rate, "FailWith": codes})
-        .to_string()
-        .into_bytes()
+/// `{"FailRate": rate, "FailWith": [...], "LatencyMs": ms}`.
+pub(crate) fn faults_json(setting: FaultSetting) -> Vec<u8> {
+    let codes: Vec<&str> = setting.errors.errors().map(InjectedError::code).collect();
+    serde_json::json!({
+        "FailRate": setting.rate,
+        "FailWith": codes,
+        "LatencyMs": setting.latency.as_millis() as u64,
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// The admin endpoints' view of a server: its configuration and the store it serves.
@@ -203,9 +225,14 @@ impl Admin {
         }
     }
 
-    /// The fail rate and errors the server started with, which a reset puts back.
-    pub(crate) fn starting_faults(&self) -> (f64, InjectedErrors) {
-        (self.config.fail_rate, self.config.injected)
+    /// The fail rate, errors and latency the server started with, which a reset puts
+    /// back.
+    pub(crate) fn starting_faults(&self) -> FaultSetting {
+        FaultSetting {
+            rate: self.config.fail_rate(),
+            errors: self.config.injected,
+            latency: self.config.latency(),
+        }
     }
 
     /// Serves exactly the stores of `file`, a data file's contents; returns how many.

@@ -132,6 +132,7 @@ pub struct ServerConfig {
     last_generated: u64,
     fail_rate: f64,
     injected: service::InjectedErrors,
+    latency: Duration,
     marker_key: Option<String>,
     header_read_timeout: Duration,
     write_timeout: Duration,
@@ -153,6 +154,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("last_generated", &self.last_generated)
             .field("fail_rate", &self.fail_rate)
             .field("injected", &self.injected)
+            .field("latency", &self.latency)
             .field(
                 "marker_key",
                 &self.marker_key.as_ref().map(|_| "** redacted **"),
@@ -179,6 +181,7 @@ impl ServerConfig {
             last_generated: 0,
             fail_rate: 0.0,
             injected: service::InjectedErrors::all(),
+            latency: Duration::ZERO,
             marker_key: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
@@ -339,6 +342,14 @@ impl ServerConfig {
         self
     }
 
+    /// Answers each authenticated request only after `latency` (at most
+    /// [`service::MAX_LATENCY`]; none by default): a slow KMS, for testing the timeouts of
+    /// the code that calls it (`kms-server --latency-ms`).
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency.min(service::MAX_LATENCY);
+        self
+    }
+
     /// Answers the requests [`Self::with_fail_rate`] fails with these errors, picked
     /// evenly: `[InjectedError::Throttling]` with a fail rate of 1 throttles every call.
     /// All of [`InjectedError::ALL`] by default, and when `errors` is empty.
@@ -424,6 +435,11 @@ impl ServerConfig {
     /// The stores served, with their owners.
     pub fn stores(&self) -> &[(Owner, KeyStore)] {
         &self.stores
+    }
+
+    /// How long each authenticated request waits before it is answered.
+    pub fn latency(&self) -> Duration {
+        self.latency
     }
 
     /// The fault injection rate.
@@ -624,7 +640,8 @@ pub async fn serve_router(
     let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate)
         .with_body_read_timeout(config.header_read_timeout)
         .with_max_body_memory(config.max_body_memory)
-        .with_injected_errors(config.injected.errors());
+        .with_injected_errors(config.injected.errors())
+        .with_latency(config.latency);
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());

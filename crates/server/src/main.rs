@@ -39,6 +39,10 @@ struct Args {
         env = "KMS_SERVER_FAIL_WITH"
     )]
     fail_with: Vec<kms_server::InjectedError>,
+    /// Answer each authenticated request only after MS milliseconds (at most 300000, 5
+    /// minutes): a slow KMS, for testing the timeouts of the code that calls it.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=300_000), env = "KMS_SERVER_LATENCY_MS")]
+    latency_ms: u64,
     /// Passphrase for the marker HMAC key (overrides the config file's marker_key).
     #[arg(
         long,
@@ -84,7 +88,8 @@ struct Args {
     /// Serve the admin endpoints, for test setup over HTTP (not signed: anyone who can
     /// reach the server can change what it serves): PUT /_kms-server/stores with a --data
     /// file's contents serves exactly its stores; PUT /_kms-server/faults
-    /// {"FailRate": P, "FailWith": [CODE]} sets --fail-rate and --fail-with while serving;
+    /// {"FailRate": P, "FailWith": [CODE], "LatencyMs": MS} sets --fail-rate, --fail-with
+    /// and --latency-ms while serving;
     /// GET /_kms-server/requests says the KMS requests it answered (DELETE: and forgets
     /// them); POST /_kms-server/reset puts back the stores and faults the server started
     /// with.
@@ -140,6 +145,14 @@ fn injected_errors_note(config: &ServerConfig) -> String {
     }
     let codes: Vec<_> = errors.iter().map(|e| e.code()).collect();
     format!(" ({})", codes.join(", "))
+}
+
+/// `; latency N ms` for the banner, when there is one.
+fn latency_note(config: &ServerConfig) -> String {
+    match config.latency().as_millis() {
+        0 => String::new(),
+        ms => format!("; latency {ms} ms"),
+    }
 }
 
 /// A size in bytes: a number, or a number and `KiB`, `MiB` or `GiB`.
@@ -245,6 +258,7 @@ fn run(args: Args) -> Result<(), String> {
     config = config
         .with_fail_rate(args.fail_rate)
         .with_injected_errors(args.fail_with)
+        .with_latency(std::time::Duration::from_millis(args.latency_ms))
         .with_max_connections(max_connections);
     match args.max_body_memory {
         Some(n) if n < kms_server::service::MAX_BODY_BYTES => {
@@ -653,11 +667,12 @@ fn banner(
         }
     }
     say!(
-        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}",
+        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}{}",
         file.regions.join(", "),
         config.stores().len(),
         config.fail_rate(),
-        injected_errors_note(config)
+        injected_errors_note(config),
+        latency_note(config)
     );
     // Over HTTPS with a made-up certificate, clients trust its CA: the AWS CLI and boto3
     // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too.

@@ -133,8 +133,8 @@ impl InjectedErrors {
     }
 }
 
-/// Fault injection's settings (`--fail-rate`, `--fail-with`), shared by a service and its
-/// clones, and changed while it serves by the admin endpoints (`PUT
+/// Fault injection's settings (`--fail-rate`, `--fail-with`, `--latency-ms`), shared by
+/// a service and its clones, and changed while it serves by the admin endpoints (`PUT
 /// /_kms-server/faults`, [`admin`]).
 #[derive(Debug)]
 pub(crate) struct Faults {
@@ -142,13 +142,29 @@ pub(crate) struct Faults {
     rate: AtomicU64,
     /// The [`InjectedErrors`] bits.
     errors: AtomicU8,
+    /// Milliseconds each authenticated request waits before it is answered.
+    latency_ms: AtomicU64,
 }
+
+/// What fault injection does: the fraction of authenticated requests that fail, the
+/// errors they fail with, and how long each waits first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FaultSetting {
+    pub(crate) rate: f64,
+    pub(crate) errors: InjectedErrors,
+    pub(crate) latency: Duration,
+}
+
+/// The longest latency fault injection adds to a request: 5 minutes, longer than any
+/// AWS SDK waits for an answer by default.
+pub const MAX_LATENCY: Duration = Duration::from_secs(300);
 
 impl Faults {
     fn new(rate: f64) -> Self {
         Self {
             rate: AtomicU64::new(clamp_rate(rate).to_bits()),
             errors: AtomicU8::new(InjectedErrors::all().0),
+            latency_ms: AtomicU64::new(0),
         }
     }
 
@@ -162,11 +178,32 @@ impl Faults {
         InjectedErrors(self.errors.load(Ordering::Relaxed))
     }
 
-    /// From the next request on, fails `rate` of them (0 to 1) with `errors`.
-    pub(crate) fn set(&self, rate: f64, errors: InjectedErrors) {
+    /// How long each authenticated request waits before it is answered.
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
+    }
+
+    fn set_latency(&self, latency: Duration) {
+        let ms = latency.min(MAX_LATENCY).as_millis() as u64;
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The current setting.
+    pub(crate) fn setting(&self) -> FaultSetting {
+        FaultSetting {
+            rate: self.rate(),
+            errors: self.errors(),
+            latency: self.latency(),
+        }
+    }
+
+    /// From the next request on, fails `rate` of them (0 to 1) with `errors`, each
+    /// after `latency`.
+    pub(crate) fn set(&self, setting: FaultSetting) {
         self.rate
-            .store(clamp_rate(rate).to_bits(), Ordering::Relaxed);
-        self.errors.store(errors.0, Ordering::Relaxed);
+            .store(clamp_rate(setting.rate).to_bits(), Ordering::Relaxed);
+        self.errors.store(setting.errors.0, Ordering::Relaxed);
+        self.set_latency(setting.latency);
     }
 }
 
@@ -249,6 +286,15 @@ impl KmsService {
     pub fn with_injected_errors(self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
         let errors = InjectedErrors::of(errors).0;
         self.shared.faults.errors.store(errors, Ordering::Relaxed);
+        self
+    }
+
+    /// Answers each authenticated request only after `latency` (at most
+    /// [`MAX_LATENCY`]; none by default): a slow KMS, for testing the timeouts of the code
+    /// that calls it. The wait is tokio's timer; off tokio, there is none. The setting is
+    /// this service's and its clones', made before or after.
+    pub fn with_latency(self, latency: Duration) -> Self {
+        self.shared.faults.set_latency(latency);
         self
     }
 
@@ -567,6 +613,10 @@ impl KmsService {
         if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
             return Reply::error(400, refusal.code, refusal.message);
         }
+        let latency = shared.faults.latency();
+        if !latency.is_zero() && tokio::runtime::Handle::try_current().is_ok() {
+            tokio::time::sleep(latency).await;
+        }
         let fail_rate = shared.faults.rate();
         if fail_rate > 0.0 && rand::random::<f64>() < fail_rate {
             return match shared.faults.errors().pick() {
@@ -707,8 +757,7 @@ impl KmsService {
                 match Arc::clone(admin).apply(change).await {
                     Ok(stores) => {
                         if call == admin::Call::Reset {
-                            let (rate, errors) = admin.starting_faults();
-                            faults.set(rate, errors);
+                            faults.set(admin.starting_faults());
                             admin.journal().clear();
                         }
                         tracing::info!(stores, "admin: {}: serving new stores", call.name());
@@ -719,14 +768,19 @@ impl KmsService {
                     }
                 }
             }
-            admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.rate(), faults.errors())),
+            admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.setting())),
             admin::Call::GetRequests => Reply::ok(admin.journal().to_json(false)),
             admin::Call::DeleteRequests => Reply::ok(admin.journal().to_json(true)),
             admin::Call::PutFaults => match admin::parse_faults(&body) {
-                Ok((rate, errors)) => {
-                    faults.set(rate, InjectedErrors::of(errors));
-                    tracing::info!(fail_rate = rate, "admin: {}: faults changed", call.name());
-                    Reply::ok(admin::faults_json(faults.rate(), faults.errors()))
+                Ok(setting) => {
+                    faults.set(setting);
+                    tracing::info!(
+                        fail_rate = setting.rate,
+                        latency_ms = setting.latency.as_millis() as u64,
+                        "admin: {}: faults changed",
+                        call.name()
+                    );
+                    Reply::ok(admin::faults_json(faults.setting()))
                 }
                 Err(e) => Reply::error(
                     400,

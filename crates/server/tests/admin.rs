@@ -164,7 +164,7 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
         answer.message().ends_with(
             "The admin endpoints are PUT /_kms-server/stores (a data file's stores to serve), \
              POST /_kms-server/reset (the stores and faults the server started with), GET or \
-             PUT /_kms-server/faults (its fail rate and errors) and GET or DELETE \
+             PUT /_kms-server/faults (its fail rate, errors and latency) and GET or DELETE \
              /_kms-server/requests (the requests it answered)."
         ),
         "{}",
@@ -219,7 +219,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         .with_admin_endpoints();
     let server = start(config).await;
     let addr = server.local_addr();
-    let starting = json!({"FailRate": 0.25, "FailWith": ["KMSInternalException"]});
+    let starting = json!({"FailRate": 0.25, "FailWith": ["KMSInternalException"], "LatencyMs": 0});
     let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
     assert_eq!((get.status.as_u16(), &get.json), (200, &starting));
 
@@ -227,7 +227,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
     // give up needs, from one test to the next without a restart.
     let body = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"]}"#.to_vec();
     let put = admin(addr, "PUT", "/_kms-server/faults", body).await;
-    let throttled = json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"]});
+    let throttled = json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"], "LatencyMs": 0});
     assert_eq!((put.status.as_u16(), &put.json), (200, &throttled));
     for _ in 0..5 {
         send(addr, Call::new("{}"))
@@ -248,7 +248,11 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
     assert!(put.raw.starts_with(br#"{"FailRate":0.0,"#), "{:?}", put.raw);
     assert_eq!(
         put.json,
-        json!({"FailRate": 0.0, "FailWith": ["KMSInternalException", "ThrottlingException"]})
+        json!({
+            "FailRate": 0.0,
+            "FailWith": ["KMSInternalException", "ThrottlingException"],
+            "LatencyMs": 0
+        })
     );
     assert_eq!(names(addr).await.len(), 12);
 
@@ -263,6 +267,14 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         ),
         (br#"{"FailRate": 1, "Fail": 1}"#, "unknown field `Fail`"),
         (br#"{}"#, "missing field `FailRate`"),
+        (
+            br#"{"FailRate": 0, "LatencyMs": 300001}"#,
+            "LatencyMs 300001 is over 300000 (5 minutes)",
+        ),
+        (
+            br#"{"FailRate": 0, "LatencyMs": -1}"#,
+            "invalid value: integer `-1`",
+        ),
     ] {
         let answer = admin(addr, "PUT", "/_kms-server/faults", body.to_vec()).await;
         answer.assert_error(400, "ValidationException");
@@ -527,5 +539,44 @@ async fn the_journal_is_bounded_and_a_reset_empties_it() {
     let answer = admin(addr, "PUT", "/_kms-server/requests", Vec::new()).await;
     answer.assert_error(405, "UnknownOperationException");
     assert_eq!(answer.header("allow"), Some("GET, DELETE"));
+    server.shutdown().await;
+}
+
+/// A slow KMS: each authenticated request is answered only after the latency, set at the
+/// start (`--latency-ms`, `ServerConfig::with_latency`) or while serving, and put back by
+/// a reset. (A lower bound only: the wait is at least this long on any machine.)
+#[tokio::test]
+async fn latency_delays_each_answer_and_reset_puts_back_the_starting_one() {
+    use std::time::{Duration, Instant};
+
+    let config = ServerConfig::demo()
+        .with_latency(Duration::from_millis(150))
+        .with_admin_endpoints();
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let timed = |call: Call| async move {
+        let started = Instant::now();
+        let answer = send(addr, call).await;
+        (answer, started.elapsed())
+    };
+    let (answer, took) = timed(Call::new("{}")).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["LatencyMs"], json!(150));
+
+    let body = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"], "LatencyMs": 400}"#;
+    let put = admin(addr, "PUT", "/_kms-server/faults", body.to_vec()).await;
+    assert_eq!(put.json["LatencyMs"], json!(400), "{:?}", put.json);
+    // Injected failures wait too: a slow, then throttled, KMS.
+    let (answer, took) = timed(Call::new("{}")).await;
+    answer.assert_error(400, "ThrottlingException");
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["LatencyMs"], json!(150));
+    assert_eq!(get.json["FailRate"], json!(0.0));
     server.shutdown().await;
 }

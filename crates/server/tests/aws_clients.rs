@@ -351,7 +351,7 @@ print(json.dumps(out))
     assert_eq!(out["own"], serde_json::json!(["cks-0000000000000000a"]));
     assert_eq!(
         out["faults"],
-        serde_json::json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"]})
+        serde_json::json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"], "LatencyMs": 0})
     );
     // Retried (how often is botocore's business), then given up.
     assert_eq!(out["throttled"][0], "ThrottlingException", "{out}");

@@ -363,6 +363,8 @@ fn fail_with_names_the_errors_it_takes() {
         "1",
         "--fail-with",
         "ThrottlingException",
+        "--latency-ms",
+        "250",
     ]);
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
@@ -372,7 +374,7 @@ fn fail_with_names_the_errors_it_takes() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
-        banner.contains("; fail rate 1 (ThrottlingException)\n"),
+        banner.contains("; fail rate 1 (ThrottlingException); latency 250 ms\n"),
         "{banner}"
     );
 
@@ -392,6 +394,22 @@ fn fail_with_names_the_errors_it_takes() {
             "`Bogus` is not an error fault injection answers with: one of \
              KMSInternalException, ThrottlingException"
         ),
+        "{stderr}"
+    );
+}
+
+/// `--latency-ms` is bounded: more than 5 minutes is refused, saying so.
+#[test]
+fn latency_past_five_minutes_is_refused() {
+    let output = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0", "--latency-ms", "300001"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid value '300001' for '--latency-ms <MS>'")
+            && stderr.contains("300001 is not in 0..=300000"),
         "{stderr}"
     );
 }
