@@ -78,6 +78,7 @@ impl Ctx {
             "KMS_SERVER_CONFIG",
             "KMS_SERVER_DATA",
             "KMS_SERVER_FAIL_RATE",
+            "KMS_SERVER_FAIL_FIRST",
             "KMS_SERVER_FAIL_WITH",
             "KMS_SERVER_LATENCY_MS",
             "KMS_SERVER_MARKER_KEY",

@@ -7,11 +7,12 @@
 //!   [`crate::service::MAX_BODY_BYTES`]) serves exactly its stores from the next request
 //!   on, checked as a `--data` file is: a body with any fault is refused whole, naming it,
 //!   and the stores stay as they were. Answer: `{"StoreCount": N}`.
-//! - `PUT /_kms-server/faults` with `{"FailRate": 0.5, "FailWith": ["ThrottlingException"],
-//!   "LatencyMs": 250}` fails that fraction of authenticated requests from the next one
-//!   on, and answers each only after that many milliseconds, as `--fail-rate`,
-//!   `--fail-with` and `--latency-ms` do (`FailWith` left out: both errors; `LatencyMs`:
-//!   none); `GET` says the current setting, in the same form, as the `PUT` answers.
+//! - `PUT /_kms-server/faults` with `{"FailRate": 0.5, "FailFirst": 2, "FailWith":
+//!   ["ThrottlingException"], "LatencyMs": 250}` fails the next 2 authenticated requests,
+//!   then that fraction of them, and answers each only after that many milliseconds, as
+//!   `--fail-rate`, `--fail-first`, `--fail-with` and `--latency-ms` do (`FailWith` left
+//!   out: both errors; `FailFirst`, `LatencyMs`: none); `GET` says the current setting
+//!   (`FailFirst`: how many are still to fail), in the same form, as the `PUT` answers.
 //! - `POST /_kms-server/reset` serves the stores the server started with (its `--data`
 //!   file read again, as SIGHUP does, or without one its configuration's stores; any
 //!   `--generate-stores` added again), fails as it started failing and forgets the
@@ -49,7 +50,7 @@ pub const STORES_PATH: &str = "/_kms-server/stores";
 /// `POST`: serve the stores the server started with, and fail as it started failing.
 pub const RESET_PATH: &str = "/_kms-server/reset";
 /// `GET` or `PUT`: how many requests fail on purpose, and with what
-/// (`{"FailRate": 0.5, "FailWith": ["ThrottlingException"], "LatencyMs": 250}`).
+/// (`{"FailRate": 0.5, "FailFirst": 2, "FailWith": ["ThrottlingException"], "LatencyMs": 250}`).
 pub const FAULTS_PATH: &str = "/_kms-server/faults";
 /// `GET`: the KMS requests the server answered, oldest first; `DELETE`: the same, then
 /// forgotten.
@@ -120,18 +121,20 @@ impl Call {
 struct FaultsBody {
     #[serde(rename = "FailRate")]
     fail_rate: f64,
+    #[serde(rename = "FailFirst", default)]
+    fail_first: u64,
     #[serde(rename = "FailWith", default)]
     fail_with: Vec<String>,
     #[serde(rename = "LatencyMs", default)]
     latency_ms: u64,
 }
 
-/// A `PUT /_kms-server/faults` body: the fail rate (0 to 1), the errors (every one when
-/// none is named) and the latency (none when left out), or what is wrong with it.
+/// A `PUT /_kms-server/faults` body: the fail rate (0 to 1), how many of the next
+/// requests fail whatever the rate (none when left out), the errors (every one when none
+/// is named) and the latency (none when left out), or what is wrong with it.
 pub(crate) fn parse_faults(body: &[u8]) -> Result<FaultSetting, String> {
     let body: FaultsBody = serde_json::from_slice(body).map_err(|e| {
-        let expected =
-            r#"expected {"FailRate": 0.5, "FailWith": ["ThrottlingException"], "LatencyMs": 250}"#;
+        let expected = r#"expected {"FailRate": 0.5, "FailFirst": 2, "FailWith": ["ThrottlingException"], "LatencyMs": 250}"#;
         format!("{}; {expected}", quoted_up_to(&e.to_string(), MAX_QUOTED))
     })?;
     if !(0.0..=1.0).contains(&body.fail_rate) {
@@ -155,16 +158,18 @@ pub(crate) fn parse_faults(body: &[u8]) -> Result<FaultSetting, String> {
         .collect::<Result<Vec<InjectedError>, String>>()?;
     Ok(FaultSetting {
         rate: body.fail_rate,
+        first: body.fail_first,
         errors: InjectedErrors::of(errors),
         latency,
     })
 }
 
-/// `{"FailRate": rate, "FailWith": [...], "LatencyMs": ms}`.
+/// `{"FailRate": rate, "FailFirst": n, "FailWith": [...], "LatencyMs": ms}`.
 pub(crate) fn faults_json(setting: FaultSetting) -> Vec<u8> {
     let codes: Vec<&str> = setting.errors.errors().map(InjectedError::code).collect();
     serde_json::json!({
         "FailRate": setting.rate,
+        "FailFirst": setting.first,
         "FailWith": codes,
         "LatencyMs": setting.latency.as_millis() as u64,
     })
@@ -230,6 +235,7 @@ impl Admin {
     pub(crate) fn starting_faults(&self) -> FaultSetting {
         FaultSetting {
             rate: self.config.fail_rate(),
+            first: self.config.failing_first(),
             errors: self.config.injected,
             latency: self.config.latency(),
         }

@@ -131,6 +131,7 @@ pub struct ServerConfig {
     generated: usize,
     last_generated: u64,
     fail_rate: f64,
+    failing_first: u64,
     injected: service::InjectedErrors,
     latency: Duration,
     marker_key: Option<String>,
@@ -153,6 +154,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("generated", &self.generated)
             .field("last_generated", &self.last_generated)
             .field("fail_rate", &self.fail_rate)
+            .field("failing_first", &self.failing_first)
             .field("injected", &self.injected)
             .field("latency", &self.latency)
             .field(
@@ -180,6 +182,7 @@ impl ServerConfig {
             generated: 0,
             last_generated: 0,
             fail_rate: 0.0,
+            failing_first: 0,
             injected: service::InjectedErrors::all(),
             latency: Duration::ZERO,
             marker_key: None,
@@ -350,6 +353,15 @@ impl ServerConfig {
         self
     }
 
+    /// Fails the first `n` authenticated requests, whatever the fail rate, with the
+    /// injected errors ([`Self::with_injected_errors`]); then the fail rate applies. A
+    /// deterministic failure, for a test of retries: with `n = 2` and one error, a client
+    /// that tries three times succeeds on its third try (`kms-server --fail-first`).
+    pub fn with_failing_first(mut self, n: u64) -> Self {
+        self.failing_first = n;
+        self
+    }
+
     /// Answers the requests [`Self::with_fail_rate`] fails with these errors, picked
     /// evenly: `[InjectedError::Throttling]` with a fail rate of 1 throttles every call.
     /// All of [`InjectedError::ALL`] by default, and when `errors` is empty.
@@ -445,6 +457,11 @@ impl ServerConfig {
     /// The fault injection rate.
     pub fn fail_rate(&self) -> f64 {
         self.fail_rate
+    }
+
+    /// How many of the first authenticated requests fail whatever the rate.
+    pub fn failing_first(&self) -> u64 {
+        self.failing_first
     }
 
     /// The errors injected failures are answered with, in [`InjectedError::ALL`]'s order.
@@ -641,7 +658,8 @@ pub async fn serve_router(
         .with_body_read_timeout(config.header_read_timeout)
         .with_max_body_memory(config.max_body_memory)
         .with_injected_errors(config.injected.errors())
-        .with_latency(config.latency);
+        .with_latency(config.latency)
+        .with_failing_first(config.failing_first);
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(());

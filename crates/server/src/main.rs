@@ -30,7 +30,16 @@ struct Args {
     /// KMSInternalException (500) or ThrottlingException (400).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate, env = "KMS_SERVER_FAIL_RATE")]
     fail_rate: f64,
-    /// The errors --fail-rate answers with, picked evenly: KMSInternalException,
+    /// Answer the first N authenticated requests with an injected error (those of
+    /// --fail-with), whatever --fail-rate: a deterministic failure, for a test of retries.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "KMS_SERVER_FAIL_FIRST"
+    )]
+    fail_first: u64,
+    /// The errors --fail-rate and --fail-first answer with, picked evenly: KMSInternalException,
     /// ThrottlingException, or both (comma-separated; the default).
     #[arg(
         long,
@@ -88,8 +97,8 @@ struct Args {
     /// Serve the admin endpoints, for test setup over HTTP (not signed: anyone who can
     /// reach the server can change what it serves): PUT /_kms-server/stores with a --data
     /// file's contents serves exactly its stores; PUT /_kms-server/faults
-    /// {"FailRate": P, "FailWith": [CODE], "LatencyMs": MS} sets --fail-rate, --fail-with
-    /// and --latency-ms while serving;
+    /// {"FailRate": P, "FailFirst": N, "FailWith": [CODE], "LatencyMs": MS} sets
+    /// --fail-rate, --fail-first, --fail-with and --latency-ms while serving;
     /// GET /_kms-server/requests says the KMS requests it answered (DELETE: and forgets
     /// them); POST /_kms-server/reset puts back the stores and faults the server started
     /// with.
@@ -140,11 +149,21 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 /// error; nothing otherwise.
 fn injected_errors_note(config: &ServerConfig) -> String {
     let errors = config.injected_errors();
-    if config.fail_rate() == 0.0 || errors.len() == kms_server::InjectedError::ALL.len() {
+    let fails = config.fail_rate() > 0.0 || config.failing_first() > 0;
+    if !fails || errors.len() == kms_server::InjectedError::ALL.len() {
         return String::new();
     }
     let codes: Vec<_> = errors.iter().map(|e| e.code()).collect();
     format!(" ({})", codes.join(", "))
+}
+
+/// `, and the first N requests` for the banner, when --fail-first is set.
+fn failing_first_note(config: &ServerConfig) -> String {
+    match config.failing_first() {
+        0 => String::new(),
+        1 => ", and the first request".to_owned(),
+        n => format!(", and the first {n} requests"),
+    }
 }
 
 /// `; latency N ms` for the banner, when there is one.
@@ -257,6 +276,7 @@ fn run(args: Args) -> Result<(), String> {
     };
     config = config
         .with_fail_rate(args.fail_rate)
+        .with_failing_first(args.fail_first)
         .with_injected_errors(args.fail_with)
         .with_latency(std::time::Duration::from_millis(args.latency_ms))
         .with_max_connections(max_connections);
@@ -667,10 +687,11 @@ fn banner(
         }
     }
     say!(
-        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}{}",
+        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}{}{}",
         file.regions.join(", "),
         config.stores().len(),
         config.fail_rate(),
+        failing_first_note(config),
         injected_errors_note(config),
         latency_note(config)
     );

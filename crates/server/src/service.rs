@@ -133,7 +133,8 @@ impl InjectedErrors {
     }
 }
 
-/// Fault injection's settings (`--fail-rate`, `--fail-with`, `--latency-ms`), shared by
+/// Fault injection's settings (`--fail-rate`, `--fail-first`, `--fail-with`,
+/// `--latency-ms`), shared by
 /// a service and its clones, and changed while it serves by the admin endpoints (`PUT
 /// /_kms-server/faults`, [`admin`]).
 #[derive(Debug)]
@@ -144,13 +145,17 @@ pub(crate) struct Faults {
     errors: AtomicU8,
     /// Milliseconds each authenticated request waits before it is answered.
     latency_ms: AtomicU64,
+    /// How many of the next authenticated requests fail, whatever the fail rate.
+    first: AtomicU64,
 }
 
-/// What fault injection does: the fraction of authenticated requests that fail, the
-/// errors they fail with, and how long each waits first.
+/// What fault injection does: the fraction of authenticated requests that fail, how
+/// many of the next ones fail whatever that fraction, the errors they fail with, and how
+/// long each waits first.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct FaultSetting {
     pub(crate) rate: f64,
+    pub(crate) first: u64,
     pub(crate) errors: InjectedErrors,
     pub(crate) latency: Duration,
 }
@@ -165,7 +170,16 @@ impl Faults {
             rate: AtomicU64::new(clamp_rate(rate).to_bits()),
             errors: AtomicU8::new(InjectedErrors::all().0),
             latency_ms: AtomicU64::new(0),
+            first: AtomicU64::new(0),
         }
+    }
+
+    /// Whether this request is one of the next ones that fail whatever the fail rate
+    /// (and so one fewer is left).
+    fn take_first(&self) -> bool {
+        self.first
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The fraction of authenticated requests answered with an injected error.
@@ -192,16 +206,18 @@ impl Faults {
     pub(crate) fn setting(&self) -> FaultSetting {
         FaultSetting {
             rate: self.rate(),
+            first: self.first.load(Ordering::Relaxed),
             errors: self.errors(),
             latency: self.latency(),
         }
     }
 
-    /// From the next request on, fails `rate` of them (0 to 1) with `errors`, each
-    /// after `latency`.
+    /// From the next request on, fails `first` of them, then `rate` of them (0 to 1),
+    /// with `errors`, each after `latency`.
     pub(crate) fn set(&self, setting: FaultSetting) {
         self.rate
             .store(clamp_rate(setting.rate).to_bits(), Ordering::Relaxed);
+        self.first.store(setting.first, Ordering::Relaxed);
         self.errors.store(setting.errors.0, Ordering::Relaxed);
         self.set_latency(setting.latency);
     }
@@ -286,6 +302,14 @@ impl KmsService {
     pub fn with_injected_errors(self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
         let errors = InjectedErrors::of(errors).0;
         self.shared.faults.errors.store(errors, Ordering::Relaxed);
+        self
+    }
+
+    /// Fails the next `n` authenticated requests, whatever the fail rate, with the
+    /// injected errors (then the fail rate applies): a deterministic failure, for a test of
+    /// retries. The setting is this service's and its clones', made before or after.
+    pub fn with_failing_first(self, n: u64) -> Self {
+        self.shared.faults.first.store(n, Ordering::Relaxed);
         self
     }
 
@@ -618,12 +642,12 @@ impl KmsService {
             tokio::time::sleep(latency).await;
         }
         let fail_rate = shared.faults.rate();
-        if fail_rate > 0.0 && rand::random::<f64>() < fail_rate {
+        if shared.faults.take_first() || (fail_rate > 0.0 && rand::random::<f64>() < fail_rate) {
             return match shared.faults.errors().pick() {
                 InjectedError::KmsInternal => Reply::error(
                     500,
                     KmsInternalException::CODE,
-                    "Injected failure (kms-server's fail rate: --fail-rate, or ServerConfig::with_fail_rate in code): the request was not processed.",
+                    "Injected failure (kms-server's fault injection: --fail-rate or --fail-first, or ServerConfig::with_fail_rate or with_failing_first in code): the request was not processed.",
                 ),
                 InjectedError::Throttling => {
                     Reply::error(400, InjectedError::Throttling.code(), THROTTLING_MESSAGE)
@@ -776,6 +800,7 @@ impl KmsService {
                     faults.set(setting);
                     tracing::info!(
                         fail_rate = setting.rate,
+                        fail_first = setting.first,
                         latency_ms = setting.latency.as_millis() as u64,
                         "admin: {}: faults changed",
                         call.name()

@@ -219,7 +219,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         .with_admin_endpoints();
     let server = start(config).await;
     let addr = server.local_addr();
-    let starting = json!({"FailRate": 0.25, "FailWith": ["KMSInternalException"], "LatencyMs": 0});
+    let starting = json!({"FailRate": 0.25, "FailFirst": 0, "FailWith": ["KMSInternalException"], "LatencyMs": 0});
     let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
     assert_eq!((get.status.as_u16(), &get.json), (200, &starting));
 
@@ -227,7 +227,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
     // give up needs, from one test to the next without a restart.
     let body = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"]}"#.to_vec();
     let put = admin(addr, "PUT", "/_kms-server/faults", body).await;
-    let throttled = json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"], "LatencyMs": 0});
+    let throttled = json!({"FailRate": 1.0, "FailFirst": 0, "FailWith": ["ThrottlingException"], "LatencyMs": 0});
     assert_eq!((put.status.as_u16(), &put.json), (200, &throttled));
     for _ in 0..5 {
         send(addr, Call::new("{}"))
@@ -250,6 +250,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         put.json,
         json!({
             "FailRate": 0.0,
+            "FailFirst": 0,
             "FailWith": ["KMSInternalException", "ThrottlingException"],
             "LatencyMs": 0
         })
@@ -578,5 +579,58 @@ async fn latency_delays_each_answer_and_reset_puts_back_the_starting_one() {
     let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
     assert_eq!(get.json["LatencyMs"], json!(150));
     assert_eq!(get.json["FailRate"], json!(0.0));
+    server.shutdown().await;
+}
+
+/// A deterministic failure for a test of retries: the first requests fail whatever the
+/// fail rate (those refused before fault injection, for their signature, do not count),
+/// then the rest succeed; `GET` says how many are still to fail, a reset puts back the
+/// starting count.
+#[tokio::test]
+async fn fail_first_fails_exactly_the_next_requests() {
+    let config = ServerConfig::demo()
+        .with_failing_first(1)
+        .with_injected_errors([InjectedError::Throttling])
+        .with_admin_endpoints();
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let wrong_secret = common::Creds {
+        secret: "not-the-secret",
+        ..common::DEMO
+    };
+    send(addr, Call::new("{}").creds(wrong_secret))
+        .await
+        .assert_error(400, "InvalidSignatureException");
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["FailFirst"], json!(1));
+    send(addr, Call::new("{}"))
+        .await
+        .assert_error(400, "ThrottlingException");
+    assert_eq!(names(addr).await.len(), 12);
+
+    let body = br#"{"FailRate": 0, "FailFirst": 3, "FailWith": ["KMSInternalException"]}"#;
+    let put = admin(addr, "PUT", "/_kms-server/faults", body.to_vec()).await;
+    assert_eq!(put.json["FailFirst"], json!(3), "{:?}", put.json);
+    send(addr, Call::new("{}"))
+        .await
+        .assert_error(500, "KMSInternalException");
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["FailFirst"], json!(2));
+    for _ in 0..2 {
+        send(addr, Call::new("{}"))
+            .await
+            .assert_error(500, "KMSInternalException");
+    }
+    for _ in 0..3 {
+        assert_eq!(names(addr).await.len(), 12);
+    }
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["FailFirst"], json!(0));
+
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    let get = admin(addr, "GET", "/_kms-server/faults", Vec::new()).await;
+    assert_eq!(get.json["FailFirst"], json!(1));
+    assert_eq!(get.json["FailWith"], json!(["ThrottlingException"]));
     server.shutdown().await;
 }

@@ -329,6 +329,13 @@ try:
 except botocore.exceptions.ClientError as e:
     out["throttled"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["RetryAttempts"]]
 out["requests"] = [[r["Operation"], r["Input"], r["ErrorCode"]] for r in kms_server("requests", method="GET")["Requests"]]
+# Two throttled calls, then success: botocore's third attempt gets the stores.
+kms_server("faults", {{"FailRate": 0, "FailFirst": 2, "FailWith": ["ThrottlingException"]}})
+kms_server("requests", method="DELETE")
+patient = {client_head}, config=Config(retries={{"mode": "standard", "max_attempts": 3}}))
+page = patient.describe_custom_key_stores()
+out["retried"] = [len(page["CustomKeyStores"]), page["ResponseMetadata"]["RetryAttempts"]]
+out["attempts"] = [r.get("ErrorCode") for r in kms_server("requests", method="GET")["Requests"]]
 out["reset"] = kms_server("reset", method="POST")
 out["after"] = ids()
 print(json.dumps(out))
@@ -351,7 +358,7 @@ print(json.dumps(out))
     assert_eq!(out["own"], serde_json::json!(["cks-0000000000000000a"]));
     assert_eq!(
         out["faults"],
-        serde_json::json!({"FailRate": 1.0, "FailWith": ["ThrottlingException"], "LatencyMs": 0})
+        serde_json::json!({"FailRate": 1.0, "FailFirst": 0, "FailWith": ["ThrottlingException"], "LatencyMs": 0})
     );
     // Retried (how often is botocore's business), then given up.
     assert_eq!(out["throttled"][0], "ThrottlingException", "{out}");
@@ -366,6 +373,12 @@ print(json.dumps(out))
     assert_eq!(
         out["requests"],
         serde_json::json!(vec![attempt; retries + 1]),
+        "{out}"
+    );
+    assert_eq!(out["retried"], serde_json::json!([1, 2]), "{out}");
+    assert_eq!(
+        out["attempts"],
+        serde_json::json!(["ThrottlingException", "ThrottlingException", null]),
         "{out}"
     );
     assert_eq!(out["reset"], serde_json::json!({"StoreCount": 15}));

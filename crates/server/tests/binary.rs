@@ -363,6 +363,8 @@ fn fail_with_names_the_errors_it_takes() {
         "1",
         "--fail-with",
         "ThrottlingException",
+        "--fail-first",
+        "2",
         "--latency-ms",
         "250",
     ]);
@@ -374,7 +376,9 @@ fn fail_with_names_the_errors_it_takes() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
-        banner.contains("; fail rate 1 (ThrottlingException); latency 250 ms\n"),
+        banner.contains(
+            "; fail rate 1, and the first 2 requests (ThrottlingException); latency 250 ms\n"
+        ),
         "{banner}"
     );
 

@@ -319,8 +319,9 @@ async fn fault_injection_and_fresh_request_ids() {
                 // Names both ways of setting it: the flag, and the library's call.
                 assert_eq!(
                     a.message(),
-                    "Injected failure (kms-server's fail rate: --fail-rate, or \
-                     ServerConfig::with_fail_rate in code): the request was not processed."
+                    "Injected failure (kms-server's fault injection: --fail-rate or --fail-first, \
+                     or ServerConfig::with_fail_rate or with_failing_first in code): the \
+                     request was not processed."
                 );
             }
             "ThrottlingException" => {

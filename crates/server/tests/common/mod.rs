@@ -369,11 +369,12 @@ pub fn xks_entry(n: u32, name: &str, state: &str) -> serde_json::Value {
 }
 
 /// The variables `kms-server` reads its options from.
-pub const SERVER_ENV: [&str; 8] = [
+pub const SERVER_ENV: [&str; 9] = [
     "KMS_SERVER_LISTEN",
     "KMS_SERVER_CONFIG",
     "KMS_SERVER_DATA",
     "KMS_SERVER_FAIL_RATE",
+    "KMS_SERVER_FAIL_FIRST",
     "KMS_SERVER_FAIL_WITH",
     "KMS_SERVER_LATENCY_MS",
     "KMS_SERVER_MARKER_KEY",
