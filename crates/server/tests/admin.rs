@@ -634,3 +634,75 @@ async fn fail_first_fails_exactly_the_next_requests() {
     assert_eq!(get.json["FailWith"], json!(["ThrottlingException"]));
     server.shutdown().await;
 }
+
+/// Saying the journal takes about the memory its answer does, not the memory of each
+/// entry's input parsed: a 16 KiB body of `[0,0,...]` is 8,192 JSON values, over half a
+/// megabyte parsed, and 1,000 of them parsed at once took a GET over a gigabyte. Measured
+/// on the binary, whose peak memory is its own (Linux: `VmHWM`).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn saying_the_journal_takes_about_the_memory_of_its_answer() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    use http_body_util::{BodyExt, Full};
+
+    let mut child = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0", "--admin"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kms-server starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let child = Kill(child);
+    let first = BufReader::new(stdout).lines().next().unwrap().unwrap();
+    let addr: SocketAddr = first
+        .strip_prefix("kms-server listening on http://")
+        .expect("the banner names the endpoint")
+        .parse()
+        .unwrap();
+    let peak = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib * 1024
+    };
+
+    let zeros = format!("[{}0]", "0,".repeat(8190));
+    assert!(zeros.len() <= kms_server::admin::JOURNAL_MAX_BODY);
+    let client = common::client();
+    for _ in 0..300 {
+        common::send_with(&client, addr, Call::new(zeros.clone()))
+            .await
+            .assert_error(400, "SerializationException");
+    }
+    let before = peak();
+    // Read as bytes: parsed, the answer would take this test hundreds of megabytes.
+    let call = Call {
+        method: "GET",
+        path: "/_kms-server/requests".into(),
+        target: None,
+        content_type: None,
+        creds: None,
+        ..Call::new("")
+    };
+    let request = common::signed(addr, &call).map(|b| Full::new(bytes::Bytes::from(b)));
+    let answer = client.request(request).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let said = answer.into_body().collect().await.unwrap().to_bytes();
+    assert!(said.len() > 300 * zeros.len(), "{}", said.len());
+    let grown = peak().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "saying {} bytes of journal took {grown} bytes more at the peak",
+        said.len()
+    );
+    drop(child);
+}
