@@ -266,7 +266,7 @@ impl Admin {
 pub struct Answered {
     /// Its `x-amzn-RequestId`.
     pub request_id: String,
-    /// When it was answered.
+    /// When it was answered (set by [`Journal::record`]).
     pub time: SystemTime,
     /// Its `X-Amz-Target` header, as sent (`None` without one), cut at 128 characters.
     pub target: Option<String>,
@@ -278,7 +278,8 @@ pub struct Answered {
     pub account: Option<Arc<str>>,
     /// The region it was signed for, once its signature was checked.
     pub region: Option<String>,
-    /// Its body, when it was read and holds at most [`JOURNAL_MAX_BODY`] bytes.
+    /// Its body, when it was read and holds at most [`JOURNAL_MAX_BODY`] bytes (an
+    /// empty one is left out of the entry's JSON, as is a body never read).
     pub body: Option<Bytes>,
     /// The size of its body, when it was read.
     pub body_bytes: Option<usize>,
@@ -320,7 +321,7 @@ impl Answered {
         if let Some(region) = &self.region {
             put("Region", region.as_str().into());
         }
-        if let Some(body) = &self.body {
+        if let Some(body) = self.body.as_ref().filter(|b| !b.is_empty()) {
             match serde_json::from_slice::<Value>(body) {
                 Ok(input) => put("Input", input),
                 Err(_) => put("Body", String::from_utf8_lossy(body).into()),
@@ -357,9 +358,11 @@ struct Kept {
 }
 
 impl Journal {
-    /// Enters a request, forgetting the oldest beyond [`JOURNAL_CAPACITY`].
-    pub fn record(&self, answered: Answered) {
+    /// Enters a request, forgetting the oldest beyond [`JOURNAL_CAPACITY`]. Its `time`
+    /// is set here, so that entries listed later are never earlier.
+    pub fn record(&self, mut answered: Answered) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        answered.time = SystemTime::now();
         if kept.entries.len() == JOURNAL_CAPACITY {
             kept.entries.pop_front();
             kept.dropped += 1;

@@ -7,8 +7,9 @@
 //! implementing [`handler::Handler`] for an operation and serving a [`Router`] with
 //! [`serve_router`]. The server runs until [`RunningServer::shutdown`], or until its
 //! `RunningServer` is dropped. A test in another process (or language) changes the
-//! stores and the fail rate of a running server, and reads which requests it answered,
-//! over HTTP through the [`admin`] endpoints ([`ServerConfig::with_admin_endpoints`], `kms-server --admin`).
+//! stores and the faults of a running server, and reads which requests it answered,
+//! over HTTP through the [`admin`] endpoints ([`ServerConfig::with_admin_endpoints`],
+//! `kms-server --admin`).
 //!
 //! A test's own stores, in-process (the types are [`kms_types`]', re-exported here):
 //!

@@ -423,10 +423,12 @@ impl KmsService {
                 body_bytes: outcome.body_bytes,
                 status,
                 error_code: reply.error_code,
-                error_message: told
-                    .clone()
-                    .flatten()
-                    .map(|m| quoted_up_to(&m, admin::JOURNAL_MAX_MESSAGE).into_owned()),
+                // As in the log line, a message quoting an `Authorization` header
+                // loses its signature.
+                error_message: told.clone().flatten().map(|m| {
+                    let cut = quoted_up_to(&m, admin::JOURNAL_MAX_MESSAGE);
+                    kms_types::sigv4::mask_signatures(&cut).into_owned()
+                }),
             });
         }
         let mut response = Response::new(Full::new(Bytes::from(reply.body)));

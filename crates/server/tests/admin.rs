@@ -480,6 +480,31 @@ async fn the_journal_says_what_each_request_asked_for_and_was_answered() {
     assert_eq!(entries[1].get("Region"), None);
     // DELETE said them and forgot them, in one step.
     assert_eq!(journal(addr, "GET").await, (Vec::new(), 0));
+
+    // A message quoting the Authorization header (no X-Amz-Date) loses its signature, as
+    // in the log; an empty body is kept as none, by its size.
+    let no_date = Call {
+        strip: vec!["x-amz-date"],
+        ..Call::new("{}")
+    };
+    send(addr, no_date)
+        .await
+        .assert_error(400, "IncompleteSignatureException");
+    // (An empty body reads as `{}`, as at KMS.)
+    assert_eq!(send(addr, Call::new("")).await.status, 200);
+    let (entries, _) = journal(addr, "GET").await;
+    let message = entries[0]["ErrorMessage"].as_str().unwrap();
+    assert!(message.contains("Signature=****"), "{message}");
+    let hex_run = message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .map(str::len)
+        .max();
+    assert!(hex_run < Some(64), "a signature in {message}");
+    assert_eq!(entries[1]["BodyBytes"], json!(0));
+    assert_eq!(
+        (entries[1].get("Input"), entries[1].get("Body")),
+        (None, None)
+    );
     server.shutdown().await;
 }
 
