@@ -268,6 +268,9 @@ pub struct Answered {
     pub request_id: String,
     /// When it was answered (set by [`Journal::record`]).
     pub time: SystemTime,
+    /// Its query string, when it has one ([`masked_query`]): the pagination members
+    /// can come there, and a presigned request's signature.
+    pub query: Option<String>,
     /// Its `X-Amz-Target` header, as sent (`None` without one), cut at 128 characters.
     pub target: Option<String>,
     /// The operation it was routed to (`None` when it named none the server routes).
@@ -309,6 +312,9 @@ impl Answered {
         if let Some(target) = &self.target {
             put("Target", target.as_str().into());
         }
+        if let Some(query) = &self.query {
+            put("Query", query.as_str().into());
+        }
         if let Some(operation) = self.operation {
             put("Operation", operation.into());
         }
@@ -339,6 +345,25 @@ impl Answered {
         }
         Value::Object(entry)
     }
+}
+
+/// A request's query string as a journal entry keeps it: at most 1,024 characters, and
+/// the values of `X-Amz-Signature` and `X-Amz-Security-Token` (a presigned request's
+/// credentials, for as long as it is current) replaced by `****`.
+pub fn masked_query(query: &str) -> String {
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _))
+                if name.eq_ignore_ascii_case("X-Amz-Signature")
+                    || name.eq_ignore_ascii_case("X-Amz-Security-Token") =>
+            {
+                format!("{name}=****")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    quoted_up_to(&masked.join("&"), 1024).into_owned()
 }
 
 /// The KMS requests the server answered, the last [`JOURNAL_CAPACITY`] of them, oldest

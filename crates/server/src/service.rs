@@ -415,6 +415,7 @@ impl KmsService {
                     .headers
                     .get(&X_AMZ_TARGET)
                     .map(|t| quoted(&String::from_utf8_lossy(t.as_bytes())).into_owned()),
+                query: parts.uri.query().map(admin::masked_query),
                 operation: outcome.operation,
                 access_key_id: crate::sigv4::claimed_access_key(&parts.headers, parts.uri.query()),
                 account: outcome.account.clone(),

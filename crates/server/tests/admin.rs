@@ -501,6 +501,26 @@ async fn the_journal_says_what_each_request_asked_for_and_was_answered() {
         .max();
     assert!(hex_run < Some(64), "a signature in {message}");
     assert_eq!(entries[1]["BodyBytes"], json!(0));
+    assert_eq!(entries[1].get("Query"), None);
+    // The pagination members can come in the query string: kept as sent; and a presigned
+    // request's signature is masked.
+    send(addr, Call::new("{}").query("Limit=3")).await;
+    let presigned = Call {
+        presigned: true,
+        ..Call::new("{}")
+    };
+    assert_eq!(send(addr, presigned).await.status, 200);
+    let (entries, _) = journal(addr, "GET").await;
+    assert_eq!(entries[2]["Query"], json!("Limit=3"), "{:#?}", entries[2]);
+    let query = entries[3]["Query"].as_str().unwrap();
+    assert!(
+        query.contains("X-Amz-Signature=****") && query.contains("X-Amz-Credential="),
+        "{query}"
+    );
+    assert_eq!(
+        kms_server::admin::masked_query("a=1&x-amz-security-token=secret&b"),
+        "a=1&x-amz-security-token=****&b"
+    );
     assert_eq!(
         (entries[1].get("Input"), entries[1].get("Body")),
         (None, None)
