@@ -29,6 +29,7 @@
 //! the new ones, never a mix, and markers handed out before stay valid.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -155,7 +156,8 @@ pub(crate) fn parse_faults(body: &[u8]) -> Result<FaultSetting, String> {
         .fail_with
         .iter()
         .map(|code| code.parse())
-        .collect::<Result<Vec<InjectedError>, String>>()?;
+        .collect::<Result<Vec<InjectedError>, String>>()
+        .map_err(|e| format!("FailWith: {e}"))?;
     Ok(FaultSetting {
         rate: body.fail_rate,
         first: body.fail_first,
@@ -292,6 +294,13 @@ pub struct Answered {
     pub error_code: Option<&'static str>,
     /// The error message it was answered with, cut at [`JOURNAL_MAX_MESSAGE`] characters.
     pub error_message: Option<String>,
+    /// Whether its error was injected (`--fail-rate`, `--fail-first`), not its own.
+    pub injected: bool,
+    /// Its `amz-sdk-invocation-id` header, which an AWS SDK keeps across the retries of
+    /// one call, cut at 128 characters.
+    pub sdk_invocation_id: Option<String>,
+    /// Its `amz-sdk-request` header (`attempt=2; max=3`), cut at 128 characters.
+    pub sdk_request: Option<String>,
 }
 
 impl Answered {
@@ -343,6 +352,15 @@ impl Answered {
         if let Some(message) = &self.error_message {
             put("ErrorMessage", message.as_str().into());
         }
+        if self.injected {
+            put("Injected", true.into());
+        }
+        if let Some(id) = &self.sdk_invocation_id {
+            put("SdkInvocationId", id.as_str().into());
+        }
+        if let Some(request) = &self.sdk_request {
+            put("SdkRequest", request.as_str().into());
+        }
         Value::Object(entry)
     }
 }
@@ -369,10 +387,15 @@ pub fn masked_query(query: &str) -> String {
 /// The KMS requests the server answered, the last [`JOURNAL_CAPACITY`] of them, oldest
 /// first (health probes and the admin endpoints' own requests are not kept). A
 /// request is entered before its answer is sent: a client that has its answer finds it
-/// here.
+/// here. One begun before the journal was cleared ([`Self::clear`], a reset) is not
+/// entered when answered: a test that resets finds only its own requests, not those a
+/// slow answer (`LatencyMs`) kept in flight past a client that gave up.
 #[derive(Debug, Default)]
 pub struct Journal {
     kept: Mutex<Kept>,
+    /// Bumped by [`Self::clear`]: requests begun before are not entered.
+    generation: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -382,17 +405,52 @@ struct Kept {
     dropped: u64,
 }
 
-impl Journal {
-    /// Enters a request, forgetting the oldest beyond [`JOURNAL_CAPACITY`]. Its `time`
-    /// is set here, so that entries listed later are never earlier.
-    pub fn record(&self, mut answered: Answered) {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+/// A request being answered, as the [`Journal`] counts it: in flight until entered with
+/// [`Begun::record`], or dropped unanswered.
+#[derive(Debug)]
+pub struct Begun<'j> {
+    journal: &'j Journal,
+    generation: u64,
+}
+
+impl Begun<'_> {
+    /// Enters the request, answered, forgetting the oldest beyond [`JOURNAL_CAPACITY`] (not
+    /// when the journal was cleared since it began). Its `time` is set here, so that
+    /// entries listed later are never earlier.
+    pub fn record(self, mut answered: Answered) {
+        let journal = self.journal;
+        let mut kept = journal.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.generation != journal.generation.load(Ordering::Relaxed) {
+            return;
+        }
         answered.time = SystemTime::now();
         if kept.entries.len() == JOURNAL_CAPACITY {
             kept.entries.pop_front();
             kept.dropped += 1;
         }
         kept.entries.push_back(answered);
+    }
+}
+
+impl Drop for Begun<'_> {
+    fn drop(&mut self) {
+        self.journal.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Journal {
+    /// A request begins: counted in flight until it is entered or dropped.
+    pub fn begin(&self) -> Begun<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Begun {
+            journal: self,
+            generation: self.generation.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many requests have begun and are not yet answered (or given up).
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// The requests entered, oldest first, and how many were forgotten since the
@@ -407,12 +465,15 @@ impl Journal {
         }
     }
 
-    /// Forgets every request.
+    /// Forgets every request, and those in flight now once they are answered.
     pub fn clear(&self) {
-        self.entries(true);
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        *kept = Kept::default();
+        self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// `{"Requests": [...], "Dropped": n}`: the body of `GET /_kms-server/requests`.
+    /// `{"Requests": [...], "Dropped": n, "InFlight": n}`: the body of `GET
+    /// /_kms-server/requests`.
     pub(crate) fn to_json(&self, empty: bool) -> Vec<u8> {
         let (entries, dropped) = self.entries(empty);
         // Written an entry at a time: an `Input` parsed is many times its body (a 16 KiB
@@ -426,7 +487,10 @@ impl Journal {
             // Writing a `Value` to a `Vec` does not fail.
             let _ = serde_json::to_writer(&mut said, &entry.to_json());
         }
-        said.extend_from_slice(format!("],\"Dropped\":{dropped}}}").as_bytes());
+        let in_flight = self.in_flight();
+        said.extend_from_slice(
+            format!("],\"Dropped\":{dropped},\"InFlight\":{in_flight}}}").as_bytes(),
+        );
         said
     }
 }
@@ -460,6 +524,46 @@ mod tests {
             "CustomKeyStoreName": "only", "CustomKeyStoreType": "AWS_CLOUDHSM",
             "CloudHsmClusterId": "cluster-234567abcde", "TrustAnchorCertificate": "cert",
             "ConnectionState": "CONNECTED"}]}]}"#;
+
+    fn answered(request_id: &str) -> Answered {
+        Answered {
+            request_id: request_id.to_owned(),
+            time: SystemTime::now(),
+            target: None,
+            query: None,
+            operation: None,
+            access_key_id: None,
+            account: None,
+            region: None,
+            body: None,
+            body_bytes: None,
+            status: 200,
+            error_code: None,
+            error_message: None,
+            injected: false,
+            sdk_invocation_id: None,
+            sdk_request: None,
+        }
+    }
+
+    /// A request begun before the journal is cleared is not entered once answered; one
+    /// begun after is. Both count in flight until answered, or dropped unanswered.
+    #[test]
+    fn a_clear_forgets_the_requests_in_flight() {
+        let journal = Journal::default();
+        let before = journal.begin();
+        let abandoned = journal.begin();
+        journal.clear();
+        let after = journal.begin();
+        assert_eq!(journal.in_flight(), 3);
+        before.record(answered("before"));
+        drop(abandoned);
+        after.record(answered("after"));
+        assert_eq!(journal.in_flight(), 0);
+        let (entries, dropped) = journal.entries(false);
+        let ids: Vec<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
+        assert_eq!((ids, dropped), (vec!["after"], 0));
+    }
 
     #[test]
     fn replace_then_reset() {

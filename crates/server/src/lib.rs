@@ -655,7 +655,9 @@ pub async fn serve_router(
         .file
         .check()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let (stop, mut stopped) = watch::channel(());
     let service = KmsService::new(router, Directory::new(&config.file), config.fail_rate)
+        .with_stop_signal(stopped.clone())
         .with_body_read_timeout(config.header_read_timeout)
         .with_max_body_memory(config.max_body_memory)
         .with_injected_errors(config.injected.errors())
@@ -663,7 +665,6 @@ pub async fn serve_router(
         .with_failing_first(config.failing_first);
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
-    let (stop, mut stopped) = watch::channel(());
     let tls = config.tls.as_ref().map(|t| t.acceptor().clone());
     let handshake_timeout = config.header_read_timeout;
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -102,7 +102,7 @@ struct Args {
     /// GET /_kms-server/requests says the KMS requests it answered (DELETE: and forgets
     /// them); POST /_kms-server/reset puts back the stores and faults the server started
     /// with.
-    #[arg(long, env = "KMS_SERVER_ADMIN", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "KMS_SERVER_ADMIN", value_parser = parse_switch)]
     admin: bool,
 }
 
@@ -171,6 +171,19 @@ fn latency_note(config: &ServerConfig) -> String {
     match config.latency().as_millis() {
         0 => String::new(),
         ms => format!("; latency {ms} ms"),
+    }
+}
+
+/// An on/off environment variable (`KMS_SERVER_ADMIN`): `1`, `true`, `yes`, `on` (and
+/// `y`, `t`) turn it on, `0`, `false`, `no`, `off` (and `n`, `f`) and an empty value
+/// (`KMS_SERVER_ADMIN=` in a compose file) leave it off, in any case.
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(true),
+        "" | "0" | "false" | "no" | "off" | "n" | "f" => Ok(false),
+        _ => Err(format!(
+            "`{s}` is neither on (1, true, yes, on) nor off (0, false, no, off, or empty)"
+        )),
     }
 }
 
@@ -880,6 +893,22 @@ mod tests {
         assert!(
             out.contains("curl --cacert /tmp/kms-server-1-ab/ca.pem -X POST"),
             "{out}"
+        );
+    }
+
+    /// `KMS_SERVER_ADMIN=` (empty, as compose files write "unset") is off, not an error.
+    #[test]
+    fn a_switch_is_on_or_off_and_empty_is_off() {
+        for on in ["1", "true", "YES", "on", "y"] {
+            assert_eq!(parse_switch(on), Ok(true), "{on}");
+        }
+        for off in ["", "0", "false", "No", "off", "n"] {
+            assert_eq!(parse_switch(off), Ok(false), "{off:?}");
+        }
+        assert!(
+            parse_switch("maybe")
+                .unwrap_err()
+                .contains("`maybe` is neither on")
         );
     }
 

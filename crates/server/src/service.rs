@@ -17,7 +17,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use kms_types::{KmsInternalException, ValidationError};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 
 use crate::admin::{self, Admin, Answered, Change};
 use crate::auth;
@@ -277,6 +277,9 @@ pub struct KmsService {
     body_budget: Arc<Semaphore>,
     /// The connection this clone serves, when the server tracks which ones are idle.
     connection: Option<Arc<Tracked>>,
+    /// Changes (or closes) when the server stops: a request waiting out its latency is
+    /// then answered at once.
+    stopped: Option<watch::Receiver<()>>,
 }
 
 impl KmsService {
@@ -293,7 +296,15 @@ impl KmsService {
             body_read_timeout: crate::DEFAULT_HEADER_READ_TIMEOUT,
             body_budget: Arc::new(Semaphore::new(crate::DEFAULT_MAX_BODY_MEMORY)),
             connection: None,
+            stopped: None,
         }
+    }
+
+    /// Answers a request still waiting out its latency at once when `stopped` changes
+    /// or its sender is dropped (the server stops), instead of holding up the stop.
+    pub(crate) fn with_stop_signal(mut self, stopped: watch::Receiver<()>) -> Self {
+        self.stopped = Some(stopped);
+        self
     }
 
     /// Answers injected failures (the `fail_rate` of [`Self::new`]) with these errors,
@@ -396,6 +407,16 @@ impl KmsService {
             .into_uuid()
             .hyphenated()
             .encode_lower(&mut request_id);
+        // With the admin endpoints on, the journal counts each KMS request in flight,
+        // and keeps it once answered (health probes and admin calls are not KMS's).
+        let path = parts.uri.path();
+        let probe = path == HEALTH_PATH && matches!(parts.method, Method::GET | Method::HEAD);
+        let begun = match self.shared.router.admin() {
+            Some(admin) if !probe && !path.starts_with(admin::PREFIX) => {
+                Some(admin.journal().begin())
+            }
+            _ => None,
+        };
         let mut outcome = Outcome::default();
         let reply = self.process(parts, body, request_id, &mut outcome).await;
         let status = reply.status;
@@ -403,12 +424,13 @@ impl KmsService {
         let told = reply
             .error_code
             .map(|_| kms_types::aws_json::parse_error(None, &reply.body).message);
-        // The admin endpoints' journal keeps each KMS request, before it is answered.
-        if let Some(admin) = self.shared.router.admin()
-            && !outcome.probe
-            && !parts.uri.path().starts_with(admin::PREFIX)
-        {
-            admin.journal().record(Answered {
+        // Entered before it is answered: a client that has its answer finds it.
+        if let Some(begun) = begun {
+            let header = |name: &str| {
+                let value = parts.headers.get(name)?;
+                Some(quoted(&String::from_utf8_lossy(value.as_bytes())).into_owned())
+            };
+            begun.record(Answered {
                 request_id: request_id.to_owned(),
                 time: SystemTime::now(),
                 target: parts
@@ -416,6 +438,9 @@ impl KmsService {
                     .get(&X_AMZ_TARGET)
                     .map(|t| quoted(&String::from_utf8_lossy(t.as_bytes())).into_owned()),
                 query: parts.uri.query().map(admin::masked_query),
+                injected: outcome.injected,
+                sdk_invocation_id: header("amz-sdk-invocation-id"),
+                sdk_request: header("amz-sdk-request"),
                 operation: outcome.operation,
                 access_key_id: crate::sigv4::claimed_access_key(&parts.headers, parts.uri.query()),
                 account: outcome.account.clone(),
@@ -642,10 +667,20 @@ impl KmsService {
         }
         let latency = shared.faults.latency();
         if !latency.is_zero() && tokio::runtime::Handle::try_current().is_ok() {
-            tokio::time::sleep(latency).await;
+            let waited = tokio::time::sleep(latency);
+            match self.stopped.clone() {
+                // A stopping server answers at once: a client that gave up on a slow
+                // answer must not hold up the stop for the rest of its latency.
+                Some(mut stopped) => tokio::select! {
+                    () = waited => {}
+                    _ = stopped.changed() => {}
+                },
+                None => waited.await,
+            }
         }
         let fail_rate = shared.faults.rate();
         if shared.faults.take_first() || (fail_rate > 0.0 && rand::random::<f64>() < fail_rate) {
+            outcome.injected = true;
             return match shared.faults.errors().pick() {
                 InjectedError::KmsInternal => Reply::error(
                     500,
@@ -804,6 +839,13 @@ impl KmsService {
                     tracing::info!(
                         fail_rate = setting.rate,
                         fail_first = setting.first,
+                        fail_with = setting
+                            .errors
+                            .errors()
+                            .map(InjectedError::code)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                            .as_str(),
                         latency_ms = setting.latency.as_millis() as u64,
                         "admin: {}: faults changed",
                         call.name()
@@ -979,6 +1021,8 @@ struct Outcome {
     probe: bool,
     /// The method a `405` names in its `Allow` header, when not `POST`.
     allow: Option<&'static str>,
+    /// Its error is one fault injection chose.
+    injected: bool,
     /// For the journal (admin endpoints on): the region the request was signed for,
     /// its body (when small enough to keep) and its size.
     region: Option<String>,

@@ -264,7 +264,7 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         ),
         (
             br#"{"FailRate": 1, "FailWith": ["Boom"]}"#,
-            "`Boom` is not an error fault injection answers with",
+            "FailWith: `Boom` is not an error fault injection answers with",
         ),
         (br#"{"FailRate": 1, "Fail": 1}"#, "unknown field `Fail`"),
         (br#"{}"#, "missing field `FailRate`"),
@@ -750,4 +750,45 @@ async fn saying_the_journal_takes_about_the_memory_of_its_answer() {
         said.len()
     );
     drop(child);
+}
+
+/// A slow answer outlives a reset, and its client perhaps: the journal counts it in
+/// flight (`InFlight`), does not enter it once answered (a test that resets finds only
+/// its own requests), and a stopping server answers it at once instead of waiting out
+/// its latency.
+#[tokio::test]
+async fn requests_in_flight_across_a_reset_and_a_stop() {
+    use std::time::Duration;
+
+    let config = ServerConfig::demo()
+        .with_latency(Duration::from_secs(3600))
+        .with_admin_endpoints();
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let in_flight = || async move {
+        let answer = admin(addr, "GET", "/_kms-server/requests", Vec::new()).await;
+        answer.json["InFlight"].as_u64().unwrap()
+    };
+    assert_eq!(in_flight().await, 0);
+    let slow = tokio::spawn(send(addr, Call::new(r#"{"Limit": 1}"#)));
+    // A guard against a hang, not a measure: the request is in within milliseconds.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while in_flight().await == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the slow request is in flight");
+    let reset = admin(addr, "POST", "/_kms-server/reset", Vec::new()).await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json);
+    // The reset put back the starting latency; stopping answers the slow one at once.
+    tokio::time::timeout(Duration::from_secs(60), server.shutdown())
+        .await
+        .expect("the stop did not wait out the latency");
+    let answered = slow.await.unwrap();
+    assert_eq!(answered.status, 200, "{:?}", answered.json);
+    assert_eq!(
+        answered.json["CustomKeyStores"].as_array().unwrap().len(),
+        1
+    );
 }

@@ -335,7 +335,10 @@ kms_server("requests", method="DELETE")
 patient = {client_head}, config=Config(retries={{"mode": "standard", "max_attempts": 3}}))
 page = patient.describe_custom_key_stores()
 out["retried"] = [len(page["CustomKeyStores"]), page["ResponseMetadata"]["RetryAttempts"]]
-out["attempts"] = [r.get("ErrorCode") for r in kms_server("requests", method="GET")["Requests"]]
+attempts = kms_server("requests", method="GET")["Requests"]
+attempt = lambda r: [p for p in r["SdkRequest"].split("; ") if p.startswith("attempt=")]
+out["attempts"] = [[r.get("ErrorCode"), r.get("Injected")] + attempt(r) for r in attempts]
+out["one_call"] = len({{r["SdkInvocationId"] for r in attempts}})
 out["reset"] = kms_server("reset", method="POST")
 out["after"] = ids()
 print(json.dumps(out))
@@ -376,9 +379,15 @@ print(json.dumps(out))
         "{out}"
     );
     assert_eq!(out["retried"], serde_json::json!([1, 2]), "{out}");
+    // botocore's attempts of one call share its invocation id.
+    assert_eq!(out["one_call"], 1, "{out}");
     assert_eq!(
         out["attempts"],
-        serde_json::json!(["ThrottlingException", "ThrottlingException", null]),
+        serde_json::json!([
+            ["ThrottlingException", true, "attempt=1"],
+            ["ThrottlingException", true, "attempt=2"],
+            [null, null, "attempt=3"]
+        ]),
         "{out}"
     );
     assert_eq!(out["reset"], serde_json::json!({"StoreCount": 15}));
