@@ -269,7 +269,11 @@ impl Router {
         self
     }
 
-    pub(crate) fn admin(&self) -> Option<&Arc<Admin>> {
+    /// The admin endpoints it serves, if any: in a test in the same process, the
+    /// requests the server answered without a `GET /_kms-server/requests`
+    /// (`router.admin().map(|a| a.journal().entries(false))`). Keep a clone before
+    /// handing the router to [`crate::serve_router`].
+    pub fn admin(&self) -> Option<&Arc<Admin>> {
         self.admin.as_ref()
     }
 }

@@ -792,3 +792,24 @@ async fn requests_in_flight_across_a_reset_and_a_stop() {
         1
     );
 }
+
+/// In the same process, a test reads the journal without HTTP: the router's admin
+/// endpoints, kept before the router is served.
+#[tokio::test]
+async fn an_embedded_server_journal_is_read_in_process() {
+    let config = ServerConfig::demo().with_admin_endpoints();
+    let router = config.router().unwrap();
+    let admin = router.admin().cloned().expect("the admin endpoints are on");
+    let server = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let answer = send(server.local_addr(), Call::new(r#"{"Limit": 4}"#)).await;
+    let request_id = answer.assert_request_id();
+    let (entries, dropped) = admin.journal().entries(false);
+    assert_eq!(dropped, 0);
+    let ids: Vec<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
+    assert_eq!(ids, [request_id.as_str()]);
+    assert_eq!(entries[0].body.as_deref(), Some(&br#"{"Limit": 4}"#[..]));
+    assert_eq!(admin.journal().in_flight(), 0);
+    server.shutdown().await;
+}
