@@ -268,7 +268,7 @@ impl Admin {
 pub struct Answered {
     /// Its `x-amzn-RequestId`.
     pub request_id: String,
-    /// When it was answered (set by [`Journal::record`]).
+    /// When it was answered (set by [`Begun::record`]).
     pub time: SystemTime,
     /// Its query string, when it has one ([`masked_query`]): the pagination members
     /// can come there, and a presigned request's signature.
