@@ -3,6 +3,8 @@
 //! Off unless asked for (`kms-server --admin`, [`crate::ServerConfig::with_admin_endpoints`]);
 //! not signed, not part of KMS.
 //!
+//! - `GET /_kms-server/stores` says the stores the server serves, as a data file (at
+//!   most [`MAX_LISTED_STORES`] of them), to read back or to change and `PUT` again.
 //! - `PUT /_kms-server/stores` with a data file's contents (the `--data` format, at most
 //!   [`crate::service::MAX_BODY_BYTES`]) serves exactly its stores from the next request
 //!   on, checked as a `--data` file is: a body with any fault is refused whole, naming it,
@@ -46,7 +48,7 @@ use crate::store::MemoryStore;
 
 /// Where the admin endpoints are: every path that starts so.
 pub const PREFIX: &str = "/_kms-server/";
-/// `PUT`: serve the stores of the body, a data file.
+/// `PUT`: serve the stores of the body, a data file; `GET`: the stores served, as one.
 pub const STORES_PATH: &str = "/_kms-server/stores";
 /// `POST`: serve the stores the server started with, and fail as it started failing.
 pub const RESET_PATH: &str = "/_kms-server/reset";
@@ -56,6 +58,11 @@ pub const FAULTS_PATH: &str = "/_kms-server/faults";
 /// `GET`: the KMS requests the server answered, oldest first; `DELETE`: the same, then
 /// forgotten.
 pub const REQUESTS_PATH: &str = "/_kms-server/requests";
+
+/// The most stores `GET /_kms-server/stores` says (about 3.3 MB of JSON); a server
+/// holding more (`--generate-stores`) refuses it, as the stores then come from a file
+/// or a count the harness has.
+pub const MAX_LISTED_STORES: usize = 10_000;
 
 /// How many answered requests the [`Journal`] keeps: beyond, the oldest are forgotten
 /// (and counted, as `Dropped`).
@@ -70,6 +77,7 @@ pub const JOURNAL_MAX_MESSAGE: usize = 4096;
 /// An admin endpoint with its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Call {
+    GetStores,
     PutStores,
     Reset,
     GetFaults,
@@ -80,7 +88,8 @@ pub(crate) enum Call {
 
 impl Call {
     /// The endpoints, for a message naming them.
-    pub(crate) const LISTED: &str = "PUT /_kms-server/stores (a data file's stores to serve), \
+    pub(crate) const LISTED: &str = "GET or PUT /_kms-server/stores (the stores served, as a \
+        data file), \
         POST /_kms-server/reset (the stores and faults the server started with), GET or PUT \
         /_kms-server/faults (its fail rate, errors and latency) and GET or DELETE \
         /_kms-server/requests (the requests it answered)";
@@ -89,8 +98,9 @@ impl Call {
     /// `Allow` header) when not this one; `None` for a path that is none of them.
     pub(crate) fn of(method: &str, path: &str) -> Option<Result<Self, &'static str>> {
         Some(match (path, method) {
+            (STORES_PATH, "GET") => Ok(Self::GetStores),
             (STORES_PATH, "PUT") => Ok(Self::PutStores),
-            (STORES_PATH, _) => Err("PUT"),
+            (STORES_PATH, _) => Err("GET, PUT"),
             (RESET_PATH, "POST") => Ok(Self::Reset),
             (RESET_PATH, _) => Err("POST"),
             (FAULTS_PATH, "GET") => Ok(Self::GetFaults),
@@ -106,6 +116,7 @@ impl Call {
     /// Its name in the log (`operation="kms-server:PutStores"`).
     pub(crate) fn name(self) -> &'static str {
         match self {
+            Self::GetStores => "kms-server:GetStores",
             Self::PutStores => "kms-server:PutStores",
             Self::Reset => "kms-server:Reset",
             Self::GetFaults => "kms-server:GetFaults",
@@ -230,6 +241,39 @@ impl Admin {
             // Not on tokio (an embedder's executor): here and now.
             Err(_) => work(),
         }
+    }
+
+    /// The stores served, as a data file (`{"Stores": [{"AccountId", "Region",
+    /// "CustomKeyStores": [...]}]}`, accounts and regions in order, each one's stores by
+    /// id), which `PUT /_kms-server/stores` takes back; or, past [`MAX_LISTED_STORES`],
+    /// why not.
+    pub fn stores_json(&self) -> Result<Vec<u8>, String> {
+        let all = self.store.snapshot(MAX_LISTED_STORES).map_err(|n| {
+            format!(
+                "the server serves {n} stores, more than the {MAX_LISTED_STORES} this says; \
+                 they came from its --data file or --generate-stores"
+            )
+        })?;
+        let mut said = b"{\"Stores\":[".to_vec();
+        for (n, (owner, stores)) in all.iter().enumerate() {
+            if n > 0 {
+                said.push(b',');
+            }
+            let group = serde_json::json!({"AccountId": owner.account, "Region": owner.region});
+            let group = group.to_string();
+            // `{"AccountId":...,"Region":...` then the entries, each as it is served.
+            said.extend_from_slice(&group.as_bytes()[..group.len() - 1]);
+            said.extend_from_slice(b",\"CustomKeyStores\":[");
+            for (i, store) in stores.iter().enumerate() {
+                if i > 0 {
+                    said.push(b',');
+                }
+                said.extend_from_slice(store.json());
+            }
+            said.extend_from_slice(b"]}");
+        }
+        said.extend_from_slice(b"]}");
+        Ok(said)
     }
 
     /// The fail rate, errors and latency the server started with, which a reset puts

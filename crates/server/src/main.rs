@@ -96,7 +96,7 @@ struct Args {
     max_body_memory: Option<usize>,
     /// Serve the admin endpoints, for test setup over HTTP (not signed: anyone who can
     /// reach the server can change what it serves): PUT /_kms-server/stores with a --data
-    /// file's contents serves exactly its stores; PUT /_kms-server/faults
+    /// file's contents serves exactly its stores (GET says them, as such a file); PUT /_kms-server/faults
     /// {"FailRate": P, "FailFirst": N, "FailWith": [CODE], "LatencyMs": MS} sets
     /// --fail-rate, --fail-first, --fail-with and --latency-ms while serving;
     /// GET /_kms-server/requests says the KMS requests it answered (DELETE: and forgets

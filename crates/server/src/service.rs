@@ -800,6 +800,7 @@ impl KmsService {
                 }
             }
             admin::Call::Reset
+            | admin::Call::GetStores
             | admin::Call::GetFaults
             | admin::Call::GetRequests
             | admin::Call::DeleteRequests => (Bytes::new(), None),
@@ -832,6 +833,14 @@ impl KmsService {
             }
             admin::Call::GetFaults => Reply::ok(admin::faults_json(faults.setting())),
             admin::Call::GetRequests => Reply::ok(admin.journal().to_json(false)),
+            admin::Call::GetStores => match admin.stores_json() {
+                Ok(stores) => Reply::ok(stores),
+                Err(e) => Reply::error(
+                    400,
+                    ValidationError::CODE,
+                    format!("The stores were not said: {e}"),
+                ),
+            },
             admin::Call::DeleteRequests => Reply::ok(admin.journal().to_json(true)),
             admin::Call::PutFaults => match admin::parse_faults(&body) {
                 Ok(setting) => {

@@ -49,6 +49,9 @@ impl Owner {
     }
 }
 
+/// An owner's records, as [`MemoryStore::snapshot`] gives them.
+pub type OwnerRecords<T> = (Owner, Vec<Arc<T>>);
+
 /// An owner as borrowed strings, so that a partition is found without building
 /// an [`Owner`] (two `String`s) per request. Hashes and compares exactly as
 /// `Owner` does (its derived `Hash` hashes `account`, then `region`).
@@ -404,6 +407,28 @@ impl<T: Record> MemoryStore<T> {
     pub fn get(&self, owner: &Owner, id: &str) -> Option<Arc<T>> {
         let g = self.read();
         g.parts.get(owner)?.by_id.get(id).map(|r| Arc::clone(&r.0))
+    }
+
+    /// Every record, owner by owner (by account, then region), each owner's in id
+    /// order, as one read sees them; or, when there are more than `max`, how many there
+    /// are (nothing copied).
+    pub fn snapshot(&self, max: usize) -> Result<Vec<OwnerRecords<T>>, usize> {
+        let g = self.read();
+        if g.len > max {
+            return Err(g.len);
+        }
+        let mut all: Vec<OwnerRecords<T>> = g
+            .parts
+            .iter()
+            .filter(|(_, part)| part.len() > 0)
+            .map(|(owner, part)| {
+                let records = part.by_id.iter().map(|r| Arc::clone(&r.0)).collect();
+                (owner.clone(), records)
+            })
+            .collect();
+        drop(g);
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(all)
     }
 
     /// Records of one owner.

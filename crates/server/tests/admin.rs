@@ -139,8 +139,8 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
     let server = start(ServerConfig::demo().with_admin_endpoints()).await;
     let addr = server.local_addr();
     for (method, path, allow) in [
-        ("GET", "/_kms-server/stores", "PUT"),
-        ("POST", "/_kms-server/stores", "PUT"),
+        ("POST", "/_kms-server/stores", "GET, PUT"),
+        ("DELETE", "/_kms-server/stores", "GET, PUT"),
         ("PUT", "/_kms-server/reset", "POST"),
     ] {
         let answer = admin(addr, method, path, Vec::new()).await;
@@ -148,7 +148,10 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
         assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
         assert_eq!(
             answer.message(),
-            format!("Method {method} is not allowed: send {allow} {path}.")
+            format!(
+                "Method {method} is not allowed: send {} {path}.",
+                allow.replace(", ", " or ")
+            )
         );
     }
     let answer = admin(addr, "DELETE", "/_kms-server/faults", Vec::new()).await;
@@ -162,7 +165,8 @@ async fn wrong_methods_and_paths_are_told_the_right_ones() {
     answer.assert_error(404, "UnknownOperationException");
     assert!(
         answer.message().ends_with(
-            "The admin endpoints are PUT /_kms-server/stores (a data file's stores to serve), \
+            "The admin endpoints are GET or PUT /_kms-server/stores (the stores served, as a \
+             data file), \
              POST /_kms-server/reset (the stores and faults the server started with), GET or \
              PUT /_kms-server/faults (its fail rate, errors and latency) and GET or DELETE \
              /_kms-server/requests (the requests it answered)."
@@ -811,5 +815,73 @@ async fn an_embedded_server_journal_is_read_in_process() {
     assert_eq!(ids, [request_id.as_str()]);
     assert_eq!(entries[0].body.as_deref(), Some(&br#"{"Limit": 4}"#[..]));
     assert_eq!(admin.journal().in_flight(), 0);
+    server.shutdown().await;
+}
+
+/// `GET /_kms-server/stores` says the stores served as a data file, which a `PUT` takes
+/// back: read, change one store, put. Past its limit it refuses, saying why.
+#[tokio::test]
+async fn get_says_the_stores_as_a_data_file_to_put_back() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let put = admin(
+        addr,
+        "PUT",
+        "/_kms-server/stores",
+        data_file(&[3, 1, 2], demo::REGION),
+    )
+    .await;
+    assert_eq!(put.json, json!({"StoreCount": 3}));
+    let get = admin(addr, "GET", "/_kms-server/stores", Vec::new()).await;
+    assert_eq!(get.status, 200, "{:?}", get.json);
+    let mut file = get.json.clone();
+    assert_eq!(file["Stores"].as_array().unwrap().len(), 1, "{file}");
+    assert_eq!(file["Stores"][0]["AccountId"], json!(demo::ACCOUNT_ID));
+    assert_eq!(file["Stores"][0]["Region"], json!(demo::REGION));
+    let listed = send(addr, Call::new("{}")).await;
+    assert_eq!(
+        file["Stores"][0]["CustomKeyStores"], listed.json["CustomKeyStores"],
+        "the stores as DescribeCustomKeyStores lists them"
+    );
+    // Read, change, put back.
+    file["Stores"][0]["CustomKeyStores"][0]["ConnectionState"] = json!("CONNECTED");
+    let put = admin(
+        addr,
+        "PUT",
+        "/_kms-server/stores",
+        file.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(put.json, json!({"StoreCount": 3}), "{:?}", put.json);
+    let listed = send(addr, Call::new("{}")).await;
+    let states: Vec<&str> = listed.json["CustomKeyStores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ConnectionState"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["CONNECTED", "DISCONNECTED", "DISCONNECTED"]);
+    server.shutdown().await;
+
+    let many = kms_server::admin::MAX_LISTED_STORES + 1;
+    let config = ServerConfig::demo()
+        .with_generated_stores(many)
+        .with_admin_endpoints();
+    let server = start(config).await;
+    let get = admin(
+        server.local_addr(),
+        "GET",
+        "/_kms-server/stores",
+        Vec::new(),
+    )
+    .await;
+    get.assert_error(400, "ValidationException");
+    assert!(
+        get.message()
+            .starts_with("The stores were not said: the server serves ")
+            && get.message().contains("more than the 10000 this says"),
+        "{}",
+        get.message()
+    );
     server.shutdown().await;
 }
