@@ -179,11 +179,10 @@ pub(crate) fn parse_faults(body: &[u8]) -> Result<FaultSetting, String> {
 
 /// `{"FailRate": rate, "FailFirst": n, "FailWith": [...], "LatencyMs": ms}`.
 pub(crate) fn faults_json(setting: FaultSetting) -> Vec<u8> {
-    let codes: Vec<&str> = setting.errors.errors().map(InjectedError::code).collect();
     serde_json::json!({
         "FailRate": setting.rate,
         "FailFirst": setting.first,
-        "FailWith": codes,
+        "FailWith": setting.errors.codes(),
         "LatencyMs": setting.latency.as_millis() as u64,
     })
     .to_string()

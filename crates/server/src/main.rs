@@ -50,7 +50,7 @@ struct Args {
     fail_with: Vec<kms_server::InjectedError>,
     /// Answer each authenticated request only after MS milliseconds (at most 300000, 5
     /// minutes): a slow KMS, for testing the timeouts of the code that calls it.
-    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=300_000), env = "KMS_SERVER_LATENCY_MS")]
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=kms_server::service::MAX_LATENCY.as_millis() as u64), env = "KMS_SERVER_LATENCY_MS")]
     latency_ms: u64,
     /// Passphrase for the marker HMAC key (overrides the config file's marker_key).
     #[arg(

@@ -121,6 +121,11 @@ impl InjectedErrors {
             .filter(move |e| self.0 & e.bit() != 0)
     }
 
+    /// Their wire codes, in [`InjectedError::ALL`]'s order.
+    pub(crate) fn codes(self) -> Vec<&'static str> {
+        self.errors().map(InjectedError::code).collect()
+    }
+
     /// One of them, at random.
     fn pick(self) -> InjectedError {
         let count = self.errors().count();
@@ -407,17 +412,20 @@ impl KmsService {
             .into_uuid()
             .hyphenated()
             .encode_lower(&mut request_id);
+        let path = parts.uri.path();
+        let mut outcome = Outcome {
+            probe: path == HEALTH_PATH && matches!(parts.method, Method::GET | Method::HEAD),
+            ..Outcome::default()
+        };
         // With the admin endpoints on, the journal counts each KMS request in flight,
         // and keeps it once answered (health probes and admin calls are not KMS's).
-        let path = parts.uri.path();
-        let probe = path == HEALTH_PATH && matches!(parts.method, Method::GET | Method::HEAD);
         let begun = match self.shared.router.admin() {
-            Some(admin) if !probe && !path.starts_with(admin::PREFIX) => {
+            Some(admin) if !outcome.probe && !path.starts_with(admin::PREFIX) => {
                 Some(admin.journal().begin())
             }
             _ => None,
         };
-        let mut outcome = Outcome::default();
+        outcome.journaled = begun.is_some();
         let reply = self.process(parts, body, request_id, &mut outcome).await;
         let status = reply.status;
         // What a refused or failed request was told, for its log line.
@@ -433,10 +441,7 @@ impl KmsService {
             begun.record(Answered {
                 request_id: request_id.to_owned(),
                 time: SystemTime::now(),
-                target: parts
-                    .headers
-                    .get(&X_AMZ_TARGET)
-                    .map(|t| quoted(&String::from_utf8_lossy(t.as_bytes())).into_owned()),
+                target: header(X_AMZ_TARGET.as_str()),
                 query: parts.uri.query().map(admin::masked_query),
                 injected: outcome.injected,
                 sdk_invocation_id: header("amz-sdk-invocation-id"),
@@ -529,12 +534,7 @@ impl KmsService {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let shared = &*self.shared;
-        // With the admin endpoints on, the journal keeps what the request was.
-        let journaling = shared.router.admin().is_some();
-        if parts.uri.path() == HEALTH_PATH
-            && (parts.method == Method::GET || parts.method == Method::HEAD)
-        {
-            outcome.probe = true;
+        if outcome.probe {
             return Reply::ok(br#"{"status":"ok"}"#.to_vec());
         }
         if parts.uri.path() != "/" {
@@ -639,7 +639,7 @@ impl KmsService {
             Ok(read) => read,
             Err(reply) => return reply,
         };
-        if journaling {
+        if outcome.journaled {
             outcome.body_bytes = Some(body.len());
             if body.len() <= admin::JOURNAL_MAX_BODY {
                 // A copy: the body may be a slice of a larger receive buffer.
@@ -659,7 +659,7 @@ impl KmsService {
             Err(refusal) => return Reply::error(400, refusal.code, refusal.message),
         };
         outcome.account = Some(Arc::clone(&caller.principal.account));
-        if journaling {
+        if outcome.journaled {
             outcome.region = Some(caller.region.clone());
         }
         if let Err(refusal) = auth::authorize(&caller.principal, route.action()) {
@@ -848,13 +848,7 @@ impl KmsService {
                     tracing::info!(
                         fail_rate = setting.rate,
                         fail_first = setting.first,
-                        fail_with = setting
-                            .errors
-                            .errors()
-                            .map(InjectedError::code)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                            .as_str(),
+                        fail_with = setting.errors.codes().join(",").as_str(),
                         latency_ms = setting.latency.as_millis() as u64,
                         "admin: {}: faults changed",
                         call.name()
@@ -1026,8 +1020,11 @@ struct Outcome {
     operation: Option<&'static str>,
     account: Option<Arc<str>>,
     close: bool,
-    /// A health probe: logged at debug level only, as probes come every few seconds.
+    /// A health probe (`GET` or `HEAD /health`): answered without a signature, logged at
+    /// debug level only, as probes come every few seconds.
     probe: bool,
+    /// A KMS request the journal keeps (admin endpoints on): what it was is noted below.
+    journaled: bool,
     /// The method a `405` names in its `Allow` header, when not `POST`.
     allow: Option<&'static str>,
     /// Its error is one fault injection chose.

@@ -308,33 +308,44 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
     server.shutdown().await;
 }
 
+/// The `kms-server` binary, killed when dropped.
+struct Binary(std::process::Child);
+
+impl Binary {
+    /// `command` started, and its stdout (the banner).
+    fn start(mut command: std::process::Command) -> (Self, std::process::ChildStdout) {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kms-server starts");
+        let stdout = child.stdout.take().unwrap();
+        (Self(child), stdout)
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The binary: `KMS_SERVER_ADMIN` turns the endpoints on, the banner shows them, and a
 /// reset reads the `--data` file again (as SIGHUP does).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binarys_reset_reads_its_data_file_again() {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stores.json");
     std::fs::write(&path, data_file(&[1], demo::REGION)).unwrap();
-    let mut child = common::kms_server_binary()
+    let mut command = common::kms_server_binary();
+    command
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(&path)
-        .env("KMS_SERVER_ADMIN", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kms-server starts");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let stdout = child.stdout.take().unwrap();
-    let child = Kill(child);
+        .env("KMS_SERVER_ADMIN", "1");
+    let (child, stdout) = Binary::start(command);
     let banner: Vec<String> = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -692,25 +703,12 @@ async fn fail_first_fails_exactly_the_next_requests() {
 #[tokio::test(flavor = "multi_thread")]
 async fn saying_the_journal_takes_about_the_memory_of_its_answer() {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
 
     use http_body_util::{BodyExt, Full};
 
-    let mut child = common::kms_server_binary()
-        .args(["--listen", "127.0.0.1:0", "--admin"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kms-server starts");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let stdout = child.stdout.take().unwrap();
-    let child = Kill(child);
+    let mut command = common::kms_server_binary();
+    command.args(["--listen", "127.0.0.1:0", "--admin"]);
+    let (child, stdout) = Binary::start(command);
     let first = BufReader::new(stdout).lines().next().unwrap().unwrap();
     let addr: SocketAddr = first
         .strip_prefix("kms-server listening on http://")
