@@ -41,7 +41,7 @@ impl Query {
     /// limit of 1,000 frames).
     pub fn parse(text: &str) -> Result<Self, String> {
         check_size(text)?;
-        let ast = jmespath::parse(text).map_err(|e| e.to_string())?;
+        let ast = jmespath::parse(&legacy_literals(text)).map_err(|e| e.to_string())?;
         Ok(Self {
             text: text.to_owned(),
             ast,
@@ -481,6 +481,69 @@ fn check_size(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `text` with each JSON literal that is not JSON (`` `CONNECTED` ``) made the JSON
+/// string it stands for (`` `"CONNECTED"` ``), as Python's JMESPath (the AWS CLI's) reads
+/// it: JEP-12 deprecated that form, yet the AWS CLI still takes it, and queries copied
+/// from its documentation use it (`[?State==`running`]`). A literal is what Python's
+/// lexer takes for one: from a backquote outside quoted names and raw strings to the
+/// next one not escaped by a backslash; it becomes a string when its text does not read
+/// as JSON, and does, leading blanks dropped, between double quotes (a text with a `"`
+/// of its own does not, and stays an error).
+fn legacy_literals(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('`') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(start) = rest.find(['"', '\'', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('`');
+        out.push_str(&rest[..=start]);
+        let inside = &rest[start + 1..];
+        // To the closing quote; a backslash escapes the character after it.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in inside.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == quote {
+                end = Some(i);
+                break;
+            }
+        }
+        let Some(end) = end else {
+            // Unclosed: the parser says so.
+            out.push_str(inside);
+            return out.into();
+        };
+        let body = &inside[..end];
+        match legacy_string(quote, body) {
+            Some(string) => out.push_str(&string),
+            None => out.push_str(body),
+        }
+        out.push(quote);
+        rest = &inside[end + 1..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// The JSON string literal text (backquotes escaped) that a literal's `body` stands
+/// for, when it is a literal of the deprecated form; `None` when it is JSON, or not a
+/// literal.
+fn legacy_string(quote: char, body: &str) -> Option<String> {
+    if quote != '`' {
+        return None;
+    }
+    let json = body.replace("\\`", "`");
+    if serde_json::from_str::<Value>(&json).is_ok() {
+        return None;
+    }
+    let string: String = serde_json::from_str(&format!("\"{}\"", json.trim_start())).ok()?;
+    Some(serde_json::to_string(&string).ok()?.replace('`', "\\`"))
 }
 
 /// JMESPath's truth: false, null, and empty strings, arrays and objects are false;
@@ -941,6 +1004,48 @@ mod tests {
             "!".repeat(2000)
         );
         assert!(Query::parse(&long).is_ok());
+    }
+
+    #[test]
+    fn a_literal_that_is_not_json_is_a_string_as_in_the_aws_cli() {
+        let response = json!({"CustomKeyStores": [
+            {"CustomKeyStoreName": "a", "ConnectionState": "CONNECTED"},
+            {"CustomKeyStoreName": "b`c", "ConnectionState": "FAILED"},
+            {"CustomKeyStoreName": "é d", "ConnectionState": "DISCONNECTED"},
+        ]});
+        let cases = [
+            // The AWS CLI documentation's form, and the JSON one it stands for.
+            (
+                "CustomKeyStores[?ConnectionState==`CONNECTED`].CustomKeyStoreName",
+                r#"["a"]"#,
+            ),
+            (
+                "CustomKeyStores[?ConnectionState==`\"CONNECTED\"`].CustomKeyStoreName",
+                r#"["a"]"#,
+            ),
+            // Leading blanks go, trailing ones stay; escapes are JSON's.
+            ("`  FAILED`", r#""FAILED""#),
+            ("`FAILED `", r#""FAILED ""#),
+            ("`\\u00e9 d`", r#""é d""#),
+            (
+                "CustomKeyStores[?CustomKeyStoreName==`b\\`c`].ConnectionState",
+                r#"["FAILED"]"#,
+            ),
+            // JSON stays JSON.
+            ("`1`", "1"),
+            ("`[1, true]`", "[1,true]"),
+            ("`null`", "null"),
+            // Backquotes inside raw strings and quoted names are theirs.
+            ("'`x`'", r#""`x`""#),
+            ("\"`x`\"", "null"),
+            ("[`a`, 'b`', `c`]", r#"["a","b`","c"]"#),
+        ];
+        for (expression, expected) in cases {
+            assert_eq!(search(expression, &response), expected, "{expression}");
+        }
+        // Neither JSON nor a string's body: an error, as in the AWS CLI.
+        assert!(Query::parse("`a\"b`").is_err());
+        assert!(Query::parse("`CONNECTED").is_err());
     }
 
     #[test]

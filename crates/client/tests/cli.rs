@@ -759,6 +759,9 @@ async fn output_is_the_aws_clis_byte_for_byte() {
             "{Count: length(CustomKeyStores || `[]`), First: CustomKeyStores[0].CustomKeyStoreName}",
             "nothing",
             "CustomKeyStores[?CustomKeyStoreName=='nope']",
+            // A literal that is not JSON is the string it spells, as the AWS CLI's own
+            // documentation writes filters.
+            "CustomKeyStores[?ConnectionState==`CONNECTED`].CustomKeyStoreId",
         ] {
             // Timestamps are printed as the profile says before the query sees them.
             let iso = query.contains("CreationDate");
