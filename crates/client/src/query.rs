@@ -15,6 +15,8 @@ use serde_json::{Map, Number, Value};
 
 /// A compiled `--query` expression.
 pub struct Query {
+    /// The expression as the parser read it (with [`legacy_literals`] made JSON): what
+    /// the offsets of its literals count in.
     text: String,
     ast: Ast,
 }
@@ -41,17 +43,91 @@ impl Query {
     /// limit of 1,000 frames).
     pub fn parse(text: &str) -> Result<Self, String> {
         check_size(text)?;
-        let ast = jmespath::parse(&legacy_literals(text)).map_err(|e| e.to_string())?;
-        Ok(Self {
-            text: text.to_owned(),
-            ast,
-        })
+        let text = legacy_literals(text).into_owned();
+        let ast = jmespath::parse(&text).map_err(|e| e.to_string())?;
+        Ok(Self { text, ast })
     }
 
     /// The expression's result on `value`; an error (a function given an argument of
     /// the wrong type, say) is a message saying what went wrong.
+    ///
+    /// What an expression builds is bounded: a value it makes (a multi-select, a
+    /// projection, `map`, `join`, `to_string`) may take at most [`GROWTH`] times the
+    /// memory of `value` plus [`HEADROOM`] bytes. Each `[@, @]` doubles what it is
+    /// given, so a dozen of them piped would otherwise take the memory of thousands of
+    /// outputs (Python's, the AWS CLI's, runs until a `MemoryError`).
     pub fn search(&self, value: &Value) -> Result<Value, String> {
-        self.eval(&self.ast, value)
+        let limit = weight(value, usize::MAX)
+            .saturating_mul(GROWTH)
+            .saturating_add(HEADROOM);
+        self.search_within(value, limit)
+    }
+
+    /// [`Self::search`] with `limit` bytes as the bound on what it builds.
+    fn search_within(&self, value: &Value, limit: usize) -> Result<Value, String> {
+        Evaluation {
+            text: &self.text,
+            limit,
+        }
+        .eval(&self.ast, value)
+    }
+}
+
+/// How many times the memory of the output a value an expression builds may take,
+/// beyond [`HEADROOM`].
+const GROWTH: usize = 8;
+/// Bytes any value an expression builds may take beyond [`GROWTH`] times the output's.
+const HEADROOM: usize = 256 << 20;
+
+/// About the bytes `value` takes (each node's `Value`, each string's and key's bytes),
+/// counted up to just past `limit`.
+fn weight(value: &Value, limit: usize) -> usize {
+    const NODE: usize = std::mem::size_of::<Value>();
+    let mut total = NODE;
+    match value {
+        Value::String(s) => total += s.len(),
+        Value::Array(items) => {
+            for item in items {
+                total = total.saturating_add(weight(item, limit - total.min(limit)));
+                if total > limit {
+                    break;
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                total = total.saturating_add(NODE + key.len());
+                total = total.saturating_add(weight(item, limit - total.min(limit)));
+                if total > limit {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
+    total
+}
+
+/// One [`Query::search`]: the expression's text (for its literals) and the bound on
+/// what it builds.
+struct Evaluation<'a> {
+    text: &'a str,
+    limit: usize,
+}
+
+impl Evaluation<'_> {
+    /// `value`, unless it takes more than the bound on what an expression builds.
+    fn bounded(&self, value: Value) -> Result<Value, String> {
+        if weight(&value, self.limit) > self.limit {
+            return Err(format!(
+                "The expression builds a value of more than {} MiB ({GROWTH} times the \
+                 output's memory plus {} MiB): an expression that copies what it is given \
+                 ([@, @]) again and again grows without end",
+                self.limit >> 20,
+                HEADROOM >> 20
+            ));
+        }
+        Ok(value)
     }
 
     /// Python JMESPath's `TreeInterpreter.visit`.
@@ -89,7 +165,7 @@ impl Query {
                             collected.push(found);
                         }
                     }
-                    Value::Array(collected)
+                    self.bounded(Value::Array(collected))?
                 }
                 _ => Value::Null,
             },
@@ -146,18 +222,18 @@ impl Query {
             }
             // Python's `not`, but `!0` is false: numbers are never false in JMESPath.
             Ast::Not { node, .. } => Value::Bool(!is_true(&self.eval(node, value)?)),
-            Ast::MultiList { elements, .. } if !value.is_null() => Value::Array(
+            Ast::MultiList { elements, .. } if !value.is_null() => self.bounded(Value::Array(
                 elements
                     .iter()
                     .map(|e| self.eval(e, value))
                     .collect::<Result<_, _>>()?,
-            ),
+            ))?,
             Ast::MultiHash { elements, .. } if !value.is_null() => {
                 let mut map = Map::new();
                 for kv in elements {
                     map.insert(kv.key.clone(), self.eval(&kv.value, value)?);
                 }
-                Value::Object(map)
+                self.bounded(Value::Object(map))?
             }
             Ast::MultiList { .. } | Ast::MultiHash { .. } => Value::Null,
             Ast::Function { name, args, .. } => self.call(name, args, value)?,
@@ -322,7 +398,7 @@ impl Query {
                         other => Err(bad(other, "array-string")),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                Value::String(parts.join(&sep))
+                self.bounded(Value::String(parts.join(&sep)))?
             }
             "keys" => Value::Array(
                 object(a)?
@@ -339,12 +415,12 @@ impl Query {
             },
             "map" => {
                 let e = expref_at(0).expect("checked above");
-                Value::Array(
+                self.bounded(Value::Array(
                     array(&vals[1])?
                         .iter()
                         .map(|item| self.eval(e, item))
                         .collect::<Result<_, _>>()?,
-                )
+                ))?
             }
             "max" | "min" => {
                 let items = sortable(a)?;
@@ -391,7 +467,7 @@ impl Query {
             },
             "to_string" => match a {
                 Value::String(_) => a.clone(),
-                other => Value::String(to_json_string(other)),
+                other => self.bounded(Value::String(to_json_string(other)))?,
             },
             "to_number" => match a {
                 Value::Number(_) => a.clone(),
@@ -1039,6 +1115,8 @@ mod tests {
             ("'`x`'", r#""`x`""#),
             ("\"`x`\"", "null"),
             ("[`a`, 'b`', `c`]", r#"["a","b`","c"]"#),
+            // A JSON literal after one made a string keeps its members' order.
+            ("[`a`, `{\"b\": 1, \"a\": 2}`]", r#"["a",{"b":1,"a":2}]"#),
         ];
         for (expression, expected) in cases {
             assert_eq!(search(expression, &response), expected, "{expression}");
@@ -1046,6 +1124,48 @@ mod tests {
         // Neither JSON nor a string's body: an error, as in the AWS CLI.
         assert!(Query::parse("`a\"b`").is_err());
         assert!(Query::parse("`CONNECTED").is_err());
+    }
+
+    #[test]
+    fn what_an_expression_builds_is_bounded() {
+        let output =
+            json!({"CustomKeyStores": [{"CustomKeyStoreId": "cks-1", "CustomKeyStoreName": "a"}]});
+        // Each step doubles what it is given: 2^30 copies of the output, unbounded.
+        let doubled = |step: &str| vec![step; 30].join(" | ");
+        let err = Query::parse(&doubled("[@, @]"))
+            .unwrap()
+            .search(&output)
+            .unwrap_err();
+        assert!(err.contains("more than 256 MiB"), "{err}");
+        // Every way of copying, against a bound of 1 MiB.
+        for expression in [
+            doubled("{a: @, b: @}"),
+            doubled("[@][] | [@, @][]"),
+            doubled("map(&[@, @], [@])"),
+            format!("to_string(@) | {}", doubled("join('', [@, @])")),
+            doubled("to_string([@, @])"),
+        ] {
+            let err = Query::parse(&expression)
+                .unwrap()
+                .search_within(&output, 1 << 20)
+                .unwrap_err();
+            assert!(err.contains("more than 1 MiB"), "{expression}: {err}");
+        }
+        // A few copies are fine.
+        let few = Query::parse("[@, @] | [@, @] | [@, @]")
+            .unwrap()
+            .search(&output)
+            .unwrap();
+        assert_eq!(few[1][0][1], output);
+        // The bound is 8 times the output's memory beyond the headroom.
+        let big = json!({"Names": vec!["x".repeat(1 << 16); 1 << 10]});
+        let size = weight(&big, usize::MAX);
+        assert!(size > 64 << 20 && size < 65 << 20, "{size}");
+        // Counting stops past the limit: one string of 64 KiB, not 1,024.
+        assert!(weight(&big, 1000) < 2 << 16);
+        let query = Query::parse("[@, @, @, @, @, @, @, @]").unwrap();
+        assert!(query.search_within(&big, 8 * size + 4096).is_ok());
+        assert!(query.search_within(&big, 8 * size).is_err());
     }
 
     #[test]
