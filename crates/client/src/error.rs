@@ -636,10 +636,24 @@ impl Error {
                 meta.fmt_tail(f)?;
                 write!(
                     f,
-                    " after {attempts} attempt{}; retry later, reduce the request rate or raise \
-                     the maximum number of attempts (AWS_MAX_ATTEMPTS / RetryConfig::max_attempts)",
+                    " after {attempts} attempt{}",
                     if *attempts == 1 { "" } else { "s" }
-                )
+                )?;
+                if meta.max_attempts_reached {
+                    f.write_str(
+                        "; retry later, reduce the request rate or raise the maximum number of \
+                         attempts (AWS_MAX_ATTEMPTS / RetryConfig::max_attempts)",
+                    )
+                } else {
+                    // Attempts were left: the retry quota (Client::retry_quota) was spent
+                    // by earlier failures, or the total timeout left no time for another.
+                    f.write_str(
+                        " (retries stopped before the maximum number of attempts: the \
+                         client's retry quota is spent by earlier failed calls, or the total \
+                         timeout left no time for another); retry later or reduce the request \
+                         rate",
+                    )
+                }
             }
             Self::Auth { kind, meta } => {
                 write!(
