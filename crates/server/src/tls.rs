@@ -60,7 +60,25 @@ impl TlsConfig {
 
     /// A certificate for `names` (host names or IP addresses), issued at start by a new
     /// certificate authority; [`TlsConfig::ca_pem`] is the authority's certificate.
+    /// No names, or a name that is neither a host name nor an IP address, is an error:
+    /// no client could verify such a certificate for the endpoint it calls.
     pub fn self_signed(names: &[String]) -> Result<Self, TlsError> {
+        if names.is_empty() {
+            return Err(TlsError(
+                "a certificate needs at least one host name or IP address (e.g. 127.0.0.1, \
+                 localhost): one for no names is valid for no endpoint"
+                    .to_owned(),
+            ));
+        }
+        if let Some(name) = names
+            .iter()
+            .find(|name| rustls::pki_types::ServerName::try_from(name.as_str()).is_err())
+        {
+            return Err(TlsError(format!(
+                "'{name}' is neither a host name nor an IP address: no client could verify \
+                 a certificate for it"
+            )));
+        }
         let fail = |e: rcgen::Error| TlsError(format!("cannot make a certificate: {e}"));
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -142,6 +160,17 @@ mod tests {
                 .starts_with("-----BEGIN CERTIFICATE-----")
         );
         assert!(format!("{tls:?}").contains("localhost, 127.0.0.1"));
+    }
+
+    /// A certificate for no names, or for a name no client could ask for, was made
+    /// and served: every handshake then failed, naming the certificate, not the call.
+    #[test]
+    fn a_made_up_certificate_needs_names_clients_can_verify() {
+        let e = TlsConfig::self_signed(&[]).unwrap_err();
+        assert!(e.0.contains("at least one host name or IP address"), "{e}");
+        let e = TlsConfig::self_signed(&["127.0.0.1".into(), "not a host!".into()]).unwrap_err();
+        assert!(e.0.contains("'not a host!' is neither"), "{e}");
+        TlsConfig::self_signed(&["::1".into(), "kms.local".into()]).unwrap();
     }
 
     #[test]
