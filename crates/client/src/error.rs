@@ -306,6 +306,13 @@ pub enum Error {
     Signing(String),
 }
 
+/// Why a retryable error came with attempts left: the retry quota
+/// (`Client::retry_quota`) was spent by earlier failures, or the total timeout left no
+/// time for another attempt. Raising the maximum number of attempts would not help.
+const RETRIES_STOPPED_EARLY: &str = "retries stopped before the maximum number of attempts: \
+     the client's retry quota is spent by earlier failed calls, or the total timeout left no \
+     time for another";
+
 impl Error {
     /// The service's metadata, for errors that came from a response.
     pub fn meta(&self) -> Option<&ErrorMeta> {
@@ -582,9 +589,18 @@ impl Error {
                         "; pass a marker exactly as returned in NextMarker by a previous call \
                          with the same filter, account and region, or start without a marker"
                     }
-                    DescribeCustomKeyStoresError::KmsInternalException(_) => {
+                    DescribeCustomKeyStoresError::KmsInternalException(_)
+                        if meta.max_attempts_reached =>
+                    {
                         "; this is a service-side failure: retry later or raise the maximum \
                          number of attempts (AWS_MAX_ATTEMPTS)"
+                    }
+                    DescribeCustomKeyStoresError::KmsInternalException(_) => {
+                        return write!(
+                            f,
+                            "; this is a service-side failure ({RETRIES_STOPPED_EARLY}): retry \
+                             later"
+                        );
                     }
                     // The enum is non-exhaustive: an error imported later has no hint yet.
                     _ => "",
@@ -645,13 +661,9 @@ impl Error {
                          attempts (AWS_MAX_ATTEMPTS / RetryConfig::max_attempts)",
                     )
                 } else {
-                    // Attempts were left: the retry quota (Client::retry_quota) was spent
-                    // by earlier failures, or the total timeout left no time for another.
-                    f.write_str(
-                        " (retries stopped before the maximum number of attempts: the \
-                         client's retry quota is spent by earlier failed calls, or the total \
-                         timeout left no time for another); retry later or reduce the request \
-                         rate",
+                    write!(
+                        f,
+                        " ({RETRIES_STOPPED_EARLY}); retry later or reduce the request rate"
                     )
                 }
             }

@@ -347,56 +347,58 @@ async fn every_error_class() {
 /// A client whose retry quota earlier throttled calls spent stops retrying before its
 /// maximum number of attempts: its error says so, rather than advising more attempts.
 #[tokio::test]
-async fn a_throttled_call_stopped_by_the_retry_quota_says_so() {
-    let throttling = kms_server::serve(
-        ServerConfig::demo()
-            .with_fail_rate(1.0)
-            .with_injected_errors([kms_server::service::InjectedError::Throttling]),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let client = demo_client(&throttling.endpoint());
-    let err = client
-        .describe_custom_key_stores()
-        .send()
+async fn a_retryable_error_stopped_by_the_retry_quota_says_so() {
+    use kms_server::service::InjectedError;
+    for injected in [InjectedError::Throttling, InjectedError::KmsInternal] {
+        let failing = kms_server::serve(
+            ServerConfig::demo()
+                .with_fail_rate(1.0)
+                .with_injected_errors([injected]),
+            "127.0.0.1:0".parse().unwrap(),
+        )
         .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Throttling { attempts: 3, .. }),
-        "{err:?}"
-    );
-    assert!(err.meta().unwrap().max_attempts_reached);
-    assert!(
-        err.to_string()
-            .contains("raise the maximum number of attempts"),
-        "{err}"
-    );
-    // 500 tokens, 5 per retry, 2 retries a call: 50 calls spend them.
-    while client.retry_quota().available() >= kms_client::retry::RetryQuota::RETRY_COST {
-        client
+        .unwrap();
+        let client = demo_client(&failing.endpoint());
+        let err = client
             .describe_custom_key_stores()
             .send()
             .await
             .unwrap_err();
+        assert_eq!(err.meta().unwrap().attempts, 3, "{err:?}");
+        assert_eq!(
+            matches!(err, Error::Throttling { attempts: 3, .. }),
+            injected == InjectedError::Throttling,
+            "{err:?}"
+        );
+        assert!(err.meta().unwrap().max_attempts_reached);
+        assert!(
+            err.to_string()
+                .contains("raise the maximum number of attempts"),
+            "{err}"
+        );
+        // 500 tokens, 5 per retry, 2 retries a call: 50 calls spend them.
+        while client.retry_quota().available() >= kms_client::retry::RetryQuota::RETRY_COST {
+            client
+                .describe_custom_key_stores()
+                .send()
+                .await
+                .unwrap_err();
+        }
+        let err = client
+            .describe_custom_key_stores()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.meta().unwrap().attempts, 1, "{err:?}");
+        assert!(!err.meta().unwrap().max_attempts_reached);
+        let message = err.to_string();
+        assert!(message.contains("retry quota"), "{message}");
+        assert!(
+            !message.contains("raise the maximum number of attempts"),
+            "{message}"
+        );
+        failing.shutdown().await;
     }
-    let err = client
-        .describe_custom_key_stores()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Throttling { attempts: 1, .. }),
-        "{err:?}"
-    );
-    assert!(!err.meta().unwrap().max_attempts_reached);
-    let message = err.to_string();
-    assert!(message.contains("retry quota"), "{message}");
-    assert!(
-        !message.contains("raise the maximum number of attempts"),
-        "{message}"
-    );
-    throttling.shutdown().await;
 }
 
 #[tokio::test]
