@@ -331,8 +331,12 @@ pub enum ConfigError {
         origin: String,
     },
 
-    #[error("invalid max attempts {value:?} from {origin}: use a whole number of at least 1")]
-    /// `AWS_MAX_ATTEMPTS` / `max_attempts` that is not a whole number of at least 1.
+    #[error(
+        "invalid max attempts {value:?} from {origin}: use a whole number from 1 to {}",
+        u32::MAX
+    )]
+    /// `AWS_MAX_ATTEMPTS` / `max_attempts` that is not a whole number from 1 to
+    /// `u32::MAX`.
     InvalidMaxAttempts {
         /// The value as given.
         value: String,
@@ -3525,11 +3529,20 @@ region = ap-southeast-2
         assert_eq!(f.resolve().unwrap().retry.max_attempts, 5);
         f.set("AWS_MAX_ATTEMPTS", "7");
         assert_eq!(f.resolve().unwrap().retry.max_attempts, 7);
-        f.set("AWS_MAX_ATTEMPTS", "0");
-        assert!(matches!(
-            f.resolve().unwrap_err(),
-            ConfigError::InvalidMaxAttempts { .. }
-        ));
+        // A value past u32 is refused saying so, not as if it were below 1.
+        for value in ["0", "99999999999", "-1", "3.5"] {
+            f.set("AWS_MAX_ATTEMPTS", value);
+            let err = f.resolve().unwrap_err();
+            assert!(
+                matches!(err, ConfigError::InvalidMaxAttempts { .. }),
+                "{err:?}"
+            );
+            assert!(
+                err.to_string()
+                    .ends_with("use a whole number from 1 to 4294967295"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
