@@ -90,7 +90,7 @@ pub use handler::{
 /// The generated types the server speaks (its stores are [`kms_types::CustomKeyStoresListEntry`]s).
 pub use kms_types;
 pub use router::Router;
-pub use service::{InjectedError, KmsService};
+pub use service::{FaultInjection, InjectedError, KmsService};
 pub use tls::{TlsConfig, TlsError};
 
 use connections::{Connections, Slot};
@@ -663,6 +663,7 @@ pub async fn serve_router(
         .with_injected_errors(config.injected.errors())
         .with_latency(config.latency)
         .with_failing_first(config.failing_first);
+    let faults = service.faults();
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let tls = config.tls.as_ref().map(|t| t.acceptor().clone());
@@ -757,6 +758,7 @@ pub async fn serve_router(
     Ok(RunningServer {
         local_addr,
         scheme,
+        faults,
         stop,
         task,
     })
@@ -798,6 +800,7 @@ async fn until_closed<C: GracefulConnection>(
 pub struct RunningServer {
     local_addr: SocketAddr,
     scheme: &'static str,
+    faults: FaultInjection,
     stop: watch::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -811,6 +814,13 @@ impl RunningServer {
     /// `http://IP:PORT`, or `https://IP:PORT` over TLS.
     pub fn endpoint(&self) -> String {
         format!("{}://{}", self.scheme, self.local_addr)
+    }
+
+    /// Its fault injection, to change while it serves: the fail rate, the failing
+    /// first requests, the errors and the latency that [`ServerConfig`] set at start.
+    /// (A reset by the admin endpoints puts back those of the start.)
+    pub fn faults(&self) -> FaultInjection {
+        self.faults.clone()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to

@@ -228,6 +228,92 @@ impl Faults {
     }
 }
 
+/// Fault injection's settings of a running server or service ([`crate::RunningServer::faults`],
+/// [`KmsService::faults`]), read and changed in process: what `GET` and `PUT
+/// /_kms-server/faults` do over HTTP with `--admin`, without the admin endpoints. A change
+/// applies from the next request on; a request already waiting out its latency keeps
+/// its wait. Cheap to clone; each clone changes the same settings.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use kms_server::{InjectedError, ServerConfig};
+///
+/// let server = kms_server::serve(ServerConfig::demo(), "127.0.0.1:0".parse().unwrap()).await?;
+/// // The next two calls are throttled, then they succeed again: a test of retries.
+/// let faults = server.faults();
+/// faults.set_injected_errors([InjectedError::Throttling]);
+/// faults.set_failing_first(2);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct FaultInjection(Arc<Shared>);
+
+impl std::fmt::Debug for FaultInjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultInjection")
+            .field("fail_rate", &self.fail_rate())
+            .field("failing_first", &self.failing_first())
+            .field("injected_errors", &self.injected_errors())
+            .field("latency", &self.latency())
+            .finish()
+    }
+}
+
+impl FaultInjection {
+    fn faults(&self) -> &Faults {
+        &self.0.faults
+    }
+
+    /// The fraction of signed and permitted requests answered with an injected error.
+    pub fn fail_rate(&self) -> f64 {
+        self.faults().rate()
+    }
+
+    /// Fails `p` of the signed and permitted requests (0 to 1; NaN is 0, beyond the
+    /// range is its nearer end), as `--fail-rate` does.
+    pub fn set_fail_rate(&self, p: f64) {
+        self.faults()
+            .rate
+            .store(clamp_rate(p).to_bits(), Ordering::Relaxed);
+    }
+
+    /// How many of the next signed and permitted requests are still to fail, whatever
+    /// the fail rate.
+    pub fn failing_first(&self) -> u64 {
+        self.faults().first.load(Ordering::Relaxed)
+    }
+
+    /// Fails the next `n` signed and permitted requests whatever the fail rate (then
+    /// the fail rate applies), as `--fail-first` does; 0 stops it.
+    pub fn set_failing_first(&self, n: u64) {
+        self.faults().first.store(n, Ordering::Relaxed);
+    }
+
+    /// The errors injected failures are answered with, in [`InjectedError::ALL`]'s order.
+    pub fn injected_errors(&self) -> Vec<InjectedError> {
+        self.faults().errors().errors().collect()
+    }
+
+    /// Answers injected failures with these errors, picked evenly (all of
+    /// [`InjectedError::ALL`] when `errors` is empty), as `--fail-with` does.
+    pub fn set_injected_errors(&self, errors: impl IntoIterator<Item = InjectedError>) {
+        let errors = InjectedErrors::of(errors).0;
+        self.faults().errors.store(errors, Ordering::Relaxed);
+    }
+
+    /// How long each signed and permitted request waits before it is answered.
+    pub fn latency(&self) -> Duration {
+        self.faults().latency()
+    }
+
+    /// Answers each signed and permitted request only after `latency` (at most
+    /// [`MAX_LATENCY`]; zero for none), as `--latency-ms` does.
+    pub fn set_latency(&self, latency: Duration) {
+        self.faults().set_latency(latency);
+    }
+}
+
 /// A fail rate within 0 to 1 (0 for NaN, and for -0, which would be said as `-0.0`).
 pub(crate) fn clamp_rate(rate: f64) -> f64 {
     if rate.is_finite() {
@@ -316,8 +402,7 @@ impl KmsService {
     /// picked evenly (all of [`InjectedError::ALL`] by default, and when `errors` is
     /// empty). The setting is this service's and its clones', made before or after.
     pub fn with_injected_errors(self, errors: impl IntoIterator<Item = InjectedError>) -> Self {
-        let errors = InjectedErrors::of(errors).0;
-        self.shared.faults.errors.store(errors, Ordering::Relaxed);
+        self.faults().set_injected_errors(errors);
         self
     }
 
@@ -325,7 +410,7 @@ impl KmsService {
     /// injected errors (then the fail rate applies): a deterministic failure, for a test of
     /// retries. The setting is this service's and its clones', made before or after.
     pub fn with_failing_first(self, n: u64) -> Self {
-        self.shared.faults.first.store(n, Ordering::Relaxed);
+        self.faults().set_failing_first(n);
         self
     }
 
@@ -334,8 +419,14 @@ impl KmsService {
     /// that calls it. The wait is tokio's timer; off tokio, there is none. The setting is
     /// this service's and its clones', made before or after.
     pub fn with_latency(self, latency: Duration) -> Self {
-        self.shared.faults.set_latency(latency);
+        self.faults().set_latency(latency);
         self
+    }
+
+    /// Fault injection's settings, to read or change while this service (and its
+    /// clones) serve.
+    pub fn faults(&self) -> FaultInjection {
+        FaultInjection(Arc::clone(&self.shared))
     }
 
     /// This service, for one connection, counting its requests in flight there.

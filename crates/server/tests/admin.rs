@@ -695,6 +695,73 @@ async fn fail_first_fails_exactly_the_next_requests() {
     server.shutdown().await;
 }
 
+/// In process, without the admin endpoints: a Rust test changes fault injection while
+/// the server runs, through `RunningServer::faults`; with them on, `GET` says the same.
+#[tokio::test]
+async fn faults_change_in_process_while_the_server_runs() {
+    use std::time::{Duration, Instant};
+
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let faults = server.faults();
+    assert_eq!(faults.fail_rate(), 0.0);
+    assert_eq!(faults.failing_first(), 0);
+    assert_eq!(faults.injected_errors(), InjectedError::ALL.to_vec());
+    assert_eq!(faults.latency(), Duration::ZERO);
+    assert_eq!(names(addr).await.len(), 12);
+
+    faults.set_injected_errors([InjectedError::Throttling]);
+    faults.set_failing_first(2);
+    for _ in 0..2 {
+        send(addr, Call::new("{}"))
+            .await
+            .assert_error(400, "ThrottlingException");
+    }
+    assert_eq!(faults.failing_first(), 0);
+    assert_eq!(names(addr).await.len(), 12);
+
+    // Clones change the same settings; rates are clamped as --fail-rate's are.
+    server.faults().set_fail_rate(1.0);
+    send(addr, Call::new("{}"))
+        .await
+        .assert_error(400, "ThrottlingException");
+    faults.set_fail_rate(f64::NAN);
+    assert_eq!(faults.fail_rate(), 0.0);
+    faults.set_fail_rate(2.0);
+    assert_eq!(faults.fail_rate(), 1.0);
+    faults.set_injected_errors([]);
+    assert_eq!(faults.injected_errors(), InjectedError::ALL.to_vec());
+    faults.set_fail_rate(0.0);
+    assert_eq!(names(addr).await.len(), 12);
+
+    // A slow KMS, from the next request on (a lower bound only).
+    faults.set_latency(Duration::from_millis(300));
+    let started = Instant::now();
+    assert_eq!(names(addr).await.len(), 12);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    faults.set_latency(Duration::from_secs(3600));
+    assert_eq!(faults.latency(), kms_server::service::MAX_LATENCY);
+    faults.set_latency(Duration::ZERO);
+    assert!(
+        format!("{faults:?}").contains("failing_first: 0"),
+        "{faults:?}"
+    );
+    server.shutdown().await;
+
+    // With the admin endpoints on, they say what was set in process.
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    server.faults().set_failing_first(5);
+    let get = admin(
+        server.local_addr(),
+        "GET",
+        "/_kms-server/faults",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(get.json["FailFirst"], json!(5));
+    server.shutdown().await;
+}
+
 /// Saying the journal takes about the memory its answer does, not the memory of each
 /// entry's input parsed: a 16 KiB body of `[0,0,...]` is 8,192 JSON values, over half a
 /// megabyte parsed, and 1,000 of them parsed at once took a GET over a gigabyte. Measured
