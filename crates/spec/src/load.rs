@@ -343,6 +343,7 @@ fn is_identifier(name: &str) -> bool {
 /// string for a range), `@length` on a number or `@range` on a string were silently
 /// ignored, and a default of another type than its shape's made wrong code and schemas.
 fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<(), Fault> {
+    check_trait_types(place, traits)?;
     let on = || {
         format!(
             "`{}` (its type is {})",
@@ -448,6 +449,63 @@ fn check_trait_values(place: &str, traits: &Traits, target: &Shape) -> Result<()
                         .map(Value::to_string)
                         .collect::<Vec<_>>()
                         .join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a value of the other traits the generator reads that is not of the trait's
+/// type: [`Traits`]' accessors read such a value as no trait at all, so a `@pattern` of
+/// `12` dropped the constraint, `@error("clinet")` made the structure no error (the fault
+/// then blamed the operations listing it), and `@httpError("500")` sent the error with
+/// its fault's default status.
+fn check_trait_types(place: &str, traits: &Traits) -> Result<(), Fault> {
+    use crate::traits::{DOCUMENTATION, ERROR, HTTP_ERROR, PAGINATED, PATTERN};
+    let fault = |name: &str, value: &Value, what: &str| {
+        Err(Fault::Malformed(format!(
+            "{place}@{name} {value} is not {what}"
+        )))
+    };
+    if let Some(value) = traits.get(PATTERN)
+        && !value.is_string()
+    {
+        return fault(
+            "pattern",
+            value,
+            "a string (an ECMA-262 regular expression)",
+        );
+    }
+    if let Some(value) = traits.get(DOCUMENTATION)
+        && !value.is_string()
+    {
+        return fault("documentation", value, "a string");
+    }
+    if let Some(value) = traits.get(ERROR)
+        && !matches!(value.as_str(), Some("client" | "server"))
+    {
+        return fault("error", value, "\"client\" or \"server\"");
+    }
+    if let Some(value) = traits.get(HTTP_ERROR)
+        && !value.as_u64().is_some_and(|n| (100..=599).contains(&n))
+    {
+        return fault(
+            "httpError",
+            value,
+            "an HTTP status, a whole number from 100 to 599",
+        );
+    }
+    if let Some(value) = traits.get(PAGINATED) {
+        let Some(object) = value.as_object() else {
+            return fault("paginated", value, "an object");
+        };
+        for key in ["inputToken", "outputToken", "pageSize", "items"] {
+            if let Some(member) = object.get(key)
+                && !member.is_string()
+            {
+                return Err(Fault::Malformed(format!(
+                    "{place}@paginated {key} {member} is not a string (a member name or path)"
                 )));
             }
         }

@@ -787,3 +787,64 @@ fn length_and_range_must_apply_and_be_numbers() {
     ))
     .unwrap();
 }
+
+/// A value of a trait the generator reads that is not of the trait's type is refused,
+/// not read as no trait: a numeric `@pattern` dropped the constraint, and
+/// `@error("clinet")` was blamed on the operations listing the error.
+#[test]
+fn trait_values_must_be_of_the_traits_type() {
+    for (traits, message) in [
+        (
+            json!({ "smithy.api#pattern": 12 }),
+            "@pattern 12 is not a string (an ECMA-262 regular expression)",
+        ),
+        (
+            json!({ "smithy.api#documentation": ["x"] }),
+            "@documentation [\"x\"] is not a string",
+        ),
+        (
+            json!({ "smithy.api#error": "clinet" }),
+            "@error \"clinet\" is not \"client\" or \"server\"",
+        ),
+        (
+            json!({ "smithy.api#error": "client", "smithy.api#httpError": "500" }),
+            "@httpError \"500\" is not an HTTP status, a whole number from 100 to 599",
+        ),
+        (
+            json!({ "smithy.api#error": "client", "smithy.api#httpError": 999 }),
+            "@httpError 999 is not an HTTP status, a whole number from 100 to 599",
+        ),
+        (
+            json!({ "smithy.api#paginated": true }),
+            "@paginated true is not an object",
+        ),
+        (
+            json!({ "smithy.api#paginated": { "items": 1 } }),
+            "@paginated items 1 is not a string (a member name or path)",
+        ),
+    ] {
+        let (text, shape, _) = load_fault(json!({
+            "a.b#S": { "type": "structure", "members": {}, "traits": traits }
+        }));
+        assert_eq!(
+            text,
+            format!("fixture.json: shape `a.b#S`: malformed shape: {message}")
+        );
+        assert_eq!(shape.as_deref(), Some("a.b#S"));
+    }
+    // On a member too.
+    let (text, _, _) = load_fault(json!({ "a.b#S": { "type": "structure", "members": {
+        "m": { "target": "smithy.api#String", "traits": { "smithy.api#pattern": true } }
+    }}}));
+    assert!(
+        text.ends_with("malformed shape: member `m`: @pattern true is not a string (an ECMA-262 regular expression)"),
+        "{text}"
+    );
+    load(
+        json!({ "a.b#E": { "type": "structure", "members": {}, "traits": {
+            "smithy.api#error": "server", "smithy.api#httpError": 503,
+            "smithy.api#documentation": "Busy."
+        }}}),
+    )
+    .unwrap();
+}
