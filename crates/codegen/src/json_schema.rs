@@ -37,8 +37,13 @@ pub struct OperationSchemas {
 
 /// The schemas of every operation of the model's service (its only service), ordered by
 /// operation name like the generated `OPERATIONS`.
+///
+/// A model [`generate`](crate::generate) refuses (an unknown or unsupported trait,
+/// `errors` that are not errors, names that collide) is refused here too, with the same
+/// error: its schemas would describe types that are never generated.
 pub fn operation_schemas(model: &Model) -> Result<Vec<OperationSchemas>, Error> {
     let service = model.service(None)?;
+    crate::support::check(&service)?;
     let generator = Generator::new(&service);
     let keys = DefKeys::new(&service.shapes)?;
     Ok(service

@@ -208,3 +208,44 @@ fn members_operations_and_ranges_that_cannot_be_generated() {
     }})))
     .unwrap();
 }
+
+/// `operation_schemas` (what `cargo xtask codegen` writes) refuses what `generate`
+/// refuses, with the same error: it wrote the schemas of a model whose types the
+/// `generate!` macro then refused to generate.
+#[test]
+fn schemas_refuse_what_generate_refuses() {
+    let edits: [fn(&mut serde_json::Map<String, Value>); 3] = [
+        // An unknown trait (a typo of `@length`).
+        |shapes| {
+            shapes["example.fixture#RunRequest"]["traits"] =
+                json!({ "smithy.api#lenght": { "min": 1 } });
+        },
+        // A trait not supported yet.
+        |shapes| {
+            shapes["example.fixture#RunRequest"]["traits"] = json!({ "smithy.api#sparse": {} });
+        },
+        // `errors` that are not errors.
+        |shapes| {
+            shapes["example.fixture#Run"]["errors"] =
+                json!([{ "target": "example.fixture#RunRequest" }]);
+        },
+    ];
+    for edit in edits {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/timestamp.json");
+        let mut model: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        edit(model["shapes"].as_object_mut().unwrap());
+        let model = kms_spec::Model::from_json_str(&model.to_string(), "edited.json").unwrap();
+        let generated = kms_codegen::generate(&model).map(drop).unwrap_err();
+        let schemas = kms_codegen::operation_schemas(&model)
+            .map(drop)
+            .unwrap_err();
+        assert_eq!(schemas.to_string(), generated.to_string());
+        assert!(
+            schemas
+                .to_string()
+                .starts_with("edited.json: shape `example.fixture#"),
+            "{schemas}"
+        );
+    }
+}
