@@ -42,8 +42,8 @@ fn marked(schema: &Value) -> Value {
 fn derived_files(root: &Path) -> Result<Vec<Derived>> {
     let spec = root.join(SPEC);
     let model = kms_spec::Model::load(&spec).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let schemas = kms_codegen::operation_schemas(&model)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", spec.display()))?;
+    // kms-codegen's errors name the file themselves.
+    let schemas = kms_codegen::operation_schemas(&model).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut files = Vec::new();
     for schemas in schemas {
         let name = &schemas.operation;
@@ -315,8 +315,7 @@ fn stale_snapshots(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (model_path, snapshot) in snapshotted_models(root)? {
         let model = kms_spec::Model::load(&model_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let code = kms_codegen::render(&model)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+        let code = kms_codegen::render(&model).map_err(|e| anyhow::anyhow!("{e}"))?;
         let problem = match std::fs::read_to_string(&snapshot) {
             Err(_) => "is missing",
             Ok(text) => match snapshot_contents(&text) {
@@ -560,6 +559,31 @@ mod tests {
             )),
             "{found:?}"
         );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A spec the generator refuses is named once in the error, as kms-codegen names
+    /// it (xtask named it a second time before kms-codegen's message).
+    #[test]
+    fn a_spec_the_generator_refuses_is_named_once() {
+        let root = scratch_root("refused");
+        let mut spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(SPEC)).unwrap()).unwrap();
+        spec["shapes"]["com.amazonaws.kms#DescribeCustomKeyStores"]["errors"] =
+            serde_json::json!([{"target": "com.amazonaws.kms#DescribeCustomKeyStoresRequest"}]);
+        std::fs::write(root.join(SPEC), to_canonical_model_json(&spec)).unwrap();
+        let path = root.join(SPEC).display().to_string();
+        for error in [run(&root).unwrap_err(), problems(&root).unwrap_err()] {
+            let error = error.to_string();
+            assert!(
+                error.starts_with(&format!(
+                    "{path}: shape `com.amazonaws.kms#DescribeCustomKeyStores`: malformed shape: \
+                     `errors` lists"
+                )),
+                "{error}"
+            );
+            assert_eq!(error.matches(&path).count(), 1, "{error}");
+        }
         std::fs::remove_dir_all(&root).unwrap();
     }
 

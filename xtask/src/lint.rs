@@ -157,8 +157,7 @@ pub fn write_crate(root: &Path, dir: &Path, models: &[Rendered]) -> Result<()> {
     ];
     for model in models {
         let loaded = kms_spec::Model::load(&model.model).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let code = kms_codegen::render(&loaded)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", model.model.display()))?;
+        let code = kms_codegen::render(&loaded).map_err(|e| anyhow::anyhow!("{e}"))?;
         files.push((dir.join(format!("src/{}.rs", model.module)), code));
     }
     let src = dir.join("src");

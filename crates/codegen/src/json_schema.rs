@@ -45,7 +45,7 @@ pub fn operation_schemas(model: &Model) -> Result<Vec<OperationSchemas>, Error> 
     let service = model.service(None)?;
     crate::support::check(&service)?;
     let generator = Generator::new(&service);
-    let keys = DefKeys::new(&service.shapes)?;
+    let keys = DefKeys::new(&service.shapes).map_err(|e| e.in_model(model, None))?;
     Ok(service
         .operations
         .iter()

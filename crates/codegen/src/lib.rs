@@ -30,7 +30,7 @@ use quote::quote;
 pub use docs::html_to_markdown;
 pub use json_schema::{OperationSchemas, operation_schemas};
 
-/// Why code could not be generated for a model.
+/// Why code could not be generated for a model: the message names the model's file first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(String);
 
@@ -41,6 +41,18 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// Names the model's file (and the shape, when one is at fault) before a fault found
+    /// while generating: every error of this crate names the file once, as a
+    /// [`kms_spec::LoadError`] does.
+    fn in_model(self, model: &Model, shape: Option<&kms_spec::ShapeId>) -> Self {
+        match shape {
+            Some(shape) => Self(format!("{}: shape `{shape}`: {}", model.source(), self.0)),
+            None => Self(format!("{}: {}", model.source(), self.0)),
+        }
+    }
+}
 
 impl From<kms_spec::LoadError> for Error {
     fn from(e: kms_spec::LoadError) -> Self {
@@ -58,7 +70,10 @@ impl From<kms_spec::LoadError> for Error {
 pub fn generate(model: &Model) -> Result<TokenStream, Error> {
     let service = model.service(None)?;
     support::check(&service)?;
-    Generator::new(&service).generate()
+    // The generator's own faults are in the service's endpoint rules.
+    Generator::new(&service)
+        .generate()
+        .map_err(|e| e.in_model(model, Some(&service.shape.id)))
 }
 
 /// [`generate`], formatted with prettyplease, as a file or a snapshot can hold
@@ -66,8 +81,8 @@ pub fn generate(model: &Model) -> Result<TokenStream, Error> {
 #[cfg(feature = "render")]
 pub fn render(model: &Model) -> Result<String, Error> {
     let tokens = generate(model)?;
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| Error(format!("generated code does not parse: {e}")))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Error(format!("generated code does not parse: {e}")).in_model(model, None))?;
     Ok(prettyplease::unparse(&file))
 }
 

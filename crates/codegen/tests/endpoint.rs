@@ -93,6 +93,21 @@ fn unsupported_functions_and_endpoint_properties_are_named() {
     );
 }
 
+/// A rule set the generator cannot compile names the model's file and its service, as
+/// every other model error does.
+#[test]
+fn rules_the_generator_cannot_compile_name_the_file_and_the_service() {
+    let error = generate(json!([
+        {"type": "endpoint", "conditions": [{"fn": "parseURL", "argv": ["https://x"], "assign": "Url"}],
+         "endpoint": {"url": "https://x"}},
+    ]))
+    .unwrap_err();
+    assert!(
+        error.starts_with("test.json: shape `example#Service`: endpoint rules: "),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_malformed_rule_set_fails_to_load_naming_the_service() {
     let error = generate(
