@@ -117,25 +117,32 @@ pub fn check(root: &Path) -> Result<()> {
 fn problems(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
 
-    let derived = derived_files(root)?;
-    for file in &derived {
-        match std::fs::read_to_string(&file.path) {
-            Ok(current) if current == file.text => {}
-            Ok(_) => problems.push(format!(
-                "{} is stale: run `cargo xtask codegen`",
-                relative(root, &file.path)
-            )),
-            Err(_) => problems.push(format!(
-                "{} is missing: run `cargo xtask codegen`",
-                relative(root, &file.path)
-            )),
+    // A spec that does not generate (a hand edit) is one problem among the others, not
+    // the end of the check: the comparison with a fresh import below then names the
+    // command that restores it. Its derived files cannot be compared meanwhile.
+    match derived_files(root) {
+        Err(e) => problems.push(e.to_string()),
+        Ok(derived) => {
+            for file in &derived {
+                match std::fs::read_to_string(&file.path) {
+                    Ok(current) if current == file.text => {}
+                    Ok(_) => problems.push(format!(
+                        "{} is stale: run `cargo xtask codegen`",
+                        relative(root, &file.path)
+                    )),
+                    Err(_) => problems.push(format!(
+                        "{} is missing: run `cargo xtask codegen`",
+                        relative(root, &file.path)
+                    )),
+                }
+            }
+            for stray in stray_files(root, &derived)? {
+                problems.push(format!(
+                    "{} is not derived from the spec: run `cargo xtask codegen`",
+                    relative(root, &stray)
+                ));
+            }
         }
-    }
-    for stray in stray_files(root, &derived)? {
-        problems.push(format!(
-            "{} is not derived from the spec: run `cargo xtask codegen`",
-            relative(root, &stray)
-        ));
     }
 
     for spec in spec_files(root)? {
@@ -159,7 +166,12 @@ fn problems(root: &Path) -> Result<Vec<String>> {
         )?);
     }
 
-    problems.extend(stale_snapshots(root)?);
+    for problem in stale_snapshots(root)? {
+        // The spec's own error, said once.
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
 
     for pending in pending_snapshots(root)? {
         problems.push(format!(
@@ -184,8 +196,19 @@ enum Imported {
 fn import_problems(root: &Path, path: &Path, imported: Imported) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let text = std::fs::read_to_string(path)?;
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(e) => {
+            problems.push(format!(
+                "{} is not JSON ({e}): restore it (`git checkout -- {}`), or write it again \
+                 with `cargo xtask import --model {UPSTREAM} --operation ... --out {}`",
+                relative(root, path),
+                relative(root, path),
+                relative(root, path),
+            ));
+            return Ok(problems);
+        }
+    };
     if to_canonical_model_json(&value) != text {
         problems.push(format!(
             "{} is not in canonical form (sorted keys but members in model order, 4-space \
@@ -314,8 +337,18 @@ fn stale_snapshots(root: &Path) -> Result<Vec<String>> {
                    then review the change with `git diff`)";
     let mut problems = Vec::new();
     for (model_path, snapshot) in snapshotted_models(root)? {
-        let model = kms_spec::Model::load(&model_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let code = kms_codegen::render(&model).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A model that does not generate is a problem of its own; its error names it.
+        let rendered = match kms_spec::Model::load(&model_path) {
+            Ok(model) => kms_codegen::render(&model).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let code = match rendered {
+            Ok(code) => code,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
         let problem = match std::fs::read_to_string(&snapshot) {
             Err(_) => "is missing",
             Ok(text) => match snapshot_contents(&text) {
@@ -573,8 +606,10 @@ mod tests {
             serde_json::json!([{"target": "com.amazonaws.kms#DescribeCustomKeyStoresRequest"}]);
         std::fs::write(root.join(SPEC), to_canonical_model_json(&spec)).unwrap();
         let path = root.join(SPEC).display().to_string();
-        for error in [run(&root).unwrap_err(), problems(&root).unwrap_err()] {
-            let error = error.to_string();
+        for error in [
+            run(&root).unwrap_err().to_string(),
+            problems(&root).unwrap().remove(0),
+        ] {
             assert!(
                 error.starts_with(&format!(
                     "{path}: shape `com.amazonaws.kms#DescribeCustomKeyStores`: malformed shape: \
@@ -585,6 +620,76 @@ mod tests {
             assert_eq!(error.matches(&path).count(), 1, "{error}");
         }
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A hand edit that breaks the spec is a problem among the others, not the end of
+    /// the check: with the upstream model beside it, the next problem names the import
+    /// that restores it (the check stopped at the load error, naming no command).
+    #[test]
+    fn a_broken_spec_is_a_problem_naming_the_import_that_restores_it() {
+        let dir = std::env::temp_dir().join(format!("xtask-broken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("main");
+        std::fs::create_dir_all(root.join("spec")).unwrap();
+        std::fs::copy(crate::workspace_root().join(SPEC), root.join(SPEC)).unwrap();
+        let upstream = crate::workspace_root().join(UPSTREAM);
+        let found_upstream = upstream.is_file();
+        if found_upstream {
+            std::fs::create_dir_all(root.join(UPSTREAM).parent().unwrap()).unwrap();
+            std::fs::copy(&upstream, root.join(UPSTREAM)).unwrap();
+        }
+        run(&root).unwrap();
+        std::fs::create_dir_all(root.join("crates/x/tests/snapshots")).unwrap();
+        std::fs::write(root.join("crates/x/tests/snapshots/a.snap.new"), "").unwrap();
+        let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
+        let dangling = spec.replacen(
+            "\"target\": \"com.amazonaws.kms#CustomKeyStoreNameType\"",
+            "\"target\": \"com.amazonaws.kms#CustomKeyStoreNameTyp\"",
+            1,
+        );
+        assert_ne!(dangling, spec);
+        std::fs::write(root.join(SPEC), &dangling).unwrap();
+        let found = problems(&root).unwrap();
+        assert!(
+            found[0].ends_with(
+                "targets `com.amazonaws.kms#CustomKeyStoreNameTyp`, which is not defined in \
+                 the model or the prelude"
+            ),
+            "{found:?}"
+        );
+        if found_upstream {
+            assert!(
+                found.iter().any(|p| p.ends_with(&format!(
+                    "differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model \
+                     {UPSTREAM} --operation com.amazonaws.kms#DescribeCustomKeyStores --out {SPEC}`"
+                ))),
+                "{found:?}"
+            );
+        } else {
+            println!(
+                "SKIP: {} not found; not compared with it",
+                upstream.display()
+            );
+        }
+        assert!(
+            found
+                .iter()
+                .any(|p| p.ends_with("awaits review: run `cargo insta review`")),
+            "{found:?}"
+        );
+
+        // Not even JSON.
+        std::fs::write(root.join(SPEC), &spec[..spec.len() / 2]).unwrap();
+        let found = problems(&root).unwrap();
+        assert!(found[0].contains("invalid JSON"), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with(&format!("{SPEC} is not JSON ("))
+                    && p.contains("git checkout -- ")),
+            "{found:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
