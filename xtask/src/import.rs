@@ -6,6 +6,22 @@ use anyhow::{Context, Result, bail};
 use kms_spec::{Model, ShapeId, ShapeKind};
 use serde_json::{Map, Value};
 
+/// The Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// Extracts `operations` and every shape they reach from the model at `model_path`,
 /// plus the service that binds them (its `operations` reduced to those), and returns
 /// the deterministic JSON text of [`to_canonical_model_json`].
@@ -50,7 +66,23 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
                     .map(|shape| format!("`{}`", shape.id))
                     .collect();
                 if spelt.is_empty() {
-                    bail!("no shape `{op}` in {}", model_path.display());
+                    // A typo: suggest the operations a letter or two away.
+                    let near: Vec<String> = model
+                        .shapes()
+                        .filter(|shape| {
+                            shape.kind == ShapeKind::Operation
+                                && edit_distance(shape.id.as_str(), op) <= 2
+                        })
+                        .map(|shape| format!("`{}`", shape.id))
+                        .collect();
+                    if near.is_empty() {
+                        bail!("no shape `{op}` in {}", model_path.display());
+                    }
+                    bail!(
+                        "no shape `{op}` in {}: did you mean {}?",
+                        model_path.display(),
+                        near.join(" or ")
+                    );
                 }
                 bail!(
                     "no shape `{op}` in {} (shape ids are case-sensitive): did you mean {}?",
@@ -368,6 +400,23 @@ mod tests {
             err.to_string(),
             "`Nope` is not an absolute shape id (namespace#Name)"
         );
+        // A typo: the operations a letter or two away are suggested.
+        let err = run(
+            &model_path(),
+            &["com.amazonaws.kms#DescribeCustomKeyStore".to_owned()],
+            &out,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no shape `com.amazonaws.kms#DescribeCustomKeyStore` in {}: did you mean \
+                 `com.amazonaws.kms#DescribeCustomKeyStores`?",
+                model_path().display()
+            )
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
         // Ids are case-sensitive; the one spelt otherwise is suggested.
         let err = run(
             &model_path(),
