@@ -77,7 +77,7 @@ struct Args {
     tls_key: Option<PathBuf>,
     /// Serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 made at start by a
     /// new certificate authority, whose certificate is written to --tls-ca-out for
-    /// clients to trust (AWS_CA_BUNDLE).
+    /// clients to trust (AWS_CA_BUNDLE; NODE_EXTRA_CA_CERTS for Node).
     #[arg(long)]
     tls_self_signed: bool,
     /// Where --tls-self-signed writes its CA certificate (default: ca.pem in a new
@@ -709,7 +709,9 @@ fn banner(
         latency_note(config)
     );
     // Over HTTPS with a made-up certificate, clients trust its CA: the AWS CLI and boto3
-    // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too.
+    // through AWS_CA_BUNDLE (boto3's `verify` for an explicit client), kms through it too;
+    // Node (the AWS SDK for JavaScript v3 does not read AWS_CA_BUNDLE) through
+    // NODE_EXTRA_CA_CERTS, which it reads when it starts.
     let (ca_export, boto3_verify) = match ca_file {
         Some(path) => {
             say!(
@@ -718,14 +720,17 @@ fn banner(
                 path.display()
             );
             (
-                format!(" AWS_CA_BUNDLE={}", shell_word(path)),
+                format!(
+                    " AWS_CA_BUNDLE={path} NODE_EXTRA_CA_CERTS={path}",
+                    path = shell_word(path)
+                ),
                 format!(", verify={}", python_str(&path.display().to_string())),
             )
         }
         None => {
             if let Some(tls) = config.tls() {
                 say!(
-                    "  HTTPS with {}: clients must trust its issuer (AWS_CA_BUNDLE)",
+                    "  HTTPS with {}: clients must trust its issuer (AWS_CA_BUNDLE; NODE_EXTRA_CA_CERTS for Node)",
                     tls.source()
                 );
             }
@@ -755,6 +760,12 @@ fn banner(
             "  (aws-sdk-kms does not read AWS_CA_BUNDLE: give its HTTP client the CA through a custom TLS configuration, or run kms-server without TLS)"
         );
     }
+    say!();
+    say!("AWS SDK for JavaScript v3 (@aws-sdk/client-kms), with the variables above exported:");
+    say!("  AWS_ENDPOINT_URL={endpoint} node app.mjs   # or:");
+    say!(
+        "  await new KMSClient({{ endpoint: \"{endpoint}\", region: \"{region}\" }}).send(new DescribeCustomKeyStoresCommand({{}}))"
+    );
     say!();
     if config.admin_endpoints() {
         // curl trusts the CA of --tls-self-signed through --cacert.
@@ -864,7 +875,12 @@ mod tests {
         let config = ServerConfig::demo().with_admin_endpoints();
         let ca = std::path::Path::new("/tmp/a b/ca.pem");
         let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(ca));
-        assert!(out.contains(" AWS_CA_BUNDLE='/tmp/a b/ca.pem'\n"), "{out}");
+        assert!(
+            out.contains(
+                " AWS_CA_BUNDLE='/tmp/a b/ca.pem' NODE_EXTRA_CA_CERTS='/tmp/a b/ca.pem'\n"
+            ),
+            "{out}"
+        );
         assert!(
             out.contains("  curl --cacert '/tmp/a b/ca.pem' -X POST https://"),
             "{out}"
@@ -878,7 +894,9 @@ mod tests {
         let quote = std::path::Path::new("/tmp/it's/ca.pem");
         let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(quote));
         assert!(
-            out.contains(r#" AWS_CA_BUNDLE='/tmp/it'\''s/ca.pem'"#),
+            out.contains(
+                r#" AWS_CA_BUNDLE='/tmp/it'\''s/ca.pem' NODE_EXTRA_CA_CERTS='/tmp/it'\''s/ca.pem'"#
+            ),
             "{out}"
         );
         assert!(out.contains(r#", verify='/tmp/it\'s/ca.pem')."#), "{out}");
@@ -887,11 +905,45 @@ mod tests {
         let plain = std::path::Path::new("/tmp/kms-server-1-ab/ca.pem");
         let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(plain));
         assert!(
-            out.contains(" AWS_CA_BUNDLE=/tmp/kms-server-1-ab/ca.pem\n"),
+            out.contains(
+                " AWS_CA_BUNDLE=/tmp/kms-server-1-ab/ca.pem NODE_EXTRA_CA_CERTS=/tmp/kms-server-1-ab/ca.pem\n"
+            ),
             "{out}"
         );
         assert!(
             out.contains("curl --cacert /tmp/kms-server-1-ab/ca.pem -X POST"),
+            "{out}"
+        );
+    }
+
+    /// Node does not read AWS_CA_BUNDLE (nor does the AWS SDK for JavaScript v3): the
+    /// printed environment also names the CA in NODE_EXTRA_CA_CERTS, which Node reads at
+    /// start, so that `AWS_ENDPOINT_URL=... node app.mjs` trusts the server as the AWS CLI
+    /// does.
+    #[test]
+    fn the_banner_gives_node_the_ca_over_https() {
+        let config = ServerConfig::demo();
+        let ca = std::path::Path::new("/tmp/kms-server-1-ab/ca.pem");
+        let out = banner(&config, "https://127.0.0.1:4599", None, true, Some(ca));
+        let export = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("export AWS_ACCESS_KEY_ID="))
+            .expect("an export line");
+        assert!(
+            export.ends_with(" NODE_EXTRA_CA_CERTS=/tmp/kms-server-1-ab/ca.pem"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  AWS_ENDPOINT_URL=https://127.0.0.1:4599 node app.mjs"),
+            "{out}"
+        );
+        // Over plain HTTP, no CA.
+        let out = banner(&config, "http://127.0.0.1:4599", None, true, None);
+        assert!(!out.contains("NODE_EXTRA_CA_CERTS"), "{out}");
+        assert!(
+            out.contains(
+                "new KMSClient({ endpoint: \"http://127.0.0.1:4599\", region: \"us-east-1\" })"
+            ),
             "{out}"
         );
     }
