@@ -314,12 +314,13 @@ impl FaultInjection {
     }
 }
 
-/// A fail rate within 0 to 1 (0 for NaN, and for -0, which would be said as `-0.0`).
+/// A fail rate within 0 to 1: beyond the range, its nearer end (1 for +∞, 0 for −∞);
+/// 0 for NaN, and for -0, which would be said as `-0.0`.
 pub(crate) fn clamp_rate(rate: f64) -> f64 {
-    if rate.is_finite() {
-        rate.clamp(0.0, 1.0) + 0.0
-    } else {
+    if rate.is_nan() {
         0.0
+    } else {
+        rate.clamp(0.0, 1.0) + 0.0
     }
 }
 

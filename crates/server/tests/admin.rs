@@ -729,6 +729,11 @@ async fn faults_change_in_process_while_the_server_runs() {
     assert_eq!(faults.fail_rate(), 0.0);
     faults.set_fail_rate(2.0);
     assert_eq!(faults.fail_rate(), 1.0);
+    // Infinities are beyond the range too: their nearer end, not "no failures".
+    faults.set_fail_rate(f64::INFINITY);
+    assert_eq!(faults.fail_rate(), 1.0);
+    faults.set_fail_rate(f64::NEG_INFINITY);
+    assert_eq!(faults.fail_rate(), 0.0);
     faults.set_injected_errors([]);
     assert_eq!(faults.injected_errors(), InjectedError::ALL.to_vec());
     faults.set_fail_rate(0.0);
