@@ -6,13 +6,15 @@
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use kms_types::aws_json::{self, DecodeError, ErrorBody};
 use kms_types::{
-    DescribeCustomKeyStores, DescribeCustomKeyStoresRequest, OperationError, OperationShape,
-    ValidationError,
+    DescribeCustomKeyStores, DescribeCustomKeyStoresRequest, KmsInternalException, OperationError,
+    OperationShape, ValidationError,
 };
 
 use crate::admin::Admin;
@@ -95,11 +97,49 @@ impl<Op: OperationShape + 'static, H: Handler<Op>> Route for Bound<Op, H> {
             return Box::pin(std::future::ready(reply));
         }
         Box::pin(async move {
-            match self.handler.handle_encoded(&ctx, input).await {
-                Ok(body) => Reply::ok(body),
-                Err(error) => Reply::modeled(&error),
+            let mut handled = std::pin::pin!(self.handler.handle_encoded(&ctx, input));
+            // A handler that panics (a test backend's `unwrap`) is answered as KMS answers
+            // a fault of its own, 500 KMSInternalException, rather than by a connection
+            // closed without an answer, which clients report as a transport error
+            // (`IncompleteMessage`) and retry without saying why.
+            let handled = std::future::poll_fn(|cx| {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| handled.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(answer)) => Poll::Ready(Ok(answer)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(panic) => Poll::Ready(Err(panic)),
+                }
+            })
+            .await;
+            match handled {
+                Ok(Ok(body)) => Reply::ok(body),
+                Ok(Err(error)) => Reply::modeled(&error),
+                Err(panic) => {
+                    let what = panic_message(panic.as_ref());
+                    tracing::error!(
+                        request_id = ctx.request_id.as_str(),
+                        operation = Op::OPERATION.name,
+                        panic = what,
+                        "the handler panicked"
+                    );
+                    Reply::error(
+                        500,
+                        KmsInternalException::CODE,
+                        format!("The handler of {} panicked: {what}", Op::OPERATION.name),
+                    )
+                }
             }
         })
+    }
+}
+
+/// The message of a panic's payload (`panic!("...")` with or without arguments).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "a panic without a message"
     }
 }
 

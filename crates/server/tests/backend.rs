@@ -140,6 +140,53 @@ impl Handler<another::CountCustomKeyStores> for Counter {
 
 /// Any generated operation can be routed to a handler, with the same signature,
 /// permission and validation checks before it and its modeled errors encoded.
+/// Panics on a name of "panic" (with a formatted message) or "static" (a literal one).
+struct Panicky;
+
+impl Handler<DescribeCustomKeyStores> for Panicky {
+    async fn handle(
+        &self,
+        _ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        tokio::task::yield_now().await;
+        match input.custom_key_store_name.as_deref() {
+            Some("panic") => panic!("bug in the backend: {}", 42),
+            Some("static") => panic!("a static bug"),
+            _ => Ok(DescribeCustomKeyStoresResponse::builder()
+                .truncated(false)
+                .build()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_is_answered_with_kms_internal_exception() {
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(Panicky);
+    let server = serve_demo(router).await;
+    let addr = server.local_addr();
+    // One connection throughout: the panic does not cost it either.
+    let client = client();
+    for (name, said) in [
+        ("panic", "bug in the backend: 42"),
+        ("static", "a static bug"),
+    ] {
+        let a = send_with(
+            &client,
+            addr,
+            Call::new(format!(r#"{{"CustomKeyStoreName": "{name}"}}"#)),
+        )
+        .await;
+        a.assert_error(500, "KMSInternalException");
+        assert_eq!(
+            a.json["message"],
+            format!("The handler of DescribeCustomKeyStores panicked: {said}")
+        );
+    }
+    assert_eq!(send_with(&client, addr, Call::new("{}")).await.status, 200);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_operation_generated_outside_kms_types_is_routed() {
     let router = Router::new().operation::<another::CountCustomKeyStores, _>(Counter);
