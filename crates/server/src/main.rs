@@ -750,7 +750,9 @@ fn banner(
     );
     say!();
     say!("aws-sdk-kms (Rust), with the variables above exported:");
-    say!("  AWS_ENDPOINT_URL={endpoint} cargo run ...   # or:");
+    // The service's own variable: the global AWS_ENDPOINT_URL would send every service
+    // here, STS included (a profile that assumes a role), which this server does not serve.
+    say!("  AWS_ENDPOINT_URL_KMS={endpoint} cargo run ...   # or:");
     say!(
         "  let conf = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(\"{endpoint}\").region(Region::new(\"{region}\")).load().await;"
     );
@@ -762,7 +764,7 @@ fn banner(
     }
     say!();
     say!("AWS SDK for JavaScript v3 (@aws-sdk/client-kms), with the variables above exported:");
-    say!("  AWS_ENDPOINT_URL={endpoint} node app.mjs   # or:");
+    say!("  AWS_ENDPOINT_URL_KMS={endpoint} node app.mjs   # or:");
     say!(
         "  await new KMSClient({{ endpoint: \"{endpoint}\", region: \"{region}\" }}).send(new DescribeCustomKeyStoresCommand({{}}))"
     );
@@ -918,7 +920,7 @@ mod tests {
 
     /// Node does not read AWS_CA_BUNDLE (nor does the AWS SDK for JavaScript v3): the
     /// printed environment also names the CA in NODE_EXTRA_CA_CERTS, which Node reads at
-    /// start, so that `AWS_ENDPOINT_URL=... node app.mjs` trusts the server as the AWS CLI
+    /// start, so that `AWS_ENDPOINT_URL_KMS=... node app.mjs` trusts the server as the AWS CLI
     /// does.
     #[test]
     fn the_banner_gives_node_the_ca_over_https() {
@@ -934,7 +936,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("  AWS_ENDPOINT_URL=https://127.0.0.1:4599 node app.mjs"),
+            out.contains("  AWS_ENDPOINT_URL_KMS=https://127.0.0.1:4599 node app.mjs"),
             "{out}"
         );
         // Over plain HTTP, no CA.
@@ -946,6 +948,20 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    /// aws-config is told the endpoint for KMS alone: with the global `AWS_ENDPOINT_URL`,
+    /// a profile that assumes a role sent STS's AssumeRole here too, and the SDK said only
+    /// `error parsing XML: no root element`.
+    #[test]
+    fn the_banner_gives_aws_config_the_endpoint_of_kms_alone() {
+        let config = ServerConfig::demo();
+        let out = banner(&config, "http://127.0.0.1:4599", None, true, None);
+        assert!(
+            out.contains("  AWS_ENDPOINT_URL_KMS=http://127.0.0.1:4599 cargo run"),
+            "{out}"
+        );
+        assert!(!out.contains("AWS_ENDPOINT_URL="), "{out}");
     }
 
     /// `KMS_SERVER_ADMIN=` (empty, as compose files write "unset") is off, not an error.

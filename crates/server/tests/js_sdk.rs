@@ -1,6 +1,6 @@
 //! The AWS SDK for JavaScript v3 (`@aws-sdk/client-kms`) against the `kms-server`
 //! binary, as a Node test suite calls it: `tests/js/describe.mjs` run by `node` with the
-//! environment the banner prints (its `export` line, plus `AWS_ENDPOINT_URL`), over HTTP
+//! environment the banner prints (its `export` line, plus `AWS_ENDPOINT_URL_KMS`), over HTTP
 //! with `--admin` (pagination, modeled errors as their classes, signature errors, retries
 //! with `FailFirst`, the request journal, a request timeout) and over HTTPS with
 //! `--tls-self-signed` (the CA given to the SDK's HTTP handler, and through
@@ -175,7 +175,7 @@ fn node(banner: &Banner, mode: &str, before: &str) -> Value {
     let output: Output = isolated("sh")
         .arg("-c")
         .arg(format!(
-            "{}\n{before}\nAWS_ENDPOINT_URL={} exec node describe.mjs {mode}",
+            "{}\n{before}\nAWS_ENDPOINT_URL_KMS={} exec node describe.mjs {mode}",
             banner.exports, banner.endpoint
         ))
         .current_dir(js_dir())

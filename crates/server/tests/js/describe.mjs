@@ -1,6 +1,6 @@
 // The AWS SDK for JavaScript v3 against kms-server, as a Node test suite calls it: run by
 // crates/server/tests/js_sdk.rs with the environment the server's banner prints (its
-// `export` line, plus AWS_ENDPOINT_URL), which asserts on the JSON this prints.
+// `export` line, plus AWS_ENDPOINT_URL_KMS), which asserts on the JSON this prints.
 //
 //   node describe.mjs http    # a server started with --admin
 //   node describe.mjs https   # a server started with --tls-self-signed
@@ -20,9 +20,9 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 const mode = process.argv[2];
-const endpoint = process.env.AWS_ENDPOINT_URL;
+const endpoint = process.env.AWS_ENDPOINT_URL_KMS;
 if (!endpoint || !["http", "https", "untrusted"].includes(mode)) {
-  throw new Error("usage: AWS_ENDPOINT_URL=... node describe.mjs http|https|untrusted");
+  throw new Error("usage: AWS_ENDPOINT_URL_KMS=... node describe.mjs http|https|untrusted");
 }
 const require = createRequire(import.meta.url);
 const out = {
@@ -30,9 +30,9 @@ const out = {
   handler: require("@smithy/node-http-handler/package.json").version,
 };
 
-// Credentials and region from the environment (the banner's export line), as a suite
-// configured by its CI would get them.
-const client = (config = {}) => new KMSClient({ endpoint, ...config });
+// Credentials, region and endpoint from the environment (the banner's export line and
+// AWS_ENDPOINT_URL_KMS), as a suite configured by its CI would get them.
+const client = (config = {}) => new KMSClient({ ...config });
 const describe = (kms, input = {}) => kms.send(new DescribeCustomKeyStoresCommand(input));
 const ids = (page) => page.CustomKeyStores.map((s) => s.CustomKeyStoreId);
 const paged = async (kms, pageSize) => {
