@@ -51,9 +51,11 @@ impl Query {
     /// The expression's result on `value`; an error (a function given an argument of
     /// the wrong type, say) is a message saying what went wrong.
     ///
-    /// What an expression builds is bounded: a value it makes (a multi-select, a
-    /// projection, `map`, `join`, `to_string`) may take at most [`GROWTH`] times the
-    /// memory of `value` plus [`HEADROOM`] bytes. Each `[@, @]` doubles what it is
+    /// What an expression builds is bounded: the values it makes (multi-selects,
+    /// projections, `map`, `join`, `to_string`, literals) may take at most [`GROWTH`]
+    /// times the memory of `value` plus [`HEADROOM`] bytes in all, counted as they are
+    /// built, those dropped too (so that neither the memory nor the time it takes is
+    /// that of the bound times the number of values). Each `[@, @]` doubles what it is
     /// given, so a dozen of them piped would otherwise take the memory of thousands of
     /// outputs (Python's, the AWS CLI's, runs until a `MemoryError`).
     pub fn search(&self, value: &Value) -> Result<Value, String> {
@@ -68,6 +70,7 @@ impl Query {
         Evaluation {
             text: &self.text,
             limit,
+            built: std::cell::Cell::new(0),
         }
         .eval(&self.ast, value)
     }
@@ -108,26 +111,65 @@ fn weight(value: &Value, limit: usize) -> usize {
     total
 }
 
-/// One [`Query::search`]: the expression's text (for its literals) and the bound on
-/// what it builds.
+/// One [`Query::search`]: the expression's text (for its literals), the bound on what
+/// it builds, and what it has built so far.
 struct Evaluation<'a> {
     text: &'a str,
     limit: usize,
+    /// About the bytes of the values built so far ([`Self::charge`]), those already
+    /// dropped too.
+    built: std::cell::Cell<usize>,
 }
 
 impl Evaluation<'_> {
-    /// `value`, unless it takes more than the bound on what an expression builds.
-    fn bounded(&self, value: Value) -> Result<Value, String> {
-        if weight(&value, self.limit) > self.limit {
+    /// Counts `bytes` more built, unless that takes what is built past the bound.
+    fn charge_bytes(&self, bytes: usize) -> Result<(), String> {
+        let built = self.built.get().saturating_add(bytes);
+        self.built.set(built);
+        if built > self.limit {
             return Err(format!(
-                "The expression builds a value of more than {} MiB ({GROWTH} times the \
+                "The expression builds values of more than {} MiB ({GROWTH} times the \
                  output's memory plus {} MiB): an expression that copies what it is given \
                  ([@, @]) again and again grows without end",
                 self.limit >> 20,
                 HEADROOM >> 20
             ));
         }
+        Ok(())
+    }
+
+    /// What is left of the bound.
+    fn remaining(&self) -> usize {
+        self.limit.saturating_sub(self.built.get())
+    }
+
+    /// Counts `value` built (an element gathered into a value being built, say).
+    fn charge(&self, value: &Value) -> Result<(), String> {
+        self.charge_bytes(weight(value, self.remaining()))
+    }
+
+    /// `value`, counted built.
+    fn bounded(&self, value: Value) -> Result<Value, String> {
+        self.charge(&value)?;
         Ok(value)
+    }
+
+    /// The array of `items`' values, each counted built as it is gathered, so that
+    /// building stops at the bound.
+    fn gather<T>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(T) -> Result<Option<Value>, String>,
+    ) -> Result<Value, String> {
+        self.charge_bytes(std::mem::size_of::<Value>())?;
+        let mut gathered = Vec::new();
+        for item in items {
+            if let Some(v) = each(item)? {
+                self.charge(&v)?;
+                gathered.push(v);
+            }
+        }
+        Ok(Value::Array(gathered))
     }
 
     /// Python JMESPath's `TreeInterpreter.visit`.
@@ -154,19 +196,13 @@ impl Evaluation<'_> {
                 Value::Array(items) => Value::Array(slice(items, *start, *stop, *step)?),
                 _ => Value::Null,
             },
-            Ast::Literal { offset, value: v } => self.literal(*offset, v)?,
+            Ast::Literal { offset, value: v } => self.bounded(self.literal(*offset, v)?)?,
             Ast::Subexpr { lhs, rhs, .. } => self.eval(rhs, &self.eval(lhs, value)?)?,
             Ast::Projection { lhs, rhs, .. } => match self.eval(lhs, value)? {
-                Value::Array(items) => {
-                    let mut collected = Vec::new();
-                    for item in &items {
-                        let found = self.eval(rhs, item)?;
-                        if !found.is_null() {
-                            collected.push(found);
-                        }
-                    }
-                    self.bounded(Value::Array(collected))?
-                }
+                Value::Array(items) => self.gather(&items, |item| {
+                    let found = self.eval(rhs, item)?;
+                    Ok((!found.is_null()).then_some(found))
+                })?,
                 _ => Value::Null,
             },
             Ast::ObjectValues { node, .. } => match self.eval(node, value)? {
@@ -222,18 +258,19 @@ impl Evaluation<'_> {
             }
             // Python's `not`, but `!0` is false: numbers are never false in JMESPath.
             Ast::Not { node, .. } => Value::Bool(!is_true(&self.eval(node, value)?)),
-            Ast::MultiList { elements, .. } if !value.is_null() => self.bounded(Value::Array(
-                elements
-                    .iter()
-                    .map(|e| self.eval(e, value))
-                    .collect::<Result<_, _>>()?,
-            ))?,
+            Ast::MultiList { elements, .. } if !value.is_null() => {
+                self.gather(elements, |e| self.eval(e, value).map(Some))?
+            }
             Ast::MultiHash { elements, .. } if !value.is_null() => {
+                self.charge_bytes(std::mem::size_of::<Value>())?;
                 let mut map = Map::new();
                 for kv in elements {
-                    map.insert(kv.key.clone(), self.eval(&kv.value, value)?);
+                    let v = self.eval(&kv.value, value)?;
+                    self.charge_bytes(std::mem::size_of::<Value>() + kv.key.len())?;
+                    self.charge(&v)?;
+                    map.insert(kv.key.clone(), v);
                 }
-                self.bounded(Value::Object(map))?
+                Value::Object(map)
             }
             Ast::MultiList { .. } | Ast::MultiHash { .. } => Value::Null,
             Ast::Function { name, args, .. } => self.call(name, args, value)?,
@@ -278,7 +315,8 @@ impl Evaluation<'_> {
                     exprefs.push(Some(&**ast));
                 }
                 other => {
-                    vals.push(self.eval(other, value)?);
+                    // Held together: `not_null(@, @, ...)` of a value near the bound.
+                    vals.push(self.bounded(self.eval(other, value)?)?);
                     exprefs.push(None);
                 }
             }
@@ -391,14 +429,23 @@ impl Evaluation<'_> {
             "starts_with" => Value::Bool(string(a)?.starts_with(&string(&vals[1])?)),
             "join" => {
                 let sep = string(a)?;
-                let parts = array(&vals[1])?
+                let Value::Array(items) = &vals[1] else {
+                    return Err(bad(&vals[1], "array"));
+                };
+                let parts = items
                     .iter()
                     .map(|p| match p {
-                        Value::String(s) => Ok(s.clone()),
+                        Value::String(s) => Ok(s.as_str()),
                         other => Err(bad(other, "array-string")),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                self.bounded(Value::String(parts.join(&sep)))?
+                // Counted before it is built: a long separator, many times.
+                let len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+                let seps = sep.len().saturating_mul(parts.len().saturating_sub(1));
+                self.charge_bytes(
+                    std::mem::size_of::<Value>().saturating_add(len.saturating_add(seps)),
+                )?;
+                Value::String(parts.join(&sep))
             }
             "keys" => Value::Array(
                 object(a)?
@@ -415,12 +462,10 @@ impl Evaluation<'_> {
             },
             "map" => {
                 let e = expref_at(0).expect("checked above");
-                self.bounded(Value::Array(
-                    array(&vals[1])?
-                        .iter()
-                        .map(|item| self.eval(e, item))
-                        .collect::<Result<_, _>>()?,
-                ))?
+                let Value::Array(items) = &vals[1] else {
+                    return Err(bad(&vals[1], "array"));
+                };
+                self.gather(items, |item| self.eval(e, item).map(Some))?
             }
             "max" | "min" => {
                 let items = sortable(a)?;
@@ -467,7 +512,16 @@ impl Evaluation<'_> {
             },
             "to_string" => match a {
                 Value::String(_) => a.clone(),
-                other => self.bounded(Value::String(to_json_string(other)))?,
+                other => {
+                    // Stopped at the bound: escapes make it up to 6 times the value.
+                    let mut out = String::new();
+                    let fits = write_json(other, &mut out, self.remaining());
+                    self.charge_bytes(std::mem::size_of::<Value>() + out.len())?;
+                    if !fits {
+                        self.charge_bytes(usize::MAX)?;
+                    }
+                    Value::String(out)
+                }
             },
             "to_number" => match a {
                 Value::Number(_) => a.clone(),
@@ -835,11 +889,16 @@ fn to_number(s: &str) -> Value {
 /// Python writes them.
 fn to_json_string(v: &Value) -> String {
     let mut out = String::new();
-    write_json(v, &mut out);
+    write_json(v, &mut out, usize::MAX);
     out
 }
 
-fn write_json(v: &Value, out: &mut String) {
+/// Writes `v` to `out` as [`to_json_string`] does, stopping once `out` is longer than
+/// `max` bytes; whether it did not.
+fn write_json(v: &Value, out: &mut String, max: usize) -> bool {
+    if out.len() > max {
+        return false;
+    }
     match v {
         Value::String(s) => out.push_str(&crate::credentials::aws_cli_cache::python_json(s)),
         Value::Number(n) => out.push_str(&crate::output::py_number(n)),
@@ -849,7 +908,9 @@ fn write_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(item, out);
+                if !write_json(item, out, max) {
+                    return false;
+                }
             }
             out.push(']');
         }
@@ -859,14 +920,17 @@ fn write_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(&Value::String(k.clone()), out);
+                out.push_str(&crate::credentials::aws_cli_cache::python_json(k));
                 out.push(':');
-                write_json(item, out);
+                if !write_json(item, out, max) {
+                    return false;
+                }
             }
             out.push('}');
         }
         other => out.push_str(&other.to_string()),
     }
+    out.len() <= max
 }
 
 /// Python's `value[start:stop:step]` on a list; a step of 0 is Python's `ValueError`.
@@ -1166,6 +1230,52 @@ mod tests {
         let query = Query::parse("[@, @, @, @, @, @, @, @]").unwrap();
         assert!(query.search_within(&big, 8 * size + 4096).is_ok());
         assert!(query.search_within(&big, 8 * size).is_err());
+    }
+
+    /// The bound is on all that an expression builds, not on each value alone: values
+    /// each within it, held at once (a function's arguments, a multi-select's elements)
+    /// or built again and again and dropped (for each item of a projection), took the
+    /// bound's memory as many times as there were of them, or its time as many times as
+    /// there were items; and `join` built its whole string before it was checked.
+    #[test]
+    fn the_bound_is_on_all_that_an_expression_builds() {
+        let output = json!({"Id": "cks-1"});
+        let limit = 1 << 20;
+        // About a quarter of the bound: 2^10 copies of the output.
+        let quarter = ["[@, @]"; 10].join(" | ");
+        let size = weight(
+            &Query::parse(&quarter).unwrap().search(&output).unwrap(),
+            usize::MAX,
+        );
+        assert!(size > limit / 5 && size < limit / 3, "{size}");
+        for expression in [
+            // Held at once, none beyond the bound, nor what is kept.
+            format!("{quarter} | length(not_null(@, @, @, @, @, @, @, @))"),
+            format!("length([{quarter}, {quarter}, {quarter}, {quarter}, {quarter}])"),
+            // Built for each item and dropped: 64 times a quarter of the bound.
+            format!("[{}] | [*].length({quarter})", ["@"; 64].join(", ")),
+            format!(
+                "[{}][?length({quarter}) > `0`] | length(@)",
+                ["@"; 64].join(", ")
+            ),
+            // A long separator, many times: counted before the string is built.
+            format!("join(to_string({quarter}), [{}])", ["'x'"; 64].join(", ")),
+        ] {
+            let err = Query::parse(&expression)
+                .unwrap()
+                .search_within(&output, limit)
+                .unwrap_err();
+            assert!(err.contains("more than 1 MiB"), "{expression}: {err}");
+        }
+        // Building within the bound in all is fine.
+        let within = format!("{} | length([@, @])", ["[@, @]"; 8].join(" | "));
+        assert_eq!(
+            Query::parse(&within)
+                .unwrap()
+                .search_within(&output, limit)
+                .unwrap(),
+            json!(2)
+        );
     }
 
     #[test]
