@@ -68,8 +68,9 @@ pub trait Handler<Op: OperationShape>: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Answers one validated request. A panic here (or in [`Handler::handle_encoded`])
-    /// is answered `500 KMSInternalException` with the panic's message.
+    /// Answers one validated request. A panic here (or in [`Handler::handle_encoded`]
+    /// or [`Handler::check_input`]) is answered `500 KMSInternalException` with the
+    /// panic's message.
     fn handle(
         &self,
         ctx: &Context,

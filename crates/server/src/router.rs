@@ -92,16 +92,23 @@ impl<Op: OperationShape + 'static, H: Handler<Op>> Route for Bound<Op, H> {
             Ok(input) => input,
             Err(reply) => return Box::pin(std::future::ready(reply)),
         };
-        if let Err(message) = self.handler.check_input(&input) {
-            let reply = Reply::error(400, ValidationError::CODE, message);
-            return Box::pin(std::future::ready(reply));
+        // A handler that panics (a test backend's `unwrap`) is answered as KMS answers a
+        // fault of its own, 500 KMSInternalException, rather than by a connection closed
+        // without an answer, which clients report as a transport error
+        // (`IncompleteMessage`) and retry without saying why: in `check_input`, in
+        // `handle_encoded` before it returns its future, or in that future.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.handler.check_input(&input))) {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => {
+                let reply = Reply::error(400, ValidationError::CODE, message);
+                return Box::pin(std::future::ready(reply));
+            }
+            Err(panic) => return Box::pin(std::future::ready(panicked::<Op>(&ctx, &*panic))),
         }
         Box::pin(async move {
-            let mut handled = std::pin::pin!(self.handler.handle_encoded(&ctx, input));
-            // A handler that panics (a test backend's `unwrap`) is answered as KMS answers
-            // a fault of its own, 500 KMSInternalException, rather than by a connection
-            // closed without an answer, which clients report as a transport error
-            // (`IncompleteMessage`) and retry without saying why.
+            // `handle_encoded` is called at the first poll, within the catch.
+            let mut handled =
+                std::pin::pin!(async { self.handler.handle_encoded(&ctx, input).await });
             let handled = std::future::poll_fn(|cx| {
                 match std::panic::catch_unwind(AssertUnwindSafe(|| handled.as_mut().poll(cx))) {
                     Ok(Poll::Ready(answer)) => Poll::Ready(Ok(answer)),
@@ -113,23 +120,26 @@ impl<Op: OperationShape + 'static, H: Handler<Op>> Route for Bound<Op, H> {
             match handled {
                 Ok(Ok(body)) => Reply::ok(body),
                 Ok(Err(error)) => Reply::modeled(&error),
-                Err(panic) => {
-                    let what = panic_message(panic.as_ref());
-                    tracing::error!(
-                        request_id = ctx.request_id.as_str(),
-                        operation = Op::OPERATION.name,
-                        panic = what,
-                        "the handler panicked"
-                    );
-                    Reply::error(
-                        500,
-                        KmsInternalException::CODE,
-                        format!("The handler of {} panicked: {what}", Op::OPERATION.name),
-                    )
-                }
+                Err(panic) => panicked::<Op>(&ctx, &*panic),
             }
         })
     }
+}
+
+/// The answer to a request whose handler panicked (logged).
+fn panicked<Op: OperationShape>(ctx: &Context, panic: &(dyn Any + Send)) -> Reply {
+    let what = panic_message(panic);
+    tracing::error!(
+        request_id = ctx.request_id.as_str(),
+        operation = Op::OPERATION.name,
+        panic = what,
+        "the handler panicked"
+    );
+    Reply::error(
+        500,
+        KmsInternalException::CODE,
+        format!("The handler of {} panicked: {what}", Op::OPERATION.name),
+    )
 }
 
 /// The message of a panic's payload (`panic!("...")` with or without arguments).

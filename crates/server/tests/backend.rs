@@ -187,6 +187,72 @@ async fn a_handler_that_panics_is_answered_with_kms_internal_exception() {
     server.shutdown().await;
 }
 
+/// Panics in `check_input` on a name of "check", and in `handle_encoded` before its
+/// future is made on a name of "eager".
+struct PanickyOutsideTheFuture;
+
+impl Handler<DescribeCustomKeyStores> for PanickyOutsideTheFuture {
+    fn check_input(&self, input: &DescribeCustomKeyStoresRequest) -> Result<(), String> {
+        assert_ne!(input.custom_key_store_name.as_deref(), Some("check"));
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _ctx: &Context,
+        _input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        Ok(DescribeCustomKeyStoresResponse::builder()
+            .truncated(false)
+            .build())
+    }
+
+    #[allow(clippy::manual_async_fn)]
+    fn handle_encoded(
+        &self,
+        _ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> impl Future<Output = Result<Vec<u8>, DescribeCustomKeyStoresError>> + Send {
+        let name = input.custom_key_store_name.expect("named");
+        assert_ne!(name, "eager", "an eager bug");
+        async { Ok(br#"{"Truncated":false}"#.to_vec()) }
+    }
+}
+
+/// A panic in the handler's `check_input`, or in `handle_encoded` before it returns
+/// its future, is answered as one in the future is: it escaped the catch, and the
+/// connection closed without an answer.
+#[tokio::test]
+async fn a_handler_that_panics_outside_its_future_is_answered_too() {
+    let router = Router::new().operation::<DescribeCustomKeyStores, _>(PanickyOutsideTheFuture);
+    let server = serve_demo(router).await;
+    let addr = server.local_addr();
+    let client = client();
+    for (name, said) in [("check", "assertion"), ("eager", "an eager bug")] {
+        let a = send_with(
+            &client,
+            addr,
+            Call::new(format!(r#"{{"CustomKeyStoreName": "{name}"}}"#)),
+        )
+        .await;
+        a.assert_error(500, "KMSInternalException");
+        let message = a.json["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("The handler of DescribeCustomKeyStores panicked: ")
+                && message.contains(said),
+            "{message}"
+        );
+    }
+    let a = send_with(
+        &client,
+        addr,
+        Call::new(r#"{"CustomKeyStoreName": "fine"}"#),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_operation_generated_outside_kms_types_is_routed() {
     let router = Router::new().operation::<another::CountCustomKeyStores, _>(Counter);
