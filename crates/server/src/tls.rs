@@ -58,8 +58,9 @@ impl TlsConfig {
         Self::new(chain, key, None, certificate.display().to_string())
     }
 
-    /// A certificate for `names` (host names or IP addresses), issued at start by a new
-    /// certificate authority; [`TlsConfig::ca_pem`] is the authority's certificate.
+    /// A certificate for `names` (host names, wildcards such as `*.kms.test`, or IP
+    /// addresses), issued at start by a new certificate authority; [`TlsConfig::ca_pem`]
+    /// is the authority's certificate.
     /// No names, or a name that is neither a host name nor an IP address, is an error:
     /// no client could verify such a certificate for the endpoint it calls.
     pub fn self_signed(names: &[String]) -> Result<Self, TlsError> {
@@ -72,7 +73,9 @@ impl TlsConfig {
         }
         if let Some(name) = names
             .iter()
-            .find(|name| rustls::pki_types::ServerName::try_from(name.as_str()).is_err())
+            // A wildcard (`*.kms.test`) names the host names one label deeper.
+            .map(|name| name.strip_prefix("*.").unwrap_or(name))
+            .find(|name| rustls::pki_types::ServerName::try_from(*name).is_err())
         {
             return Err(TlsError(format!(
                 "'{name}' is neither a host name nor an IP address: no client could verify \
@@ -171,6 +174,12 @@ mod tests {
         let e = TlsConfig::self_signed(&["127.0.0.1".into(), "not a host!".into()]).unwrap_err();
         assert!(e.0.contains("'not a host!' is neither"), "{e}");
         TlsConfig::self_signed(&["::1".into(), "kms.local".into()]).unwrap();
+        // A wildcard is a name clients verify (a.kms.test), as before the check.
+        TlsConfig::self_signed(&["*.kms.test".into()]).unwrap();
+        for name in ["*", "*.", "a.*.test", "**.test"] {
+            let e = TlsConfig::self_signed(&[name.into()]).unwrap_err();
+            assert!(e.0.contains("is neither"), "{name}: {e}");
+        }
     }
 
     #[test]
