@@ -102,21 +102,28 @@ fn isolated(program: &str) -> Command {
     command
 }
 
+/// A child process, killed when dropped: also when the test panics before it is in a
+/// [`Banner`] (a banner not as expected), which left the server running after the test.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// How long the binary may take to print its banner.
+const BANNER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The running binary and what its banner printed.
 struct Banner {
-    child: Child,
+    _child: Killed,
     endpoint: String,
     /// The `export AWS_ACCESS_KEY_ID=...` line, as printed.
     exports: String,
     /// Holds `--tls-ca-out`'s file.
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Banner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_binary(https: bool, args: &[&str]) -> Banner {
@@ -129,25 +136,37 @@ fn start_binary(https: bool, args: &[&str]) -> Banner {
             .arg("--tls-ca-out")
             .arg(dir.path().join("ca.pem"));
     }
-    let mut child = command
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kms-server starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let mut child = Killed(
+        command
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kms-server starts"),
+    );
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    // Read on a thread, which then keeps draining stdout so that the server never
+    // blocks on a full pipe; waited for a bounded time, so that a banner without its
+    // last line fails the test rather than hangs it.
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            // Once the banner is read, drained.
+            let _ = sender.send(line);
+        }
+    });
     let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.expect("a banner line");
+    loop {
+        let line = match received.recv_timeout(BANNER_WAIT) {
+            Ok(line) => line.expect("a banner line"),
+            Err(e) => panic!("no end of the banner ({e}) after:\n{banner:#?}"),
+        };
         let last = line.starts_with("Stop with Ctrl-C");
         banner.push(line);
         if last {
             break;
         }
     }
-    // Keep draining stdout so that the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
     let find = |prefix: &str| {
         banner
             .iter()
@@ -164,7 +183,7 @@ fn start_binary(https: bool, args: &[&str]) -> Banner {
     Banner {
         exports: find("export AWS_ACCESS_KEY_ID="),
         endpoint,
-        child,
+        _child: child,
         _dir: dir,
     }
 }
