@@ -669,8 +669,18 @@ fn legacy_string(quote: char, body: &str) -> Option<String> {
         return None;
     }
     let json = body.replace("\\`", "`");
-    if serde_json::from_str::<Value>(&json).is_ok() {
-        return None;
+    match serde_json::from_str::<Value>(&json) {
+        Ok(_) => return None,
+        // JSON to Python's json.loads, which the AWS CLI reads as a number or nested
+        // arrays, not a string: left to the parser, which refuses it.
+        Err(e)
+            if matches!(json.trim(), "NaN" | "Infinity" | "-Infinity")
+                || e.to_string().starts_with("recursion limit exceeded")
+                || e.to_string().starts_with("number out of range") =>
+        {
+            return None;
+        }
+        Err(_) => {}
     }
     let string: String = serde_json::from_str(&format!("\"{}\"", json.trim_start())).ok()?;
     Some(serde_json::to_string(&string).ok()?.replace('`', "\\`"))
@@ -1184,6 +1194,12 @@ mod tests {
         ];
         for (expression, expected) in cases {
             assert_eq!(search(expression, &response), expected, "{expression}");
+        }
+        // JSON to Python (a number, deep arrays) that serde_json cannot read: an error,
+        // not the string it spells, which the AWS CLI does not make of it.
+        let deep = format!("`{}{}`", "[".repeat(200), "]".repeat(200));
+        for expression in ["`NaN`", "` -Infinity`", "`1e400`", deep.as_str()] {
+            assert!(Query::parse(expression).is_err(), "{expression}");
         }
         // Neither JSON nor a string's body: an error, as in the AWS CLI.
         assert!(Query::parse("`a\"b`").is_err());
