@@ -542,7 +542,8 @@ impl JsonObject {
     }
 
     /// The keys, the session token member `token` and `Expiration`, as the container
-    /// endpoint, instance metadata and `credential_process` write them.
+    /// endpoint and instance metadata write them (temporary credentials: an
+    /// `Expiration` needs a session token).
     fn credentials(&self, token: &str) -> Result<Fetched, String> {
         credentials_of(
             self.text("AccessKeyId"),
@@ -552,15 +553,45 @@ impl JsonObject {
             token,
         )
     }
+
+    /// The keys, `SessionToken` and `Expiration` as `credential_process` writes them:
+    /// both of the last two optional, as in botocore (a helper may hand out long-term
+    /// keys that it rotates, with the time they are good until).
+    fn process_credentials(&self) -> Result<Fetched, String> {
+        keys_of(
+            self.text("AccessKeyId"),
+            self.text("SecretAccessKey"),
+            self.text("SessionToken"),
+            self.text("Expiration"),
+        )
+    }
 }
 
-/// Keys and expiration out of a document, naming the first missing member.
+/// Keys and expiration out of a document, naming the first missing member; an
+/// `Expiration` without a session token is refused (temporary credentials always carry
+/// one).
 fn credentials_of(
     access_key_id: Option<String>,
     secret_access_key: Option<String>,
     token: Option<String>,
     expiration: Option<String>,
     token_member: &str,
+) -> Result<Fetched, String> {
+    let fetched = keys_of(access_key_id, secret_access_key, token, expiration)?;
+    if fetched.credentials.session_token.is_none() && fetched.expires.is_some() {
+        return Err(format!(
+            "the answer has an Expiration but no {token_member}"
+        ));
+    }
+    Ok(fetched)
+}
+
+/// [`credentials_of`] without the session token check.
+fn keys_of(
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    token: Option<String>,
+    expiration: Option<String>,
 ) -> Result<Fetched, String> {
     let present = |v: Option<String>, member: &str| {
         v.filter(|v| !v.is_empty())
@@ -577,11 +608,6 @@ fn credentials_of(
         None => None,
     };
     let session_token = token.filter(|t| !t.is_empty());
-    if session_token.is_none() && expires.is_some() {
-        return Err(format!(
-            "the answer has an Expiration but no {token_member}"
-        ));
-    }
     Ok(Fetched {
         credentials: Arc::new(Credentials {
             access_key_id,
@@ -697,7 +723,7 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
             return Err(format!("{name:?} printed no Version; it must be 1"));
         }
     }
-    document.credentials("SessionToken")
+    document.process_credentials()
 }
 
 /// The first 300 characters of a text, for messages.

@@ -566,6 +566,30 @@ async fn credential_process_is_split_into_words_and_run_without_a_shell() {
     server.shutdown().await;
 }
 
+/// A `credential_process` may hand out long-term keys with the time they are good
+/// until: an `Expiration` without a `SessionToken`, which botocore accepts (both members
+/// are optional). kms refused it ("an Expiration but no SessionToken").
+#[cfg(unix)]
+#[tokio::test]
+async fn a_credential_process_may_give_an_expiration_without_a_session_token() {
+    let server = kms_server().await;
+    let home = tempfile::tempdir().unwrap();
+    let expiration = Timestamp::from_secs(Timestamp::now().secs() + 3600).to_rfc3339();
+    let script = format!(
+        "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\", \"Expiration\": \"{expiration}\"}}'\n",
+        demo::ACCESS_KEY_ID,
+        demo::SECRET_ACCESS_KEY
+    );
+    let client = Client::new(process_config(
+        home.path(),
+        &server.endpoint(),
+        &script,
+        Duration::from_secs(60),
+    ));
+    assert!(call(&client).await.unwrap() > 0);
+    server.shutdown().await;
+}
+
 /// A helper that prints more than credentials JSON could be, on stdout or stderr, is
 /// stopped at 64 KiB: one that printed without end (`yes`) filled gigabytes before its
 /// timeout. (200 KB here, so that the test stays small if the limit is lost.)
