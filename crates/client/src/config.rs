@@ -73,7 +73,7 @@ pub struct Config {
     /// Whether the endpoint is KMS's dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT`,
     /// `use_dualstack_endpoint`); `false` with a custom endpoint.
     pub use_dual_stack: bool,
-    /// HTTP proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); none by default
+    /// HTTP proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); none by default
     /// for [`ConfigBuilder`].
     pub proxy: ProxyConfig,
     /// Certificate authorities trusted for HTTPS instead of the built-in Mozilla roots

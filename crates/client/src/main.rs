@@ -29,7 +29,7 @@ const EXIT_OTHER: u8 = 255;
 /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 /// AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL,
 /// AWS_PROFILE / AWS_DEFAULT_PROFILE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, AWS_CA_BUNDLE, AWS_USE_FIPS_ENDPOINT,
-/// AWS_USE_DUALSTACK_ENDPOINT; HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY), then ~/.aws/credentials and
+/// AWS_USE_DUALSTACK_ENDPOINT; HTTPS_PROXY, HTTP_PROXY, NO_PROXY), then ~/.aws/credentials and
 /// ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE); credentials also, as
 /// the AWS SDKs find them, from a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE), the
 /// container endpoint (ECS, EKS Pod Identity) or EC2 instance metadata. The credentials of a profile's

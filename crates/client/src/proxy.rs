@@ -1,7 +1,8 @@
-//! HTTP proxies, read from the environment as the AWS CLI (and curl) read them:
+//! HTTP proxies, read from the environment as the AWS CLI reads them:
 //! `https_proxy` / `HTTPS_PROXY` for https endpoints, `http_proxy` / `HTTP_PROXY` for
-//! http ones, `all_proxy` / `ALL_PROXY` for both, `no_proxy` / `NO_PROXY` for hosts to
-//! reach directly. https goes through a `CONNECT` tunnel (TLS stays end to end); http is
+//! http ones, `no_proxy` / `NO_PROXY` for hosts to reach directly. `ALL_PROXY`, which
+//! curl reads, is not read: botocore takes the proxy of the endpoint's scheme alone, so
+//! the AWS CLI ignores it (often a `socks5://` proxy, which kms could not use). https goes through a `CONNECT` tunnel (TLS stays end to end); http is
 //! forwarded in absolute form.
 
 use std::fmt;
@@ -68,7 +69,7 @@ impl ProxyConfig {
     }
 
     /// The proxies of `env`: for each scheme the lower-case variable, else the upper-case
-    /// one, else `all_proxy` / `ALL_PROXY`.
+    /// one. `all_proxy` / `ALL_PROXY` is not read, as the AWS CLI does not read it.
     pub fn from_env_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let read = |names: &[&str]| {
             names.iter().find_map(|name| {
@@ -77,9 +78,8 @@ impl ProxyConfig {
                     .map(|v| (v, (*name).to_owned()))
             })
         };
-        let all = read(&["all_proxy", "ALL_PROXY"]);
         let pick = |names: &[&str]| -> Result<Option<ProxyUrl>, ConfigError> {
-            match read(names).or_else(|| all.clone()) {
+            match read(names) {
                 Some((url, origin)) => Ok(Some(checked(&url, &origin)?)),
                 None => Ok(None),
             }
@@ -439,7 +439,7 @@ mod tests {
     ];
 
     #[test]
-    fn each_scheme_has_its_variable_lower_case_first_then_all_proxy() {
+    fn each_scheme_has_its_variable_lower_case_first_and_all_proxy_is_not_read() {
         let c = config(&[
             ("HTTPS_PROXY", "http://upper.example:3128"),
             ("https_proxy", "lower.example:3128"),
@@ -450,8 +450,14 @@ mod tests {
             .for_endpoint(&uri("https://kms.us-east-1.amazonaws.com"))
             .unwrap();
         assert_eq!(https, "proxy http://lower.example:3128 (from https_proxy)");
-        let http = c.for_endpoint(&uri("http://127.0.0.1:4599")).unwrap();
-        assert_eq!(http, "proxy http://all.example:8080 (from ALL_PROXY)");
+        // as botocore: the proxy of the endpoint's scheme, or none
+        assert_eq!(c.for_endpoint(&uri("http://127.0.0.1:4599")), None);
+        for all in ["ALL_PROXY", "all_proxy"] {
+            assert_eq!(
+                config(&[(all, "socks5://127.0.0.1:1080")]).unwrap(),
+                ProxyConfig::default()
+            );
+        }
         assert_eq!(config(&[]).unwrap(), ProxyConfig::default());
         assert_eq!(
             ProxyConfig::default().for_endpoint(&uri("https://x.example")),

@@ -1067,3 +1067,34 @@ fn help_explains_every_flag() {
         "{err}"
     );
 }
+
+/// `ALL_PROXY` (curl's, often `socks5://` for an SSH tunnel) is not read, as the AWS CLI
+/// does not read it (botocore takes the proxy of the endpoint's scheme alone): kms
+/// refused a socks5 one (253) and sent calls to an http one, where `aws` called the
+/// endpoint directly.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_proxy_is_ignored_as_the_aws_cli_ignores_it() {
+    let srv = start(0).await;
+    let home = tempfile::tempdir().unwrap();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    for (name, proxy) in [
+        ("ALL_PROXY", "socks5://127.0.0.1:1080"),
+        ("all_proxy", closed.as_str()),
+        ("ALL_PROXY", closed.as_str()),
+    ] {
+        let (code, out, err) = kms_describe(
+            home.path(),
+            &srv.endpoint(),
+            &[(name, proxy), ("AWS_MAX_ATTEMPTS", "1")],
+            &["--query", "length(CustomKeyStores)"],
+        );
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (0, "12\n", ""),
+            "{name}={proxy}"
+        );
+    }
+}
