@@ -149,7 +149,7 @@ struct DescribeArgs {
     /// Print at most this many stores in total; if more remain, a NextToken is
     /// printed to resume with --starting-token.
     #[arg(long, value_name = "N", allow_negative_numbers = true,
-          value_parser = clap::value_parser!(i64).range(1..))]
+          value_parser = parse_max_items)]
     max_items: Option<i64>,
 
     /// Resume where a previous run stopped: the NextToken it printed (a raw NextMarker
@@ -603,6 +603,25 @@ fn read_mfa_code(prompt: &str) -> std::io::Result<String> {
         ));
     }
     Ok(line)
+}
+
+/// `--max-items`: a whole number of 1 or more, of any size, as the AWS CLI's Python
+/// `int` reads it (`99999999999999999999` for "all of them"); one beyond `i64::MAX` is
+/// `i64::MAX`, more than any account holds.
+fn parse_max_items(value: &str) -> Result<i64, String> {
+    let digits = value.strip_prefix('+').unwrap_or(value);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(match value.parse::<i64>() {
+            Ok(n) => format!("{n} is not in 1..{}", i64::MAX),
+            Err(e) => e.to_string(),
+        });
+    }
+    match digits.parse::<i64>() {
+        Ok(0) => Err(format!("0 is not in 1..{}", i64::MAX)),
+        Ok(n) => Ok(n),
+        // only digits: too large
+        Err(_) => Ok(i64::MAX),
+    }
 }
 
 /// Fetches pages until the end or until `max_items` entries were taken; returns the

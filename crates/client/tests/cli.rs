@@ -1098,3 +1098,30 @@ async fn all_proxy_is_ignored_as_the_aws_cli_ignores_it() {
         );
     }
 }
+
+/// `--max-items` of any size is "all of them", as the AWS CLI's Python `int` reads it:
+/// kms refused one beyond `i64::MAX` as a usage error (252), "number too large to fit
+/// in target type".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_max_items_beyond_64_bits_takes_every_store() {
+    let srv = start(0).await;
+    let home = tempfile::tempdir().unwrap();
+    for n in ["9223372036854775808", "99999999999999999999", "+7"] {
+        let (code, out, err) = kms_describe(
+            home.path(),
+            &srv.endpoint(),
+            &[],
+            &["--max-items", n, "--query", "length(CustomKeyStores)"],
+        );
+        let expected = if n == "+7" { "7\n" } else { "12\n" };
+        assert_eq!((code, out.as_str(), err.as_str()), (0, expected, ""), "{n}");
+    }
+    for n in ["0", "00", "-1", "1e3", "", "-99999999999999999999"] {
+        let (code, _, err) = kms_describe(home.path(), &srv.endpoint(), &[], &["--max-items", n]);
+        assert_eq!(code, 252, "{n}: {err}");
+        assert!(
+            err.contains(&format!("invalid value '{n}' for '--max-items <N>'")),
+            "{err}"
+        );
+    }
+}
