@@ -669,6 +669,21 @@ impl KmsService {
             .and_then(|t| shared.router.route(t))
         else {
             let message = match parts.headers.get(&X_AMZ_TARGET) {
+                // Another service's request, of AWS's query protocol (STS's AssumeRole
+                // for a profile that assumes a role, say), sent here by an endpoint set
+                // for every service.
+                None if parts.headers.get(CONTENT_TYPE).is_some_and(|ct| {
+                    ct.as_bytes()
+                        .starts_with(b"application/x-www-form-urlencoded")
+                }) =>
+                {
+                    "Missing X-Amz-Target header: this request is of AWS's query protocol \
+                     (application/x-www-form-urlencoded), another service's (STS's AssumeRole, \
+                     for a profile that assumes a role). kms-server serves KMS alone: give \
+                     its endpoint to KMS only (AWS_ENDPOINT_URL_KMS, or endpoint_url in a \
+                     [services] section), not to every service (AWS_ENDPOINT_URL)."
+                        .to_owned()
+                }
                 None => "Missing X-Amz-Target header".to_owned(),
                 Some(t) => format!(
                     "Unknown operation: {}",

@@ -19,9 +19,29 @@ async fn routing_errors_carry_a_type() {
 
     let mut call = Call::new("{}");
     call.target = None;
-    send(addr, call)
-        .await
-        .assert_error(400, "UnknownOperationException");
+    let a = send(addr, call).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert_eq!(a.message(), "Missing X-Amz-Target header");
+    // Another service's request, sent here by an endpoint set for every service (STS's
+    // AssumeRole for a profile that assumes a role): the answer says how to aim at KMS
+    // alone.
+    let mut call = Call::new("Action=AssumeRole&Version=2011-06-15");
+    call.target = None;
+    call.content_type = Some("application/x-www-form-urlencoded; charset=utf-8".into());
+    call.service = "sts".into();
+    let a = send(addr, call).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert!(
+        a.message()
+            .starts_with("Missing X-Amz-Target header: this request is of AWS's query protocol"),
+        "{}",
+        a.message()
+    );
+    assert!(
+        a.message().contains("AWS_ENDPOINT_URL_KMS"),
+        "{}",
+        a.message()
+    );
     let mut call = Call::new("{}");
     call.target = Some("TrentService.ListKeys".into());
     send(addr, call)
