@@ -566,7 +566,6 @@ impl ConfigBuilder {
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// A variable that is unset, empty or only whitespace counts as unset (as in the SDKs).
 /// What [`ConfigError::IncompleteProfileCredentials`] advises.
 fn incomplete_keys_hint(missing: &str, other_file: &Option<(PathBuf, usize)>) -> String {
     match other_file {
@@ -579,6 +578,8 @@ fn incomplete_keys_hint(missing: &str, other_file: &Option<(PathBuf, usize)>) ->
     }
 }
 
+/// A variable that is unset, empty or only whitespace counts as unset (as in the SDKs;
+/// the AWS CLI v1 takes `AWS_PROFILE=` for a profile named "" and fails).
 fn var(env: Env<'_>, name: &str) -> Option<String> {
     env(name).filter(|v| !v.trim().is_empty())
 }
