@@ -651,7 +651,13 @@ impl Client {
                 attempts: attempt,
             };
         }
-        let message = chain(&e);
+        let mut message = chain(&e);
+        if crate::tls::is_plain_text_answer(&e) {
+            message.push_str(
+                " (the endpoint answered in plain text, not TLS: a plain-HTTP server, such as \
+                 kms-server without --tls-self-signed, takes an http:// endpoint)",
+            );
+        }
         let proxy = self.inner.via_proxy.clone();
         if crate::tls::is_rejected_certificate(&e) {
             return Error::Certificate {

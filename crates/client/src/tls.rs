@@ -133,28 +133,56 @@ pub(crate) fn client_config(ca_bundle: Option<&CaBundle>) -> rustls::ClientConfi
 pub(crate) fn is_rejected_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
     #[cfg(feature = "rustls")]
     {
-        // `io::Error::source` skips the error an `io::Error` wraps (which may be another
-        // `io::Error`), so walk into wrapped errors as well as along sources.
-        let mut pending = vec![error];
-        while let Some(e) = pending.pop() {
-            if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref() {
-                return true;
-            }
-            if let Some(inner) = e
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-            {
-                pending.push(inner);
-            }
-            pending.extend(e.source());
-        }
-        false
+        has_rustls_error(error, |e| matches!(e, rustls::Error::InvalidCertificate(_)))
     }
     #[cfg(not(feature = "rustls"))]
     {
         let _ = error;
         false
     }
+}
+
+/// Whether the server answered the TLS handshake with something that is not TLS
+/// (`InvalidContentType`): most likely a plain-HTTP server behind an `https://` endpoint.
+pub(crate) fn is_plain_text_answer(error: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "rustls")]
+    {
+        has_rustls_error(error, |e| {
+            matches!(
+                e,
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+            )
+        })
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+/// Whether a rustls error for which `is` holds is somewhere in `error`'s chain.
+#[cfg(feature = "rustls")]
+fn has_rustls_error(
+    error: &(dyn std::error::Error + 'static),
+    is: impl Fn(&rustls::Error) -> bool,
+) -> bool {
+    // `io::Error::source` skips the error an `io::Error` wraps (which may be another
+    // `io::Error`), so walk into wrapped errors as well as along sources.
+    let mut pending = vec![error];
+    while let Some(e) = pending.pop() {
+        if e.downcast_ref().is_some_and(&is) {
+            return true;
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        pending.extend(e.source());
+    }
+    false
 }
 
 #[cfg(test)]

@@ -33,6 +33,35 @@ async fn calls_over_https_when_the_ca_bundle_is_trusted() {
     assert_eq!(front.connections.load(Ordering::SeqCst), 1);
 }
 
+/// An `https://` endpoint whose server speaks plain HTTP (kms-server without TLS): the
+/// error says so, where rustls alone said "received corrupt message of type
+/// InvalidContentType".
+#[tokio::test]
+async fn https_to_a_plain_http_server_says_to_use_http() {
+    let server = kms_server::serve(
+        kms_server::ServerConfig::demo(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let endpoint = server.endpoint().replace("http://", "https://");
+    let client = Client::new(common::demo_builder(&endpoint).build().unwrap());
+    let error = client
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    let message = error.report();
+    assert!(message.contains("InvalidContentType"), "{message}");
+    assert!(
+        message.contains("answered in plain text, not TLS")
+            && message.contains("takes an http:// endpoint"),
+        "{message}"
+    );
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_certificate_error_and_is_not_retried() {
     let front = front(&["127.0.0.1"]).await;
@@ -177,14 +206,7 @@ async fn a_stalled_tls_handshake_is_a_connect_timeout() {
     });
     let connect = std::time::Duration::from_millis(300);
     let client = Client::new(
-        Config::builder()
-            .endpoint(&endpoint)
-            .region(demo::REGION)
-            .credentials(kms_client::Credentials::new(
-                demo::ACCESS_KEY_ID,
-                demo::SECRET_ACCESS_KEY,
-                None,
-            ))
+        common::demo_builder(&endpoint)
             .retry(kms_client::RetryConfig::disabled())
             .timeouts(kms_client::Timeouts {
                 connect,

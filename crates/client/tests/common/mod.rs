@@ -70,8 +70,13 @@ pub async fn front(names: &[&str]) -> Front {
 
 /// A configuration for `front` with the demo credentials and region.
 pub fn builder(front: &Front) -> kms_client::ConfigBuilder {
+    demo_builder(&front.endpoint)
+}
+
+/// A client configuration for `endpoint` with the demo region and credentials.
+pub fn demo_builder(endpoint: &str) -> kms_client::ConfigBuilder {
     kms_client::Config::builder()
-        .endpoint(&front.endpoint)
+        .endpoint(endpoint)
         .region(kms_server::demo::REGION)
         .credentials(kms_client::Credentials::new(
             kms_server::demo::ACCESS_KEY_ID,
