@@ -450,18 +450,45 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
             Ok(response) => render(output::response_to_json(&response, timestamps)),
             Err(e) => return report(&e),
         }
+    } else if format == Format::Text {
+        // Page by page, printed as it comes, as the AWS CLI prints it: a long listing
+        // is neither held whole nor waited for, and one whose reader went away
+        // (`kms ... | head`) stops fetching.
+        let mut written = Ok(());
+        let mut failed = None;
+        let fetched = collect_pages(request.into_paginator(), start, args.max_items, |page| {
+            let (text, query_failed) = output::render_text_page(&page, timestamps, query.as_ref());
+            written = write_out(&text);
+            failed = query_failed;
+            written.is_ok() && failed.is_none()
+        })
+        .await;
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) => return fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
+            Ok(()) => {}
+        }
+        if let Some(e) = failed {
+            return fail(EXIT_OTHER, e);
+        }
+        match fetched {
+            Ok(next_token) => output::render_text_token(next_token.as_deref(), query.as_ref()),
+            Err(e) => return report(&e),
+        }
     } else {
-        let (pages, next_token) =
-            match collect_pages(request.into_paginator(), start, args.max_items).await {
+        let mut pages = Vec::new();
+        let next_token =
+            match collect_pages(request.into_paginator(), start, args.max_items, |page| {
+                pages.push(page);
+                true
+            })
+            .await
+            {
                 Ok(r) => r,
                 Err(e) => return report(&e),
             };
         match format {
-            Format::Off => (String::new(), None),
-            // Page by page, as the AWS CLI prints it as it goes.
-            Format::Text => {
-                output::render_text_pages(&pages, next_token.as_deref(), timestamps, query.as_ref())
-            }
+            Format::Off | Format::Text => (String::new(), None),
             Format::Json | Format::Table => {
                 let all: Vec<CustomKeyStoresListEntry> = pages.into_iter().flatten().collect();
                 render(output::paginated_to_json(
@@ -472,11 +499,7 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
             }
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match write_out(&text) {
         // The AWS CLI's general error.
         Ok(()) => failed.map_or(ExitCode::SUCCESS, |e| fail(EXIT_OTHER, e)),
         // e.g. `kms ... | head`: the reader went away; nothing more to say.
@@ -624,15 +647,24 @@ fn parse_max_items(value: &str) -> Result<i64, String> {
     }
 }
 
-/// Fetches pages until the end or until `max_items` entries were taken; returns the
-/// entries page by page and the NextToken to resume from when stopped early.
+/// `text` on stdout, flushed.
+fn write_out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+}
+
+/// Fetches pages until the end, until `max_items` entries were taken, or until `out`
+/// (given each page's entries as it comes) says to stop; returns the NextToken to
+/// resume from when `max_items` stopped it.
 async fn collect_pages(
     mut pages: kms_client::Paginator<kms_types::DescribeCustomKeyStores>,
     start: ResumeToken,
     max_items: Option<i64>,
-) -> Result<(Vec<Vec<CustomKeyStoresListEntry>>, Option<String>), Error> {
+    mut out: impl FnMut(Vec<CustomKeyStoresListEntry>) -> bool,
+) -> Result<Option<String>, Error> {
     let max = max_items.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
-    let mut out: Vec<Vec<CustomKeyStoresListEntry>> = Vec::new();
     let mut taken = 0usize;
     let mut page_marker = start.marker;
     let mut skip = start.skip;
@@ -648,15 +680,17 @@ async fn collect_pages(
             let room = max - taken;
             if available > room {
                 kept.truncate(room);
-                out.push(kept);
+                out(kept);
                 let token = ResumeToken {
                     marker: page_marker,
                     skip: skip + room,
                 };
-                return Ok((out, Some(token.encode())));
+                return Ok(Some(token.encode()));
             }
             taken += available;
-            out.push(kept);
+            if !out(kept) {
+                return Ok(None);
+            }
             if taken == max {
                 let token = more_pages.then(|| {
                     ResumeToken {
@@ -665,15 +699,15 @@ async fn collect_pages(
                     }
                     .encode()
                 });
-                return Ok((out, token));
+                return Ok(token);
             }
-        } else {
-            out.push(kept);
+        } else if !out(kept) {
+            return Ok(None);
         }
         skip = 0;
         page_marker = next_marker;
     }
-    Ok((out, None))
+    Ok(None)
 }
 
 #[cfg(test)]

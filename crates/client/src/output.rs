@@ -351,27 +351,51 @@ pub fn render_text_pages(
     ts: TimestampFormat,
     query: Option<&Query>,
 ) -> (String, Option<String>) {
-    let mut values: Vec<Value> = pages
-        .iter()
-        .map(|page| paginated_to_json(page, None, ts))
-        .collect();
-    if let Some(t) = next_token {
-        let mut token = Map::new();
-        token.insert("NextToken".into(), Value::String(t.to_owned()));
-        let mut outer = Map::new();
-        outer.insert("NextToken".into(), Value::Object(token));
-        values.push(Value::Object(outer));
-    }
     let mut out = String::new();
-    for value in values {
-        let value = match query.map(|q| q.search(&value)) {
-            None => value,
-            Some(Ok(found)) => found,
-            Some(Err(e)) => return (out, Some(e)),
-        };
-        out.push_str(&render_text(&value));
+    for page in pages {
+        let (text, failed) = render_text_page(page, ts, query);
+        out.push_str(&text);
+        if failed.is_some() {
+            return (out, failed);
+        }
     }
-    (out, None)
+    let (text, failed) = render_text_token(next_token, query);
+    out.push_str(&text);
+    (out, failed)
+}
+
+/// One page of [`render_text_pages`], printed as it comes as the AWS CLI prints it; with
+/// the error of a query that failed on it.
+pub fn render_text_page(
+    page: &[CustomKeyStoresListEntry],
+    ts: TimestampFormat,
+    query: Option<&Query>,
+) -> (String, Option<String>) {
+    queried_text(paginated_to_json(page, None, ts), query)
+}
+
+/// The `NextToken` that [`render_text_pages`] prints after the pages (nothing without
+/// one), queried on its own.
+pub fn render_text_token(
+    next_token: Option<&str>,
+    query: Option<&Query>,
+) -> (String, Option<String>) {
+    let Some(t) = next_token else {
+        return (String::new(), None);
+    };
+    let mut token = Map::new();
+    token.insert("NextToken".into(), Value::String(t.to_owned()));
+    let mut outer = Map::new();
+    outer.insert("NextToken".into(), Value::Object(token));
+    queried_text(Value::Object(outer), query)
+}
+
+fn queried_text(value: Value, query: Option<&Query>) -> (String, Option<String>) {
+    match query.map(|q| q.search(&value)) {
+        None => (render_text(&value), None),
+        Some(Ok(found)) => (render_text(&found), None),
+        Some(Err(e)) => (String::new(), Some(e)),
+    }
 }
 
 fn format_text(

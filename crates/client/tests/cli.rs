@@ -265,6 +265,57 @@ async fn raw_limit_and_marker_make_one_call_as_in_the_aws_cli() {
     srv.shutdown().await;
 }
 
+/// Text output is printed page by page as it comes, as the AWS CLI prints it: a reader
+/// that goes away after the first line (`kms ... | head -1`) stops the fetching, and
+/// kms exits 0 as on any closed pipe. (It fetched every page first, holding them all.)
+#[tokio::test(flavor = "multi_thread")]
+async fn text_output_is_printed_as_it_comes_and_a_closed_pipe_stops_the_fetching() {
+    use std::io::{BufRead, BufReader};
+    let config = ServerConfig::demo()
+        .with_generated_stores(2000)
+        .with_admin_endpoints();
+    let (router, _) = config.router_and_store().unwrap();
+    let admin = std::sync::Arc::clone(router.admin().unwrap());
+    let srv = kms_server::serve_router(&config, router, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut c = kms(home.path());
+    with_demo_env(&mut c, &srv.endpoint());
+    c.args([
+        "describe-custom-key-stores",
+        "--output",
+        "text",
+        "--page-size",
+        "1",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("CUSTOMKEYSTORES\t"), "{first}");
+    // The reader has gone away.
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (entries, dropped) = admin.journal().entries(false);
+    let answered = entries.len() as u64 + dropped;
+    assert!(
+        answered < 1000,
+        "{answered} pages fetched for a reader that took one line"
+    );
+    srv.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn adaptive_retry_mode_runs_as_standard_noted_with_debug() {
     let srv = start(1).await;
