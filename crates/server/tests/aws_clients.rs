@@ -9,15 +9,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use kms_server::demo;
 use kms_server::store::Owner;
 
 /// The running binary and what its banner printed.
 struct Banner {
-    child: Child,
     endpoint: String,
     /// The `export AWS_ACCESS_KEY_ID=...` line, as printed.
     exports: String,
@@ -25,68 +23,19 @@ struct Banner {
     cli: String,
     /// The boto3 expression, as printed.
     boto3: String,
-    /// Holds `--tls-ca-out`'s file.
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Banner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _printed: common::PrintedBanner,
 }
 
 /// The binary over plain HTTP, or over HTTPS with a certificate made at start, with
 /// `args` besides.
 fn start_binary(https: bool, args: &[&str]) -> Banner {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut command = common::kms_server_binary();
-    command.args(["--listen", "127.0.0.1:0"]).args(args);
-    if https {
-        command
-            .arg("--tls-self-signed")
-            .arg("--tls-ca-out")
-            .arg(dir.path().join("ca.pem"));
-    }
-    let mut child = command
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kms-server starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.expect("a banner line");
-        let last = line.starts_with("Stop with Ctrl-C");
-        banner.push(line);
-        if last {
-            break;
-        }
-    }
-    // Keep draining stdout so that the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    let find = |prefix: &str| {
-        banner
-            .iter()
-            .map(|l| l.trim())
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| {
-                panic!("no line starting with {prefix:?} in the banner:\n{banner:#?}")
-            })
-            .to_owned()
-    };
-    let endpoint = find("kms-server listening on ")
-        .trim_start_matches("kms-server listening on ")
-        .to_owned();
+    let printed = common::print_banner(https, args);
     Banner {
-        exports: find("export AWS_ACCESS_KEY_ID="),
-        cli: find("aws --endpoint-url"),
-        boto3: find("boto3.client("),
-        endpoint,
-        child,
-        _dir: dir,
+        endpoint: printed.endpoint.clone(),
+        exports: printed.line("export AWS_ACCESS_KEY_ID="),
+        cli: printed.line("aws --endpoint-url"),
+        boto3: printed.line("boto3.client("),
+        _printed: printed,
     }
 }
 
@@ -107,30 +56,9 @@ fn available(what: &str, probe: &mut Command) -> bool {
     ok
 }
 
-/// A command with none of the caller's AWS settings: no AWS_* variables, no config or
-/// credentials files, no instance metadata lookups, no pager.
-fn isolated(program: &str) -> Command {
-    let mut command = Command::new(program);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("AWS_CONFIG_FILE", "/nonexistent/kms-server-test/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/kms-server-test/credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        // AWS CLI v2 pages its output through `less` unless told not to.
-        .env("AWS_PAGER", "");
-    command
-}
-
 /// Runs `tail` after the banner's `export` line in `sh`.
 fn cli(banner: &Banner, tail: &str) -> Output {
-    isolated("sh")
+    common::isolated("sh")
         .arg("-c")
         .arg(format!("{}\n{tail}", banner.exports))
         .output()
@@ -169,7 +97,7 @@ fn the_aws_cli_works_over_https_with_the_printed_environment() {
 }
 
 fn the_aws_cli_works(https: bool) {
-    if !available("the AWS CLI", isolated("aws").arg("--version")) {
+    if !available("the AWS CLI", common::isolated("aws").arg("--version")) {
         return;
     }
     let banner = start_binary(https, &[]);
@@ -244,7 +172,10 @@ fn boto3_works_over_https_with_the_printed_client() {
 }
 
 fn boto3_works(https: bool) {
-    if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
+    if !available(
+        "boto3",
+        common::isolated("python3").args(["-c", "import boto3"]),
+    ) {
         return;
     }
     let banner = start_binary(https, &[]);
@@ -275,7 +206,7 @@ print(json.dumps(out))
             .boto3
             .trim_end_matches(".describe_custom_key_stores()")
     );
-    let output = isolated("python3")
+    let output = common::isolated("python3")
         .args(["-c", &script])
         .output()
         .expect("python3 runs");
@@ -295,7 +226,10 @@ print(json.dumps(out))
 /// its retries), then the server as it started.
 #[test]
 fn a_boto3_suite_sets_stores_and_faults_over_http() {
-    if !available("boto3", isolated("python3").args(["-c", "import boto3"])) {
+    if !available(
+        "boto3",
+        common::isolated("python3").args(["-c", "import boto3"]),
+    ) {
         return;
     }
     let banner = start_binary(false, &["--admin"]);
@@ -352,7 +286,7 @@ print(json.dumps(out))
             .trim_end_matches(".describe_custom_key_stores()")
             .trim_end_matches(')'),
     );
-    let output = isolated("python3")
+    let output = common::isolated("python3")
         .args(["-c", &script])
         .output()
         .expect("python3 runs");

@@ -14,9 +14,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use kms_server::demo;
 use kms_server::store::Owner;
@@ -53,7 +52,7 @@ fn pinned() -> String {
 /// [`required`].
 fn available() -> bool {
     let install = "npm ci --prefix crates/server/tests/js";
-    let node = isolated("node")
+    let node = common::isolated("node")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -81,117 +80,27 @@ fn available() -> bool {
     false
 }
 
-/// A command with none of the caller's AWS or Node settings: no AWS_* variables, no
-/// config or credentials files, no instance metadata lookups, no extra CA or options for
-/// Node.
-fn isolated(program: &str) -> Command {
-    let mut command = Command::new(program);
-    for (name, _) in std::env::vars_os() {
-        let name_str = name.to_string_lossy();
-        if name_str.starts_with("AWS_") || name_str.starts_with("NODE_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("AWS_CONFIG_FILE", "/nonexistent/kms-server-test/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/kms-server-test/credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    command
-}
-
-/// A child process, killed when dropped: also when the test panics before it is in a
-/// [`Banner`] (a banner not as expected), which left the server running after the test.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// How long the binary may take to print its banner.
-const BANNER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// The running binary and what its banner printed.
 struct Banner {
-    _child: Killed,
     endpoint: String,
     /// The `export AWS_ACCESS_KEY_ID=...` line, as printed.
     exports: String,
-    /// Holds `--tls-ca-out`'s file.
-    _dir: tempfile::TempDir,
+    _printed: common::PrintedBanner,
 }
 
 fn start_binary(https: bool, args: &[&str]) -> Banner {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut command = common::kms_server_binary();
-    command.args(["--listen", "127.0.0.1:0"]).args(args);
-    if https {
-        command
-            .arg("--tls-self-signed")
-            .arg("--tls-ca-out")
-            .arg(dir.path().join("ca.pem"));
-    }
-    let mut child = Killed(
-        command
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kms-server starts"),
-    );
-    let stdout = child.0.stdout.take().expect("piped stdout");
-    // Read on a thread, which then keeps draining stdout so that the server never
-    // blocks on a full pipe; waited for a bounded time, so that a banner without its
-    // last line fails the test rather than hangs it.
-    let (sender, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            // Once the banner is read, drained.
-            let _ = sender.send(line);
-        }
-    });
-    let mut banner = Vec::new();
-    loop {
-        let line = match received.recv_timeout(BANNER_WAIT) {
-            Ok(line) => line.expect("a banner line"),
-            Err(e) => panic!("no end of the banner ({e}) after:\n{banner:#?}"),
-        };
-        let last = line.starts_with("Stop with Ctrl-C");
-        banner.push(line);
-        if last {
-            break;
-        }
-    }
-    let find = |prefix: &str| {
-        banner
-            .iter()
-            .map(|l| l.trim())
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| {
-                panic!("no line starting with {prefix:?} in the banner:\n{banner:#?}")
-            })
-            .to_owned()
-    };
-    let endpoint = find("kms-server listening on ")
-        .trim_start_matches("kms-server listening on ")
-        .to_owned();
+    let printed = common::print_banner(https, args);
     Banner {
-        exports: find("export AWS_ACCESS_KEY_ID="),
-        endpoint,
-        _child: child,
-        _dir: dir,
+        endpoint: printed.endpoint.clone(),
+        exports: printed.line("export AWS_ACCESS_KEY_ID="),
+        _printed: printed,
     }
 }
 
 /// Runs `describe.mjs MODE` with the banner's environment; `before` runs in the shell
 /// first, after the `export` line.
 fn node(banner: &Banner, mode: &str, before: &str) -> Value {
-    let output: Output = isolated("sh")
+    let output: Output = common::isolated("sh")
         .arg("-c")
         .arg(format!(
             "{}\n{before}\nAWS_ENDPOINT_URL_KMS={} exec node describe.mjs {mode}",

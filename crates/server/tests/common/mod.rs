@@ -390,3 +390,124 @@ pub fn kms_server_binary() -> std::process::Command {
     }
     command
 }
+
+/// A command with none of the caller's AWS or Node settings, for the AWS clients the
+/// tests drive (the AWS CLI, boto3, the AWS SDK for JavaScript): no `AWS_*` or `NODE_*`
+/// variables, no config or credentials files, no instance metadata lookups, no pager.
+pub fn isolated(program: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name_str = name.to_string_lossy();
+        if name_str.starts_with("AWS_") || name_str.starts_with("NODE_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("AWS_CONFIG_FILE", "/nonexistent/kms-server-test/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kms-server-test/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // AWS CLI v2 pages its output through `less` unless told not to.
+        .env("AWS_PAGER", "");
+    command
+}
+
+/// A child process, killed when dropped: also when a test panics before it is done
+/// with it (a banner not as expected), which would leave the server running.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// How long the binary may take to print its banner.
+const BANNER_WAIT: Duration = Duration::from_secs(60);
+
+/// The running binary and the banner it printed, the lines users copy.
+pub struct PrintedBanner {
+    _child: Killed,
+    /// The endpoint it listens on, as printed.
+    pub endpoint: String,
+    lines: Vec<String>,
+    /// Holds `--tls-ca-out`'s file.
+    _dir: tempfile::TempDir,
+}
+
+impl PrintedBanner {
+    /// The banner's line starting with `prefix`, trimmed.
+    pub fn line(&self, prefix: &str) -> String {
+        self.lines
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no line starting with {prefix:?} in the banner:\n{:#?}",
+                    self.lines
+                )
+            })
+            .to_owned()
+    }
+}
+
+/// The binary over plain HTTP, or over HTTPS with a certificate made at start, with
+/// `args` besides, once it has printed its banner.
+pub fn print_banner(https: bool, args: &[&str]) -> PrintedBanner {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut command = kms_server_binary();
+    command.args(["--listen", "127.0.0.1:0"]).args(args);
+    if https {
+        command
+            .arg("--tls-self-signed")
+            .arg("--tls-ca-out")
+            .arg(dir.path().join("ca.pem"));
+    }
+    let mut child = Killed(
+        command
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kms-server starts"),
+    );
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    // Read on a thread, which then keeps draining stdout so that the server never
+    // blocks on a full pipe; waited for a bounded time, so that a banner without its
+    // last line fails the test rather than hangs it.
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            // Once the banner is read, drained.
+            let _ = sender.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    loop {
+        let line = match received.recv_timeout(BANNER_WAIT) {
+            Ok(line) => line.expect("a banner line"),
+            Err(e) => panic!("no end of the banner ({e}) after:\n{lines:#?}"),
+        };
+        let last = line.starts_with("Stop with Ctrl-C");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    let mut banner = PrintedBanner {
+        _child: child,
+        endpoint: String::new(),
+        lines,
+        _dir: dir,
+    };
+    banner.endpoint = banner
+        .line("kms-server listening on ")
+        .trim_start_matches("kms-server listening on ")
+        .to_owned();
+    banner
+}
