@@ -11,7 +11,9 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
 use kms_client::output::{self, Format, ResumeToken, StartingTokenError, TimestampFormat};
 use kms_client::query::Query;
-use kms_client::{Client, Config, Error, MfaPrompt, Overrides, ProfileSetting, TimeoutKind};
+use kms_client::{
+    Client, Config, ConfigError, Error, MfaPrompt, Overrides, ProfileSetting, TimeoutKind,
+};
 use kms_types::CustomKeyStoresListEntry;
 
 /// Exit code of a service error (the AWS CLI's).
@@ -37,8 +39,9 @@ const EXIT_OTHER: u8 = 255;
 /// with mfa_serial needs is asked for on stderr and read from stdin.
 ///
 /// Exit codes: 0 success, 252 usage or parameter error (but 255 for pagination options
-/// that conflict, as in the AWS CLI), 253 configuration error, 254 the service returned
-/// an error, 255 any other failure (e.g. connection).
+/// that conflict, as in the AWS CLI), 253 configuration error (but 255 for an endpoint
+/// URL that is not one, as in the AWS CLI), 254 the service returned an error, 255 any
+/// other failure (e.g. connection).
 #[derive(Debug, Parser)]
 // As the AWS CLI: a repeated option takes its last value.
 #[command(
@@ -262,7 +265,7 @@ fn failure(e: &Error) -> (u8, String) {
         );
     }
     match e {
-        Error::Config(c) => (EXIT_CONFIG, c.report()),
+        Error::Config(c) => (config_exit(c), c.report()),
         Error::Credentials(c) => (EXIT_CONFIG, c.to_string()),
         // The library's message names `Config.timeouts`, which the CLI has no setting for.
         Error::Timeout {
@@ -294,6 +297,15 @@ fn failure(e: &Error) -> (u8, String) {
         }
         // With the causes `Display` leaves to `source()` (connection, TLS).
         other => (EXIT_OTHER, other.report()),
+    }
+}
+
+/// A configuration error's exit code: 253, but 255 for an endpoint URL that is not one
+/// (from `--endpoint-url` as from the environment or a profile), as the AWS CLI exits.
+fn config_exit(e: &ConfigError) -> u8 {
+    match e {
+        ConfigError::InvalidEndpoint { .. } => EXIT_OTHER,
+        _ => EXIT_CONFIG,
     }
 }
 
@@ -330,7 +342,7 @@ impl Session {
         let mut config = match Config::from_env_with(&env, &overrides) {
             Ok(c) => c,
             // With its cause (`: Is a directory (os error 21)`), which `Display` leaves out.
-            Err(e) => return Err(fail(EXIT_CONFIG, e.report())),
+            Err(e) => return Err(fail(config_exit(&e), e.report())),
         };
         let (format, timestamps) = match output_settings(g.output.as_deref(), &env, &overrides) {
             Ok((format, timestamps, notes)) => {

@@ -1176,3 +1176,44 @@ async fn a_max_items_beyond_64_bits_takes_every_store() {
         );
     }
 }
+
+/// An endpoint URL that is not one exits 255, as the AWS CLI exits for it ("Bad value
+/// for --endpoint-url", "Invalid endpoint"), from the option as from the environment;
+/// other configuration errors stay 253.
+#[test]
+fn an_endpoint_url_that_is_not_one_exits_255_as_in_the_aws_cli() {
+    let home = tempfile::tempdir().unwrap();
+    for bad in ["foo", "ftp://example.com", "http://127.0.0.1:1/?q=1"] {
+        let from_option = kms_describe(
+            home.path(),
+            "http://127.0.0.1:1",
+            &[],
+            &["--endpoint-url", bad],
+        );
+        let from_environment = kms_describe(home.path(), bad, &[], &[]);
+        for ((code, out, err), origin) in [
+            (from_option, "--endpoint-url"),
+            (from_environment, "AWS_ENDPOINT_URL"),
+        ] {
+            assert_eq!(code, 255, "{bad} from {origin}: {err}");
+            assert!(out.is_empty(), "{out}");
+            assert!(
+                err.contains("invalid endpoint URL") && err.contains(origin),
+                "{bad} from {origin}: {err}"
+            );
+        }
+    }
+    let (code, _, err) = kms_describe(
+        home.path(),
+        "http://127.0.0.1:1",
+        &[],
+        &["--profile", "missing"],
+    );
+    assert_eq!(code, 253, "{err}");
+    if common::aws_cli_available() {
+        for bad in ["foo", "ftp://example.com"] {
+            let (code, _, err) = aws_describe(home.path(), bad, &[], &[]);
+            assert_eq!(code, 255, "aws with --endpoint-url {bad}: {err}");
+        }
+    }
+}
