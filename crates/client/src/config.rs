@@ -1388,13 +1388,15 @@ fn parse_max_attempts(value: &str, origin: &str) -> Result<u32, ConfigError> {
 // ---------------------------------------------------------------------------
 
 /// A profile's properties merged from both files; the credentials file wins
-/// for keys present in both (as in botocore and the Rust SDK).
-struct Profile {
+/// for keys present in both (as in botocore and the Rust SDK). The settings are read
+/// where the files hold them, rather than copied into maps of the profile's own.
+struct Profile<'a> {
     name: String,
     exists: bool,
-    props: BTreeMap<String, Sourced>,
-    /// The profile's settings in each file alone: [`CONFIG_FILE`], [`CREDENTIALS_FILE`].
-    files: [BTreeMap<String, Sourced>; 2],
+    /// The profile's section in each file, if any: [`CONFIG_FILE`], [`CREDENTIALS_FILE`].
+    sections: [Option<&'a Section>; 2],
+    /// The path of each file.
+    paths: [&'a Path; 2],
 }
 
 /// A setting's value as an error quotes it: its first line, at most 128 characters.
@@ -1419,21 +1421,21 @@ const CONFIG_FILE: usize = 0;
 /// Index of the credentials file's settings in [`Profile::files`].
 const CREDENTIALS_FILE: usize = 1;
 
-#[derive(Clone)]
-struct Sourced {
+/// A setting of a [`Profile`], and where it is written.
+struct Sourced<'a> {
     value: String,
-    path: PathBuf,
+    path: &'a Path,
     line: usize,
 }
 
-impl Sourced {
+impl Sourced<'_> {
     fn origin(&self, key: &str) -> String {
         format!("{key} in {} line {}", self.path.display(), self.line)
     }
 }
 
 /// [`ConfigError::InvalidCredentialsSetting`] for the profile line `p` of `setting`.
-fn invalid_setting(setting: &'static str, p: &Sourced, reason: String) -> ConfigError {
+fn invalid_setting(setting: &'static str, p: &Sourced<'_>, reason: String) -> ConfigError {
     ConfigError::InvalidCredentialsSetting {
         setting,
         value: quoted_value(&p.value),
@@ -1445,10 +1447,8 @@ fn invalid_setting(setting: &'static str, p: &Sourced, reason: String) -> Config
 /// Profiles a chain of `source_profile`s may go through.
 const MAX_ROLE_CHAIN: usize = 8;
 
-impl Profile {
-    fn merge(name: &str, config: &Ini, creds: &Ini) -> Profile {
-        let mut files: [BTreeMap<String, Sourced>; 2] = Default::default();
-        let mut exists = false;
+impl<'a> Profile<'a> {
+    fn merge(name: &str, config: &'a Ini, creds: &'a Ini) -> Profile<'a> {
         // In the config file: [profile NAME], and [default] for the default profile
         // ([profile default] wins over [default] when both exist).
         let config_section = config.sections.get(&format!("profile {name}")).or_else(|| {
@@ -1456,41 +1456,33 @@ impl Profile {
                 .then(|| config.sections.get("default"))
                 .flatten()
         });
-        for (props, (ini, section)) in files
-            .iter_mut()
-            .zip([(config, config_section), (creds, creds.sections.get(name))])
-        {
-            if let Some(section) = section {
-                exists = true;
-                for (k, p) in &section.props {
-                    props.insert(
-                        k.clone(),
-                        Sourced {
-                            value: quoted_value(&p.value),
-                            path: ini.path.clone(),
-                            line: p.line,
-                        },
-                    );
-                }
-            }
-        }
-        // The credentials file wins for a setting in both.
-        let mut props = files[CONFIG_FILE].clone();
-        props.extend(files[CREDENTIALS_FILE].clone());
+        let sections = [config_section, creds.sections.get(name)];
         Profile {
             name: name.to_string(),
-            exists,
-            props,
-            files,
+            exists: sections.iter().any(Option::is_some),
+            sections,
+            paths: [&config.path, &creds.path],
         }
     }
 
-    fn get(&self, key: &str) -> Option<&Sourced> {
-        self.props.get(key)
+    /// The setting in one file alone ([`CONFIG_FILE`] or [`CREDENTIALS_FILE`]).
+    fn get_in(&self, file: usize, key: &str) -> Option<Sourced<'a>> {
+        let p = self.sections[file]?.props.get(key)?;
+        Some(Sourced {
+            value: quoted_value(&p.value),
+            path: self.paths[file],
+            line: p.line,
+        })
+    }
+
+    /// The setting; the credentials file wins for a setting in both.
+    fn get(&self, key: &str) -> Option<Sourced<'a>> {
+        self.get_in(CREDENTIALS_FILE, key)
+            .or_else(|| self.get_in(CONFIG_FILE, key))
     }
 
     /// The setting, unless it is blank.
-    fn nonempty(&self, key: &str) -> Option<&Sourced> {
+    fn nonempty(&self, key: &str) -> Option<Sourced<'a>> {
         self.get(key).filter(|p| !p.value.trim().is_empty())
     }
 
@@ -1502,7 +1494,7 @@ impl Profile {
         chain: &[&str],
     ) -> Result<Option<CredentialsSource>, ConfigError> {
         if let Some(role) = self.get("role_arn").filter(|p| !p.value.is_empty()) {
-            return self.role(role, ctx, chain).map(Some);
+            return self.role(&role, ctx, chain).map(Some);
         }
         self.own_credentials(ctx)
     }
@@ -1535,7 +1527,7 @@ impl Profile {
     fn sso(&self, ctx: &ChainContext<'_>) -> Result<Option<Sso>, ConfigError> {
         let (setting, configured, cache_key, region) = if let Some(p) = self.nonempty("sso_session")
         {
-            let name = p.value.trim();
+            let name = p.value.trim().to_owned();
             let section = ctx
                 .config
                 .sections
@@ -1543,7 +1535,7 @@ impl Profile {
                 .ok_or_else(|| {
                     invalid_setting(
                         "sso_session",
-                        p,
+                        &p,
                         format!(
                             "there is no [sso-session {name}] section in {}",
                             ctx.config.path.display()
@@ -1560,30 +1552,31 @@ impl Profile {
             let region = get("sso_region").ok_or_else(|| {
                 invalid_setting(
                     "sso_session",
-                    p,
+                    &p,
                     format!("[sso-session {name}] has no sso_region"),
                 )
             })?;
             if get("sso_start_url").is_none() {
                 return Err(invalid_setting(
                     "sso_session",
-                    p,
+                    &p,
                     format!("[sso-session {name}] has no sso_start_url"),
                 ));
             }
-            ("sso_session", p, name.to_owned(), region)
+            ("sso_session", p, name, region)
         } else if let Some(p) = self.nonempty("sso_start_url") {
             let region = self.nonempty("sso_region").ok_or_else(|| {
                 invalid_setting(
                     "sso_start_url",
-                    p,
+                    &p,
                     "the profile has no sso_region".to_owned(),
                 )
             })?;
+            let start_url = p.value.trim().to_owned();
             (
                 "sso_start_url",
                 p,
-                p.value.trim().to_owned(),
+                start_url,
                 region.value.trim().to_owned(),
             )
         } else {
@@ -1599,7 +1592,7 @@ impl Profile {
         ) else {
             return Err(invalid_setting(
                 setting,
-                configured,
+                &configured,
                 "the profile also needs sso_account_id and sso_role_name (the account and \
                  the role to sign in to)"
                     .to_owned(),
@@ -1608,7 +1601,7 @@ impl Profile {
         let Some(home) = home_dir(ctx.env) else {
             return Err(invalid_setting(
                 setting,
-                configured,
+                &configured,
                 "the SSO token cache is in ~/.aws/sso/cache, and there is no home directory \
                  (set HOME)"
                     .to_owned(),
@@ -1666,18 +1659,18 @@ impl Profile {
     /// botocore's SharedCredentialProvider and ConfigProvider, which read all three from
     /// their own file, a token is never attached to keys of the other file.
     fn file_keys(&self, file: usize) -> Result<Option<Credentials>, ConfigError> {
-        let get = |key: &str| self.files[file].get(key).filter(|p| !p.value.is_empty());
-        let incomplete = |present: &'static str, missing: &'static str, p: &Sourced| {
-            let other = self.files[1 - file].get(missing);
+        let get = |key: &str| self.get_in(file, key).filter(|p| !p.value.is_empty());
+        let incomplete = |present: &'static str, missing: &'static str, p: &Sourced<'_>| {
+            let other = self.get_in(1 - file, missing);
             ConfigError::IncompleteProfileCredentials {
                 profile: self.name.clone(),
                 present,
                 missing,
-                path: p.path.clone(),
+                path: p.path.to_path_buf(),
                 line: p.line,
                 other_file: other
                     .filter(|o| !o.value.is_empty())
-                    .map(|o| (o.path.clone(), o.line)),
+                    .map(|o| (o.path.to_path_buf(), o.line)),
             }
         };
         match (get("aws_access_key_id"), get("aws_secret_access_key")) {
@@ -1690,8 +1683,8 @@ impl Profile {
                     .or_else(|| get("aws_session_token"))
                     .map(|t| t.value.clone()),
             })),
-            (Some(k), None) => Err(incomplete("aws_access_key_id", "aws_secret_access_key", k)),
-            (None, Some(s)) => Err(incomplete("aws_secret_access_key", "aws_access_key_id", s)),
+            (Some(k), None) => Err(incomplete("aws_access_key_id", "aws_secret_access_key", &k)),
+            (None, Some(s)) => Err(incomplete("aws_secret_access_key", "aws_access_key_id", &s)),
             (None, None) => Ok(None),
         }
     }
@@ -1725,7 +1718,7 @@ impl Profile {
                 if !self.has_static_keys() {
                     return Err(invalid_setting(
                         "source_profile",
-                        p,
+                        &p,
                         "a profile that is its own source_profile needs \
                          aws_access_key_id and aws_secret_access_key"
                             .to_owned(),
@@ -1737,7 +1730,7 @@ impl Profile {
                 path.extend([self.name.as_str(), name]);
                 return Err(invalid_setting(
                     "source_profile",
-                    p,
+                    &p,
                     format!(
                         "the profiles form a loop or a chain too long: {}",
                         path.join(" -> ")
@@ -1748,7 +1741,7 @@ impl Profile {
                 if !other.exists {
                     return Err(invalid_setting(
                         "source_profile",
-                        p,
+                        &p,
                         format!("there is no profile '{name}'"),
                     ));
                 }
@@ -1768,12 +1761,12 @@ impl Profile {
             found.ok_or_else(|| {
                 invalid_setting(
                     "source_profile",
-                    p,
+                    &p,
                     format!("profile '{name}' has no credentials to assume the role with"),
                 )
             })?
         } else if let Some(p) = self.nonempty("credential_source") {
-            let missing = |what: &str| invalid_setting("credential_source", p, what.to_owned());
+            let missing = |what: &str| invalid_setting("credential_source", &p, what.to_owned());
             match p.value.trim() {
                 "Environment" => match env_credentials(ctx.env)? {
                     Some(keys) => CredentialsSource::Static(keys),
@@ -1818,7 +1811,7 @@ impl Profile {
                 _ => {
                     return Err(invalid_setting(
                         "duration_seconds",
-                        p,
+                        &p,
                         "use a number of seconds from 900 to 43200".to_owned(),
                     ));
                 }
@@ -1850,14 +1843,14 @@ impl Profile {
                 .sections
                 .get(&section_name)
                 .and_then(|s| s.props.get(service))
-                && let Some(url) = prop.sub.get("endpoint_url").filter(|u| !u.is_empty())
+                && let Some(url) = prop.sub("endpoint_url").filter(|u| !u.is_empty())
             {
                 let origin = format!(
                     "{service}.endpoint_url in [{section_name}] of {} line {}",
                     config.path.display(),
                     prop.line
                 );
-                return Some((url.clone(), origin));
+                return Some((url.to_owned(), origin));
             }
         }
         None
@@ -1884,9 +1877,22 @@ struct Section {
 struct Prop {
     /// The value; continuation lines are joined with '\n'. Empty for a sub-section.
     value: String,
-    /// `key =` followed by indented `k = v` lines.
-    sub: BTreeMap<String, String>,
+    /// `key =` followed by indented `k = v` lines, in file order. A few lines at most,
+    /// looked up by [`Prop::sub`]: a list, not one more kind of map for the crate to
+    /// compile.
+    sub: Vec<(String, String)>,
     line: usize,
+}
+
+impl Prop {
+    /// The value of `name` in the sub-section; the last line wins when it is repeated.
+    fn sub(&self, name: &str) -> Option<&str> {
+        self.sub
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Cut a trailing comment: `#` or `;` preceded by whitespace (so secrets that
@@ -1963,7 +1969,7 @@ fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigErr
                 if k.is_empty() {
                     return Err(err(lineno, "missing name before '=' in sub-section"));
                 }
-                prop.sub.insert(k.to_string(), v.trim().to_string());
+                prop.sub.push((k.to_string(), v.trim().to_string()));
             } else {
                 prop.value.push('\n');
                 prop.value.push_str(trimmed);
@@ -2010,7 +2016,7 @@ fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigErr
         let value = strip_inline_comment(value).trim();
         let prop = Prop {
             value: quoted_value(value),
-            sub: BTreeMap::new(),
+            sub: Vec::new(),
             line: lineno,
         };
         ini.sections
@@ -3628,8 +3634,8 @@ region = ap-southeast-2
             "us-east-1"
         );
         assert_eq!(
-            ini.sections["services s1"].props["kms"].sub["endpoint_url"],
-            "http://k"
+            ini.sections["services s1"].props["kms"].sub("endpoint_url"),
+            Some("http://k")
         );
         // Neither is a profile for botocore.
         assert!(!ini.sections.contains_key("profile a b"));
@@ -3676,8 +3682,8 @@ region = ap-southeast-2
         )
         .unwrap();
         let a = &ini.sections["profile a"].props;
-        assert_eq!(a["s3"].sub["addressing_style"], "path");
-        assert_eq!(a["s3"].sub["max_concurrent_requests"], "20");
+        assert_eq!(a["s3"].sub("addressing_style"), Some("path"));
+        assert_eq!(a["s3"].sub("max_concurrent_requests"), Some("20"));
         assert_eq!(a["region"].value, "x");
     }
 
