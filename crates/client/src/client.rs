@@ -811,8 +811,10 @@ fn error_code_and_message(
         return (parts.code, parts.message.or(reason));
     }
     // Parsed again only when awsJson found no message: is the body JSON without one?
+    // As bytes: `from_slice` is the reader the rest of the crate parses with, so the
+    // `Value` parser is compiled once (`from_str` would add a second copy of it).
     let message = parts.message.or_else(|| {
-        serde_json::from_str::<serde_json::Value>(text)
+        serde_json::from_slice::<serde_json::Value>(text.as_bytes())
             .is_err()
             .then(|| text.to_owned())
     });
