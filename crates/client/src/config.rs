@@ -895,7 +895,9 @@ impl Config {
 /// One setting of the selected profile and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileSetting {
-    /// The value, trimmed.
+    /// The value, trimmed, as far as an error may quote it: its first line, at most 128
+    /// characters (the settings this is for, such as `output`, are single words; a
+    /// longer value is one an error names).
     pub value: String,
     /// Where it is written: `output in /home/me/.aws/config line 3`.
     pub origin: String,
@@ -1469,7 +1471,7 @@ impl<'a> Profile<'a> {
     fn get_in(&self, file: usize, key: &str) -> Option<Sourced<'a>> {
         let p = self.sections[file]?.props.get(key)?;
         Some(Sourced {
-            value: quoted_value(&p.value),
+            value: p.value.clone(),
             path: self.paths[file],
             line: p.line,
         })
@@ -1537,7 +1539,8 @@ impl<'a> Profile<'a> {
                         "sso_session",
                         &p,
                         format!(
-                            "there is no [sso-session {name}] section in {}",
+                            "there is no [sso-session {}] section in {}",
+                            quoted_value(&name),
                             ctx.config.path.display()
                         ),
                     )
@@ -1553,14 +1556,14 @@ impl<'a> Profile<'a> {
                 invalid_setting(
                     "sso_session",
                     &p,
-                    format!("[sso-session {name}] has no sso_region"),
+                    format!("[sso-session {}] has no sso_region", quoted_value(&name)),
                 )
             })?;
             if get("sso_start_url").is_none() {
                 return Err(invalid_setting(
                     "sso_session",
                     &p,
-                    format!("[sso-session {name}] has no sso_start_url"),
+                    format!("[sso-session {}] has no sso_start_url", quoted_value(&name)),
                 ));
             }
             ("sso_session", p, name, region)
@@ -1742,7 +1745,7 @@ impl<'a> Profile<'a> {
                     return Err(invalid_setting(
                         "source_profile",
                         &p,
-                        format!("there is no profile '{name}'"),
+                        format!("there is no profile '{}'", quoted_value(name)),
                     ));
                 }
                 &other
@@ -2015,7 +2018,7 @@ fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigErr
         }
         let value = strip_inline_comment(value).trim();
         let prop = Prop {
-            value: quoted_value(value),
+            value: value.to_string(),
             sub: Vec::new(),
             line: lineno,
         };
@@ -3424,6 +3427,50 @@ region = ap-southeast-2
         f.config(&format!("[default]\nregion = {}\n", "x".repeat(100_000)));
         let message = f.resolve().unwrap_err().to_string();
         assert!(message.len() < 400, "{message}");
+    }
+
+    /// Only errors quote a value short: the settings themselves are read whole. A
+    /// session token from STS is hundreds of characters; it was cut to 128 and "…"
+    /// (every call with it then failed at KMS), as were a long `credential_process`
+    /// and a role ARN's session name, and a value continued on the lines below
+    /// became "first line (and N more lines)".
+    #[test]
+    fn settings_are_read_whole_and_only_errors_quote_them_short() {
+        let token = format!("IQoJb3JpZ2luX2VjE{}", "A".repeat(1200));
+        let f = Fixture::new();
+        f.credentials(&format!(
+            "[default]\naws_access_key_id = AKIDLONG\naws_secret_access_key = S\n\
+             aws_session_token = {token}\n"
+        ));
+        f.config("[default]\nregion = us-east-1\n");
+        let c = f.resolve().unwrap();
+        let keys = c.credentials.as_static().unwrap();
+        assert_eq!(keys.session_token.as_deref(), Some(token.as_str()));
+
+        let mut f = Fixture::new();
+        let args = (0..40)
+            .map(|i| format!("--arg{i}=value{i}"))
+            .collect::<Vec<_>>();
+        let command = format!("/opt/bin/creds {}", args.join(" "));
+        assert!(command.len() > 128);
+        f.config(&format!(
+            "[profile p]\nregion = us-east-1\ncredential_process = {command}\n    --continued\n"
+        ));
+        f.set("AWS_PROFILE", "p");
+        let c = f.resolve().unwrap();
+        let CredentialsSource::Process(p) = &c.credentials else {
+            panic!("{:?}", c.credentials)
+        };
+        assert_eq!(p.command, format!("{command}\n--continued"));
+
+        // A source_profile naming no profile is quoted short in the error all the same.
+        f.config(&format!(
+            "[profile p]\nregion = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/r\n\
+             source_profile = {}\n    aws_secret_access_key = SeCrEt\n",
+            "n".repeat(300)
+        ));
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(!e.contains("SeCrEt") && e.len() < 900, "{e}");
     }
 
     /// What `from_env` accepts, `Client::new` accepts (it panicked on these), and a port
