@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Received as Seen, Scripted as Endpoint};
+use common::{Received as Seen, Scripted as Endpoint, form};
 use kms_client::{Client, Config, CredentialsSource, Error, Overrides, Timeouts};
 use kms_server::{RunningServer, ServerConfig, demo};
 use kms_types::Timestamp;
@@ -60,14 +59,7 @@ async fn kms_server() -> RunningServer {
 
 /// A configuration from these variables only (a fake HOME without files).
 fn config(home: &Path, vars: &[(&str, &str)]) -> Config {
-    let mut env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    env.insert("HOME".into(), home.display().to_string());
-    env.entry("AWS_REGION".into())
-        .or_insert(demo::REGION.into());
-    Config::from_env_with(&move |k| env.get(k).cloned(), &Overrides::default()).unwrap()
+    common::config_from(home, vars, &Overrides::default())
 }
 
 async fn call(client: &Client) -> Result<usize, Error> {
@@ -800,57 +792,11 @@ async fn the_cli_uses_a_credential_process_and_reports_metadata_failures_as_conf
     server.shutdown().await;
 }
 
-/// The form parameters of an STS request, decoded.
-fn form(body: &str) -> HashMap<String, String> {
-    body.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let v = percent_decode(v);
-            (k.to_owned(), v)
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// Whether `request` carries a valid SigV4 signature by `secret` for STS in us-east-1,
 /// checked with kms-server's verifier.
 fn signed_by(request: &Seen, secret: &str) -> bool {
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in &request.headers {
-        headers.insert(
-            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            http::HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    let input = kms_server::sigv4::SigningInput {
-        method: &request.method,
-        path: &request.path,
-        query: None,
-        headers: &headers,
-        body: request.body.as_bytes(),
-    };
-    let Ok(auth) = kms_server::sigv4::parse(&input) else {
-        return false;
-    };
-    let now = Timestamp::now().secs() as u64;
-    auth.service == "sts"
-        && auth.region == demo::REGION
-        && kms_server::sigv4::verify(&input, &auth, secret, now).is_ok()
+    common::verify_signature(request, secret)
+        .is_ok_and(|auth| auth.service == "sts" && auth.region == demo::REGION)
 }
 
 /// An STS `…Response` holding the demo session credentials, valid for an hour.

@@ -85,6 +85,23 @@ pub fn demo_builder(endpoint: &str) -> kms_client::ConfigBuilder {
         ))
 }
 
+/// The configuration `Config::from_env_with` resolves from `vars` alone, HOME being
+/// `home` and the region the demo one unless `vars` name one.
+pub fn config_from(
+    home: &std::path::Path,
+    vars: &[(&str, &str)],
+    overrides: &kms_client::Overrides,
+) -> kms_client::Config {
+    let mut env: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.insert("HOME".into(), home.display().to_string());
+    env.entry("AWS_REGION".into())
+        .or_insert(kms_server::demo::REGION.into());
+    kms_client::Config::from_env_with(&move |k| env.get(k).cloned(), overrides).unwrap()
+}
+
 /// Every store, fetched page by page (10 per page).
 pub async fn all_stores(client: &kms_client::Client) -> Result<usize, kms_client::Error> {
     use futures::TryStreamExt;
@@ -274,6 +291,56 @@ impl Scripted {
     pub fn seen(&self) -> Vec<Received> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// The form parameters of a request body (STS's), decoded.
+pub fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// What `request` claims (access key, scope, security token) once its SigV4 signature
+/// verifies with `secret`, checked with kms-server's verifier; else why it does not.
+pub fn verify_signature(
+    request: &Received,
+    secret: &str,
+) -> Result<kms_server::sigv4::ParsedAuth, String> {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &request.headers {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?,
+            http::HeaderValue::from_str(value).map_err(|e| e.to_string())?,
+        );
+    }
+    let input = kms_server::sigv4::SigningInput {
+        method: &request.method,
+        path: &request.path,
+        query: None,
+        headers: &headers,
+        body: request.body.as_bytes(),
+    };
+    let auth = kms_server::sigv4::parse(&input).map_err(|e| format!("{e:?}"))?;
+    let now = kms_types::Timestamp::now().secs() as u64;
+    kms_server::sigv4::verify(&input, &auth, secret, now).map_err(|e| format!("{e:?}"))?;
+    Ok(auth)
 }
 
 /// Whether the AWS CLI runs; missing, it fails the test only when CI requires it.
