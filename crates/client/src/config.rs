@@ -839,7 +839,12 @@ impl Config {
             None => {}
             Some((mode, _)) if matches!(mode.trim(), "standard" | "adaptive") => {}
             Some((mode, _)) if mode.trim() == "legacy" => retry.max_attempts = 5,
-            Some((value, origin)) => return Err(ConfigError::InvalidRetryMode { value, origin }),
+            Some((value, origin)) => {
+                return Err(ConfigError::InvalidRetryMode {
+                    value: quoted_value(&value),
+                    origin,
+                });
+            }
         }
         if let Some(v) = var(env, "AWS_MAX_ATTEMPTS") {
             retry.max_attempts = parse_max_attempts(&v, "AWS_MAX_ATTEMPTS")?;
@@ -1126,7 +1131,7 @@ fn instance_metadata(
     let invalid = |setting: &'static str, (value, origin): (String, String), reason: &str| {
         ConfigError::InvalidCredentialsSetting {
             setting,
-            value,
+            value: quoted_value(&value),
             origin,
             reason: reason.to_owned(),
         }
@@ -1210,9 +1215,8 @@ fn is_true(v: &str) -> bool {
     v.trim().eq_ignore_ascii_case("true")
 }
 
-/// A true/false setting from the environment, else the profile: its value and origin.
 /// A setting from the environment variable, else from the profile's key, and where it
-/// came from.
+/// came from: the value whole (an error quotes it with [`quoted_value`]).
 fn setting(env: Env<'_>, profile: &Profile, variable: &str, key: &str) -> Option<(String, String)> {
     if let Some(v) = var(env, variable) {
         Some((v.trim().to_owned(), variable.to_owned()))
@@ -1222,6 +1226,7 @@ fn setting(env: Env<'_>, profile: &Profile, variable: &str, key: &str) -> Option
     }
 }
 
+/// A true/false setting from the environment, else the profile: its value and origin.
 fn flag_setting(
     env: Env<'_>,
     profile: &Profile,
@@ -1236,7 +1241,7 @@ fn flag_setting(
         "false" => Ok((false, origin)),
         _ => Err(ConfigError::InvalidBool {
             setting: key,
-            value,
+            value: quoted_value(&value),
             origin,
         }),
     }
@@ -3471,6 +3476,41 @@ region = ap-southeast-2
         ));
         let e = f.resolve().unwrap_err().to_string();
         assert!(!e.contains("SeCrEt") && e.len() < 900, "{e}");
+    }
+
+    /// The settings read with their variable (`setting`: true/false flags, the retry
+    /// mode, the instance metadata settings) are quoted short in errors too: read whole
+    /// since the files are, a bad one with an indented secret below it, or megabytes
+    /// long, was quoted whole.
+    #[test]
+    fn settings_with_a_variable_are_quoted_short_in_errors() {
+        let long = "x".repeat(300);
+        let below = "\n    aws_secret_access_key = SeCrEt\n";
+        for setting in [
+            "use_fips_endpoint",
+            "use_dualstack_endpoint",
+            "retry_mode",
+            "ec2_metadata_service_endpoint",
+            "ec2_metadata_service_endpoint_mode",
+            "metadata_service_timeout",
+            "metadata_service_num_attempts",
+            "ec2_metadata_v1_disabled",
+        ] {
+            for value in [format!("{long}{below}"), format!("bad{below}")] {
+                let mut f = Fixture::new();
+                // No credentials: the chain reaches instance metadata and its settings.
+                f.vars.remove("AWS_EC2_METADATA_DISABLED");
+                f.config(&format!(
+                    "[default]\nregion = us-east-1\n{setting} = {value}"
+                ));
+                let e = f.resolve().unwrap_err().to_string();
+                assert!(e.contains(setting), "{e}");
+                assert!(
+                    !e.contains("SeCrEt") && !e.contains(&long),
+                    "{setting}: {e}"
+                );
+            }
+        }
     }
 
     /// What `from_env` accepts, `Client::new` accepts (it panicked on these), and a port
