@@ -1734,8 +1734,10 @@ impl<'a> Profile<'a> {
                 }
                 self
             } else if chain.contains(&name) || chain.len() >= MAX_ROLE_CHAIN {
+                // The profiles led here exist; the last name need not name one.
+                let last = quoted_value(name);
                 let mut path: Vec<&str> = chain.to_vec();
-                path.extend([self.name.as_str(), name]);
+                path.extend([self.name.as_str(), &last]);
                 return Err(invalid_setting(
                     "source_profile",
                     &p,
@@ -3476,6 +3478,31 @@ region = ap-southeast-2
         ));
         let e = f.resolve().unwrap_err().to_string();
         assert!(!e.contains("SeCrEt") && e.len() < 900, "{e}");
+    }
+
+    /// A chain of source_profiles too long names the profiles it went through, the last
+    /// `source_profile` quoted short: it need not name a profile, and was quoted whole
+    /// (with a secret on the line below it).
+    #[test]
+    fn a_chain_too_long_quotes_its_last_source_profile_short() {
+        let mut f = Fixture::new();
+        let mut config = String::new();
+        for i in 0..MAX_ROLE_CHAIN + 1 {
+            let source = if i == MAX_ROLE_CHAIN {
+                format!("{}\n    aws_secret_access_key = SeCrEt", "n".repeat(300))
+            } else {
+                format!("p{}", i + 1)
+            };
+            config.push_str(&format!(
+                "[profile p{i}]\nregion = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/r\n\
+                 source_profile = {source}\n"
+            ));
+        }
+        f.config(&config);
+        f.set("AWS_PROFILE", "p0");
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(e.contains("a loop or a chain too long: p0 -> p1"), "{e}");
+        assert!(!e.contains("SeCrEt") && e.len() < 1000, "{e}");
     }
 
     /// The settings read with their variable (`setting`: true/false flags, the retry
