@@ -1935,6 +1935,29 @@ fn section_name(header: &str, file: SharedFile) -> String {
     }
 }
 
+/// [`parse_ini`] of the credentials file (`credentials`) or the config file, as plain
+/// strings (for the fuzz targets).
+pub(crate) fn parse_shared_file(
+    text: &str,
+    credentials: bool,
+) -> Result<Vec<(String, crate::__fuzz::Settings)>, String> {
+    let file = if credentials {
+        SharedFile::Credentials
+    } else {
+        SharedFile::Config
+    };
+    let ini = parse_ini(text, Path::new("file"), file).map_err(|e| e.to_string())?;
+    Ok(ini
+        .sections
+        .into_iter()
+        .map(|(name, section)| {
+            let props = section.props.into_iter();
+            let props = props.map(|(key, prop)| (key, prop.value, prop.sub.into_iter().collect()));
+            (name, props.collect())
+        })
+        .collect())
+}
+
 fn parse_ini(text: &str, path: &Path, file: SharedFile) -> Result<Ini, ConfigError> {
     let mut ini = Ini {
         path: path.to_path_buf(),

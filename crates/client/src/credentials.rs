@@ -705,8 +705,13 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
             }
         ));
     }
+    process_credentials(&name, &output.stdout)
+}
+
+/// The credentials in what `credential_process` program `name` printed (`stdout`).
+fn process_credentials(name: &str, stdout: &[u8]) -> Result<Fetched, String> {
     // Never echo the output: it holds the secret.
-    let document = JsonObject::parse(&output.stdout).map_err(|e| {
+    let document = JsonObject::parse(stdout).map_err(|e| {
         format!(
             "{name:?} printed no credentials JSON ({e}); it must print {{\"Version\": 1, \
              \"AccessKeyId\": …, \"SecretAccessKey\": …}}"
@@ -724,6 +729,31 @@ async fn run_process(p: &CredentialProcess, timeout: Duration) -> Result<Fetched
         }
     }
     document.process_credentials()
+}
+
+/// The keys of `fetched`: id, secret and session token (for the fuzz targets).
+fn keys(fetched: Fetched) -> [Option<String>; 3] {
+    let c = &fetched.credentials;
+    [
+        Some(c.access_key_id.clone()),
+        Some(c.secret_access_key.clone()),
+        c.session_token.clone(),
+    ]
+}
+
+/// [`process_credentials`] of a program named `helper`, as keys (for the fuzz targets).
+pub(crate) fn process_output(stdout: &[u8]) -> Result<[Option<String>; 3], String> {
+    process_credentials("helper", stdout).map(keys)
+}
+
+/// [`sts_credentials`], as keys (for the fuzz targets).
+pub(crate) fn sts_answer(xml: &str) -> Result<[Option<String>; 3], String> {
+    sts_credentials(xml).map(keys)
+}
+
+/// [`xml_element`] (for the fuzz targets).
+pub(crate) fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    xml_element(xml, tag)
 }
 
 /// The first 300 characters of a text, for messages.

@@ -39,6 +39,46 @@ pub mod retry;
 pub(crate) mod shell_words;
 mod tls;
 
+/// What the fuzz targets (`fuzz/`) call that is not public otherwise: the readers of
+/// the shared files and of the credential sources' answers. Not part of the public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// The settings of one section of a shared file: name, value, sub-section.
+    pub type Settings = Vec<(String, String, Vec<(String, String)>)>;
+
+    /// The sections of a shared file (`credentials`: the credentials file, else the
+    /// config file) as the client reads them, in name order; or the error's message.
+    pub fn parse_ini(text: &str, credentials: bool) -> Result<Vec<(String, Settings)>, String> {
+        crate::config::parse_shared_file(text, credentials)
+    }
+
+    /// `shlex.split` as the client does it (section names, `credential_process`).
+    pub fn shell_split(line: &str) -> Result<Vec<String>, String> {
+        crate::shell_words::split(line).map_err(|e| e.to_string())
+    }
+
+    /// The keys (id, secret, session token) a `credential_process` prints, or why not.
+    pub fn process_credentials(output: &[u8]) -> Result<[Option<String>; 3], String> {
+        crate::credentials::process_output(output)
+    }
+
+    /// The keys of an STS `AssumeRole…Response`, or why not.
+    pub fn sts_credentials(xml: &str) -> Result<[Option<String>; 3], String> {
+        crate::credentials::sts_answer(xml)
+    }
+
+    /// The text of the first `<tag>…</tag>` of an STS answer, entities decoded.
+    pub fn xml_element(xml: &str, tag: &str) -> Option<String> {
+        crate::credentials::xml_text(xml, tag)
+    }
+
+    /// An endpoint URL as a profile or `AWS_ENDPOINT_URL` gives it, checked and
+    /// normalized, or the error's message.
+    pub fn check_endpoint(value: &str) -> Result<String, String> {
+        crate::config::check_endpoint(value, "fuzz").map_err(|e| e.to_string())
+    }
+}
+
 pub use client::{Client, MAX_RESPONSE_BYTES, MAX_RESPONSE_VALUES};
 pub use config::{
     CaBundle, Config, ConfigBuilder, ConfigError, Credentials, Overrides, ProfileSetting, Timeouts,

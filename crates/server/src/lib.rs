@@ -68,6 +68,17 @@ pub mod store;
 pub mod tls;
 mod write_timeout;
 
+/// What the fuzz targets (`fuzz/`) call that is not public otherwise; not part of the
+/// public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// The access key id a refused request's log line names
+    /// (`sigv4::claimed_access_key`).
+    pub fn claimed_access_key(headers: &http::HeaderMap, query: Option<&str>) -> Option<String> {
+        crate::sigv4::claimed_access_key(headers, query)
+    }
+}
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
