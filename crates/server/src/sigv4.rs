@@ -327,20 +327,23 @@ fn echo(s: &str) -> String {
 /// only the characters an access key id has.
 pub(crate) fn claimed_access_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     let is_key_char = |c: &char| c.is_ascii_alphanumeric();
-    // Found as the parser finds it (`Credential = …` too), whatever else is wrong.
-    let from_header = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            authorization_components(v).1.find_map(|component| {
+    // Found as the parser finds it (`Credential = …` too, the first one not empty, in a
+    // value that is not UTF-8 too, a query parameter's name percent-decoded), whatever
+    // else is wrong.
+    let from_header = headers.get(http::header::AUTHORIZATION).and_then(|v| {
+        let value = String::from_utf8_lossy(v.as_bytes());
+        authorization_components(trim(&value))
+            .1
+            .find_map(|component| {
                 let (key, val) = split_once_ascii(component, b'=')?;
-                (trim(key) == "Credential").then(|| trim(val))
+                let val = trim(val);
+                (trim(key) == "Credential" && !val.is_empty()).then(|| val.to_owned())
             })
-        });
+    });
     let from_query = || {
-        query?
-            .split('&')
-            .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+        let params = decode_query(query?, false);
+        let value = String::from_utf8_lossy(query_value(&params, "X-Amz-Credential")?);
+        Some(value.trim().to_owned())
     };
     let key: String = from_header
         .or_else(from_query)?

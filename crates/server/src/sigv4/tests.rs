@@ -2607,6 +2607,30 @@ fn claimed_access_key_is_read_as_the_parser_reads_it() {
     ] {
         assert_eq!(claimed(authorization), key, "{authorization}");
     }
+    // Found by the sigv4_auth fuzz target: a value that is not UTF-8 (the parser reads
+    // it, invalid bytes replaced), an empty `Credential=` before the one the parser
+    // takes, a query parameter whose name is percent-encoded.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::AUTHORIZATION,
+        HeaderValue::from_bytes(
+            b"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x, SignedHeaders=host;\x88, \
+              Signature=00",
+        )
+        .unwrap(),
+    );
+    assert_eq!(claimed_access_key(&headers, None), key);
+    assert_eq!(
+        claimed("AWS4-HMAC-SHA256 Credential=, Credential=AKIAIOSFODNN7EXAMPLE/x"),
+        key
+    );
+    assert_eq!(
+        claimed_access_key(
+            &HeaderMap::new(),
+            Some("X-Amz-%43redential=AKIAIOSFODNN7EXAMPLE%2F20150830")
+        ),
+        key
+    );
     assert_eq!(claimed("AWS4-HMAC-SHA256 Signature=00"), None);
     assert_eq!(claimed("AWS4-HMAC-SHA256 MyCredential=AKIA"), None);
     assert_eq!(
