@@ -370,9 +370,10 @@ pub fn sign(
 /// `text` with the value of every `Signature=` in it (up to a `,`, a space or the end)
 /// replaced by `****`: an `Authorization` header, or a message quoting one, fit for a
 /// log or a debug trace. A signature is a credential for as long as its request is
-/// current. The name is matched in any case and with spaces or tabs around the `=`, as
-/// lenient parsers read it (`signature = …` in a malformed header is still a valid
-/// signature).
+/// current. The name is matched in any case and with blanks around the `=`, as lenient
+/// parsers read it (`signature = …` in a malformed header is still a valid signature):
+/// any white space `str::trim` removes, as kms-server's parser trims (a header value may
+/// hold U+00A0 or U+3000, written in UTF-8).
 pub fn mask_signatures(text: &str) -> std::borrow::Cow<'_, str> {
     const KEY: &[u8] = b"signature";
     let bytes = text.as_bytes();
@@ -384,12 +385,12 @@ pub fn mask_signatures(text: &str) -> std::borrow::Cow<'_, str> {
     let (mut copied, mut from) = (0, 0);
     while let Some(at) = find(from) {
         // ASCII matched: `at + KEY.len()` is a character boundary.
-        let after = text[at + KEY.len()..].trim_start_matches([' ', '\t']);
+        let after = text[at + KEY.len()..].trim_start();
         let Some(value) = after.strip_prefix('=') else {
             from = at + KEY.len();
             continue;
         };
-        let value = value.trim_start_matches([' ', '\t']);
+        let value = value.trim_start();
         let start = text.len() - value.len();
         let end = start
             + value
@@ -425,6 +426,17 @@ mod tests {
         assert_eq!(
             mask_signatures("Credential=A/x, SIGNATURE = abc123, signature=\tdef"),
             "Credential=A/x, SIGNATURE = ****, signature=\t****"
+        );
+        // Found by the sigv4_auth fuzz target: kms-server's parser trims any white
+        // space around the `=`, U+3000 and U+00A0 too (a header value may hold them, in
+        // UTF-8), and read the signature these left in the clear.
+        assert_eq!(
+            mask_signatures("SignedHeaders=host, Signature\u{3000}=abc123, x"),
+            "SignedHeaders=host, Signature\u{3000}=****, x"
+        );
+        assert_eq!(
+            mask_signatures("Signature=\u{a0}abc123 Signature\u{a0}= \u{2003}def"),
+            "Signature=\u{a0}**** Signature\u{a0}= \u{2003}****"
         );
         assert_eq!(
             mask_signatures("a Signature of sorts"),
