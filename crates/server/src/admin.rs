@@ -410,17 +410,18 @@ impl Answered {
 
 /// A request's query string as a journal entry keeps it: at most 1,024 characters, and
 /// the values of `X-Amz-Signature` and `X-Amz-Security-Token` (a presigned request's
-/// credentials, for as long as it is current) replaced by `****`.
+/// credentials, for as long as it is current) replaced by `****`; their names are
+/// matched percent-decoded, as the SigV4 parser reads them (`X-Amz-%53ignature`).
 pub fn masked_query(query: &str) -> String {
+    let is_secret = |name: &str| {
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        name.eq_ignore_ascii_case("X-Amz-Signature")
+            || name.eq_ignore_ascii_case("X-Amz-Security-Token")
+    };
     let masked: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _))
-                if name.eq_ignore_ascii_case("X-Amz-Signature")
-                    || name.eq_ignore_ascii_case("X-Amz-Security-Token") =>
-            {
-                format!("{name}=****")
-            }
+            Some((name, _)) if is_secret(name) => format!("{name}=****"),
             _ => pair.to_owned(),
         })
         .collect();

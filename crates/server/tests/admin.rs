@@ -536,6 +536,11 @@ async fn the_journal_says_what_each_request_asked_for_and_was_answered() {
         kms_server::admin::masked_query("a=1&x-amz-security-token=secret&b"),
         "a=1&x-amz-security-token=****&b"
     );
+    // The parser reads a name percent-decoded: `X-Amz-%53ignature` is the signature.
+    assert_eq!(
+        kms_server::admin::masked_query("X-Amz-%53ignature=abc&X-Amz-Security-Toke%6E=t"),
+        "X-Amz-%53ignature=****&X-Amz-Security-Toke%6E=****"
+    );
     assert_eq!(
         (entries[1].get("Input"), entries[1].get("Body")),
         (None, None)
