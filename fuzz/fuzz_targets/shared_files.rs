@@ -66,13 +66,23 @@ fn write_file(pieces: &str, credentials: bool) -> (String, Expected) {
             .collect();
         let key = if key.is_empty() { "k".to_owned() } else { key };
         // One line; a `#` or `;` after a blank starts a comment, so none is written.
-        let mut value: String = value
-            .chars()
-            .map(|c| if matches!(c, '\n' | '\r') { ' ' } else { c })
-            .collect();
-        value = value.replace([' ', '\t'], " ");
-        value = value.replace(" #", " _").replace(" ;", " _");
-        let value = value.trim().to_owned();
+        let mut written = String::new();
+        let mut after_blank = true;
+        for c in value.chars() {
+            let c = match c {
+                '\n' | '\r' => ' ',
+                '#' | ';' if after_blank => '_',
+                c => c,
+            };
+            after_blank = c.is_ascii_whitespace();
+            written.push(c);
+        }
+        // Nor at its start (after ` = `), once trimmed.
+        let value = written.trim();
+        let value = match value.strip_prefix(['#', ';']) {
+            Some(rest) => format!("_{rest}"),
+            None => value.to_owned(),
+        };
         let value = if value.is_empty() {
             "v".to_owned()
         } else {
