@@ -719,9 +719,22 @@ fn process_credentials(name: &str, stdout: &[u8]) -> Result<Fetched, String> {
     })?;
     match document.0.get("Version") {
         Some(v) if v.as_u64() == Some(1) => {}
-        Some(v) => {
+        // A number is quoted (it is short); anything else may be the output itself.
+        Some(v) if v.is_number() => {
             return Err(format!(
                 "{name:?} printed Version {v}; only Version 1 is supported"
+            ));
+        }
+        Some(v) => {
+            return Err(format!(
+                "{name:?} printed a Version that is a {}, not 1",
+                match v {
+                    serde_json::Value::String(_) => "string",
+                    serde_json::Value::Array(_) => "list",
+                    serde_json::Value::Object(_) => "JSON object",
+                    serde_json::Value::Bool(_) => "boolean",
+                    _ => "null",
+                }
             ));
         }
         None => {
@@ -1622,6 +1635,28 @@ mod tests {
             let e = credentials_of(args.0, args.1, args.2, args.3, "Token").unwrap_err();
             assert!(e.contains(expected), "{e}");
         }
+    }
+
+    /// Found checking the credential_answers fuzz target's bound on messages: a
+    /// `Version` that is not a number was quoted whole, up to the 64 KiB of output read,
+    /// the secret too when a helper nested its document in it.
+    #[test]
+    fn a_version_is_quoted_only_when_a_number() {
+        let message = |output: &str| process_credentials("helper", output.as_bytes()).unwrap_err();
+        let nested = r#"{"Version": {"AccessKeyId": "AKID", "SecretAccessKey": "wJalrXUtnFEMI"}}"#;
+        assert_eq!(
+            message(nested),
+            "\"helper\" printed a Version that is a JSON object, not 1"
+        );
+        let long = format!(r#"{{"Version": "{}"}}"#, "1".repeat(5000));
+        assert_eq!(
+            message(&long),
+            "\"helper\" printed a Version that is a string, not 1"
+        );
+        assert_eq!(
+            message(r#"{"Version": 2}"#),
+            "\"helper\" printed Version 2; only Version 1 is supported"
+        );
     }
 
     #[test]
