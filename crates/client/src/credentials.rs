@@ -601,7 +601,7 @@ fn keys_of(
     let secret_access_key = present(secret_access_key, "SecretAccessKey")?;
     let expires = match expiration {
         Some(text) => Some(
-            Timestamp::parse_rfc3339(&text)
+            Timestamp::parse_expiration(&text)
                 .map_err(|e| format!("its Expiration: {e}"))?
                 .into(),
         ),
@@ -1065,7 +1065,7 @@ async fn sso_access_token(sso: &Sso, context: &FetchContext) -> Result<String, S
     let Some(expires_at) = token.text("expiresAt") else {
         return Ok(access_token);
     };
-    let expires: SystemTime = Timestamp::parse_rfc3339(&expires_at)
+    let expires: SystemTime = Timestamp::parse_expiration(&expires_at)
         .map_err(|e| login(format!("the SSO token's expiresAt: {e}")))?
         .into();
     let now = SystemTime::now();
@@ -1101,7 +1101,7 @@ async fn refresh_sso_token(
         return Err("the cache holds no refresh token and client registration".to_owned());
     };
     if let Some(at) = token.text("registrationExpiresAt")
-        && Timestamp::parse_rfc3339(&at).is_ok_and(|t| SystemTime::from(t) <= SystemTime::now())
+        && Timestamp::parse_expiration(&at).is_ok_and(|t| SystemTime::from(t) <= SystemTime::now())
     {
         return Err(format!("the client registration expired at {at}"));
     }

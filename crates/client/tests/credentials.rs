@@ -560,25 +560,53 @@ async fn credential_process_is_split_into_words_and_run_without_a_shell() {
 
 /// A `credential_process` may hand out long-term keys with the time they are good
 /// until: an `Expiration` without a `SessionToken`, which botocore accepts (both members
-/// are optional). kms refused it ("an Expiration but no SessionToken").
+/// are optional). kms refused it ("an Expiration but no SessionToken"). And the
+/// `Expiration` may be written as programs write it — Python's `%z` (`+0000`), a space
+/// for the `T`, `UTC`, JavaScript's `toUTCString` — as the AWS CLI takes it (botocore
+/// reads it with dateutil's parser); kms refused every form but RFC 3339 ("is not an
+/// RFC 3339 date-time").
 #[cfg(unix)]
 #[tokio::test]
-async fn a_credential_process_may_give_an_expiration_without_a_session_token() {
+async fn a_credential_process_expiration_is_read_in_the_forms_the_aws_cli_reads() {
     let server = kms_server().await;
     let home = tempfile::tempdir().unwrap();
-    let expiration = Timestamp::from_secs(Timestamp::now().secs() + 3600).to_rfc3339();
-    let script = format!(
-        "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\", \"Expiration\": \"{expiration}\"}}'\n",
-        demo::ACCESS_KEY_ID,
-        demo::SECRET_ACCESS_KEY
+    let t = Timestamp::from_secs(Timestamp::now().secs() + 3600).to_date_time();
+    let (date, time) = (
+        format!("{:04}-{:02}-{:02}", t.year, t.month, t.day),
+        format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second),
     );
-    let client = Client::new(process_config(
-        home.path(),
-        &server.endpoint(),
-        &script,
-        Duration::from_secs(60),
-    ));
-    assert!(call(&client).await.unwrap() > 0);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    for expiration in [
+        format!("{date}T{time}Z"),
+        format!("{date}T{time}+0000"),
+        format!("{date} {time}.123456Z"),
+        format!("{date}T{time}UTC"),
+        format!(
+            "Mon, {:02} {} {:04} {time} GMT",
+            t.day,
+            MONTHS[t.month as usize - 1],
+            t.year
+        ),
+    ] {
+        let script = format!(
+            "echo '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\", \"Expiration\": \"{expiration}\"}}'\n",
+            demo::ACCESS_KEY_ID,
+            demo::SECRET_ACCESS_KEY
+        );
+        let client = Client::new(process_config(
+            home.path(),
+            &server.endpoint(),
+            &script,
+            Duration::from_secs(60),
+        ));
+        let stores = call(&client).await;
+        assert!(
+            stores.as_ref().is_ok_and(|n| *n > 0),
+            "{expiration}: {stores:?}"
+        );
+    }
     server.shutdown().await;
 }
 

@@ -593,33 +593,13 @@ fn date_header_as_amz_date(value: &str) -> Option<String> {
     if parse_amz_date(value).is_some() {
         return Some(value.to_owned());
     }
-    let rest = value.split_once(", ").map_or(value, |(_, rest)| rest);
-    let mut parts = rest.split_ascii_whitespace();
-    let (day, month, year, time, zone) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if parts.next().is_some() || !matches!(zone, "GMT" | "UTC" | "+0000" | "-0000") {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    let (hour, minute, second) = {
-        let mut hms = time.split(':');
-        let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
-        (hms.next().is_none() && [h, m, s].iter().all(|p| p.len() == 2)).then_some((h, m, s))?
-    };
-    if day.len() > 2 || year.len() != 4 {
-        return None;
-    }
-    let day: u32 = day.parse().ok()?;
-    let amz_date = format!("{year}{month:02}{day:02}T{hour}{minute}{second}Z");
-    parse_amz_date(&amz_date).map(|_| amz_date)
+    let t = kms_types::Timestamp::parse_http_date(value)
+        .ok()?
+        .to_date_time();
+    Some(format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    ))
 }
 
 /// The Authorization header form: `raw` is the header's trimmed value, `amz_date`

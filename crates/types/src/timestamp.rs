@@ -301,6 +301,57 @@ impl Timestamp {
         })
     }
 
+    /// Parses a credential expiration as botocore reads one (with dateutil's parser, for
+    /// `credential_process`, the container endpoint, instance metadata and the SSO token
+    /// cache), so that what works with the AWS CLI works here: RFC 3339, the ISO 8601
+    /// variants programs write — a space for the `T`, an offset without its colon
+    /// (`+0000`, what Python's `%z` writes) or minutes (`+00`), `UTC` or `GMT` for `Z` —
+    /// and an HTTP date (`Tue, 01 Jan 2030 00:00:00 GMT`, what JavaScript's
+    /// `toUTCString` writes). A date-time without an offset is refused, as the AWS CLI
+    /// fails on it ("can't subtract offset-naive and offset-aware datetimes"), and so are
+    /// epoch seconds, which dateutil reads as a year.
+    pub fn parse_expiration(text: &str) -> Result<Self, TimestampError> {
+        let error = || {
+            TimestampError::new(
+                text,
+                "a date-time with its offset such as 2026-12-05T03:00:00Z",
+            )
+        };
+        let trimmed = text.trim();
+        if let Ok(t) = Self::parse_http_date(trimmed) {
+            return Ok(t);
+        }
+        let rfc3339 = iso8601_as_rfc3339(trimmed).ok_or_else(error)?;
+        Self::parse_rfc3339(&rfc3339).map_err(|_| error())
+    }
+
+    /// Parses an HTTP date, RFC 7231's IMF-fixdate (`Sat, 05 Dec 2026 15:46:40 GMT`), as
+    /// the SDKs and programs write it: the weekday may be left out, the day may have one
+    /// digit, and the zone may be `GMT`, `UTC`, `+0000` or `-0000` (botocore's `Date`
+    /// header).
+    pub fn parse_http_date(text: &str) -> Result<Self, TimestampError> {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let error =
+            || TimestampError::new(text, "an HTTP date such as Sat, 05 Dec 2026 15:46:40 GMT");
+        let rest = text.split_once(", ").map_or(text, |(_, rest)| rest);
+        let mut parts = rest.split_ascii_whitespace();
+        let mut next = || parts.next().ok_or_else(error);
+        let (day, month, year, time, zone) = (next()?, next()?, next()?, next()?, next()?);
+        if next().is_ok() || !matches!(zone, "GMT" | "UTC" | "+0000" | "-0000") {
+            return Err(error());
+        }
+        let month = 1 + MONTHS.iter().position(|m| *m == month).ok_or_else(error)?;
+        let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+            len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !digits(day, 1..=2) || !digits(year, 4..=4) || time.len() != 8 {
+            return Err(error());
+        }
+        Self::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).map_err(|_| error())
+    }
+
     /// The UTC calendar date and time of day.
     pub fn to_date_time(&self) -> DateTime {
         let (year, month, day) = civil_from_days(self.secs.div_euclid(86_400));
@@ -379,6 +430,39 @@ pub struct DateTime {
 }
 
 /// ASCII digits as a number (`None` for an empty slice or any other byte).
+/// `YYYY-MM-DD[T ]HH:MM:SS[.fraction]` and an offset (`Z`, `UTC`, `GMT`, `±HH:MM`,
+/// `±HHMM`, `±HH`, after an optional space) as RFC 3339; `None` for anything else.
+fn iso8601_as_rfc3339(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if b.len() < 20 || !b[..19].is_ascii() || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let digits = b[19..].iter().take_while(|d| d.is_ascii_digit()).count();
+    let (date_time, mut rest) = match b[19] {
+        b'.' => {
+            let len = 1 + b[20..].iter().take_while(|d| d.is_ascii_digit()).count();
+            text.split_at(19 + len)
+        }
+        _ if digits == 0 => text.split_at(19),
+        _ => return None,
+    };
+    rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let offset = match rest.as_bytes() {
+        [b'Z' | b'z'] => "Z".to_owned(),
+        _ if rest.eq_ignore_ascii_case("UTC") || rest.eq_ignore_ascii_case("GMT") => "Z".to_owned(),
+        [sign @ (b'+' | b'-'), h1, h2] => {
+            format!("{}{}{}:00", *sign as char, *h1 as char, *h2 as char)
+        }
+        [sign @ (b'+' | b'-'), h1, h2, m1, m2] => format!(
+            "{}{}{}:{}{}",
+            *sign as char, *h1 as char, *h2 as char, *m1 as char, *m2 as char
+        ),
+        [b'+' | b'-', _, _, b':', _, _] => rest.to_owned(),
+        _ => return None,
+    };
+    Some(format!("{}T{}{offset}", &date_time[..10], &date_time[11..]))
+}
+
 fn decimal(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() {
         return None;
@@ -520,6 +604,56 @@ mod tests {
 
     fn parse(json: &str) -> Timestamp {
         serde_json::from_str(json).unwrap()
+    }
+
+    /// Each form botocore reads in a credential answer (dateutil's parser, checked with
+    /// botocore 1.43 and the AWS CLI) is the same instant; a date-time without an
+    /// offset and epoch seconds, which the AWS CLI fails on, and anything else are
+    /// refused.
+    #[test]
+    fn an_expiration_is_read_as_botocore_reads_it() {
+        let at = Timestamp::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
+        for text in [
+            "2030-01-01T00:00:00Z",
+            "2030-01-01T00:00:00+00:00",
+            "2030-01-01T00:00:00+0000",
+            "2030-01-01T00:00:00+00",
+            "2030-01-01 00:00:00Z",
+            "2030-01-01T00:00:00UTC",
+            "2030-01-01T00:00:00 GMT",
+            "2030-01-01t00:00:00z",
+            "2029-12-31T19:00:00-0500",
+            "2030-01-01T01:30:00+01:30",
+            " 2030-01-01T00:00:00Z\n",
+            "Tue, 01 Jan 2030 00:00:00 GMT",
+            "1 Jan 2030 00:00:00 +0000",
+        ] {
+            assert_eq!(Timestamp::parse_expiration(text), Ok(at), "{text:?}");
+        }
+        assert_eq!(
+            Timestamp::parse_expiration("2030-01-01T00:00:00.123456+0000"),
+            Ok(Timestamp::new(at.secs, 123_456_000)),
+        );
+        for bad in [
+            "2030-01-01T00:00:00",
+            "2030-01-01T00:00:00.5",
+            "2030-01-01T00:00:000Z",
+            "2030-01-01T00:00:00+5",
+            "2030-01-01T00:00:00+24:00",
+            "2030-01-01T00:00:00+00:0",
+            "2030-01-01X00:00:00Z",
+            "2030-13-01T00:00:00Z",
+            "Tue, 01 Jan 2030 00:00:00 PST",
+            "Tue, 01 Foo 2030 00:00:00 GMT",
+            "soon",
+            "",
+            ".",
+            "1893456000",
+            "2030-01-01T00:00:00Zé",
+        ] {
+            let e = Timestamp::parse_expiration(bad).unwrap_err();
+            assert!(e.to_string().contains("offset"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

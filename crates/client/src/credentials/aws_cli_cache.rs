@@ -80,17 +80,13 @@ pub(super) fn read(file: &Path, now: SystemTime) -> Option<Fetched> {
         return None;
     };
     let credentials = JsonObject(members);
-    // botocore writes `2026-12-05T05:00:00UTC` (strftime's `%Z`).
-    let expiration = credentials.text("Expiration")?;
-    let expiration = match expiration.strip_suffix("UTC") {
-        Some(utc) => format!("{utc}Z"),
-        None => expiration,
-    };
+    // botocore writes `2026-12-05T05:00:00UTC` (strftime's `%Z`), which
+    // `Timestamp::parse_expiration` reads.
     let mut fetched = super::credentials_of(
         credentials.text("AccessKeyId"),
         credentials.text("SecretAccessKey"),
         credentials.text("SessionToken"),
-        Some(expiration),
+        Some(credentials.text("Expiration")?),
         "SessionToken",
     )
     .ok()?;
