@@ -3528,6 +3528,31 @@ region = ap-southeast-2
         assert!(!e.contains("SeCrEt") && e.len() < 1000, "{e}");
     }
 
+    /// A `credential_process`'s program is named short, as every value an error or
+    /// `Debug` quotes: read whole since the files are, a quoted program running onto an
+    /// indented line below carried that line (a secret) into `Debug`, and a first word
+    /// thousands of characters long was quoted whole.
+    #[test]
+    fn a_credential_process_program_is_named_short() {
+        let mut f = Fixture::new();
+        f.set("AWS_PROFILE", "p");
+        f.config(
+            "[profile p]\nregion = us-east-1\ncredential_process = \"/opt/bin/creds\n    \
+             aws_secret_access_key = SeCrEt\" --role x\n",
+        );
+        let c = f.resolve().unwrap();
+        let debug = format!("{:?}", c.credentials);
+        assert!(debug.contains("/opt/bin/creds"), "{debug}");
+        assert!(!debug.contains("SeCrEt"), "{debug}");
+        let long = "x".repeat(300);
+        f.config(&format!(
+            "[profile p]\nregion = us-east-1\ncredential_process = /opt/{long} 'unclosed\n"
+        ));
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(e.contains("a quotation is not closed"), "{e}");
+        assert!(!e.contains(&long), "{e}");
+    }
+
     /// The settings read with their variable (`setting`: true/false flags, the retry
     /// mode, the instance metadata settings) are quoted short in errors too: read whole
     /// since the files are, a bad one with an indented secret below it, or megabytes

@@ -142,16 +142,19 @@ impl CredentialProcess {
 }
 
 /// The first word of a `credential_process` line (its program), for messages: never
-/// its arguments.
+/// its arguments, and quoted short as every setting a message quotes
+/// ([`quoted_value`](crate::config::quoted_value)): a quoted word may run onto the
+/// lines below, which may hold a secret.
 pub(crate) fn program_of(command: &str) -> String {
-    match crate::shell_words::split_command(command) {
+    let program = match crate::shell_words::split_command(command) {
         Ok(words) => words.into_iter().next().unwrap_or_default(),
         Err(_) => command
             .split_whitespace()
             .next()
             .unwrap_or_default()
             .to_owned(),
-    }
+    };
+    crate::config::quoted_value(&program)
 }
 
 impl fmt::Debug for CredentialProcess {
