@@ -593,13 +593,9 @@ fn date_header_as_amz_date(value: &str) -> Option<String> {
     if parse_amz_date(value).is_some() {
         return Some(value.to_owned());
     }
-    let t = kms_types::Timestamp::parse_http_date(value)
-        .ok()?
-        .to_date_time();
-    Some(format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    ))
+    // Not before 1970, which X-Amz-Date cannot hold (`parse_amz_date` refuses it).
+    let secs = kms_types::Timestamp::parse_http_date(value).ok()?.secs();
+    Some(format_amz_date(u64::try_from(secs).ok()?))
 }
 
 /// The Authorization header form: `raw` is the header's trimmed value, `amz_date`
