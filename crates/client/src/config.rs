@@ -282,7 +282,7 @@ pub enum ConfigError {
     #[error(
         "cannot use the CA bundle {}from {origin}: {reason}; it must be a PEM file of the \
          certificate authorities to trust for HTTPS (-----BEGIN CERTIFICATE----- blocks)",
-        path.as_ref().map(|p| format!("{} ", p.display())).unwrap_or_default()
+        path.as_ref().map(|p| format!("{} ", quoted_path(p))).unwrap_or_default()
     )]
     /// A CA bundle that cannot be read or holds no certificate.
     InvalidCaBundle {
@@ -1421,6 +1421,11 @@ pub(crate) fn quoted_value(value: &str) -> String {
         ));
     }
     quoted
+}
+
+/// A path a setting gives, as an error quotes it: [`quoted_value`] of its text.
+pub(crate) fn quoted_path(path: &Path) -> String {
+    quoted_value(&path.display().to_string())
 }
 
 /// Index of the config file's settings in [`Profile::files`].
@@ -3551,6 +3556,41 @@ region = ap-southeast-2
         let e = f.resolve().unwrap_err().to_string();
         assert!(e.contains("a quotation is not closed"), "{e}");
         assert!(!e.contains(&long), "{e}");
+    }
+
+    /// The settings a credentials source names in its messages (`describe`, and the
+    /// fetch's errors) and a CA bundle's path are quoted short: read whole since the
+    /// files are, a value with an indented secret below it carried the secret into them.
+    #[test]
+    fn settings_a_source_names_are_quoted_short() {
+        let below = "\n    aws_secret_access_key = SeCrEt\n";
+        let mut f = Fixture::new();
+        f.set("AWS_PROFILE", "p");
+        for extra in [
+            format!("source_profile = p\nrole_arn = arn:aws:iam::123456789012:role/r{below}"),
+            format!(
+                "role_arn = arn:aws:iam::123456789012:role/r\n\
+                 web_identity_token_file = /tmp/token{below}"
+            ),
+            format!(
+                "sso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\
+                 sso_account_id = 123456789012\nsso_role_name = r{below}"
+            ),
+        ] {
+            f.config(&format!(
+                "[profile p]\nregion = us-east-1\naws_access_key_id = AKID\n\
+                 aws_secret_access_key = S\n{extra}"
+            ));
+            let described = f.resolve().unwrap().credentials.describe();
+            assert!(!described.contains("SeCrEt"), "{described}");
+        }
+        f.config(&format!(
+            "[profile p]\nregion = us-east-1\naws_access_key_id = AKID\n\
+             aws_secret_access_key = S\nca_bundle = /nonexistent.pem{below}"
+        ));
+        let e = f.resolve().unwrap_err().to_string();
+        assert!(e.contains("/nonexistent.pem"), "{e}");
+        assert!(!e.contains("SeCrEt"), "{e}");
     }
 
     /// The settings read with their variable (`setting`: true/false flags, the retry

@@ -26,6 +26,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use kms_types::{Timestamp, sigv4};
 
 use crate::client::HttpClient;
+use crate::config::{quoted_path, quoted_value};
 
 pub(crate) mod aws_cli_cache;
 
@@ -101,16 +102,20 @@ impl CredentialsSource {
             }
             Self::AssumeRole(r) => format!(
                 "role {} assumed with STS at {} ({})",
-                r.role_arn, r.sts.url, r.origin
+                quoted_value(&r.role_arn),
+                r.sts.url,
+                r.origin
             ),
             Self::Sso(s) => format!(
                 "IAM Identity Center role {} of account {} ({})",
-                s.role_name, s.account_id, s.origin
+                quoted_value(&s.role_name),
+                quoted_value(&s.account_id),
+                s.origin
             ),
             Self::WebIdentity(w) => format!(
                 "role {} assumed with the web identity token {} at STS {} ({})",
-                w.role_arn,
-                w.token_file.display(),
+                quoted_value(&w.role_arn),
+                quoted_path(&w.token_file),
                 w.sts.url,
                 w.origin
             ),
@@ -154,7 +159,7 @@ pub(crate) fn program_of(command: &str) -> String {
             .unwrap_or_default()
             .to_owned(),
     };
-    crate::config::quoted_value(&program)
+    quoted_value(&program)
 }
 
 impl fmt::Debug for CredentialProcess {
@@ -1327,6 +1332,7 @@ async fn assume_role(r: &AssumeRole, context: &FetchContext) -> Result<Fetched, 
     }
     let mfa = match (&r.mfa_serial, &context.mfa_prompt) {
         (Some(serial), None) => {
+            let serial = quoted_value(serial);
             let hint = if context.assumed_role_cache.is_some() {
                 "; run an `aws` command with this profile first: the credentials the AWS CLI \
                  caches are used"
@@ -1384,6 +1390,7 @@ pub(crate) fn default_session_name() -> String {
 
 /// The six digits the MFA device `serial` shows now, from `prompt`.
 async fn ask_mfa_code(prompt: &MfaPrompt, serial: &str) -> Result<String, String> {
+    let serial = quoted_value(serial);
     let ask = prompt.0.clone();
     let text = format!("Enter MFA code for {serial}: ");
     let answer = tokio::task::spawn_blocking(move || ask(&text))
@@ -1406,13 +1413,17 @@ async fn assume_role_with_web_identity(
     w: &WebIdentity,
     context: &FetchContext,
 ) -> Result<Fetched, String> {
-    let token = std::fs::read_to_string(&w.token_file)
-        .map_err(|e| format!("cannot read the token file {}: {e}", w.token_file.display()))?;
+    let token = std::fs::read_to_string(&w.token_file).map_err(|e| {
+        format!(
+            "cannot read the token file {}: {e}",
+            quoted_path(&w.token_file)
+        )
+    })?;
     let token = token.trim();
     if token.is_empty() {
         return Err(format!(
             "the token file {} is empty",
-            w.token_file.display()
+            quoted_path(&w.token_file)
         ));
     }
     let params = [
