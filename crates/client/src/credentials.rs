@@ -772,11 +772,6 @@ pub(crate) fn sts_answer(xml: &str) -> Result<[Option<String>; 3], String> {
     sts_credentials(xml).map(keys)
 }
 
-/// [`xml_element`] (for the fuzz targets).
-pub(crate) fn xml_text(xml: &str, tag: &str) -> Option<String> {
-    xml_element(xml, tag)
-}
-
 /// The first 300 characters of a text, for messages.
 fn excerpt(text: &str) -> String {
     kms_types::validation::excerpt(text, 300).into_owned()
@@ -1578,7 +1573,7 @@ fn xml_element_raw<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 }
 
 /// The text inside the first `<tag>…</tag>`, entities decoded.
-fn xml_element(xml: &str, tag: &str) -> Option<String> {
+pub(crate) fn xml_element(xml: &str, tag: &str) -> Option<String> {
     let raw = xml_element_raw(xml, tag)?;
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;

@@ -69,7 +69,7 @@ pub mod __fuzz {
 
     /// The text of the first `<tag>…</tag>` of an STS answer, entities decoded.
     pub fn xml_element(xml: &str, tag: &str) -> Option<String> {
-        crate::credentials::xml_text(xml, tag)
+        crate::credentials::xml_element(xml, tag)
     }
 
     /// An endpoint URL as a profile or `AWS_ENDPOINT_URL` gives it, checked and

@@ -475,10 +475,8 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
             written.is_ok() && failed.is_none()
         })
         .await;
-        match written {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-            Err(e) => return fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
-            Ok(()) => {}
+        if let Err(e) = written {
+            return write_failed(e);
         }
         if let Some(e) = failed {
             return fail(EXIT_OTHER, e);
@@ -514,9 +512,17 @@ async fn describe_custom_key_stores(g: &Global, args: DescribeArgs) -> ExitCode 
     match write_out(&text) {
         // The AWS CLI's general error.
         Ok(()) => failed.map_or(ExitCode::SUCCESS, |e| fail(EXIT_OTHER, e)),
-        // e.g. `kms ... | head`: the reader went away; nothing more to say.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => fail(EXIT_OTHER, format!("kms: cannot write the output: {e}")),
+        Err(e) => write_failed(e),
+    }
+}
+
+/// The exit when writing the output failed: success when the reader went away (e.g.
+/// `kms ... | head`: nothing more to say), else the AWS CLI's general error.
+fn write_failed(e: std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        ExitCode::SUCCESS
+    } else {
+        fail(EXIT_OTHER, format!("kms: cannot write the output: {e}"))
     }
 }
 

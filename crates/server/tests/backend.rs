@@ -3,11 +3,16 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use common::*;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use kms_server::{Context, Handler, Router, ServerConfig, demo};
 use kms_types::{
     CustomKeyStoresListEntry, DescribeCustomKeyStores, DescribeCustomKeyStoresError,
@@ -160,6 +165,23 @@ impl Handler<DescribeCustomKeyStores> for Panicky {
     }
 }
 
+/// The message of the 500 `KMSInternalException` a request for the store `name` (a
+/// name the panicking handlers panic on) is answered with.
+async fn panic_answer(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    addr: SocketAddr,
+    name: &str,
+) -> String {
+    let a = send_with(
+        client,
+        addr,
+        Call::new(format!(r#"{{"CustomKeyStoreName": "{name}"}}"#)),
+    )
+    .await;
+    a.assert_error(500, "KMSInternalException");
+    a.json["message"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn a_handler_that_panics_is_answered_with_kms_internal_exception() {
     let router = Router::new().operation::<DescribeCustomKeyStores, _>(Panicky);
@@ -171,15 +193,8 @@ async fn a_handler_that_panics_is_answered_with_kms_internal_exception() {
         ("panic", "bug in the backend: 42"),
         ("static", "a static bug"),
     ] {
-        let a = send_with(
-            &client,
-            addr,
-            Call::new(format!(r#"{{"CustomKeyStoreName": "{name}"}}"#)),
-        )
-        .await;
-        a.assert_error(500, "KMSInternalException");
         assert_eq!(
-            a.json["message"],
+            panic_answer(&client, addr, name).await,
             format!("The handler of DescribeCustomKeyStores panicked: {said}")
         );
     }
@@ -229,14 +244,7 @@ async fn a_handler_that_panics_outside_its_future_is_answered_too() {
     let addr = server.local_addr();
     let client = client();
     for (name, said) in [("check", "assertion"), ("eager", "an eager bug")] {
-        let a = send_with(
-            &client,
-            addr,
-            Call::new(format!(r#"{{"CustomKeyStoreName": "{name}"}}"#)),
-        )
-        .await;
-        a.assert_error(500, "KMSInternalException");
-        let message = a.json["message"].as_str().unwrap();
+        let message = panic_answer(&client, addr, name).await;
         assert!(
             message.starts_with("The handler of DescribeCustomKeyStores panicked: ")
                 && message.contains(said),
