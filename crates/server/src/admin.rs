@@ -30,13 +30,15 @@
 //! container, or on another machine. As with a reload, requests see the old stores or
 //! the new ones, never a mix, and markers handed out before stay valid.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::ServerConfig;
 use crate::data::{self, DataError};
@@ -349,63 +351,76 @@ pub struct Answered {
 impl Answered {
     /// The entry as `GET /_kms-server/requests` writes it: member names as KMS writes
     /// them, absent ones left out, `Time` in epoch seconds (as awsJson timestamps are),
-    /// a JSON body as `Input`, and another body as text (`Body`).
-    fn to_json(&self) -> Value {
-        let mut entry = Map::new();
-        let mut put = |name: &str, value: Value| {
-            entry.insert(name.to_owned(), value);
-        };
-        put("RequestId", self.request_id.as_str().into());
+    /// a JSON body as `Input` (its text as sent, so numbers beyond 64 bits and repeated
+    /// members come back as the client wrote them), and another body as text (`Body`).
+    fn write_json(&self, out: &mut Vec<u8>) {
         let millis = self
             .time
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        put("Time", (millis as f64 / 1000.0).into());
-        if let Some(target) = &self.target {
-            put("Target", target.as_str().into());
-        }
-        if let Some(query) = &self.query {
-            put("Query", query.as_str().into());
-        }
-        if let Some(operation) = self.operation {
-            put("Operation", operation.into());
-        }
-        if let Some(key) = &self.access_key_id {
-            put("AccessKeyId", key.as_str().into());
-        }
-        if let Some(account) = &self.account {
-            put("Account", account.as_ref().into());
-        }
-        if let Some(region) = &self.region {
-            put("Region", region.as_str().into());
-        }
-        if let Some(body) = self.body.as_ref().filter(|b| !b.is_empty()) {
-            match serde_json::from_slice::<Value>(body) {
-                Ok(input) => put("Input", input),
-                Err(_) => put("Body", String::from_utf8_lossy(body).into()),
-            }
-        }
-        if let Some(bytes) = self.body_bytes {
-            put("BodyBytes", bytes.into());
-        }
-        put("Status", self.status.into());
-        if let Some(code) = self.error_code {
-            put("ErrorCode", code.into());
-        }
-        if let Some(message) = &self.error_message {
-            put("ErrorMessage", message.as_str().into());
-        }
-        if self.injected {
-            put("Injected", true.into());
-        }
-        if let Some(id) = &self.sdk_invocation_id {
-            put("SdkInvocationId", id.as_str().into());
-        }
-        if let Some(request) = &self.sdk_request {
-            put("SdkRequest", request.as_str().into());
-        }
-        Value::Object(entry)
+        let body = self.body.as_deref().filter(|b| !b.is_empty());
+        let input = body.and_then(|b| serde_json::from_slice::<&RawValue>(b).ok());
+        let entry = JournalEntry {
+            request_id: &self.request_id,
+            time: millis as f64 / 1000.0,
+            target: self.target.as_deref(),
+            query: self.query.as_deref(),
+            operation: self.operation,
+            access_key_id: self.access_key_id.as_deref(),
+            account: self.account.as_deref(),
+            region: self.region.as_deref(),
+            input,
+            body: body
+                .filter(|_| input.is_none())
+                .map(String::from_utf8_lossy),
+            body_bytes: self.body_bytes,
+            status: self.status,
+            error_code: self.error_code,
+            error_message: self.error_message.as_deref(),
+            injected: self.injected,
+            sdk_invocation_id: self.sdk_invocation_id.as_deref(),
+            sdk_request: self.sdk_request.as_deref(),
+        };
+        // Writing to a `Vec` does not fail, nor do these members.
+        let _ = serde_json::to_writer(out, &entry);
     }
+}
+
+/// An [`Answered`] as the journal writes it, in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JournalEntry<'a> {
+    request_id: &'a str,
+    time: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_bytes: Option<usize>,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    injected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sdk_invocation_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sdk_request: Option<&'a str>,
 }
 
 /// A request's query string as a journal entry keeps it: at most 1,024 characters, and
@@ -520,16 +535,12 @@ impl Journal {
     /// /_kms-server/requests`.
     pub(crate) fn to_json(&self, empty: bool) -> Vec<u8> {
         let (entries, dropped) = self.entries(empty);
-        // Written an entry at a time: an `Input` parsed is many times its body (a 16 KiB
-        // `[0,0,...]` is 8,192 values of 72 bytes), and every entry's at once took over a
-        // gigabyte.
         let mut said = b"{\"Requests\":[".to_vec();
         for (n, entry) in entries.iter().enumerate() {
             if n > 0 {
                 said.push(b',');
             }
-            // Writing a `Value` to a `Vec` does not fail.
-            let _ = serde_json::to_writer(&mut said, &entry.to_json());
+            entry.write_json(&mut said);
         }
         let in_flight = self.in_flight();
         said.extend_from_slice(

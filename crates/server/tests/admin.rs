@@ -549,6 +549,26 @@ async fn the_journal_says_what_each_request_asked_for_and_was_answered() {
 }
 
 #[tokio::test]
+async fn the_journal_keeps_a_json_input_as_the_client_wrote_it() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    // A number beyond 64 bits (not turned into a float) and a repeated member (not
+    // reduced to its last value), as a client with a bug could send them.
+    let input = r#"{"Limit": 100000000000000000000001, "Marker": "a", "Marker": "b"}"#;
+    send(addr, Call::new(format!(" {input}\n")))
+        .await
+        .assert_error(400, "SerializationException");
+    let answer = admin(addr, "GET", "/_kms-server/requests", Vec::new()).await;
+    let text = std::str::from_utf8(&answer.raw).unwrap();
+    assert!(text.contains(&format!(r#""Input":{input},"#)), "{text}");
+    assert_eq!(
+        answer.json["Requests"][0]["BodyBytes"],
+        json!(input.len() + 2)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_journal_is_bounded_and_a_reset_empties_it() {
     let server = start(ServerConfig::demo().with_admin_endpoints()).await;
     let addr = server.local_addr();
