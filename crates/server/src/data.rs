@@ -236,8 +236,9 @@ fn first_absent(members: &[(bool, &'static str)]) -> Option<&'static str> {
 /// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
 /// with a state other than `FAILED` or a `FAILED` state without one; a store type's
 /// members missing (its type given, or else the one its members say), or members or
-/// error codes of the other store type; VPC endpoint service members that do not match
-/// the connectivity; a creation date outside 1970 to 9999. `item` is the entry's path.
+/// error codes of the other store type; VPC endpoint service members, or its
+/// `XKS_VPC_ENDPOINT_SERVICE_*` error codes, that do not match the connectivity; a
+/// creation date outside 1970 to 9999. `item` is the entry's path.
 pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), String> {
     use ConnectionErrorCodeType as Code;
     let at = |member: &str| member_path(item, member);
@@ -372,6 +373,19 @@ pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), S
                     return Err(format!(
                         "'{}': {member} belongs to VPC_ENDPOINT_SERVICE proxies, and this one is PUBLIC_ENDPOINT",
                         xks_at(member)
+                    ));
+                }
+                // Faults of the VPC endpoint service this proxy is reached without.
+                if let Some(
+                    code @ (Code::XksVpcEndpointServiceNotFound
+                    | Code::XksVpcEndpointServiceInvalidConfiguration),
+                ) = &entry.connection_error_code
+                {
+                    return Err(format!(
+                        "ConnectionErrorCode {} at '{}' is reported only for VPC_ENDPOINT_SERVICE \
+                         proxies, and this one is PUBLIC_ENDPOINT",
+                        code.as_str(),
+                        at("ConnectionErrorCode")
                     ));
                 }
             }
@@ -786,6 +800,24 @@ mod tests {
                 },
                 "a VPC_ENDPOINT_SERVICE proxy needs a VpcEndpointServiceOwner at 'customKeyStores.1.member.xksProxyConfiguration.vpcEndpointServiceOwner'",
             ),
+            // A VPC endpoint service's faults, for a proxy reached without one.
+            (
+                public(),
+                |e| {
+                    e["ConnectionState"] = "FAILED".into();
+                    e["ConnectionErrorCode"] = "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND".into();
+                },
+                "ConnectionErrorCode XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND at 'customKeyStores.1.member.connectionErrorCode' is reported only for VPC_ENDPOINT_SERVICE proxies, and this one is PUBLIC_ENDPOINT",
+            ),
+            (
+                public(),
+                |e| {
+                    e["ConnectionState"] = "FAILED".into();
+                    e["ConnectionErrorCode"] =
+                        "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION".into();
+                },
+                "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION at 'customKeyStores.1.member.connectionErrorCode' is reported only for VPC_ENDPOINT_SERVICE proxies",
+            ),
             (
                 hsm(),
                 |e| e["CreationDate"] = 253_402_300_800u64.into(),
@@ -815,6 +847,15 @@ mod tests {
                 entry["ConnectionErrorCode"] = code.into();
                 parse(&file_with(&[entry])).unwrap();
             }
+        }
+        // A VPC endpoint service's codes with one, the proxy's own without.
+        for (mut entry, code) in [
+            (xks(), "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION"),
+            (public(), "XKS_PROXY_TIMED_OUT"),
+        ] {
+            entry["ConnectionState"] = "FAILED".into();
+            entry["ConnectionErrorCode"] = code.into();
+            parse(&file_with(&[entry])).unwrap();
         }
     }
 }
