@@ -216,6 +216,17 @@ const MAX_LISTED: usize = 10;
 /// `datetime`, which ends there).
 const LAST_CREATION_SECOND: i64 = 253_402_300_799;
 
+/// Whether `id` is a custom key store id as KMS makes them: `cks-` and 17 lowercase
+/// hexadecimal digits (`cks-1234567890abcdef0`).
+fn is_kms_store_id(id: &str) -> bool {
+    id.strip_prefix("cks-").is_some_and(|hex| {
+        hex.len() == 17
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// The first member of `members` (present?, name) that is present.
 fn first_present(members: &[(bool, &'static str)]) -> Option<&'static str> {
     members
@@ -233,7 +244,8 @@ fn first_absent(members: &[(bool, &'static str)]) -> Option<&'static str> {
 }
 
 /// Refuses an entry KMS never returns (`../shared/PROTOCOL.md`, "DescribeCustomKeyStores
-/// semantics", and the model's documentation of each member): a `ConnectionErrorCode`
+/// semantics", and the model's documentation of each member): an id other than `cks-`
+/// and 17 lowercase hexadecimal digits; a `ConnectionErrorCode`
 /// with a state other than `FAILED` or a `FAILED` state without one; a store type's
 /// members missing (its type given, or else the one its members say), or members or
 /// error codes of the other store type; VPC endpoint service members, or its
@@ -242,6 +254,18 @@ fn first_absent(members: &[(bool, &'static str)]) -> Option<&'static str> {
 pub fn check_entry(entry: &CustomKeyStoresListEntry, item: &str) -> Result<(), String> {
     use ConnectionErrorCodeType as Code;
     let at = |member: &str| member_path(item, member);
+    if let Some(id) = entry
+        .custom_key_store_id
+        .as_deref()
+        .filter(|id| !is_kms_store_id(id))
+    {
+        return Err(format!(
+            "CustomKeyStoreId '{}' at '{}' is not an id KMS gives: cks- and 17 lowercase \
+             hexadecimal digits, like cks-1234567890abcdef0",
+            excerpt(id, MAX_QUOTED),
+            at("CustomKeyStoreId")
+        ));
+    }
     let failed = entry.connection_state == Some(ConnectionStateType::Failed);
     match (&entry.connection_error_code, &entry.connection_state) {
         (None, _) if failed => {
@@ -818,6 +842,12 @@ mod tests {
                 },
                 "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION at 'customKeyStores.1.member.connectionErrorCode' is reported only for VPC_ENDPOINT_SERVICE proxies",
             ),
+            // Ids are KMS's: cks- and 17 lowercase hexadecimal digits.
+            (
+                hsm(),
+                |e| e["CustomKeyStoreId"] = "my-test-store".into(),
+                "CustomKeyStoreId 'my-test-store' at 'customKeyStores.1.member.customKeyStoreId' is not an id KMS gives: cks- and 17 lowercase hexadecimal digits, like cks-1234567890abcdef0",
+            ),
             (
                 hsm(),
                 |e| e["CreationDate"] = 253_402_300_800u64.into(),
@@ -847,6 +877,21 @@ mod tests {
                 entry["ConnectionErrorCode"] = code.into();
                 parse(&file_with(&[entry])).unwrap();
             }
+        }
+        // Upper case, one digit short or over, a letter past f: not KMS's ids either.
+        for id in [
+            "cks-1234567890ABCDEF0",
+            "cks-1234567890abcdef",
+            "cks-1234567890abcdef00",
+            "cks-1234567890abcdefg",
+        ] {
+            let mut entry = hsm();
+            entry["CustomKeyStoreId"] = id.into();
+            let err = parse(&file_with(&[entry])).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("CustomKeyStoreId '{id}' at")),
+                "{err}"
+            );
         }
         // A VPC endpoint service's codes with one, the proxy's own without.
         for (mut entry, code) in [

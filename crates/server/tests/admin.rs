@@ -93,6 +93,8 @@ async fn a_faulty_file_is_refused_whole_and_the_stores_stay() {
     entries.push(entries[0].clone());
     let mut unknown_member: Value = serde_json::from_slice(&data_file(&[1], demo::REGION)).unwrap();
     unknown_member["Stores"][0]["CustomKeyStores"][0]["ConectionState"] = json!("CONNECTED");
+    let mut made_up_id: Value = serde_json::from_slice(&data_file(&[1, 2], demo::REGION)).unwrap();
+    made_up_id["Stores"][0]["CustomKeyStores"][1]["CustomKeyStoreId"] = json!("store-two");
     for (body, says) in [
         (b"{\"Stores\": [".to_vec(), "ends too soon"),
         (b"[]".to_vec(), "not a data file"),
@@ -107,6 +109,11 @@ async fn a_faulty_file_is_refused_whole_and_the_stores_stay() {
         (
             unknown_member.to_string().into_bytes(),
             "unknown member 'ConectionState'",
+        ),
+        (
+            made_up_id.to_string().into_bytes(),
+            "CustomKeyStoreId 'store-two' at 'customKeyStores.2.member.customKeyStoreId' is not \
+             an id KMS gives",
         ),
     ] {
         let answer = admin(addr, "PUT", "/_kms-server/stores", body).await;
