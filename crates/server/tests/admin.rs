@@ -987,3 +987,122 @@ async fn get_says_the_stores_as_a_data_file_to_put_back() {
     );
     server.shutdown().await;
 }
+
+/// Paginations while `PUT /_kms-server/stores` replaces the stores again and again: each
+/// page is of one set of stores (all `CONNECTED`, or all `DISCONNECTED`), never a mix;
+/// every store present throughout is listed exactly once, in id order, by each full
+/// pagination (its markers continue after their position in the new stores); another
+/// account sees none of them, and an account's marker is refused to another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn paginations_during_replacements_list_each_kept_store_once_from_whole_pages() {
+    /// 1..=120 `CONNECTED`, or the even ones alone, `DISCONNECTED`.
+    fn stores(all: bool) -> Vec<u8> {
+        let (kept, state) = if all {
+            (1, "CONNECTED")
+        } else {
+            (2, "DISCONNECTED")
+        };
+        let entries: Vec<Value> = (1..=120u32)
+            .filter(|n| n % kept == 0)
+            .map(|n| common::xks_entry(n, &format!("admin-{n}"), state))
+            .collect();
+        json!({"Stores": [
+            {"AccountId": demo::ACCOUNT_ID, "Region": demo::REGION, "CustomKeyStores": entries}
+        ]})
+        .to_string()
+        .into_bytes()
+    }
+    /// One full pagination in pages of `limit`; the ids listed.
+    async fn paginate(addr: SocketAddr, limit: u32) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let mut body = json!({ "Limit": limit });
+            if let Some(m) = &marker {
+                body["Marker"] = json!(m);
+            }
+            let page = send(addr, Call::new(body.to_string())).await;
+            assert_eq!(page.status, 200, "{:?}", page.json);
+            let items = page.json["CustomKeyStores"].as_array().unwrap();
+            let states: std::collections::BTreeSet<&str> = items
+                .iter()
+                .map(|s| s["ConnectionState"].as_str().unwrap())
+                .collect();
+            assert!(
+                states.len() <= 1,
+                "a page of two sets of stores: {states:?}"
+            );
+            ids.extend(
+                items
+                    .iter()
+                    .map(|s| s["CustomKeyStoreId"].as_str().unwrap().to_owned()),
+            );
+            let next = page
+                .json
+                .get("NextMarker")
+                .map(|m| m.as_str().unwrap().to_owned());
+            assert_eq!(
+                page.json["Truncated"],
+                json!(next.is_some()),
+                "{:?}",
+                page.json
+            );
+            if let Some(m) = &next {
+                // A's marker is nothing to account B.
+                let foreign = Call::new(json!({ "Marker": m }).to_string()).creds(common::OTHER);
+                send(addr, foreign)
+                    .await
+                    .assert_error(400, "InvalidMarkerException");
+            }
+            match next {
+                Some(m) => marker = Some(m),
+                None => return ids,
+            }
+        }
+    }
+
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let put = admin(addr, "PUT", "/_kms-server/stores", stores(true)).await;
+    assert_eq!(put.json, json!({"StoreCount": 120}));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let done = std::sync::Arc::clone(&done);
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let put = admin(addr, "PUT", "/_kms-server/stores", stores(i % 2 == 1)).await;
+                assert_eq!(put.status, 200, "{:?}", put.json);
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let kept: Vec<String> = (2..=120u32)
+        .step_by(2)
+        .map(|n| format!("cks-{n:017x}"))
+        .collect();
+    let readers: Vec<_> = [3, 7, 11]
+        .into_iter()
+        .map(|limit| {
+            let (done, kept) = (std::sync::Arc::clone(&done), kept.clone());
+            tokio::spawn(async move {
+                // Until the replacements are over, and at least twice.
+                for round in 0.. {
+                    if round >= 2 && done.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    let ids = paginate(addr, limit).await;
+                    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+                    let missing: Vec<_> = kept.iter().filter(|id| !ids.contains(id)).collect();
+                    assert!(missing.is_empty(), "limit {limit}: skipped {missing:?}");
+                }
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    writer.await.unwrap();
+    let other = send(addr, Call::new("{}").creds(common::OTHER)).await;
+    assert_eq!(other.json["CustomKeyStores"], json!([]), "{:?}", other.json);
+    server.shutdown().await;
+}
