@@ -13,8 +13,8 @@ impl Generator<'_> {
         if shape.kind == ShapeKind::IntEnum {
             return self.int_enumeration(shape);
         }
-        let name = names::type_name(shape.id.name());
-        let shape_name = shape.id.name();
+        let name = self.type_name(shape);
+        let shape_name = self.shape_name(shape);
         let docs = self.docs(
             shape.traits.documentation(),
             &format!("The `{shape_name}` enum."),
@@ -110,8 +110,8 @@ impl Generator<'_> {
     }
 
     fn int_enumeration(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
-        let shape_name = shape.id.name();
+        let name = self.type_name(shape);
+        let shape_name = self.shape_name(shape);
         let docs = self.docs(
             shape.traits.documentation(),
             &format!("The `{shape_name}` intEnum."),

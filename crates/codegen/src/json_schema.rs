@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kms_spec::traits::EnumValue;
-use kms_spec::{Constraints, Member, Model, Shape, ShapeId, ShapeKind};
+use kms_spec::{Constraints, Member, Model, ServiceView, Shape, ShapeId, ShapeKind};
 use serde_json::{Map, Number, Value, json};
 
 use crate::structures::{Presence, deprecation_note, doc_text};
@@ -45,7 +45,7 @@ pub fn operation_schemas(model: &Model) -> Result<Vec<OperationSchemas>, Error> 
     let service = model.service(None)?;
     crate::support::check(&service)?;
     let generator = Generator::new(&service);
-    let keys = DefKeys::new(&service.shapes).map_err(|e| e.in_model(model, None))?;
+    let keys = DefKeys::new(&service).map_err(|e| e.in_model(model, None))?;
     Ok(service
         .operations
         .iter()
@@ -65,11 +65,11 @@ struct DefKeys {
 }
 
 impl DefKeys {
-    fn new(shapes: &[&Shape]) -> Result<Self, Error> {
+    fn new(service: &ServiceView<'_>) -> Result<Self, Error> {
         let mut keys = BTreeMap::new();
         let mut taken: BTreeMap<String, &ShapeId> = BTreeMap::new();
-        for shape in shapes.iter().filter(|s| is_named(s)) {
-            let key = shape.id.name().to_owned();
+        for shape in service.shapes.iter().filter(|s| is_named(s)) {
+            let key = service.name(&shape.id).to_owned();
             if let Some(other) = taken.insert(key.clone(), &shape.id) {
                 return Err(Error(format!(
                     "shapes {other} and {} have the same name; JSON Schema `$defs` need distinct names",
@@ -153,7 +153,7 @@ impl<'a, 'm> Root<'a, 'm> {
         };
         let mut root = Map::new();
         root.insert("$schema".into(), DIALECT.into());
-        root.insert("title".into(), shape.id.name().into());
+        root.insert("title".into(), self.generator.shape_name(shape).into());
         if let Value::Object(body) = body {
             root.extend(body);
         }
@@ -294,7 +294,7 @@ impl<'a, 'm> Root<'a, 'm> {
     fn union(&mut self, shape: &Shape) -> Value {
         let description = doc_text(
             shape.traits.documentation(),
-            &format!("The `{}` union.", shape.id.name()),
+            &format!("The `{}` union.", self.generator.shape_name(shape)),
         );
         let variants: Vec<Value> = shape
             .members

@@ -103,6 +103,16 @@ impl<'m> Generator<'m> {
         }
     }
 
+    /// The name of `shape` in the service: its `rename`, else its own.
+    pub(crate) fn shape_name<'a>(&'a self, shape: &'a kms_spec::Shape) -> &'a str {
+        self.service.name(&shape.id)
+    }
+
+    /// The Rust type generated for `shape`.
+    pub(crate) fn type_name(&self, shape: &kms_spec::Shape) -> proc_macro2::Ident {
+        names::type_name(self.shape_name(shape))
+    }
+
     fn generate(&self) -> Result<TokenStream, Error> {
         let mut items = Vec::new();
         for shape in &self.service.shapes {

@@ -79,7 +79,7 @@ impl Generator<'_> {
         if shape.id.as_str() == "smithy.api#Unit" {
             quote!(::kms_types::Unit)
         } else {
-            let name = names::type_name(shape.id.name());
+            let name = self.type_name(shape);
             quote!(#name)
         }
     }
@@ -88,7 +88,7 @@ impl Generator<'_> {
         let variants: Vec<_> = op
             .errors
             .iter()
-            .map(|shape| (names::type_name(shape.id.name()), shape.id.name()))
+            .map(|shape| (self.type_name(shape), shape.id.name()))
             .collect();
         let decls = variants.iter().map(|(ty, code)| {
             let doc = format!(" `{code}`.");
@@ -123,7 +123,7 @@ impl Generator<'_> {
         let source = arms(&|_| quote!(std::error::Error::source(error)));
         let body = arms(&|ty| quote!(::kms_types::aws_json::error_body(#ty::CODE, error)));
         let from_wire = op.errors.iter().map(|shape| {
-            let (ty, code) = (names::type_name(shape.id.name()), shape.id.name());
+            let (ty, code) = (self.type_name(shape), shape.id.name());
             let message = option_str(
                 crate::structures::message_member(self.model, shape).map(|m| m.name.as_str()),
             );
@@ -275,7 +275,7 @@ impl Generator<'_> {
             .service
             .operations
             .iter()
-            .map(|op| names::type_name(op.shape.id.name()));
+            .map(|op| self.type_name(op.shape));
         let doc = format!(
             " Every operation of `{}` in this model, ordered by name.",
             self.service.shape.id.name()

@@ -65,7 +65,7 @@ impl Generator<'_> {
     }
 
     pub(crate) fn structure(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let docs = self.docs(
             shape.traits.documentation(),
             &self.structure_fallback_doc(shape),
@@ -106,7 +106,7 @@ impl Generator<'_> {
 
     /// What to say of a structure the model does not document: its role.
     pub(crate) fn structure_fallback_doc(&self, shape: &Shape) -> String {
-        let name = shape.id.name();
+        let name = self.shape_name(shape);
         for op in &self.service.operations {
             let op_name = op.shape.id.name();
             if op.input.id == shape.id {
@@ -177,7 +177,7 @@ impl Generator<'_> {
     /// JSON, as awsJson wants, yet written for formats that read members by position
     /// (bincode), which a derive's `skip_serializing_if` would corrupt.
     fn serialize_impl(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         // The name the derived `Deserialize` expects, for formats that write it (RON).
         let struct_name = name.to_string();
         // Each member with its field, and whether it is optional.
@@ -232,7 +232,7 @@ impl Generator<'_> {
     }
 
     fn redacting_debug(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let label = name.to_string();
         let fields = shape.members.iter().map(|member| {
             let field = names::field_name(&member.name);
@@ -253,10 +253,10 @@ impl Generator<'_> {
     }
 
     fn builder(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let builder = format_ident!("{}Builder", name);
         let builder_doc = format!(" Builds a [`{name}`]; start with [`{name}::builder`].");
-        let shape_name = shape.id.name();
+        let shape_name = self.shape_name(shape);
         let mut fields = Vec::new();
         let mut setters = Vec::new();
         let mut inits = Vec::new();
@@ -345,7 +345,7 @@ impl Generator<'_> {
     }
 
     fn error_impls(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let code = shape.id.name();
         let fault = shape.traits.error().expect("called for @error structures");
         let status = shape.traits.http_error().unwrap_or(match fault {
@@ -393,10 +393,10 @@ impl Generator<'_> {
     }
 
     pub(crate) fn union(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let docs = self.docs(
             shape.traits.documentation(),
-            &format!("The `{}` union.", shape.id.name()),
+            &format!("The `{}` union.", self.shape_name(shape)),
         );
         let variants = shape.members.iter().map(|member| {
             let variant = names::variant_name(&member.name);
@@ -466,15 +466,15 @@ impl Generator<'_> {
     /// awsJson's reading of a union: the one member set, `__type` and `null` members
     /// ignored, a member the model does not know as `Unknown`.
     fn union_deserialize(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let expecting = format!(
             "the `{}` union: an object with one member set",
-            shape.id.name()
+            self.shape_name(shape)
         );
-        let none = format!("the `{}` union has no member set", shape.id.name());
+        let none = format!("the `{}` union has no member set", self.shape_name(shape));
         let many = format!(
             "the `{}` union has more than one member set",
-            shape.id.name()
+            self.shape_name(shape)
         );
         let arms = shape.members.iter().map(|member| {
             let variant = names::variant_name(&member.name);

@@ -240,27 +240,27 @@ fn check_names(service: &ServiceView<'_>) -> Result<(), LoadError> {
         let generated: Vec<(String, String)> = match shape.kind {
             ShapeKind::Structure => vec![
                 (
-                    names::type_name(shape.id.name()).to_string(),
+                    names::type_name(service.name(&shape.id)).to_string(),
                     described("shape", shape),
                 ),
                 (
-                    format!("{}Builder", names::type_name(shape.id.name())),
+                    format!("{}Builder", names::type_name(service.name(&shape.id))),
                     format!("the builder of `{}`", shape.id),
                 ),
             ],
             ShapeKind::Union | ShapeKind::Enum | ShapeKind::IntEnum => {
                 vec![(
-                    names::type_name(shape.id.name()).to_string(),
+                    names::type_name(service.name(&shape.id)).to_string(),
                     described("shape", shape),
                 )]
             }
             ShapeKind::Operation => vec![
                 (
-                    names::type_name(shape.id.name()).to_string(),
+                    names::type_name(service.name(&shape.id)).to_string(),
                     described("operation", shape),
                 ),
                 (
-                    format!("{}Error", names::type_name(shape.id.name())),
+                    format!("{}Error", names::type_name(service.name(&shape.id))),
                     format!("the error enum of `{}`", shape.id),
                 ),
             ],

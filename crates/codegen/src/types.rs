@@ -5,7 +5,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::Generator;
-use crate::names;
 
 impl Generator<'_> {
     /// The Rust type for values of `target`, seen from a member of `container`.
@@ -39,7 +38,7 @@ impl Generator<'_> {
                 quote!(::kms_types::Unit)
             }
             ShapeKind::Structure | ShapeKind::Union | ShapeKind::Enum | ShapeKind::IntEnum => {
-                let name = names::type_name(target.id.name());
+                let name = self.type_name(target);
                 if self.reaches(target, container) {
                     quote!(Box<#name>)
                 } else {

@@ -13,7 +13,7 @@ use crate::structures::Presence;
 
 impl Generator<'_> {
     pub(crate) fn validate_impl(&self, shape: &Shape) -> TokenStream {
-        let name = names::type_name(shape.id.name());
+        let name = self.type_name(shape);
         let body: Vec<TokenStream> = match shape.kind {
             ShapeKind::Union => {
                 let arms: Vec<(TokenStream, TokenStream)> = shape
@@ -126,13 +126,13 @@ impl Generator<'_> {
                 }
             }
             ShapeKind::Enum => {
-                let ty = names::type_name(target.id.name());
+                let ty = self.type_name(target);
                 checks.push(quote! {
                     violations.enum_value(at, #name, #value.as_str(), !#value.is_unknown(), #ty::values(), #sensitive);
                 });
             }
             ShapeKind::IntEnum => {
-                let ty = names::type_name(target.id.name());
+                let ty = self.type_name(target);
                 checks.push(quote! {
                     violations.enum_value(at, #name, &#value.to_string(), !#value.is_unknown(), #ty::value_strs(), #sensitive);
                 });
@@ -202,7 +202,7 @@ impl Generator<'_> {
                 // Map keys are `String`s even when their shape is an enum.
                 let key_target = self.model.target(key);
                 let key_checks = if key_target.kind == ShapeKind::Enum {
-                    let ty = names::type_name(key_target.id.name());
+                    let ty = self.type_name(key_target);
                     let sensitive = self.model.constraints(key).sensitive;
                     quote! {
                         violations.enum_value(at, "key", key, #ty::values().contains(&key.as_str()), #ty::values(), #sensitive);
@@ -262,11 +262,14 @@ impl Generator<'_> {
         let target = self.model.target(member);
         let (owner, base) = if member.traits.pattern().is_some() {
             (
-                format!("{}.{}", container.id.name(), member.name),
-                format!("{}{}", container.id.name(), member.name),
+                format!("{}.{}", self.shape_name(container), member.name),
+                format!("{}{}", self.shape_name(container), member.name),
             )
         } else {
-            (target.id.name().to_owned(), target.id.name().to_owned())
+            (
+                self.shape_name(target).to_owned(),
+                self.shape_name(target).to_owned(),
+            )
         };
         let base = format!("{}_PATTERN", names::const_name(&base));
         // Names can meet (`RunInput` + `FooBar`, `RunInputFoo` + `Bar`): each owner

@@ -61,6 +61,7 @@ fn fixture_schemas() {
         "enum",
         "map",
         "range",
+        "rename",
         "required_default",
         "timestamp",
         "union",

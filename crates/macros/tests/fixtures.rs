@@ -63,6 +63,11 @@ mod range {
 }
 
 #[allow(dead_code)] // only some of each fixture's items are exercised below
+mod rename {
+    kms_macros::generate!("crates/codegen/tests/fixtures/rename.json");
+}
+
+#[allow(dead_code)] // only some of each fixture's items are exercised below
 mod required_default {
     kms_macros::generate!("crates/codegen/tests/fixtures/required_default.json");
 }
@@ -155,6 +160,33 @@ fn patterns_use_ecma_classes() {
         .word("é")
         .build();
     assert_eq!(violations(&bad).len(), 2);
+}
+
+/// The service's `rename` names the types of two namespaces' `Widget`s and `Id`s, and
+/// each keeps its own `@pattern`.
+#[test]
+fn renamed_shapes_are_types_of_their_own() {
+    let widget = rename::Widget::builder().id("abc").build();
+    let other = rename::OtherWidget::builder()
+        .id("123")
+        .inner(widget.clone())
+        .build();
+    let request = rename::RunRequest::builder()
+        .widget(widget)
+        .other(other)
+        .build();
+    assert!(violations(&request).is_empty());
+    let request = rename::RunRequest::builder()
+        .widget(rename::Widget::builder().id("123").build())
+        .other(rename::OtherWidget::builder().id("abc").build())
+        .build();
+    assert_eq!(
+        violations(&request),
+        [
+            "Value 'abc' at 'other.id' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9]+$",
+            "Value '123' at 'widget.id' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z]+$",
+        ]
+    );
 }
 
 #[test]

@@ -825,7 +825,42 @@ fn parse_shape(id: &str, json: &Value) -> Result<Shape, Fault> {
             .get("version")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        rename: parse_rename(json)?,
     })
+}
+
+/// A service's `rename` map, each key a shape id (a member cannot be renamed) and each
+/// name a Smithy identifier other than the shape's own. Whether the shapes are in the
+/// service's closure, and may be renamed, is checked when the service is resolved.
+fn parse_rename(json: &Value) -> Result<BTreeMap<ShapeId, String>, Fault> {
+    let Some(rename) = json.get("rename") else {
+        return Ok(BTreeMap::new());
+    };
+    let rename = rename.as_object().ok_or_else(|| {
+        Fault::Malformed("`rename` is not an object of shape ids to names".into())
+    })?;
+    let mut names = BTreeMap::new();
+    for (id, name) in rename {
+        if id.contains('$') {
+            return Err(Fault::Malformed(format!(
+                "`rename` renames the member `{id}`: members cannot be renamed"
+            )));
+        }
+        let id = parse_id(id)?;
+        let Some(name) = name.as_str().filter(|name| is_identifier(name)) else {
+            return Err(Fault::Malformed(format!(
+                "`rename` renames `{id}` to {name}, which is not a Smithy identifier \
+                 (letters, digits and `_`, beginning with a letter or with `_`s then a letter)"
+            )));
+        };
+        if name == id.name() {
+            return Err(Fault::Malformed(format!(
+                "`rename` renames `{id}` to `{name}`, its own name: remove the entry"
+            )));
+        }
+        names.insert(id, name.to_owned());
+    }
+    Ok(names)
 }
 
 static PRELUDE: LazyLock<BTreeMap<ShapeId, Shape>> = LazyLock::new(|| {
@@ -876,6 +911,7 @@ static PRELUDE: LazyLock<BTreeMap<ShapeId, Shape>> = LazyLock::new(|| {
                 operations: Vec::new(),
                 resources: Vec::new(),
                 version: None,
+                rename: BTreeMap::new(),
             };
             (shape.id.clone(), shape)
         })

@@ -1,5 +1,6 @@
 //! Shapes, members and shape ids: the nouns of a Smithy model.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::traits::Traits;
@@ -167,6 +168,10 @@ pub struct Shape {
     pub resources: Vec<ShapeId>,
     /// The service version, when `kind` is [`ShapeKind::Service`].
     pub version: Option<String>,
+    /// A service's `rename`: the names shapes of its closure take in it, by shape id
+    /// (Smithy's way out of two namespaces' shapes of one name).
+    /// [`ServiceView::name`](crate::ServiceView::name) applies it.
+    pub rename: BTreeMap<ShapeId, String>,
 }
 
 impl Shape {

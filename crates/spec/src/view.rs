@@ -1,5 +1,7 @@
 //! The operation-centric view of a model that a generator walks.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::Model;
@@ -50,6 +52,13 @@ impl ServiceView<'_> {
             .sigv4()
             .map(str::to_owned)
             .or_else(|| traits.aws_service().and_then(|s| s.endpoint_prefix))
+    }
+
+    /// The name of the shape `id` in this service: its `rename`, else its own name.
+    /// Generated names and texts use it; the wire keeps the shape's own (an error's code,
+    /// which Smithy does not let a service rename).
+    pub fn name<'a>(&'a self, id: &'a ShapeId) -> &'a str {
+        self.shape.rename.get(id).map_or(id.name(), String::as_str)
     }
 
     /// The protocol trait id, when the service declares one this toolkit speaks.
@@ -118,19 +127,117 @@ impl Model {
             .collect();
         operations.sort_by(|a, b| a.shape.id.name().cmp(b.shape.id.name()));
         let shapes = self
-            .closure(&shape.operations)
+            .closure(shape.operations.iter().chain(&shape.resources))
             .into_iter()
             .chain(self.closure(&shape.errors))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .filter_map(|id| self.shapes.get(&id))
             .collect();
-        Ok(ServiceView {
+        let view = ServiceView {
             model: self,
             shape,
             operations,
             shapes,
-        })
+        };
+        self.check_renames(&view)?;
+        self.check_closure_names(&view)?;
+        Ok(view)
+    }
+
+    /// Each shape a service renames is in its closure, and neither an operation, a
+    /// resource nor an error (Smithy's rules for `rename`).
+    fn check_renames(&self, view: &ServiceView<'_>) -> Result<(), LoadError> {
+        let fail = |fault| Err(self.error(Some(&view.shape.id), fault));
+        for (id, name) in &view.shape.rename {
+            let Some(renamed) = view.shapes.iter().find(|s| s.id == *id) else {
+                return fail(Fault::Malformed(format!(
+                    "`rename` renames `{id}` to `{name}`, but the service's operations and \
+                     errors do not reach `{id}`: remove the entry"
+                )));
+            };
+            let (what, why) = match renamed.kind {
+                ShapeKind::Operation => ("an operation", "its operations"),
+                ShapeKind::Resource => ("a resource", "its resources"),
+                _ if renamed.traits.error().is_some() => (
+                    "an error",
+                    "its errors, whose names are their codes on the wire",
+                ),
+                _ => continue,
+            };
+            return fail(Fault::Malformed(format!(
+                "`rename` renames `{id}`, {what}: a service cannot rename {why}; rename \
+                 the shape itself"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Smithy's rule for the shapes of a service: their names (as the service renames
+    /// them) differ case-insensitively, whatever their namespaces, so that the types
+    /// generated from them do too. Two simple shapes, or lists of them, may share a name
+    /// when they are alike (one kind, the same traits, alike members): they are no types
+    /// of their own. Shapes that are types (structures, unions, enums, maps) and
+    /// operations may not: one would silently take the other's generated name.
+    fn check_closure_names(&self, view: &ServiceView<'_>) -> Result<(), LoadError> {
+        let mut names: BTreeMap<String, &Shape> = BTreeMap::new();
+        for shape in &view.shapes {
+            let name = view.name(&shape.id);
+            let Some(first) = names.insert(name.to_lowercase(), shape) else {
+                continue;
+            };
+            if self.alike(first, shape) {
+                continue;
+            }
+            let described = |s: &Shape| match view.shape.rename.get(&s.id) {
+                Some(renamed) => format!("`{}` (renamed `{renamed}`)", s.id),
+                None => format!("`{}`", s.id),
+            };
+            return Err(self.error(
+                Some(&shape.id),
+                Fault::Malformed(format!(
+                    "{} and {} have the name `{name}` (case aside) in the service `{}`, \
+                     whose shapes have distinct names whatever their namespace: give one a \
+                     name of its own in the service's `rename` (`\"{}\": \"NewName\"`)",
+                    described(first),
+                    described(shape),
+                    view.shape.id,
+                    shape.id,
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether two shapes of one name are alike enough to share it (Smithy's
+    /// `ServiceValidator`): simple shapes or lists of one kind, with the same traits, and
+    /// lists whose members are alike and target alike shapes.
+    fn alike(&self, a: &Shape, b: &Shape) -> bool {
+        let simple = |s: &Shape| {
+            !matches!(
+                s.kind,
+                ShapeKind::Structure
+                    | ShapeKind::Union
+                    | ShapeKind::Enum
+                    | ShapeKind::IntEnum
+                    | ShapeKind::Map
+                    | ShapeKind::Operation
+                    | ShapeKind::Service
+                    | ShapeKind::Resource
+            )
+        };
+        if a.id == b.id {
+            return true;
+        }
+        if !simple(a) || a.kind != b.kind || a.traits != b.traits {
+            return false;
+        }
+        match (a.list_member(), b.list_member()) {
+            (Some(x), Some(y)) => {
+                x.traits == y.traits && self.alike(self.target(x), self.target(y))
+            }
+            _ => true,
+        }
     }
 
     /// The constraints in force on `member`: its own traits win over its target's.

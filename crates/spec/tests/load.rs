@@ -848,3 +848,174 @@ fn trait_values_must_be_of_the_traits_type() {
     )
     .unwrap();
 }
+
+/// A service whose operation `a.b#Get` outputs `a.b#Out` with `members` (name → target),
+/// beside `shapes`, with `rename`.
+fn service_with(
+    rename: serde_json::Value,
+    members: serde_json::Value,
+    shapes: serde_json::Value,
+) -> Result<Model, kms_spec::LoadError> {
+    let mut all = json!({
+        "a.b#Svc": { "type": "service", "operations": [{ "target": "a.b#Get" }],
+            "errors": [{ "target": "a.b#Oops" }], "rename": rename },
+        "a.b#Get": { "type": "operation", "output": { "target": "a.b#Out" } },
+        "a.b#Oops": { "type": "structure", "members": {}, "traits": { "smithy.api#error": "client" } },
+        "a.b#Out": { "type": "structure", "members": members.as_object().unwrap().iter()
+            .map(|(name, target)| (name.clone(), json!({ "target": target })))
+            .collect::<serde_json::Map<_, _>>() },
+    });
+    all.as_object_mut()
+        .unwrap()
+        .extend(shapes.as_object().unwrap().clone());
+    load(all)
+}
+
+#[test]
+fn a_service_renames_shapes_of_one_name_from_two_namespaces() {
+    let widgets = json!({
+        "a.b#Widget": { "type": "structure", "members": {} },
+        "c.d#Widget": { "type": "structure", "members": {} },
+    });
+    let members = json!({ "A": "a.b#Widget", "C": "c.d#Widget" });
+    // Without a rename, the second shape of the name is refused, naming both and the way out.
+    let err = service_with(json!({}), members.clone(), widgets.clone())
+        .unwrap()
+        .service(None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fixture.json: shape `c.d#Widget`: malformed shape: `a.b#Widget` and `c.d#Widget` \
+         have the name `Widget` (case aside) in the service `a.b#Svc`, whose shapes have \
+         distinct names whatever their namespace: give one a name of its own in the \
+         service's `rename` (`\"c.d#Widget\": \"NewName\"`)"
+    );
+    // Case aside: `WIDGET` is `Widget`.
+    let err = service_with(
+        json!({}),
+        json!({ "A": "a.b#Widget", "C": "c.d#WIDGET" }),
+        json!({
+            "a.b#Widget": { "type": "structure", "members": {} },
+            "c.d#WIDGET": { "type": "union", "members": { "X": { "target": "smithy.api#String" } } },
+        }),
+    )
+    .unwrap()
+    .service(None)
+    .unwrap_err();
+    assert!(err.to_string().contains("have the name `WIDGET`"), "{err}");
+    // With one, the service names the shape so; its id stays.
+    let model = service_with(
+        json!({ "c.d#Widget": "OtherWidget" }),
+        members,
+        widgets.clone(),
+    )
+    .unwrap();
+    let service = model.service(None).unwrap();
+    let id = |s: &str| kms_spec::ShapeId::parse(s).unwrap();
+    assert_eq!(service.name(&id("c.d#Widget")), "OtherWidget");
+    assert_eq!(service.name(&id("a.b#Widget")), "Widget");
+    assert!(service.shapes.iter().any(|s| s.id == id("c.d#Widget")));
+    // A new name that meets another shape's (case aside) is refused as well.
+    let err = service_with(
+        json!({ "c.d#Widget": "oops" }),
+        json!({ "A": "a.b#Widget", "C": "c.d#Widget" }),
+        widgets.clone(),
+    )
+    .unwrap()
+    .service(None)
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "`a.b#Oops` and `c.d#Widget` (renamed `oops`) have the name `oops` (case aside)"
+        ),
+        "{err}"
+    );
+}
+
+/// Simple shapes and lists of them may share a name when they are alike (Smithy lets
+/// them: they generate no type); different traits make them a conflict.
+#[test]
+fn alike_simple_shapes_and_lists_may_share_a_name() {
+    let shapes = |pattern: &str| {
+        json!({
+            "a.b#Id": { "type": "string", "traits": { "smithy.api#pattern": "^a$" } },
+            "c.d#Id": { "type": "string", "traits": { "smithy.api#pattern": pattern } },
+            "a.b#Ids": { "type": "list", "member": { "target": "a.b#Id" } },
+            "c.d#Ids": { "type": "list", "member": { "target": "c.d#Id" } },
+        })
+    };
+    let members = json!({ "A": "a.b#Ids", "C": "c.d#Ids" });
+    service_with(json!({}), members.clone(), shapes("^a$"))
+        .unwrap()
+        .service(None)
+        .unwrap();
+    let err = service_with(json!({}), members.clone(), shapes("^c$"))
+        .unwrap()
+        .service(None)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`a.b#Id` and `c.d#Id` have the name `Id`"),
+        "{err}"
+    );
+    // Lists of strings that are not alike are not alike either.
+    let err = service_with(
+        json!({ "c.d#Id": "OtherId" }),
+        members.clone(),
+        shapes("^c$"),
+    )
+    .unwrap()
+    .service(None)
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`a.b#Ids` and `c.d#Ids` have the name `Ids`"),
+        "{err}"
+    );
+    service_with(
+        json!({ "c.d#Id": "OtherId", "c.d#Ids": "OtherIds" }),
+        members,
+        shapes("^c$"),
+    )
+    .unwrap()
+    .service(None)
+    .unwrap();
+}
+
+#[test]
+fn what_a_service_cannot_rename() {
+    let widget = json!({ "a.b#Widget": { "type": "structure", "members": {} } });
+    let members = json!({ "W": "a.b#Widget" });
+    let refused =
+        |rename: serde_json::Value| match service_with(rename, members.clone(), widget.clone()) {
+            Err(err) => err.to_string(),
+            Ok(model) => model.service(None).unwrap_err().to_string(),
+        };
+    assert_eq!(
+        refused(json!({ "a.b#Get": "Fetch" })),
+        "fixture.json: shape `a.b#Svc`: malformed shape: `rename` renames `a.b#Get`, an \
+         operation: a service cannot rename its operations; rename the shape itself"
+    );
+    assert!(refused(json!({ "a.b#Oops": "Oh" })).contains(
+        "`a.b#Oops`, an error: a service cannot rename its errors, whose names are their \
+             codes on the wire"
+    ));
+    assert!(refused(json!({ "a.b#Nowhere": "Here" })).contains(
+        "`rename` renames `a.b#Nowhere` to `Here`, but the service's operations and \
+             errors do not reach `a.b#Nowhere`: remove the entry"
+    ));
+    assert!(
+        refused(json!({ "a.b#Widget$W": "X" }))
+            .contains("`rename` renames the member `a.b#Widget$W`: members cannot be renamed")
+    );
+    assert!(
+        refused(json!({ "a.b#Widget": "a-b" }))
+            .contains("`rename` renames `a.b#Widget` to \"a-b\", which is not a Smithy identifier")
+    );
+    assert!(refused(json!({ "a.b#Widget": 1 })).contains("to 1, which is not a Smithy identifier"));
+    assert!(
+        refused(json!({ "a.b#Widget": "Widget" }))
+            .contains("renames `a.b#Widget` to `Widget`, its own name: remove the entry")
+    );
+    assert!(refused(json!(["a.b#Widget"])).contains("`rename` is not an object"));
+}
