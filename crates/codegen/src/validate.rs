@@ -157,10 +157,14 @@ impl Generator<'_> {
                             quote!(Some(#lit))
                         }
                         Some(n) => {
-                            let lit = Literal::i128_unsuffixed(n.as_i64().map_or_else(
-                                || n.as_f64().unwrap_or_default() as i128,
-                                i128::from,
-                            ));
+                            // Loading refuses the bounds of an integer type that are
+                            // neither an i64 nor a u64 and not exact as a float.
+                            let lit = Literal::i128_unsuffixed(
+                                n.as_i64()
+                                    .map(i128::from)
+                                    .or_else(|| n.as_u64().map(i128::from))
+                                    .unwrap_or_else(|| n.as_f64().unwrap_or_default() as i128),
+                            );
                             quote!(Some(#lit))
                         }
                     };

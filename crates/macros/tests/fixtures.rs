@@ -123,12 +123,15 @@ fn range_on_integers_and_doubles() {
         .count(101)
         .ratio(-0.5)
         .big(-6)
+        .huge(i128::from(u64::MAX) + 1)
         .build();
     assert_eq!(
         violations(&bad),
         [
             "Value '-6' at 'big' failed to satisfy constraint: Member must have value greater than or equal to -5",
             "Value '101' at 'count' failed to satisfy constraint: Member must have value less than or equal to 100",
+            // A bound beyond i64 is a u64, exact (it was rounded up through an f64).
+            "Value '18446744073709551616' at 'huge' failed to satisfy constraint: Member must have value less than or equal to 18446744073709551615",
             "Value '-0.5' at 'ratio' failed to satisfy constraint: Member must have value greater than or equal to 0",
         ]
     );
@@ -138,6 +141,7 @@ fn range_on_integers_and_doubles() {
                 .count(1)
                 .ratio(1.0)
                 .big(i64::MAX)
+                .huge(u64::MAX.into())
                 .build()
         )
         .is_empty()

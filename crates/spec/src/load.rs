@@ -581,6 +581,22 @@ fn check_integer_range(place: &str, traits: &Traits, target: &Shape) -> Result<(
                 .as_f64()
                 .is_some_and(|b| b >= min as f64 && b <= max as f64)
         };
+        // Beyond 64 bits, a JSON number is read as a float, rounded to 53 bits of
+        // precision: `99999999999999999999` is read as 1e20, and values between the
+        // two would pass.
+        let exact = bound.as_i64().is_some()
+            || bound.as_u64().is_some()
+            || bound.as_f64().is_some_and(|b| b.abs() <= 2f64.powi(53));
+        if fits && !exact {
+            return Err(Fault::Malformed(format!(
+                "{place}@range bound on `{}` is beyond 64 bits, where a JSON number is read \
+                 as a float and rounded (here to {bound}): bounds on {kind} are supported \
+                 from {} to {}",
+                target.id,
+                i64::MIN,
+                u64::MAX,
+            )));
+        }
         if !fits {
             return Err(Fault::Malformed(format!(
                 "{place}@range bound {bound} does not fit `{}` (its type is {kind}, held in \

@@ -530,9 +530,24 @@ fn range_bounds_must_fit_the_type() {
         ("long", json!(i64::MAX)),
         ("long", json!(1e3)),
         ("bigInteger", json!(u64::MAX)),
+        ("bigInteger", json!(-9007199254740992.0)),
     ] {
         load(range(kind, bound)).unwrap();
     }
+    // Beyond 64 bits a bound is read as a float, rounded: `99999999999999999999` is 1e20.
+    let text = Model::from_json_str(
+        r#"{"smithy": "2.0", "shapes": {"a.b#N": {"type": "bigInteger",
+            "traits": {"smithy.api#range": {"max": 99999999999999999999}}}}}"#,
+        "fixture.json",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        text,
+        "fixture.json: shape `a.b#N`: malformed shape: @range bound on `a.b#N` is beyond 64 \
+         bits, where a JSON number is read as a float and rounded (here to 1e+20): bounds on \
+         biginteger are supported from -9223372036854775808 to 18446744073709551615"
+    );
 }
 
 /// An intEnum member's value is an integer that fits an i32, and a string enum's is a
