@@ -9,7 +9,8 @@ const ECMA_SPACE: &str =
 ///
 /// `regex-lite`'s `\d`, `\w` and `\b` are ASCII-only, as ECMA's are, and escapes such
 /// as `\u00FF` and `\/` mean the same in both; ECMA's `\s` is Unicode whitespace where
-/// `regex-lite`'s is ASCII, so it becomes an explicit class. Inside a class, `&&` and
+/// `regex-lite`'s is ASCII, so it becomes an explicit class; ECMA's `.` leaves out every
+/// LineTerminator (`\r`, U+2028, U+2029 too), so it does as well. Inside a class, `&&` and
 /// `~~` are escaped (`regex-lite` rejects them as set operations; ECMA reads them
 /// literally).
 pub fn ecma_to_regex(pattern: &str) -> String {
@@ -51,6 +52,9 @@ pub fn ecma_to_regex(pattern: &str) -> String {
                 in_class = false;
                 out.push(']');
             }
+            // ECMA's `.` matches anything but a LineTerminator; `regex-lite`'s, anything
+            // but `\n`.
+            '.' if !in_class => out.push_str(r"[^\n\r\u2028\u2029]"),
             '&' | '~' if in_class && chars.as_str().starts_with(c) => {
                 out.push('\\');
                 out.push(c);
@@ -556,6 +560,20 @@ mod tests {
         let re = compile(r"^\s\S$").unwrap();
         assert!(re.is_match("\u{2028}x"));
         assert!(!re.is_match("x\u{2028}"));
+    }
+
+    #[test]
+    fn dot_is_ecma_dot() {
+        // What the automaton does with `.`; the fallback engine matched `\r` and U+2028.
+        let re = compile(r"^a.b$").unwrap();
+        assert!(re.is_match("a\tb") && re.is_match("aéb"));
+        for line_end in ["\n", "\r", "\u{2028}", "\u{2029}"] {
+            assert!(!re.is_match(&format!("a{line_end}b")), "{line_end:?}");
+        }
+        // Escaped, or in a class, it is a literal dot.
+        assert!(!compile(r"^a\.b$").unwrap().is_match("axb"));
+        assert!(compile(r"^a[.]b$").unwrap().is_match("a.b"));
+        assert!(!compile(r"^a[.]b$").unwrap().is_match("a\rb"));
     }
 
     #[test]
