@@ -37,7 +37,12 @@ pub enum Fault {
         min: String,
         max: String,
     },
-    #[error("{place}@pattern `{pattern}` is not a valid regular expression: {reason}")]
+    /// An invalid pattern, or a valid ECMA-262 one using what the checks do not support
+    /// (look-around, backreferences, `\p{..}`).
+    #[error(
+        "{place}@pattern `{pattern}` is not a regular expression the generated code can \
+         check: {reason}"
+    )]
     BadPattern {
         place: String,
         pattern: String,

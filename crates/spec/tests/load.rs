@@ -191,10 +191,28 @@ fn patterns_the_regex_engine_rejects() {
     assert!(matches!(fault, Fault::BadPattern { .. }));
     assert!(
         text.starts_with(
-            "fixture.json: shape `a.b#S`: @pattern `^(ab$` is not a valid regular expression"
+            "fixture.json: shape `a.b#S`: @pattern `^(ab$` is not a regular expression the \
+             generated code can check"
         ),
         "{text}"
     );
+    // Valid ECMA-262 the checks do not support: refused, saying what.
+    for (pattern, reason) in [
+        (r"^(?=.*[a-z]).+$", "look-around is not supported"),
+        (r"^(a)\1$", "backreferences are not supported"),
+        (r"^\p{L}+$", "Unicode character classes are not supported"),
+    ] {
+        let (text, _, _) = load_fault(
+            json!({ "a.b#S": { "type": "string", "traits": { "smithy.api#pattern": pattern } } }),
+        );
+        assert!(
+            text.ends_with(&format!(
+                "@pattern `{pattern}` is not a regular expression the generated code can \
+                 check: {reason}"
+            )),
+            "{text}"
+        );
+    }
 }
 
 #[test]
