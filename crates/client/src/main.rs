@@ -295,6 +295,10 @@ fn failure(e: &Error) -> (u8, String) {
                 ),
             )
         }
+        // botocore's PaginationError, the AWS CLI's general error.
+        Error::RepeatedMarker { marker, .. } => {
+            (EXIT_OTHER, output::repeated_marker_message(marker))
+        }
         // With the causes `Display` leaves to `source()` (connection, TLS).
         other => (EXIT_OTHER, other.report()),
     }

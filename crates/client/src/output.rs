@@ -978,6 +978,16 @@ impl std::fmt::Display for StartingTokenError {
 
 impl std::error::Error for StartingTokenError {}
 
+/// botocore's `PaginationError` for a service that returned a marker a second time
+/// ([`Error::RepeatedMarker`](crate::Error::RepeatedMarker)), as the AWS CLI prints it:
+/// `Error during pagination: The same next token was received twice: {'Marker': 'm1'}`.
+pub fn repeated_marker_message(marker: &str) -> String {
+    format!(
+        "Error during pagination: The same next token was received twice: {{'Marker': {}}}",
+        py_repr(&Value::String(marker.to_owned()))
+    )
+}
+
 /// Python's `int(text)` when it is zero or more: white space around, an optional `+`,
 /// ASCII digits with single underscores between them.
 fn py_uint(text: &str) -> Option<usize> {
@@ -1026,7 +1036,11 @@ fn py_repr(v: &Value) -> String {
                         out.push('\\');
                         out.push(c);
                     }
-                    c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                    // Python's unprintable characters of Latin-1 (a marker's range):
+                    // the controls, the no-break space and the soft hyphen.
+                    c if c.is_control() || c == '\u{a0}' || c == '\u{ad}' => {
+                        out.push_str(&format!("\\x{:02x}", u32::from(c)));
+                    }
                     c => out.push(c),
                 }
             }

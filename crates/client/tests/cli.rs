@@ -658,6 +658,15 @@ async fn error_messages_are_the_aws_clis_byte_for_byte() {
         ))
     })
     .await;
+    // A service that hands out its marker again: botocore's PaginationError, the marker
+    // in Python's repr (quotes, and Latin-1's unprintable no-break space, escaped).
+    let repeating = common::Scripted::start(|_, _| {
+        Some((
+            200,
+            r#"{"CustomKeyStores":[],"NextMarker":"it's\u00a0\"m\"","Truncated":true}"#.to_owned(),
+        ))
+    })
+    .await;
     let home = tempfile::tempdir().unwrap();
     let ep = srv.endpoint();
     for (endpoint, args) in [
@@ -698,6 +707,8 @@ async fn error_messages_are_the_aws_clis_byte_for_byte() {
             ],
         ),
         (&failing.url, &[]),
+        (&repeating.url, &[]),
+        (&repeating.url, &["--output", "text"]),
     ] {
         let vars = [("AWS_MAX_ATTEMPTS", "2"), ("AWS_RETRY_MODE", "standard")];
         let (_, _, ours) = kms_describe(home.path(), endpoint, &vars, args);

@@ -271,6 +271,22 @@ fn resume_tokens_round_trip() {
     );
 }
 
+/// botocore's error for a marker the service hands out again, the marker in Python's
+/// `repr` (as Python 3 prints `{'Marker': 'it\\'s\\xa0"m"\\x85\\xadÿ'}`): quotes, and
+/// Latin-1's unprintable characters escaped, its printable ones kept.
+#[test]
+fn a_repeated_marker_is_botocores_pagination_error() {
+    assert_eq!(
+        output::repeated_marker_message("it's\u{a0}\"m\"\u{85}\u{ad}\u{ff}"),
+        "Error during pagination: The same next token was received twice: \
+         {'Marker': 'it\\'s\\xa0\"m\"\\x85\\xadÿ'}"
+    );
+    assert_eq!(
+        output::repeated_marker_message("m1"),
+        "Error during pagination: The same next token was received twice: {'Marker': 'm1'}"
+    );
+}
+
 /// As the AWS CLI's: a table wider than the terminal turns each one-row box into
 /// name/value rows; on a terminal wide enough a box keeps its row under the headers.
 #[test]
