@@ -41,6 +41,9 @@ enum Reply {
     },
     /// Never answer (the client must time out).
     Hang,
+    /// Write these bytes (a response's head, part of its body), then neither write
+    /// more nor close.
+    Stall(Arc<Vec<u8>>),
     /// Write these bytes as they are, then close the connection.
     Raw(Arc<Vec<u8>>),
 }
@@ -140,6 +143,11 @@ impl Scripted {
                         };
                         match reply {
                             Reply::Hang => {
+                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                                return;
+                            }
+                            Reply::Stall(bytes) => {
+                                let _ = sock.write_all(&bytes).await;
                                 tokio::time::sleep(Duration::from_secs(3600)).await;
                                 return;
                             }
@@ -627,40 +635,50 @@ async fn client_side_validation_sends_nothing_and_can_be_disabled() {
     assert_eq!(s.requests().len(), 1);
 }
 
+/// The attempt timeout bounds the whole exchange: a response that never comes, and one
+/// whose head came and whose body stalls, are timeouts (and retried), not hangs.
 #[tokio::test]
 async fn attempt_timeout_is_enforced_and_retried() {
-    let s = Scripted::start(vec![Reply::Hang]).await;
-    let client = Client::new(
-        Config::builder()
-            .endpoint(s.endpoint())
-            .region("us-east-1")
-            .credentials(demo_creds())
-            .retry(fast_retry(2))
-            .timeouts(Timeouts {
-                connect: Duration::from_secs(1),
-                attempt: Duration::from_millis(100),
-                total: Duration::from_secs(30),
-            })
-            .build()
-            .unwrap(),
-    );
-    let err = client
-        .describe_custom_key_stores()
-        .send()
+    let stalled_body = Reply::Stall(Arc::new(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"CustomKeyStores\":[".to_vec(),
+    ));
+    for reply in [Reply::Hang, stalled_body] {
+        let s = Scripted::start(vec![reply]).await;
+        let client = Client::new(
+            Config::builder()
+                .endpoint(s.endpoint())
+                .region("us-east-1")
+                .credentials(demo_creds())
+                .retry(fast_retry(2))
+                .timeouts(Timeouts {
+                    connect: Duration::from_secs(1),
+                    attempt: Duration::from_millis(100),
+                    total: Duration::from_secs(30),
+                })
+                .build()
+                .unwrap(),
+        );
+        // A hang guard, far above the limits: without them the call would never end.
+        let err = tokio::time::timeout(
+            Duration::from_secs(60),
+            client.describe_custom_key_stores().send(),
+        )
         .await
+        .expect("the call ends within its timeouts")
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Attempt,
-                attempts: 2,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(s.requests().len(), 2);
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    kind: TimeoutKind::Attempt,
+                    attempts: 2,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(s.requests().len(), 2);
+    }
 }
 
 #[tokio::test]
