@@ -506,13 +506,36 @@ impl FlushGuard {
     /// Writes every pending line and stops the background thread; lines logged
     /// afterwards are written directly.
     pub fn flush(&mut self) {
+        self.close(None);
+    }
+
+    /// [`flush`](Self::flush), waiting at most `limit` for the output to take the
+    /// pending lines: one that takes nothing (a pipe nobody reads, say a test harness's
+    /// `stderr=PIPE`) would otherwise hold the program at its exit forever. Whether every
+    /// line was written; if not, the background thread is left to it, not waited for,
+    /// and a line logged afterwards waits for the output as an unbuffered writer's would.
+    pub fn flush_within(&mut self, limit: Duration) -> bool {
+        self.close(Some(limit))
+    }
+
+    fn close(&mut self, limit: Option<Duration>) -> bool {
         let Some(thread) = self.thread.take() else {
-            return;
+            return true;
         };
         lock(&self.writer.shared.pending).closed = true;
         self.writer.shared.wake.notify_one();
+        if let Some(limit) = limit {
+            let deadline = Instant::now() + limit;
+            while !thread.is_finished() {
+                if Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
         let _ = thread.join();
         self.writer.shared.drain(&mut Vec::new());
+        true
     }
 }
 
@@ -779,6 +802,41 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(sink.text(), "one\ntwo\n");
+    }
+
+    /// An output that never takes a line (a pipe nobody reads).
+    struct Stuck(std::sync::mpsc::Receiver<()>);
+
+    impl Write for Stuck {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            // Blocks until the test ends (its sender dropped).
+            let _ = self.0.recv();
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A flush with a limit gives up on an output that takes nothing, where `flush`
+    /// waits for it forever; with an output that takes the lines, it writes them all.
+    #[test]
+    fn a_flush_within_a_limit_gives_up_on_a_stuck_output() {
+        let (release, stuck) = std::sync::mpsc::channel();
+        let (writer, mut guard) =
+            BufferedWriter::with_linger(Stuck(stuck), Duration::from_millis(1), 1 << 20).unwrap();
+        writer.make_writer().write_all(b"never written\n").unwrap();
+        assert!(!guard.flush_within(Duration::from_millis(50)));
+        // Dropping the guard does not wait for the stuck thread either.
+        drop(guard);
+        drop(release);
+
+        let sink = Sink::default();
+        let (writer, mut guard) =
+            BufferedWriter::with_linger(sink.clone(), Duration::from_secs(3600), 1 << 20).unwrap();
+        writer.make_writer().write_all(b"one\n").unwrap();
+        assert!(guard.flush_within(Duration::from_secs(60)));
+        assert_eq!(sink.text(), "one\n");
     }
 
     #[test]

@@ -211,6 +211,9 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{s}` is not a size: a number of bytes, or with KiB, MiB or GiB"))
 }
 
+/// How long the exit waits for stderr to take the log lines still pending.
+const EXIT_LOG_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn main() -> ExitCode {
     let args = Args::parse();
     // One line per request: formatted without `core::fmt` where it can be, and
@@ -241,7 +244,9 @@ fn main() -> ExitCode {
         .with_writer(writer)
         .init();
     let result = run(args);
-    log_guard.flush();
+    // Lines a stderr nobody reads (a harness's pipe, full) cannot take are given up on:
+    // the process exits rather than waiting for them forever.
+    log_guard.flush_within(EXIT_LOG_WAIT);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

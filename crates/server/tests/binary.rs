@@ -329,6 +329,42 @@ fn a_second_signal_stops_at_once() {
     assert!(log.contains("stopped at once"), "{log}");
 }
 
+/// A harness that pipes stderr and never reads it (Python's `Popen(..., stderr=PIPE)`,
+/// then `terminate()` and `wait()` at the end of a test session): the pipe fills with
+/// the request lines, and on SIGTERM the server exits all the same, giving up on the
+/// lines it cannot write. It used to wait for the pipe forever, a second SIGTERM too.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_stderr_nobody_reads_does_not_hold_the_exit() {
+    let mut child = common::Killed(spawn(&["--listen", "127.0.0.1:0"]));
+    let endpoint = endpoint_of(&mut child.0);
+    let addr: SocketAddr = endpoint.strip_prefix("http://").unwrap().parse().unwrap();
+    // Each unsigned request logs a line of about 250 bytes: 1,000 of them are more than
+    // a pipe holds (64 KiB on Linux), and less than the logger keeps in memory (1 MiB)
+    // before requests wait for the output.
+    let client = common::client();
+    let mut unsigned = Call::new("{}");
+    unsigned.creds = None;
+    for _ in 0..1000 {
+        let answer = common::send_with(&client, addr, unsigned.clone()).await;
+        answer.assert_error(400, "MissingAuthenticationTokenException");
+    }
+    signal(&child.0, "TERM");
+    // Not a bound on how fast: a hang detector, far beyond the 2 s the exit waits.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kms-server did not exit: it waits for a stderr nobody reads"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
 /// A configuration without any access key serves nobody: said at start.
 #[cfg(unix)]
 #[test]
