@@ -685,10 +685,20 @@ impl KmsService {
                         .to_owned()
                 }
                 None => "Missing X-Amz-Target header".to_owned(),
-                Some(t) => format!(
-                    "Unknown operation: {}",
-                    quoted(&String::from_utf8_lossy(t.as_bytes()))
-                ),
+                // Code under test that calls another KMS operation learns what is served.
+                Some(t) => {
+                    let mut served: Vec<_> = shared.router.targets().collect();
+                    served.sort_unstable();
+                    format!(
+                        "Unknown operation: {}. This kms-server serves {}.",
+                        quoted(&String::from_utf8_lossy(t.as_bytes())),
+                        if served.is_empty() {
+                            "no operation".to_owned()
+                        } else {
+                            served.join(", ")
+                        }
+                    )
+                }
             };
             return Reply::error(400, "UnknownOperationException", message);
         };

@@ -320,9 +320,13 @@ async fn an_operation_generated_outside_kms_types_is_routed() {
 #[tokio::test]
 async fn an_empty_router_knows_no_operation() {
     let server = serve_demo(Router::new()).await;
-    send(server.local_addr(), Call::new("{}"))
-        .await
-        .assert_error(400, "UnknownOperationException");
+    let a = send(server.local_addr(), Call::new("{}")).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert_eq!(
+        a.message(),
+        "Unknown operation: TrentService.DescribeCustomKeyStores. This kms-server serves \
+         no operation."
+    );
     server.shutdown().await;
 }
 

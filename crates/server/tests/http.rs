@@ -42,11 +42,16 @@ async fn routing_errors_carry_a_type() {
         "{}",
         a.message()
     );
+    // Code under test that calls another KMS operation is told which ones are served.
     let mut call = Call::new("{}");
     call.target = Some("TrentService.ListKeys".into());
-    send(addr, call)
-        .await
-        .assert_error(400, "UnknownOperationException");
+    let a = send(addr, call).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert_eq!(
+        a.message(),
+        "Unknown operation: TrentService.ListKeys. This kms-server serves \
+         TrentService.DescribeCustomKeyStores."
+    );
     let mut call = Call::new("{}");
     call.target = Some("trentservice.describecustomkeystores".into());
     send(addr, call)
