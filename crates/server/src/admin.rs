@@ -251,8 +251,9 @@ impl Admin {
     pub fn stores_json(&self) -> Result<Vec<u8>, String> {
         let all = self.store.snapshot(MAX_LISTED_STORES).map_err(|n| {
             format!(
-                "the server serves {n} stores, more than the {MAX_LISTED_STORES} this says; \
-                 they came from its --data file or --generate-stores"
+                "the server serves {n} stores, more than the {MAX_LISTED_STORES} GET \
+                 /_kms-server/stores lists; they came from its --data file or \
+                 --generate-stores"
             )
         })?;
         let mut said = b"{\"Stores\":[".to_vec();

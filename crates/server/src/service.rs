@@ -955,7 +955,7 @@ impl KmsService {
                 Err(e) => Reply::error(
                     400,
                     ValidationError::CODE,
-                    format!("The stores were not said: {e}"),
+                    format!("The stores were not listed: {e}"),
                 ),
             },
             admin::Call::DeleteRequests => Reply::ok(admin.journal().to_json(true)),

@@ -980,8 +980,10 @@ async fn get_says_the_stores_as_a_data_file_to_put_back() {
     get.assert_error(400, "ValidationException");
     assert!(
         get.message()
-            .starts_with("The stores were not said: the server serves ")
-            && get.message().contains("more than the 10000 this says"),
+            .starts_with("The stores were not listed: the server serves ")
+            && get
+                .message()
+                .contains("more than the 10000 GET /_kms-server/stores lists"),
         "{}",
         get.message()
     );
