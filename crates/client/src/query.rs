@@ -28,11 +28,11 @@ impl std::fmt::Debug for Query {
 }
 
 /// Most brackets, parentheses and braces an expression may nest.
-const MAX_NESTING: usize = 64;
+pub const MAX_NESTING: usize = 64;
 /// Most operators an expression may have (`.`, `|`, `[`, `!`, `&&`, `*`, `==`, ... each
 /// counting once a character): what bounds how deep the parser and [`Query::search`]
 /// recurse, and so how much stack they need.
-const MAX_OPERATORS: usize = 256;
+pub const MAX_OPERATORS: usize = 256;
 
 impl Query {
     /// Compiles `text`; an expression that is not JMESPath is an error saying where.
@@ -78,9 +78,9 @@ impl Query {
 
 /// How many times the memory of the output a value an expression builds may take,
 /// beyond [`HEADROOM`].
-const GROWTH: usize = 8;
+pub const GROWTH: usize = 8;
 /// Bytes any value an expression builds may take beyond [`GROWTH`] times the output's.
-const HEADROOM: usize = 256 << 20;
+pub const HEADROOM: usize = 256 << 20;
 
 /// About the bytes `value` takes (each node's `Value`, each string's and key's bytes),
 /// counted up to just past `limit`.
