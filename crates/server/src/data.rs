@@ -98,8 +98,14 @@ fn decode(bytes: &[u8]) -> Result<DataFile, DataError> {
                 Err(other) => other.to_string(),
             };
             // A member the file made up is quoted whole, twice (`unknown field `...``
-            // and its path), and its name may be as long as the file.
-            Err(DataError(excerpt(&message, MAX_MESSAGE).into_owned()))
+            // and its path), and its name may be as long as the file. Where, first: a
+            // file written by hand is fixed in an editor.
+            Err(DataError(format!(
+                "line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                excerpt(&message, MAX_MESSAGE)
+            )))
         }
     }
 }
@@ -601,15 +607,56 @@ mod tests {
         for (cut, expected) in [
             (
                 &b"{\"Stores\": ["[..],
-                "EOF while parsing a list at 'stores'",
+                "line 1, column 12: the file ends too soon: EOF while parsing a list at 'stores'",
             ),
-            (b"{\"Stores\": []", "EOF while parsing an object"),
-            (b"{", "EOF while parsing an object"),
+            (
+                b"{\"Stores\": []",
+                "line 1, column 13: the file ends too soon: EOF while parsing an object",
+            ),
+            (
+                b"{",
+                "line 1, column 1: the file ends too soon: EOF while parsing an object",
+            ),
         ] {
-            assert_eq!(
-                parse(cut).unwrap_err().to_string(),
-                format!("the file ends too soon: {expected}")
-            );
+            assert_eq!(parse(cut).unwrap_err().to_string(), expected);
+        }
+    }
+
+    /// A file written by hand is fixed in an editor: what is wrong with its JSON is said
+    /// with where, line and column first.
+    #[test]
+    fn a_json_fault_says_its_line_and_column() {
+        let good = String::from_utf8(include_bytes!("../examples/stores.json").to_vec()).unwrap();
+        let (line, at) = good
+            .lines()
+            .enumerate()
+            .find_map(|(n, l)| l.find("\"ConnectionState\"").map(|at| (n + 1, at)))
+            .unwrap();
+        // The comma before the first `ConnectionState` left out; then a bare word.
+        let comma = good[..good.find("\"ConnectionState\"").unwrap()]
+            .rfind(',')
+            .unwrap();
+        let no_comma = format!("{}{}", &good[..comma], &good[comma + 1..]);
+        let bare_word = good.replacen("\"CONNECTED\"", "CONNECTED", 1);
+        for (file, expected) in [
+            (
+                no_comma,
+                format!(
+                    "line {line}, column {}: expected `,` or `}}` at \
+                     'stores.1.member.customKeyStores.1.member'",
+                    at + 1
+                ),
+            ),
+            (
+                bare_word,
+                format!(
+                    "line {line}, column {}: expected value at \
+                     'stores.1.member.customKeyStores.1.member.connectionState'",
+                    at + "\"ConnectionState\": ".len() + 1
+                ),
+            ),
+        ] {
+            assert_eq!(parse(file.as_bytes()).unwrap_err().to_string(), expected);
         }
     }
 
@@ -668,7 +715,7 @@ mod tests {
             (at_the_top.into_bytes(), "unknown field `ConectionConection"),
         ] {
             let err = parse(&file).unwrap_err().to_string();
-            assert!(err.starts_with(says), "{}", excerpt(&err, 200));
+            assert!(err.contains(says), "{}", excerpt(&err, 200));
             assert!(
                 err.len() < 1000,
                 "{} bytes: {}",
