@@ -789,9 +789,10 @@ impl Client {
 }
 
 /// The code and message of an error response. A body that is not awsJson is read as
-/// botocore reads it: none, or an HTML page (a proxy's or load balancer's `502 Bad
+/// botocore reads a 5xx one: none, or an HTML page (a proxy's or load balancer's `502 Bad
 /// Gateway`), gives no code and the status's reason phrase as the message; other text is
-/// the message itself.
+/// the message itself. Unlike botocore, this holds for every status (an empty `403` says
+/// `Forbidden`, where botocore's message is empty), so that no error is without words.
 fn error_code_and_message(
     status: http::StatusCode,
     error_type: Option<&str>,
