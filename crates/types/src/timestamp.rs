@@ -11,6 +11,24 @@ const NANOS_PER_SEC: u32 = 1_000_000_000;
 /// A point in time with nanosecond precision, written on the wire as epoch seconds
 /// (`1551129207.775`) and read from any finite JSON number (`1.499288695918E9` too).
 ///
+/// # Converting
+///
+/// To and from [`SystemTime`] with `From` (and so to other date-time crates: chrono's
+/// `DateTime<Utc>` and time's `OffsetDateTime` are `From<SystemTime>`); to text with
+/// `Display` ([`Timestamp::to_rfc3339`]) and back with `parse` (`FromStr`,
+/// [`Timestamp::parse_rfc3339`]); to a UTC calendar date with [`Timestamp::to_date_time`]:
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use kms_types::Timestamp;
+///
+/// let created = Timestamp::new(1_551_129_207, 775_000_000); // a store's `creation_date`
+/// let age = SystemTime::now().duration_since(created.into()).unwrap();
+/// assert!(age > Duration::from_secs(365 * 86_400));
+/// assert_eq!(created.to_string(), "2019-02-25T21:13:27.775Z");
+/// assert_eq!(created.to_date_time().year, 2019);
+/// ```
+///
 /// # Precision on the wire
 ///
 /// awsJson sends epoch seconds as a JSON number, and serde reads and writes it as an
@@ -537,9 +555,29 @@ impl From<Timestamp> for SystemTime {
     }
 }
 
+/// [`Timestamp::to_rfc3339`]: `2019-02-25T21:13:27.775Z`.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// [`Timestamp::parse_rfc3339`], so that what [`Display`](fmt::Display) writes — for
+/// years 0 to 9999, all RFC 3339 can write — reads back with `parse`:
+///
+/// ```
+/// use kms_types::Timestamp;
+///
+/// let created = Timestamp::new(1_551_129_207, 775_000_000);
+/// let text = created.to_string(); // "2019-02-25T21:13:27.775Z", in your own API or database
+/// assert_eq!(text.parse::<Timestamp>(), Ok(created));
+/// assert!("1551129207.775".parse::<Timestamp>().is_err()); // epoch seconds: `from_epoch_seconds`
+/// ```
+impl std::str::FromStr for Timestamp {
+    type Err = TimestampError;
+
+    fn from_str(text: &str) -> Result<Self, TimestampError> {
+        Self::parse_rfc3339(text)
     }
 }
 
@@ -1144,6 +1182,26 @@ mod tests {
         // What this type writes reads back.
         let t = Timestamp::new(1_700_000_000, 123_000_000);
         assert_eq!(p(&t.to_rfc3339()), Ok(t));
+    }
+
+    /// `Display` and `FromStr` are each other's inverse: a timestamp a program printed
+    /// (to its logs, its own API, a database) is read back with `parse`.
+    #[test]
+    fn what_display_writes_parses_back() {
+        for t in [
+            Timestamp::from_secs(0),
+            Timestamp::new(1_551_129_207, 775_000_000),
+            Timestamp::new(1_700_000_000, 123_456_789),
+            Timestamp::new(-1, 1),
+            Timestamp::from_secs(253_402_300_799),
+        ] {
+            assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t), "{t}");
+        }
+        let e = "yesterday".parse::<Timestamp>().unwrap_err();
+        assert!(
+            e.to_string().contains("is not an RFC 3339 date-time"),
+            "{e}"
+        );
     }
 
     #[test]
