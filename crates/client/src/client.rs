@@ -289,8 +289,10 @@ impl Client {
     ///
     /// When `config` cannot be used: an endpoint or region that is not valid, or an
     /// `https://` endpoint without the `rustls` feature. A `Config` from
-    /// [`Config::builder`] or [`Config::from_env`] has been checked already; for one
-    /// built or changed by hand, [`Client::try_new`] reports the problem as an error
+    /// [`Config::builder`] or [`Config::from_env`] has its endpoint and region checked
+    /// already, but not against this crate's features: without `rustls`, the endpoint
+    /// such a `Config` resolves when none is set (`https://kms.{region}…`) panics here.
+    /// [`Client::try_new`] (as [`Client::from_env`]) reports the problem as an error
     /// instead.
     pub fn new(config: Config) -> Self {
         Self::try_new(config).unwrap_or_else(|e| panic!("{e}"))
@@ -302,7 +304,9 @@ impl Client {
     /// [`ConfigError::EndpointUserInfo`], a region that is not a region name
     /// [`ConfigError::InvalidRegion`], an `https://` endpoint without the `rustls` feature
     /// [`ConfigError::HttpsUnsupported`]. `Config`'s builder and [`Config::from_env`]
-    /// check all this already, so it only fails for hand-built or modified configs.
+    /// check the endpoint and region already, so with the `rustls` feature it only fails
+    /// for hand-built or modified configs; without it, also for any `https://` endpoint,
+    /// the one a region resolves to when no endpoint is set included.
     pub fn try_new(config: Config) -> Result<Self, Error> {
         check_endpoint(&config.endpoint, "Config.endpoint")?;
         check_region(&config.region, "Config.region")?;
@@ -1012,6 +1016,15 @@ mod tests {
             );
         }
         assert!(Client::try_new(config("http://127.0.0.1:4599")).is_ok());
+        // The builder resolves a region's https endpoint whatever the features: it is
+        // `try_new` (and `new`, panicking) that refuses it without `rustls`.
+        let resolved = Config::builder()
+            .region("us-east-1")
+            .credentials(Credentials::new("AKIDEXAMPLE", "secret", None))
+            .build()
+            .unwrap();
+        assert_eq!(resolved.endpoint, "https://kms.us-east-1.amazonaws.com");
+        assert_eq!(Client::try_new(resolved).is_ok(), cfg!(feature = "rustls"),);
     }
 
     /// The error `Client::try_new` gives for the test config changed by `change`.
