@@ -22,6 +22,13 @@
 //!     .await?;
 //! # let _ = all; Ok(()) }
 //! ```
+//!
+//! Calls run on Tokio, with its I/O and time drivers: in `#[tokio::main]` or
+//! `#[tokio::test]`, or a runtime built with `enable_all()`. Polled anywhere else
+//! (`futures::executor::block_on`) or without either driver, a call panics, as Tokio's
+//! sockets and timers do. The futures of [`DescribeCustomKeyStoresFluent::send`] and the
+//! streams of [`Paginator`] are `Send + 'static`, for `tokio::spawn`, and a [`Client`]
+//! is cheap to clone into each task (clones share connections and the retry quota).
 
 #![warn(missing_docs)]
 

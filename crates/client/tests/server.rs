@@ -103,7 +103,8 @@ async fn paginates_2500_generated_stores() {
     srv.shutdown().await;
 }
 
-/// `send()`'s future owns what it needs and may move between threads: it can be spawned.
+/// `send()`'s future and the paginator's streams own what they need and may move
+/// between threads: they can be spawned (as the crate's documentation says).
 #[tokio::test]
 async fn sent_requests_can_be_spawned() {
     let srv = server(3).await;
@@ -116,6 +117,17 @@ async fn sent_requests_can_be_spawned() {
         assert_eq!(page.custom_key_stores.unwrap().len(), 2);
         assert!(page.truncated);
     }
+    let expected = all(&c, None).await.len();
+    let pages = c.describe_custom_key_stores().limit(2).into_paginator();
+    let items = c
+        .describe_custom_key_stores()
+        .limit(2)
+        .into_paginator()
+        .items();
+    let pages = tokio::spawn(pages.try_collect::<Vec<_>>());
+    let items = tokio::spawn(items.try_collect::<Vec<_>>());
+    assert_eq!(pages.await.unwrap().unwrap().len(), expected.div_ceil(2));
+    assert_eq!(items.await.unwrap().unwrap().len(), expected);
     srv.shutdown().await;
 }
 
