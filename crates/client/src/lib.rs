@@ -97,3 +97,9 @@ pub use proxy::ProxyConfig;
 pub use retry::RetryConfig;
 
 pub use kms_types;
+
+/// The library example of `README.md`, compiled by `cargo test --doc` so that it keeps
+/// working as written.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
