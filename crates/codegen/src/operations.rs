@@ -133,7 +133,7 @@ impl Generator<'_> {
         });
         if variants.is_empty() {
             return quote! {
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum #error {}
 
@@ -155,8 +155,14 @@ impl Generator<'_> {
                 }
             };
         }
+        // `Eq` and `Hash` as its errors have them (none holding a float or a document).
+        let hash_derive = op
+            .errors
+            .iter()
+            .all(|shape| self.is_hashable(shape))
+            .then(|| quote!(Eq, Hash,));
         quote! {
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, #hash_derive)]
             #[non_exhaustive]
             pub enum #error {
                 #(#decls)*

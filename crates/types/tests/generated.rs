@@ -600,3 +600,20 @@ fn error_chains_print_the_message_once() {
     }
     assert_eq!(chain, ["CustomKeyStoreNotFoundException: no store"]);
 }
+
+/// The operation's error enum compares and hashes as its errors do (none holds a float),
+/// so that callers can collect the errors they saw in a set or assert on them.
+#[test]
+fn operation_errors_are_eq_and_hash() {
+    use kms_types::{CustomKeyStoreNotFoundException, DescribeCustomKeyStoresError};
+    let not_found = |message: &str| {
+        DescribeCustomKeyStoresError::from(
+            CustomKeyStoreNotFoundException::builder()
+                .message(message)
+                .build(),
+        )
+    };
+    let seen: std::collections::HashSet<DescribeCustomKeyStoresError> =
+        [not_found("a"), not_found("a"), not_found("b")].into();
+    assert_eq!(seen.len(), 2);
+}
