@@ -6,7 +6,25 @@ use std::fmt;
 use std::sync::LazyLock;
 
 /// A constraint a member failed to satisfy, worded as AWS words it.
+///
+/// Non-exhaustive: checking more of Smithy's constraint traits adds variants, so a
+/// `match` needs a wildcard arm:
+///
+/// ```compile_fail
+/// use kms_types::validation::Constraint;
+///
+/// fn kind(constraint: &Constraint) -> &'static str {
+///     match constraint {
+///         Constraint::MinLength(_) | Constraint::MaxLength(_) => "length",
+///         Constraint::MinValue(_) | Constraint::MaxValue(_) => "range",
+///         Constraint::Pattern(_) => "pattern",
+///         Constraint::EnumValue(_) | Constraint::UnionMember(_) => "value set",
+///         Constraint::Required => "required",
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Constraint {
     /// `@length(min: N)`
     MinLength(u64),
