@@ -3,8 +3,10 @@
 //! Python — over HTTP, and over HTTPS with the certificate `--tls-self-signed` makes
 //! (the banner then exports `AWS_CA_BUNDLE` and passes boto3 `verify`).
 //!
-//! Both tools come from PyPI (`python3 -m pip install boto3 awscli`). Without them the
-//! tests say so and pass, unless `KMS_REQUIRE_AWS_CLIENTS` is set (CI sets it), which
+//! Last, the pytest example teams copy (`examples/pytest`) runs against the binary.
+//!
+//! The tools come from PyPI (`python3 -m pip install boto3 awscli pytest`). Without them
+//! the tests say so and pass, unless `KMS_REQUIRE_AWS_CLIENTS` is set (CI sets it), which
 //! turns a missing tool into a failure.
 
 mod common;
@@ -49,9 +51,9 @@ fn available(what: &str, probe: &mut Command) -> bool {
     if !ok {
         assert!(
             std::env::var_os("KMS_REQUIRE_AWS_CLIENTS").is_none(),
-            "{what} is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install boto3 awscli"
+            "{what} is required (KMS_REQUIRE_AWS_CLIENTS is set): python3 -m pip install boto3 awscli pytest"
         );
-        eprintln!("skipped: {what} is not installed (python3 -m pip install boto3 awscli)");
+        eprintln!("skipped: {what} is not installed (python3 -m pip install boto3 awscli pytest)");
     }
     ok
 }
@@ -326,4 +328,48 @@ print(json.dumps(out))
     );
     assert_eq!(out["reset"], serde_json::json!({"StoreCount": 15}));
     assert_eq!(out["after"], serde_json::json!(demo_ids()));
+}
+
+/// The proxy variables Python's HTTP clients read: unset, so that the example's calls go
+/// to 127.0.0.1 directly, whatever the environment says.
+const PROXY_ENV: [&str; 6] = [
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+];
+
+/// The pytest example teams copy (`examples/pytest`: conftest.py's fixtures, the tests of
+/// test_example.py) passes against this binary, which its fixture starts on 127.0.0.1:0.
+#[test]
+fn the_pytest_example_passes() {
+    if !available(
+        "pytest and boto3",
+        common::isolated("python3").args(["-c", "import boto3, pytest"]),
+    ) {
+        return;
+    }
+    let mut pytest = common::isolated("python3");
+    for name in common::SERVER_ENV.iter().chain(&PROXY_ENV) {
+        pytest.env_remove(name);
+    }
+    let output = pytest
+        .env("KMS_SERVER", env!("CARGO_BIN_EXE_kms-server"))
+        // No .pytest_cache or __pycache__ left in the source tree, no options of the
+        // caller's.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("PYTEST_ADDOPTS")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pytest"))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(" passed"),
+        "pytest failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
