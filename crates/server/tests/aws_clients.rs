@@ -330,17 +330,6 @@ print(json.dumps(out))
     assert_eq!(out["after"], serde_json::json!(demo_ids()));
 }
 
-/// The proxy variables Python's HTTP clients read: unset, so that the example's calls go
-/// to 127.0.0.1 directly, whatever the environment says.
-const PROXY_ENV: [&str; 6] = [
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-];
-
 /// The pytest example teams copy (`examples/pytest`: conftest.py's fixtures, the tests of
 /// test_example.py) passes against this binary, which its fixture starts on 127.0.0.1:0.
 #[test]
@@ -352,7 +341,7 @@ fn the_pytest_example_passes() {
         return;
     }
     let mut pytest = common::isolated("python3");
-    for name in common::SERVER_ENV.iter().chain(&PROXY_ENV) {
+    for name in common::SERVER_ENV {
         pytest.env_remove(name);
     }
     let output = pytest

@@ -393,12 +393,18 @@ pub fn kms_server_binary() -> std::process::Command {
 
 /// A command with none of the caller's AWS or Node settings, for the AWS clients the
 /// tests drive (the AWS CLI, boto3, the AWS SDK for JavaScript): no `AWS_*` or `NODE_*`
-/// variables, no config or credentials files, no instance metadata lookups, no pager.
+/// variables, no proxy (`HTTP_PROXY`, `https_proxy`, ...), no config or credentials
+/// files, no instance metadata lookups, no pager.
 pub fn isolated(program: &str) -> std::process::Command {
     let mut command = std::process::Command::new(program);
     for (name, _) in std::env::vars_os() {
         let name_str = name.to_string_lossy();
-        if name_str.starts_with("AWS_") || name_str.starts_with("NODE_") {
+        // A proxy would take the test's loopback traffic elsewhere (Python's HTTP
+        // clients read these in either case).
+        let proxy = ["http_proxy", "https_proxy", "all_proxy"]
+            .iter()
+            .any(|p| name_str.eq_ignore_ascii_case(p));
+        if name_str.starts_with("AWS_") || name_str.starts_with("NODE_") || proxy {
             command.env_remove(name);
         }
     }
