@@ -115,7 +115,9 @@ fn xks(
 pub fn stores() -> Vec<CustomKeyStoresListEntry> {
     use ConnectionErrorCodeType as E;
     use ConnectionStateType as S;
-    let vpc = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0";
+    // Each external key store of an account and region has a VPC endpoint service of its
+    // own (KMS refuses one in use: XksProxyVpcEndpointServiceInUseException).
+    let vpc = |n: u8| format!("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef{n}");
     vec![
         hsm(
             "cks-1234567890abcdef0",
@@ -176,7 +178,7 @@ pub fn stores() -> Vec<CustomKeyStoresListEntry> {
         xks(
             "cks-1234567890abcdef7",
             "xks-vpc-connected",
-            Some(vpc),
+            Some(&vpc(0)),
             S::Connected,
             None,
             1_660_000_000_125,
@@ -192,7 +194,7 @@ pub fn stores() -> Vec<CustomKeyStoresListEntry> {
         xks(
             "cks-1234567890abcdef9",
             "xks-vpc-failed",
-            Some(vpc),
+            Some(&vpc(1)),
             S::Failed,
             Some(E::XksVpcEndpointServiceNotFound),
             1_680_000_000_000,
@@ -208,7 +210,7 @@ pub fn stores() -> Vec<CustomKeyStoresListEntry> {
         xks(
             "cks-1234567890abcdefb",
             "xks-vpc-connecting",
-            Some(vpc),
+            Some(&vpc(2)),
             S::Connecting,
             None,
             1_700_000_000_000,
@@ -235,16 +237,26 @@ pub fn all_stores() -> Vec<(Owner, CustomKeyStoresListEntry)> {
             1_710_000_000_000,
         ),
     ));
-    for (id, name) in [
-        ("cks-3234567890abcdef0", "other-account-hsm"),
-        ("cks-3234567890abcdef1", "ExampleCloudHSMKeyStore"),
+    // Each CloudHSM key store of an account has a cluster of its own (KMS refuses one
+    // in use: CloudHsmClusterInUseException).
+    for (id, name, cluster) in [
+        (
+            "cks-3234567890abcdef0",
+            "other-account-hsm",
+            "cluster-7h34i5jklmn",
+        ),
+        (
+            "cks-3234567890abcdef1",
+            "ExampleCloudHSMKeyStore",
+            "cluster-7i45j6klmno",
+        ),
     ] {
         all.push((
             Owner::new(OTHER_ACCOUNT_ID, REGION),
             hsm(
                 id,
                 name,
-                "cluster-7h34i5jklmn",
+                cluster,
                 ConnectionStateType::Disconnected,
                 None,
                 1_720_000_000_000,
@@ -371,6 +383,42 @@ mod tests {
             .map(|s| s.custom_key_store_name.clone())
             .collect();
         assert_eq!(names.len(), 12);
+    }
+
+    /// What KMS keeps unique among an account's stores in a region is unique here too: a
+    /// CloudHSM cluster (KMS: across the account), an external key store's proxy address
+    /// (`UriEndpoint` + `UriPath`) and its VPC endpoint service.
+    #[test]
+    fn demo_stores_share_no_cluster_proxy_or_endpoint_service() {
+        let mut clusters = HashSet::new();
+        let mut proxies = HashSet::new();
+        let mut services = HashSet::new();
+        for (owner, s) in all_stores() {
+            if let Some(cluster) = &s.cloud_hsm_cluster_id {
+                assert!(
+                    clusters.insert((owner.account.clone(), cluster.clone())),
+                    "{cluster}"
+                );
+            }
+            if let Some(x) = &s.xks_proxy_configuration {
+                let address = format!(
+                    "{}{}",
+                    x.uri_endpoint.as_deref().unwrap(),
+                    x.uri_path.as_deref().unwrap()
+                );
+                assert!(
+                    proxies.insert((owner.clone(), address.clone())),
+                    "{address}"
+                );
+                if let Some(service) = &x.vpc_endpoint_service_name {
+                    assert!(
+                        services.insert((owner.clone(), service.clone())),
+                        "{service}"
+                    );
+                }
+            }
+        }
+        assert_eq!(services.len(), 3);
     }
 
     #[test]
