@@ -350,6 +350,35 @@ const X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-targ
 const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
 const X_AMZN_ERRORTYPE: http::HeaderName = http::HeaderName::from_static("x-amzn-errortype");
 const JSON: HeaderValue = HeaderValue::from_static(kms_types::aws_json::CONTENT_TYPE);
+const XML: HeaderValue = HeaderValue::from_static("text/xml");
+
+/// The error of a request of AWS's query protocol (another service's, STS's `AssumeRole`
+/// say) as that protocol answers one: `<ErrorResponse><Error><Type>Sender</Type>
+/// <Code>...</Code><Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>`.
+/// The SDKs read such an answer as XML: given awsJson's JSON body, the JavaScript SDK
+/// said only `@aws-sdk XML parse error: unexpected content.`, aws-sdk-kms `error parsing
+/// XML: no root element` and boto3 `Unable to parse response ... invalid XML received`,
+/// never the message.
+fn query_error_body(code: &str, message: &str, request_id: &str) -> Vec<u8> {
+    fn escaped(text: &str, out: &mut String) {
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                c => out.push(c),
+            }
+        }
+    }
+    let mut out = String::from("<ErrorResponse><Error><Type>Sender</Type><Code>");
+    escaped(code, &mut out);
+    out.push_str("</Code><Message>");
+    escaped(message, &mut out);
+    out.push_str("</Message></Error><RequestId>");
+    escaped(request_id, &mut out);
+    out.push_str("</RequestId></ErrorResponse>");
+    out.into_bytes()
+}
 
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
@@ -554,11 +583,18 @@ impl KmsService {
                 }),
             });
         }
-        let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+        let (body, content_type) = match (outcome.query_protocol, reply.error_code) {
+            (true, Some(code)) => {
+                let message = told.clone().flatten().unwrap_or_default();
+                (query_error_body(code, &message, request_id), XML)
+            }
+            _ => (reply.body, JSON),
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() =
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, JSON);
+        headers.insert(CONTENT_TYPE, content_type);
         if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert(X_AMZN_REQUESTID, v);
         }
@@ -677,6 +713,8 @@ impl KmsService {
                         .starts_with(b"application/x-www-form-urlencoded")
                 }) =>
                 {
+                    // Answered in that protocol's XML, which its SDK reads.
+                    outcome.query_protocol = true;
                     "Missing X-Amz-Target header: this request is of AWS's query protocol \
                      (application/x-www-form-urlencoded), another service's (STS's AssumeRole, \
                      for a profile that assumes a role). kms-server serves KMS alone: give \
@@ -1151,6 +1189,9 @@ struct Outcome {
     region: Option<String>,
     body: Option<Bytes>,
     body_bytes: Option<usize>,
+    /// A request of AWS's query protocol (another service's): its error is answered
+    /// in that protocol's XML ([`query_error_body`]).
+    query_protocol: bool,
 }
 
 impl<B> tower::Service<Request<B>> for KmsService

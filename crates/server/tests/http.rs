@@ -24,24 +24,38 @@ async fn routing_errors_carry_a_type() {
     assert_eq!(a.message(), "Missing X-Amz-Target header");
     // Another service's request, sent here by an endpoint set for every service (STS's
     // AssumeRole for a profile that assumes a role): the answer says how to aim at KMS
-    // alone.
+    // alone, in that protocol's XML, which its SDK reads (given JSON, the SDKs said only
+    // that the XML did not parse).
     let mut call = Call::new("Action=AssumeRole&Version=2011-06-15");
     call.target = None;
     call.content_type = Some("application/x-www-form-urlencoded; charset=utf-8".into());
     call.service = "sts".into();
     let a = send(addr, call).await;
-    a.assert_error(400, "UnknownOperationException");
-    assert!(
-        a.message()
-            .starts_with("Missing X-Amz-Target header: this request is of AWS's query protocol"),
-        "{}",
-        a.message()
+    assert_eq!(a.status, 400);
+    assert_eq!(a.header("content-type"), Some("text/xml"));
+    assert_eq!(
+        a.header("x-amzn-errortype"),
+        Some("UnknownOperationException")
     );
+    let request_id = a.header("x-amzn-requestid").expect("a request id");
+    let xml = std::str::from_utf8(&a.raw).unwrap();
+    let message = xml
+        .strip_prefix(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>UnknownOperationException</Code>\
+             <Message>",
+        )
+        .and_then(|rest| {
+            rest.strip_suffix(&format!(
+                "</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            ))
+        })
+        .unwrap_or_else(|| panic!("not a query protocol error: {xml}"));
     assert!(
-        a.message().contains("AWS_ENDPOINT_URL_KMS"),
-        "{}",
-        a.message()
+        message.starts_with("Missing X-Amz-Target header: this request is of AWS's query protocol"),
+        "{message}"
     );
+    assert!(message.contains("AWS_ENDPOINT_URL_KMS"), "{message}");
+    assert!(!message.contains(['<', '>', '&']), "{message}");
     // Code under test that calls another KMS operation is told which ones are served.
     let mut call = Call::new("{}");
     call.target = Some("TrentService.ListKeys".into());

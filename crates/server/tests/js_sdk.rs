@@ -4,7 +4,8 @@
 //! with `--admin` (pagination, modeled errors as their classes, signature errors, retries
 //! with `FailFirst`, the request journal, a request timeout) and over HTTPS with
 //! `--tls-self-signed` (the CA given to the SDK's HTTP handler, and through
-//! `NODE_EXTRA_CA_CERTS`).
+//! `NODE_EXTRA_CA_CERTS`), and with a role profile and the endpoint given to every service
+//! (`AWS_ENDPOINT_URL`: STS's `AssumeRole` asked of kms-server, whose answer the SDK reports).
 //!
 //! The SDK is pinned in `tests/js/package.json` (and `package-lock.json`) and installed
 //! next to the script: `npm ci --prefix crates/server/tests/js`. Without node or the
@@ -313,4 +314,28 @@ fn the_js_sdk_works_over_https_with_the_printed_environment() {
         "{out}"
     );
     assert_eq!(out["untrusted"]["kms"], false, "{out}");
+}
+
+/// With the endpoint given to every service (`AWS_ENDPOINT_URL`) and a profile that assumes
+/// a role, the SDK asks kms-server for STS's `AssumeRole`: what it reports is kms-server's
+/// answer, read as the query protocol's XML error (given awsJson's JSON, it reported only
+/// `@aws-sdk XML parse error: unexpected content.`).
+#[test]
+fn the_js_sdk_reports_why_a_global_endpoint_fails_a_role_profile() {
+    if !available() {
+        return;
+    }
+    let banner = start_binary(false, &[]);
+    let out = node(&banner, "global", "");
+    let error = &out["assumeRole"];
+    assert_eq!(error["name"], "UnknownOperationException", "{out}");
+    assert_eq!(error["kms"], false, "STS's error, not KMS's: {out}");
+    assert_eq!(error["status"], 400, "{out}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| m
+            .starts_with("Missing X-Amz-Target header: this request is of AWS's query protocol")
+            && m.contains("AWS_ENDPOINT_URL_KMS")),
+        "{out}"
+    );
+    assert!(error["requestId"].is_string(), "{out}");
 }

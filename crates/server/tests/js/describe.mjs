@@ -5,8 +5,11 @@
 //   node describe.mjs http    # a server started with --admin
 //   node describe.mjs https   # a server started with --tls-self-signed
 //   node describe.mjs untrusted   # the same, without NODE_EXTRA_CA_CERTS
+//   node describe.mjs global   # a role profile, with AWS_ENDPOINT_URL for every service
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import https from "node:https";
 import {
   KMSClient,
@@ -21,8 +24,8 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 const mode = process.argv[2];
 const endpoint = process.env.AWS_ENDPOINT_URL_KMS;
-if (!endpoint || !["http", "https", "untrusted"].includes(mode)) {
-  throw new Error("usage: AWS_ENDPOINT_URL_KMS=... node describe.mjs http|https|untrusted");
+if (!endpoint || !["http", "https", "untrusted", "global"].includes(mode)) {
+  throw new Error("usage: AWS_ENDPOINT_URL_KMS=... node describe.mjs http|https|untrusted|global");
 }
 const require = createRequire(import.meta.url);
 const out = {
@@ -83,6 +86,27 @@ if (mode === "https") {
   // Without NODE_EXTRA_CA_CERTS and without the CA, the server's certificate is refused.
   const e = await caught(() => describe(client({ maxAttempts: 1 })));
   out.untrusted = e && { name: e.name, code: e.code, kms: e.kms, message: e.message };
+} else if (mode === "global") {
+  // The endpoint given to every service (AWS_ENDPOINT_URL, not AWS_ENDPOINT_URL_KMS) with a
+  // profile that assumes a role: the SDK asks kms-server for STS's AssumeRole, and what
+  // it reports is kms-server's answer, saying to give the endpoint to KMS alone.
+  const dir = mkdtempSync(join(tmpdir(), "kms-server-js-"));
+  try {
+    const config = join(dir, "config");
+    writeFileSync(
+      config,
+      "[profile role]\nrole_arn = arn:aws:iam::111122223333:role/demo\nsource_profile = keys\n" +
+        `[profile keys]\naws_access_key_id = ${process.env.AWS_ACCESS_KEY_ID}\n` +
+        `aws_secret_access_key = ${process.env.AWS_SECRET_ACCESS_KEY}\n`,
+    );
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_KMS"]) {
+      delete process.env[name];
+    }
+    Object.assign(process.env, { AWS_CONFIG_FILE: config, AWS_PROFILE: "role", AWS_ENDPOINT_URL: endpoint });
+    out.assumeRole = await caught(() => describe(client({ maxAttempts: 1 })));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 } else {
   const admin = async (path, body, method = "PUT") => {
     const answer = await fetch(`${endpoint}/_kms-server/${path}`, {
