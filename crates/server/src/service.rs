@@ -722,6 +722,22 @@ impl KmsService {
                      [services] section), not to every service (AWS_ENDPOINT_URL)."
                         .to_owned()
                 }
+                // A presigned request whose presigner moved the header into the query
+                // (`@smithy/signature-v4`'s `presign` hoists every `x-amz-*` header).
+                None if parts.uri.query().is_some_and(|q| {
+                    q.split('&').any(|pair| {
+                        pair.split('=')
+                            .next()
+                            .is_some_and(|name| name.eq_ignore_ascii_case("X-Amz-Target"))
+                    })
+                }) =>
+                {
+                    "Missing X-Amz-Target header: the query string has an X-Amz-Target, which \
+                     kms-server reads from the header only. Send it as a header; a presigner moves it \
+                     to the query unless told not to (@smithy/signature-v4's presign: \
+                     unhoistableHeaders: new Set([\"x-amz-target\"]))."
+                        .to_owned()
+                }
                 None => "Missing X-Amz-Target header".to_owned(),
                 // Code under test that calls another KMS operation learns what is served.
                 Some(t) => {

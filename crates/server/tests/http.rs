@@ -56,6 +56,27 @@ async fn routing_errors_carry_a_type() {
     );
     assert!(message.contains("AWS_ENDPOINT_URL_KMS"), "{message}");
     assert!(!message.contains(['<', '>', '&']), "{message}");
+    // A presigned request whose presigner moved X-Amz-Target into the query (as
+    // @smithy/signature-v4's presign does with every x-amz-* header) is told so.
+    let mut call = Call::new("{}");
+    call.target = None;
+    call.presigned = true;
+    call.query = Some("x-amz-target=TrentService.DescribeCustomKeyStores".into());
+    let a = send(addr, call).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert!(
+        a.message().starts_with(
+            "Missing X-Amz-Target header: the query string has an X-Amz-Target, which \
+             kms-server reads from the header only. Send it as a header;"
+        ),
+        "{}",
+        a.message()
+    );
+    assert!(
+        a.message().contains("unhoistableHeaders"),
+        "{}",
+        a.message()
+    );
     // Code under test that calls another KMS operation is told which ones are served.
     let mut call = Call::new("{}");
     call.target = Some("TrentService.ListKeys".into());
