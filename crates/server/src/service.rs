@@ -380,6 +380,27 @@ fn query_error_body(code: &str, message: &str, request_id: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// What a request of another service, sent here by an endpoint given to every service,
+/// is told to do.
+const KMS_ALONE: &str = "kms-server serves KMS alone: give its endpoint to KMS only \
+    (AWS_ENDPOINT_URL_KMS, or endpoint_url in a [services] section), not to every service \
+    (AWS_ENDPOINT_URL).";
+
+/// The IAM Identity Center service whose API has `path`, if one does: the portal's
+/// (`GetRoleCredentials`) or the OIDC one's (`CreateToken`, the SSO token's refresh).
+fn sso_service(path: &str) -> Option<&'static str> {
+    if path.starts_with("/federation/") {
+        Some("the IAM Identity Center portal (GetRoleCredentials)")
+    } else if matches!(
+        path,
+        "/token" | "/client/register" | "/device_authorization"
+    ) {
+        Some("IAM Identity Center's OIDC service (the SSO token's refresh)")
+    } else {
+        None
+    }
+}
+
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct Shared {
@@ -671,21 +692,29 @@ impl KmsService {
                 Some(admin) if parts.uri.path().starts_with(admin::PREFIX) => {
                     Box::pin(self.admin(admin, parts, body, outcome)).await
                 }
-                admin => Reply::error(
-                    404,
-                    "UnknownOperationException",
-                    format!(
-                        "No such resource: {}. Send POST / with an X-Amz-Target header.{}",
-                        quoted(parts.uri.path()),
-                        if admin.is_none() && parts.uri.path().starts_with(admin::PREFIX) {
-                            " (The admin endpoints are off: start kms-server with --admin; \
-                             in code, ServerConfig::with_admin_endpoints, or \
-                             Router::with_admin for a router of your own.)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ),
+                admin => {
+                    let path = parts.uri.path();
+                    let hint = if admin.is_none() && path.starts_with(admin::PREFIX) {
+                        " (The admin endpoints are off: start kms-server with --admin; in \
+                         code, ServerConfig::with_admin_endpoints, or Router::with_admin for \
+                         a router of your own.)"
+                            .to_owned()
+                    } else if let Some(service) = sso_service(path) {
+                        format!(
+                            " This is a request to {service}, for a profile with sso_ settings. {KMS_ALONE}"
+                        )
+                    } else {
+                        String::new()
+                    };
+                    Reply::error(
+                        404,
+                        "UnknownOperationException",
+                        format!(
+                            "No such resource: {}. Send POST / with an X-Amz-Target header.{hint}",
+                            quoted(path),
+                        ),
+                    )
+                }
             };
         }
         if parts.method != Method::POST {
@@ -715,12 +744,11 @@ impl KmsService {
                 {
                     // Answered in that protocol's XML, which its SDK reads.
                     outcome.query_protocol = true;
-                    "Missing X-Amz-Target header: this request is of AWS's query protocol \
-                     (application/x-www-form-urlencoded), another service's (STS's AssumeRole, \
-                     for a profile that assumes a role). kms-server serves KMS alone: give \
-                     its endpoint to KMS only (AWS_ENDPOINT_URL_KMS, or endpoint_url in a \
-                     [services] section), not to every service (AWS_ENDPOINT_URL)."
-                        .to_owned()
+                    format!(
+                        "Missing X-Amz-Target header: this request is of AWS's query \
+                         protocol (application/x-www-form-urlencoded), another service's \
+                         (STS's AssumeRole, for a profile that assumes a role). {KMS_ALONE}"
+                    )
                 }
                 // A presigned request whose presigner moved the header into the query
                 // (`@smithy/signature-v4`'s `presign` hoists every `x-amz-*` header).

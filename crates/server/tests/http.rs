@@ -100,9 +100,25 @@ async fn routing_errors_carry_a_type() {
     assert!(!a.message().is_empty());
     let mut call = Call::new("{}");
     call.path = "/foo".into();
-    send(addr, call)
-        .await
-        .assert_error(404, "UnknownOperationException");
+    let a = send(addr, call).await;
+    a.assert_error(404, "UnknownOperationException");
+    assert!(!a.message().contains("AWS_ENDPOINT_URL"), "{}", a.message());
+    // IAM Identity Center's requests for an sso_ profile, sent here by an endpoint set for
+    // every service: told, as STS's are, to aim at KMS alone.
+    for (method, path) in [("GET", "/federation/credentials"), ("POST", "/token")] {
+        let mut call = Call::new(if method == "GET" { "" } else { "{}" });
+        call.method = method;
+        call.path = path.into();
+        call.target = None;
+        let a = send(addr, call).await;
+        a.assert_error(404, "UnknownOperationException");
+        assert!(
+            a.message().contains("for a profile with sso_ settings")
+                && a.message().contains("AWS_ENDPOINT_URL_KMS"),
+            "{path}: {}",
+            a.message()
+        );
+    }
 
     let mut call = Call::new("{}");
     call.content_type = Some("text/plain".into());
