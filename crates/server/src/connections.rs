@@ -9,7 +9,10 @@
 //! A connection that has not yet sent a request is left [`FIRST_REQUEST_GRACE`] to send
 //! one before it counts as idle: closed at once, the connections opened together at the
 //! cap closed one another before their first request, and their clients saw them end
-//! without an answer.
+//! without an answer. An idle connection asked to close ends at once, unless it is still
+//! writing an answer its client is slow to take (or never takes, until the write
+//! timeout): one that has not ended within [`SLOW_TO_CLOSE`] no longer holds up the new
+//! connection, and the next idlest is asked too.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,6 +24,11 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 /// How long a new connection has to send its first request (or, over TLS, to complete its
 /// handshake) before it may be closed to make room for another.
 pub(crate) const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a new connection waits for the idle one asked to make room before the next
+/// idlest is asked too: an idle connection ends at once, but one still writing an answer
+/// to a client that does not read it ends only at the write timeout (10 s by default).
+pub(crate) const SLOW_TO_CLOSE: Duration = Duration::from_millis(250);
 
 /// The connections of one server.
 #[derive(Debug)]
@@ -192,8 +200,15 @@ impl Connections {
             became_idle.as_mut().enable();
             let grace_over = match self.close_idlest() {
                 // One closes for one admitted: it is idle, so it ends at once (or after the
-                // request that raced this in, if one did).
-                Idlest::Asked => break Arc::clone(&self.permits).acquire_owned().await,
+                // request that raced this in, if one did) — unless it is still writing an
+                // answer its client does not take: then the next idlest is asked too.
+                Idlest::Asked => {
+                    let permit = Arc::clone(&self.permits).acquire_owned();
+                    match tokio::time::timeout(SLOW_TO_CLOSE, permit).await {
+                        Ok(permit) => break permit,
+                        Err(_) => continue,
+                    }
+                }
                 Idlest::NewUntil(at) => Some(at),
                 Idlest::None => None,
             };
@@ -274,6 +289,12 @@ enum Idlest {
 mod tests {
     use super::*;
 
+    /// `connections.admit()`, in a task of its own.
+    fn admit_later(connections: &Arc<Connections>) -> tokio::task::JoinHandle<Slot> {
+        let connections = Arc::clone(connections);
+        tokio::spawn(async move { connections.admit().await })
+    }
+
     #[tokio::test]
     async fn below_the_cap_a_connection_is_admitted_at_once() {
         let connections = Connections::new(2);
@@ -293,10 +314,7 @@ mod tests {
         drop(idle_first.tracked().start());
         drop(idle_then.tracked().start());
 
-        let waiting = tokio::spawn({
-            let connections = Arc::clone(&connections);
-            async move { connections.admit().await }
-        });
+        let waiting = admit_later(&connections);
         idle_first.tracked().close_requested().await;
         assert!(idle_first.tracked().closing.load(Ordering::Relaxed));
         assert!(!idle_then.tracked().closing.load(Ordering::Relaxed));
@@ -313,10 +331,7 @@ mod tests {
         let request_a = a.tracked().start();
         let request_b = b.tracked().start();
 
-        let waiting = tokio::spawn({
-            let connections = Arc::clone(&connections);
-            async move { connections.admit().await }
-        });
+        let waiting = admit_later(&connections);
         while !connections.shared.waiting.load(Ordering::Relaxed) {
             tokio::task::yield_now().await;
         }
@@ -338,23 +353,37 @@ mod tests {
         drop(served.tracked().start());
 
         // The new one was admitted first, but has not had its grace to send a request.
-        let waiting = tokio::spawn({
-            let connections = Arc::clone(&connections);
-            async move { connections.admit().await }
-        });
+        let waiting = admit_later(&connections);
         served.tracked().close_requested().await;
         assert!(!new.tracked().closing.load(Ordering::Relaxed));
         drop(served);
         let _admitted = waiting.await.unwrap();
 
         // Past its grace, it makes room as an idle one does.
-        let waiting = tokio::spawn({
-            let connections = Arc::clone(&connections);
-            async move { connections.admit().await }
-        });
+        let waiting = admit_later(&connections);
         new.tracked().close_requested().await;
         drop(new);
         waiting.await.unwrap();
+    }
+
+    /// One asked to close that does not end soon (it is writing an answer its client does
+    /// not read) does not hold up the new connection: the next idlest is asked too.
+    #[tokio::test]
+    async fn one_asked_that_does_not_end_soon_does_not_hold_up_a_new_one() {
+        let connections = Connections::new(2);
+        let stuck = connections.admit().await;
+        let idle = connections.admit().await;
+        drop(stuck.tracked().start());
+        drop(idle.tracked().start());
+
+        let waiting = admit_later(&connections);
+        stuck.tracked().close_requested().await;
+        // It does not end; the other is asked once it has not.
+        let asked = tokio::time::timeout(Duration::from_secs(20), idle.tracked().close_requested());
+        asked.await.expect("the next idlest was never asked");
+        drop(idle);
+        waiting.await.unwrap();
+        drop(stuck);
     }
 
     #[tokio::test]

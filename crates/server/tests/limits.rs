@@ -134,6 +134,40 @@ async fn while_every_connection_is_busy_a_further_one_waits() {
     server.shutdown().await;
 }
 
+/// At the limit, the idle connection asked to make room may be one still writing answers
+/// its client never reads (it ends only at the write timeout, an hour here): once it has
+/// not ended soon, the next idlest is asked too. A new connection waited for the first
+/// one's write timeout, while another idle one could have made room at once.
+#[tokio::test]
+async fn at_the_limit_a_connection_stuck_writing_does_not_hold_up_a_new_one() {
+    let config = ServerConfig::demo()
+        .with_generated_stores(1000)
+        .with_max_connections(2)
+        .with_header_read_timeout(Duration::from_secs(3600))
+        .with_write_timeout(Duration::from_secs(3600));
+    let server = start(config).await;
+    let addr = server.local_addr();
+    // Pages of 1,000 stores (about 330 KB each), never read: its answers fill the socket
+    // buffers, and the server is left writing to it.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stuck = socket.connect(addr).await.unwrap();
+    let request = wire_bytes(addr, &Call::new(r#"{"Limit":1000}"#));
+    for _ in 0..30 {
+        stuck.write_all(&request).await.unwrap();
+    }
+    // Time for the server to answer what it can (so that the other one is idle since
+    // later, and this one is the idlest).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(call_on(&mut idle, addr, &Call::new("{}")).await.status, 200);
+
+    let mut further = tokio::spawn(send(addr, Call::new("{}")));
+    assert_eq!(answered(&mut further, "the further call").await.status, 200);
+    drop(stuck);
+    server.shutdown().await;
+}
+
 /// Connections opened at once at the limit are all answered in turn: a connection that
 /// has not yet sent its first request is not closed to make room for the next (its
 /// client, which had sent nothing on it, saw it closed with no answer; at a limit of one,
