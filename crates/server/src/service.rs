@@ -938,7 +938,7 @@ impl KmsService {
             Some(Err(BodyError::Read(e))) => Reply::error(
                 400,
                 "SerializationException",
-                format!("could not read the request body: {e}"),
+                format!("could not read the request body: {}", with_causes(&e)),
             ),
         };
         outcome.close = true;
@@ -1062,6 +1062,25 @@ impl KmsService {
             },
         }
     }
+}
+
+/// `error` and its causes, `: `-separated: hyper's body error says only "error reading a
+/// body from connection"; its cause says what was wrong ("invalid chunk size: overflow",
+/// "end of file before message length reached"). Each cause is cut to [`MAX_QUOTED`]
+/// characters (one may quote a client's trailer).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        // A wrapper whose Display already says its cause's.
+        if !out.ends_with(text.as_str()) {
+            out.push_str(": ");
+            out.push_str(&quoted(&text));
+        }
+        cause = e.source();
+    }
+    out
 }
 
 /// Whether the request's `Content-Length` says more than `limit` bytes.

@@ -648,3 +648,52 @@ async fn injected_failures_are_the_chosen_error() {
     let config = ServerConfig::demo().with_injected_errors([]);
     assert_eq!(config.injected_errors(), InjectedError::ALL);
 }
+
+/// A body whose framing is broken (a chunk size past u64, a body cut short by the end of
+/// the client's stream) is answered 400 `SerializationException` saying what was wrong;
+/// it said only "error reading a body from connection".
+#[tokio::test]
+async fn a_broken_body_is_refused_saying_why() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let head = wire_head(addr, &Call::new("{}"));
+    let head = String::from_utf8(head).unwrap();
+    let chunked = head.replace("content-length: 2\r\n", "transfer-encoding: chunked\r\n");
+    assert_ne!(chunked, head);
+    let cases = [
+        (
+            format!("{chunked}1ffffffffffffffff\r\n{{}}\r\n0\r\n\r\n"),
+            "invalid chunk size: overflow",
+        ),
+        (
+            format!("{head}{{"),
+            "end of file before message length reached",
+        ),
+    ];
+    for (request, cause) in cases {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // The end of the client's side: a body cut short ends there.
+        stream.shutdown().await.unwrap();
+        let mut response = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            stream.read_to_end(&mut response),
+        );
+        read.await.expect("answered").unwrap();
+        let response = String::from_utf8(response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+        let (_, body) = response.split_once("\r\n\r\n").unwrap();
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["__type"], "SerializationException", "{body}");
+        assert_eq!(
+            body["message"],
+            format!(
+                "could not read the request body: error reading a body from connection: {cause}"
+            ),
+        );
+    }
+    server.shutdown().await;
+}
