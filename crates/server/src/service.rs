@@ -24,7 +24,7 @@ use crate::auth;
 use crate::config::Directory;
 use crate::connections::Tracked;
 use crate::handler::Context;
-use crate::router::{Reply, Router};
+use crate::router::{Reply, Route, Router};
 use crate::sigv4::SigningInput;
 
 /// Where a readiness or liveness probe asks (`GET` or `HEAD`, no signature): `200`
@@ -686,131 +686,22 @@ impl KmsService {
         if outcome.probe {
             return Reply::ok(br#"{"status":"ok"}"#.to_vec());
         }
-        if parts.uri.path() != "/" {
-            return match shared.router.admin() {
-                // Boxed: its state would otherwise widen every request's future.
-                Some(admin) if parts.uri.path().starts_with(admin::PREFIX) => {
-                    Box::pin(self.admin(admin, parts, body, outcome)).await
-                }
-                admin => {
-                    let path = parts.uri.path();
-                    let hint = if admin.is_none() && path.starts_with(admin::PREFIX) {
-                        " (The admin endpoints are off: start kms-server with --admin; in \
-                         code, ServerConfig::with_admin_endpoints, or Router::with_admin for \
-                         a router of your own.)"
-                            .to_owned()
-                    } else if let Some(service) = sso_service(path) {
-                        format!(
-                            " This is a request to {service}, for a profile with sso_ settings. {KMS_ALONE}"
-                        )
-                    } else {
-                        String::new()
-                    };
-                    Reply::error(
-                        404,
-                        "UnknownOperationException",
-                        format!(
-                            "No such resource: {}. Send POST / with an X-Amz-Target header.{hint}",
-                            quoted(path),
-                        ),
-                    )
-                }
-            };
+        if let Some(admin) = shared.router.admin()
+            && parts.uri.path().starts_with(admin::PREFIX)
+        {
+            // Boxed: its state would otherwise widen every request's future.
+            return Box::pin(self.admin(admin, parts, body, outcome)).await;
         }
-        if parts.method != Method::POST {
-            return Reply::error(
-                405,
-                "UnknownOperationException",
-                format!(
-                    "Method {} is not allowed: send POST / with an X-Amz-Target header.",
-                    quoted(parts.method.as_str())
-                ),
-            );
-        }
-        let Some(route) = parts
-            .headers
-            .get(&X_AMZ_TARGET)
-            .and_then(|t| t.to_str().ok())
-            .and_then(|t| shared.router.route(t))
-        else {
-            let message = match parts.headers.get(&X_AMZ_TARGET) {
-                // Another service's request, of AWS's query protocol (STS's AssumeRole
-                // for a profile that assumes a role, say), sent here by an endpoint set
-                // for every service.
-                None if parts.headers.get(CONTENT_TYPE).is_some_and(|ct| {
-                    ct.as_bytes()
-                        .starts_with(b"application/x-www-form-urlencoded")
-                }) =>
-                {
-                    // Answered in that protocol's XML, which its SDK reads.
-                    outcome.query_protocol = true;
-                    format!(
-                        "Missing X-Amz-Target header: this request is of AWS's query \
-                         protocol (application/x-www-form-urlencoded), another service's \
-                         (STS's AssumeRole, for a profile that assumes a role). {KMS_ALONE}"
-                    )
-                }
-                // A presigned request whose presigner moved the header into the query
-                // (`@smithy/signature-v4`'s `presign` hoists every `x-amz-*` header).
-                None if parts.uri.query().is_some_and(|q| {
-                    q.split('&').any(|pair| {
-                        pair.split('=')
-                            .next()
-                            .is_some_and(|name| name.eq_ignore_ascii_case("X-Amz-Target"))
-                    })
-                }) =>
-                {
-                    "Missing X-Amz-Target header: the query string has an X-Amz-Target, which \
-                     kms-server reads from the header only. Send it as a header; a presigner moves it \
-                     to the query unless told not to (@smithy/signature-v4's presign: \
-                     unhoistableHeaders: new Set([\"x-amz-target\"]))."
-                        .to_owned()
-                }
-                None => "Missing X-Amz-Target header".to_owned(),
-                // Code under test that calls another KMS operation learns what is served.
-                Some(t) => {
-                    let mut served: Vec<_> = shared.router.targets().collect();
-                    served.sort_unstable();
-                    format!(
-                        "Unknown operation: {}. This kms-server serves {}.",
-                        quoted(&String::from_utf8_lossy(t.as_bytes())),
-                        if served.is_empty() {
-                            "no operation".to_owned()
-                        } else {
-                            served.join(", ")
-                        }
-                    )
-                }
-            };
-            return Reply::error(400, "UnknownOperationException", message);
+        let route = match self.route_of(parts, outcome) {
+            Ok(route) => route,
+            Err(reply) => {
+                // Unread body bytes must not be taken for the next request: the answer
+                // says the connection closes (hyper closes it) unless all of it is in.
+                outcome.close |= !body_is_in(parts, body, shared.body_limit).await;
+                return reply;
+            }
         };
         let operation = route.descriptor();
-        outcome.operation = Some(operation.name);
-        if let Some(ct) = parts.headers.get(CONTENT_TYPE) {
-            let media = ct
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim();
-            if !media.eq_ignore_ascii_case(kms_types::aws_json::CONTENT_TYPE)
-                && !media.eq_ignore_ascii_case("application/json")
-            {
-                return Reply::error(
-                    400,
-                    "SerializationException",
-                    format!(
-                        "Unsupported Content-Type '{}': send application/x-amz-json-1.1",
-                        quoted(media)
-                    ),
-                );
-            }
-        }
-        if declared_too_large(parts, shared.body_limit) {
-            outcome.close = true;
-            return too_large(shared.body_limit);
-        }
         // Authentication as far as the head goes, before the body is read: a request
         // refused here holds none of its body, and gets the answer it would get with it.
         let now = SystemTime::now()
@@ -902,6 +793,130 @@ impl KmsService {
 }
 
 impl KmsService {
+    /// The route of a KMS request (`POST /` with a served `X-Amz-Target`, of an accepted
+    /// `Content-Type`, not declaring a body over the limit), or the answer refusing it
+    /// (its body unread). Admin requests are not KMS requests: they go to [`Self::admin`].
+    fn route_of(&self, parts: &Parts, outcome: &mut Outcome) -> Result<&Arc<dyn Route>, Reply> {
+        let shared = &*self.shared;
+        let path = parts.uri.path();
+        if path != "/" {
+            let hint = if shared.router.admin().is_none() && path.starts_with(admin::PREFIX) {
+                " (The admin endpoints are off: start kms-server with --admin; in code, \
+                 ServerConfig::with_admin_endpoints, or Router::with_admin for a router of \
+                 your own.)"
+                    .to_owned()
+            } else if let Some(service) = sso_service(path) {
+                format!(
+                    " This is a request to {service}, for a profile with sso_ settings. {KMS_ALONE}"
+                )
+            } else {
+                String::new()
+            };
+            return Err(Reply::error(
+                404,
+                "UnknownOperationException",
+                format!(
+                    "No such resource: {}. Send POST / with an X-Amz-Target header.{hint}",
+                    quoted(path),
+                ),
+            ));
+        }
+        if parts.method != Method::POST {
+            return Err(Reply::error(
+                405,
+                "UnknownOperationException",
+                format!(
+                    "Method {} is not allowed: send POST / with an X-Amz-Target header.",
+                    quoted(parts.method.as_str())
+                ),
+            ));
+        }
+        let Some(route) = parts
+            .headers
+            .get(&X_AMZ_TARGET)
+            .and_then(|t| t.to_str().ok())
+            .and_then(|t| shared.router.route(t))
+        else {
+            let message = match parts.headers.get(&X_AMZ_TARGET) {
+                // Another service's request, of AWS's query protocol (STS's AssumeRole
+                // for a profile that assumes a role, say), sent here by an endpoint set
+                // for every service.
+                None if parts.headers.get(CONTENT_TYPE).is_some_and(|ct| {
+                    ct.as_bytes()
+                        .starts_with(b"application/x-www-form-urlencoded")
+                }) =>
+                {
+                    // Answered in that protocol's XML, which its SDK reads.
+                    outcome.query_protocol = true;
+                    format!(
+                        "Missing X-Amz-Target header: this request is of AWS's query \
+                         protocol (application/x-www-form-urlencoded), another service's \
+                         (STS's AssumeRole, for a profile that assumes a role). {KMS_ALONE}"
+                    )
+                }
+                // A presigned request whose presigner moved the header into the query
+                // (`@smithy/signature-v4`'s `presign` hoists every `x-amz-*` header).
+                None if parts.uri.query().is_some_and(|q| {
+                    q.split('&').any(|pair| {
+                        pair.split('=')
+                            .next()
+                            .is_some_and(|name| name.eq_ignore_ascii_case("X-Amz-Target"))
+                    })
+                }) =>
+                {
+                    "Missing X-Amz-Target header: the query string has an X-Amz-Target, which \
+                     kms-server reads from the header only. Send it as a header; a presigner moves it \
+                     to the query unless told not to (@smithy/signature-v4's presign: \
+                     unhoistableHeaders: new Set([\"x-amz-target\"]))."
+                        .to_owned()
+                }
+                None => "Missing X-Amz-Target header".to_owned(),
+                // Code under test that calls another KMS operation learns what is served.
+                Some(t) => {
+                    let mut served: Vec<_> = shared.router.targets().collect();
+                    served.sort_unstable();
+                    format!(
+                        "Unknown operation: {}. This kms-server serves {}.",
+                        quoted(&String::from_utf8_lossy(t.as_bytes())),
+                        if served.is_empty() {
+                            "no operation".to_owned()
+                        } else {
+                            served.join(", ")
+                        }
+                    )
+                }
+            };
+            return Err(Reply::error(400, "UnknownOperationException", message));
+        };
+        outcome.operation = Some(route.descriptor().name);
+        if let Some(ct) = parts.headers.get(CONTENT_TYPE) {
+            let media = ct
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if !media.eq_ignore_ascii_case(kms_types::aws_json::CONTENT_TYPE)
+                && !media.eq_ignore_ascii_case("application/json")
+            {
+                return Err(Reply::error(
+                    400,
+                    "SerializationException",
+                    format!(
+                        "Unsupported Content-Type '{}': send application/x-amz-json-1.1",
+                        quoted(media)
+                    ),
+                ));
+            }
+        }
+        if declared_too_large(parts, shared.body_limit) {
+            outcome.close = true;
+            return Err(too_large(shared.body_limit));
+        }
+        Ok(route)
+    }
+
     /// The request's body, read within the body limit, the body budget and the body
     /// read timeout, with its share of the budget (held until the request is answered);
     /// or the error answer, the connection to be closed.

@@ -274,6 +274,19 @@ async fn call_on(stream: &mut TcpStream, addr: std::net::SocketAddr, call: &Call
     parse_answer(&received)
 }
 
+/// What the server sends for `call`'s head alone (its body never sent) on a connection of
+/// its own, until it closes the connection.
+async fn head_alone(addr: std::net::SocketAddr, call: &Call, what: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&wire_head(addr, call)).await.unwrap();
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received))
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer without the body"))
+        .unwrap();
+    received
+}
+
 /// A request with a body of `len` bytes that decodes as `{}` (no filter): `{`, spaces, `}`.
 fn padded_call(len: usize) -> Call {
     let mut body = vec![b' '; len];
@@ -372,13 +385,7 @@ async fn a_request_refused_on_its_head_is_answered_without_its_body() {
             "MissingAuthenticationTokenException",
         ),
     ] {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(&wire_head(addr, call)).await.unwrap();
-        let mut received = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received))
-            .await
-            .unwrap_or_else(|_| panic!("{what}: no answer without the body"))
-            .unwrap();
+        let received = head_alone(addr, call, what).await;
         assert!(
             !received.starts_with(b"HTTP/1.1 100"),
             "{what}: the body was asked for"
@@ -398,6 +405,62 @@ async fn a_request_refused_on_its_head_is_answered_without_its_body() {
             assert_eq!(answer.json["message"], with_body.json["message"], "{what}");
         }
         assert_eq!(answer.header("connection"), Some("close"), "{what}");
+    }
+    server.shutdown().await;
+}
+
+/// A request refused before its signature is looked at (a wrong path, method, operation
+/// or content type) whose body is not in says that its connection closes: hyper closes
+/// it (the body left unread), and the answer said nothing of it, so a client took the
+/// connection for reusable. With its body in, the connection stays open and serves on.
+#[tokio::test]
+async fn a_request_refused_before_its_signature_says_whether_its_connection_closes() {
+    let server = start(ServerConfig::demo()).await;
+    let addr = server.local_addr();
+    let wrong_path = Call {
+        path: "/foo".into(),
+        ..padded_call(1000)
+    };
+    let wrong_method = Call {
+        method: "PUT",
+        ..padded_call(1000)
+    };
+    let no_target = Call {
+        target: None,
+        ..padded_call(1000)
+    };
+    let wrong_content_type = Call {
+        content_type: Some("text/plain".into()),
+        ..padded_call(1000)
+    };
+    for (what, call, status, code) in [
+        ("wrong path", &wrong_path, 404, "UnknownOperationException"),
+        (
+            "wrong method",
+            &wrong_method,
+            405,
+            "UnknownOperationException",
+        ),
+        ("no target", &no_target, 400, "UnknownOperationException"),
+        (
+            "wrong content type",
+            &wrong_content_type,
+            400,
+            "SerializationException",
+        ),
+    ] {
+        let answer = parse_answer(&head_alone(addr, call, what).await);
+        assert_eq!(answer.status, status, "{what}: {:?}", answer.json);
+        assert_eq!(answer.json["__type"], code, "{what}");
+        assert_eq!(answer.header("connection"), Some("close"), "{what}");
+
+        // Its body in, it keeps its connection.
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let answer = call_on(&mut stream, addr, call).await;
+        assert_eq!(answer.status, status, "{what}: {:?}", answer.json);
+        assert_eq!(answer.header("connection"), None, "{what}");
+        let next = call_on(&mut stream, addr, &Call::new("{}")).await;
+        assert_eq!(next.status, 200, "{what}: {:?}", next.json);
     }
     server.shutdown().await;
 }
