@@ -360,7 +360,9 @@ impl Answered {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let body = self.body.as_deref().filter(|b| !b.is_empty());
-        let input = body.and_then(|b| serde_json::from_slice::<&RawValue>(b).ok());
+        let input = body
+            .filter(|b| serde_json::from_slice::<Readable>(b).is_ok())
+            .and_then(|b| serde_json::from_slice::<&RawValue>(b).ok());
         let entry = JournalEntry {
             request_id: &self.request_id,
             time: millis as f64 / 1000.0,
@@ -384,6 +386,62 @@ impl Answered {
         };
         // Writing to a `Vec` does not fail, nor do these members.
         let _ = serde_json::to_writer(out, &entry);
+    }
+}
+
+/// A JSON text that JSON readers take, read without keeping it: a `RawValue` only skips
+/// over its value, so it takes a lone surrogate (`"\ud800"`), a number beyond `f64`
+/// (`1e400`) and nesting deeper than serde_json reads (128), which, written as `Input`,
+/// would leave the whole journal unreadable to serde_json (and to Python's `json`, the
+/// nesting); such a body is kept as text instead. Strings, numbers and depth are read as
+/// serde_json's `Value` reads them.
+struct Readable;
+
+impl<'de> serde::Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Readable)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Readable {
+    type Value = Readable;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_unit<E>(self) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Readable, A::Error> {
+        while seq.next_element::<Readable>()?.is_some() {}
+        Ok(Readable)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Readable, A::Error> {
+        while map.next_entry::<Readable, Readable>()?.is_some() {}
+        Ok(Readable)
     }
 }
 

@@ -575,6 +575,32 @@ async fn the_journal_keeps_a_json_input_as_the_client_wrote_it() {
     server.shutdown().await;
 }
 
+/// A body that is JSON in form only (a lone surrogate, a number beyond f64, nesting beyond
+/// a JSON reader's depth) is kept as text: as `Input`, the journal would not read as
+/// JSON, every entry lost to the test that asks for it.
+#[tokio::test]
+async fn the_journal_keeps_a_body_no_json_reader_takes_as_text() {
+    let server = start(ServerConfig::demo().with_admin_endpoints()).await;
+    let addr = server.local_addr();
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let bodies = [
+        r#"{"Marker": "\ud800"}"#.to_owned(),
+        r#"{"Marker": "\udc00"}"#.to_owned(),
+        r#"{"Limit": 1e400}"#.to_owned(),
+        deep,
+    ];
+    for body in &bodies {
+        send(addr, Call::new(body.clone())).await;
+    }
+    let (entries, _) = journal(addr, "GET").await;
+    assert_eq!(entries.len(), bodies.len());
+    for (entry, body) in entries.iter().zip(&bodies) {
+        assert_eq!(entry.get("Input"), None, "{entry}");
+        assert_eq!(entry["Body"], json!(body));
+    }
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_journal_is_bounded_and_a_reset_empties_it() {
     let server = start(ServerConfig::demo().with_admin_endpoints()).await;
