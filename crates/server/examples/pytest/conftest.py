@@ -16,6 +16,7 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.config import Config
 
 # Your stores, in the --data format (crates/server/README.md, "Data file").
 STORES = pathlib.Path(__file__).with_name("stores.json")
@@ -24,6 +25,9 @@ ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
 BANNER = "kms-server listening on "
+# The server is on this machine: a proxy of the environment (HTTP_PROXY, a CI machine's
+# for its package registries, say) is not used to reach it, by urllib or by botocore.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class KmsServer:
@@ -38,7 +42,7 @@ class KmsServer:
         request = urllib.request.Request(
             f"{self.endpoint}/_kms-server/{path}", data=data, method=method
         )
-        with urllib.request.urlopen(request) as answer:
+        with DIRECT.open(request) as answer:
             return json.load(answer)
 
 
@@ -89,11 +93,16 @@ def kms_client(kms_server):
     arguments, e.g. kms_client(config=botocore.config.Config(retries=...))."""
 
     def make(**kwargs):
+        # No proxy (proxies={}: not the environment's either), unless the config says one.
+        config = Config(proxies={})
+        if kwargs.get("config") is not None:
+            config = config.merge(kwargs["config"])
         kwargs = {
             "region_name": REGION,
             "aws_access_key_id": ACCESS_KEY_ID,
             "aws_secret_access_key": SECRET_ACCESS_KEY,
             **kwargs,
+            "config": config,
         }
         return boto3.client("kms", endpoint_url=kms_server.endpoint, **kwargs)
 
