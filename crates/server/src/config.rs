@@ -182,12 +182,29 @@ impl FileConfig {
 
     /// Reads, parses and checks a TOML configuration file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
         // Name the file in what is wrong with it.
-        Self::from_toml(&text).map_err(|mut e| {
+        let parsed = match std::str::from_utf8(&bytes) {
+            Ok(text) => Self::from_toml(text),
+            // TOML is UTF-8: where it is not, said as a syntax error is (the bytes
+            // themselves may be a secret's).
+            Err(e) => {
+                let before = &bytes[..e.valid_up_to()];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                let start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+                Err(ConfigError::Syntax(format!(
+                    "line {line}, column {column}: not UTF-8 (TOML files are UTF-8)"
+                )))
+            }
+        };
+        parsed.map_err(|mut e| {
             if let ConfigError::Syntax(m) | ConfigError::Invalid(m) = &mut e {
                 *m = format!("{}: {m}", path.display());
             }
@@ -249,16 +266,22 @@ impl FileConfig {
         }
     }
 
-    /// Checks consistency: region names, 12-digit unique account ids, principal ARNs
-    /// in their account, well-formed actions, unique non-empty access keys.
+    /// Checks consistency: unique region names, 12-digit unique account ids, principal
+    /// ARNs (`user/NAME` or `role/NAME`) in their account, well-formed actions, unique
+    /// access keys with non-empty secrets, session tokens a header can carry, exactly on
+    /// the `ASIA…` keys among the `AKIA…`/`ASIA…` ones.
     pub fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if self.regions.is_empty() {
             return invalid("`regions` must name at least one region".into());
         }
+        let mut regions = std::collections::HashSet::new();
         for r in &self.regions {
             if !is_region(r) {
                 return invalid(format!("`{r}` is not a region name (like us-east-1)"));
+            }
+            if !regions.insert(r.as_str()) {
+                return invalid(format!("region `{r}` is listed twice"));
             }
         }
         if let Some(k) = &self.marker_key
@@ -277,8 +300,20 @@ impl FileConfig {
             }
             let prefix = format!("arn:aws:iam::{}:", account.id);
             for p in &account.principals {
+                // `user/NAME` or `role/NAME` (with an IAM path: `role/path/NAME`), of the
+                // characters IAM allows: the ARN `AccessDeniedException` names.
+                let named = |rest: &str| {
+                    ["user/", "role/"].iter().any(|kind| {
+                        rest.strip_prefix(kind).is_some_and(|name| {
+                            !name.is_empty()
+                                && !name.starts_with('/')
+                                && !name.ends_with('/')
+                                && name.bytes().all(|b| b.is_ascii_graphic())
+                        })
+                    })
+                };
                 match p.arn.strip_prefix(&prefix) {
-                    Some(rest) if rest.contains('/') && !rest.ends_with('/') => {}
+                    Some(rest) if named(rest) => {}
                     _ => {
                         return invalid(format!(
                             "principal `{}` must look like {prefix}user/NAME or {prefix}role/NAME",
@@ -310,11 +345,44 @@ impl FileConfig {
                     if k.secret.is_empty() {
                         return invalid(format!("access key `{}` has an empty secret", k.id));
                     }
-                    if k.session_token.as_deref() == Some("") {
-                        return invalid(format!(
-                            "access key `{}` has an empty session token",
-                            k.id
-                        ));
+                    match k.session_token.as_deref() {
+                        Some("") => {
+                            return invalid(format!(
+                                "access key `{}` has an empty session token",
+                                k.id
+                            ));
+                        }
+                        // Requests carry it in `X-Amz-Security-Token`: a header takes no
+                        // control characters, and loses spaces at either end.
+                        Some(token)
+                            if token.starts_with(' ')
+                                || token.ends_with(' ')
+                                || !token.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) =>
+                        {
+                            return invalid(format!(
+                                "the session token of access key `{}` must be printable ASCII \
+                                 without spaces at either end: requests carry it in a header",
+                                k.id
+                            ));
+                        }
+                        // AWS's temporary keys are `ASIA…` and come with a token, its
+                        // long-term ones `AKIA…` without: a client given such a key sends
+                        // (or omits) a token accordingly, and would be refused.
+                        None if k.id.starts_with("ASIA") => {
+                            return invalid(format!(
+                                "access key `{}` is temporary (ASIA...) but has no \
+                                 `session_token`",
+                                k.id
+                            ));
+                        }
+                        Some(_) if k.id.starts_with("AKIA") => {
+                            return invalid(format!(
+                                "access key `{}` is long-term (AKIA...) but has a \
+                                 `session_token`: temporary keys are ASIA...",
+                                k.id
+                            ));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -443,9 +511,20 @@ mod tests {
                 "line 1, column 12: invalid array; expected `]`",
             ),
             ("regions = []", "at least one region"),
+            // Not UTF-8: where, as for a syntax error, and not "cannot read".
+            (
+                "regions = [\"us-east-1\"]\nmarker_key = \"\u{e9}t\u{e9}\"",
+                "line 2, column 15: not UTF-8",
+            ),
         ] {
             let path = dir.path().join("config.toml");
-            std::fs::write(&path, text).unwrap();
+            // Latin-1 for the non-UTF-8 case: é is one byte, 0xE9, there.
+            let bytes: Vec<u8> = if reason.contains("UTF-8") {
+                text.chars().map(|c| c as u8).collect()
+            } else {
+                text.into()
+            };
+            std::fs::write(&path, bytes).unwrap();
             let err = FileConfig::load(&path).unwrap_err().to_string();
             assert!(
                 err.starts_with(&format!("invalid config: {}: ", path.display())),
@@ -487,6 +566,80 @@ mod tests {
         for (text, want) in cases {
             let err = FileConfig::from_toml(text).unwrap_err().to_string();
             assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+
+    /// A configuration that would start but serve nobody as its author means is refused
+    /// at start, saying what is wrong: a principal that is no user or role (the ARN
+    /// `AccessDeniedException` names), a session token no header carries, an `ASIA`
+    /// key without its token or an `AKIA` key with one, a region listed twice.
+    #[test]
+    fn rejects_configs_that_could_not_work_as_written() {
+        let principal = |arn: &str| {
+            format!(
+                "regions = [\"us-east-1\"]\n[[accounts]]\nid = \"111122223333\"\n\
+                 [[accounts.principals]]\narn = \"{arn}\"\nactions = [\"kms:*\"]\n"
+            )
+        };
+        let key = |id: &str, token: Option<&str>| {
+            let token = token.map_or(String::new(), |t| format!("session_token = {t:?}\n"));
+            format!(
+                "{}[[accounts.principals.access_keys]]\nid = \"{id}\"\nsecret = \"s\"\n{token}",
+                principal("arn:aws:iam::111122223333:user/x")
+            )
+        };
+        let must_look_like = "must look like arn:aws:iam::111122223333:user/NAME";
+        let cases = [
+            (
+                "regions = [\"us-east-1\", \"us-west-2\", \"us-east-1\"]".to_owned(),
+                "region `us-east-1` is listed twice",
+            ),
+            (
+                principal("arn:aws:iam::111122223333:group/x"),
+                must_look_like,
+            ),
+            (
+                principal("arn:aws:iam::111122223333:users/x"),
+                must_look_like,
+            ),
+            (
+                principal("arn:aws:iam::111122223333:user/a b"),
+                must_look_like,
+            ),
+            (
+                principal("arn:aws:iam::111122223333:role//x"),
+                must_look_like,
+            ),
+            (
+                key("ASIAIOSFODNN7SESSION", None),
+                "access key `ASIAIOSFODNN7SESSION` is temporary (ASIA...) but has no `session_token`",
+            ),
+            (
+                key("AKIAIOSFODNN7EXAMPLE", Some("token")),
+                "access key `AKIAIOSFODNN7EXAMPLE` is long-term (AKIA...) but has a `session_token`",
+            ),
+            (
+                key("ASIAIOSFODNN7SESSION", Some("token ")),
+                "the session token of access key `ASIAIOSFODNN7SESSION` must be printable ASCII",
+            ),
+            (
+                key("ASIAIOSFODNN7SESSION", Some("to\nken")),
+                "the session token of access key `ASIAIOSFODNN7SESSION` must be printable ASCII",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = FileConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        // What stays accepted: role paths, keys of neither prefix with or without a
+        // token, a token with a space inside.
+        for text in [
+            principal("arn:aws:iam::111122223333:role/service-role/ci+bot@example.com"),
+            key("TESTKEY000000000", Some("tok")),
+            key("TESTKEY000000000", None),
+            key("ASIAIOSFODNN7SESSION", Some("a b")),
+        ] {
+            FileConfig::from_toml(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
         }
     }
 
