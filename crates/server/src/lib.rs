@@ -323,8 +323,24 @@ impl ServerConfig {
     /// Adds `n` generated valid stores (ids `cks-<17 hex>`, names `store-000001`...)
     /// for [`Self::generated_stores_owner`]. A number whose id or name one of that
     /// owner's stores already has is skipped, so that every store stays.
+    ///
+    /// A configuration without accounts has no owner for them: [`Self::memory_store`],
+    /// [`Self::router`] and [`serve`] then fail, saying so.
     pub fn with_generated_stores(mut self, n: usize) -> Self {
         let owner = self.generated_stores_owner();
+        if n > 0 && self.fault.is_none() {
+            // Without accounts, the owner is the demo account, which no request reaches.
+            self.fault = Reach::of(&self).why_not(&owner).map(|why| {
+                if self.file.accounts.is_empty() {
+                    format!(
+                        "{n} generated stores (--generate-stores) have no account: they go \
+                         to the configuration's first account, and it has none"
+                    )
+                } else {
+                    format!("{n} generated stores (--generate-stores): {why}")
+                }
+            });
+        }
         let (ids, names): (HashSet<String>, HashSet<String>) = self
             .stores
             .iter()
@@ -871,5 +887,34 @@ mod tests {
         assert_eq!(endpoint("http", "0.0.0.0:4599"), "http://127.0.0.1:4599");
         assert_eq!(endpoint("https", "[::]:443"), "https://[::1]:443");
         assert_eq!(endpoint("https", "[::1]:443"), "https://[::1]:443");
+    }
+
+    /// Generated stores go to the configuration's first account: one without accounts
+    /// is refused saying so, not with the store's "takes no records of this account and
+    /// region", which named neither.
+    #[test]
+    fn generated_stores_without_an_account_are_refused_saying_so() {
+        let file = FileConfig::from_toml("regions = [\"eu-west-1\"]").unwrap();
+        let config = ServerConfig::new(file.clone()).with_generated_stores(3);
+        let err = config.memory_store().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "stores: 3 generated stores (--generate-stores) have no account: they go to the \
+             configuration's first account, and it has none"
+        );
+        // None asked for: nothing to refuse.
+        ServerConfig::new(file)
+            .with_generated_stores(0)
+            .memory_store()
+            .unwrap();
+        // With an account, they are its.
+        let file =
+            FileConfig::from_toml("regions = [\"eu-west-1\"]\n[[accounts]]\nid = \"999999999999\"")
+                .unwrap();
+        let store = ServerConfig::new(file)
+            .with_generated_stores(3)
+            .memory_store()
+            .unwrap();
+        assert_eq!(store::Storage::len(&store), 3);
     }
 }
