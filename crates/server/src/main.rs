@@ -57,7 +57,8 @@ struct Args {
         long,
         value_name = "PASSPHRASE",
         env = "KMS_SERVER_MARKER_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_passphrase
     )]
     marker_key: Option<String>,
     /// Add N generated stores (store-000001...) to the configuration's first account, in
@@ -123,6 +124,86 @@ a second one stops at once. SIGHUP reads the --data file again.
 
 Exit status: 0 when stopped by SIGINT or SIGTERM once serving; 1 when the configuration,
 the data or the address cannot be used; 2 for a usage error.";
+
+/// The arguments, or exit with clap's usage error. A value that came from a
+/// `KMS_SERVER_*` variable (its flag not given) is named by that variable: clap's own
+/// message names the flag, which the user never wrote.
+fn parse_args() -> Args {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Args::try_parse_from(&argv) {
+        Ok(args) => args,
+        Err(e) => match from_environment(&e, &argv, |name| std::env::var_os(name)) {
+            Some(message) => {
+                eprint!("{message}");
+                std::process::exit(e.exit_code());
+            }
+            None => e.exit(),
+        },
+    }
+}
+
+/// `error`'s message naming the environment variable its value came from, when it came
+/// from one; `None` otherwise (the flag was given, or the error is about no value).
+fn from_environment(
+    error: &clap::Error,
+    argv: &[std::ffi::OsString],
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let command = Args::command();
+    let given = |long: &str| {
+        argv.iter().skip(1).any(|a| {
+            a.to_str().is_some_and(|a| {
+                a.strip_prefix("--")
+                    .and_then(|a| a.strip_prefix(long))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+            })
+        })
+    };
+    // Each argument read from a variable: its flag and that variable.
+    let from_env = command.get_arguments().filter_map(|arg| {
+        let long = arg.get_long()?;
+        let env = arg.get_env()?.to_str()?;
+        (!given(long) && var(env).is_some()).then_some((long, env))
+    });
+    let message = error.to_string();
+    match error.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let Some(ContextValue::String(quoted)) = error.get(ContextKind::InvalidArg) else {
+                return None;
+            };
+            let flag = quoted.split(' ').next()?.strip_prefix("--")?;
+            let (long, env) = from_env.into_iter().find(|(long, _)| *long == flag)?;
+            Some(message.replacen(
+                &format!("'{quoted}'"),
+                &format!("{env} (the environment variable of --{long})"),
+                1,
+            ))
+        }
+        // clap names no argument for a value that is not UTF-8.
+        ErrorKind::InvalidUtf8 => {
+            let (long, env) = from_env
+                .into_iter()
+                .find(|(_, env)| var(env).is_some_and(|v| v.to_str().is_none()))?;
+            Some(message.replacen(
+                "invalid UTF-8 was detected in one or more arguments",
+                &format!("{env} (the environment variable of --{long}) is not UTF-8"),
+                1,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A marker key's passphrase: any text but the empty one.
+fn parse_passphrase(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("a passphrase must not be empty".into())
+    } else {
+        Ok(s.to_owned())
+    }
+}
 
 /// An address to listen on: `IP:PORT`, or `HOST:PORT` resolved (its first address).
 fn parse_listen(s: &str) -> Result<SocketAddr, String> {
@@ -215,7 +296,7 @@ fn parse_size(s: &str) -> Result<usize, String> {
 const EXIT_LOG_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = parse_args();
     // One line per request: formatted without `core::fmt` where it can be, and
     // written in batches by a background thread (at most a few milliseconds late)
     // instead of one `write` per line.
@@ -281,9 +362,7 @@ fn run(args: Args) -> Result<(), String> {
         config = config.with_generated_stores(args.generate_stores);
     }
     if let Some(key) = args.marker_key {
-        if key.is_empty() {
-            return Err("--marker-key must not be empty".into());
-        }
+        // Not empty: `parse_passphrase` checked.
         config = config.with_marker_key(key);
     }
     let file_limit = open_file_limit();

@@ -235,6 +235,19 @@ fn endpoint_of(child: &mut std::process::Child) -> String {
         .to_owned()
 }
 
+/// The banner's first two lines (the endpoint; regions, stores and faults), then the
+/// server is killed.
+fn first_two_banner_lines(mut child: std::process::Child) -> String {
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..2 {
+        std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    banner
+}
+
 /// Sends `request` on a new connection and reads the answer until the server closes it.
 fn raw_exchange(addr: SocketAddr, request: &str) -> String {
     use std::io::{Read, Write};
@@ -392,7 +405,7 @@ fn a_configuration_without_access_keys_is_warned_of() {
 /// them after the fail rate), and refuses anything else naming them.
 #[test]
 fn fail_with_names_the_errors_it_takes() {
-    let mut child = spawn(&[
+    let child = spawn(&[
         "--listen",
         "127.0.0.1:0",
         "--fail-rate",
@@ -404,13 +417,7 @@ fn fail_with_names_the_errors_it_takes() {
         "--latency-ms",
         "250",
     ]);
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    for _ in 0..2 {
-        std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let banner = first_two_banner_lines(child);
     assert!(
         banner.contains(
             "; fail rate 1, and the first 2 requests (ThrottlingException); latency 250 ms\n"
@@ -452,4 +459,88 @@ fn latency_past_five_minutes_is_refused() {
             && stderr.contains("300001 is not in 0..=300000"),
         "{stderr}"
     );
+}
+
+/// A value from a `KMS_SERVER_*` variable that cannot be used is refused naming the
+/// variable (clap named the flag, which the user never wrote); a flag given on the command
+/// line wins over its variable, and is named itself.
+#[test]
+fn a_bad_environment_variable_is_named() {
+    let refused = |env: &[(&str, &std::ffi::OsStr)], args: &[&str]| {
+        let output = common::kms_server_binary()
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{env:?} {args:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let os = std::ffi::OsStr::new;
+    for (name, value, want) in [
+        (
+            "KMS_SERVER_FAIL_RATE",
+            "1.5",
+            "error: invalid value '1.5' for KMS_SERVER_FAIL_RATE (the environment variable of \
+             --fail-rate): 1.5 is not between 0 and 1",
+        ),
+        (
+            "KMS_SERVER_CONFIG",
+            "",
+            "error: a value is required for KMS_SERVER_CONFIG (the environment variable of \
+             --config) but none was supplied",
+        ),
+        (
+            "KMS_SERVER_MARKER_KEY",
+            "",
+            "error: invalid value '' for KMS_SERVER_MARKER_KEY (the environment variable of \
+             --marker-key): a passphrase must not be empty",
+        ),
+    ] {
+        let stderr = refused(&[(name, os(value))], &[]);
+        assert!(stderr.contains(want), "{stderr}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let stderr = refused(
+            &[(
+                "KMS_SERVER_MARKER_KEY",
+                std::ffi::OsStr::from_bytes(b"\xff"),
+            )],
+            &[],
+        );
+        assert!(
+            stderr.contains(
+                "error: KMS_SERVER_MARKER_KEY (the environment variable of --marker-key) is \
+                 not UTF-8"
+            ),
+            "{stderr}"
+        );
+    }
+    // The flag wins, and its own fault names the flag.
+    let stderr = refused(&[("KMS_SERVER_FAIL_RATE", os("abc"))], &["--fail-rate=2"]);
+    assert!(
+        stderr.contains("error: invalid value '2' for '--fail-rate <P>': 2 is not between 0 and 1"),
+        "{stderr}"
+    );
+    let stderr = refused(
+        &[("KMS_SERVER_FAIL_RATE", os("0.5"))],
+        &["--marker-key", ""],
+    );
+    assert!(
+        stderr.contains("invalid value '' for '--marker-key <PASSPHRASE>'"),
+        "{stderr}"
+    );
+    // A good flag over a bad variable: the variable is not read.
+    let child = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0", "--fail-rate", "0.5"])
+        .env("KMS_SERVER_FAIL_RATE", "abc")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let banner = first_two_banner_lines(child);
+    assert!(banner.contains("; fail rate 0.5\n"), "{banner}");
 }
