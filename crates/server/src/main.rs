@@ -196,6 +196,27 @@ fn from_environment(
     }
 }
 
+/// Warns of each `KMS_SERVER_*` variable among `names` that no flag reads (a typo, or a
+/// flag without one, `KMS_SERVER_MAX_CONNECTIONS`): it would be ignored without a word.
+fn warn_of_unknown_variables(names: impl Iterator<Item = std::ffi::OsString>) {
+    use clap::CommandFactory;
+    let command = Args::command();
+    let known: Vec<&std::ffi::OsStr> = command
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .collect();
+    for name in names {
+        let Some(text) = name.to_str() else { continue };
+        if text.starts_with("KMS_SERVER_") && !known.contains(&name.as_os_str()) {
+            let known: Vec<_> = known.iter().map(|n| n.to_string_lossy()).collect();
+            tracing::warn!(
+                "{text} is not a variable kms-server reads, and is ignored (it reads {})",
+                known.join(", ")
+            );
+        }
+    }
+}
+
 /// A marker key's passphrase: any text but the empty one.
 fn parse_passphrase(s: &str) -> Result<String, String> {
     if s.is_empty() {
@@ -324,6 +345,7 @@ fn main() -> ExitCode {
         .fmt_fields(logging::FastFields)
         .with_writer(writer)
         .init();
+    warn_of_unknown_variables(std::env::vars_os().map(|(name, _)| name));
     let result = run(args);
     // Lines a stderr nobody reads (a harness's pipe, full) cannot take are given up on:
     // the process exits rather than waiting for them forever.

@@ -544,3 +544,31 @@ fn a_bad_environment_variable_is_named() {
     let banner = first_two_banner_lines(child);
     assert!(banner.contains("; fail rate 0.5\n"), "{banner}");
 }
+
+/// A `KMS_SERVER_*` variable that no flag reads (a typo, or a flag that has none) is
+/// warned of at start, not ignored without a word.
+#[cfg(unix)]
+#[test]
+fn an_unknown_environment_variable_is_warned_of() {
+    let mut child = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0"])
+        .env("KMS_SERVER_MAX_CONNECTIONS", "5")
+        .env("KMS_SERVER_FAIL_FIRST", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    endpoint_of(&mut child);
+    signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        log.contains(
+            "WARN KMS_SERVER_MAX_CONNECTIONS is not a variable kms-server reads, and is ignored \
+             (it reads KMS_SERVER_LISTEN, KMS_SERVER_CONFIG, "
+        ),
+        "{log}"
+    );
+    // One it reads is not warned of.
+    assert!(!log.contains("KMS_SERVER_FAIL_FIRST is not"), "{log}");
+}
