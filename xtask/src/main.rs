@@ -51,8 +51,33 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+/// Runs the command; an error is printed with its causes and exit status 1, never with a
+/// backtrace (anyhow's `main` adds one whenever `RUST_BACKTRACE` is set, as many
+/// developers keep it: 20 frames of xtask's own code under a message naming the fix).
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", report(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `Error: ...` and each cause, as anyhow's `main` prints them, without the backtrace.
+fn report(error: &anyhow::Error) -> String {
+    let mut text = format!("Error: {error}");
+    let mut causes = error.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        text.push_str("\n\nCaused by:");
+        for cause in causes {
+            text.push_str(&format!("\n    {cause}"));
+        }
+    }
+    text
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Import {
             model,
@@ -113,4 +138,20 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp~");
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Causes are listed under the message, as anyhow's `main` lists them.
+    #[test]
+    fn a_report_lists_the_causes() {
+        let error = anyhow::anyhow!("disk full").context("writing spec/x.json");
+        assert_eq!(
+            report(&error),
+            "Error: writing spec/x.json\n\nCaused by:\n    disk full"
+        );
+        assert_eq!(report(&anyhow::anyhow!("no")), "Error: no");
+    }
 }
