@@ -135,6 +135,9 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    if path.is_dir() {
+        anyhow::bail!("{} is a directory: name a file to write", path.display());
+    }
     let tmp = path.with_extension("tmp~");
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
@@ -143,6 +146,23 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory is refused by name before anything is written (the rename into it
+    /// failed, leaving `NAME.tmp~` beside it).
+    #[test]
+    fn writing_onto_a_directory_leaves_nothing_behind() {
+        let dir = std::env::temp_dir().join(format!("xtask-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let err = write_file(&out, "{}\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{} is a directory: name a file to write", out.display())
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only out/");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Causes are listed under the message, as anyhow's `main` lists them.
     #[test]
