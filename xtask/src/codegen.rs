@@ -174,10 +174,21 @@ fn problems(root: &Path) -> Result<Vec<String>> {
     }
 
     for pending in pending_snapshots(root)? {
-        problems.push(format!(
-            "{} awaits review: run `cargo insta review`",
-            relative(root, &pending)
-        ));
+        problems.push(match accepted_snapshot(&pending) {
+            // What `INSTA_UPDATE=always cargo test` leaves: it writes the snapshot and
+            // keeps the `.snap.new` of an earlier run, which `cargo insta review` would
+            // offer again.
+            Some(snap) => format!(
+                "{} is left over: {} already holds the same snapshot; delete it (the next \
+                 passing run of its test deletes it too)",
+                relative(root, &pending),
+                relative(root, &snap),
+            ),
+            None => format!(
+                "{} awaits review: run `cargo insta review`",
+                relative(root, &pending)
+            ),
+        });
     }
 
     Ok(problems)
@@ -364,6 +375,16 @@ fn stale_snapshots(root: &Path) -> Result<Vec<String>> {
         ));
     }
     Ok(problems)
+}
+
+/// The snapshot a pending `NAME.snap.new` would replace, when it already holds the same
+/// contents (the change was accepted another way).
+fn accepted_snapshot(pending: &Path) -> Option<PathBuf> {
+    let snap = pending.with_extension("");
+    let new = std::fs::read_to_string(pending).ok()?;
+    let old = std::fs::read_to_string(&snap).ok()?;
+    let same = snapshot_contents(&new)?.trim_end() == snapshot_contents(&old)?.trim_end();
+    (pending.extension()? == "new" && same).then_some(snap)
 }
 
 fn pending_snapshots(root: &Path) -> Result<Vec<PathBuf>> {
@@ -690,6 +711,34 @@ mod tests {
             "{found:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A `.snap.new` whose snapshot already holds it (`INSTA_UPDATE=always cargo test`
+    /// writes the `.snap` and keeps an earlier run's `.snap.new`) is named as left over, to
+    /// delete: `cargo insta review`, which the message named, is not needed, and may not be
+    /// installed.
+    #[test]
+    fn a_pending_snapshot_already_accepted_is_left_over() {
+        let root = scratch_root("leftover");
+        run(&root).unwrap();
+        let dir = root.join("crates/x/tests/snapshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let snap = "---\nsource: tests/s.rs\nexpression: code\n---\nfn a() {}\n";
+        std::fs::write(dir.join("s__a.snap"), snap).unwrap();
+        let new = "---\nsource: tests/s.rs\nassertion_line: 3\nexpression: code\n---\nfn a() {}\n";
+        std::fs::write(dir.join("s__a.snap.new"), new).unwrap();
+        std::fs::write(dir.join("s__b.snap"), snap).unwrap();
+        std::fs::write(dir.join("s__b.snap.new"), new.replace("a()", "b()")).unwrap();
+        assert_eq!(
+            problems(&root).unwrap(),
+            [
+                "crates/x/tests/snapshots/s__a.snap.new is left over: \
+                 crates/x/tests/snapshots/s__a.snap already holds the same snapshot; delete it \
+                 (the next passing run of its test deletes it too)",
+                "crates/x/tests/snapshots/s__b.snap.new awaits review: run `cargo insta review`",
+            ]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
