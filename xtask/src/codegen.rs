@@ -291,7 +291,7 @@ pub fn spec_operations(path: &Path) -> Result<Vec<String>> {
 }
 
 /// The operations a spec's service binds, as `--operation` arguments.
-fn operations_of(spec: &Value) -> Vec<String> {
+pub fn operations_of(spec: &Value) -> Vec<String> {
     let mut operations: Vec<String> = spec["shapes"]
         .as_object()
         .into_iter()

@@ -227,10 +227,27 @@ pub fn destination(
 }
 
 /// Where `import` writes without `--out`, and what: the spec kms-types generates from,
-/// with its operations and `operations`.
+/// with its operations and `operations`. A spec that is missing or not JSON (a hand edit,
+/// a merge's conflict markers) has no operations to keep: it is written anew with
+/// `operations`, as `cargo xtask check` advises, saying so.
 pub fn added_to_spec(root: &Path, operations: Vec<String>) -> Result<(PathBuf, Vec<String>)> {
     let spec = root.join(crate::codegen::SPEC);
-    let mut all = crate::codegen::spec_operations(&spec)?;
+    let kept = match std::fs::read_to_string(&spec) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", spec.display())),
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(value) => crate::codegen::operations_of(&value),
+            Err(e) => {
+                eprintln!(
+                    "note: {} is not JSON ({e}): its operations cannot be kept; it is written \
+                     anew with those named by --operation",
+                    spec.display()
+                );
+                Vec::new()
+            }
+        },
+    };
+    let mut all = kept;
     all.extend(operations);
     all.sort();
     all.dedup();
@@ -273,6 +290,28 @@ mod tests {
             destination(&root, Some(other.clone()), added.clone()).unwrap(),
             (other, added)
         );
+    }
+
+    /// A spec that is not JSON (conflict markers after a merge) or is missing is written
+    /// anew with the operations named, as `check` advises for it: import refused, failing
+    /// to read the operations it was to keep.
+    #[test]
+    fn a_spec_that_is_not_json_or_missing_is_written_anew() {
+        let root = std::env::temp_dir().join(format!("xtask-anew-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("spec")).unwrap();
+        let spec = root.join(crate::codegen::SPEC);
+        let ops = vec![OP.to_owned(), "com.amazonaws.kms#ListKeys".to_owned()];
+        assert_eq!(
+            added_to_spec(&root, ops.clone()).unwrap(),
+            (spec.clone(), ops.clone())
+        );
+        std::fs::write(&spec, "<<<<<<< HEAD\n{\n=======\n{\n>>>>>>> other\n").unwrap();
+        assert_eq!(
+            destination(&root, Some(spec.clone()), ops.clone()).unwrap(),
+            (spec.clone(), ops)
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     /// The upstream model when present, else the committed spec (itself a valid model).
