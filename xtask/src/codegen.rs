@@ -147,13 +147,23 @@ fn problems(root: &Path) -> Result<Vec<String>> {
 
     for spec in spec_files(root)? {
         if spec != root.join(SPEC) {
-            problems.push(format!(
-                "{} is not the spec kms-types generates from ({SPEC}), so nothing uses it: \
-                 run `cargo xtask import --model {UPSTREAM} {}` (it adds the operations to \
-                 {SPEC}) and delete it",
-                relative(root, &spec),
-                operation_args(&spec_operations(&spec)?),
-            ));
+            // One that is not JSON, or binds no operation, has none to add.
+            let operations = spec_operations(&spec).unwrap_or_default();
+            problems.push(if operations.is_empty() {
+                format!(
+                    "{} is not the spec kms-types generates from ({SPEC}), so nothing uses \
+                     it, and names no operation to import: delete it",
+                    relative(root, &spec),
+                )
+            } else {
+                format!(
+                    "{} is not the spec kms-types generates from ({SPEC}), so nothing uses \
+                     it: run `cargo xtask import --model {UPSTREAM} {}` (it adds the \
+                     operations to {SPEC}) and delete it",
+                    relative(root, &spec),
+                    operation_args(&operations),
+                )
+            });
             continue;
         }
         problems.extend(import_problems(root, &spec, Imported::Its)?);
@@ -568,6 +578,18 @@ mod tests {
                  com.amazonaws.kms#ListKeys` (it adds the operations to {SPEC}) and delete it"
             )]
         );
+        // One that is not JSON, or binds no operation, is to delete: the check went on
+        // (it stopped at the parse error), and names no import without operations.
+        std::fs::remove_file(root.join("spec/kms.list-keys.json")).unwrap();
+        std::fs::write(root.join("spec/a.json"), "{}\n").unwrap();
+        std::fs::write(root.join("spec/b.json"), "<<<<<<< HEAD\n").unwrap();
+        let delete = |name: &str| {
+            format!(
+                "spec/{name}.json is not the spec kms-types generates from ({SPEC}), so nothing \
+                 uses it, and names no operation to import: delete it"
+            )
+        };
+        assert_eq!(problems(&root).unwrap(), [delete("a"), delete("b")]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 
