@@ -133,11 +133,15 @@ pub fn extract(model_path: &Path, operations: &[String]) -> Result<String> {
 /// Every operation shape of the model at `model_path`, by id.
 pub fn every_operation(model_path: &Path) -> Result<Vec<String>> {
     let model = Model::load(model_path)?;
-    Ok(model
+    let operations: Vec<String> = model
         .shapes()
         .filter(|shape| shape.kind == ShapeKind::Operation)
         .map(|shape| shape.id.to_string())
-        .collect())
+        .collect();
+    if operations.is_empty() {
+        bail!("{} defines no operation", model_path.display());
+    }
+    Ok(operations)
 }
 
 /// Writes [`extract`]'s result to `out`, only once it is complete.
@@ -483,6 +487,12 @@ mod tests {
             "{err}"
         );
         assert!(!out.exists(), "no file is written on error");
+        // --all-operations of a model without any (it asked to name an --operation).
+        std::fs::write(&bad, "{\"smithy\": \"2.0\", \"shapes\": {}}").unwrap();
+        assert_eq!(
+            every_operation(&bad).unwrap_err().to_string(),
+            format!("{} defines no operation", bad.display())
+        );
         std::fs::remove_file(&bad).unwrap();
     }
 }
