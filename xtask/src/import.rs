@@ -148,6 +148,9 @@ pub fn every_operation(model_path: &Path) -> Result<Vec<String>> {
 pub fn run(model: &Path, operations: &[String], out: &Path) -> Result<()> {
     let text = extract(model, operations)?;
     crate::write_file(out, &text)?;
+    // By its absolute path: a relative `--out` is taken from the current directory, which
+    // in a subdirectory of the workspace is not where the README's `spec/...` is.
+    let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
     println!("wrote {} ({} operations)", out.display(), operations.len());
     Ok(())
 }

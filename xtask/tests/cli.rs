@@ -24,3 +24,35 @@ fn errors_print_no_backtrace_when_rust_backtrace_is_set() {
     assert!(!stderr.contains("acktrace"), "{stderr}");
     assert!(!out.exists());
 }
+
+/// A relative `--out` is taken from the current directory; from a subdirectory of the
+/// workspace (where `spec/...` is not the spec) the file written is named by its absolute
+/// path (`wrote spec/...` looked like the spec itself).
+#[test]
+fn a_relative_out_is_reported_by_its_absolute_path() {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-rel-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("model.json");
+    std::fs::write(
+        &model,
+        r#"{"smithy": "2.0", "shapes": {"a#Op": {"type": "operation"}}}"#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&dir)
+        .args(["import", "--model", "model.json", "--operation", "a#Op"])
+        .args(["--out", "spec/out.json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    // (As getcwd names the directory: the temporary directory may be a symbolic link.)
+    let written = dir.canonicalize().unwrap().join("spec/out.json");
+    assert_eq!(
+        stdout,
+        format!("wrote {} (1 operations)\n", written.display())
+    );
+    assert!(written.is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
