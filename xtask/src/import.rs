@@ -228,7 +228,13 @@ pub fn destination(
         _ => false,
     };
     match out {
-        Some(out) if !is_spec(&out) => Ok((out, operations)),
+        Some(out) if !is_spec(&out) => {
+            // An operation named twice is imported once (and counted once).
+            let mut operations = operations;
+            operations.sort();
+            operations.dedup();
+            Ok((out, operations))
+        }
         _ => added_to_spec(root, operations),
     }
 }
@@ -295,7 +301,13 @@ mod tests {
         let other = root.join("target/other-spec.json");
         assert_eq!(
             destination(&root, Some(other.clone()), added.clone()).unwrap(),
-            (other, added)
+            (other.clone(), added.clone())
+        );
+        // Named twice, imported (and counted) once: `wrote ... (2 operations)` said two.
+        let twice = vec![added[0].clone(), OP.to_owned(), added[0].clone()];
+        assert_eq!(
+            destination(&root, Some(other.clone()), twice).unwrap(),
+            (other, vec![OP.to_owned(), added[0].clone()])
         );
     }
 
