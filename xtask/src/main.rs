@@ -42,7 +42,7 @@ enum Command {
     },
     /// Rewrite every committed file derived from spec/ (the JSON Schemas under spec/schema/).
     Codegen,
-    /// Fail, naming the command to run, when a derived file or snapshot is stale or a snapshot is pending.
+    /// Fail, naming the command to run, when a spec, derived file or snapshot is stale or a snapshot is pending.
     Check,
     /// Lint the code kms-codegen renders from every model the project generates from as
     /// hand-written code (clippy, -D warnings): lints are muted inside generate!'s expansion.
