@@ -9,8 +9,8 @@
 //! documentation as Markdown (the rustdoc text) and `@deprecated`.
 //!
 //! Named shapes (structures, unions, enums) go in `$defs` under their shape name and are
-//! referenced with `$ref`; so do the two runtime types, `Timestamp` (epoch seconds) and
-//! `Blob` (base64).
+//! referenced with `$ref`; so do the two runtime types, `Timestamp` (epoch seconds, within
+//! what i64 seconds hold) and `Blob` (base64).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -355,9 +355,13 @@ impl<'a, 'm> Root<'a, 'm> {
                 let key = self.keys.timestamp.clone();
                 return self.runtime_reference(
                     &key,
+                    // What `kms_types::Timestamp` holds: i64 seconds, from -2^63 up to,
+                    // not including, 2^63 (the generated code refuses the rest).
                     json!({
-                        "description": "Epoch seconds, with a fraction where needed (e.g. 1551129207.775).",
+                        "description": "Epoch seconds, with a fraction where needed (e.g. 1551129207.775), from -2^63 up to, not including, 2^63.",
                         "type": "number",
+                        "minimum": i64::MIN,
+                        "exclusiveMaximum": 1_u64 << 63,
                     }),
                 );
             }

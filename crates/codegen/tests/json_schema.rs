@@ -343,3 +343,27 @@ fn huge_blob_lengths_do_not_overflow() {
     );
     assert_eq!(data["maxLength"], json!(u64::MAX), "{data}");
 }
+
+/// A timestamp is what `kms_types::Timestamp` reads: epoch seconds from -2^63 up to, not
+/// including, 2^63 (i64 seconds). The generated code refuses larger numbers
+/// (SerializationException), so the schema does too (it took any number).
+#[test]
+fn timestamps_are_bounded_like_the_generated_code_reads_them() {
+    let output = validator(&spec_schemas().output);
+    let response = |date: Value| json!({ "CustomKeyStores": [{ "CreationDate": date }] });
+    for (date, valid) in [
+        (json!(1551129207.775), true),
+        (json!(-1), true),
+        (json!(i64::MIN), true),
+        (json!(i64::MAX), true),
+        (json!(9.2e18), true),
+        (json!(1_u64 << 63), false),
+        (json!(u64::MAX), false),
+        (json!(9.3e18), false),
+        (json!(-9.3e18), false),
+        (json!(1e300), false),
+        (json!("1551129207"), false),
+    ] {
+        assert_eq!(output.is_valid(&response(date.clone())), valid, "{date}");
+    }
+}
