@@ -367,3 +367,26 @@ fn timestamps_are_bounded_like_the_generated_code_reads_them() {
         assert_eq!(output.is_valid(&response(date.clone())), valid, "{date}");
     }
 }
+
+/// Where the schemas and the generated code are known to read a request alike, and the
+/// documented exception: a string's length counts code points in both (kms-types'
+/// `string_length` counts Unicode scalar values: 64 emoji, 128 UTF-16 units, fit a
+/// `@length(max: 64)`), while `"type": "integer"` takes `1.0`, which the generated code
+/// refuses (README, `spec/schema/`).
+#[test]
+fn lengths_count_code_points_and_integers_take_whole_floats() {
+    let input = validator(&spec_schemas().input);
+    for (request, valid) in [
+        (json!({ "CustomKeyStoreId": "😀".repeat(64) }), true),
+        (json!({ "CustomKeyStoreId": "😀".repeat(65) }), false),
+        (json!({ "CustomKeyStoreName": "é".repeat(256) }), true),
+        (json!({ "CustomKeyStoreName": "é".repeat(257) }), false),
+        (json!({ "Marker": "ÿ".repeat(1024) }), true),
+        (json!({ "Marker": "😀" }), false),
+        (json!({ "Limit": 1.0 }), true),
+        (json!({ "Limit": 1e3 }), true),
+        (json!({ "Limit": 1001.0 }), false),
+    ] {
+        assert_eq!(input.is_valid(&request), valid, "{request}");
+    }
+}
