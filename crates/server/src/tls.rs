@@ -23,6 +23,8 @@ pub struct TlsConfig {
     ca_pem: Option<String>,
     /// Where the certificate came from, for the banner and `Debug`.
     source: String,
+    /// The server's own certificate.
+    leaf: CertificateDer<'static>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -35,27 +37,138 @@ impl fmt::Debug for TlsConfig {
 
 impl TlsConfig {
     /// The certificate chain (leaf first) and private key of two PEM files.
+    ///
+    /// Refused, naming the file and what is wrong: a file that holds no PEM certificate
+    /// (or key), a DER file, an encrypted key, a key kms-server cannot sign with, a key
+    /// that is not the first certificate's (the chain out of order included), and a
+    /// certificate that every client refuses whatever CA it trusts (expired, not yet
+    /// valid, a CA certificate as the server's own).
     pub fn from_pem_files(certificate: &Path, key: &Path) -> Result<Self, TlsError> {
         let read = |path: &Path| {
             std::fs::read(path)
                 .map_err(|e| TlsError(format!("cannot read {}: {e}", path.display())))
         };
-        let chain = CertificateDer::pem_slice_iter(&read(certificate)?)
+        let (cert_name, key_name) = (certificate.display(), key.display());
+        let cert_pem = read(certificate)?;
+        let cert_pem = without_bom(&cert_pem);
+        let chain = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| TlsError(format!("{}: not valid PEM ({e})", certificate.display())))?;
+            .map_err(|e| TlsError(format!("{cert_name}: not valid PEM ({e})")))?;
         if chain.is_empty() {
             return Err(TlsError(format!(
-                "{}: no certificate (-----BEGIN CERTIFICATE-----) in it",
-                certificate.display()
+                "{cert_name}: no certificate (-----BEGIN CERTIFICATE-----) in it{}",
+                not_pem_hint(
+                    cert_pem,
+                    &cert_name.to_string(),
+                    "x509",
+                    b"PRIVATE KEY-----",
+                    "a private key"
+                )
             )));
         }
-        let key = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| {
+        let key_pem = read(key)?;
+        let key_pem = without_bom(&key_pem);
+        if contains(key_pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            || contains(key_pem, b"Proc-Type: 4,ENCRYPTED")
+        {
+            return Err(TlsError(format!(
+                "{key_name}: the private key is encrypted, and kms-server asks for no passphrase: \
+                 give it the key decrypted (openssl pkey -in {key_name} -out key.pem)"
+            )));
+        }
+        let private_key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
             TlsError(format!(
-                "{}: no usable private key (PKCS#8, PKCS#1 or SEC1 PEM): {e}",
-                key.display()
+                "{key_name}: no usable private key (PKCS#8, PKCS#1 or SEC1 PEM): {e}{}",
+                not_pem_hint(
+                    key_pem,
+                    &key_name.to_string(),
+                    "pkey",
+                    b"-----BEGIN CERTIFICATE-----",
+                    "a certificate"
+                )
             ))
         })?;
-        Self::new(chain, key, None, certificate.display().to_string())
+        let signing_key = provider()
+            .key_provider
+            .load_private_key(private_key.clone_key())
+            .map_err(|e| {
+                TlsError(format!(
+                    "{key_name}: kms-server cannot sign with this key ({e}): it takes RSA keys \
+                     of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and Ed25519 keys"
+                ))
+            })?;
+        let parsed = chain
+            .iter()
+            .enumerate()
+            .map(|(i, der)| {
+                rustls::server::ParsedCertificate::try_from(der).map_err(|e| {
+                    TlsError(format!(
+                        "{cert_name}: certificate {} of {} is not an X.509 certificate kms-server \
+                         can read: {e}",
+                        i + 1,
+                        chain.len()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(spki) = signing_key.public_key() {
+            let matches = |cert: &rustls::server::ParsedCertificate<'_>| {
+                cert.subject_public_key_info() == spki
+            };
+            if !matches(&parsed[0]) {
+                let Some(i) = parsed.iter().position(matches) else {
+                    let keys = PrivateKeyDer::pem_slice_iter(key_pem).count();
+                    let first = if keys > 1 {
+                        format!(" ({key_name} holds {keys} private keys: the first is used)")
+                    } else {
+                        String::new()
+                    };
+                    return Err(TlsError(format!(
+                        "{cert_name} and {key_name}: the certificate and key do not go together: \
+                         the key{first} is not the one of the certificate (the first in {cert_name})"
+                    )));
+                };
+                return Err(TlsError(format!(
+                    "{cert_name}: the key of {key_name} is the one of certificate {} of {}, not \
+                     of the first: the server's own certificate comes first, then the ones that \
+                     issued it",
+                    i + 1,
+                    chain.len()
+                )));
+            }
+        }
+        // The checks of the server's own certificate that need no issuer: with no trust
+        // anchor nor intermediate, any other failure is found before the (certain)
+        // unknown issuer.
+        #[allow(deprecated)]
+        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
+        match rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &parsed[0],
+            &rustls::RootCertStore::empty(),
+            &[],
+            rustls::pki_types::UnixTime::now(),
+            algorithms.all,
+        ) {
+            Ok(())
+            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {}
+            Err(rustls::Error::InvalidCertificate(e)) => {
+                let e = e.to_string();
+                let why = if e.contains("CaUsedAsEndEntity") {
+                    "it is a CA certificate (basicConstraints CA:TRUE); serve one it issued"
+                } else {
+                    &e
+                };
+                return Err(TlsError(format!(
+                    "{cert_name}: clients refuse its first certificate, the server's own: {why}"
+                )));
+            }
+            Err(e) => {
+                return Err(TlsError(format!(
+                    "{cert_name}: clients refuse its first certificate, the server's own: {e}"
+                )));
+            }
+        }
+        Self::new(chain, private_key, None, cert_name.to_string())
     }
 
     /// A certificate for `names` (host names, wildcards such as `*.kms.test`, or IP
@@ -112,12 +225,8 @@ impl TlsConfig {
         ca_pem: Option<String>,
         source: String,
     ) -> Result<Self, TlsError> {
-        // ring rather than aws-lc-rs, as kms-client: no C toolchain to build. rustls
-        // 0.23.48 deprecates its provider for offering no post-quantum key exchange,
-        // which the SDKs do not require of an endpoint.
-        #[allow(deprecated)]
-        let provider = rustls::crypto::ring::default_provider();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        let leaf = chain[0].clone();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider()))
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError(e.to_string()))?
             .with_no_client_auth()
@@ -131,6 +240,7 @@ impl TlsConfig {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             ca_pem,
             source,
+            leaf,
         })
     }
 
@@ -144,9 +254,59 @@ impl TlsConfig {
         &self.source
     }
 
+    /// Whether the server's certificate is valid for `host` (a host name or an IP
+    /// address, as in an endpoint URL): the name a client checks it against. A name only
+    /// in the subject's common name (CN), not in subjectAltName, counts for no client.
+    pub fn is_valid_for(&self, host: &str) -> bool {
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let (Ok(name), Ok(cert)) = (
+            rustls::pki_types::ServerName::try_from(host),
+            rustls::server::ParsedCertificate::try_from(&self.leaf),
+        ) else {
+            return false;
+        };
+        rustls::client::verify_server_name(&cert, &name).is_ok()
+    }
+
     /// The tokio-rustls acceptor, for embedders that accept connections themselves.
     pub fn acceptor(&self) -> &TlsAcceptor {
         &self.acceptor
+    }
+}
+
+/// ring rather than aws-lc-rs, as kms-client: no C toolchain to build. rustls 0.23.48
+/// deprecates its provider for offering no post-quantum key exchange, which the SDKs do
+/// not require of an endpoint.
+fn provider() -> rustls::crypto::CryptoProvider {
+    #[allow(deprecated)]
+    rustls::crypto::ring::default_provider()
+}
+
+/// `text` without the UTF-8 byte order mark some editors put first (OpenSSL skips it).
+fn without_bom(text: &[u8]) -> &[u8] {
+    text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text)
+}
+
+fn contains(text: &[u8], needle: &[u8]) -> bool {
+    text.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Why `file` holds none of the PEM blocks looked for, when that can be told: it is DER
+/// (binary; `openssl <command> -inform DER` converts it), or holds `other_block` (what
+/// the other option takes) instead.
+fn not_pem_hint(text: &[u8], file: &str, command: &str, other_block: &[u8], other: &str) -> String {
+    // DER: an ASN.1 SEQUENCE, where PEM is text.
+    if text.first() == Some(&0x30) && std::str::from_utf8(text).is_err() {
+        format!(
+            ": it is DER (binary), not PEM; convert it: openssl {command} -inform DER -in {file} -out {file}.pem"
+        )
+    } else if contains(text, other_block) {
+        format!(": it holds {other}: are --tls-cert and --tls-key swapped?")
+    } else {
+        String::new()
     }
 }
 

@@ -152,3 +152,137 @@ fn the_binary_refuses_unusable_tls_settings_naming_them() {
     assert!(!ok);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
+
+/// An ECDSA key on P-521, which ring (and so kms-server) cannot sign with.
+const P521_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIHuAgEAMBAGByqGSM49AgEGBSuBBAAjBIHWMIHTAgEBBEIBqIs3oJiMKMQ/EcqC
+lL1IWz5NvvPbWMEvvfkRUf5nOap0UL0wmDM///gKzAFmOOGBrbeU/IUcK+7XlKZw
+BFkA4c+hgYkDgYYABABsZLA+JpGGm/pUVANZYdL0gFJAYPmntzSELEsydGABD03D
+AVu3+ITFCBfLMct6U6AHBsXQP5CL2FqWGgKyJPF/BQAhW0Bw2iduK0zDvCXIQPJu
+JDjqlYbxllzU0zEZ7i9Js4l/D9errISMh+X3WsKNhg/cIPHISWqPlIlK62sa6KGp
+bA==
+-----END PRIVATE KEY-----
+";
+
+/// A certificate for 127.0.0.1 and its key, issued by `issuer` (else self-signed), with
+/// `adjust` applied to its parameters.
+fn certificate(
+    issuer: Option<&rcgen::CertifiedIssuer<'_, rcgen::KeyPair>>,
+    adjust: impl FnOnce(&mut rcgen::CertificateParams),
+) -> (rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    adjust(&mut params);
+    let cert = match issuer {
+        Some(issuer) => params.signed_by(&key, issuer).unwrap(),
+        None => params.self_signed(&key).unwrap(),
+    };
+    (cert, key)
+}
+
+/// Each certificate or key a user can hand `--tls-cert` / `--tls-key` that no client
+/// could use is refused at start, naming the file and what is wrong. Before, a key
+/// kms-server cannot sign with was "not going with" the certificate, an encrypted key
+/// or a DER file held "no items", a chain out of order did "not go together", a PEM
+/// file that starts with a byte order mark held no certificate, and an expired, not yet
+/// valid or CA certificate was served: every handshake then failed.
+#[test]
+fn unusable_certificates_and_keys_are_refused_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let load = |cert: &str, key: &str| TlsConfig::from_pem_files(&path(cert), &path(key));
+    let refused = |cert: &str, key: &str, says: &[&str]| {
+        let e = load(cert, key).unwrap_err().0;
+        for part in says {
+            assert!(e.contains(part), "{cert} {key}: {part:?} not in: {e}");
+        }
+    };
+    let write = |name: &str, content: &[u8]| std::fs::write(path(name), content).unwrap();
+
+    let (cert, key) = certificate(None, |_| {});
+    write("cert.pem", cert.pem().as_bytes());
+    write("key.pem", key.serialize_pem().as_bytes());
+    load("cert.pem", "key.pem").unwrap();
+
+    // A byte order mark, as some editors write, before either file's PEM.
+    let bom = |pem: String| [b"\xEF\xBB\xBF".as_slice(), pem.as_bytes()].concat();
+    write("bom-cert.pem", &bom(cert.pem()));
+    write("bom-key.pem", &bom(key.serialize_pem()));
+    load("bom-cert.pem", "bom-key.pem").unwrap();
+
+    write("p521.pem", P521_KEY.as_bytes());
+    refused(
+        "cert.pem",
+        "p521.pem",
+        &["p521.pem: ", "cannot sign with this key", "P-256"],
+    );
+
+    let encrypted =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    write("encrypted.pem", encrypted.as_bytes());
+    refused(
+        "cert.pem",
+        "encrypted.pem",
+        &["encrypted.pem: ", "encrypted"],
+    );
+
+    write("cert.der", cert.der());
+    refused("cert.der", "key.pem", &["cert.der: ", "DER"]);
+    write("key.der", key.serialized_der());
+    refused("cert.pem", "key.der", &["key.der: ", "DER"]);
+    refused("key.pem", "cert.pem", &["key.pem: ", "swapped"]);
+
+    let other = rcgen::KeyPair::generate().unwrap();
+    write("other.pem", other.serialize_pem().as_bytes());
+    refused(
+        "cert.pem",
+        "other.pem",
+        &["cert.pem and /", "other.pem: ", "do not go together"],
+    );
+
+    // Issued by an intermediate CA: the chain leaf first is served, the other way round
+    // is refused, saying which certificate the key is for.
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "an intermediate CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let (leaf, leaf_key) = certificate(Some(&ca), |_| {});
+    write("leaf-key.pem", leaf_key.serialize_pem().as_bytes());
+    write(
+        "chain.pem",
+        format!("{}{}", leaf.pem(), ca.pem()).as_bytes(),
+    );
+    load("chain.pem", "leaf-key.pem").unwrap();
+    write(
+        "reversed.pem",
+        format!("{}{}", ca.pem(), leaf.pem()).as_bytes(),
+    );
+    refused(
+        "reversed.pem",
+        "leaf-key.pem",
+        &["reversed.pem: ", "certificate 2 of 2", "first"],
+    );
+
+    // A certificate every client refuses, whatever CA it trusts: expired, not yet valid,
+    // a CA's.
+    for (name, valid, is_ca, says) in [
+        ("expired", (2020, 2021), false, "expired"),
+        ("future", (4000, 4001), false, "not valid yet"),
+        ("ca", (2020, 4000), true, "CA certificate"),
+    ] {
+        let (cert, key) = certificate(None, |p| {
+            p.not_before = rcgen::date_time_ymd(valid.0, 1, 1);
+            p.not_after = rcgen::date_time_ymd(valid.1, 1, 1);
+            if is_ca {
+                p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            }
+        });
+        let (cert_file, key_file) = (format!("{name}.pem"), format!("{name}-key.pem"));
+        write(&cert_file, cert.pem().as_bytes());
+        write(&key_file, key.serialize_pem().as_bytes());
+        refused(&cert_file, &key_file, &[&format!("{cert_file}: "), says]);
+    }
+}
