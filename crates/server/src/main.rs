@@ -824,6 +824,22 @@ fn banner(
                     "  HTTPS with {}: clients must trust its issuer (AWS_CA_BUNDLE; NODE_EXTRA_CA_CERTS for Node)",
                     tls.source()
                 );
+                // A certificate not for the endpoint's host: every client following the
+                // lines below would refuse it, each saying only that the name differs.
+                let (host, port) = endpoint
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.rsplit_once(':'))
+                    .unwrap_or((endpoint, ""));
+                if !tls.is_valid_for(host) {
+                    let instead = if tls.is_valid_for("localhost") {
+                        format!("; it is for localhost: call https://localhost:{port}")
+                    } else {
+                        String::new()
+                    };
+                    say!(
+                        "  warning: the certificate is not valid for {host}: clients calling {endpoint} refuse it (they check the names of its subjectAltName; a name only in its subject's CN counts for none){instead}"
+                    );
+                }
             }
             (String::new(), String::new())
         }

@@ -286,3 +286,82 @@ fn unusable_certificates_and_keys_are_refused_saying_why() {
         refused(&cert_file, &key_file, &[&format!("{cert_file}: "), says]);
     }
 }
+
+/// The banner's lines up to the blank line after its summary, from `kms-server ARGS`.
+fn banner_head(args: &[&str]) -> String {
+    use std::io::BufRead;
+    let mut child = common::Killed(
+        common::kms_server_binary()
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let mut head = String::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if line.is_empty() {
+            break;
+        }
+        head.push_str(&line);
+        head.push('\n');
+    }
+    head
+}
+
+/// A certificate of `--tls-cert` that is not for the host of the endpoint the banner
+/// gives (127.0.0.1) is named in the banner: every client that follows it refused the
+/// certificate, each saying only that a name did not match, while the banner said
+/// nothing.
+#[test]
+fn the_banner_warns_of_a_certificate_not_for_its_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let head_for = |names: &[&str], only_cn: bool| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        if only_cn {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, names[0]);
+        } else {
+            params = rcgen::CertificateParams::new(
+                names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            )
+            .unwrap();
+        }
+        let cert = dir.path().join("cert.pem");
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&cert, params.self_signed(&key).unwrap().pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        banner_head(&[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key_file.to_str().unwrap(),
+        ])
+    };
+    let head = head_for(&["kms.test"], false);
+    assert!(
+        head.contains("warning: the certificate is not valid for 127.0.0.1"),
+        "{head}"
+    );
+    assert!(!head.contains("call https://localhost"), "{head}");
+    let head = head_for(&["127.0.0.1"], true);
+    assert!(head.contains("not valid for 127.0.0.1"), "{head}");
+    assert!(head.contains("subject's CN"), "{head}");
+    let head = head_for(&["localhost"], false);
+    let port = head.lines().next().unwrap().rsplit_once(':').unwrap().1;
+    assert!(
+        head.contains(&format!("call https://localhost:{port}")),
+        "{head}"
+    );
+    let head = head_for(&["127.0.0.1", "localhost"], false);
+    assert!(
+        head.starts_with("kms-server listening on https://127.0.0.1:"),
+        "{head}"
+    );
+    assert!(!head.contains("warning"), "{head}");
+}
