@@ -59,6 +59,9 @@ impl CaBundle {
     }
 
     fn parse(pem: &[u8], path: Option<&Path>, origin: &str) -> Result<Self, ConfigError> {
+        // Without the UTF-8 byte order mark some editors write first, which OpenSSL (the
+        // AWS CLI's, boto3's) skips.
+        let pem = pem.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(pem);
         let certificates = CertificateDer::pem_slice_iter(pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid(path, origin, format!("it is not valid PEM ({e})")))?;
@@ -195,6 +198,15 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("CaBundle::from_pem"), "{message}");
         assert!(message.contains("no certificate"), "{message}");
+    }
+
+    /// A bundle that starts with a byte order mark held "no certificate".
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let pem = [b"\xEF\xBB\xBF".as_slice(), ca.cert.pem().as_bytes()].concat();
+        let bundle = CaBundle::from_pem(&pem).unwrap();
+        assert_eq!(bundle.certificates().len(), 1);
     }
 
     #[test]
