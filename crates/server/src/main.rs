@@ -830,6 +830,12 @@ fn banner(
                     .split_once("://")
                     .and_then(|(_, rest)| rest.rsplit_once(':'))
                     .unwrap_or((endpoint, ""));
+                if let Some(problem) = tls.certificate_problem() {
+                    say!(
+                        "  warning: clients refuse the certificate (the first in {}, the server's own): {problem}",
+                        tls.source()
+                    );
+                }
                 if !tls.is_valid_for(host) {
                     let instead = if tls.is_valid_for("localhost") {
                         format!("; it is for localhost: call https://localhost:{port}")

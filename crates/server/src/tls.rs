@@ -25,6 +25,8 @@ pub struct TlsConfig {
     source: String,
     /// The server's own certificate.
     leaf: CertificateDer<'static>,
+    /// What clients will refuse in it ([`TlsConfig::certificate_problem`]).
+    problem: Option<String>,
 }
 
 impl fmt::Debug for TlsConfig {
@@ -39,10 +41,11 @@ impl TlsConfig {
     /// The certificate chain (leaf first) and private key of two PEM files.
     ///
     /// Refused, naming the file and what is wrong: a file that holds no PEM certificate
-    /// (or key), a DER file, an encrypted key, a key kms-server cannot sign with, a key
-    /// that is not the first certificate's (the chain out of order included), and a
-    /// certificate that every client refuses whatever CA it trusts (expired, not yet
-    /// valid, a CA certificate as the server's own).
+    /// (or key), a DER file, an encrypted key, a key kms-server cannot sign with, and a
+    /// key that is not the first certificate's (the chain out of order included). A
+    /// certificate clients refuse whatever CA they trust (expired, not yet valid, a CA
+    /// certificate as the server's own) is served, and said by
+    /// [`certificate_problem`](Self::certificate_problem).
     pub fn from_pem_files(certificate: &Path, key: &Path) -> Result<Self, TlsError> {
         let read = |path: &Path| {
             std::fs::read(path)
@@ -139,36 +142,42 @@ impl TlsConfig {
         }
         // The checks of the server's own certificate that need no issuer: with no trust
         // anchor nor intermediate, any other failure is found before the (certain)
-        // unknown issuer.
-        #[allow(deprecated)]
-        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-        match rustls::client::verify_server_cert_signed_by_trust_anchor(
+        // unknown issuer. Said, not refused: a test of how code handles an expired
+        // certificate serves one on purpose.
+        let problem = match rustls::client::verify_server_cert_signed_by_trust_anchor(
             &parsed[0],
             &rustls::RootCertStore::empty(),
             &[],
             rustls::pki_types::UnixTime::now(),
-            algorithms.all,
+            provider().signature_verification_algorithms.all,
         ) {
             Ok(())
-            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {}
-            Err(rustls::Error::InvalidCertificate(e)) => {
-                let e = e.to_string();
-                let why = if e.contains("CaUsedAsEndEntity") {
-                    "it is a CA certificate (basicConstraints CA:TRUE); serve one it issued"
-                } else {
-                    &e
-                };
-                return Err(TlsError(format!(
-                    "{cert_name}: clients refuse its first certificate, the server's own: {why}"
-                )));
+            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
+                None
             }
             Err(e) => {
-                return Err(TlsError(format!(
-                    "{cert_name}: clients refuse its first certificate, the server's own: {e}"
-                )));
+                let e = e.to_string();
+                Some(if e.contains("CaUsedAsEndEntity") {
+                    "it is a CA certificate (basicConstraints CA:TRUE), which rustls-based \
+                     clients refuse: serve one it issued"
+                        .to_owned()
+                } else {
+                    e
+                })
             }
-        }
-        Self::new(chain, private_key, None, cert_name.to_string())
+        };
+        let mut config = Self::new(chain, private_key, None, cert_name.to_string())?;
+        config.problem = problem;
+        Ok(config)
+    }
+
+    /// What clients will refuse in the server's own certificate whatever CA they trust
+    /// (expired, not yet valid, a CA certificate), when [`from_pem_files`] found it: the
+    /// banner warns of it.
+    ///
+    /// [`from_pem_files`]: Self::from_pem_files
+    pub fn certificate_problem(&self) -> Option<&str> {
+        self.problem.as_deref()
     }
 
     /// A certificate for `names` (host names, wildcards such as `*.kms.test`, or IP
@@ -241,6 +250,7 @@ impl TlsConfig {
             ca_pem,
             source,
             leaf,
+            problem: None,
         })
     }
 

@@ -266,8 +266,8 @@ fn unusable_certificates_and_keys_are_refused_saying_why() {
         &["reversed.pem: ", "certificate 2 of 2", "first"],
     );
 
-    // A certificate every client refuses, whatever CA it trusts: expired, not yet valid,
-    // a CA's.
+    // A certificate clients refuse, whatever CA they trust: expired, not yet valid, a
+    // CA's. Served (a test may want just that), and said.
     for (name, valid, is_ca, says) in [
         ("expired", (2020, 2021), false, "expired"),
         ("future", (4000, 4001), false, "not valid yet"),
@@ -283,8 +283,24 @@ fn unusable_certificates_and_keys_are_refused_saying_why() {
         let (cert_file, key_file) = (format!("{name}.pem"), format!("{name}-key.pem"));
         write(&cert_file, cert.pem().as_bytes());
         write(&key_file, key.serialize_pem().as_bytes());
-        refused(&cert_file, &key_file, &[&format!("{cert_file}: "), says]);
+        let served = load(&cert_file, &key_file).unwrap();
+        let problem = served.certificate_problem().unwrap_or_default();
+        assert!(problem.contains(says), "{name}: {problem}");
+        let head = banner_head(&[
+            "--tls-cert",
+            path(&cert_file).to_str().unwrap(),
+            "--tls-key",
+            path(&key_file).to_str().unwrap(),
+        ]);
+        assert!(
+            head.contains("warning: clients refuse the certificate") && head.contains(says),
+            "{name}: {head}"
+        );
     }
+    assert_eq!(
+        load("cert.pem", "key.pem").unwrap().certificate_problem(),
+        None
+    );
 }
 
 /// The banner's lines up to the blank line after its summary, from `kms-server ARGS`.
