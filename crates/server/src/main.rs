@@ -496,6 +496,9 @@ impl CaFile {
         };
         if let Some(path) = chosen {
             std::fs::write(&path, pem).map_err(|e| cannot(&path, e))?;
+            // Absolute: the banner's AWS_CA_BUNDLE and boto3 lines are run from other
+            // directories than the server's.
+            let path = std::path::absolute(&path).unwrap_or(path);
             return Ok(Self {
                 path,
                 own_dir: None,

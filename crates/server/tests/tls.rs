@@ -305,9 +305,15 @@ fn unusable_certificates_and_keys_are_refused_saying_why() {
 
 /// The banner's lines up to the blank line after its summary, from `kms-server ARGS`.
 fn banner_head(args: &[&str]) -> String {
+    banner_head_in(std::path::Path::new("."), args)
+}
+
+/// [`banner_head`], the server started in `dir`.
+fn banner_head_in(dir: &std::path::Path, args: &[&str]) -> String {
     use std::io::BufRead;
     let mut child = common::Killed(
         common::kms_server_binary()
+            .current_dir(dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(std::process::Stdio::piped())
@@ -380,4 +386,18 @@ fn the_banner_warns_of_a_certificate_not_for_its_endpoint() {
         "{head}"
     );
     assert!(!head.contains("warning"), "{head}");
+}
+
+/// A relative `--tls-ca-out` is given to clients as an absolute path: the banner's
+/// `AWS_CA_BUNDLE=` and `verify=` lines are run from other directories than the server's.
+#[test]
+fn a_relative_ca_out_is_said_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = banner_head_in(dir.path(), &["--tls-self-signed", "--tls-ca-out", "ca.pem"]);
+    let absolute = dir.path().join("ca.pem");
+    assert!(
+        head.contains(&format!("its CA certificate is {}\n", absolute.display())),
+        "{head}"
+    );
+    assert!(absolute.is_file());
 }
