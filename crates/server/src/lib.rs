@@ -668,6 +668,27 @@ pub async fn serve(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     serve_router(&config, router, addr).await
 }
 
+/// The alert a client sent to refuse the server's certificate (`UnknownCA`,
+/// `BadCertificate`, ...) when that is why `error`, a failed TLS handshake, failed.
+fn certificate_refused(error: &std::io::Error) -> Option<String> {
+    use rustls::AlertDescription as A;
+    match error.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(
+            alert @ (A::UnknownCA
+            | A::BadCertificate
+            | A::CertificateUnknown
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::UnsupportedCertificate
+            | A::AccessDenied
+            // rustls's word for a chain whose CA has the trusted one's name but not its
+            // key: the CA of an earlier `--tls-self-signed` start, say.
+            | A::DecryptError),
+        ) => Some(format!("{alert:?}")),
+        _ => None,
+    }
+}
+
 /// Serves `router` (any backend) with the accounts, regions, fault rate, timeouts and
 /// HTTPS settings of `config`. Over HTTPS, a client has the header read timeout to
 /// complete its TLS handshake.
@@ -751,10 +772,24 @@ pub async fn serve_router(
                         let stream = match handshake {
                             Ok(Ok(stream)) => stream,
                             Ok(Err(e)) => {
-                                tracing::debug!(
-                                    error = e.to_string().as_str(),
-                                    "TLS handshake failed"
-                                );
+                                match certificate_refused(&e) {
+                                    // A client that does not trust the certificate: what a
+                                    // test team most needs to hear, from the server too.
+                                    Some(alert) => tracing::warn!(
+                                        alert,
+                                        "TLS handshake failed: the client refused the server's \
+                                         certificate; give it this server's CA \
+                                         (AWS_CA_BUNDLE, boto3's verify=, NODE_EXTRA_CA_CERTS; \
+                                         --tls-self-signed makes a new one at each start) and \
+                                         call a name the certificate holds (the banner's \
+                                         endpoint)"
+                                    ),
+                                    // Scanners, plain HTTP, a client gone: not news.
+                                    None => tracing::debug!(
+                                        error = e.to_string().as_str(),
+                                        "TLS handshake failed"
+                                    ),
+                                }
                                 return;
                             }
                             Err(_) => {

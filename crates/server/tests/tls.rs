@@ -23,8 +23,8 @@ async fn start_with(config: ServerConfig) -> (kms_server::RunningServer, String)
     (server, ca)
 }
 
-/// One HTTP/1.1 request over TLS, trusting `ca`; the response head and body as text.
-async fn exchange(addr: std::net::SocketAddr, ca: &str, request: &str) -> String {
+/// A TLS client trusting the CA certificate `ca` (PEM) alone.
+fn connector_trusting(ca: &str) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(ca.as_bytes()).unwrap())
@@ -38,7 +38,12 @@ async fn exchange(addr: std::net::SocketAddr, ca: &str, request: &str) -> String
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// One HTTP/1.1 request over TLS, trusting `ca`; the response head and body as text.
+async fn exchange(addr: std::net::SocketAddr, ca: &str, request: &str) -> String {
+    let connector = connector_trusting(ca);
     let tcp = TcpStream::connect(addr).await.unwrap();
     let name = ServerName::try_from("127.0.0.1").unwrap();
     let mut tls = connector.connect(name, tcp).await.unwrap();
@@ -400,4 +405,63 @@ fn a_relative_ca_out_is_said_absolute() {
         "{head}"
     );
     assert!(absolute.is_file());
+}
+
+/// A client that refuses the server's certificate (it does not trust the CA) is said in
+/// the server's log at the default level, with the alert it sent and what to do; a
+/// handshake that fails otherwise (plain HTTP on the TLS port, a scanner) stays at debug.
+#[tokio::test]
+async fn a_client_refusing_the_certificate_is_logged() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut child = common::Killed(
+        common::kms_server_binary()
+            .args(["--listen", "127.0.0.1:0", "--tls-self-signed"])
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr: std::net::SocketAddr = first
+        .trim()
+        .rsplit_once("https://")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    // Plain HTTP on the TLS port: not a refusal of the certificate.
+    let mut plain = TcpStream::connect(addr).await.unwrap();
+    plain.write_all(UNSIGNED.as_bytes()).await.unwrap();
+    let _ = plain.read_to_end(&mut Vec::new()).await;
+    // A client trusting the CA of an earlier start (of the same name, another key):
+    // rustls sends `DecryptError`.
+    let other_ca = TlsConfig::self_signed(&["127.0.0.1".to_owned()]).unwrap();
+    let connector = connector_trusting(other_ca.ca_pem().unwrap());
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    assert!(connector.connect(name, tcp).await.is_err());
+    // Written within milliseconds (the log is written in batches); a hang guard only.
+    let said = "the client refused the server's certificate";
+    let mut text = String::new();
+    for _ in 0..400 {
+        text = std::fs::read_to_string(&log).unwrap();
+        if text.contains(said) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let warned: Vec<&str> = text.lines().filter(|l| l.contains(said)).collect();
+    assert_eq!(warned.len(), 1, "{text}");
+    assert!(
+        warned[0].contains("WARN") && warned[0].contains("alert=\"DecryptError\""),
+        "{}",
+        warned[0]
+    );
+    drop(child);
 }
