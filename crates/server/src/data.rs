@@ -134,11 +134,15 @@ fn unknown_member(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
+/// `text` without the UTF-8 byte order mark some (Windows) editors put first: not part
+/// of a file written by hand, data file or PEM (OpenSSL skips it too).
+pub(crate) fn without_bom(text: &[u8]) -> &[u8] {
+    text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text)
+}
+
 /// Parses and checks data file contents.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Owner, KeyStore)>, DataError> {
-    // A byte order mark, as some Windows editors write one, is not part of the JSON.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let file = decode(bytes)?;
+    let file = decode(without_bom(bytes))?;
     let mut owners = HashSet::new();
     let mut out = Vec::new();
     for (g, group) in file.stores.into_iter().enumerate() {

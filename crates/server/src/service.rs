@@ -856,13 +856,10 @@ impl KmsService {
                 }
                 // A presigned request whose presigner moved the header into the query
                 // (`@smithy/signature-v4`'s `presign` hoists every `x-amz-*` header).
-                None if parts.uri.query().is_some_and(|q| {
-                    q.split('&').any(|pair| {
-                        pair.split('=')
-                            .next()
-                            .is_some_and(|name| name.eq_ignore_ascii_case("X-Amz-Target"))
-                    })
-                }) =>
+                None if parts
+                    .uri
+                    .query()
+                    .is_some_and(|q| crate::sigv4::has_query_param(q, "X-Amz-Target")) =>
                 {
                     "Missing X-Amz-Target header: the query string has an X-Amz-Target, which \
                      kms-server reads from the header only. Send it as a header; a presigner moves it \

@@ -384,6 +384,14 @@ fn decode_query(query: &str, plus_as_space: bool) -> Vec<QueryParam> {
         .collect()
 }
 
+/// Whether `query` has a parameter named `name` (ASCII case aside), its name
+/// percent-decoded as the parser decodes it.
+pub(crate) fn has_query_param(query: &str, name: &str) -> bool {
+    decode_query(query, false)
+        .iter()
+        .any(|p| p.key.eq_ignore_ascii_case(name.as_bytes()))
+}
+
 fn query_value<'q>(params: &'q [QueryParam], key: &str) -> Option<&'q [u8]> {
     params
         .iter()

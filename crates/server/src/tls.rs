@@ -53,7 +53,7 @@ impl TlsConfig {
         };
         let (cert_name, key_name) = (certificate.display(), key.display());
         let cert_pem = read(certificate)?;
-        let cert_pem = without_bom(&cert_pem);
+        let cert_pem = crate::data::without_bom(&cert_pem);
         let chain = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| TlsError(format!("{cert_name}: not valid PEM ({e})")))?;
@@ -70,7 +70,7 @@ impl TlsConfig {
             )));
         }
         let key_pem = read(key)?;
-        let key_pem = without_bom(&key_pem);
+        let key_pem = crate::data::without_bom(&key_pem);
         if contains(key_pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
             || contains(key_pem, b"Proc-Type: 4,ENCRYPTED")
         {
@@ -293,11 +293,6 @@ impl TlsConfig {
 fn provider() -> rustls::crypto::CryptoProvider {
     #[allow(deprecated)]
     rustls::crypto::ring::default_provider()
-}
-
-/// `text` without the UTF-8 byte order mark some editors put first (OpenSSL skips it).
-fn without_bom(text: &[u8]) -> &[u8] {
-    text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text)
 }
 
 fn contains(text: &[u8], needle: &[u8]) -> bool {
