@@ -57,6 +57,9 @@ struct Cli {
     command: Command,
 }
 
+// Its doc comments are `--help` text, where a URL is not a link: rustdoc's
+// `bare_urls` would have them in `<...>`.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 struct Global {
     /// Send requests to this URL instead of the region's endpoint (such as
