@@ -151,7 +151,10 @@ pub fn run(model: &Path, operations: &[String], out: &Path) -> Result<()> {
     // By its absolute path: a relative `--out` is taken from the current directory, which
     // in a subdirectory of the workspace is not where the README's `spec/...` is.
     let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-    println!("wrote {} ({} operations)", out.display(), operations.len());
+    match operations.len() {
+        1 => println!("wrote {} (1 operation)", out.display()),
+        n => println!("wrote {} ({n} operations)", out.display()),
+    }
     Ok(())
 }
 

@@ -51,7 +51,7 @@ fn a_relative_out_is_reported_by_its_absolute_path() {
     let written = dir.canonicalize().unwrap().join("spec/out.json");
     assert_eq!(
         stdout,
-        format!("wrote {} (1 operations)\n", written.display())
+        format!("wrote {} (1 operation)\n", written.display())
     );
     assert!(written.is_file());
     std::fs::remove_dir_all(&dir).unwrap();

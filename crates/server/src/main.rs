@@ -794,9 +794,12 @@ fn banner(
         }
     }
     say!(
-        "  regions: {}; {} custom key stores; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}{}{}",
+        "  regions: {}; {}; default page size {DEFAULT_PAGE_SIZE} (Limit 1..1000); fail rate {}{}{}{}",
         file.regions.join(", "),
-        config.stores().len(),
+        match config.stores().len() {
+            1 => "1 custom key store".to_owned(),
+            n => format!("{n} custom key stores"),
+        },
         config.fail_rate(),
         failing_first_note(config),
         injected_errors_note(config),

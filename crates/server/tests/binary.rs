@@ -401,6 +401,33 @@ fn a_configuration_without_access_keys_is_warned_of() {
     );
 }
 
+/// The banner's counts read as English: one store is "1 custom key store", one failing
+/// request "the first request".
+#[test]
+fn the_banner_says_one_store_and_one_request_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("stores.json");
+    let file = serde_json::json!({"Stores": [{
+        "AccountId": demo::ACCOUNT_ID,
+        "Region": demo::REGION,
+        "CustomKeyStores": [common::xks_entry(1, "only", "CONNECTED")],
+    }]});
+    std::fs::write(&data, file.to_string()).unwrap();
+    let child = common::kms_server_binary()
+        .args(["--listen", "127.0.0.1:0", "--fail-first", "1", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kms-server starts");
+    let banner = first_two_banner_lines(child);
+    assert!(
+        banner.contains("; 1 custom key store; default page size")
+            && banner.contains("; fail rate 0, and the first request\n"),
+        "{banner}"
+    );
+}
+
 /// `--fail-with` takes the wire codes of the errors it may answer with (the banner names
 /// them after the fail rate), and refuses anything else naming them.
 #[test]
