@@ -1202,6 +1202,9 @@ fn double_encoded_paths() {
     assert_eq!(canonical_uri("", true), "/");
     assert_eq!(canonical_uri("/a/./b/../c/", true), "/a/c/");
     assert_eq!(canonical_uri("/a/..", true), "/");
+    // A path ending in a `.` or `..` segment keeps its trailing slash, as aws-sigv4 signs it.
+    assert_eq!(canonical_uri("/a/b/..", true), "/a/");
+    assert_eq!(canonical_uri("/a/b/.", true), "/a/b/");
     assert_eq!(canonical_uri("/../..", true), "/");
 }
 
@@ -1578,6 +1581,17 @@ fn unsigned_payload_header() {
     );
     let e = check(&req, SECRET, t(NOW)).unwrap_err();
     assert_eq!(e.code(), "InvalidSignatureException");
+    // Neither a short hex value nor 64 characters that are not all hex are a SHA-256.
+    let not_a_sha256 = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.";
+    let sixty_four_not_hex = format!("{}g", &hex::encode(Sha256::digest(BODY))[..63]);
+    for value in ["abc123", &sixty_four_not_hex] {
+        req.headers.insert(
+            "x-amz-content-sha256",
+            HeaderValue::from_str(value).unwrap(),
+        );
+        let e = check(&req, SECRET, t(NOW)).unwrap_err();
+        assert_eq!(e.message(), not_a_sha256, "{value}");
+    }
 }
 
 #[test]
@@ -2495,6 +2509,15 @@ fn signed_headers_name_each_header_once() {
         incomplete(&req),
         "SignedHeaders lists more headers than the request carries."
     );
+    // Sorted, as an SDK sorts its list, too.
+    let req = with_auth(&format!(
+        "AWS4-HMAC-SHA256 {scope}, SignedHeaders={};host, {sig}",
+        many.join(";")
+    ));
+    assert_eq!(
+        incomplete(&req),
+        "SignedHeaders lists more headers than the request carries."
+    );
 
     // The presigned form, with `host` twice.
     let req = presigned_with_signed_headers("host%3Bhost");
@@ -2635,6 +2658,18 @@ fn claimed_access_key_is_read_as_the_parser_reads_it() {
         ),
         key
     );
+    // A component given twice: the first is the one the parser verifies, and the one named.
+    let twice = with_auth(&format!(
+        "AWS4-HMAC-SHA256 Credential={AKID}/20261204/us-east-1/kms/aws4_request, \
+         Credential=AKIAOTHEREXAMPLE/20261204/us-east-1/kms/aws4_request, \
+         SignedHeaders=host;x-amz-date, Signature={}",
+        "0".repeat(64)
+    ));
+    assert_eq!(parse(&twice.input()).unwrap().access_key_id, AKID);
+    assert_eq!(
+        claimed_access_key(&twice.headers, None).as_deref(),
+        Some(AKID)
+    );
     assert_eq!(claimed("AWS4-HMAC-SHA256 Signature=00"), None);
     assert_eq!(claimed("AWS4-HMAC-SHA256 MyCredential=AKIA"), None);
     assert_eq!(
@@ -2643,5 +2678,32 @@ fn claimed_access_key_is_read_as_the_parser_reads_it() {
             Some("X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20150830")
         ),
         key
+    );
+}
+
+/// A long value is quoted in a message cut at 512 bytes, on the character boundary
+/// before them when a character straddles the cut, followed by `...`.
+#[test]
+fn an_overlong_value_is_quoted_cut_at_a_character_boundary() {
+    let algorithm = format!("{}é", "A".repeat(511));
+    let mut req = SdkSign::default().sign();
+    req.headers.insert(
+        "authorization",
+        HeaderValue::from_bytes(format!("{algorithm} Credential=x").as_bytes()).unwrap(),
+    );
+    let m = incomplete(&req);
+    let quoted = format!("Unsupported AWS 'algorithm': '{}...'. ", "A".repeat(511));
+    assert!(m.starts_with(&quoted), "{m}");
+    // A value of 512 bytes is quoted whole.
+    let algorithm = format!("{}é", "A".repeat(510));
+    let mut req = SdkSign::default().sign();
+    req.headers.insert(
+        "authorization",
+        HeaderValue::from_bytes(format!("{algorithm} Credential=x").as_bytes()).unwrap(),
+    );
+    let m = incomplete(&req);
+    assert!(
+        m.starts_with(&format!("Unsupported AWS 'algorithm': '{algorithm}'. ")),
+        "{m}"
     );
 }
