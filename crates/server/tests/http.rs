@@ -77,6 +77,14 @@ async fn routing_errors_carry_a_type() {
         "{}",
         a.message()
     );
+    // One whose query string has no X-Amz-Target is not told that it has.
+    let mut call = Call::new("{}");
+    call.target = None;
+    call.presigned = true;
+    call.query = Some("Limit=10".into());
+    let a = send(addr, call).await;
+    a.assert_error(400, "UnknownOperationException");
+    assert_eq!(a.message(), "Missing X-Amz-Target header");
     // Code under test that calls another KMS operation is told which ones are served.
     let mut call = Call::new("{}");
     call.target = Some("TrentService.ListKeys".into());
