@@ -2361,6 +2361,8 @@ const TRICKY: &[&str] = &[
     ";a;",
     "\x0bhost\x0c",
     "\u{85}host\u{a0}",
+    "\u{a0}host",
+    "host\u{2003}",
     "\u{3000} \u{2003}x;y \u{85}",
     "é;é",
     "\u{200b}x\u{200b}",
