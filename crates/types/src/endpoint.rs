@@ -293,5 +293,19 @@ mod tests {
         assert!(!aws.contains("us-west-2a"));
         assert!(!aws.contains("us--2"));
         assert!(!aws.contains("usa-west-2"));
+        // The word is the SDKs' `\w`: letters, digits and `_`, nothing else.
+        assert!(aws.contains("us-west_gov-2"));
+        assert!(!aws.contains("us-we.st-2"));
+    }
+
+    #[test]
+    fn an_endpoint_error_displays_as_its_message() {
+        let error = check_region("us_east_1").unwrap_err();
+        assert_eq!(error.to_string(), error.message());
+        assert_eq!(
+            EndpointError::new("Invalid Configuration: FIPS and custom endpoint are not supported")
+                .to_string(),
+            "Invalid Configuration: FIPS and custom endpoint are not supported"
+        );
     }
 }
