@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kms_client::{
     AuthErrorKind, Client, Config, Credentials, Error, RetryConfig, TimeoutKind, Timeouts,
 };
@@ -1052,10 +1052,12 @@ async fn paginator_fails_on_a_repeated_marker_instead_of_looping() {
         page(&["c"], Some("m1"), true),
     ])
     .await;
+    // Bounded, so that a paginator that does loop fails here instead of hanging.
     let mut items = client_for(&s, demo_creds())
         .describe_custom_key_stores()
         .into_paginator()
-        .items();
+        .items()
+        .take(10);
     let mut got = Vec::new();
     let err = loop {
         match items.try_next().await {
@@ -1084,6 +1086,7 @@ async fn paginator_stops_on_a_marker_the_input_would_refuse() {
         .describe_custom_key_stores()
         .into_paginator()
         .items()
+        .take(10)
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
@@ -1129,11 +1132,40 @@ async fn paginator_rejects_the_marker_it_sent_coming_back() {
         .marker("start")
         .into_paginator()
         .items()
+        .take(10)
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RepeatedMarker { .. }), "{err:?}");
     assert_eq!(s.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_fluent_input_is_what_is_sent_and_its_paginator_names_the_operation() {
+    let s = Scripted::start(vec![page(&["a"], None, false)]).await;
+    let fluent = client_for(&s, demo_creds())
+        .describe_custom_key_stores()
+        .custom_key_store_name("ExampleCloudHSMKeyStore")
+        .limit(7)
+        .marker("m0");
+    let input = fluent.as_input().clone();
+    assert_eq!(
+        input.custom_key_store_name.as_deref(),
+        Some("ExampleCloudHSMKeyStore")
+    );
+    assert_eq!(
+        (input.limit, input.marker.as_deref()),
+        (Some(7), Some("m0"))
+    );
+    let paginator = fluent.into_paginator();
+    assert_eq!(
+        format!("{paginator:?}"),
+        r#"Paginator { operation: "DescribeCustomKeyStores", .. }"#
+    );
+    let pages: Vec<_> = paginator.try_collect().await.unwrap();
+    assert_eq!(pages.len(), 1);
+    let sent: serde_json::Value = serde_json::from_str(&s.requests()[0].body).unwrap();
+    assert_eq!(sent, serde_json::to_value(&input).unwrap());
 }
 
 #[tokio::test]
