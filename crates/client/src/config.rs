@@ -3802,7 +3802,8 @@ region = ap-southeast-2
     fn ini_syntax() {
         let ini = parse(
             "\u{feff}# top comment\n; another\n\n[default] ; trailing\n  region=us-east-1   \n\
-             Key = Value # inline\nsecret = abc#def;ghi\nmulti = first\n  second\n\n\
+             Key = Value # inline\nsecret = abc#def;ghi\nmulti = first\n  second\n\
+             tight=#abc\nuncut = v #comment\n\n\
              [  profile   spaced  ]\nempty =\n\r\n[default]\nlater = yes\n",
         )
         .unwrap();
@@ -3810,6 +3811,14 @@ region = ap-southeast-2
         assert_eq!(d["region"].value, "us-east-1");
         assert_eq!(d["key"].value, "Value", "names are in lower case");
         assert_eq!(d["secret"].value, "abc#def;ghi");
+        assert_eq!(
+            d["tight"].value, "#abc",
+            "a `#` right after `=` is the value's"
+        );
+        assert_eq!(
+            d["uncut"].value, "v",
+            "a comment need not start with a blank"
+        );
         assert_eq!(d["multi"].value, "first\nsecond");
         assert_eq!(d["later"].value, "yes");
         assert_eq!(d["region"].line, 5);
