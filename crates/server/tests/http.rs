@@ -58,11 +58,14 @@ async fn routing_errors_carry_a_type() {
     assert!(!message.contains(['<', '>', '&']), "{message}");
     // A presigned request whose presigner moved X-Amz-Target into the query (as
     // @smithy/signature-v4's presign does with every x-amz-* header) is told so.
-    let mut call = Call::new("{}");
-    call.target = None;
-    call.presigned = true;
-    call.query = Some("x-amz-target=TrentService.DescribeCustomKeyStores".into());
-    let a = send(addr, call).await;
+    let presigned_without_target = |query: &str| {
+        let mut call = Call::new("{}");
+        call.target = None;
+        call.presigned = true;
+        call.query = Some(query.into());
+        send(addr, call)
+    };
+    let a = presigned_without_target("x-amz-target=TrentService.DescribeCustomKeyStores").await;
     a.assert_error(400, "UnknownOperationException");
     assert!(
         a.message().starts_with(
@@ -78,11 +81,7 @@ async fn routing_errors_carry_a_type() {
         a.message()
     );
     // One whose query string has no X-Amz-Target is not told that it has.
-    let mut call = Call::new("{}");
-    call.target = None;
-    call.presigned = true;
-    call.query = Some("Limit=10".into());
-    let a = send(addr, call).await;
+    let a = presigned_without_target("Limit=10").await;
     a.assert_error(400, "UnknownOperationException");
     assert_eq!(a.message(), "Missing X-Amz-Target header");
     // Code under test that calls another KMS operation is told which ones are served.

@@ -2687,23 +2687,20 @@ fn claimed_access_key_is_read_as_the_parser_reads_it() {
 /// before them when a character straddles the cut, followed by `...`.
 #[test]
 fn an_overlong_value_is_quoted_cut_at_a_character_boundary() {
-    let algorithm = format!("{}é", "A".repeat(511));
-    let mut req = SdkSign::default().sign();
-    req.headers.insert(
-        "authorization",
-        HeaderValue::from_bytes(format!("{algorithm} Credential=x").as_bytes()).unwrap(),
-    );
-    let m = incomplete(&req);
+    let refusal_of = |algorithm: &str| {
+        let mut req = SdkSign::default().sign();
+        req.headers.insert(
+            "authorization",
+            HeaderValue::from_bytes(format!("{algorithm} Credential=x").as_bytes()).unwrap(),
+        );
+        incomplete(&req)
+    };
+    let m = refusal_of(&format!("{}é", "A".repeat(511)));
     let quoted = format!("Unsupported AWS 'algorithm': '{}...'. ", "A".repeat(511));
     assert!(m.starts_with(&quoted), "{m}");
     // A value of 512 bytes is quoted whole.
     let algorithm = format!("{}é", "A".repeat(510));
-    let mut req = SdkSign::default().sign();
-    req.headers.insert(
-        "authorization",
-        HeaderValue::from_bytes(format!("{algorithm} Credential=x").as_bytes()).unwrap(),
-    );
-    let m = incomplete(&req);
+    let m = refusal_of(&algorithm);
     assert!(
         m.starts_with(&format!("Unsupported AWS 'algorithm': '{algorithm}'. ")),
         "{m}"
