@@ -8,10 +8,17 @@ mod make {
     kms_macros::generate!("tests/models/required.json");
 }
 
-use make::MakeRequest;
+use make::{AttachRequest, MakeRequest};
 
 fn message(body: &str) -> String {
-    match decode_valid::<MakeRequest>(body.as_bytes()) {
+    message_of::<MakeRequest>(body)
+}
+
+fn message_of<T>(body: &str) -> String
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + kms_types::Validate + std::fmt::Debug,
+{
+    match decode_valid::<T>(body.as_bytes()) {
         Err(DecodeError::Validation(e)) => e.to_string(),
         other => panic!("{body}: {other:?}"),
     }
@@ -96,6 +103,31 @@ fn the_work_is_bounded() {
         Err(DecodeError::Validation(e)) => assert_eq!(e.violations().len(), 3),
         other => panic!("{other:?}"),
     }
+}
+
+/// A missing required structure, list or map is read as an empty one until the value
+/// reads, so that the members after it are checked and reported too.
+#[test]
+fn missing_structures_lists_and_maps_do_not_hide_the_others() {
+    const CREDENTIAL_NULL: &str =
+        "Value null at 'credential' failed to satisfy constraint: Member must not be null";
+    const TAGS_NULL: &str =
+        "Value null at 'tags' failed to satisfy constraint: Member must not be null";
+    const ATTRS_NULL: &str =
+        "Value null at 'attrs' failed to satisfy constraint: Member must not be null";
+    assert_eq!(
+        message_of::<AttachRequest>("{}"),
+        format!("3 validation errors detected: {CREDENTIAL_NULL}; {TAGS_NULL}; {ATTRS_NULL}")
+    );
+    // The members inside a stand-in are not reported; those of a member sent are.
+    assert_eq!(
+        message_of::<AttachRequest>(r#"{"Tags": [{"Value": "v"}]}"#),
+        format!(
+            "3 validation errors detected: {CREDENTIAL_NULL}; Value null at \
+             'tags.1.member.key' failed to satisfy constraint: Member must not be null; \
+             {ATTRS_NULL}"
+        )
+    );
 }
 
 /// Map values are named as the validators name them (`attrs.<key>.value.x`, the key as
