@@ -105,6 +105,36 @@ fn the_work_is_bounded() {
     }
 }
 
+/// The bounds are exact: at most 64 stand-ins, and at most 16 MiB read again in all (a
+/// body read once more per stand-in); one beyond either, and the first missing member is
+/// reported alone.
+#[test]
+fn the_work_stops_exactly_at_its_bounds() {
+    // `count` tags without their required key, and `Name` padded for the body to be
+    // `size` bytes (when given).
+    let violations = |count: usize, size: Option<usize>| {
+        let tags = vec![r#"{"Value": "v"}"#; count].join(",");
+        let body = |name: &str| {
+            format!(r#"{{"Name": "{name}", "Count": 1, "Flag": true, "Tags": [{tags}]}}"#)
+        };
+        let short = body("n");
+        let body = size.map_or(short.clone(), |size| {
+            body(&"n".repeat(size - short.len() + 1))
+        });
+        assert_eq!(body.len(), size.unwrap_or(body.len()));
+        match decode_valid::<MakeRequest>(body.as_bytes()) {
+            Err(DecodeError::Validation(e)) => e.violations().len(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(violations(64, None), 64);
+    assert_eq!(violations(65, None), 1);
+    // A body of 1,000,000 bytes is read 16 times for 15 missing members (16,001,920
+    // bytes with the stand-ins), 17 times for 16 (beyond 16 MiB).
+    assert_eq!(violations(15, Some(1_000_000)), 15);
+    assert_eq!(violations(16, Some(1_000_000)), 1);
+}
+
 /// A missing required structure, list or map is read as an empty one until the value
 /// reads, so that the members after it are checked and reported too.
 #[test]
