@@ -387,6 +387,25 @@ mod tests {
         );
     }
 
+    /// A router's `Debug` names what it routes and whether it serves the admin endpoints,
+    /// as an embedder printing its server's setup sees it.
+    #[test]
+    fn debug_names_the_targets_and_whether_admin_endpoints_are_served() {
+        let config = crate::ServerConfig::demo();
+        let plain = config.router().unwrap();
+        let with_admin = config.with_admin_endpoints().router().unwrap();
+        assert_eq!(
+            [format!("{plain:?}"), format!("{with_admin:?}")],
+            [false, true].map(|admin| format!(
+                r#"Router {{ targets: ["TrentService.DescribeCustomKeyStores"], admin: {admin} }}"#
+            ))
+        );
+        assert_eq!(
+            format!("{:?}", Router::new()),
+            "Router { targets: [], admin: false }"
+        );
+    }
+
     #[test]
     fn both_filters_are_a_validation_error() {
         let e = decode(
