@@ -1152,11 +1152,75 @@ mod tests {
         let s = MemoryStore::new();
         assert!(s.is_empty());
         s.put(owner(), ks(1)).unwrap();
+        assert!(!s.is_empty());
+        assert_eq!(format!("{s:?}"), "MemoryStore { owners: 1, len: 1 }");
         assert!(!s.remove(&owner(), &id(2)));
         assert!(s.remove(&owner(), &id(1)));
         assert!(!s.remove(&owner(), &id(1)));
         assert!(s.is_empty());
         assert_eq!(s.owner_len(&owner()), 0);
+        // The emptied owner's partition goes too.
+        assert_eq!(format!("{s:?}"), "MemoryStore { owners: 0, len: 0 }");
+    }
+
+    /// A snapshot lists every owner's records, owners in order (account, then region)
+    /// and each one's in id order; past `max` records only how many there are, and at
+    /// exactly `max` still all of them.
+    #[test]
+    fn snapshot_lists_owner_by_owner_up_to_max() {
+        let s = MemoryStore::new();
+        let owners: Vec<Owner> = (0..20)
+            .rev()
+            .map(|i| Owner::new("111122223333", format!("region-{i:02}")))
+            .collect();
+        s.bulk_load(
+            owners
+                .iter()
+                .flat_map(|o| [(o.clone(), ks(2)), (o.clone(), ks(1))]),
+        )
+        .unwrap();
+        let listed: Vec<(Owner, Vec<u64>)> = s
+            .snapshot(40)
+            .unwrap()
+            .into_iter()
+            .map(|(o, records)| (o, records.iter().map(|r| r.payload).collect()))
+            .collect();
+        let expected: Vec<(Owner, Vec<u64>)> =
+            owners.into_iter().rev().map(|o| (o, vec![1, 2])).collect();
+        assert_eq!(listed, expected);
+        assert_eq!(s.snapshot(39).map(|all| all.len()), Err(40));
+        assert_eq!(
+            MemoryStore::<Ks>::new().snapshot(0).map(|all| all.len()),
+            Ok(0)
+        );
+    }
+
+    /// Among many owners and many names, each owner's listing and each name find that
+    /// owner's or name's own record: a lookup compares owners and names, not only what
+    /// they hash to. Names are indexed both ways a partition gets them, by a load into an
+    /// empty partition and by one put after another.
+    #[test]
+    fn many_owners_and_names_each_find_their_own() {
+        let s = MemoryStore::new();
+        let owners: Vec<Owner> = (0..300)
+            .map(|i| Owner::new(format!("{i:012}"), "us-east-1"))
+            .collect();
+        for (i, o) in (0u64..).zip(&owners) {
+            s.put(o.clone(), ks(i)).unwrap();
+        }
+        for (i, o) in (0u64..).zip(&owners) {
+            let p = s.page(o, Filter::All, None, 10).unwrap();
+            assert_eq!(p.items.iter().map(|r| r.payload).collect::<Vec<_>>(), [i]);
+        }
+        s.bulk_load((1000..2000).map(|i| (owner(), ks(i)))).unwrap();
+        for i in 2000..3000 {
+            s.put(owner(), ks(i)).unwrap();
+        }
+        for i in 1000..3000 {
+            let name = format!("store-{i}");
+            let p = s.page(&owner(), Filter::Name(&name), None, 1);
+            assert_eq!(p.map(|p| p.items[0].payload), Ok(i), "{name}");
+        }
     }
 
     #[test]
@@ -1211,7 +1275,6 @@ mod tests {
 
     #[test]
     fn bulk_load_last_duplicate_wins() {
-        let s = MemoryStore::new();
         let recs = vec![
             (
                 owner(),
@@ -1231,12 +1294,19 @@ mod tests {
                 },
             ),
         ];
-        assert_eq!(s.bulk_load(recs).unwrap(), 2);
-        assert_eq!(s.get(&owner(), &id(2)).unwrap().payload, 2);
-        assert_eq!(
-            s.page(&owner(), Filter::Name("x"), None, 1).unwrap_err(),
-            StoreError::NotFound
-        );
+        // In the order given, and already in id order (the repeats next to each other).
+        let sorted = vec![recs[1].clone(), recs[0].clone(), recs[2].clone()];
+        let repeats_only = vec![recs[0].clone(), recs[2].clone()];
+        for (recs, new) in [(recs, 2), (sorted, 2), (repeats_only, 1)] {
+            let s = MemoryStore::new();
+            assert_eq!(s.bulk_load(recs).unwrap(), new);
+            assert_eq!(s.len(), new);
+            assert_eq!(s.get(&owner(), &id(2)).unwrap().payload, 2);
+            assert_eq!(
+                s.page(&owner(), Filter::Name("x"), None, 1).unwrap_err(),
+                StoreError::NotFound
+            );
+        }
     }
 
     #[test]
@@ -1363,6 +1433,18 @@ mod tests {
         assert_eq!(holder(&s, "b"), Ok(id(1)));
         assert_eq!(s.put(owner(), named(9, "b")), Err(StoreError::NameTaken));
         assert_eq!(s.len(), 2);
+        // The same, given in descending id order, among others that keep their names.
+        let s = MemoryStore::new();
+        s.bulk_load((1..=5).map(|i| (owner(), ks(i)))).unwrap();
+        let swapped = |i: u64| match i {
+            1 => named(1, "store-5"),
+            5 => named(5, "store-1"),
+            i => ks(i),
+        };
+        let load = (1..=5).rev().map(|i| (owner(), swapped(i)));
+        assert_eq!(s.bulk_load(load), Ok(0));
+        assert_eq!(holder(&s, "store-1"), Ok(id(5)));
+        assert_eq!(holder(&s, "store-5"), Ok(id(1)));
     }
 
     #[test]
