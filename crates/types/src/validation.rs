@@ -667,6 +667,40 @@ mod tests {
         );
     }
 
+    /// The abridged message lists the first violations, each value cut, and counts the
+    /// rest; with none left over it says nothing more.
+    #[test]
+    fn abridged_lists_the_first_and_counts_the_rest() {
+        let mut v = Violations::default();
+        for (member, value) in [("A", "abcdef"), ("B", "xyz"), ("C", "uvwxyz")] {
+            v.string_length("", member, value, Bounds::new(Some(7), None), false);
+        }
+        let e = v.into_result().unwrap_err();
+        let at_least_7 =
+            "failed to satisfy constraint: Member must have length greater than or equal to 7";
+        assert_eq!(
+            e.abridged(2, 3).to_string(),
+            format!(
+                "3 validation errors detected: Value 'abc…' at 'a' {at_least_7}; \
+                 Value 'xyz' at 'b' {at_least_7}; and 1 more"
+            )
+        );
+        assert_eq!(
+            e.abridged(3, 6).to_string(),
+            format!(
+                "3 validation errors detected: Value 'abcdef' at 'a' {at_least_7}; \
+                 Value 'xyz' at 'b' {at_least_7}; Value 'uvwxyz' at 'c' {at_least_7}"
+            )
+        );
+        assert_eq!(e.abridged(3, 6).to_string(), e.to_string());
+    }
+
+    #[test]
+    fn shown_values_debug_as_their_variants() {
+        let shown = [Shown::Value("x".into()), Shown::Null, Shown::Redacted];
+        assert_eq!(format!("{shown:?}"), r#"[Value("x"), Null, Redacted]"#);
+    }
+
     #[test]
     fn lengths_count_scalar_values() {
         let mut v = Violations::default();

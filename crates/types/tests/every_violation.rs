@@ -185,3 +185,71 @@ fn map_values_keep_their_keys() {
          greater than or equal to 3"
     );
 }
+
+mod length {
+    kms_macros::generate!("crates/codegen/tests/fixtures/length.json");
+}
+mod blob {
+    kms_macros::generate!("crates/codegen/tests/fixtures/blob.json");
+}
+mod map {
+    kms_macros::generate!("crates/codegen/tests/fixtures/map.json");
+}
+mod union {
+    kms_macros::generate!("crates/codegen/tests/fixtures/union.json");
+}
+
+/// `@length` on a list, a blob and a map counts items, bytes and entries; a union
+/// member the model does not define is named; a structure inside itself (a delegate's
+/// credential) is checked like any other.
+#[test]
+fn lists_blobs_maps_unions_and_recursive_structures_are_checked() {
+    let one = |path: &str, value: &str, constraint: &str| {
+        format!(
+            "1 validation error detected: Value '{value}' at '{path}' failed to satisfy \
+             constraint: Member must {constraint}"
+        )
+    };
+    assert_eq!(
+        message_of::<length::RunRequest>(r#"{"Tags": ["a", "b", "c", "d"]}"#),
+        one(
+            "tags",
+            r#"["a", "b", "c", "d"]"#,
+            "have length less than or equal to 3"
+        )
+    );
+    assert_eq!(
+        message_of::<blob::RunRequest>(r#"{"Payload": ""}"#),
+        one(
+            "payload",
+            "Blob(0 bytes)",
+            "have length greater than or equal to 1"
+        )
+    );
+    assert_eq!(
+        message_of::<map::RunRequest>(r#"{"Context": {"a": "1", "b": "2", "c": "3"}}"#),
+        one(
+            "context",
+            r#"{"a": "1", "b": "2", "c": "3"}"#,
+            "have length less than or equal to 2"
+        )
+    );
+    assert_eq!(
+        message_of::<union::RunRequest>(r#"{"Choice": {"Future": 1}}"#),
+        one(
+            "choice",
+            "Future",
+            "set one of the union's members: [Labels, Nothing, Point, Raw, Small, Text, Ratio]"
+        )
+    );
+    assert_eq!(
+        message(
+            r#"{"Name": "n", "Count": 1, "Flag": true, "Credential": {"AccessKeyId": "abc", "Secret": "s", "Delegate": {"AccessKeyId": "1", "Secret": "s"}}}"#
+        ),
+        one(
+            "credential.delegate.accessKeyId",
+            "1",
+            "have length greater than or equal to 3"
+        )
+    );
+}
