@@ -706,7 +706,13 @@ mod tests {
             Timestamp::new(1_499_288_695, 918_000_000)
         );
         assert_eq!(parse("-1.5"), Timestamp::new(-2, 500_000_000));
-        assert!(serde_json::from_str::<Timestamp>("\"1551129207\"").is_err());
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("\"1551129207\"")
+                .unwrap_err()
+                .to_string(),
+            "invalid type: string \"1551129207\", expected epoch seconds as a JSON number at \
+             line 1 column 12"
+        );
         // As far as an integer on the wire is read, whichever way it is written: `1e18`
         // used to be refused as "not finite" while `1000000000000000000` was read.
         assert_eq!(
@@ -749,6 +755,16 @@ mod tests {
         assert!(serde_json::from_str::<Timestamp>("1e300").is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::INFINITY).is_err());
+    }
+
+    /// Digits past the nanosecond round to the nearest one, half up in magnitude: the
+    /// tenth digit of the fraction decides.
+    #[test]
+    fn digits_past_the_nanosecond_round_to_the_nearest() {
+        assert_eq!(parse("0.0000000015"), Timestamp::new(0, 2));
+        assert_eq!(parse("0.0000000014"), Timestamp::new(0, 1));
+        assert_eq!(parse("1.9999999996"), Timestamp::from_secs(2));
+        assert_eq!(parse("-0.0000000015"), Timestamp::new(-1, 999_999_998));
     }
 
     /// A number as serde_json 1.0 reads it with its `arbitrary_precision` feature (which
@@ -1163,6 +1179,7 @@ mod tests {
             "2019-02-25T21:13:27.Z",
             "2019-02-25T21:13:27+0200",
             "2019-02-25T21:13:27+02:3",
+            "2019-02-25T21:13:27+2:30",
             "2019-02-25T21:13:27+24:00",
             "2019-02-25T21:13:27+02:60",
             "2019-02-30T21:13:27Z",
