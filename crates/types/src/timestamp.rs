@@ -1112,6 +1112,33 @@ mod tests {
     }
 
     #[test]
+    fn from_millis_splits_seconds_and_nanoseconds() {
+        assert_eq!(
+            Timestamp::from_millis(1_499_288_695_918),
+            Timestamp::new(1_499_288_695, 918_000_000)
+        );
+        assert_eq!(Timestamp::from_millis(-1), Timestamp::new(-1, 999_000_000));
+        assert_eq!(Timestamp::from_millis(3_000), Timestamp::from_secs(3));
+    }
+
+    /// Every month's name reads, and an HTTP date has whole seconds: no fraction.
+    #[test]
+    fn parses_http_dates() {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for (i, month) in MONTHS.iter().enumerate() {
+            assert_eq!(
+                Timestamp::parse_http_date(&format!("05 {month} 2026 15:46:40 GMT")),
+                Timestamp::parse_rfc3339(&format!("2026-{:02}-05T15:46:40Z", i + 1)),
+                "{month}"
+            );
+        }
+        let e = Timestamp::parse_http_date("Tue, 01 Jan 2030 00:00:00.5 GMT").unwrap_err();
+        assert!(e.to_string().contains("is not an HTTP date"), "{e}");
+    }
+
+    #[test]
     fn rfc3339() {
         assert_eq!(Timestamp::from_secs(0).to_rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(
@@ -1184,6 +1211,7 @@ mod tests {
             "2019-02-25T21:13:27+02:60",
             "2019-02-30T21:13:27Z",
             "2019-02-25T24:00:00Z",
+            "2019-02-25T21:60:27Z",
             "2019-02-25T21:13:60Z",
             "2019-02-25T21:13:27Zjunk",
             "+019-02-25T21:13:27Z",
@@ -1264,5 +1292,29 @@ mod tests {
         assert_eq!(Timestamp::from_date_time(&dt(2023, 1, 0, 0)), None);
         assert_eq!(Timestamp::from_date_time(&dt(2023, 1, 1, 24)), None);
         assert!(Timestamp::from_date_time(&dt(2024, 2, 29, 23)).is_some());
+        let minute_60 = DateTime {
+            minute: 60,
+            ..dt(2023, 1, 1, 0)
+        };
+        assert_eq!(Timestamp::from_date_time(&minute_60), None);
+        let nanos_10e9 = DateTime {
+            nanos: NANOS_PER_SEC,
+            ..dt(2023, 1, 1, 0)
+        };
+        assert_eq!(Timestamp::from_date_time(&nanos_10e9), None);
+        // Years up to ±999,999,999.
+        for year in [999_999_999, -999_999_999] {
+            assert!(
+                Timestamp::from_date_time(&dt(year, 1, 1, 0)).is_some(),
+                "{year}"
+            );
+        }
+        for year in [1_000_000_000, -1_000_000_000] {
+            assert_eq!(
+                Timestamp::from_date_time(&dt(year, 1, 1, 0)),
+                None,
+                "{year}"
+            );
+        }
     }
 }
