@@ -1257,6 +1257,31 @@ mod tests {
         assert_eq!(Timestamp::from(SystemTime::from(before)), before);
     }
 
+    /// Day after day across four centuries (1600 to 2400: leap centuries and not, and
+    /// the 1st of March after them, where the calendar arithmetic is most delicate), the
+    /// date is the day after the one before, and reads back.
+    #[test]
+    fn every_day_follows_the_one_before() {
+        let first = Timestamp::parse_rfc3339("1600-01-01T00:00:00Z").unwrap();
+        let mut before = first.to_date_time();
+        assert_eq!((before.year, before.month, before.day), (1600, 1, 1));
+        for day in 1..=292_194 {
+            let t = Timestamp::from_secs(first.secs() + day * 86_400);
+            let date = t.to_date_time();
+            let expected = if before.day < days_in_month(before.year, before.month) {
+                (before.year, before.month, before.day + 1)
+            } else if before.month < 12 {
+                (before.year, before.month + 1, 1)
+            } else {
+                (before.year + 1, 1, 1)
+            };
+            assert_eq!((date.year, date.month, date.day), expected, "{t:?}");
+            assert_eq!(Timestamp::from_date_time(&date), Some(t));
+            before = date;
+        }
+        assert_eq!((before.year, before.month, before.day), (2400, 1, 1));
+    }
+
     #[test]
     fn date_times_round_trip() {
         for secs in [
