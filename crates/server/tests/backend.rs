@@ -340,8 +340,13 @@ async fn shutdown_completes_in_flight_requests() {
     let server = serve_demo(router).await;
     let addr = server.local_addr();
     let in_flight = tokio::spawn(send(addr, Call::new("{}")));
-    // Wait until the handler has the request, then shut down.
+    // Wait until the handler has the request, then shut down. (A request answered
+    // without reaching the handler fails the test here, rather than hanging it.)
     while calls.load(Ordering::SeqCst) == 0 {
+        assert!(
+            !in_flight.is_finished(),
+            "the request was answered without reaching its handler"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     server.shutdown().await;
