@@ -27,7 +27,7 @@ use util::Machine;
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Shorter runs of items 1–4 only: about a minute once built (6–9 minutes cold, on 2
+    /// Shorter runs of items 1–4 only: about a minute once built (6–10 minutes cold, on 2
     /// cores).
     #[arg(long)]
     pub quick: bool,
