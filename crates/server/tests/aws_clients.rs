@@ -330,36 +330,45 @@ print(json.dumps(out))
     assert_eq!(out["after"], serde_json::json!(demo_ids()));
 }
 
-/// The pytest example teams copy (`examples/pytest`: conftest.py's fixtures, the tests of
-/// test_example.py) passes against this binary, which its fixture starts on 127.0.0.1:0,
-/// with a proxy in the environment.
-#[test]
-fn the_pytest_example_passes() {
+/// `python3 -m pytest` as the example's tests run it: pytest and boto3 installed (else
+/// `None`, see [`available`]), no AWS or server settings of the caller's, a proxy in the
+/// environment (a CI machine's) that takes no connection, no bytecode or cache left in the
+/// source tree, and none of the caller's pytest options.
+fn pytest() -> Option<Command> {
     if !available(
         "pytest and boto3",
         common::isolated("python3").args(["-c", "import boto3, pytest"]),
     ) {
-        return;
+        return None;
     }
     let mut pytest = common::isolated("python3");
     for name in common::SERVER_ENV {
         pytest.env_remove(name);
     }
-    // A proxy in the environment (a CI machine's) that takes no connection: the example
-    // reaches its server without it, as it must where teams run it.
+    // The example reaches its server without the proxy, as it must where teams run it.
     for name in ["NO_PROXY", "no_proxy"] {
         pytest.env_remove(name);
     }
     for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"] {
         pytest.env(name, "http://127.0.0.1:9");
     }
-    let output = pytest
-        .env("KMS_SERVER", env!("CARGO_BIN_EXE_kms-server"))
-        // No .pytest_cache or __pycache__ left in the source tree, no options of the
-        // caller's.
+    pytest
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("PYTEST_ADDOPTS")
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]);
+    Some(pytest)
+}
+
+/// The pytest example teams copy (`examples/pytest`: conftest.py's fixtures, the tests of
+/// test_example.py) passes against this binary, which its fixture starts on 127.0.0.1:0,
+/// with a proxy in the environment.
+#[test]
+fn the_pytest_example_passes() {
+    let Some(mut pytest) = pytest() else {
+        return;
+    };
+    let output = pytest
+        .env("KMS_SERVER", env!("CARGO_BIN_EXE_kms-server"))
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pytest"))
         .output()
         .expect("python3 runs");
@@ -369,5 +378,78 @@ fn the_pytest_example_passes() {
         "pytest failed ({}):\n{stdout}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A server that never prints its banner (hung before listening) fails the example's
+/// session after conftest.py's `START_SECONDS`, naming the setting, and is stopped: the
+/// fixture used to wait on the banner's pipe for ever.
+#[test]
+fn the_pytest_example_gives_up_on_a_server_without_a_banner() {
+    let Some(mut pytest) = pytest() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pytest");
+    for file in ["conftest.py", "test_example.py", "stores.json"] {
+        let text = std::fs::read_to_string(example.join(file)).unwrap();
+        let text = if file == "conftest.py" {
+            assert!(text.contains("\nSTART_SECONDS = 60\n"), "{text}");
+            text.replace("\nSTART_SECONDS = 60\n", "\nSTART_SECONDS = 1\n")
+        } else {
+            text
+        };
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    // Stands for kms-server: says its pid, then waits without a banner.
+    let hung = dir.path().join("hung-server");
+    let pid_file = dir.path().join("hung-server.pid");
+    std::fs::write(
+        &hung,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 600\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hung, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut child = pytest
+        .env("KMS_SERVER", &hung)
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    // Without the fixture's limit pytest waits as long as the stand-in sleeps: stop it
+    // well before that and fail, rather than hang the suite.
+    let mut waited = 0;
+    while child.try_wait().unwrap().is_none() {
+        if waited == 120 {
+            child.kill().unwrap();
+            let _ = child.wait();
+            if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+            panic!("pytest still waits for the banner after 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        waited += 1;
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success()
+            && stdout
+                .contains("kms-server printed no banner within 1 s (START_SECONDS in conftest.py)"),
+        "pytest ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The fixture stopped the stand-in (and reaped it).
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "the stand-in server {} still runs",
+        pid.trim()
     );
 }

@@ -10,8 +10,10 @@ Needs boto3 and pytest only.
 import json
 import os
 import pathlib
+import queue
 import shutil
 import subprocess
+import threading
 import urllib.request
 
 import boto3
@@ -25,6 +27,9 @@ ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
 BANNER = "kms-server listening on "
+# How long the server may take to print its banner (it loads STORES first); past that, the
+# session fails with the server's log instead of waiting for ever.
+START_SECONDS = 60
 # The server is on this machine: a proxy of the environment (HTTP_PROXY, a CI machine's
 # for its package registries, say) is not used to reach it, by urllib or by botocore.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -46,6 +51,20 @@ class KmsServer:
             return json.load(answer)
 
 
+def first_line(process, seconds):
+    """The first line of the process's stdout ("" if it exits first), or None when none
+    comes within `seconds`: read by a thread, since a pipe's readline cannot time out."""
+    lines = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: lines.put(process.stdout.readline()), daemon=True
+    )
+    reader.start()
+    try:
+        return lines.get(timeout=seconds)
+    except queue.Empty:
+        return None
+
+
 @pytest.fixture(scope="session")
 def kms_server_process(tmp_path_factory):
     binary = os.environ.get("KMS_SERVER") or shutil.which("kms-server")
@@ -64,7 +83,13 @@ def kms_server_process(tmp_path_factory):
     try:
         # The banner's first line says the port; the rest of it (about 1 KiB, and
         # nothing after it) stays in the pipe.
-        first = process.stdout.readline()
+        first = first_line(process, START_SECONDS)
+        if first is None:
+            message = (
+                f"kms-server printed no banner within {START_SECONDS} s "
+                f"(START_SECONDS in conftest.py)\n{log.read_text()}"
+            )
+            pytest.fail(message, pytrace=False)
         if not first.startswith(BANNER):  # e.g. it refused the --data file, and exited
             message = f"kms-server did not start: {first!r}\n{log.read_text()}"
             pytest.fail(message, pytrace=False)
