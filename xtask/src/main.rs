@@ -130,17 +130,26 @@ pub fn target_dir(root: &Path) -> Result<PathBuf> {
         .context("cargo metadata has no target_directory")
 }
 
-/// Writes `text` to `path` atomically: a temporary file renamed into place.
+/// Writes `text` to `path` atomically: a temporary file renamed into place. The temporary
+/// file is this write's own (process id and a counter in its name), so two writers of one
+/// path (two imports to one `--out`) each rename a whole text: the last one wins.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     if path.is_dir() {
         anyhow::bail!("{} is a directory: name a file to write", path.display());
     }
-    let tmp = path.with_extension("tmp~");
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{}-{write}.tmp~", std::process::id()));
+    let tmp = path.with_file_name(name);
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("renaming into {}", path.display())
+    })
 }
 
 #[cfg(test)]
@@ -161,6 +170,33 @@ mod tests {
             format!("{} is a directory: name a file to write", out.display())
         );
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only out/");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Writers of one path at once (two imports to one `--out`) each leave a whole text,
+    /// never a mix of two nor an error: they shared one temporary file, `NAME.tmp~`.
+    #[test]
+    fn concurrent_writes_of_one_path_each_rename_a_whole_text() {
+        let dir = std::env::temp_dir().join(format!("xtask-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("kms.json");
+        let texts: Vec<String> = (b'a'..=b'h')
+            .map(|c| String::from(c as char).repeat(256 * 1024))
+            .collect();
+        std::thread::scope(|scope| {
+            let (texts, out) = (&texts, &out);
+            for text in texts {
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        write_file(out, text).unwrap();
+                        let read = std::fs::read_to_string(out).unwrap();
+                        assert!(texts.contains(&read), "a mix of texts was read");
+                    }
+                });
+            }
+        });
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only kms.json");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
