@@ -770,15 +770,12 @@ impl Error {
                 endpoint,
                 proxy,
                 message,
-                ..
+                source,
             } => {
                 write!(f, "the TLS certificate of {endpoint} was not accepted")?;
                 fmt_causes(f, proxy.as_ref(), message, causes)?;
-                f.write_str(
-                    "; if a private certificate authority issued it (a TLS proxy in front of \
-                     kms-server, a corporate proxy), trust that CA with --ca-bundle, \
-                     AWS_CA_BUNDLE or ca_bundle in the profile (a PEM file)",
-                )
+                f.write_str("; ")?;
+                f.write_str(crate::tls::rejected_certificate_hint(&**source))
             }
             Self::Timeout {
                 endpoint,

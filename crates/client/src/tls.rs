@@ -145,6 +145,45 @@ pub(crate) fn is_rejected_certificate(error: &(dyn std::error::Error + 'static))
     }
 }
 
+/// What to do about the certificate rejected somewhere in `error`'s chain (see
+/// [`is_rejected_certificate`]), for [`Error::Certificate`](crate::Error::Certificate)'s
+/// message: it names another host, it is out of its validity period, or (anything else,
+/// mostly) the client does not trust its issuer.
+pub(crate) fn rejected_certificate_hint(error: &(dyn std::error::Error + 'static)) -> &'static str {
+    #[cfg(feature = "rustls")]
+    {
+        use rustls::CertificateError as E;
+        let rejected = |is: fn(&E) -> bool| {
+            has_rustls_error(
+                error,
+                |e| matches!(e, rustls::Error::InvalidCertificate(c) if is(c)),
+            )
+        };
+        if rejected(|c| matches!(c, E::NotValidForName | E::NotValidForNameContext { .. })) {
+            return "it does not name the endpoint's host: call the endpoint by a name the \
+                    certificate lists (the one of kms-server --tls-self-signed lists localhost, \
+                    127.0.0.1 and ::1)";
+        }
+        if rejected(|c| {
+            matches!(
+                c,
+                E::Expired
+                    | E::ExpiredContext { .. }
+                    | E::NotValidYet
+                    | E::NotValidYetContext { .. }
+            )
+        }) {
+            return "it is expired or not yet valid: check this machine's clock, or have the \
+                    certificate renewed";
+        }
+    }
+    #[cfg(not(feature = "rustls"))]
+    let _ = error;
+    "if a private certificate authority issued it (a TLS proxy in front of kms-server, a \
+     corporate proxy), trust that CA with --ca-bundle, AWS_CA_BUNDLE or ca_bundle in the \
+     profile (a PEM file)"
+}
+
 /// Whether the server answered the TLS handshake with something that is not TLS
 /// (`InvalidContentType`): most likely a plain-HTTP server behind an `https://` endpoint.
 pub(crate) fn is_plain_text_answer(error: &(dyn std::error::Error + 'static)) -> bool {

@@ -24,6 +24,17 @@ fn client(front: &Front, trust_the_ca: bool) -> Client {
     Client::new(builder.build().unwrap())
 }
 
+/// The error of a call to `front` that must fail on its certificate.
+async fn certificate_error(front: &Front, trust_the_ca: bool) -> Error {
+    let error = client(front, trust_the_ca)
+        .describe_custom_key_stores()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
+    error
+}
+
 #[tokio::test]
 async fn calls_over_https_when_the_ca_bundle_is_trusted() {
     let front = front(&["127.0.0.1"]).await;
@@ -66,12 +77,7 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
 async fn an_untrusted_certificate_is_a_certificate_error_and_is_not_retried() {
     let front = front(&["127.0.0.1"]).await;
     // Mozilla's roots do not include the test CA.
-    let error = client(&front, false)
-        .describe_custom_key_stores()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
+    let error = certificate_error(&front, false).await;
     assert!(!error.is_retryable());
     let message = error.report();
     assert!(message.contains(&front.endpoint), "{message}");
@@ -87,16 +93,15 @@ async fn an_untrusted_certificate_is_a_certificate_error_and_is_not_retried() {
 #[tokio::test]
 async fn a_certificate_for_another_name_is_rejected() {
     let front = front(&["kms.example"]).await;
-    let error = client(&front, true)
-        .describe_custom_key_stores()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
+    let error = certificate_error(&front, true).await;
+    let message = error.report();
+    assert!(message.contains("not valid for name"), "{message}");
     assert!(
-        error.report().contains("not valid for name"),
-        "{}",
-        error.report()
+        message.contains(
+            "it does not name the endpoint's host: call the endpoint by a name the \
+             certificate lists"
+        ) && !message.contains("--ca-bundle"),
+        "a trusted CA is no help: {message}"
     );
     assert!(
         !error.to_string().contains("not valid for name"),
@@ -109,6 +114,39 @@ async fn a_certificate_for_another_name_is_rejected() {
         source = s.source();
     }
     assert!(causes.contains("not valid for name"), "{causes}");
+}
+
+/// A certificate past its validity period, from a trusted CA: the message says to check
+/// the clock or renew it, not to trust a CA.
+#[tokio::test]
+async fn an_expired_certificate_says_to_check_the_clock_or_renew_it() {
+    let ca_params = {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+    };
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    leaf.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let leaf = leaf.signed_by(&key, &ca).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, leaf.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let tls = kms_server::TlsConfig::from_pem_files(&cert_file, &key_file).unwrap();
+    let front = common::front_with(tls, ca.pem()).await;
+    let error = certificate_error(&front, true).await;
+    let message = error.report();
+    assert!(
+        message.contains(
+            "it is expired or not yet valid: check this machine's clock, or have the \
+             certificate renewed"
+        ) && !message.contains("--ca-bundle"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

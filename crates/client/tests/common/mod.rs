@@ -32,6 +32,12 @@ pub struct Front {
 pub async fn front(names: &[&str]) -> Front {
     let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let tls = kms_server::TlsConfig::self_signed(&names).unwrap();
+    let ca_pem = tls.ca_pem().unwrap().to_owned();
+    front_with(tls, ca_pem).await
+}
+
+/// kms-server behind a TLS front serving `tls`, whose issuer's certificate is `ca_pem`.
+pub async fn front_with(tls: kms_server::TlsConfig, ca_pem: String) -> Front {
     let server = kms_server::serve(
         ServerConfig::demo().with_generated_stores(STORES),
         "127.0.0.1:0".parse().unwrap(),
@@ -62,7 +68,7 @@ pub async fn front(names: &[&str]) -> Front {
     });
     Front {
         endpoint,
-        ca_pem: tls.ca_pem().unwrap().to_owned(),
+        ca_pem,
         connections,
         server,
     }
