@@ -117,34 +117,7 @@ pub fn check(root: &Path) -> Result<()> {
 fn problems(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
 
-    // A spec that does not generate (a hand edit) is one problem among the others, not
-    // the end of the check: the comparison with a fresh import below then names the
-    // command that restores it. Its derived files cannot be compared meanwhile.
-    match derived_files(root) {
-        Err(e) => problems.push(e.to_string()),
-        Ok(derived) => {
-            for file in &derived {
-                match std::fs::read_to_string(&file.path) {
-                    Ok(current) if current == file.text => {}
-                    Ok(_) => problems.push(format!(
-                        "{} is stale: run `cargo xtask codegen`",
-                        relative(root, &file.path)
-                    )),
-                    Err(_) => problems.push(format!(
-                        "{} is missing: run `cargo xtask codegen`",
-                        relative(root, &file.path)
-                    )),
-                }
-            }
-            for stray in stray_files(root, &derived)? {
-                problems.push(format!(
-                    "{} is not derived from the spec: run `cargo xtask codegen`",
-                    relative(root, &stray)
-                ));
-            }
-        }
-    }
-
+    // The spec's problems first: their commands (`import`) come before `codegen`'s.
     for spec in spec_files(root)? {
         if spec != root.join(SPEC) {
             // One that is not JSON, or binds no operation, has none to add.
@@ -174,6 +147,34 @@ fn problems(root: &Path) -> Result<Vec<String>> {
             &root.join(WHOLE_MODEL),
             Imported::All,
         )?);
+    }
+
+    // A spec that does not generate (a hand edit) is one problem among the others, not
+    // the end of the check: the comparison with a fresh import above names the command
+    // that restores it. Its derived files cannot be compared meanwhile.
+    match derived_files(root) {
+        Err(e) => problems.push(e.to_string()),
+        Ok(derived) => {
+            for file in &derived {
+                match std::fs::read_to_string(&file.path) {
+                    Ok(current) if current == file.text => {}
+                    Ok(_) => problems.push(format!(
+                        "{} is stale: run `cargo xtask codegen`",
+                        relative(root, &file.path)
+                    )),
+                    Err(_) => problems.push(format!(
+                        "{} is missing: run `cargo xtask codegen`",
+                        relative(root, &file.path)
+                    )),
+                }
+            }
+            for stray in stray_files(root, &derived)? {
+                problems.push(format!(
+                    "{} is not derived from the spec: run `cargo xtask codegen`",
+                    relative(root, &stray)
+                ));
+            }
+        }
     }
 
     for problem in stale_snapshots(root)? {
@@ -693,19 +694,33 @@ mod tests {
         assert_ne!(dangling, spec);
         std::fs::write(root.join(SPEC), &dangling).unwrap();
         let found = problems(&root).unwrap();
+        let restore = format!(
+            "differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model \
+             {UPSTREAM} --operation com.amazonaws.kms#DescribeCustomKeyStores --out {SPEC}`"
+        );
+        // The import that restores the spec comes first, the spec's own error next.
+        let load_error = usize::from(found_upstream);
         assert!(
-            found[0].ends_with(
+            found[load_error].ends_with(
                 "targets `com.amazonaws.kms#CustomKeyStoreNameTyp`, which is not defined in \
                  the model or the prelude"
             ),
             "{found:?}"
         );
         if found_upstream {
+            assert!(found[0].ends_with(&restore), "{found:?}");
+
+            // A hand edit that still generates: the import that undoes it is said
+            // before the `codegen` it makes stale files ask for (that order was reversed).
+            let edited = spec.replacen("Gets information about", "Tells about", 1);
+            assert_ne!(edited, spec);
+            std::fs::write(root.join(SPEC), &edited).unwrap();
+            let found = problems(&root).unwrap();
+            assert!(found[0].ends_with(&restore), "{found:?}");
             assert!(
-                found.iter().any(|p| p.ends_with(&format!(
-                    "differs from a fresh import of {UPSTREAM}: run `cargo xtask import --model \
-                     {UPSTREAM} --operation com.amazonaws.kms#DescribeCustomKeyStores --out {SPEC}`"
-                ))),
+                found[1..]
+                    .iter()
+                    .any(|p| p.ends_with("is stale: run `cargo xtask codegen`")),
                 "{found:?}"
             );
         } else {
@@ -724,14 +739,13 @@ mod tests {
         // Not even JSON.
         std::fs::write(root.join(SPEC), &spec[..spec.len() / 2]).unwrap();
         let found = problems(&root).unwrap();
-        assert!(found[0].contains("invalid JSON"), "{found:?}");
+        // What restores it first, then the loader's error.
         assert!(
-            found
-                .iter()
-                .any(|p| p.starts_with(&format!("{SPEC} is not JSON ("))
-                    && p.contains("git checkout -- ")),
+            found[0].starts_with(&format!("{SPEC} is not JSON ("))
+                && found[0].contains("git checkout -- "),
             "{found:?}"
         );
+        assert!(found[1].contains("invalid JSON"), "{found:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
