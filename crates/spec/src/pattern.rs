@@ -12,7 +12,8 @@ const ECMA_SPACE: &str =
 /// `regex-lite`'s is ASCII, so it becomes an explicit class; ECMA's `.` leaves out every
 /// LineTerminator (`\r`, U+2028, U+2029 too), so it does as well. Inside a class, `&&` and
 /// `~~` are escaped (`regex-lite` rejects them as set operations; ECMA reads them
-/// literally).
+/// literally), and so is a `[` (`regex-lite` would open a nested class). ECMA's empty
+/// class `[]` matches nothing and `[^]` any character.
 pub fn ecma_to_regex(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars();
@@ -37,15 +38,19 @@ pub fn ecma_to_regex(pattern: &str) -> String {
                 }
                 None => out.push('\\'),
             },
+            // ECMA's `[]` matches nothing and `[^]` any character; `regex-lite` reads a
+            // `]` right after `[` or `[^` as a literal one, and the class as going on.
+            '[' if !in_class && chars.as_str().starts_with(']') => {
+                chars.next();
+                out.push_str(r"[^\x00-\x{10FFFF}]");
+            }
+            '[' if !in_class && chars.as_str().starts_with("^]") => {
+                chars.nth(1);
+                out.push_str(r"[\x00-\x{10FFFF}]");
+            }
             '[' if !in_class => {
                 in_class = true;
                 out.push('[');
-                // A leading `]` or `^]` is literal in ECMA; keep the `^`.
-                let rest = chars.as_str();
-                if let Some(stripped) = rest.strip_prefix('^') {
-                    out.push('^');
-                    chars = stripped.chars();
-                }
             }
             '[' => out.push_str("\\["),
             ']' if in_class => {
@@ -560,6 +565,36 @@ mod tests {
         let re = compile(r"^\s\S$").unwrap();
         assert!(re.is_match("\u{2028}x"));
         assert!(!re.is_match("x\u{2028}"));
+        // `\S` alone: `regex-lite`'s is ASCII, and took a no-break space.
+        let re = compile(r"^\S+$").unwrap();
+        assert!(re.is_match("x_é"));
+        for space in ["\u{a0}", "\u{2028}", "\u{3000}", "\u{feff}", "\t"] {
+            assert!(!re.is_match(space), "{space:?}");
+        }
+    }
+
+    #[test]
+    fn brackets_in_a_class_are_literal() {
+        // ECMA reads `[a[]` as `a` or `[`; `regex-lite` would open a nested class.
+        let re = compile(r"^[a[]+$").unwrap();
+        assert!(re.is_match("a[[a"));
+        assert!(!re.is_match("a]"));
+    }
+
+    #[test]
+    fn empty_classes_are_ecma_empty_classes() {
+        // `[]` matches nothing: `^[]a]$` is `[]`, then `a]`, and never matches
+        // (`regex-lite` read a class of `]` and `a`).
+        let never = compile(r"^[]a]$").unwrap();
+        for value in ["a", "]", "a]", "]a]", ""] {
+            assert!(!never.is_match(value), "{value:?}");
+        }
+        // `[^]` matches any character, line terminators too (`regex-lite` refused it).
+        let any = compile(r"^a[^]b$").unwrap();
+        for value in ["axb", "a]b", "a\nb", "a\u{2028}b"] {
+            assert!(any.is_match(value), "{value:?}");
+        }
+        assert!(!any.is_match("ab") && !any.is_match("a^]b"));
     }
 
     #[test]
