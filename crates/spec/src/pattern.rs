@@ -655,6 +655,20 @@ mod tests {
             cluster[8],
             run(&[('2', '7'), ('A', 'Z'), ('a', 'z')], 11, Some(16))
         );
+        // A class of variable length may overlap what follows a required class it does
+        // not overlap.
+        assert_eq!(runs("^[a-z]+[0-9][a-z]+$").map(|runs| runs.len()), Some(3));
+        // A range of one character.
+        assert_eq!(runs("^[a-a]+$"), Some(vec![run(&[('a', 'a')], 1, None)]));
+        // Consecutive single characters are one literal.
+        assert_eq!(
+            pieces(r"^ab\.[0-9]c$"),
+            Some(vec![
+                Piece::Literal("ab.".into()),
+                Piece::Class(run(&[('0', '9')], 1, Some(1))),
+                Piece::Literal("c".into()),
+            ])
+        );
         // `[a-zA-Z0-9-_.]`: `-` after a range is literal.
         assert_eq!(
             runs("^[a-zA-Z0-9-_.]+$").unwrap()[0].ranges,
@@ -679,6 +693,8 @@ mod tests {
             r"^x\$",
             "^a{2,1}$",
             "^a{x}$",
+            // Not a quantifier in ECMA (a literal `{+1}`), though `u32` parses `+1`.
+            "^a{+1}$",
         ] {
             assert_eq!(runs(pattern), None, "{pattern}");
         }

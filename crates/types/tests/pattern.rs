@@ -24,6 +24,8 @@ const PATTERNS: &[&str] = &[
     "^[a-z]{2,4}-?[0-9]+$",
     "^x?y*z{0,2}$",
     r"^a\.b[c-e]{3}$",
+    // Control escapes, and a range of one character.
+    r"^[\t\n]+\r?\f*[\v-\v]{0,2}$",
 ];
 
 /// Patterns only the automaton takes.
@@ -243,7 +245,19 @@ fn automata_match_like_the_regex_engine() {
 #[test]
 fn automata_leave_the_rest_to_the_regex_engine() {
     for text in [
-        "abc", "^a", "a$", "^a(?=b)$", r"^(a)\1$", "^a+?$", r"^a\bb$", "^a^b$", "^(a$",
+        "abc",
+        "^a",
+        "a$",
+        "^a(?=b)$",
+        r"^(a)\1$",
+        "^a+?$",
+        r"^a\bb$",
+        "^a^b$",
+        "^(a$",
+        // An anchor inside a group: `a$` cannot be followed by `c`.
+        "^(a$|b)c$",
+        // Not a quantifier in ECMA (a literal `{+1}`), though `u32` parses `+1`.
+        "^a{+1}$",
     ] {
         assert_eq!(pattern::automaton(text), None, "{text}");
     }
