@@ -203,9 +203,14 @@ fn parameter(name: &str, p: &Value) -> Result<Parameter, String> {
     let kind = match p.get("type").and_then(Value::as_str) {
         Some(t) if t.eq_ignore_ascii_case("string") => ParameterType::String,
         Some(t) if t.eq_ignore_ascii_case("boolean") => ParameterType::Boolean,
-        other => {
+        Some(other) => {
             return Err(format!(
-                "parameter `{name}` has type {other:?}; string and boolean are supported"
+                "parameter `{name}` has type `{other}`; string and boolean are supported"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "parameter `{name}` has no `type`: give it \"string\" or \"boolean\""
             ));
         }
     };
@@ -473,6 +478,47 @@ mod tests {
         assert!(error.contains("`P` is neither a parameter"), "{error}");
         let error = set(json!([{"type": "mystery"}])).unwrap_err();
         assert!(error.contains("unknown rule type"), "{error}");
+        // In a condition's arguments, and in a call's inside them.
+        for argument in [
+            json!({"ref": "Nope"}),
+            json!({"fn": "not", "argv": [{"ref": "Nope"}]}),
+        ] {
+            let error = set(json!([{
+                "type": "error",
+                "conditions": [{"fn": "isSet", "argv": [argument]}],
+                "error": "no",
+            }]))
+            .unwrap_err();
+            assert!(error.contains("`Nope` is neither a parameter"), "{error}");
+        }
+        // An argument that is neither a reference, a call nor a literal.
+        let error = set(json!([{
+            "type": "error",
+            "conditions": [{"fn": "isSet", "argv": [{"reference": "Region"}]}],
+            "error": "no",
+        }]))
+        .unwrap_err();
+        assert_eq!(error, r#"not an expression: {"reference":"Region"}"#);
+    }
+
+    #[test]
+    fn endpoints_name_their_non_empty_properties_and_headers() {
+        let extras = |endpoint: Value| {
+            let set = RuleSet::parse(&json!({
+                "rules": [{"type": "endpoint", "endpoint": endpoint}],
+            }))
+            .unwrap();
+            match &set.rules[0].outcome {
+                Outcome::Endpoint { extras, .. } => extras.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        // The model's endpoints carry empty ones.
+        assert!(extras(json!({"url": "https://x", "properties": {}, "headers": {}})).is_empty());
+        assert_eq!(
+            extras(json!({"url": "https://x", "properties": {}, "headers": {"x-a": ["b"]}})),
+            ["headers"]
+        );
     }
 
     #[test]
@@ -494,6 +540,21 @@ mod tests {
         }))
         .unwrap_err();
         assert!(error.contains("default"), "{error}");
+        // Only string and boolean parameters (the rules language has `stringArray` too).
+        let error = RuleSet::parse(&json!({
+            "parameters": {"Ids": {"type": "stringArray"}},
+            "rules": [],
+        }))
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "parameter `Ids` has type `stringArray`; string and boolean are supported"
+        );
+        let error = RuleSet::parse(&json!({"parameters": {"Ids": {}}, "rules": []})).unwrap_err();
+        assert_eq!(
+            error,
+            r#"parameter `Ids` has no `type`: give it "string" or "boolean""#
+        );
     }
 
     #[test]
