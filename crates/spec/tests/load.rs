@@ -180,6 +180,14 @@ fn min_greater_than_max() {
         text,
         "fixture.json: shape `a.b#S`: member `N`: @range min 10 is greater than max 1"
     );
+    // Equal bounds allow one length, one value.
+    load(json!({
+        "a.b#S": { "type": "structure", "members": {
+            "N": { "target": "smithy.api#Integer", "traits": { "smithy.api#range": { "min": 3, "max": 3 } } },
+            "T": { "target": "smithy.api#String", "traits": { "smithy.api#length": { "min": 3, "max": 3 } } }
+        }}
+    }))
+    .unwrap();
 }
 
 #[test]
@@ -617,6 +625,29 @@ fn enum_values_must_fit_the_enum() {
 /// Smithy requires a union to have a member; an empty one generated code that warns
 /// "unreachable call".
 #[test]
+fn members_hold_data_not_operations_services_or_resources() {
+    for (kind, what) in [
+        ("operation", "an operation"),
+        ("service", "a service"),
+        ("resource", "a resource"),
+    ] {
+        let (text, shape, fault) = load_fault(json!({
+            "a.b#S": { "type": "structure", "members": { "X": { "target": "a.b#T" } } },
+            "a.b#T": { "type": kind },
+        }));
+        assert_eq!(shape.as_deref(), Some("a.b#S"), "{kind}");
+        assert!(matches!(fault, Fault::Malformed(_)), "{kind}");
+        assert_eq!(
+            text,
+            format!(
+                "fixture.json: shape `a.b#S`: malformed shape: member `X` targets `a.b#T`, \
+                 {what}: a member holds data"
+            )
+        );
+    }
+}
+
+#[test]
 fn unions_have_a_member() {
     let (text, shape, _) = load_fault(json!({ "a.b#U": { "type": "union", "members": {} } }));
     assert_eq!(shape.as_deref(), Some("a.b#U"));
@@ -1051,4 +1082,35 @@ fn what_a_service_cannot_rename() {
             .contains("renames `a.b#Widget` to `Widget`, its own name: remove the entry")
     );
     assert!(refused(json!(["a.b#Widget"])).contains("`rename` is not an object"));
+    let model = load(json!({
+        "a.b#Svc": { "type": "service", "resources": [{ "target": "a.b#Res" }],
+            "rename": { "a.b#Res": "Thing" } },
+        "a.b#Res": { "type": "resource" },
+    }))
+    .unwrap();
+    assert_eq!(
+        model.service(None).unwrap_err().to_string(),
+        "fixture.json: shape `a.b#Svc`: malformed shape: `rename` renames `a.b#Res`, a \
+         resource: a service cannot rename its resources; rename the shape itself"
+    );
+}
+
+#[test]
+fn a_service_is_chosen_by_its_id() {
+    let model = load(json!({
+        "a.b#One": { "type": "service" },
+        "a.b#Two": { "type": "service" },
+        "a.b#S": { "type": "structure", "members": {} },
+    }))
+    .unwrap();
+    let service = model.service(Some("a.b#Two")).unwrap();
+    assert_eq!(service.shape.id.as_str(), "a.b#Two");
+    // A shape that is not a service is not one to choose.
+    let err = model.service(Some("a.b#S")).unwrap_err();
+    assert!(
+        matches!(&*err.fault, Fault::UnknownShape(id) if id == "a.b#S"),
+        "{err}"
+    );
+    let err = model.service(None).unwrap_err();
+    assert!(matches!(*err.fault, Fault::SeveralServices(_)), "{err}");
 }
