@@ -262,6 +262,37 @@ fn paginated_members_must_exist() {
         text,
         "fixture.json: shape `a.b#Op`: @paginated outputToken `NextToken` is not a member of `a.b#Out`"
     );
+    // The service's @paginated fills what the operation's leaves out, and is checked
+    // against the operation's input and output too.
+    let with_service = |service_output_token: &str| {
+        let mut shapes = shapes("Next");
+        shapes["a.b#Op"]["traits"]["smithy.api#paginated"] = json!({ "items": "Items" });
+        shapes["a.b#Svc"] = json!({
+            "type": "service",
+            "operations": [{ "target": "a.b#Op" }],
+            "traits": { "smithy.api#paginated": {
+                "inputToken": "Token", "outputToken": service_output_token, "items": "Other"
+            } }
+        });
+        load(shapes)
+    };
+    let model = with_service("Next").unwrap();
+    let paginated = model.service(None).unwrap().operations[0]
+        .paginated
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (
+            paginated.input_token.as_deref(),
+            paginated.output_token.as_deref(),
+            paginated.items.as_deref()
+        ),
+        (Some("Token"), Some("Next"), Some("Items"))
+    );
+    assert_eq!(
+        with_service("NextToken").unwrap_err().to_string(),
+        "fixture.json: shape `a.b#Op`: @paginated outputToken `NextToken` is not a member of `a.b#Out`"
+    );
 }
 
 #[test]
@@ -1092,6 +1123,54 @@ fn what_a_service_cannot_rename() {
         model.service(None).unwrap_err().to_string(),
         "fixture.json: shape `a.b#Svc`: malformed shape: `rename` renames `a.b#Res`, a \
          resource: a service cannot rename its resources; rename the shape itself"
+    );
+}
+
+#[test]
+fn a_service_speaks_its_protocol_and_signs_with_its_name() {
+    let service = |traits: serde_json::Value| {
+        load(json!({ "a.b#Svc": { "type": "service", "traits": traits } })).unwrap()
+    };
+    let model = service(json!({}));
+    let view = model.service(None).unwrap();
+    assert_eq!((view.protocol(), view.signing_name()), (None, None));
+    let model = service(json!({
+        "aws.protocols#awsJson1_1": {},
+        "aws.api#service": { "sdkId": "KMS", "endpointPrefix": "kms" },
+    }));
+    let view = model.service(None).unwrap();
+    assert_eq!(view.protocol(), Some("aws.protocols#awsJson1_1"));
+    // Without `aws.auth#sigv4`, the endpoint prefix.
+    assert_eq!(view.signing_name().as_deref(), Some("kms"));
+    let model = service(json!({
+        "aws.api#service": { "sdkId": "KMS", "endpointPrefix": "kms" },
+        "aws.auth#sigv4": { "name": "kms-signing" },
+    }));
+    let view = model.service(None).unwrap();
+    assert_eq!(view.signing_name().as_deref(), Some("kms-signing"));
+}
+
+#[test]
+fn endpoint_tests_that_do_not_parse_are_refused() {
+    let (text, shape, fault) = load_fault(json!({
+        "a.b#Svc": { "type": "service", "traits": {
+            "smithy.rules#endpointTests": { "testCases": [{ "expect": {} }] }
+        } }
+    }));
+    assert_eq!(shape.as_deref(), Some("a.b#Svc"));
+    assert!(
+        matches!(
+            fault,
+            Fault::BadEndpointRules {
+                trait_name: "smithy.rules#endpointTests",
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("test case 1: `expect` holds neither `endpoint.url` nor `error`"),
+        "{text}"
     );
 }
 
