@@ -330,6 +330,56 @@ async fn an_empty_router_knows_no_operation() {
     server.shutdown().await;
 }
 
+/// Adds to the built-in backend by wrapping it, answering through its typed `handle`
+/// (as a backend that logs or rewrites the built-in answers does); the server encodes
+/// what it returns.
+struct Wrapping(kms_server::StoreHandler<kms_server::store::MemoryStore<kms_server::KeyStore>>);
+
+impl Handler<DescribeCustomKeyStores> for Wrapping {
+    async fn handle(
+        &self,
+        ctx: &Context,
+        input: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse, DescribeCustomKeyStoresError> {
+        self.0.handle(ctx, input).await
+    }
+}
+
+/// A backend wrapping the built-in one answers what the built-in one answers: its stores,
+/// its pages and markers, its errors.
+#[tokio::test]
+async fn a_backend_wrapping_the_built_in_one_answers_as_it_does() {
+    let config = ServerConfig::demo();
+    let built_in = kms_server::StoreHandler::new(
+        Arc::new(config.memory_store().unwrap()),
+        config.marker_key(),
+    );
+    let wrapped =
+        serve_demo(Router::new().operation::<DescribeCustomKeyStores, _>(Wrapping(built_in))).await;
+    let direct = start(ServerConfig::demo()).await;
+    let first = send(wrapped.local_addr(), Call::new(r#"{"Limit": 5}"#)).await;
+    assert_eq!(first.status, 200, "{:?}", first.json);
+    assert_eq!(first.json["CustomKeyStores"].as_array().unwrap().len(), 5);
+    assert_eq!(first.json["Truncated"], true);
+    let marker = first.json["NextMarker"].as_str().unwrap();
+    let next = format!(r#"{{"Limit": 5, "Marker": "{marker}"}}"#);
+    for body in [
+        "{}",
+        r#"{"Limit": 5}"#,
+        next.as_str(),
+        r#"{"CustomKeyStoreName": "hsm-failed-cluster"}"#,
+        r#"{"CustomKeyStoreId": "cks-0000000000000dead"}"#,
+    ] {
+        let (w, d) = (
+            send(wrapped.local_addr(), Call::new(body)).await,
+            send(direct.local_addr(), Call::new(body)).await,
+        );
+        assert_eq!((w.status, &w.json), (d.status, &d.json), "{body}");
+    }
+    wrapped.shutdown().await;
+    direct.shutdown().await;
+}
+
 #[tokio::test]
 async fn shutdown_completes_in_flight_requests() {
     let calls = Arc::new(AtomicUsize::new(0));
