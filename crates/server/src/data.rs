@@ -624,6 +624,31 @@ mod tests {
         ] {
             assert_eq!(parse(cut).unwrap_err().to_string(), expected);
         }
+        // An object that is not a data file's, or more than one: said with what is wrong,
+        // where, and (when the fault names no member) the shape expected.
+        for (other, expected) in [
+            (
+                &b"{}"[..],
+                "line 1, column 2: 1 validation error detected: Value null at 'stores' \
+                 failed to satisfy constraint: Member must not be null",
+            ),
+            (
+                b"{\"stores\": []}",
+                "line 1, column 9: unknown field `stores`, expected `Stores` at 'stores'",
+            ),
+            (
+                b"{\"Stores\": []} {}",
+                "line 1, column 16: not a data file (trailing characters); \
+                 expected a JSON object {\"Stores\": [...]}",
+            ),
+            (
+                b"{\"Stores\": [], \"Stores\": []}",
+                "line 1, column 23: not a data file (duplicate field `Stores`); \
+                 expected a JSON object {\"Stores\": [...]}",
+            ),
+        ] {
+            assert_eq!(parse(other).unwrap_err().to_string(), expected);
+        }
     }
 
     /// A file written by hand is fixed in an editor: what is wrong with its JSON is said
@@ -720,6 +745,15 @@ mod tests {
         ] {
             let err = parse(&file).unwrap_err().to_string();
             assert!(err.contains(says), "{}", excerpt(&err, 200));
+            // A message the decoder made (not one naming a member of an entry, which quotes
+            // 128 characters) keeps several hundred: enough to find the member in the file.
+            if says.starts_with("unknown field") {
+                assert!(
+                    err.contains(&"Conection".repeat(40)),
+                    "{}",
+                    excerpt(&err, 200)
+                );
+            }
             assert!(
                 err.len() < 1000,
                 "{} bytes: {}",
