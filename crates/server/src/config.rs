@@ -691,6 +691,9 @@ mod tests {
         assert!(!p(&[]).allows(action));
         assert!(!p(&["kms:ListKeys"]).allows(action));
         assert!(!p(&["s3:*"]).allows(action));
+        // Only `:*` is a wildcard: an action that begins another is not it.
+        assert!(!p(&["kms:DescribeCustomKeyStore"]).allows(action));
+        assert!(!p(&["kms:Describe"]).allows(action));
     }
 
     #[test]
