@@ -305,6 +305,11 @@ async fn faults_change_while_serving_and_reset_puts_back_the_starting_ones() {
         json!(0.0),
         "a refused body changes nothing"
     );
+    // Five minutes is the most LatencyMs takes, and it is taken (the PUT below puts none back).
+    let longest = br#"{"FailRate": 0, "LatencyMs": 300000}"#.to_vec();
+    let put = admin(addr, "PUT", "/_kms-server/faults", longest).await;
+    assert_eq!(put.status, 200, "{:?}", put.json);
+    assert_eq!(put.json["LatencyMs"], json!(300_000));
 
     let throttle_all = br#"{"FailRate": 1, "FailWith": ["ThrottlingException"]}"#.to_vec();
     admin(addr, "PUT", "/_kms-server/faults", throttle_all).await;
