@@ -2420,6 +2420,19 @@ region = ap-southeast-2
                 .access_key_id,
             "AKIDT"
         );
+        // `~name/...` is another user's home, not ours with `name/` below it: taken as
+        // written, as Python's expanduser leaves a user it does not know.
+        f.file(
+            "someone",
+            "[default]\naws_access_key_id = AKIDWRONG\naws_secret_access_key = s\n",
+        );
+        f.set("AWS_SHARED_CREDENTIALS_FILE", "~someone");
+        let e = f.resolve().unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::MissingCredentials { credentials_file, .. }
+                if credentials_file == Path::new("~someone")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -2680,6 +2693,9 @@ region = ap-southeast-2
             .set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5");
         let e = g.resolve().unwrap_err().to_string();
         assert!(e.contains("use IPv4 or IPv6"), "{e}");
+        // Only `true` (any case) turns it off, as botocore compares the value.
+        f.set("AWS_EC2_METADATA_DISABLED", "false");
+        assert_eq!(imds(&f).endpoint, "http://[::1]:9");
         // Turned off: no credentials at all is a configuration error.
         f.set("AWS_EC2_METADATA_DISABLED", "TRUE");
         assert!(matches!(
@@ -3110,6 +3126,17 @@ region = ap-southeast-2
             (w.role_arn.as_str(), w.token_file.clone()),
             ("arn:aws:iam::1:role/w", f.home().join("t"))
         );
+        // A profile that assumes a role with its source_profile comes before the
+        // environment's web identity, as in botocore's chain (AssumeRoleProvider, then
+        // AssumeRoleWithWebIdentityProvider).
+        f.vars.remove("AWS_ACCESS_KEY_ID");
+        f.vars.remove("AWS_SECRET_ACCESS_KEY");
+        f.config("[profile r]\nrole_arn = arn:aws:iam::1:role/profile\nsource_profile = default\n");
+        f.set("AWS_PROFILE", "r");
+        assert_eq!(
+            assumed(&f.resolve().unwrap()).role_arn,
+            "arn:aws:iam::1:role/profile"
+        );
         // A token without a role.
         let mut g = Fixture::new();
         g.set("AWS_REGION", "us-west-2")
@@ -3324,6 +3351,25 @@ region = ap-southeast-2
             ..Default::default()
         };
         assert_eq!(f.resolve_with(&o).unwrap().endpoint, "https://flag.example");
+        // Only `true` (any case) ignores them, as botocore's ensure_boolean reads it;
+        // the variable wins over the profile's setting either way.
+        f.set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false");
+        assert_eq!(f.resolve().unwrap().endpoint, "https://global.example");
+        f.config(
+            "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n\
+             ignore_configured_endpoint_urls = true\n",
+        );
+        assert_eq!(f.resolve().unwrap().endpoint, "https://global.example");
+        f.vars.remove("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+        assert_eq!(
+            f.resolve().unwrap().endpoint,
+            "https://kms.eu-west-1.amazonaws.com"
+        );
+        f.config(
+            "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n\
+             ignore_configured_endpoint_urls = 1\n",
+        );
+        assert_eq!(f.resolve().unwrap().endpoint, "https://global.example");
     }
 
     #[test]
@@ -3644,6 +3690,10 @@ region = ap-southeast-2
             "http://127.0.0.1:99999",
             "http://127.0.0.1:",
             "https://kms.example:4x",
+            // No query or fragment: the client appends nothing to them.
+            "http://localhost:4599?x=1",
+            "http://localhost:4599/#top",
+            "http:///kms",
         ] {
             f.set("AWS_ENDPOINT_URL", bad);
             let e = f.resolve().unwrap_err();
