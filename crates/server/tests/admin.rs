@@ -957,6 +957,33 @@ async fn an_embedded_server_journal_is_read_in_process() {
 async fn get_says_the_stores_as_a_data_file_to_put_back() {
     let server = start(ServerConfig::demo().with_admin_endpoints()).await;
     let addr = server.local_addr();
+    // The demo's stores, of two accounts and two regions: one entry each, in order, which
+    // a PUT takes back whole.
+    let get = admin(addr, "GET", "/_kms-server/stores", Vec::new()).await;
+    assert_eq!(get.status, 200, "{:?}", String::from_utf8_lossy(&get.raw));
+    let owners: Vec<(&str, &str, usize)> = get.json["Stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let stores = g["CustomKeyStores"].as_array().unwrap().len();
+            (
+                g["AccountId"].as_str().unwrap(),
+                g["Region"].as_str().unwrap(),
+                stores,
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            (demo::ACCOUNT_ID, demo::REGION, 12),
+            (demo::ACCOUNT_ID, demo::SECOND_REGION, 1),
+            (demo::OTHER_ACCOUNT_ID, demo::REGION, 2),
+        ]
+    );
+    let put = admin(addr, "PUT", "/_kms-server/stores", get.raw.to_vec()).await;
+    assert_eq!(put.json, json!({"StoreCount": 15}), "{:?}", put.json);
     let put = admin(
         addr,
         "PUT",
