@@ -504,13 +504,27 @@ async fn filters_by_id_and_name() {
         stores[0].get("XksProxyConfiguration").is_none(),
         "absent members are omitted"
     );
-    for body in [
-        r#"{"CustomKeyStoreId": "cks-0000000000000dead"}"#,
-        r#"{"CustomKeyStoreName": "no such store"}"#,
+    for (body, what) in [
+        (
+            r#"{"CustomKeyStoreId": "cks-0000000000000dead"}"#,
+            "ID 'cks-0000000000000dead'",
+        ),
+        (
+            r#"{"CustomKeyStoreName": "no such store"}"#,
+            "name 'no such store'",
+        ),
     ] {
-        send(addr, Call::new(body))
-            .await
-            .assert_error(400, "CustomKeyStoreNotFoundException");
+        let a = send(addr, Call::new(body)).await;
+        a.assert_error(400, "CustomKeyStoreNotFoundException");
+        // Which filter matched nothing, and where the store was looked for.
+        assert_eq!(
+            a.json["message"],
+            format!(
+                "No custom key store with {what} exists in account {} in {}.",
+                demo::ACCOUNT_ID,
+                demo::REGION
+            ),
+        );
     }
     // Timestamps are epoch seconds with a fraction.
     let a = send(
