@@ -2643,6 +2643,15 @@ region = ap-southeast-2
         );
         f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6");
         assert_eq!(imds(&f).endpoint, "http://[fd00:ec2::254]");
+        // Either mode in any case, as botocore lowers it (resolve_imds_endpoint_mode).
+        f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4");
+        assert_eq!(imds(&f).endpoint, "http://169.254.169.254");
+        f.vars.remove("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+        f.config("[default]\nec2_metadata_service_endpoint_mode = IPv6\n");
+        assert_eq!(imds(&f).endpoint, "http://[fd00:ec2::254]");
+        f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv4");
+        assert_eq!(imds(&f).endpoint, "http://169.254.169.254");
+        f.set("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6");
         f.config(
             "[default]\nec2_metadata_service_endpoint = http://127.0.0.1:1338/\n\
              metadata_service_timeout = 2.5\nmetadata_service_num_attempts = 3\n\
