@@ -5,11 +5,16 @@
 const ECMA_SPACE: &str =
     r"\t\n\x0B\x0C\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF";
 
+/// ECMA-262's `\S` as the members of a class: every character but [`ECMA_SPACE`]'s (a
+/// class cannot hold a negated class, and `regex-lite`'s `\S` is ASCII).
+const ECMA_NON_SPACE: &str = r"\x{0}-\x{8}\x{E}-\x{1F}\x{21}-\x{9F}\x{A1}-\x{167F}\x{1681}-\x{1FFF}\x{200B}-\x{2027}\x{202A}-\x{202E}\x{2030}-\x{205E}\x{2060}-\x{2FFF}\x{3001}-\x{FEFE}\x{FF00}-\x{10FFFF}";
+
 /// Translates an ECMA-262 pattern into `regex-lite` syntax.
 ///
 /// `regex-lite`'s `\d`, `\w` and `\b` are ASCII-only, as ECMA's are, and escapes such
 /// as `\u00FF` and `\/` mean the same in both; ECMA's `\s` is Unicode whitespace where
-/// `regex-lite`'s is ASCII, so it becomes an explicit class; ECMA's `.` leaves out every
+/// `regex-lite`'s is ASCII, so it (and `\S`) becomes an explicit class, or explicit
+/// members inside one; ECMA's `.` leaves out every
 /// LineTerminator (`\r`, U+2028, U+2029 too), so it does as well. Inside a class, `&&` and
 /// `~~` are escaped (`regex-lite` rejects them as set operations; ECMA reads them
 /// literally), and so is a `[` (`regex-lite` would open a nested class). ECMA's empty
@@ -27,7 +32,8 @@ pub fn ecma_to_regex(pattern: &str) -> String {
                     out.push_str(ECMA_SPACE);
                     out.push(']');
                 }
-                Some('S') if !in_class => {
+                Some('S') if in_class => out.push_str(ECMA_NON_SPACE),
+                Some('S') => {
                     out.push_str("[^");
                     out.push_str(ECMA_SPACE);
                     out.push(']');
@@ -571,6 +577,27 @@ mod tests {
         for space in ["\u{a0}", "\u{2028}", "\u{3000}", "\u{feff}", "\t"] {
             assert!(!re.is_match(space), "{space:?}");
         }
+    }
+
+    /// `\S` inside a class is ECMA's too: a class holding it matches what `\S` alone
+    /// matches, for every character (`regex-lite`'s ASCII one took a no-break space).
+    #[test]
+    fn non_whitespace_in_a_class_is_ecma_non_whitespace() {
+        let alone = compile(r"^\S$").unwrap();
+        let in_class = compile(r"^[\S]$").unwrap();
+        let negated = compile(r"^[^\S]$").unwrap();
+        let with_more = compile(r"^[\t\S]$").unwrap();
+        let mut text = [0; 4];
+        for c in
+            ('\0'..=char::MAX).filter(|c| (*c as u32) < 0x1_0000 || (*c as u32).is_multiple_of(97))
+        {
+            let c = &*c.encode_utf8(&mut text);
+            let non_space = alone.is_match(c);
+            assert_eq!(in_class.is_match(c), non_space, "{c:?}");
+            assert_eq!(negated.is_match(c), !non_space, "{c:?}");
+            assert_eq!(with_more.is_match(c), non_space || c == "\t", "{c:?}");
+        }
+        assert!(!in_class.is_match("\u{a0}") && in_class.is_match("\u{10FFFF}"));
     }
 
     #[test]
