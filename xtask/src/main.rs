@@ -146,22 +146,31 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     name.push(format!(".{}-{write}.tmp~", std::process::id()));
     let tmp = path.with_file_name(name);
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
+    if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
-        format!("renaming into {}", path.display())
-    })
+        return Err(e).with_context(|| format!("renaming into {}", path.display()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// An empty directory of this test process's own, `xtask-NAME-PID` in the temporary
+    /// directory.
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     /// A directory is refused by name before anything is written (the rename into it
     /// failed, leaving `NAME.tmp~` beside it).
     #[test]
     fn writing_onto_a_directory_leaves_nothing_behind() {
-        let dir = std::env::temp_dir().join(format!("xtask-write-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = scratch_dir("write");
         let out = dir.join("out");
         std::fs::create_dir_all(&out).unwrap();
         let err = write_file(&out, "{}\n").unwrap_err();
@@ -177,9 +186,7 @@ mod tests {
     /// never a mix of two nor an error: they shared one temporary file, `NAME.tmp~`.
     #[test]
     fn concurrent_writes_of_one_path_each_rename_a_whole_text() {
-        let dir = std::env::temp_dir().join(format!("xtask-race-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("race");
         let out = dir.join("kms.json");
         let texts: Vec<String> = (b'a'..=b'h')
             .map(|c| String::from(c as char).repeat(256 * 1024))
